@@ -1,0 +1,50 @@
+/*
+ * Flash interface: what the device core needs from a flash, whatever backs it
+ * (the STM32H743 controller in port/stm32h743, the model in sim/).
+ *
+ * Addresses are absolute (0x08000000-based on the H743). Programming is done a
+ * whole flash word at a time: on the H743 a flash word is 256 bits with ECC and
+ * may be programmed once between erases (RM0433 4.3.9).
+ */
+#ifndef H7_FLASH_H
+#define H7_FLASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flash_map.h"
+
+typedef enum flash_status {
+    FLASH_OK = 0,
+    FLASH_ERR_ADDRESS,   /* outside the flash, or not word aligned */
+    FLASH_ERR_PROTECTED, /* write-protected sector (WRPERR) */
+    FLASH_ERR_PROGRAM,   /* word not erased / sequence error (PGSERR, STRBERR) */
+    FLASH_ERR_ERASE,     /* erase failed */
+    FLASH_ERR_ECC,       /* uncorrectable ECC error on read (DBECCERR) */
+    FLASH_ERR_HW,        /* any other controller error (OPERR, INCERR, ...) */
+    FLASH_ERR_POWER,     /* the virtual board lost power during the operation */
+} flash_status_t;
+
+typedef struct flash_ops {
+    /* Erase one sector (0 .. sector_count-1, counted across banks). */
+    flash_status_t (*erase_sector)(void *ctx, unsigned sector);
+    /* Erase one whole bank (0 or 1). */
+    flash_status_t (*erase_bank)(void *ctx, unsigned bank);
+    /* Program one flash word; addr is word aligned, word is map->word_size bytes. */
+    flash_status_t (*program_word)(void *ctx, uint32_t addr, const uint8_t *word);
+    /* Read len bytes at addr. */
+    flash_status_t (*read)(void *ctx, uint32_t addr, void *buf, size_t len);
+    /* True when the hardware write protection (option bytes) covers the sector. */
+    bool (*is_write_protected)(void *ctx, unsigned sector);
+} flash_ops_t;
+
+typedef struct flash_dev {
+    const flash_ops_t *ops;
+    void *ctx;
+    const flash_map_t *map;
+} flash_dev_t;
+
+const char *flash_status_name(flash_status_t st);
+
+#endif
