@@ -1,0 +1,41 @@
+/*
+ * Class driver interface of the device core (core/usb/usbd.c). A class driver
+ * (DFU, HID, ...) owns one or more interfaces; the core routes class and vendor
+ * requests addressed to those interfaces, and transfer completions on the
+ * driver's endpoints, to it. Drivers know nothing of the controller.
+ */
+#ifndef H7_USBD_CLASS_H
+#define H7_USBD_CLASS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "usb_std.h"
+
+/* Return value of control() that makes the core stall the request. */
+#define USBD_STALL (-1)
+
+typedef struct usbd_class_driver {
+    const char *name;
+    /* Bus reset, or the configuration was set or cleared: back to the start. */
+    void (*reset)(void *ctx);
+    /* SET_INTERFACE for one of the driver's interfaces; false stalls it. */
+    bool (*set_alt)(void *ctx, uint8_t itf, uint8_t alt);
+    /*
+     * A class or vendor request for one of the driver's interfaces.
+     * OUT: called once the data stage (setup->wLength bytes) is in data.
+     * IN: write at most cap bytes (cap = min(wLength, buffer size)) to data and
+     * return the count. Either way, return USBD_STALL to stall the request.
+     */
+    int (*control)(void *ctx, const usb_setup_t *setup, uint8_t *data, uint16_t cap);
+    /* The status stage of a request the driver accepted has completed
+     * (DFU starts a flash operation here, after GETSTATUS was answered). */
+    void (*control_done)(void *ctx, const usb_setup_t *setup);
+    /* A transfer on one of the driver's non-control endpoints has finished. */
+    void (*xfer_done)(void *ctx, uint8_t ep_addr, uint16_t len);
+    /* Main-loop work (long flash operations); may be NULL. */
+    void (*poll)(void *ctx);
+    void *ctx;
+} usbd_class_driver_t;
+
+#endif
