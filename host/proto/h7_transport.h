@@ -1,7 +1,7 @@
 /*
  * How libh7dfu reaches a device: control transfers on endpoint 0 and a way to
- * wait. Implemented over libusb (h7_usb.c) and in-process straight into the
- * device core on the flash model (sim/inproc_transport.c, for tests).
+ * wait. Implemented over libusb (host/usb/) and in-process straight into the
+ * device core on the flash model (sim/inproc/, for tests).
  */
 #ifndef H7_TRANSPORT_H
 #define H7_TRANSPORT_H
