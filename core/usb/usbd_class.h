@@ -22,7 +22,8 @@ typedef struct usbd_class_driver {
     /* SET_INTERFACE for one of the driver's interfaces; false stalls it. */
     bool (*set_alt)(void *ctx, uint8_t itf, uint8_t alt);
     /*
-     * A class or vendor request for one of the driver's interfaces.
+     * A class or vendor request for one of the driver's interfaces (wIndex low
+     * byte), only while the device is configured.
      * OUT: called once the data stage (setup->wLength bytes) is in data.
      * IN: write at most cap bytes (cap = min(wLength, buffer size)) to data and
      * return the count. Either way, return USBD_STALL to stall the request.
@@ -36,6 +37,14 @@ typedef struct usbd_class_driver {
     /* Main-loop work (long flash operations); may be NULL. */
     void (*poll)(void *ctx);
     void *ctx;
+    /*
+     * Added after the first version (optional, may be NULL, which stalls): a
+     * STANDARD request with recipient interface that the core does not answer
+     * itself, for one of the driver's interfaces (HID: GET_DESCRIPTOR of the
+     * report descriptor). Same contract as control(). Kept apart from control()
+     * so a class driver never mistakes a standard bRequest for a class one.
+     */
+    int (*std_control)(void *ctx, const usb_setup_t *setup, uint8_t *data, uint16_t cap);
 } usbd_class_driver_t;
 
 #endif
