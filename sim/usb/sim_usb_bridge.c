@@ -1,0 +1,766 @@
+/*
+ * usbfs <-> dcd_sim translation over a umockdev testbed (see sim_usb_bridge.h
+ * and README.md). Single-threaded: umockdev delivers every ioctl of the
+ * preloaded program to handle_ioctl() in this process's GLib main loop.
+ */
+#include "sim_usb_bridge.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/usb/ch9.h>
+#include <linux/usbdevice_fs.h>
+#include <umockdev.h>
+
+#include "dcd_sim.h"
+
+/* Board steps one pump may run before it leaves the rest to the timer. */
+#define PUMP_STEPS 20000
+/* Steps a request of the bridge's own (enumeration) may take. */
+#define SYNC_STEPS 200000
+#define DESC_MAX   4096
+#define PORT_NAME  "1-1"
+
+typedef struct urb {
+    UMockdevIoctlClient *client;
+    UMockdevIoctlData *urb;
+    UMockdevIoctlData *buf;
+} urb_t;
+
+struct sim_usb_bridge {
+    sim_usb_bridge_config_t cfg;
+    UMockdevTestbed *tb;
+    UMockdevIoctlBase *handler;
+    GMainLoop *loop;
+    guint tick;
+    /* umockdev calls handle_ioctl() from its own thread while the tick runs
+     * in ours: the board, dcd_sim and everything below are under this lock. */
+    GMutex lock;
+
+    /* the device as the "kernel" sees it */
+    bool present;
+    unsigned epoch_seen;
+    uint8_t devnum, next_devnum;
+    char devnode[64];
+    char syspath[128];
+    uint8_t desc[DESC_MAX];
+    size_t desc_len;
+    uint8_t config; /* bConfigurationValue, 0 = unconfigured */
+    UMockdevIoctlClient *claim[32];
+
+    GQueue pending; /* urb_t*, waiting for EP0 */
+    urb_t *active;  /* on EP0 now */
+    GQueue done;    /* urb_t*, reapable */
+
+    int child_status;
+    bool child_done;
+    sim_usb_bridge_stats_t st;
+};
+
+#define LOG(b, ...)                                                                                \
+    do {                                                                                           \
+        if ((b)->cfg.verbose)                                                                      \
+            fprintf(stderr, "h7dfu-sim: " __VA_ARGS__);                                            \
+    } while (0)
+
+/* ---- URBs ------------------------------------------------------------- */
+
+static void urb_free(urb_t *u)
+{
+    g_object_unref(u->client);
+    g_object_unref(u->urb);
+    if (u->buf)
+        g_object_unref(u->buf);
+    g_free(u);
+}
+
+static struct usbdevfs_urb *urb_of(urb_t *u)
+{
+    return (struct usbdevfs_urb *)u->urb->data;
+}
+
+/* The URB is over: its status and length go back to the program when it
+ * reaps it (the buffer was resolved, so the IN data goes back too). */
+static void urb_finish(sim_usb_bridge_t *b, urb_t *u, int status, unsigned actual)
+{
+    struct usbdevfs_urb *k = urb_of(u);
+    k->status = status;
+    k->actual_length = (int)actual;
+    g_queue_push_tail(&b->done, u);
+    b->st.urbs++;
+}
+
+static void fail_all_urbs(sim_usb_bridge_t *b, int status)
+{
+    if (b->active) {
+        dcd_sim_host_control_cancel();
+        urb_finish(b, b->active, status, 0);
+        b->active = NULL;
+    }
+    urb_t *u;
+    while ((u = g_queue_pop_head(&b->pending)) != NULL)
+        urb_finish(b, u, status, 0);
+}
+
+/* Move EP0 along: start the next URB, step the board, collect results. */
+static void pump(sim_usb_bridge_t *b, int steps)
+{
+    for (int i = 0; i < steps; i++) {
+        if (!b->active) {
+            urb_t *u = g_queue_pop_head(&b->pending);
+            if (!u)
+                return;
+            int r = dcd_sim_host_control_start(u->buf->data, u->buf->data + 8);
+            if (r != 0) {
+                urb_finish(b, u, r == -ENODEV ? -ESHUTDOWN : r, 0);
+                continue;
+            }
+            b->active = u;
+        }
+        b->cfg.step(b->cfg.user);
+        uint16_t actual = 0;
+        int r = dcd_sim_host_control_result(&actual);
+        if (r == DCD_SIM_PENDING)
+            continue;
+        urb_t *u = b->active;
+        b->active = NULL;
+        const uint8_t *setup = u->buf->data;
+        /* Keep sysfs right when a program configures through a raw URB. */
+        if (r == 0 && setup[0] == 0x00 && setup[1] == USB_REQ_SET_CONFIGURATION)
+            b->config = setup[2];
+        urb_finish(b, u, r == -ENODEV ? -ESHUTDOWN : r, actual);
+    }
+}
+
+/* A control request of the bridge's own, run to the end. */
+static int control_sync(sim_usb_bridge_t *b, uint8_t rt, uint8_t req, uint16_t val, uint16_t idx,
+                        uint8_t *data, uint16_t len, uint16_t *actual)
+{
+    /* Let the programs' URBs go first: EP0 carries one transfer at a time. */
+    for (int i = 0; i < SYNC_STEPS && (b->active || b->pending.length); i++)
+        pump(b, 1);
+    if (b->active || b->pending.length)
+        return -ETIMEDOUT;
+    uint8_t setup[8] = {rt,           req,
+                        (uint8_t)val, (uint8_t)(val >> 8),
+                        (uint8_t)idx, (uint8_t)(idx >> 8),
+                        (uint8_t)len, (uint8_t)(len >> 8)};
+    int r = dcd_sim_host_control_start(setup, data);
+    if (r != 0)
+        return r;
+    uint16_t got = 0;
+    for (int i = 0; i < SYNC_STEPS; i++) {
+        b->cfg.step(b->cfg.user);
+        r = dcd_sim_host_control_result(&got);
+        if (r != DCD_SIM_PENDING) {
+            if (actual)
+                *actual = got;
+            return r;
+        }
+    }
+    dcd_sim_host_control_cancel();
+    return -ETIMEDOUT;
+}
+
+/* ---- enumeration (the hub driver's job) -------------------------------- */
+
+static void string_ascii(const uint8_t *d, uint16_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (uint16_t i = 2; i + 1 < n && i < d[0] && o + 1 < cap; i += 2) {
+        uint16_t c = (uint16_t)(d[i] | (d[i + 1] << 8));
+        /* sysfs text goes through umockdev's escaped format: plain ASCII only */
+        out[o++] = (c >= 0x20 && c < 0x7f && c != '\\') ? (char)c : '?';
+    }
+    out[o] = '\0';
+}
+
+static void get_string(sim_usb_bridge_t *b, uint8_t index, uint16_t lang, char *out, size_t cap)
+{
+    uint8_t d[255];
+    uint16_t n = 0;
+    out[0] = '\0';
+    if (index &&
+        control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, (uint16_t)(USB_DT_STRING << 8 | index), lang,
+                     d, sizeof(d), &n) == 0 &&
+        n >= 2 && d[1] == USB_DT_STRING)
+        string_ascii(d, n, out, cap);
+}
+
+/* Reset, address and configure the board; fills desc. */
+static bool enumerate(sim_usb_bridge_t *b, uint8_t devnum, char strs[3][128])
+{
+    uint8_t dd[64];
+    uint16_t n = 0;
+    dcd_sim_host_bus_reset();
+    b->cfg.step(b->cfg.user);
+    /* Like Linux: first a 64-byte read of the device descriptor at address 0. */
+    if (control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_DEVICE << 8, 0, dd, 64, &n) != 0 ||
+        n < 8) {
+        fprintf(stderr, "h7dfu-sim: device descriptor read/64, error\n");
+        return false;
+    }
+    if (control_sync(b, 0x00, USB_REQ_SET_ADDRESS, devnum, 0, NULL, 0, NULL) != 0 ||
+        dcd_sim_host_address() != devnum) {
+        fprintf(stderr, "h7dfu-sim: device not accepting address %u\n", devnum);
+        return false;
+    }
+    if (control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_DEVICE << 8, 0, dd, 18, &n) != 0 ||
+        n != 18 || dd[0] != 18 || dd[1] != USB_DT_DEVICE) {
+        fprintf(stderr, "h7dfu-sim: bad device descriptor\n");
+        return false;
+    }
+    memcpy(b->desc, dd, 18);
+    b->desc_len = 18;
+    for (uint8_t i = 0; i < dd[17]; i++) {
+        uint8_t head[9];
+        if (control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, (uint16_t)(USB_DT_CONFIG << 8 | i), 0,
+                         head, 9, &n) != 0 ||
+            n != 9) {
+            fprintf(stderr, "h7dfu-sim: cannot read configuration %u\n", i);
+            return false;
+        }
+        uint16_t total = (uint16_t)(head[2] | head[3] << 8);
+        if (total < 9 || b->desc_len + total > sizeof(b->desc) ||
+            control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, (uint16_t)(USB_DT_CONFIG << 8 | i), 0,
+                         b->desc + b->desc_len, total, &n) != 0 ||
+            n != total) {
+            fprintf(stderr, "h7dfu-sim: cannot read configuration %u (%u bytes)\n", i, total);
+            return false;
+        }
+        b->desc_len += total;
+    }
+    /* Strings for sysfs (manufacturer, product, serial), in the first language. */
+    uint8_t langs[4];
+    uint16_t lang = 0x0409;
+    if (control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_STRING << 8, 0, langs, sizeof(langs),
+                     &n) == 0 &&
+        n >= 4)
+        lang = (uint16_t)(langs[2] | langs[3] << 8);
+    for (int i = 0; i < 3; i++)
+        get_string(b, dd[14 + i], lang, strs[i], sizeof(strs[i]));
+    /* The kernel's generic driver picks the first configuration. */
+    b->config = 0;
+    if (dd[17] > 0) {
+        uint8_t value = b->desc[18 + 5];
+        if (control_sync(b, 0x00, USB_REQ_SET_CONFIGURATION, value, 0, NULL, 0, NULL) == 0)
+            b->config = value;
+    }
+    return true;
+}
+
+static void set_config_attr(sim_usb_bridge_t *b)
+{
+    char v[8];
+    snprintf(v, sizeof(v), "%u\n", b->config);
+    umockdev_testbed_set_attribute(b->tb, b->syspath, "bConfigurationValue", b->config ? v : "");
+}
+
+static void device_remove(sim_usb_bridge_t *b)
+{
+    if (!b->present)
+        return;
+    LOG(b, "disconnect %s\n", b->devnode);
+    b->present = false;
+    fail_all_urbs(b, -ESHUTDOWN);
+    memset(b->claim, 0, sizeof(b->claim));
+    umockdev_testbed_detach_ioctl(b->tb, b->devnode, NULL);
+    umockdev_testbed_remove_device(b->tb, b->syspath);
+    gchar *root = umockdev_testbed_get_root_dir(b->tb);
+    gchar *node = g_build_filename(root, b->devnode, NULL);
+    unlink(node); /* umockdev leaves the node file of a removed device */
+    g_free(node);
+    g_free(root);
+    b->st.devnum = 0;
+}
+
+static void device_add(sim_usb_bridge_t *b)
+{
+    char strs[3][128];
+    uint8_t devnum = b->next_devnum;
+    if (!enumerate(b, devnum, strs))
+        return;
+    b->next_devnum = (uint8_t)(devnum >= 127 ? 2 : devnum + 1);
+    b->devnum = devnum;
+    const uint8_t *d = b->desc;
+    const uint8_t *c = d + 18;
+    snprintf(b->devnode, sizeof(b->devnode), "/dev/bus/usb/%03u/%03u", b->cfg.busnum, devnum);
+
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "P: /devices/platform/h7dfu-sim/usb%u/%s\n", b->cfg.busnum,
+                           PORT_NAME);
+    g_string_append_printf(s, "N: bus/usb/%03u/%03u\n", b->cfg.busnum, devnum);
+    g_string_append_printf(s, "E: DEVNAME=%s\nE: DEVTYPE=usb_device\nE: SUBSYSTEM=usb\n",
+                           b->devnode);
+    g_string_append_printf(s, "E: BUSNUM=%03u\nE: DEVNUM=%03u\nE: MAJOR=189\nE: MINOR=%u\n",
+                           b->cfg.busnum, devnum, (b->cfg.busnum - 1u) * 128u + devnum - 1u);
+    g_string_append_printf(s, "E: PRODUCT=%x/%x/%x\nE: TYPE=%u/%u/%u\n", d[8] | d[9] << 8,
+                           d[10] | d[11] << 8, d[12] | d[13] << 8, d[4], d[5], d[6]);
+    /* sysfs attributes end in a newline, as the kernel writes them (tools strip it) */
+    g_string_append_printf(s, "A: busnum=%u\\n\nA: devnum=%u\\n\nA: devpath=1\\n\n", b->cfg.busnum,
+                           devnum);
+    g_string_append_printf(s, "A: idVendor=%04x\\n\nA: idProduct=%04x\\n\nA: bcdDevice=%04x\\n\n",
+                           d[8] | d[9] << 8, d[10] | d[11] << 8, d[12] | d[13] << 8);
+    g_string_append_printf(s, "A: version=%2x.%02x\\n\nA: speed=12\\n\nA: maxchild=0\\n\n", d[3],
+                           d[2]);
+    g_string_append_printf(s,
+                           "A: bDeviceClass=%02x\\n\nA: bDeviceSubClass=%02x\\n\n"
+                           "A: bDeviceProtocol=%02x\\n\nA: bMaxPacketSize0=%u\\n\n"
+                           "A: bNumConfigurations=%u\\n\n",
+                           d[4], d[5], d[6], d[7], d[17]);
+    if (d[17] > 0)
+        g_string_append_printf(s, "A: bNumInterfaces=%2u\\n\nA: bmAttributes=%02x\\n\n", c[4],
+                               c[7]);
+    static const char *const names[3] = {"manufacturer", "product", "serial"};
+    for (int i = 0; i < 3; i++)
+        if (strs[i][0])
+            g_string_append_printf(s, "A: %s=%s\\n\n", names[i], strs[i]);
+    g_string_append(s, "H: descriptors=");
+    for (size_t i = 0; i < b->desc_len; i++)
+        g_string_append_printf(s, "%02X", b->desc[i]);
+    g_string_append_c(s, '\n');
+
+    GError *err = NULL;
+    if (!umockdev_testbed_add_from_string(b->tb, s->str, &err)) {
+        fprintf(stderr, "h7dfu-sim: testbed: %s\n", err->message);
+        g_error_free(err);
+        g_string_free(s, TRUE);
+        return;
+    }
+    g_string_free(s, TRUE);
+    snprintf(b->syspath, sizeof(b->syspath), "/sys/devices/platform/h7dfu-sim/usb%u/%s",
+             b->cfg.busnum, PORT_NAME);
+    set_config_attr(b);
+    if (!umockdev_testbed_attach_ioctl(b->tb, b->devnode, b->handler, &err)) {
+        fprintf(stderr, "h7dfu-sim: attach %s: %s\n", b->devnode, err->message);
+        g_error_free(err);
+        umockdev_testbed_remove_device(b->tb, b->syspath);
+        return;
+    }
+    b->present = true;
+    b->st.enumerations++;
+    b->st.devnum = devnum;
+    LOG(b, "connect %s %04x:%04x \"%s\" \"%s\" serial \"%s\"\n", b->devnode, d[8] | d[9] << 8,
+        d[10] | d[11] << 8, strs[0], strs[1], strs[2]);
+}
+
+/* Follow the board's pull-up: a board that reset itself comes back as a new
+ * device with a new number, as behind a real hub. */
+static void sync_presence(sim_usb_bridge_t *b)
+{
+    unsigned epoch = dcd_sim_host_connect_epoch();
+    if (epoch == b->epoch_seen)
+        return;
+    b->epoch_seen = epoch;
+    device_remove(b);
+    if (dcd_sim_host_connected())
+        device_add(b);
+}
+
+/* ---- usbfs ------------------------------------------------------------ */
+
+static void *resolve(UMockdevIoctlClient *c, size_t len)
+{
+    UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(c);
+    GError *err = NULL;
+    UMockdevIoctlData *d = umockdev_ioctl_data_resolve(arg, 0, len, &err);
+    if (!d) {
+        if (err)
+            g_error_free(err);
+        return NULL;
+    }
+    return d->data;
+}
+
+static int errno_of(int r)
+{
+    return r == -ETIMEDOUT ? ETIMEDOUT : r == -EPIPE ? EPIPE : r == -ENODEV ? ENODEV : EIO;
+}
+
+static int do_submit(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
+{
+    UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(c);
+    GError *err = NULL;
+    UMockdevIoctlData *ud = umockdev_ioctl_data_resolve(arg, 0, sizeof(struct usbdevfs_urb), &err);
+    if (!ud) {
+        g_clear_error(&err);
+        return EFAULT;
+    }
+    struct usbdevfs_urb *k = (struct usbdevfs_urb *)ud->data;
+    /* Only EP0 control transfers reach the board so far (bootloader: DFU). */
+    if (k->type != USBDEVFS_URB_TYPE_CONTROL || (k->endpoint & 0x7f) != 0)
+        return ENOENT;
+    if (k->buffer_length < 8)
+        return EINVAL;
+    UMockdevIoctlData *bd = umockdev_ioctl_data_resolve(ud, offsetof(struct usbdevfs_urb, buffer),
+                                                        (gsize)k->buffer_length, &err);
+    if (!bd) {
+        g_clear_error(&err);
+        return EFAULT;
+    }
+    uint16_t wlen = (uint16_t)(bd->data[6] | bd->data[7] << 8);
+    if (8u + wlen > (unsigned)k->buffer_length)
+        return EINVAL;
+    LOG(b, "  SUBMITURB %02x %02x %02x%02x %02x%02x %u\n", bd->data[0], bd->data[1], bd->data[3],
+        bd->data[2], bd->data[5], bd->data[4], wlen);
+    urb_t *u = g_new0(urb_t, 1);
+    u->client = g_object_ref(c);
+    u->urb = g_object_ref(ud);
+    u->buf = g_object_ref(bd);
+    k->status = -EINPROGRESS;
+    k->actual_length = 0;
+    g_queue_push_tail(&b->pending, u);
+    return 0;
+}
+
+static int do_reap(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
+{
+    for (GList *l = b->done.head; l; l = l->next) {
+        urb_t *u = l->data;
+        if (u->client != c)
+            continue;
+        UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(c);
+        GError *err = NULL;
+        UMockdevIoctlData *p = umockdev_ioctl_data_resolve(arg, 0, sizeof(void *), &err);
+        if (!p) {
+            g_clear_error(&err);
+            return EFAULT;
+        }
+        /* The program gets back its own URB pointer; the URB and its buffer
+         * are written back to its memory as the ioctl completes. */
+        umockdev_ioctl_data_set_ptr(p, 0, u->urb);
+        g_queue_delete_link(&b->done, l);
+        urb_free(u);
+        return 0;
+    }
+    return b->present ? EAGAIN : ENODEV;
+}
+
+static int do_discard(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
+{
+    UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(c);
+    gulong addr = *(gulong *)arg->data;
+    if (b->active && b->active->urb->client_addr == addr && b->active->client == c) {
+        dcd_sim_host_control_cancel();
+        urb_finish(b, b->active, -ENOENT, 0);
+        b->active = NULL;
+        return 0;
+    }
+    for (GList *l = b->pending.head; l; l = l->next) {
+        urb_t *u = l->data;
+        if (u->urb->client_addr == addr && u->client == c) {
+            g_queue_delete_link(&b->pending, l);
+            urb_finish(b, u, -ENOENT, 0);
+            return 0;
+        }
+    }
+    return EINVAL;
+}
+
+/* Linux checks an alternate setting against the active configuration's
+ * descriptors before it sends SET_INTERFACE (EINVAL when there is none). */
+static bool alt_exists(const sim_usb_bridge_t *b, unsigned itf, unsigned alt)
+{
+    size_t off = 18;
+    while (off + 9 <= b->desc_len) {
+        const uint8_t *c = b->desc + off;
+        uint16_t total = (uint16_t)(c[2] | c[3] << 8);
+        if (total < 9 || off + total > b->desc_len)
+            return false;
+        if (c[5] == b->config) {
+            for (size_t i = 0; i + 2 <= total && c[i] >= 2; i += c[i])
+                if (c[i + 1] == USB_DT_INTERFACE && i + 4 <= total && c[i + 2] == itf &&
+                    c[i + 3] == alt)
+                    return true;
+            return false;
+        }
+        off += total;
+    }
+    return false;
+}
+
+static int claim(sim_usb_bridge_t *b, UMockdevIoctlClient *c, unsigned itf)
+{
+    if (itf >= G_N_ELEMENTS(b->claim))
+        return EINVAL;
+    if (b->claim[itf] && b->claim[itf] != c)
+        return EBUSY;
+    b->claim[itf] = c;
+    return 0;
+}
+
+/* USBDEVFS_RESET: Linux resets the port and re-enumerates the device at the
+ * same address; if its descriptors changed it is a new device (new number). */
+static int do_reset(sim_usb_bridge_t *b)
+{
+    b->st.resets++;
+    fail_all_urbs(b, -ESHUTDOWN);
+    uint8_t old[DESC_MAX];
+    size_t old_len = b->desc_len;
+    memcpy(old, b->desc, old_len);
+    uint8_t cfg = b->config;
+    char strs[3][128];
+    bool ok = enumerate(b, b->devnum, strs);
+    if (ok && b->desc_len == old_len && memcmp(old, b->desc, old_len) == 0 &&
+        dcd_sim_host_connect_epoch() == b->epoch_seen) {
+        if (cfg != b->config)
+            set_config_attr(b);
+        memset(b->claim, 0, sizeof(b->claim));
+        return 0;
+    }
+    LOG(b, "reset: device changed, re-enumerating\n");
+    b->epoch_seen = dcd_sim_host_connect_epoch() - 1u; /* force sync_presence() */
+    device_remove(b);
+    sync_presence(b);
+    return ENODEV;
+}
+
+static void handle_locked(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
+{
+    gulong req = umockdev_ioctl_client_get_request(c);
+    long ret = 0;
+    int e = 0;
+
+    if (!b->present || strcmp(umockdev_ioctl_client_get_devnode(c), b->devnode) != 0) {
+        /* The node this program opened is gone (disconnect or new number). */
+        if (req == USBDEVFS_REAPURBNDELAY || req == USBDEVFS_REAPURB)
+            e = do_reap(b, c) == 0 ? 0 : ENODEV;
+        else
+            e = ENODEV;
+        umockdev_ioctl_client_complete(c, e ? -1 : 0, e);
+        return;
+    }
+
+    if (req == USBDEVFS_SUBMITURB) {
+        e = do_submit(b, c);
+        /* Most requests finish right away: then the program's first poll()
+         * finds the URB reapable (see README: the node is a plain file). */
+        if (!e)
+            pump(b, PUMP_STEPS);
+    } else if (req == USBDEVFS_REAPURBNDELAY || req == USBDEVFS_REAPURB) {
+        pump(b, PUMP_STEPS);
+        e = do_reap(b, c);
+    } else if (req == USBDEVFS_DISCARDURB) {
+        e = do_discard(b, c);
+    } else if (req == USBDEVFS_GET_CAPABILITIES) {
+        uint32_t *caps = resolve(c, sizeof(*caps));
+        if (caps)
+            *caps = USBDEVFS_CAP_ZERO_PACKET | USBDEVFS_CAP_NO_PACKET_SIZE_LIM;
+        e = caps ? 0 : EFAULT;
+    } else if (req == USBDEVFS_CLAIMINTERFACE || req == USBDEVFS_RELEASEINTERFACE) {
+        unsigned *itf = resolve(c, sizeof(*itf));
+        if (!itf)
+            e = EFAULT;
+        else if (req == USBDEVFS_CLAIMINTERFACE)
+            e = claim(b, c, *itf);
+        else if (*itf >= G_N_ELEMENTS(b->claim) || b->claim[*itf] != c)
+            e = EINVAL;
+        else
+            b->claim[*itf] = NULL;
+    } else if (req == USBDEVFS_DISCONNECT_CLAIM) {
+        struct usbdevfs_disconnect_claim *dc = resolve(c, sizeof(*dc));
+        e = dc ? claim(b, c, dc->interface) : EFAULT;
+    } else if (req == USBDEVFS_SETINTERFACE) {
+        struct usbdevfs_setinterface *si = resolve(c, sizeof(*si));
+        if (!si)
+            e = EFAULT;
+        else if (!alt_exists(b, si->interface, si->altsetting))
+            e = EINVAL;
+        else if ((e = claim(b, c, si->interface)) == 0) {
+            int r = control_sync(b, 0x01, USB_REQ_SET_INTERFACE, (uint16_t)si->altsetting,
+                                 (uint16_t)si->interface, NULL, 0, NULL);
+            e = r ? errno_of(r) : 0;
+        }
+    } else if (req == USBDEVFS_SETCONFIGURATION) {
+        int *value = resolve(c, sizeof(*value));
+        if (!value)
+            e = EFAULT;
+        else {
+            uint8_t v = *value < 0 ? 0 : (uint8_t)*value;
+            int r = control_sync(b, 0x00, USB_REQ_SET_CONFIGURATION, v, 0, NULL, 0, NULL);
+            e = r ? errno_of(r) : 0;
+            if (!e) {
+                b->config = v;
+                set_config_attr(b);
+            }
+        }
+    } else if (req == USBDEVFS_CLEAR_HALT) {
+        unsigned *ep = resolve(c, sizeof(*ep));
+        int r = ep ? control_sync(b, 0x02, USB_REQ_CLEAR_FEATURE, USB_ENDPOINT_HALT, (uint16_t)*ep,
+                                  NULL, 0, NULL)
+                   : -EFAULT;
+        e = r ? (r == -EFAULT ? EFAULT : errno_of(r)) : 0;
+    } else if (req == USBDEVFS_RESET) {
+        e = do_reset(b);
+    } else if (req == USBDEVFS_GETDRIVER) {
+        e = ENODATA; /* no kernel driver is ever bound to the virtual board */
+    } else if (req == USBDEVFS_IOCTL) {
+        struct usbdevfs_ioctl *io = resolve(c, sizeof(*io));
+        if (!io)
+            e = EFAULT;
+        else if (io->ioctl_code == (int)USBDEVFS_DISCONNECT)
+            e = ENODATA;
+        else if (io->ioctl_code == (int)USBDEVFS_CONNECT)
+            e = 0;
+        else
+            e = ENOTTY;
+    } else if (req == USBDEVFS_GET_SPEED) {
+        ret = USB_SPEED_FULL;
+    } else if (_IOC_TYPE(req) == 'U' && _IOC_NR(req) == _IOC_NR(USBDEVFS_CONNINFO_EX(0))) {
+        size_t len = _IOC_SIZE(req);
+        struct usbdevfs_conninfo_ex ci = {.size = sizeof(ci),
+                                          .busnum = b->cfg.busnum,
+                                          .devnum = b->devnum,
+                                          .speed = USB_SPEED_FULL,
+                                          .num_ports = 1,
+                                          .ports = {1}};
+        uint8_t *p = resolve(c, len);
+        if (p)
+            memcpy(p, &ci, len < sizeof(ci) ? len : sizeof(ci));
+        e = p ? 0 : EFAULT;
+    } else {
+        e = ENOTTY;
+    }
+    if (req != USBDEVFS_SUBMITURB && (req != USBDEVFS_REAPURBNDELAY || e != EAGAIN))
+        LOG(b, "  ioctl %08lx -> %s\n", req, e ? g_strerror(e) : "ok");
+    umockdev_ioctl_client_complete(c, e ? -1 : ret, e);
+    /* A reset asked for by the board during this request shows now. */
+    sync_presence(b);
+}
+
+static gboolean handle_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer user)
+{
+    (void)h;
+    sim_usb_bridge_t *b = user;
+    g_mutex_lock(&b->lock);
+    handle_locked(b, c);
+    g_mutex_unlock(&b->lock);
+    return TRUE;
+}
+
+/* The board runs on its own between requests (manifest, self reset). */
+static gboolean on_tick(gpointer user)
+{
+    sim_usb_bridge_t *b = user;
+    g_mutex_lock(&b->lock);
+    b->cfg.step(b->cfg.user);
+    pump(b, PUMP_STEPS);
+    sync_presence(b);
+    g_mutex_unlock(&b->lock);
+    return G_SOURCE_CONTINUE;
+}
+
+static void on_child_exit(GPid pid, gint status, gpointer user)
+{
+    sim_usb_bridge_t *b = user;
+    g_spawn_close_pid(pid);
+    b->child_status = status;
+    b->child_done = true;
+    g_main_loop_quit(b->loop);
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
+{
+    if (!cfg || !cfg->step)
+        return NULL;
+    sim_usb_bridge_t *b = g_new0(sim_usb_bridge_t, 1);
+    b->cfg = *cfg;
+    if (!b->cfg.busnum)
+        b->cfg.busnum = 1;
+    b->next_devnum = b->cfg.first_devnum ? b->cfg.first_devnum : 2;
+    b->tb = umockdev_testbed_new();
+    b->handler = umockdev_ioctl_base_new();
+    g_signal_connect(b->handler, "handle-ioctl", G_CALLBACK(handle_ioctl), b);
+    g_queue_init(&b->pending);
+    g_queue_init(&b->done);
+    b->loop = g_main_loop_new(NULL, FALSE);
+    g_mutex_init(&b->lock);
+    return b;
+}
+
+static gchar **child_env(void)
+{
+    gchar **env = g_get_environ();
+    const gchar *pre = g_environ_getenv(env, "LD_PRELOAD");
+    gchar *v = pre && *pre ? g_strdup_printf("libumockdev-preload.so.0 %s", pre)
+                           : g_strdup("libumockdev-preload.so.0");
+    env = g_environ_setenv(env, "LD_PRELOAD", v, TRUE);
+    g_free(v);
+    /* An ASan program under the preload library would abort: ASan wants to be
+     * first in the link order; with the preload library first it still works
+     * (the preload forwards to ASan's interceptors), so turn the check off. */
+    const gchar *asan = g_environ_getenv(env, "ASAN_OPTIONS");
+    v = asan && *asan ? g_strdup_printf("%s:verify_asan_link_order=0", asan)
+                      : g_strdup("verify_asan_link_order=0");
+    env = g_environ_setenv(env, "ASAN_OPTIONS", v, TRUE);
+    g_free(v);
+    return env;
+}
+
+int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
+{
+    /* Power the board's bus and enumerate it before the program starts. */
+    g_mutex_lock(&b->lock);
+    b->epoch_seen = dcd_sim_host_connect_epoch() - 1u;
+    for (int i = 0; i < 16 && !dcd_sim_host_connected(); i++)
+        b->cfg.step(b->cfg.user);
+    sync_presence(b);
+    bool present = b->present;
+    g_mutex_unlock(&b->lock);
+    if (!present)
+        fprintf(stderr, "h7dfu-sim: warning: the board is not on the bus\n");
+
+    gchar **env = child_env();
+    GPid pid;
+    GError *err = NULL;
+    gboolean ok = g_spawn_async(NULL, (gchar **)argv, env,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                    G_SPAWN_CHILD_INHERITS_STDIN,
+                                NULL, NULL, &pid, &err);
+    g_strfreev(env);
+    if (!ok) {
+        fprintf(stderr, "h7dfu-sim: cannot run %s: %s\n", argv[0], err->message);
+        g_error_free(err);
+        return -1;
+    }
+    g_child_watch_add(pid, on_child_exit, b);
+    b->tick = g_timeout_add(1, on_tick, b);
+    g_main_loop_run(b->loop);
+    g_source_remove(b->tick);
+    b->tick = 0;
+    if (WIFEXITED(b->child_status))
+        return WEXITSTATUS(b->child_status);
+    if (WIFSIGNALED(b->child_status))
+        return 128 + WTERMSIG(b->child_status);
+    return 1;
+}
+
+void sim_usb_bridge_get_stats(const sim_usb_bridge_t *b, sim_usb_bridge_stats_t *st)
+{
+    *st = b->st;
+}
+
+void sim_usb_bridge_free(sim_usb_bridge_t *b)
+{
+    if (!b)
+        return;
+    g_mutex_lock(&b->lock);
+    device_remove(b);
+    g_mutex_unlock(&b->lock);
+    urb_t *u;
+    while ((u = g_queue_pop_head(&b->done)) != NULL)
+        urb_free(u);
+    g_object_unref(b->handler);
+    g_object_unref(b->tb);
+    g_main_loop_unref(b->loop);
+    g_mutex_clear(&b->lock);
+    g_free(b);
+}

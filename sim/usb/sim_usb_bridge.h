@@ -1,0 +1,49 @@
+/*
+ * The virtual board on the host's USB, for unmodified libusb programs: a
+ * umockdev testbed serves the board as /sys/bus/usb/devices/1-1 and
+ * /dev/bus/usb/001/NNN, and this bridge answers the usbfs ioctls a program
+ * issues on that node by driving the simulated controller (dcd_sim.h).
+ *
+ * The bridge plays the kernel's part only: enumeration as a hub driver does it
+ * (bus reset, descriptors, SET_ADDRESS with a fresh device number,
+ * SET_CONFIGURATION), sysfs attributes, and the usbfs requests. The board
+ * (device core, class drivers, flash) stays behind dcd.h; the bridge runs it by
+ * calling the board's main-loop step. See sim/usb/README.md for the usbfs
+ * behaviour that umockdev cannot carry and how it is handled here.
+ */
+#ifndef H7_SIM_USB_BRIDGE_H
+#define H7_SIM_USB_BRIDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct sim_usb_bridge sim_usb_bridge_t;
+
+typedef struct sim_usb_bridge_config {
+    /* One pass of the board's main loop; must end up calling dcd_poll(). */
+    void (*step)(void *user);
+    void *user;
+    uint8_t busnum;       /* 0 = 1 */
+    uint8_t first_devnum; /* 0 = 2 (1 is the root hub on a real bus) */
+    bool verbose;         /* log enumeration and every usbfs request on stderr */
+} sim_usb_bridge_config_t;
+
+typedef struct sim_usb_bridge_stats {
+    unsigned enumerations; /* devices added to the testbed */
+    unsigned urbs;         /* control URBs completed */
+    unsigned resets;       /* USBDEVFS_RESET requests */
+    uint8_t devnum;        /* device number now (0: not on the bus) */
+} sim_usb_bridge_stats_t;
+
+/* Create the testbed (sets UMOCKDEV_DIR in this process). NULL on failure. */
+sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg);
+/*
+ * Run argv (argv[0] searched in PATH) under umockdev's preload library with the
+ * board attached, serving it until the command exits. Returns the command's
+ * exit status (128 + signal when killed), or -1 when it could not be started.
+ */
+int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[]);
+void sim_usb_bridge_get_stats(const sim_usb_bridge_t *b, sim_usb_bridge_stats_t *st);
+void sim_usb_bridge_free(sim_usb_bridge_t *b);
+
+#endif
