@@ -1,0 +1,194 @@
+/*
+ * flash_ops_t for the STM32H743 embedded flash (RM0433 section 4):
+ *
+ *  - unlock: KEY1 then KEY2 into FLASH_KEYRx (4.5.1); locked again after
+ *    every operation so a runaway write cannot program anything.
+ *  - program (4.3.9 "Flash programming"): PG with PSIZE x64, eight 32-bit
+ *    writes fill the 256-bit write buffer, which the controller then
+ *    programs on its own (QW set while queued/busy); we wait for QW = 0 and
+ *    check the error flags. A flash word is programmed exactly once.
+ *  - sector erase (4.3.10): SER + SNB, then START; bank erase: BER + START.
+ *  - every error flag is decoded (flash_sr.c) and cleared through
+ *    FLASH_CCRx (4.9.6) before and after each operation.
+ *  - the CPU's D-cache may hold lines of the range just changed: they are
+ *    invalidated (and the I-cache) after every program or erase (cache.c).
+ *
+ * Bank 1's registers are at 0x52002000, bank 2's at +0x100 (4.9).
+ * Execution continues from bank 1 while bank 1 is written: the AXI read
+ * stalls until the operation ends, which is what a polled driver wants.
+ */
+#include <string.h>
+
+#include "flash_sr.h"
+#include "h7_port.h"
+#include "regs/cm7.h"
+#include "regs/flash_ctl.h"
+
+typedef struct {
+    bool guard_bootloader;
+} h7_flash_ctx_t;
+
+static h7_flash_ctx_t s_ctx;
+
+static h7_flash_bank_t *bank_regs(unsigned bank)
+{
+    return H7_FLASH_BANK(bank);
+}
+
+static void unlock(h7_flash_bank_t *b)
+{
+    if (b->CR & FLASH_CR_LOCK) {
+        b->KEYR = FLASH_KEY1;
+        b->KEYR = FLASH_KEY2;
+    }
+}
+
+static void lock(h7_flash_bank_t *b)
+{
+    b->CR = FLASH_CR_LOCK;
+}
+
+static void wait_idle(h7_flash_bank_t *b)
+{
+    while (b->SR & (FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_WBNE)) {
+    }
+}
+
+/* Wait for the end of the operation, then decode and clear every flag. */
+static flash_status_t finish(h7_flash_bank_t *b, bool erase)
+{
+    wait_idle(b);
+    uint32_t sr = b->SR;
+    b->CCR = sr & FLASH_SR_ALL_FLAGS;
+    return h7_flash_decode_sr(sr, erase);
+}
+
+static flash_status_t begin(h7_flash_bank_t *b)
+{
+    wait_idle(b);
+    b->CCR = FLASH_SR_ALL_FLAGS; /* stale flags would be blamed on us */
+    unlock(b);
+    return (b->CR & FLASH_CR_LOCK) ? FLASH_ERR_HW : FLASH_OK;
+}
+
+static flash_status_t h7_erase_sector(void *ctx, unsigned sector)
+{
+    const flash_map_t *m = flash_map_stm32h743();
+    h7_flash_ctx_t *c = ctx;
+    if (sector >= m->sector_count) {
+        return FLASH_ERR_ADDRESS;
+    }
+    if (c->guard_bootloader && flash_map_is_reserved(m, sector)) {
+        return FLASH_ERR_PROTECTED;
+    }
+    unsigned bank = sector / m->sectors_per_bank;
+    h7_flash_bank_t *b = bank_regs(bank);
+    flash_status_t st = begin(b);
+    if (st == FLASH_OK) {
+        b->CR = FLASH_CR_PSIZE(FLASH_CR_PSIZE_X64) | FLASH_CR_SER |
+                FLASH_CR_SNB(sector % m->sectors_per_bank);
+        b->CR |= FLASH_CR_START;
+        st = finish(b, true);
+    }
+    lock(b);
+    h7_cache_invalidate_range(flash_map_sector_addr(m, sector), m->sector_size);
+    return st;
+}
+
+static flash_status_t h7_erase_bank(void *ctx, unsigned bank)
+{
+    const flash_map_t *m = flash_map_stm32h743();
+    h7_flash_ctx_t *c = ctx;
+    unsigned banks = m->sector_count / m->sectors_per_bank;
+    if (bank >= banks) {
+        return FLASH_ERR_ADDRESS;
+    }
+    uint32_t bank_mask = ((1u << m->sectors_per_bank) - 1u) << (bank * m->sectors_per_bank);
+    if (c->guard_bootloader && (m->reserved_mask & bank_mask) != 0u) {
+        return FLASH_ERR_PROTECTED;
+    }
+    h7_flash_bank_t *b = bank_regs(bank);
+    flash_status_t st = begin(b);
+    if (st == FLASH_OK) {
+        b->CR = FLASH_CR_PSIZE(FLASH_CR_PSIZE_X64) | FLASH_CR_BER;
+        b->CR |= FLASH_CR_START;
+        st = finish(b, true);
+    }
+    lock(b);
+    h7_cache_invalidate_range(flash_map_sector_addr(m, bank * m->sectors_per_bank),
+                              m->sector_size * m->sectors_per_bank);
+    return st;
+}
+
+static flash_status_t h7_program_word(void *ctx, uint32_t addr, const uint8_t *word)
+{
+    const flash_map_t *m = flash_map_stm32h743();
+    h7_flash_ctx_t *c = ctx;
+    if (addr % m->word_size != 0u || !flash_map_contains(m, addr, m->word_size)) {
+        return FLASH_ERR_ADDRESS;
+    }
+    int sector = flash_map_sector_of(m, addr);
+    if (c->guard_bootloader && flash_map_is_reserved(m, (unsigned)sector)) {
+        return FLASH_ERR_PROTECTED;
+    }
+    h7_flash_bank_t *b = bank_regs((unsigned)sector / m->sectors_per_bank);
+    flash_status_t st = begin(b);
+    if (st == FLASH_OK) {
+        b->CR = FLASH_CR_PSIZE(FLASH_CR_PSIZE_X64) | FLASH_CR_PG;
+        h7_dsb();
+        volatile uint32_t *dst = (volatile uint32_t *)(uintptr_t)addr;
+        for (unsigned i = 0; i < 8u; i++) {
+            uint32_t w;
+            memcpy(&w, word + 4u * i, sizeof w);
+            dst[i] = w;
+        }
+        h7_dsb();
+        st = finish(b, false);
+    }
+    lock(b);
+    h7_cache_invalidate_range(addr, m->word_size);
+    return st;
+}
+
+static flash_status_t h7_read(void *ctx, uint32_t addr, void *buf, size_t len)
+{
+    (void)ctx;
+    const flash_map_t *m = flash_map_stm32h743();
+    if (len == 0u) {
+        return FLASH_OK;
+    }
+    if (len > UINT32_MAX || !flash_map_contains(m, addr, (uint32_t)len)) {
+        return FLASH_ERR_ADDRESS;
+    }
+    memcpy(buf, (const void *)(uintptr_t)addr, len);
+    return FLASH_OK;
+}
+
+static bool h7_is_write_protected(void *ctx, unsigned sector)
+{
+    (void)ctx;
+    const flash_map_t *m = flash_map_stm32h743();
+    if (sector >= m->sector_count) {
+        return true;
+    }
+    h7_flash_bank_t *b = bank_regs(sector / m->sectors_per_bank);
+    return (b->WPSN_CUR & FLASH_WPSN_WRPS(sector % m->sectors_per_bank)) == 0u;
+}
+
+static const flash_ops_t h7_flash_ops = {
+    .erase_sector = h7_erase_sector,
+    .erase_bank = h7_erase_bank,
+    .program_word = h7_program_word,
+    .read = h7_read,
+    .is_write_protected = h7_is_write_protected,
+};
+
+const flash_dev_t *h7_flash_dev(bool guard_bootloader)
+{
+    static flash_dev_t dev;
+    s_ctx.guard_bootloader = guard_bootloader;
+    dev.ops = &h7_flash_ops;
+    dev.ctx = &s_ctx;
+    dev.map = flash_map_stm32h743();
+    return &dev;
+}

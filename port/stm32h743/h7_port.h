@@ -1,0 +1,75 @@
+/*
+ * STM32H743 port: what the firmware images need from the chip, and nothing of
+ * its registers. Each function names the source file that implements it.
+ */
+#ifndef H7_PORT_H
+#define H7_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flash.h"
+
+/* Memory map shared by both images (see README.md). */
+#define H7_BOOTLOADER_ADDR 0x08000000u /* sector 0 of bank 1 */
+#define H7_APP_ADDR        0x08020000u /* sector 1: app vector table first */
+#define H7_ROM_BOOT_ADDR   0x1FF09800u /* ST system memory (AN2606, STM32H74x) */
+
+/* --- system_clock.c ----------------------------------------------------- */
+/* HSI 64 MHz -> PLL1 -> 400 MHz sys_ck, 200 MHz AXI/AHB, 100 MHz APBs; VOS1. */
+void h7_clock_init(void);
+/* Current sys_ck (64 MHz out of reset, 400 MHz after h7_clock_init). */
+uint32_t h7_sysclk_hz(void);
+/* Busy wait on SysTick (polled, no interrupt). */
+void h7_delay_us(uint32_t us);
+
+/* --- usb_board.c -------------------------------------------------------- */
+/* USB supply (PWR_CR3), HSI48 + CRS, PA11/PA12 AF10, OTG_FS clock on.
+ * Call after h7_clock_init() and before dcd_init(). */
+void h7_usb_board_init(void);
+/* Put the OTG_FS block back into reset and its clock off (before a jump). */
+void h7_usb_board_deinit(void);
+
+/* --- cache.c ------------------------------------------------------------ */
+void h7_cache_enable(void);
+/* Drop D-cache lines covering [addr, addr+len) so reads see the flash;
+ * also invalidates the I-cache (code may have been rewritten). */
+void h7_cache_invalidate_range(uint32_t addr, uint32_t len);
+
+/* --- flash_h7.c --------------------------------------------------------- */
+/* The H743 flash controller behind flash.h. guard_bootloader: refuse any
+ * erase/program of sector 0 and erase of bank 1 (bootloader self-protection,
+ * independent of the DFU layer's own check). */
+const flash_dev_t *h7_flash_dev(bool guard_bootloader);
+
+/* --- reset.c ------------------------------------------------------------ */
+/* Requests carried across a system reset in the shared .noinit block. */
+typedef enum h7_boot_request {
+    H7_REQ_NONE = 0,
+    H7_REQ_STAY_IN_DFU = 1,    /* app -> bootloader: "enter update" */
+    H7_REQ_START_APP = 2,      /* bootloader -> itself: start the app from reset */
+    H7_REQ_ROM_BOOTLOADER = 3, /* start ST's system-memory bootloader */
+} h7_boot_request_t;
+
+void h7_request_set(h7_boot_request_t req);
+/* Read and clear the request; H7_REQ_NONE if the block is not valid
+ * (power-on garbage, or nothing was requested). Safe before .data/.bss init. */
+h7_boot_request_t h7_request_take(void);
+/* SCB AIRCR.SYSRESETREQ with the barriers around it. */
+__attribute__((noreturn)) void h7_system_reset(void);
+/* h7_request_set(req) then h7_system_reset(). */
+__attribute__((noreturn)) void h7_reset_with_request(h7_boot_request_t req);
+/* From the reset state only: VTOR, MSP and PC from the vector table at addr. */
+__attribute__((noreturn)) void h7_jump_to_vectors(uint32_t addr);
+
+/* --- uid.c -------------------------------------------------------------- */
+/* 24 hex digits of the 96-bit unique ID, NUL terminated. */
+void h7_serial_string(char out[25]);
+
+/* --- startup.c ---------------------------------------------------------- */
+/* Called first thing in Reset_Handler, before .data/.bss exist and before any
+ * clock is touched; may not return. Weak no-op by default; the bootloader
+ * overrides it to start the application straight out of reset. */
+void h7_early_boot(void);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * Cortex-M7 start-up for the STM32H743: the vector table and Reset_Handler.
+ *
+ * Order in Reset_Handler, and why:
+ *  1. h7_early_boot(): the bootloader decides here whether to start the app,
+ *     while every peripheral and clock is still in its reset state, so the
+ *     app always starts as if it came straight out of reset.
+ *  2. .data copy and .bss zero (linker symbols from linker/sections.ld).
+ *  3. FPU access (CPACR CP10/CP11): the toolchain uses -mfloat-abi=hard.
+ *  4. I- and D-cache on (cache.c). DTCM, where all our RAM lives, is never
+ *     cached; the flash is (write-through), so the flash driver invalidates
+ *     the lines it changes (flash_h7.c).
+ *  5. main().
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "h7_port.h"
+#include "regs/cm7.h"
+
+/* 150 peripheral interrupt positions on the STM32H743 (RM0433 19.1.2
+ * "Interrupt and exception vectors": positions 0..149, the last one WKUP). */
+#define H7_IRQ_COUNT    150u
+#define H7_VECTOR_COUNT (16u + H7_IRQ_COUNT)
+
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+int main(void);
+void Reset_Handler(void);
+void Default_Handler(void);
+void HardFault_Handler(void);
+
+typedef void (*h7_vector_t)(void);
+
+__attribute__((weak)) void h7_early_boot(void)
+{
+}
+
+void Default_Handler(void)
+{
+    for (;;) {
+    }
+}
+
+/* A fault leaves the board unusable until reset: reset into DFU mode, so a
+ * crashing application (or bootloader) never leaves a board that is
+ * invisible on USB, nor a crash/reset loop through the app. */
+void HardFault_Handler(void)
+{
+    h7_reset_with_request(H7_REQ_STAY_IN_DFU);
+}
+
+void Reset_Handler(void)
+{
+    h7_early_boot();
+
+    size_t data_len = (size_t)((uintptr_t)&_edata - (uintptr_t)&_sdata);
+    memcpy(&_sdata, &_sidata, data_len);
+    memset(&_sbss, 0, (size_t)((uintptr_t)&_ebss - (uintptr_t)&_sbss));
+
+    SCB_CPACR |= SCB_CPACR_CP10_CP11_FULL;
+    h7_dsb();
+    h7_isb();
+
+    h7_cache_enable();
+
+    (void)main();
+    h7_system_reset();
+}
+
+/* Vector table: first in the image (linker keeps .isr_vector at the origin).
+ * VTOR needs the table aligned to its size rounded up to a power of two:
+ * 166 entries * 4 = 664 bytes -> 1 KiB; both image origins are 128 KiB
+ * aligned. */
+__attribute__((section(".isr_vector"), used)) const h7_vector_t h7_vectors[H7_VECTOR_COUNT] = {
+    [0] = (h7_vector_t)(uintptr_t)&_estack,
+    [1] = Reset_Handler,
+    [2] = Default_Handler,   /* NMI */
+    [3] = HardFault_Handler, /* HardFault */
+    [4] = HardFault_Handler, /* MemManage (disabled: escalates) */
+    [5] = HardFault_Handler, /* BusFault (ECC double error on a flash read) */
+    [6] = HardFault_Handler, /* UsageFault */
+    [11] = Default_Handler,  /* SVCall */
+    [12] = Default_Handler,  /* DebugMon */
+    [14] = Default_Handler,  /* PendSV */
+    [15] = Default_Handler,  /* SysTick (polled, never enabled) */
+    /* Peripheral IRQs: none is enabled (USB is main-loop polled); any that
+     * fires anyway lands in Default_Handler. Filled below by the range
+     * initialiser. */
+    [16 ... H7_VECTOR_COUNT - 1] = Default_Handler,
+};
