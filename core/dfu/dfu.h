@@ -1,0 +1,135 @@
+/*
+ * DFU 1.1 + DfuSe (AN3156) class driver for the bootloader: the state machine
+ * of DFU 1.1 Appendix A over a flash_dev_t.
+ *
+ * Two ways in: as a usbd_class_driver_t (dfu_class_driver()) routed by the
+ * device core, or directly with a usb_setup_t and its data (dfu_control(),
+ * then dfu_control_done() once the status stage is over, and dfu_poll()).
+ *
+ * Flash work never runs inside a request: a DNLOAD only stores the block; the
+ * following GETSTATUS answers dfuDNBUSY with the operation's typical duration
+ * in bwPollTimeout, and the operation runs when that answer's status stage is
+ * done (control_done, or poll() when cfg.ops_in_poll is set). The next
+ * GETSTATUS reports dfuDNLOAD-IDLE, or dfuERROR with the status.
+ *
+ * No malloc, no stdio: the state is one caller-owned dfu_t, its buffer sized
+ * by H7_DFU_XFER_MAX at compile time.
+ */
+#ifndef H7_DFU_H
+#define H7_DFU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfu_defs.h"
+#include "flash.h"
+#include "usb_std.h"
+#include "usbd_class.h"
+
+/* Largest wTransferSize the driver can buffer (bytes; a multiple of 32). */
+#ifndef H7_DFU_XFER_MAX
+#define H7_DFU_XFER_MAX 2048u
+#endif
+#define H7_DFU_XFER_DEFAULT 2048u
+
+/*
+ * Typical flash timings used for bwPollTimeout, DS12110 (STM32H743xI
+ * datasheet) "Flash memory programming" characteristics, program/erase
+ * parallelism x32 (the H7 driver's PSIZE): sector erase 128 KiB 1.1 s typ,
+ * flash word (256 bits) programming 130 us typ.
+ */
+#define H7_DFU_ERASE_SECTOR_MS_DEFAULT 1100u
+#define H7_DFU_PROGRAM_WORD_US_DEFAULT 130u
+
+typedef struct dfu_config {
+    const flash_dev_t *flash;
+    uint16_t transfer_size; /* wTransferSize; 0 = H7_DFU_XFER_DEFAULT */
+    uint8_t itf_num;        /* bInterfaceNumber of the DFU interface */
+    uint8_t attributes;     /* DFU_ATTR_*; 0 = download|upload|willDetach */
+    uint16_t detach_timeout_ms;
+    uint32_t erase_sector_ms; /* 0 = default above */
+    uint32_t program_word_us; /* 0 = default above */
+    bool ops_in_poll;         /* run flash work in poll(), not control_done() */
+    /* Leave (zero-length DNLOAD) was confirmed by GETSTATUS: the bootloader's
+     * boot layer decides what happens next (validate, reset). addr is the
+     * DfuSe address pointer (where the host asked to start). May be NULL. */
+    void (*manifest)(void *user, uint32_t addr);
+    void *user;
+} dfu_config_t;
+
+/* The flash operation a DNLOAD asked for, run after GETSTATUS. */
+typedef enum dfu_op {
+    DFU_OP_NONE = 0,
+    DFU_OP_NOP, /* DfuSe "get commands" sent by DNLOAD: nothing to do */
+    DFU_OP_SET_ADDRESS,
+    DFU_OP_ERASE_SECTOR,
+    DFU_OP_MASS_ERASE,
+    DFU_OP_WRITE,
+    DFU_OP_FAIL,     /* refused before running: status in op_status */
+    DFU_OP_MANIFEST, /* leave */
+} dfu_op_t;
+
+typedef struct dfu {
+    dfu_config_t cfg;
+    dfu_state_t state;
+    dfu_status_t status;
+    uint32_t address;   /* DfuSe address pointer */
+    dfu_op_t op;        /* stored by DNLOAD */
+    bool op_armed;      /* GETSTATUS answered dfuDNBUSY/dfuMANIFEST: run it */
+    bool manifest_done; /* manifestation-tolerant: next GETSTATUS -> dfuIDLE */
+    dfu_status_t op_status;
+    uint32_t op_addr;
+    uint16_t op_len;
+    uint8_t alt;
+    uint32_t words_programmed; /* statistics for tests and logs */
+    uint32_t sectors_erased;
+    uint8_t buf[H7_DFU_XFER_MAX];
+} dfu_t;
+
+/* Set up dfu with cfg (copied). False when cfg is unusable (no flash,
+ * transfer size above H7_DFU_XFER_MAX or not a multiple of the word size). */
+bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg);
+
+/* Back to dfuIDLE, status OK (bus reset, SET_CONFIGURATION). */
+void dfu_reset(dfu_t *dfu);
+
+/*
+ * One class request. OUT: data holds setup->wLength bytes. IN: write at most
+ * cap bytes into data. Returns the byte count (IN), 0 (OUT), or USBD_STALL.
+ */
+int dfu_control(dfu_t *dfu, const usb_setup_t *setup, uint8_t *data, uint16_t cap);
+/* The status stage of an accepted request is done. */
+void dfu_control_done(dfu_t *dfu, const usb_setup_t *setup);
+/* Main-loop hook: runs an armed flash operation when cfg.ops_in_poll. */
+void dfu_poll(dfu_t *dfu);
+bool dfu_set_alt(dfu_t *dfu, uint8_t alt);
+
+static inline dfu_state_t dfu_get_state(const dfu_t *dfu)
+{
+    return dfu->state;
+}
+static inline dfu_status_t dfu_get_status(const dfu_t *dfu)
+{
+    return dfu->status;
+}
+static inline uint16_t dfu_transfer_size(const dfu_t *dfu)
+{
+    return dfu->cfg.transfer_size;
+}
+
+/* Number of alternate settings (one per memory; the internal flash only). */
+unsigned dfu_alt_count(const dfu_t *dfu);
+/* The interface string of an alternate setting: the DfuSe layout string.
+ * Returns its length, or 0 when alt is unknown or buf too small. */
+size_t dfu_alt_string(const dfu_t *dfu, unsigned alt, char *buf, size_t len);
+
+/* The 9-byte DFU functional descriptor (DFU 1.1 4.1.3, bcdDFUVersion 0x011A).
+ * Returns DFU_FUNC_DESC_LEN, or 0 when len is too small. */
+size_t dfu_functional_descriptor(uint8_t *buf, size_t len, uint8_t attributes,
+                                 uint16_t detach_timeout_ms, uint16_t transfer_size);
+
+/* A usbd_class_driver_t whose ctx is dfu. */
+usbd_class_driver_t dfu_class_driver(dfu_t *dfu);
+
+#endif

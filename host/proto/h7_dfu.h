@@ -1,0 +1,136 @@
+/*
+ * The DFU 1.1 / DfuSe (AN3156) client of libh7dfu: one request per call over an
+ * h7_transport_t, plus the DfuSe commands and the waits and recoveries the
+ * protocol asks of a host. Every failure fills dfu->err (see h7_error.h) with
+ * what failed, where, the device's state and status, and what to do.
+ *
+ * All functions return 0 on success (or a byte count where stated) and a
+ * negative h7_errc_t on failure.
+ */
+#ifndef H7_DFU_CLIENT_H
+#define H7_DFU_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h7_error.h"
+#include "h7_transport.h"
+
+/* Class requests (DFU 1.1 Table 3.2) */
+enum h7_dfu_request {
+    H7_DFU_DETACH = 0,
+    H7_DFU_DNLOAD = 1,
+    H7_DFU_UPLOAD = 2,
+    H7_DFU_GETSTATUS = 3,
+    H7_DFU_CLRSTATUS = 4,
+    H7_DFU_GETSTATE = 5,
+    H7_DFU_ABORT = 6,
+};
+
+/* Device states (DFU 1.1 6.1.2) */
+enum h7_dfu_state {
+    H7_ST_APP_IDLE = 0,
+    H7_ST_APP_DETACH = 1,
+    H7_ST_IDLE = 2,
+    H7_ST_DNLOAD_SYNC = 3,
+    H7_ST_DNBUSY = 4,
+    H7_ST_DNLOAD_IDLE = 5,
+    H7_ST_MANIFEST_SYNC = 6,
+    H7_ST_MANIFEST = 7,
+    H7_ST_MANIFEST_WAIT_RESET = 8,
+    H7_ST_UPLOAD_IDLE = 9,
+    H7_ST_ERROR = 10,
+};
+
+/* Status codes (DFU 1.1 6.1.2) */
+enum h7_dfu_status {
+    H7_STATUS_OK = 0,
+    H7_STATUS_ERR_TARGET,
+    H7_STATUS_ERR_FILE,
+    H7_STATUS_ERR_WRITE,
+    H7_STATUS_ERR_ERASE,
+    H7_STATUS_ERR_CHECK_ERASED,
+    H7_STATUS_ERR_PROG,
+    H7_STATUS_ERR_VERIFY,
+    H7_STATUS_ERR_ADDRESS,
+    H7_STATUS_ERR_NOTDONE,
+    H7_STATUS_ERR_FIRMWARE,
+    H7_STATUS_ERR_VENDOR,
+    H7_STATUS_ERR_USBR,
+    H7_STATUS_ERR_POR,
+    H7_STATUS_ERR_UNKNOWN,
+    H7_STATUS_ERR_STALLEDPKT,
+};
+
+/* DfuSe commands (AN3156) */
+#define H7_DFUSE_GET_COMMANDS   0x00u
+#define H7_DFUSE_SET_ADDRESS    0x21u
+#define H7_DFUSE_ERASE          0x41u
+#define H7_DFUSE_READ_UNPROTECT 0x92u
+
+typedef struct h7_dfu_status_rec {
+    uint8_t status;   /* enum h7_dfu_status */
+    uint32_t poll_ms; /* bwPollTimeout */
+    uint8_t state;    /* enum h7_dfu_state */
+    uint8_t istring;
+} h7_dfu_status_rec_t;
+
+typedef struct h7_dfu {
+    const h7_transport_t *t;
+    uint8_t itf;            /* DFU interface number (wIndex) */
+    uint16_t transfer_size; /* wTransferSize from the functional descriptor */
+    unsigned timeout_ms;    /* per control transfer */
+    unsigned max_wait_ms;   /* give up waiting for dfuDNBUSY after this (0: 60 s) */
+    h7_error_t err;         /* the last failure */
+} h7_dfu_t;
+
+void h7_dfu_init(h7_dfu_t *dfu, const h7_transport_t *t, uint8_t itf, uint16_t transfer_size);
+
+/* Plain DFU 1.1 requests. */
+int h7_dfu_get_status(h7_dfu_t *dfu, h7_dfu_status_rec_t *out);
+int h7_dfu_clr_status(h7_dfu_t *dfu);
+int h7_dfu_get_state(h7_dfu_t *dfu, uint8_t *state);
+int h7_dfu_abort(h7_dfu_t *dfu);
+int h7_dfu_detach(h7_dfu_t *dfu, uint16_t timeout_ms);
+int h7_dfu_dnload(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len);
+/* Returns the byte count received (a short frame ends an upload). */
+int h7_dfu_upload(h7_dfu_t *dfu, uint16_t block, uint8_t *data, uint16_t len);
+
+/*
+ * GETSTATUS until the device leaves dfuDNBUSY (or dfuMANIFEST), sleeping
+ * bwPollTimeout between polls. The final status is in *out (may be NULL).
+ * Fails with H7_E_DEVICE when the device ends in dfuERROR.
+ */
+int h7_dfu_wait(h7_dfu_t *dfu, h7_dfu_status_rec_t *out);
+
+/* Back to dfuIDLE from wherever: CLRSTATUS in dfuERROR, ABORT otherwise. */
+int h7_dfu_recover(h7_dfu_t *dfu);
+
+/* DfuSe commands: DNLOAD block 0 + wait for the result. */
+int h7_dfuse_set_address(h7_dfu_t *dfu, uint32_t addr);
+int h7_dfuse_erase_sector(h7_dfu_t *dfu, uint32_t addr);
+int h7_dfuse_mass_erase(h7_dfu_t *dfu);
+int h7_dfuse_read_unprotect(h7_dfu_t *dfu);
+/* UPLOAD block 0: the command bytes the device supports; returns the count. */
+int h7_dfuse_get_commands(h7_dfu_t *dfu, uint8_t *cmds, uint16_t cap);
+/* One data block (n >= 2) at address_pointer + (n - 2) * transfer_size. */
+int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len);
+/* Write len bytes at addr: set the pointer, then blocks of transfer_size. */
+int h7_dfuse_write(h7_dfu_t *dfu, uint32_t addr, const uint8_t *data, size_t len,
+                   void (*progress)(void *user, size_t done), void *user);
+/* Read len bytes at addr (set address, ABORT to dfuIDLE, UPLOAD blocks, ABORT). */
+int h7_dfuse_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len);
+/* Leave DFU mode: set the pointer to addr (when has_addr) then a zero-length
+ * DNLOAD and the GETSTATUS that starts the manifestation. */
+int h7_dfuse_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr);
+
+/* Names and one-sentence meanings. Unknown values give "unknown ..." text. */
+const char *h7_dfu_state_name(uint8_t state);
+const char *h7_dfu_state_text(uint8_t state);
+const char *h7_dfu_status_name(uint8_t status);
+const char *h7_dfu_status_text(uint8_t status);
+/* What a user can do about a status. */
+const char *h7_dfu_status_hint(uint8_t status);
+
+#endif

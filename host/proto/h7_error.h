@@ -1,0 +1,50 @@
+/*
+ * One failure of libh7dfu described for a person: what was being done, where
+ * (address, block), how the transfer ended, the device's DFU state and status
+ * decoded, and what to do next.
+ */
+#ifndef H7_ERROR_H
+#define H7_ERROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum h7_errc {
+    H7_OK = 0,
+    H7_E_TRANSPORT = -1, /* the control transfer failed (stall, gone, timeout) */
+    H7_E_DEVICE = -2,    /* the device reported a DFU error status */
+    H7_E_PROTOCOL = -3,  /* the device answered in an unexpected state or length */
+    H7_E_VERIFY = -4,    /* read-back differs from what was written */
+    H7_E_PLAN = -5,      /* the image does not fit the device: nothing was sent */
+    H7_E_ARG = -6,       /* bad argument from the caller */
+    H7_E_TIMEOUT = -7,   /* the device stayed busy longer than allowed */
+    H7_E_NOMEM = -8,
+} h7_errc_t;
+
+typedef struct h7_error {
+    h7_errc_t code;
+    char op[48]; /* "erase sector", "write block", "read back", ... */
+    bool has_addr;
+    uint32_t addr;
+    int block;    /* DFU block number (wValue), -1 when none */
+    int xfer;     /* h7_xfer_error of the transfer, 0 when none */
+    bool has_dfu; /* state/status below were read from the device */
+    uint8_t state;
+    uint8_t status;
+    char detail[160]; /* extra words (expected state, offsets, ...) */
+} h7_error_t;
+
+void h7_error_clear(h7_error_t *e);
+const char *h7_errc_name(h7_errc_t code);
+
+/*
+ * The whole message, e.g.
+ *   "write block 5 at 0x08020000 failed: the device reports state dfuERROR
+ *    (an error occurred; it waits for CLRSTATUS) with status errTARGET (...).
+ *    What to do: ..."
+ * Returns the length (truncated to len - 1).
+ */
+size_t h7_error_format(const h7_error_t *e, char *buf, size_t len);
+
+#endif

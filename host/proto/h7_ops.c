@@ -1,0 +1,234 @@
+/* High-level DfuSe operations: plan first, then erase, write, verify. */
+#include "h7_ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *h7_phase_name(h7_phase_t p)
+{
+    switch (p) {
+    case H7_PHASE_ERASE:
+        return "erase";
+    case H7_PHASE_WRITE:
+        return "write";
+    case H7_PHASE_VERIFY:
+        return "verify";
+    case H7_PHASE_READ:
+        return "read";
+    }
+    return "?";
+}
+
+static void set_err(h7_dfu_t *dfu, h7_errc_t code, const char *op, bool has_addr, uint32_t addr,
+                    const char *detail)
+{
+    h7_error_clear(&dfu->err);
+    dfu->err.code = code;
+    snprintf(dfu->err.op, sizeof(dfu->err.op), "%s", op);
+    dfu->err.has_addr = has_addr;
+    dfu->err.addr = addr;
+    if (detail)
+        snprintf(dfu->err.detail, sizeof(dfu->err.detail), "%s", detail);
+}
+
+static int parse_layout(h7_dfu_t *dfu, const char *layout, h7_layout_t *l)
+{
+    char msg[128];
+    if (layout == NULL || h7_layout_parse(layout, l, msg, sizeof(msg)) != 0) {
+        set_err(dfu, H7_E_ARG, "read the device's memory layout", false, 0,
+                layout ? msg : "no layout string");
+        return H7_E_ARG;
+    }
+    return 0;
+}
+
+typedef struct prog_ctx {
+    const h7_write_cfg_t *cfg;
+    h7_phase_t phase;
+    uint64_t before, total;
+} prog_ctx_t;
+
+static void block_progress(void *user, size_t done)
+{
+    prog_ctx_t *p = user;
+    if (p->cfg->progress)
+        p->cfg->progress(p->cfg->user, p->phase, p->before + done, p->total);
+}
+
+static int verify_block(h7_dfu_t *dfu, const h7_plan_block_t *b, uint8_t *tmp)
+{
+    int rc = h7_dfuse_read(dfu, b->addr, tmp, b->len);
+    if (rc) {
+        snprintf(dfu->err.op, sizeof(dfu->err.op), "read back");
+        return rc;
+    }
+    if (memcmp(tmp, b->data, b->len) != 0) {
+        uint32_t i = 0;
+        while (tmp[i] == b->data[i])
+            i++;
+        char d[96];
+        snprintf(d, sizeof(d), "the flash holds 0x%02x where the image has 0x%02x", tmp[i],
+                 b->data[i]);
+        set_err(dfu, H7_E_VERIFY, "verify", true, b->addr + i, d);
+        return H7_E_VERIFY;
+    }
+    return 0;
+}
+
+int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
+                       const h7_write_cfg_t *cfg_in, h7_write_report_t *report)
+{
+    h7_write_cfg_t defcfg = {.verify = true};
+    const h7_write_cfg_t *cfg = cfg_in ? cfg_in : &defcfg;
+    h7_write_report_t dummy;
+    if (report == NULL)
+        report = &dummy;
+    memset(report, 0, sizeof(*report));
+
+    h7_layout_t *l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
+        return H7_E_NOMEM;
+    }
+    int rc = parse_layout(dfu, layout, l);
+    if (rc) {
+        free(l);
+        return rc;
+    }
+    h7_plan_t plan;
+    h7_plan_opts_t opts = h7_plan_default_opts();
+    opts.alt = -1;
+    memset(&plan, 0, sizeof(plan));
+    if (h7_plan_make(img, l, &opts, &plan, &report->refusal) != 0) {
+        /* Refused before anything reached the device. */
+        set_err(dfu, H7_E_PLAN, "plan the image", true, report->refusal.addr,
+                report->refusal.message);
+        free(l);
+        return H7_E_PLAN;
+    }
+    free(l);
+
+    uint8_t *tmp = NULL;
+    size_t maxblock = 0;
+    for (size_t i = 0; i < plan.n_block; i++)
+        if (plan.block[i].len > maxblock)
+            maxblock = plan.block[i].len;
+    if (cfg->verify && (tmp = malloc(maxblock ? maxblock : 1)) == NULL) {
+        h7_plan_free(&plan);
+        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
+        return H7_E_NOMEM;
+    }
+
+    rc = h7_dfu_recover(dfu);
+    /* erase exactly the sectors the plan chose */
+    for (size_t i = 0; rc == 0 && i < plan.n_erase; i++) {
+        rc = h7_dfuse_erase_sector(dfu, plan.erase[i].addr);
+        if (rc == 0) {
+            report->sectors_erased++;
+            if (cfg->progress)
+                cfg->progress(cfg->user, H7_PHASE_ERASE, (i + 1) * (uint64_t)plan.erase[i].size,
+                              plan.erase_bytes);
+        }
+    }
+    prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, plan.write_bytes};
+    for (size_t i = 0; rc == 0 && i < plan.n_block; i++) {
+        const h7_plan_block_t *b = &plan.block[i];
+        rc = h7_dfuse_write(dfu, b->addr, b->data, b->len, block_progress, &pc);
+        if (rc == 0) {
+            pc.before += b->len;
+            report->bytes_written += b->len;
+        }
+    }
+    if (rc == 0 && cfg->verify) {
+        /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
+        rc = h7_dfu_abort(dfu);
+        uint64_t done = 0;
+        for (size_t i = 0; rc == 0 && i < plan.n_block; i++) {
+            rc = verify_block(dfu, &plan.block[i], tmp);
+            if (rc == 0) {
+                done += plan.block[i].len;
+                report->bytes_verified += plan.block[i].len;
+                if (cfg->progress)
+                    cfg->progress(cfg->user, H7_PHASE_VERIFY, done, plan.write_bytes);
+            }
+        }
+    }
+    free(tmp);
+    h7_plan_free(&plan);
+    return rc;
+}
+
+int h7_ops_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len, h7_progress_fn progress,
+                void *user)
+{
+    int rc = h7_dfu_recover(dfu);
+    /* chunks of 64 transfers: progress without restarting the pointer often */
+    const size_t chunk = (size_t)dfu->transfer_size * 64u;
+    size_t off = 0;
+    while (rc == 0 && off < len) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        rc = h7_dfuse_read(dfu, addr + (uint32_t)off, buf + off, n);
+        off += n;
+        if (rc == 0 && progress)
+            progress(user, H7_PHASE_READ, off, len);
+    }
+    return rc;
+}
+
+int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len)
+{
+    h7_layout_t *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return H7_E_NOMEM;
+    int rc = parse_layout(dfu, layout, l);
+    if (rc == 0 && len == 0)
+        rc = H7_E_ARG;
+    uint64_t a = addr, end = (uint64_t)addr + len;
+    /* Check the whole range first: refuse before erasing anything. */
+    while (rc == 0 && a < end) {
+        h7_sector_t s;
+        if (!h7_layout_find(l, (uint32_t)a, &s) || !(s.attr & H7_MEM_ERASE)) {
+            set_err(dfu, H7_E_PLAN, "erase", true, (uint32_t)a,
+                    "the address is in no erasable sector of the device's layout");
+            rc = H7_E_PLAN;
+            break;
+        }
+        a = (uint64_t)s.addr + s.size;
+    }
+    if (rc == 0)
+        rc = h7_dfu_recover(dfu);
+    for (a = addr; rc == 0 && a < end;) {
+        h7_sector_t s;
+        h7_layout_find(l, (uint32_t)a, &s);
+        rc = h7_dfuse_erase_sector(dfu, s.addr);
+        a = (uint64_t)s.addr + s.size;
+    }
+    if (rc == H7_E_ARG)
+        set_err(dfu, H7_E_ARG, "erase", true, addr, "empty range");
+    free(l);
+    return rc;
+}
+
+int h7_ops_mass_erase(h7_dfu_t *dfu)
+{
+    int rc = h7_dfu_recover(dfu);
+    return rc ? rc : h7_dfuse_mass_erase(dfu);
+}
+
+int h7_ops_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr)
+{
+    /* The zero-length DNLOAD is only valid in dfuDNLOAD-IDLE (DFU 1.1 A.2.6):
+     * right after a write, or after setting the address pointer. */
+    uint8_t state = 0;
+    int rc = h7_dfu_get_state(dfu, &state);
+    if (rc == 0 && state == H7_ST_DNLOAD_IDLE)
+        return h7_dfuse_leave(dfu, has_addr, addr);
+    if (rc == 0 && !has_addr) {
+        set_err(dfu, H7_E_ARG, "leave", false, 0,
+                "the device is not right after a download: give the start address");
+        return H7_E_ARG;
+    }
+    rc = h7_dfu_recover(dfu);
+    return rc ? rc : h7_dfuse_leave(dfu, has_addr, addr);
+}

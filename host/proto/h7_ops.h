@@ -1,0 +1,62 @@
+/*
+ * High-level operations of libh7dfu on a DfuSe device: write an image (plan,
+ * erase the sectors the plan chose, write, verify by read-back), read a range,
+ * erase, leave; with a progress callback. Nothing is sent before the plan
+ * accepted the whole image.
+ */
+#ifndef H7_OPS_H
+#define H7_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "h7_dfu.h"
+#include "h7_image.h"
+#include "h7_plan.h"
+
+typedef enum h7_phase {
+    H7_PHASE_ERASE = 0,
+    H7_PHASE_WRITE,
+    H7_PHASE_VERIFY,
+    H7_PHASE_READ,
+} h7_phase_t;
+
+const char *h7_phase_name(h7_phase_t p);
+
+/* done/total in bytes (sectors' bytes for the erase phase). */
+typedef void (*h7_progress_fn)(void *user, h7_phase_t phase, uint64_t done, uint64_t total);
+
+typedef struct h7_write_cfg {
+    bool verify;             /* read back and compare every block (default true) */
+    h7_progress_fn progress; /* may be NULL */
+    void *user;
+} h7_write_cfg_t;
+
+typedef struct h7_write_report {
+    size_t sectors_erased;
+    uint64_t bytes_written;
+    uint64_t bytes_verified;
+    h7_plan_refusal_t refusal; /* set when the plan refused the image (H7_E_PLAN) */
+} h7_write_report_t;
+
+/*
+ * Write img to the device whose DfuSe memory layout string is layout (the
+ * interface string of the alternate setting in use). On failure dfu->err
+ * tells what happened; the device is left in DFU mode. report may be NULL.
+ */
+int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
+                       const h7_write_cfg_t *cfg, h7_write_report_t *report);
+
+/* Read len bytes at addr into buf. */
+int h7_ops_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len, h7_progress_fn progress,
+                void *user);
+
+/* Erase every sector of layout touched by [addr, addr + len). */
+int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len);
+int h7_ops_mass_erase(h7_dfu_t *dfu);
+
+/* Start the application at addr (has_addr) or where the device decides. */
+int h7_ops_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr);
+
+#endif
