@@ -1,0 +1,72 @@
+/* Shared pieces of the h7dfu command: options, exit codes, output helpers. */
+#ifndef H7_CLI_H
+#define H7_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "h7_dfu.h"
+#include "h7_error.h"
+#include "h7_ops.h"
+#include "h7_usb.h"
+
+/* Exit codes (documented in docs/h7dfu.1 and `h7dfu --help`). */
+enum h7_exit {
+    H7_EXIT_OK = 0,
+    H7_EXIT_FAIL = 1,      /* anything not listed below */
+    H7_EXIT_USAGE = 2,     /* bad command line */
+    H7_EXIT_FILE = 3,      /* image file unreadable or malformed */
+    H7_EXIT_NO_DEVICE = 4, /* no matching device, or more than one */
+    H7_EXIT_REFUSED = 5,   /* the image does not fit the device: nothing was written */
+    H7_EXIT_DEVICE = 6,    /* the device reported a DFU error */
+    H7_EXIT_VERIFY = 7,    /* read-back differs from the image */
+    H7_EXIT_USB = 8,       /* transfer failed, device lost, or timed out */
+};
+
+typedef struct cli_opts {
+    h7_usb_filter_t filter;
+    uint16_t vid, pid;
+    int alt;            /* -1: first alt setting */
+    bool json;
+    bool quiet;
+    bool verbose;
+    unsigned timeout_ms; /* waiting for devices to appear */
+} cli_opts_t;
+
+/* A device opened for DFU work. */
+typedef struct cli_dev {
+    h7_usb_t *usb;
+    h7_usb_device_t info;
+    h7_usb_handle_t *handle;
+    h7_transport_t transport;
+    h7_dfu_t dfu;
+    int alt_index; /* index into info.alts */
+} cli_dev_t;
+
+/* --- cli_device.c --- */
+int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out);
+int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d);
+void cli_close(cli_dev_t *d);
+/* Map a libh7dfu failure to an exit code and print it. */
+int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what);
+
+/* --- cli_output.c --- */
+void cli_progress(void *user, h7_phase_t phase, uint64_t done, uint64_t total);
+void cli_progress_end(void);
+void cli_info(const cli_opts_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_error(const cli_opts_t *o, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cli_json_str(FILE *f, const char *s);
+
+/* --- parsing helpers (cli_parse.c) --- */
+bool cli_parse_u32(const char *s, uint32_t *v);
+bool cli_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid);
+/* dfu-util style "ADDR[:LEN][:leave][:mass-erase][:force]". */
+typedef struct cli_addr_spec {
+    bool has_addr, has_len, leave, mass_erase, force;
+    uint32_t addr, len;
+} cli_addr_spec_t;
+bool cli_parse_addr_spec(const char *s, cli_addr_spec_t *out);
+
+#endif

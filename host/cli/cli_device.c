@@ -1,0 +1,169 @@
+/* Finding, waiting for and opening the device the user means. */
+#include "cli.h"
+
+#include <string.h>
+#include <time.h>
+
+#define MAX_DEVICES 16
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void describe_short(const h7_usb_device_t *d, char *buf, size_t len)
+{
+    snprintf(buf, len, "%04x:%04x %s serial=\"%s\" path=%s (%s)", d->vid, d->pid,
+             d->product[0] ? d->product : "?", d->serial, d->path,
+             d->dfu_mode ? "DFU mode" : "DFU runtime");
+}
+
+/* One scan. Returns how many devices match (and are in the wanted mode). */
+static int scan(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out,
+                size_t max, int *other_mode)
+{
+    h7_usb_device_t all[MAX_DEVICES];
+    int n = h7_usb_find(usb, &o->filter, all, MAX_DEVICES);
+    if (n < 0)
+        return n;
+    int count = 0;
+    *other_mode = 0;
+    for (int i = 0; i < n && i < MAX_DEVICES; i++) {
+        if (all[i].dfu_mode != want_dfu_mode) {
+            (*other_mode)++;
+            continue;
+        }
+        if ((size_t)count < max)
+            out[count] = all[i];
+        count++;
+    }
+    return count;
+}
+
+int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out)
+{
+    h7_usb_device_t found[MAX_DEVICES];
+    int other = 0;
+    uint64_t deadline = now_ms() + o->timeout_ms;
+    int n;
+    for (;;) {
+        n = scan(usb, o, want_dfu_mode, found, MAX_DEVICES, &other);
+        if (n != 0 || now_ms() >= deadline)
+            break;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (n < 0) {
+        cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));
+        return H7_EXIT_USB;
+    }
+    if (n == 0) {
+        if (want_dfu_mode && other)
+            cli_error(o, H7_EXIT_NO_DEVICE,
+                      "no device in DFU mode; %d application(s) with a DFU runtime interface "
+                      "found: run `h7dfu detach` first, or use `h7dfu update FILE`",
+                      other);
+        else
+            cli_error(o, H7_EXIT_NO_DEVICE,
+                      "no %s device found%s: check the cable, `h7dfu list`, and the "
+                      "-d/-S/-p filters",
+                      want_dfu_mode ? "DFU-mode" : "DFU-runtime",
+                      o->timeout_ms ? " within the wait time" : "");
+        return H7_EXIT_NO_DEVICE;
+    }
+    if (n > 1) {
+        char line[512];
+        fprintf(stderr, "h7dfu: %d devices match:\n", n);
+        for (int i = 0; i < n && i < MAX_DEVICES; i++) {
+            describe_short(&found[i], line, sizeof(line));
+            fprintf(stderr, "  %s\n", line);
+        }
+        cli_error(o, H7_EXIT_NO_DEVICE, "more than one device matches: choose with -S SERIAL or "
+                                        "-p PATH");
+        return H7_EXIT_NO_DEVICE;
+    }
+    *out = found[0];
+    return H7_EXIT_OK;
+}
+
+int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d)
+{
+    memset(d, 0, sizeof(*d));
+    int rc = h7_usb_init(&d->usb);
+    if (rc != 0) {
+        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
+        return H7_EXIT_USB;
+    }
+    rc = cli_find_one(d->usb, o, true, &d->info);
+    if (rc != H7_EXIT_OK) {
+        cli_close(d);
+        return rc;
+    }
+    d->alt_index = 0;
+    if (o->alt >= 0) {
+        d->alt_index = -1;
+        for (int i = 0; i < d->info.n_alts; i++)
+            if (d->info.alts[i].alt == o->alt)
+                d->alt_index = i;
+        if (d->alt_index < 0) {
+            cli_error(o, H7_EXIT_USAGE, "the device has no alternate setting %d (see `h7dfu list`)",
+                      o->alt);
+            cli_close(d);
+            return H7_EXIT_USAGE;
+        }
+    }
+    rc = h7_usb_open(d->usb, &d->info, d->info.interface, d->info.alts[d->alt_index].alt,
+                     &d->handle);
+    if (rc != 0) {
+        cli_error(o, H7_EXIT_USB, "cannot open %04x:%04x at %s: %s%s", d->info.vid, d->info.pid,
+                  d->info.path, h7_usb_strerror(rc),
+                  rc == -3 ? " (permission: add a udev rule or run as root)" : "");
+        cli_close(d);
+        return H7_EXIT_USB;
+    }
+    d->transport = h7_usb_transport(d->handle);
+    uint16_t xfer = d->info.transfer_size ? d->info.transfer_size : 1024;
+    h7_dfu_init(&d->dfu, &d->transport, d->info.interface, xfer);
+    return H7_EXIT_OK;
+}
+
+void cli_close(cli_dev_t *d)
+{
+    h7_usb_close(d->handle);
+    d->handle = NULL;
+    h7_usb_exit(d->usb);
+    d->usb = NULL;
+}
+
+int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what)
+{
+    char msg[1024];
+    h7_error_format(&dfu->err, msg, sizeof(msg));
+    int code;
+    switch (dfu->err.code) {
+    case H7_E_DEVICE:
+    case H7_E_PROTOCOL:
+        code = H7_EXIT_DEVICE;
+        break;
+    case H7_E_VERIFY:
+        code = H7_EXIT_VERIFY;
+        break;
+    case H7_E_PLAN:
+        code = H7_EXIT_REFUSED;
+        break;
+    case H7_E_ARG:
+        code = H7_EXIT_USAGE;
+        break;
+    case H7_E_TRANSPORT:
+    case H7_E_TIMEOUT:
+        code = H7_EXIT_USB;
+        break;
+    default:
+        code = H7_EXIT_FAIL;
+        break;
+    }
+    cli_error(o, code, "%s: %s", what, msg);
+    return code;
+}

@@ -1,0 +1,152 @@
+/* `h7dfu list` and `h7dfu info`. */
+#include "cmd.h"
+
+#include <string.h>
+
+#include "h7_layout.h"
+
+#define MAX_LIST 32
+
+static bool help_requested(int argc, char **argv, const char *text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(text, stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void json_device(const h7_usb_device_t *d)
+{
+    printf("{\"vid\":\"%04x\",\"pid\":\"%04x\",\"bcd_device\":\"%04x\",\"bus\":%u,\"devnum\":%u,"
+           "\"path\":",
+           d->vid, d->pid, d->bcd_device, d->bus, d->devnum);
+    cli_json_str(stdout, d->path);
+    printf(",\"mode\":\"%s\",\"manufacturer\":", d->dfu_mode ? "dfu" : "runtime");
+    cli_json_str(stdout, d->manufacturer);
+    printf(",\"product\":");
+    cli_json_str(stdout, d->product);
+    printf(",\"serial\":");
+    cli_json_str(stdout, d->serial);
+    printf(",\"interface\":%u,\"transfer_size\":%u,\"bcd_dfu\":\"%04x\",\"attributes\":%u,"
+           "\"alts\":[",
+           d->interface, d->transfer_size, d->bcd_dfu, d->dfu_attributes);
+    for (unsigned i = 0; i < d->n_alts; i++) {
+        printf("%s{\"alt\":%u,\"name\":", i ? "," : "", d->alts[i].alt);
+        cli_json_str(stdout, d->alts[i].name);
+        printf("}");
+    }
+    printf("]}");
+}
+
+int cmd_list(const cli_opts_t *o, int argc, char **argv)
+{
+    if (help_requested(argc, argv,
+                       "usage: h7dfu [OPTIONS] list\n\n"
+                       "Lists every USB device with a DFU interface: devices in DFU mode with\n"
+                       "their alternate settings and memory layouts, and running applications\n"
+                       "with a DFU runtime interface (which `h7dfu detach` can switch).\n"))
+        return H7_EXIT_OK;
+    h7_usb_t *usb = NULL;
+    int rc = h7_usb_init(&usb);
+    if (rc != 0) {
+        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
+        return H7_EXIT_USB;
+    }
+    h7_usb_device_t devs[MAX_LIST];
+    int n = h7_usb_find(usb, &o->filter, devs, MAX_LIST);
+    h7_usb_exit(usb);
+    if (n < 0) {
+        cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));
+        return H7_EXIT_USB;
+    }
+    if (o->json) {
+        printf("{\"ok\":true,\"devices\":[");
+        for (int i = 0; i < n && i < MAX_LIST; i++) {
+            printf(i ? "," : "");
+            json_device(&devs[i]);
+        }
+        printf("]}\n");
+        return H7_EXIT_OK;
+    }
+    if (n == 0)
+        printf("no DFU devices found\n");
+    for (int i = 0; i < n && i < MAX_LIST; i++) {
+        const h7_usb_device_t *d = &devs[i];
+        printf("%04x:%04x %-8s path=%s devnum=%u serial=\"%s\" \"%s\"\n", d->vid, d->pid,
+               d->dfu_mode ? "DFU" : "runtime", d->path, d->devnum, d->serial, d->product);
+        for (unsigned a = 0; a < d->n_alts; a++)
+            printf("    alt=%u name=\"%s\"\n", d->alts[a].alt, d->alts[a].name);
+    }
+    return H7_EXIT_OK;
+}
+
+static void print_layout(const char *s)
+{
+    h7_layout_t l;
+    char err[128];
+    if (h7_layout_parse(s, &l, err, sizeof(err)) != 0) {
+        printf("      (not a DfuSe memory layout: %s)\n", err);
+        return;
+    }
+    for (size_t g = 0; g < l.ngroups; g++) {
+        char attr[64];
+        const h7_mem_group_t *m = &l.group[g];
+        printf("      0x%08x  %2u x %6u bytes  %s\n", m->addr, m->count, m->size,
+               h7_mem_attr_str(m->attr, attr, sizeof(attr)));
+    }
+}
+
+int cmd_info(const cli_opts_t *o, int argc, char **argv)
+{
+    if (help_requested(argc, argv,
+                       "usage: h7dfu [OPTIONS] info\n\n"
+                       "Shows the one DFU-mode device selected by the options: IDs, strings,\n"
+                       "DFU functional descriptor, each alternate setting's memory layout,\n"
+                       "and its DFU state and status (decoded).\n"))
+        return H7_EXIT_OK;
+    cli_dev_t d;
+    int rc = cli_open_dfu(o, &d);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    h7_dfu_status_rec_t st;
+    int src = h7_dfu_get_status(&d.dfu, &st);
+    if (o->json) {
+        printf("{\"ok\":true,\"device\":");
+        json_device(&d.info);
+        if (src >= 0)
+            printf(",\"state\":\"%s\",\"status\":\"%s\"", h7_dfu_state_name(st.state),
+                   h7_dfu_status_name(st.status));
+        printf("}\n");
+    } else {
+        const h7_usb_device_t *i = &d.info;
+        printf("device      %04x:%04x (bcdDevice %04x) at %s, devnum %u\n", i->vid, i->pid,
+               i->bcd_device, i->path, i->devnum);
+        printf("product     %s\nmanufacturer %s\nserial      %s\n", i->product, i->manufacturer,
+               i->serial);
+        printf("DFU         version %x.%02x, transfer size %u, detach timeout %u ms, "
+               "attributes 0x%02x (%s%s%s%s)\n",
+               i->bcd_dfu >> 8, i->bcd_dfu & 0xff, i->transfer_size, i->detach_timeout_ms,
+               i->dfu_attributes, i->dfu_attributes & 1 ? "download " : "",
+               i->dfu_attributes & 2 ? "upload " : "",
+               i->dfu_attributes & 4 ? "manifestation-tolerant " : "",
+               i->dfu_attributes & 8 ? "will-detach" : "");
+        for (unsigned a = 0; a < i->n_alts; a++) {
+            printf("  alt %u     %s\n", i->alts[a].alt, i->alts[a].name);
+            print_layout(i->alts[a].name);
+        }
+        if (src >= 0)
+            printf("state       %s: %s\nstatus      %s: %s\n", h7_dfu_state_name(st.state),
+                   h7_dfu_state_text(st.state), h7_dfu_status_name(st.status),
+                   h7_dfu_status_text(st.status));
+    }
+    if (src < 0) {
+        rc = cli_fail_dfu(o, &d.dfu, "GETSTATUS");
+        cli_close(&d);
+        return rc;
+    }
+    cli_close(&d);
+    return H7_EXIT_OK;
+}

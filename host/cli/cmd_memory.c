@@ -1,0 +1,165 @@
+/* `h7dfu read`, `h7dfu erase`, `h7dfu leave`. */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool want_help(int argc, char **argv, const char *text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(text, stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char read_help[] =
+    "usage: h7dfu [OPTIONS] read ADDR:LEN FILE\n\n"
+    "Reads LEN bytes of device memory at ADDR into FILE. The format follows the\n"
+    "extension: .hex (Intel HEX), .dfu (DfuSe), anything else raw binary.\n";
+
+static h7_image_format_t format_for(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot && (strcmp(dot, ".hex") == 0 || strcmp(dot, ".ihex") == 0))
+        return H7_FMT_IHEX;
+    if (dot && strcmp(dot, ".dfu") == 0)
+        return H7_FMT_DFUSE;
+    return H7_FMT_BIN;
+}
+
+static int save_raw(const char *path, const uint8_t *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t n = fwrite(buf, 1, len, f);
+    int rc = fclose(f);
+    return n == len && rc == 0 ? 0 : -1;
+}
+
+int cmd_read(const cli_opts_t *o, int argc, char **argv)
+{
+    if (want_help(argc, argv, read_help))
+        return H7_EXIT_OK;
+    cli_addr_spec_t spec;
+    if (argc != 3 || !cli_parse_addr_spec(argv[1], &spec) || !spec.has_addr || !spec.has_len ||
+        spec.len == 0) {
+        cli_error(o, H7_EXIT_USAGE, "read wants ADDR:LEN FILE, e.g. read 0x08020000:65536 out.bin");
+        return H7_EXIT_USAGE;
+    }
+    const char *path = argv[2];
+    uint8_t *buf = malloc(spec.len);
+    if (!buf) {
+        cli_error(o, H7_EXIT_FAIL, "out of memory for %u bytes", spec.len);
+        return H7_EXIT_FAIL;
+    }
+    cli_dev_t d;
+    int rc = cli_open_dfu(o, &d);
+    if (rc != H7_EXIT_OK) {
+        free(buf);
+        return rc;
+    }
+    if (h7_ops_read(&d.dfu, spec.addr, buf, spec.len, cli_progress, (void *)o) != 0) {
+        rc = cli_fail_dfu(o, &d.dfu, "read failed");
+        goto out;
+    }
+    cli_progress_end();
+    h7_image_format_t fmt = format_for(path);
+    if (fmt == H7_FMT_BIN) {
+        if (save_raw(path, buf, spec.len) != 0) {
+            cli_error(o, H7_EXIT_FILE, "cannot write %s", path);
+            rc = H7_EXIT_FILE;
+            goto out;
+        }
+    } else {
+        h7_image_t img;
+        h7_image_error_t ierr;
+        h7_image_init(&img);
+        h7_write_opts_t wo = {.id_vendor = d.info.vid, .id_product = d.info.pid,
+                              .bcd_device = 0xffff, .target_name = NULL};
+        int ok = h7_image_add(&img, 0, spec.addr, buf, spec.len, &ierr) == 0 &&
+                 h7_image_save(&img, path, fmt, &wo, &ierr) == 0;
+        h7_image_free(&img);
+        if (!ok) {
+            cli_error(o, H7_EXIT_FILE, "%s", ierr.message);
+            rc = H7_EXIT_FILE;
+            goto out;
+        }
+    }
+    cli_info(o, "read %u bytes at 0x%08x into %s", spec.len, spec.addr, path);
+    if (o->json)
+        printf("{\"ok\":true,\"command\":\"read\",\"address\":%u,\"bytes\":%u}\n", spec.addr,
+               spec.len);
+out:
+    cli_close(&d);
+    free(buf);
+    return rc;
+}
+
+static const char erase_help[] =
+    "usage: h7dfu [OPTIONS] erase ADDR:LEN | --mass\n\n"
+    "Erases every sector touched by ADDR:LEN (checked against the device's memory\n"
+    "layout before anything is erased), or with --mass all writable flash. The\n"
+    "bootloader's own sector is never erased.\n";
+
+int cmd_erase(const cli_opts_t *o, int argc, char **argv)
+{
+    if (want_help(argc, argv, erase_help))
+        return H7_EXIT_OK;
+    cli_addr_spec_t spec;
+    bool mass = argc == 2 && strcmp(argv[1], "--mass") == 0;
+    if (!mass && (argc != 2 || !cli_parse_addr_spec(argv[1], &spec) || !spec.has_addr ||
+                  !spec.has_len || spec.len == 0)) {
+        cli_error(o, H7_EXIT_USAGE, "erase wants ADDR:LEN or --mass");
+        return H7_EXIT_USAGE;
+    }
+    cli_dev_t d;
+    int rc = cli_open_dfu(o, &d);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    int r = mass ? h7_ops_mass_erase(&d.dfu)
+                 : h7_ops_erase(&d.dfu, d.info.alts[d.alt_index].name, spec.addr, spec.len);
+    if (r != 0) {
+        rc = cli_fail_dfu(o, &d.dfu, "erase failed");
+    } else {
+        cli_info(o, mass ? "mass erase done" : "erase done");
+        if (o->json)
+            printf("{\"ok\":true,\"command\":\"erase\"}\n");
+    }
+    cli_close(&d);
+    return rc;
+}
+
+static const char leave_help[] =
+    "usage: h7dfu [OPTIONS] leave [ADDR]\n\n"
+    "Leaves DFU mode. With ADDR, the device is told to start the code there\n"
+    "(DfuSe set-address + zero-length download); h7dfu's bootloader always\n"
+    "validates the application and starts it through a reset.\n";
+
+int cmd_leave(const cli_opts_t *o, int argc, char **argv)
+{
+    if (want_help(argc, argv, leave_help))
+        return H7_EXIT_OK;
+    uint32_t addr = 0;
+    bool has_addr = argc == 2;
+    if (argc > 2 || (has_addr && !cli_parse_u32(argv[1], &addr))) {
+        cli_error(o, H7_EXIT_USAGE, "leave wants at most one ADDR");
+        return H7_EXIT_USAGE;
+    }
+    cli_dev_t d;
+    int rc = cli_open_dfu(o, &d);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    if (h7_ops_leave(&d.dfu, has_addr, addr) != 0) {
+        rc = cli_fail_dfu(o, &d.dfu, "leave failed");
+    } else {
+        cli_info(o, "left DFU mode: the device restarts");
+        if (o->json)
+            printf("{\"ok\":true,\"command\":\"leave\"}\n");
+    }
+    cli_close(&d);
+    return rc;
+}
