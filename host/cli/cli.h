@@ -27,7 +27,7 @@ enum h7_exit {
 typedef struct cli_opts {
     h7_usb_filter_t filter;
     uint16_t vid, pid;
-    int alt;            /* -1: first alt setting */
+    int alt; /* -1: first alt setting */
     bool json;
     bool quiet;
     bool verbose;

@@ -80,8 +80,9 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
             describe_short(&found[i], line, sizeof(line));
             fprintf(stderr, "  %s\n", line);
         }
-        cli_error(o, H7_EXIT_NO_DEVICE, "more than one device matches: choose with -S SERIAL or "
-                                        "-p PATH");
+        cli_error(o, H7_EXIT_NO_DEVICE,
+                  "more than one device matches: choose with -S SERIAL or "
+                  "-p PATH");
         return H7_EXIT_NO_DEVICE;
     }
     *out = found[0];

@@ -38,7 +38,8 @@ bool cli_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
     const char *colon = strchr(s, ':');
     if (!colon)
         return false;
-    return parse_hex16(s, (size_t)(colon - s), vid) && parse_hex16(colon + 1, strlen(colon + 1), pid);
+    return parse_hex16(s, (size_t)(colon - s), vid) &&
+           parse_hex16(colon + 1, strlen(colon + 1), pid);
 }
 
 bool cli_parse_addr_spec(const char *s, cli_addr_spec_t *out)

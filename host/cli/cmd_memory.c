@@ -78,8 +78,10 @@ int cmd_read(const cli_opts_t *o, int argc, char **argv)
         h7_image_t img;
         h7_image_error_t ierr;
         h7_image_init(&img);
-        h7_write_opts_t wo = {.id_vendor = d.info.vid, .id_product = d.info.pid,
-                              .bcd_device = 0xffff, .target_name = NULL};
+        h7_write_opts_t wo = {.id_vendor = d.info.vid,
+                              .id_product = d.info.pid,
+                              .bcd_device = 0xffff,
+                              .target_name = NULL};
         int ok = h7_image_add(&img, 0, spec.addr, buf, spec.len, &ierr) == 0 &&
                  h7_image_save(&img, path, fmt, &wo, &ierr) == 0;
         h7_image_free(&img);

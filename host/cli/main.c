@@ -27,21 +27,20 @@ static void usage(FILE *f)
                "Commands:\n");
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-    fprintf(f,
-            "\nOptions (before the command):\n"
-            "  -d, --device VID:PID   only devices with this ID (hex)\n"
-            "  -S, --serial SERIAL    only the device with this serial number\n"
-            "  -p, --path BUS-PORT    only the device on this USB path (as `list` shows)\n"
-            "  -a, --alt N            DFU alternate setting (default: the first)\n"
-            "  -w, --wait SECONDS     wait this long for the device to appear (default 0)\n"
-            "  -j, --json             print one JSON object on stdout, nothing else\n"
-            "  -q, --quiet            no progress, only errors\n"
-            "  -v, --verbose          more detail\n"
-            "  -h, --help             this text; `h7dfu COMMAND --help` for a command\n"
-            "  -V, --version          print the version\n"
-            "\nExit codes: 0 ok, 1 other failure, 2 usage, 3 bad image file, 4 no (unique)\n"
-            "device, 5 image does not fit (nothing written), 6 the device reported a DFU\n"
-            "error, 7 verify mismatch, 8 USB transfer failed or device lost.\n");
+    fprintf(f, "\nOptions (before the command):\n"
+               "  -d, --device VID:PID   only devices with this ID (hex)\n"
+               "  -S, --serial SERIAL    only the device with this serial number\n"
+               "  -p, --path BUS-PORT    only the device on this USB path (as `list` shows)\n"
+               "  -a, --alt N            DFU alternate setting (default: the first)\n"
+               "  -w, --wait SECONDS     wait this long for the device to appear (default 0)\n"
+               "  -j, --json             print one JSON object on stdout, nothing else\n"
+               "  -q, --quiet            no progress, only errors\n"
+               "  -v, --verbose          more detail\n"
+               "  -h, --help             this text; `h7dfu COMMAND --help` for a command\n"
+               "  -V, --version          print the version\n"
+               "\nExit codes: 0 ok, 1 other failure, 2 usage, 3 bad image file, 4 no (unique)\n"
+               "device, 5 image does not fit (nothing written), 6 the device reported a DFU\n"
+               "error, 7 verify mismatch, 8 USB transfer failed or device lost.\n");
 }
 
 int main(int argc, char **argv)
@@ -50,11 +49,16 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     o.alt = -1;
     static const struct option longopts[] = {
-        {"device", required_argument, NULL, 'd'}, {"serial", required_argument, NULL, 'S'},
-        {"path", required_argument, NULL, 'p'},   {"alt", required_argument, NULL, 'a'},
-        {"wait", required_argument, NULL, 'w'},   {"json", no_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"device", required_argument, NULL, 'd'},
+        {"serial", required_argument, NULL, 'S'},
+        {"path", required_argument, NULL, 'p'},
+        {"alt", required_argument, NULL, 'a'},
+        {"wait", required_argument, NULL, 'w'},
+        {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;

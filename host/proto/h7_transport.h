@@ -13,7 +13,7 @@ enum h7_xfer_error {
     H7_XFER_STALL = -1,     /* the device stalled the request */
     H7_XFER_NO_DEVICE = -2, /* the device is gone (unplugged, reset) */
     H7_XFER_TIMEOUT = -3,
-    H7_XFER_IO = -4,        /* any other transfer error */
+    H7_XFER_IO = -4, /* any other transfer error */
 };
 
 typedef struct h7_transport {

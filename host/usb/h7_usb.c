@@ -230,8 +230,8 @@ static int usb_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest, uint1
                        uint16_t wIndex, uint8_t *data, uint16_t wLength, unsigned timeout_ms)
 {
     h7_usb_handle_t *h = ctx;
-    int rc = libusb_control_transfer(h->dev, bmRequestType, bRequest, wValue, wIndex, data,
-                                     wLength, timeout_ms);
+    int rc = libusb_control_transfer(h->dev, bmRequestType, bRequest, wValue, wIndex, data, wLength,
+                                     timeout_ms);
     if (rc >= 0)
         return rc;
     switch (rc) {

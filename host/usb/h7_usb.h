@@ -57,8 +57,7 @@ void h7_usb_exit(h7_usb_t *usb);
 
 /* Devices with a DFU interface (mode or runtime) matching the filter.
  * Fills at most max entries; returns the number found (may exceed max), or < 0. */
-int h7_usb_find(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_t *out,
-                size_t max);
+int h7_usb_find(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_t *out, size_t max);
 
 /* Open dev (by bus path and device number), claim interface itf and, when
  * alt >= 0, select that alternate setting. */
