@@ -11,5 +11,6 @@ int cmd_read(const cli_opts_t *o, int argc, char **argv);
 int cmd_erase(const cli_opts_t *o, int argc, char **argv);
 int cmd_leave(const cli_opts_t *o, int argc, char **argv);
 int cmd_detach(const cli_opts_t *o, int argc, char **argv);
+int cmd_update(const cli_opts_t *o, int argc, char **argv);
 
 #endif

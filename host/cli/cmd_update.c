@@ -1,0 +1,302 @@
+/*
+ * `h7dfu update FILE`: the whole cycle. Find the running application, detach
+ * it, wait for its bootloader (same serial number), write and verify, leave,
+ * wait for the application to come back and report its version.
+ */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+#include "h7_hidapp.h"
+
+static const char update_help[] =
+    "usage: h7dfu [OPTIONS] update [-s ADDR] [-f FORMAT] [--wait-dfu S] [--wait-app S] FILE\n\n"
+    "Updates a running application in one step: detaches it (DFU_DETACH on its DFU\n"
+    "runtime interface, or the HID \"enter update\" report), waits for the DFU\n"
+    "bootloader with the same serial number, writes and verifies FILE, leaves DFU\n"
+    "mode, and waits until the application is back, then prints its version.\n"
+    "A board already in DFU mode (e.g. after an interrupted update) is written\n"
+    "directly, so running the same command again finishes the job.\n\n"
+    "  -s ADDR          address of a raw binary image\n"
+    "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
+    "  --wait-dfu S     seconds to wait for the bootloader (default 10)\n"
+    "  --wait-app S     seconds to wait for the application to return (default 10)\n";
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Poll for a device with the serial (or path) of the one we started from, in
+ * DFU mode or as the application. A fresh libusb context each round sees
+ * re-enumerated devices even where hotplug events are not delivered.
+ */
+static bool wait_for(const cli_opts_t *o, const h7_usb_device_t *like, bool dfu_mode,
+                     unsigned timeout_ms, h7_usb_device_t *out, bool *other_mode_seen)
+{
+    h7_usb_filter_t f = {.serial = like->serial[0] ? like->serial : NULL,
+                         .path = like->serial[0] ? NULL : like->path};
+    (void)o;
+    uint64_t deadline = now_ms() + timeout_ms;
+    *other_mode_seen = false;
+    do {
+        h7_usb_t *usb = NULL;
+        if (h7_usb_init(&usb) == 0) {
+            h7_usb_device_t found[8];
+            int n = h7_usb_find(usb, &f, found, 8);
+            h7_usb_exit(usb);
+            for (int i = 0; i < n && i < 8; i++) {
+                if (found[i].dfu_mode == dfu_mode) {
+                    *out = found[i];
+                    return true;
+                }
+                *other_mode_seen = true;
+            }
+        }
+        sleep_ms(100);
+    } while (now_ms() < deadline);
+    return false;
+}
+
+static int read_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
+{
+    if (!app->has_hid)
+        return -1;
+    h7_usb_t *usb = NULL;
+    if (h7_usb_init(&usb) != 0)
+        return -1;
+    h7_usb_handle_t *h = NULL;
+    int rc = h7_usb_open(usb, app, app->hid_interface, -1, &h);
+    if (rc == 0) {
+        h7_transport_t t = h7_usb_transport(h);
+        rc = h7_app_read_version(&t, app->hid_interface, v);
+        h7_usb_close(h);
+    }
+    h7_usb_exit(usb);
+    return rc;
+}
+
+/* Ask the application to restart in DFU mode. */
+static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
+{
+    h7_usb_t *usb = NULL;
+    int rc = h7_usb_init(&usb);
+    if (rc != 0) {
+        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
+        return H7_EXIT_USB;
+    }
+    h7_usb_handle_t *h = NULL;
+    rc = h7_usb_open(usb, app, app->interface, -1, &h);
+    if (rc != 0) {
+        cli_error(o, H7_EXIT_USB, "cannot open the application %04x:%04x at %s: %s", app->vid,
+                  app->pid, app->path, h7_usb_strerror(rc));
+        h7_usb_exit(usb);
+        return H7_EXIT_USB;
+    }
+    h7_transport_t t = h7_usb_transport(h);
+    h7_dfu_t dfu;
+    h7_dfu_init(&dfu, &t, app->interface, app->transfer_size);
+    int out = H7_EXIT_OK;
+    uint16_t timeout = app->detach_timeout_ms ? app->detach_timeout_ms : 1000;
+    if (h7_dfu_detach(&dfu, timeout) != 0 && dfu.err.xfer != H7_XFER_NO_DEVICE) {
+        /* No usable DFU runtime: try the HID report before giving up. */
+        if (!app->has_hid || h7_app_enter_update(&t, app->hid_interface) < 0)
+            out = cli_fail_dfu(o, &dfu, "the application refused DFU_DETACH");
+    } else if (!(app->dfu_attributes & 0x08)) {
+        /* DFU 1.1 5.1: without bitWillDetach the host resets the bus. */
+        h7_usb_reset(h);
+    }
+    h7_usb_close(h);
+    h7_usb_exit(usb);
+    return out;
+}
+
+int cmd_update(const cli_opts_t *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"address", required_argument, NULL, 's'},  {"format", required_argument, NULL, 'f'},
+        {"wait-dfu", required_argument, NULL, 'D'}, {"wait-app", required_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    h7_load_opts_t lopts = {.format = H7_FMT_AUTO};
+    unsigned wait_dfu_ms = 10000, wait_app_ms = 10000;
+    uint32_t v;
+    int c;
+    while ((c = getopt_long(argc, argv, "s:f:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (!cli_parse_u32(optarg, &lopts.base)) {
+                cli_error(o, H7_EXIT_USAGE, "bad -s '%s': want an address", optarg);
+                return H7_EXIT_USAGE;
+            }
+            lopts.has_base = true;
+            break;
+        case 'f':
+            if (!h7_image_format_parse(optarg, &lopts.format)) {
+                cli_error(o, H7_EXIT_USAGE, "unknown format '%s'", optarg);
+                return H7_EXIT_USAGE;
+            }
+            break;
+        case 'D':
+        case 'A':
+            if (!cli_parse_u32(optarg, &v) || v > 600) {
+                cli_error(o, H7_EXIT_USAGE, "--wait-* wants seconds (0..600)");
+                return H7_EXIT_USAGE;
+            }
+            *(c == 'D' ? &wait_dfu_ms : &wait_app_ms) = v * 1000u;
+            break;
+        case 'h':
+            fputs(update_help, stdout);
+            return H7_EXIT_OK;
+        default:
+            fputs(update_help, stderr);
+            return H7_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error(o, H7_EXIT_USAGE, "update wants exactly one FILE (see `h7dfu update --help`)");
+        return H7_EXIT_USAGE;
+    }
+    const char *path = argv[optind];
+
+    /* The file is checked before the application is disturbed. */
+    h7_image_t img;
+    h7_image_error_t ierr;
+    h7_image_init(&img);
+    if (h7_image_load_file(&img, path, &lopts, &ierr) != 0) {
+        cli_error(o, H7_EXIT_FILE, "%s%s", ierr.message,
+                  ierr.code == H7_IMG_E_NEED_BASE ? " (give one with -s)" : "");
+        h7_image_free(&img);
+        return H7_EXIT_FILE;
+    }
+
+    int rc;
+    h7_usb_device_t start, dfu_dev, app;
+    bool other;
+    h7_usb_t *usb = NULL;
+    if ((rc = h7_usb_init(&usb)) != 0) {
+        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
+        h7_image_free(&img);
+        return H7_EXIT_USB;
+    }
+    /* A board already waiting in DFU mode (interrupted update) is taken as is. */
+    h7_usb_device_t found[2];
+    int n_dfu = 0;
+    {
+        h7_usb_device_t all[16];
+        int n = h7_usb_find(usb, &o->filter, all, 16);
+        for (int i = 0; i < n && i < 16; i++)
+            if (all[i].dfu_mode && n_dfu < 2)
+                found[n_dfu++] = all[i];
+    }
+    bool was_app = n_dfu != 1;
+    if (was_app)
+        rc = cli_find_one(usb, o, false, &start);
+    else
+        start = found[0];
+    h7_usb_exit(usb);
+    if (rc != H7_EXIT_OK) {
+        h7_image_free(&img);
+        return rc;
+    }
+
+    if (was_app) {
+        h7_app_version_t ver;
+        if (read_app_version(&start, &ver) == 0)
+            cli_info(o, "application %04x:%04x serial %s runs version %u.%u.%u (%s)", start.vid,
+                     start.pid, start.serial, ver.major, ver.minor, ver.patch, ver.text);
+        cli_info(o, "detaching the application");
+        if ((rc = detach_app(o, &start)) != H7_EXIT_OK)
+            goto out;
+        if (!wait_for(o, &start, true, wait_dfu_ms, &dfu_dev, &other)) {
+            cli_error(o, H7_EXIT_NO_DEVICE,
+                      "the bootloader did not appear within %u s after DFU_DETACH (serial %s)%s",
+                      wait_dfu_ms / 1000, start.serial,
+                      other ? ": the application is still running; it may not support detach"
+                            : ": check the cable; the board may need a reset by hand");
+            rc = H7_EXIT_NO_DEVICE;
+            goto out;
+        }
+    } else {
+        cli_info(o, "board %04x:%04x serial %s is already in DFU mode", start.vid, start.pid,
+                 start.serial);
+        dfu_dev = start;
+    }
+
+    /* Write + verify through the normal path, selecting exactly this board. */
+    cli_opts_t dopts = *o;
+    dopts.filter.vid = dfu_dev.vid;
+    dopts.filter.pid = dfu_dev.pid;
+    dopts.filter.serial = dfu_dev.serial[0] ? dfu_dev.serial : NULL;
+    dopts.filter.path = dfu_dev.serial[0] ? NULL : dfu_dev.path;
+    dopts.timeout_ms = 2000;
+    cli_dev_t d;
+    if ((rc = cli_open_dfu(&dopts, &d)) != H7_EXIT_OK)
+        goto out;
+    cli_info(o, "writing %s (%llu bytes) to the bootloader %04x:%04x", path,
+             (unsigned long long)h7_image_total_size(&img), d.info.vid, d.info.pid);
+    h7_write_cfg_t cfg = {.verify = true, .progress = cli_progress, .user = (void *)o};
+    h7_write_report_t rep;
+    memset(&rep, 0, sizeof(rep));
+    if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {
+        rc = cli_fail_dfu(o, &d.dfu, "update failed while writing");
+        cli_info(o, "the board stays in DFU mode; run the same command again to finish");
+        cli_close(&d);
+        goto out;
+    }
+    cli_progress_end();
+    if (h7_ops_leave(&d.dfu, false, 0) != 0) {
+        rc = cli_fail_dfu(o, &d.dfu, "the image is written and verified but leaving DFU failed");
+        cli_close(&d);
+        goto out;
+    }
+    cli_close(&d);
+    cli_info(o,
+             "written and verified (%llu bytes, %zu sector(s) erased); starting the "
+             "application",
+             (unsigned long long)rep.bytes_written, rep.sectors_erased);
+
+    if (!wait_for(o, &dfu_dev, false, wait_app_ms, &app, &other)) {
+        cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s%s",
+                  wait_app_ms / 1000,
+                  other ? ": the board is back in DFU mode, so its bootloader refused to start "
+                          "the image (not a valid, stamped image for this board? see `h7dfu "
+                          "image info FILE`)"
+                        : ": the board is not on USB; check the cable and reset it");
+        rc = H7_EXIT_DEVICE;
+        goto out;
+    }
+    h7_app_version_t ver;
+    bool have_ver = read_app_version(&app, &ver) == 0;
+    if (have_ver)
+        cli_info(o, "application %04x:%04x serial %s is back, version %u.%u.%u (%s)", app.vid,
+                 app.pid, app.serial, ver.major, ver.minor, ver.patch, ver.text);
+    else
+        cli_info(o, "application %04x:%04x serial %s is back", app.vid, app.pid, app.serial);
+    if (o->json) {
+        printf("{\"ok\":true,\"command\":\"update\",\"serial\":");
+        cli_json_str(stdout, app.serial);
+        printf(",\"bytes_written\":%llu,\"sectors_erased\":%zu",
+               (unsigned long long)rep.bytes_written, rep.sectors_erased);
+        if (have_ver) {
+            printf(",\"version\":");
+            cli_json_str(stdout, ver.text);
+        }
+        printf("}\n");
+    }
+    rc = H7_EXIT_OK;
+out:
+    h7_image_free(&img);
+    return rc;
+}

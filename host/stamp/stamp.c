@@ -1,0 +1,316 @@
+/*
+ * h7_stamp: image header on the host side.
+ */
+#include "h7_stamp.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static uint32_t slot_or_default(uint32_t slot)
+{
+    return slot ? slot : BOOT_APP_SLOT_ADDR;
+}
+
+void h7_stamp_header_span(uint32_t slot, uint32_t *addr, uint32_t *len)
+{
+    uint32_t word = flash_map_stm32h743()->word_size;
+    *addr = slot_or_default(slot);
+    *len = (BOOT_HDR_SIZE + word - 1u) / word * word;
+}
+
+int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out, char *err,
+             size_t errlen)
+{
+    static const h7_stamp_opts_t defaults = {{0, 0, 0, 0}, 0, 0};
+    const flash_map_t *map = flash_map_stm32h743();
+    if (!opts)
+        opts = &defaults;
+    h7_image_init(out);
+    uint32_t slot = slot_or_default(opts->slot);
+    uint32_t slot_size = boot_slot_size(map, slot);
+    if (slot_size <= BOOT_HDR_REGION)
+        return fail(err, errlen, "0x%08x is not the start of a free flash sector", slot);
+    uint32_t body_start = slot + BOOT_HDR_REGION;
+    uint64_t slot_end = (uint64_t)slot + slot_size;
+
+    uint64_t body_end = body_start;
+    for (size_t i = 0; i < in->count; i++) {
+        const h7_segment_t *s = &in->seg[i];
+        uint64_t end = (uint64_t)s->addr + s->len;
+        if (s->alt != 0)
+            return fail(err, errlen,
+                        "data for DfuSe alt setting %u: only alt 0 (internal flash) "
+                        "holds the application",
+                        s->alt);
+        if (s->addr < slot || end > slot_end)
+            return fail(err, errlen,
+                        "data at 0x%08x..0x%08llx is outside the application slot "
+                        "0x%08x..0x%08llx (link the application at 0x%08x)",
+                        s->addr, (unsigned long long)(end - 1), slot,
+                        (unsigned long long)(slot_end - 1), body_start);
+        if (end > body_end)
+            body_end = end;
+    }
+    if (body_end == body_start)
+        return fail(err, errlen,
+                    "no data after the header region (expected the vector table "
+                    "at 0x%08x)",
+                    body_start);
+
+    uint32_t word = map->word_size;
+    uint64_t size = (body_end - body_start + word - 1u) / word * word;
+    if (size > slot_size - BOOT_HDR_REGION)
+        return fail(err, errlen, "image of %llu bytes does not fit the slot (%u bytes)",
+                    (unsigned long long)size, slot_size - BOOT_HDR_REGION);
+    uint8_t *body = malloc((size_t)size);
+    if (!body)
+        return fail(err, errlen, "out of memory");
+    memset(body, 0xFF, (size_t)size);
+    for (size_t i = 0; i < in->count; i++) {
+        const h7_segment_t *s = &in->seg[i];
+        uint64_t end = (uint64_t)s->addr + s->len;
+        if (end <= body_start)
+            continue; /* header region only: replaced */
+        uint32_t skip = s->addr < body_start ? body_start - s->addr : 0;
+        memcpy(body + (s->addr + skip - body_start), s->data + skip, s->len - skip);
+    }
+
+    uint32_t sp = (uint32_t)body[0] | (uint32_t)body[1] << 8 | (uint32_t)body[2] << 16 |
+                  (uint32_t)body[3] << 24;
+    uint32_t reset = (uint32_t)body[4] | (uint32_t)body[5] << 8 | (uint32_t)body[6] << 16 |
+                     (uint32_t)body[7] << 24;
+    if (!boot_vector_sp_ok(sp)) {
+        free(body);
+        return fail(err, errlen,
+                    "no vector table at 0x%08x: initial stack pointer 0x%08x is not in DTCM or "
+                    "AXI SRAM",
+                    body_start, sp);
+    }
+    if (!boot_vector_reset_ok(reset, body_start, (uint32_t)size)) {
+        free(body);
+        return fail(err, errlen,
+                    "reset vector 0x%08x is not a Thumb address inside the image "
+                    "0x%08x..0x%08llx",
+                    reset, body_start, (unsigned long long)(body_start + size - 1));
+    }
+
+    boot_image_header_t h = {
+        .magic = BOOT_HDR_MAGIC,
+        .hdr_version = BOOT_HDR_VERSION,
+        .hdr_size = BOOT_HDR_SIZE,
+        .version = opts->version,
+        .load_addr = slot,
+        .image_size = (uint32_t)size,
+        .device_id = opts->device_id ? opts->device_id : BOOT_DEVICE_ID_H743,
+        .vector_offset = BOOT_HDR_REGION,
+        .flags = 0,
+        .body_crc = boot_crc32(0, body, (size_t)size),
+    };
+    uint8_t raw[BOOT_HDR_SIZE];
+    boot_header_encode(&h, raw);
+
+    h7_image_error_t ie;
+    if (h7_image_add(out, 0, slot, raw, sizeof raw, &ie) != 0 ||
+        h7_image_add(out, 0, body_start, body, (size_t)size, &ie) != 0) {
+        free(body);
+        h7_image_free(out);
+        return fail(err, errlen, "%s", ie.message);
+    }
+    free(body);
+    out->format = in->format;
+    out->has_start = in->has_start;
+    out->start = in->start;
+    return 0;
+}
+
+int h7_stamp_split(const h7_image_t *img, uint32_t slot, h7_image_t *body, h7_image_t *header)
+{
+    uint32_t ha, hl;
+    h7_stamp_header_span(slot, &ha, &hl);
+    uint64_t he = (uint64_t)ha + hl;
+    h7_image_init(body);
+    h7_image_init(header);
+    for (size_t i = 0; i < img->count; i++) {
+        const h7_segment_t *s = &img->seg[i];
+        uint64_t start = s->addr, end = (uint64_t)s->addr + s->len;
+        /* Three possible pieces: before, inside, after the header span. */
+        uint64_t cut[4] = {start, start, end, end};
+        if (s->alt == 0) {
+            cut[1] = start < ha ? (end < ha ? end : ha) : start;
+            cut[2] = end > he ? (start > he ? start : he) : end;
+            if (cut[2] < cut[1])
+                cut[2] = cut[1];
+        } else {
+            cut[1] = cut[2] = end; /* other alt settings: all body */
+        }
+        h7_image_t *dst[3] = {body, header, body};
+        for (int k = 0; k < 3; k++) {
+            if (cut[k + 1] > cut[k] &&
+                h7_image_add(dst[k], s->alt, (uint32_t)cut[k], s->data + (cut[k] - start),
+                             (size_t)(cut[k + 1] - cut[k]), NULL) != 0) {
+                h7_image_free(body);
+                h7_image_free(header);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- inspect: a read-only flash over a memory copy of the image ---- */
+
+typedef struct mem_flash {
+    const flash_map_t *map;
+    uint8_t *mem;
+} mem_flash_t;
+
+static flash_status_t mem_erase_sector(void *ctx, unsigned sector)
+{
+    (void)ctx;
+    (void)sector;
+    return FLASH_ERR_PROTECTED;
+}
+
+static flash_status_t mem_erase_bank(void *ctx, unsigned bank)
+{
+    (void)ctx;
+    (void)bank;
+    return FLASH_ERR_PROTECTED;
+}
+
+static flash_status_t mem_program(void *ctx, uint32_t addr, const uint8_t *word)
+{
+    (void)ctx;
+    (void)addr;
+    (void)word;
+    return FLASH_ERR_PROTECTED;
+}
+
+static flash_status_t mem_read(void *ctx, uint32_t addr, void *buf, size_t len)
+{
+    mem_flash_t *m = ctx;
+    if (len > UINT32_MAX || !flash_map_contains(m->map, addr, (uint32_t)len))
+        return FLASH_ERR_ADDRESS;
+    memcpy(buf, m->mem + (addr - m->map->base), len);
+    return FLASH_OK;
+}
+
+static bool mem_is_wp(void *ctx, unsigned sector)
+{
+    (void)ctx;
+    (void)sector;
+    return true;
+}
+
+static const flash_ops_t mem_ops = {mem_erase_sector, mem_erase_bank, mem_program, mem_read,
+                                    mem_is_wp};
+
+int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out)
+{
+    const flash_map_t *map = flash_map_stm32h743();
+    uint32_t size = flash_map_size(map);
+    mem_flash_t m = {map, malloc(size)};
+    if (!m.mem)
+        return -1;
+    memset(m.mem, 0xFF, size);
+    for (size_t i = 0; i < img->count; i++) {
+        const h7_segment_t *s = &img->seg[i];
+        if (s->alt != 0)
+            continue;
+        /* Copy the part that falls inside the flash; the rest cannot be there. */
+        uint64_t lo = s->addr > map->base ? s->addr : map->base;
+        uint64_t hi = (uint64_t)s->addr + s->len;
+        if (hi > (uint64_t)map->base + size)
+            hi = (uint64_t)map->base + size;
+        if (hi > lo)
+            memcpy(m.mem + (lo - map->base), s->data + (lo - s->addr), (size_t)(hi - lo));
+    }
+    flash_dev_t dev = {&mem_ops, &m, map};
+    out->result = boot_validate(&dev, slot_or_default(slot), &out->info);
+    free(m.mem);
+    return 0;
+}
+
+int h7_stamp_version_str(const boot_image_version_t *v, char *buf, size_t len)
+{
+    if (v->build)
+        return snprintf(buf, len, "%u.%u.%u+%lu", v->major, v->minor, v->patch,
+                        (unsigned long)v->build);
+    return snprintf(buf, len, "%u.%u.%u", v->major, v->minor, v->patch);
+}
+
+static bool parse_num(const char **s, unsigned long max, unsigned long *out)
+{
+    const char *p = *s;
+    if (*p < '0' || *p > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(p, &end, 10);
+    if (errno || v > max)
+        return false;
+    *s = end;
+    *out = v;
+    return true;
+}
+
+bool h7_stamp_parse_version(const char *s, boot_image_version_t *v)
+{
+    unsigned long a, b, c, d = 0;
+    if (!parse_num(&s, 255, &a) || *s++ != '.' || !parse_num(&s, 255, &b) || *s++ != '.' ||
+        !parse_num(&s, 65535, &c))
+        return false;
+    if (*s == '+') {
+        s++;
+        if (!parse_num(&s, 0xFFFFFFFFul, &d))
+            return false;
+    }
+    if (*s != '\0')
+        return false;
+    v->major = (uint8_t)a;
+    v->minor = (uint8_t)b;
+    v->patch = (uint16_t)c;
+    v->build = (uint32_t)d;
+    return true;
+}
+
+int h7_stamp_describe(const h7_stamp_info_t *si, char *buf, size_t len)
+{
+    const boot_image_info_t *in = &si->info;
+    const boot_image_header_t *h = &in->hdr;
+    char ver[32];
+    h7_stamp_version_str(&h->version, ver, sizeof ver);
+    if (si->result == BOOT_ERR_NO_IMAGE || si->result == BOOT_ERR_SLOT ||
+        si->result == BOOT_ERR_BAD_MAGIC ||
+        (si->result == BOOT_ERR_READ && in->fail_addr == in->slot))
+        return snprintf(buf, len, "slot 0x%08x: no h7dfu image header (%s)\n", in->slot,
+                        boot_validate_reason_name(si->result));
+    int n = snprintf(buf, len,
+                     "slot        0x%08x\n"
+                     "version     %s\n"
+                     "size        %u bytes (body at 0x%08x)\n"
+                     "device id   0x%03x\n"
+                     "body crc    0x%08x\n"
+                     "header      v%u, %u bytes, crc 0x%08x\n"
+                     "vectors     sp 0x%08x, reset 0x%08x\n"
+                     "status      %s%s\n",
+                     in->slot, ver, h->image_size, h->load_addr + h->vector_offset, h->device_id,
+                     h->body_crc, h->hdr_version, h->hdr_size, h->hdr_crc, in->initial_sp,
+                     in->reset_vector, si->result == BOOT_VALID ? "valid" : "INVALID: ",
+                     si->result == BOOT_VALID ? "" : boot_validate_reason_name(si->result));
+    return n;
+}
