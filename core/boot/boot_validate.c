@@ -1,0 +1,185 @@
+/*
+ * Image validation: everything the bootloader checks before it lets an
+ * application run. Any failed read counts as "invalid": an ECC error in the
+ * slot must end in DFU mode, never in a fault.
+ */
+#include "boot.h"
+
+/* RM0433 2.3.1 "Memory map": DTCM 128 KiB at 0x2000 0000, AXI SRAM 512 KiB
+ * at 0x2400 0000. The initial SP is the top of the stack (full descending),
+ * so the end address itself is allowed and the start is not. */
+#define DTCM_START 0x20000000u
+#define DTCM_END   0x20020000u
+#define AXI_START  0x24000000u
+#define AXI_END    0x24080000u
+
+/* Read chunk: stack use stays small on the bootloader. */
+#define CHUNK 64u
+
+const char *boot_validate_reason_name(boot_validate_t v)
+{
+    switch (v) {
+    case BOOT_VALID:
+        return "valid";
+    case BOOT_ERR_NO_IMAGE:
+        return "no image (header erased)";
+    case BOOT_ERR_READ:
+        return "flash read error";
+    case BOOT_ERR_BAD_MAGIC:
+        return "bad header magic";
+    case BOOT_ERR_HEADER_FORMAT:
+        return "unsupported header format";
+    case BOOT_ERR_HEADER_CRC:
+        return "bad header CRC";
+    case BOOT_ERR_WRONG_DEVICE:
+        return "image for another device";
+    case BOOT_ERR_BAD_ADDRESS:
+        return "wrong load address or vector offset";
+    case BOOT_ERR_SIZE:
+        return "image size out of slot";
+    case BOOT_ERR_BODY_CRC:
+        return "bad body CRC";
+    case BOOT_ERR_VECTOR_SP:
+        return "initial stack pointer not in RAM";
+    case BOOT_ERR_VECTOR_RESET:
+        return "reset vector not a Thumb address inside the image";
+    case BOOT_ERR_SLOT:
+        return "slot is not a free sector start";
+    case BOOT_VALIDATE_COUNT:
+        break;
+    }
+    return "unknown";
+}
+
+uint32_t boot_slot_size(const flash_map_t *map, uint32_t slot)
+{
+    int first = flash_map_sector_of(map, slot);
+    if (first < 0 || flash_map_sector_addr(map, (unsigned)first) != slot ||
+        flash_map_is_reserved(map, (unsigned)first)) {
+        return 0;
+    }
+    unsigned s = (unsigned)first;
+    while (s < map->sector_count && !flash_map_is_reserved(map, s)) {
+        s++;
+    }
+    return (uint32_t)(s - (unsigned)first) * map->sector_size;
+}
+
+bool boot_vector_sp_ok(uint32_t sp)
+{
+    if (sp & 3u) {
+        return false;
+    }
+    return (sp > DTCM_START && sp <= DTCM_END) || (sp > AXI_START && sp <= AXI_END);
+}
+
+bool boot_vector_reset_ok(uint32_t reset, uint32_t body_start, uint32_t body_size)
+{
+    /* Thumb state is mandatory on ARMv7-M: bit 0 of every vector is 1. */
+    if ((reset & 1u) == 0) {
+        return false;
+    }
+    uint32_t pc = reset & ~1u;
+    /* Past the 16 core vectors at least, before the end of the body. */
+    return pc >= body_start + 16u * 4u && (uint64_t)pc < (uint64_t)body_start + body_size;
+}
+
+static boot_validate_t read_fail(boot_image_info_t *info, uint32_t addr, flash_status_t st)
+{
+    info->fail_addr = addr;
+    info->flash_status = st;
+    return BOOT_ERR_READ;
+}
+
+static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot, boot_image_info_t *info)
+{
+    uint8_t raw[BOOT_HDR_SIZE];
+    boot_image_header_t *h = &info->hdr;
+
+    info->slot = slot;
+    info->slot_size = boot_slot_size(dev->map, slot);
+    if (info->slot_size <= BOOT_HDR_REGION) {
+        return BOOT_ERR_SLOT;
+    }
+
+    flash_status_t st = dev->ops->read(dev->ctx, slot, raw, sizeof raw);
+    if (st != FLASH_OK) {
+        return read_fail(info, slot, st);
+    }
+    bool erased = true;
+    for (unsigned i = 0; i < sizeof raw; i++) {
+        erased = erased && raw[i] == 0xFFu;
+    }
+    if (erased) {
+        return BOOT_ERR_NO_IMAGE;
+    }
+    boot_header_decode(raw, h);
+    if (h->magic != BOOT_HDR_MAGIC) {
+        return BOOT_ERR_BAD_MAGIC;
+    }
+    if (h->hdr_version != BOOT_HDR_VERSION || h->hdr_size != BOOT_HDR_SIZE) {
+        return BOOT_ERR_HEADER_FORMAT;
+    }
+    if (boot_header_crc(raw) != h->hdr_crc) {
+        return BOOT_ERR_HEADER_CRC;
+    }
+    /* An erased second header word would read flags 0xFFFFFFFF: refused here
+     * even if its CRC field happened to match. */
+    if (h->flags != 0) {
+        return BOOT_ERR_HEADER_FORMAT;
+    }
+    if (h->device_id != BOOT_DEVICE_ID_H743) {
+        return BOOT_ERR_WRONG_DEVICE;
+    }
+    if (h->load_addr != slot || h->vector_offset != BOOT_HDR_REGION) {
+        return BOOT_ERR_BAD_ADDRESS;
+    }
+    if (h->image_size < 8u || h->image_size > info->slot_size - BOOT_HDR_REGION) {
+        return BOOT_ERR_SIZE;
+    }
+
+    uint32_t body = slot + BOOT_HDR_REGION;
+    uint8_t buf[CHUNK];
+    uint32_t crc = 0;
+    for (uint32_t off = 0; off < h->image_size; off += CHUNK) {
+        uint32_t n = h->image_size - off < CHUNK ? h->image_size - off : CHUNK;
+        st = dev->ops->read(dev->ctx, body + off, buf, n);
+        if (st != FLASH_OK) {
+            return read_fail(info, body + off, st);
+        }
+        if (off == 0) {
+            info->initial_sp = (uint32_t)buf[0] | ((uint32_t)buf[1] << 8) |
+                               ((uint32_t)buf[2] << 16) | ((uint32_t)buf[3] << 24);
+            info->reset_vector = (uint32_t)buf[4] | ((uint32_t)buf[5] << 8) |
+                                 ((uint32_t)buf[6] << 16) | ((uint32_t)buf[7] << 24);
+        }
+        crc = boot_crc32(crc, buf, n);
+    }
+    info->body_crc = crc;
+    if (crc != h->body_crc) {
+        return BOOT_ERR_BODY_CRC;
+    }
+    info->vector_table = body;
+    if (!boot_vector_sp_ok(info->initial_sp)) {
+        return BOOT_ERR_VECTOR_SP;
+    }
+    if (!boot_vector_reset_ok(info->reset_vector, body, h->image_size)) {
+        return BOOT_ERR_VECTOR_RESET;
+    }
+    return BOOT_VALID;
+}
+
+boot_validate_t boot_validate(const flash_dev_t *dev, uint32_t slot, boot_image_info_t *out)
+{
+    boot_image_info_t local;
+    boot_image_info_t *info = out ? out : &local;
+    uint8_t *p = (uint8_t *)info;
+    for (size_t i = 0; i < sizeof *info; i++) {
+        p[i] = 0;
+    }
+    info->flash_status = FLASH_OK;
+    if (dev == NULL || dev->ops == NULL || dev->ops->read == NULL || dev->map == NULL) {
+        return BOOT_ERR_SLOT;
+    }
+    return validate(dev, slot, info);
+}

@@ -1,0 +1,120 @@
+/*
+ * The h7dfu application image header: what the bootloader checks before it
+ * starts an application, and what `h7dfu image stamp` writes.
+ *
+ * Slot layout (STM32H743, flash map in core/flash/flash_map.h):
+ *
+ *   0x08000000  sector 0         bootloader (reserved in the flash map)
+ *   0x08020000  slot start       header region, 1 KiB: the 64-byte header,
+ *                                the rest left erased (0xFF)
+ *   0x08020400  slot + 0x400     the application's vector table, then its code
+ *   ...         up to the end of flash (sectors 1..15, both banks: every
+ *               sector after the slot start up to the next reserved one)
+ *
+ * Why 1 KiB: the application's vector table must be placed where VTOR can
+ * point at it. ARMv7-M ARM (DDI 0403E) B3.2.5 "Vector Table Offset Register":
+ * the table is aligned to its size rounded up to a power of two, at least 128
+ * bytes. The H743 has 16 core exceptions + 150 interrupt lines (RM0433
+ * "Nested vectored interrupt controller", 150 maskable channels) = 166 words =
+ * 664 bytes, so the table needs 1024-byte alignment; the header takes the
+ * first, otherwise unusable, 1 KiB of the slot.
+ *
+ * Header v1, 64 bytes = two 256-bit flash words (RM0433 4.3.9), all integers
+ * little endian:
+ *
+ *   offset size field
+ *   0x00   4    magic           BOOT_HDR_MAGIC ("H7IM")
+ *   0x04   2    hdr_version     1
+ *   0x06   2    hdr_size        64
+ *   0x08   1    ver_major       image version major.minor.patch + build
+ *   0x09   1    ver_minor
+ *   0x0A   2    ver_patch
+ *   0x0C   4    ver_build
+ *   0x10   4    load_addr       slot start (0x08020000)
+ *   0x14   4    image_size      bytes after the header region (body), >= 8;
+ *                               h7_stamp pads it to whole flash words (0xFF)
+ *   0x18   4    device_id       DEV_ID, bits 11:0 of DBGMCU_IDC at 0x5C001000:
+ *                               0x450 for STM32H742/743/750/753 (RM0433 "DBGMCU
+ *                               identity code register (DBGMCU_IDC)", 61.5.8 by
+ *                               our reading; the number moves between revisions)
+ *   0x1C   4    vector_offset   0x400: vector table = load_addr + vector_offset
+ *   0x20   4    flags           none defined in v1, must be 0
+ *   0x24   4    body_crc        CRC-32 of the body [load_addr + 0x400,
+ *                               + image_size): IEEE 802.3 reflected, poly
+ *                               0xEDB88320, init/xorout 0xFFFFFFFF (the DFU
+ *                               suffix CRC)
+ *   0x28   20   reserved        0
+ *   0x3C   4    hdr_crc         the same CRC-32 over bytes 0x00..0x3B
+ *
+ * Commit protocol (power-loss safety): the writer programs the body first and
+ * the header's flash words LAST. Until the header is complete the slot has no
+ * valid header; an interrupted header write leaves either an erased word
+ * (magic 0xFFFFFFFF, or flags 0xFFFFFFFF, refused), or an ECC-corrupt word
+ * (read error, refused); the CRCs catch everything else.
+ */
+#ifndef H7_BOOT_IMAGE_HEADER_H
+#define H7_BOOT_IMAGE_HEADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BOOT_HDR_MAGIC      0x4D493748u /* bytes "H7IM" */
+#define BOOT_HDR_VERSION    1u
+#define BOOT_HDR_SIZE       64u         /* two flash words */
+#define BOOT_HDR_REGION     0x400u      /* header region = vector table offset */
+#define BOOT_APP_SLOT_ADDR  0x08020000u /* sector 1 */
+#define BOOT_DEVICE_ID_H743 0x450u
+#define BOOT_HDR_CRC_OFFSET 0x3Cu
+
+/* Field offsets in the encoded header. */
+#define BOOT_HDR_OFF_MAGIC    0x00u
+#define BOOT_HDR_OFF_HVERSION 0x04u
+#define BOOT_HDR_OFF_HSIZE    0x06u
+#define BOOT_HDR_OFF_MAJOR    0x08u
+#define BOOT_HDR_OFF_MINOR    0x09u
+#define BOOT_HDR_OFF_PATCH    0x0Au
+#define BOOT_HDR_OFF_BUILD    0x0Cu
+#define BOOT_HDR_OFF_LOAD     0x10u
+#define BOOT_HDR_OFF_SIZE     0x14u
+#define BOOT_HDR_OFF_DEVICE   0x18u
+#define BOOT_HDR_OFF_VECTOR   0x1Cu
+#define BOOT_HDR_OFF_FLAGS    0x20u
+#define BOOT_HDR_OFF_BODY_CRC 0x24u
+#define BOOT_HDR_OFF_RESERVED 0x28u
+
+typedef struct boot_image_version {
+    uint8_t major;
+    uint8_t minor;
+    uint16_t patch;
+    uint32_t build;
+} boot_image_version_t;
+
+/* The decoded header (host order). */
+typedef struct boot_image_header {
+    uint32_t magic;
+    uint16_t hdr_version;
+    uint16_t hdr_size;
+    boot_image_version_t version;
+    uint32_t load_addr;
+    uint32_t image_size;
+    uint32_t device_id;
+    uint32_t vector_offset;
+    uint32_t flags;
+    uint32_t body_crc;
+    uint32_t hdr_crc;
+} boot_image_header_t;
+
+/* CRC-32 (IEEE 802.3, reflected). Start with crc = 0 and chain calls:
+ * boot_crc32(boot_crc32(0, a, n), b, m) == CRC of a then b. Check value of
+ * "123456789" is 0xCBF43926. Small (16-entry table) for the bootloader. */
+uint32_t boot_crc32(uint32_t crc, const void *data, size_t len);
+
+/* Encode h into out (reserved bytes zero). hdr_crc is computed and written,
+ * whatever h->hdr_crc holds; the computed value is returned. */
+uint32_t boot_header_encode(const boot_image_header_t *h, uint8_t out[BOOT_HDR_SIZE]);
+/* Decode raw bytes (no checks). */
+void boot_header_decode(const uint8_t in[BOOT_HDR_SIZE], boot_image_header_t *h);
+/* CRC of an encoded header (bytes 0x00..0x3B). */
+uint32_t boot_header_crc(const uint8_t in[BOOT_HDR_SIZE]);
+
+#endif
