@@ -48,6 +48,11 @@ typedef struct cli_dev {
 int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out);
 int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d);
 void cli_close(cli_dev_t *d);
+/* Where `leave` without an address sends the device: the first writable
+ * sector of the selected alt setting's layout (the application's start). A
+ * DfuSe leave needs a set-address first unless it directly follows a
+ * download (DFU 1.1 A.2.6), and a write that was verified ends in dfuIDLE. */
+uint32_t cli_default_start(const cli_dev_t *d);
 /* Map a libh7dfu failure to an exit code and print it. */
 int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what);
 

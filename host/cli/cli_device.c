@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "h7_layout.h"
+
 #define MAX_DEVICES 16
 
 static uint64_t now_ms(void)
@@ -136,6 +138,18 @@ void cli_close(cli_dev_t *d)
     d->handle = NULL;
     h7_usb_exit(d->usb);
     d->usb = NULL;
+}
+
+uint32_t cli_default_start(const cli_dev_t *d)
+{
+    h7_layout_t l;
+    char err[64];
+    if (h7_layout_parse(d->info.alts[d->alt_index].name, &l, err, sizeof(err)) != 0)
+        return 0x08000000u; /* not a DfuSe layout: the STM32 flash base */
+    for (size_t g = 0; g < l.ngroups; g++)
+        if (l.group[g].attr & H7_MEM_WRITE)
+            return l.group[g].addr;
+    return l.ngroups ? l.group[0].addr : 0x08000000u;
 }
 
 int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what)

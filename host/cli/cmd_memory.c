@@ -138,8 +138,9 @@ int cmd_erase(const cli_opts_t *o, int argc, char **argv)
 static const char leave_help[] =
     "usage: h7dfu [OPTIONS] leave [ADDR]\n\n"
     "Leaves DFU mode. With ADDR, the device is told to start the code there\n"
-    "(DfuSe set-address + zero-length download); h7dfu's bootloader always\n"
-    "validates the application and starts it through a reset.\n";
+    "(DfuSe set-address + zero-length download); without ADDR, the start of the\n"
+    "first writable sector of the layout. h7dfu's bootloader always validates the\n"
+    "application and starts it through a reset.\n";
 
 int cmd_leave(const cli_opts_t *o, int argc, char **argv)
 {
@@ -155,7 +156,9 @@ int cmd_leave(const cli_opts_t *o, int argc, char **argv)
     int rc = cli_open_dfu(o, &d);
     if (rc != H7_EXIT_OK)
         return rc;
-    if (h7_ops_leave(&d.dfu, has_addr, addr) != 0) {
+    if (!has_addr)
+        addr = cli_default_start(&d);
+    if (h7_ops_leave(&d.dfu, true, addr) != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "leave failed");
     } else {
         cli_info(o, "left DFU mode: the device restarts");

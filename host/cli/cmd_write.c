@@ -77,7 +77,7 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
     h7_image_init(&img);
     if (h7_image_load_file(&img, path, &lopts, &ierr) != 0) {
         if (ierr.code == H7_IMG_E_NEED_BASE)
-            cli_error(o, H7_EXIT_FILE, "%s (give one with -s, e.g. -s 0x08020000)", ierr.message);
+            cli_error(o, H7_EXIT_FILE, "%s (use -s ADDR, e.g. -s 0x08020000)", ierr.message);
         else
             cli_error(o, H7_EXIT_FILE, "%s", ierr.message);
         h7_image_free(&img);
@@ -123,7 +123,9 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
     cli_info(o, "wrote %llu bytes, erased %zu sector(s)%s", (unsigned long long)rep.bytes_written,
              rep.sectors_erased, verify ? ", verified" : " (not verified)");
     if (spec.leave) {
-        if (h7_ops_leave(&d.dfu, false, 0) != 0) {
+        /* Start where the image starts, as dfu-util's -s ADDR:leave does. */
+        uint32_t start = spec.has_addr ? spec.addr : h7_image_min_addr(&img);
+        if (h7_ops_leave(&d.dfu, true, start) != 0) {
             rc = cli_fail_dfu(o, &d.dfu, "leave failed");
             goto out;
         }

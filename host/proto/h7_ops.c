@@ -76,6 +76,33 @@ static int verify_block(h7_dfu_t *dfu, const h7_plan_block_t *b, uint8_t *tmp)
     return 0;
 }
 
+/*
+ * The pieces of block b that belong to pass 0 (outside the commit span) or
+ * pass 1 (inside it). Without a span, everything is pass 0.
+ */
+static size_t commit_split(const h7_plan_block_t *b, const h7_write_cfg_t *cfg, int pass,
+                           h7_plan_block_t out[3])
+{
+    uint64_t bs = b->addr, be = (uint64_t)b->addr + b->len;
+    uint64_t cs = cfg->commit_addr, ce = (uint64_t)cfg->commit_addr + cfg->commit_len;
+    size_t n = 0;
+    if (cfg->commit_len == 0 || ce <= bs || cs >= be) {
+        if (pass == 0)
+            out[n++] = *b;
+        return n;
+    }
+    uint64_t is = cs > bs ? cs : bs, ie = ce < be ? ce : be;
+    if (pass == 1) {
+        out[n++] = (h7_plan_block_t){(uint32_t)is, (uint32_t)(ie - is), b->data + (is - bs)};
+        return n;
+    }
+    if (is > bs)
+        out[n++] = (h7_plan_block_t){b->addr, (uint32_t)(is - bs), b->data};
+    if (be > ie)
+        out[n++] = (h7_plan_block_t){(uint32_t)ie, (uint32_t)(be - ie), b->data + (ie - bs)};
+    return n;
+}
+
 int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                        const h7_write_cfg_t *cfg_in, h7_write_report_t *report)
 {
@@ -86,6 +113,12 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
         report = &dummy;
     memset(report, 0, sizeof(*report));
 
+    if ((cfg->commit_addr | cfg->commit_len) % 32u != 0) {
+        /* Splitting a flash word would program it twice. */
+        set_err(dfu, H7_E_ARG, "write image", true, cfg->commit_addr,
+                "the commit span must be whole 32-byte flash words");
+        return H7_E_ARG;
+    }
     h7_layout_t *l = calloc(1, sizeof(*l));
     if (l == NULL) {
         set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
@@ -131,26 +164,38 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                               plan.erase_bytes);
         }
     }
+    /* Pass 0 writes (and verifies) everything outside the commit span, pass 1
+     * the span itself, so a device interrupted before the end never holds it. */
     prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, plan.write_bytes};
-    for (size_t i = 0; rc == 0 && i < plan.n_block; i++) {
-        const h7_plan_block_t *b = &plan.block[i];
-        rc = h7_dfuse_write(dfu, b->addr, b->data, b->len, block_progress, &pc);
-        if (rc == 0) {
-            pc.before += b->len;
-            report->bytes_written += b->len;
-        }
-    }
-    if (rc == 0 && cfg->verify) {
-        /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
-        rc = h7_dfu_abort(dfu);
-        uint64_t done = 0;
+    uint64_t verified = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
         for (size_t i = 0; rc == 0 && i < plan.n_block; i++) {
-            rc = verify_block(dfu, &plan.block[i], tmp);
-            if (rc == 0) {
-                done += plan.block[i].len;
-                report->bytes_verified += plan.block[i].len;
-                if (cfg->progress)
-                    cfg->progress(cfg->user, H7_PHASE_VERIFY, done, plan.write_bytes);
+            h7_plan_block_t parts[3];
+            size_t n = commit_split(&plan.block[i], cfg, pass, parts);
+            for (size_t k = 0; rc == 0 && k < n; k++) {
+                rc = h7_dfuse_write(dfu, parts[k].addr, parts[k].data, parts[k].len, block_progress,
+                                    &pc);
+                if (rc == 0) {
+                    pc.before += parts[k].len;
+                    report->bytes_written += parts[k].len;
+                }
+            }
+        }
+        if (rc == 0 && cfg->verify) {
+            /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
+            rc = h7_dfu_abort(dfu);
+            for (size_t i = 0; rc == 0 && i < plan.n_block; i++) {
+                h7_plan_block_t parts[3];
+                size_t n = commit_split(&plan.block[i], cfg, pass, parts);
+                for (size_t k = 0; rc == 0 && k < n; k++) {
+                    rc = verify_block(dfu, &parts[k], tmp);
+                    if (rc == 0) {
+                        verified += parts[k].len;
+                        report->bytes_verified += parts[k].len;
+                        if (cfg->progress)
+                            cfg->progress(cfg->user, H7_PHASE_VERIFY, verified, plan.write_bytes);
+                    }
+                }
             }
         }
     }

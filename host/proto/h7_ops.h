@@ -28,7 +28,11 @@ const char *h7_phase_name(h7_phase_t p);
 typedef void (*h7_progress_fn)(void *user, h7_phase_t phase, uint64_t done, uint64_t total);
 
 typedef struct h7_write_cfg {
-    bool verify;             /* read back and compare every block (default true) */
+    bool verify; /* read back and compare every block (default true) */
+    /* Commit span: these bytes are written (and verified) only after all the
+     * others are, e.g. an image header whose presence makes the image valid.
+     * Whole 32-byte words; commit_len 0 = none. */
+    uint32_t commit_addr, commit_len;
     h7_progress_fn progress; /* may be NULL */
     void *user;
 } h7_write_cfg_t;

@@ -432,6 +432,58 @@ static void test_power_cut_mid_write_then_retry(void **state)
     h7_image_free(&img);
 }
 
+/* ---- commit span: a header written only after everything else ---- */
+
+typedef struct prog_log {
+    uint32_t addr[16384];
+    size_t n;
+} prog_log_t;
+
+static bool log_programs(void *user, const sim_flash_event_t *ev)
+{
+    prog_log_t *log = user;
+    if (ev->op == SIM_FLASH_OP_PROGRAM && ev->phase == SIM_FLASH_PHASE_AFTER &&
+        log->n < sizeof(log->addr) / sizeof(log->addr[0]))
+        log->addr[log->n++] = ev->addr;
+    return false;
+}
+
+static void test_commit_span_written_last(void **state)
+{
+    fx_t *f = *state;
+    h7_image_t img;
+    build_image(&img);
+    prog_log_t *log = calloc(1, sizeof(*log));
+    sim_flash_set_power_hook(f->flash, log_programs, log);
+    /* The two words at the slot start are the "header". */
+    h7_write_cfg_t cfg = {.verify = true, .commit_addr = APP, .commit_len = 64};
+    h7_write_report_t rep;
+    assert_int_equal(h7_ops_write_image(&f->dfu, &img, f->layout, &cfg, &rep), 0);
+    sim_flash_set_power_hook(f->flash, NULL, NULL);
+    assert_int_equal(rep.bytes_verified, rep.bytes_written);
+    assert_true(log->n > 2);
+    assert_int_equal(log->addr[log->n - 2], APP);
+    assert_int_equal(log->addr[log->n - 1], APP + 32);
+    for (size_t i = 0; i + 2 < log->n; i++)
+        assert_true(log->addr[i] >= APP + 64);
+    check_on_flash(f, &img);
+    free(log);
+    h7_image_free(&img);
+}
+
+static void test_commit_span_must_be_whole_words(void **state)
+{
+    fx_t *f = *state;
+    h7_image_t img;
+    build_image(&img);
+    h7_write_cfg_t cfg = {.verify = true, .commit_addr = APP + 8, .commit_len = 64};
+    assert_int_equal(h7_ops_write_image(&f->dfu, &img, f->layout, &cfg, NULL), H7_E_ARG);
+    sim_flash_stats_t st;
+    sim_flash_get_stats(f->flash, &st);
+    assert_int_equal(st.ops, 0);
+    h7_image_free(&img);
+}
+
 /* ---- busy waits, leave, erase ---- */
 
 static void test_poll_timeout_honoured(void **state)
@@ -569,6 +621,8 @@ int main(void)
         T(test_leave_without_address_when_idle_refused),
         T(test_erase_range_and_mass_erase),
         T(test_get_commands),
+        T(test_commit_span_written_last),
+        T(test_commit_span_must_be_whole_words),
         cmocka_unit_test(test_names_complete),
         cmocka_unit_test(test_error_format_truncates),
     };
