@@ -56,6 +56,13 @@ uint32_t cli_default_start(const cli_dev_t *d);
 /* Map a libh7dfu failure to an exit code and print it. */
 int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what);
 
+/* --- cli_slot.c: the h7dfu bootloader's application slot --- */
+/* Set cfg's commit span to the image header when img covers it. */
+void cli_slot_commit_span(const h7_image_t *img, h7_write_cfg_t *cfg);
+/* False (with the bootloader's reason in why) when img targets the slot but
+ * the bootloader would refuse to start it. */
+bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len);
+
 /* --- cli_output.c --- */
 void cli_progress(void *user, h7_phase_t phase, uint64_t done, uint64_t total);
 void cli_progress_end(void);

@@ -22,7 +22,8 @@ static const char update_help[] =
     "  -s ADDR          address of a raw binary image\n"
     "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
     "  --wait-dfu S     seconds to wait for the bootloader (default 10)\n"
-    "  --wait-app S     seconds to wait for the application to return (default 10)\n";
+    "  --wait-app S     seconds to wait for the application to return (default 10)\n"
+    "  --force          write an image the bootloader would not start (unstamped)\n";
 
 static uint64_t now_ms(void)
 {
@@ -125,12 +126,17 @@ static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
 int cmd_update(const cli_opts_t *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"address", required_argument, NULL, 's'},  {"format", required_argument, NULL, 'f'},
-        {"wait-dfu", required_argument, NULL, 'D'}, {"wait-app", required_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"address", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"wait-dfu", required_argument, NULL, 'D'},
+        {"wait-app", required_argument, NULL, 'A'},
+        {"force", no_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     h7_load_opts_t lopts = {.format = H7_FMT_AUTO};
     unsigned wait_dfu_ms = 10000, wait_app_ms = 10000;
+    bool force = false;
     uint32_t v;
     int c;
     while ((c = getopt_long(argc, argv, "s:f:h", longopts, NULL)) != -1) {
@@ -156,6 +162,9 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
             }
             *(c == 'D' ? &wait_dfu_ms : &wait_app_ms) = v * 1000u;
             break;
+        case 'F':
+            force = true;
+            break;
         case 'h':
             fputs(update_help, stdout);
             return H7_EXIT_OK;
@@ -177,6 +186,17 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
     if (h7_image_load_file(&img, path, &lopts, &ierr) != 0) {
         cli_error(o, H7_EXIT_FILE, "%s%s", ierr.message,
                   ierr.code == H7_IMG_E_NEED_BASE ? " (give one with -s)" : "");
+        h7_image_free(&img);
+        return H7_EXIT_FILE;
+    }
+
+    char why[128];
+    if (!force && !cli_slot_image_ok(&img, why, sizeof(why))) {
+        cli_error(o, H7_EXIT_FILE,
+                  "%s is not an image the h7dfu bootloader would start (%s): stamp it with "
+                  "`h7dfu image stamp -V VERSION IN OUT` (or --force to write it anyway); "
+                  "the application was not touched",
+                  path, why);
         h7_image_free(&img);
         return H7_EXIT_FILE;
     }
@@ -247,6 +267,7 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
     cli_info(o, "writing %s (%llu bytes) to the bootloader %04x:%04x", path,
              (unsigned long long)h7_image_total_size(&img), d.info.vid, d.info.pid);
     h7_write_cfg_t cfg = {.verify = true, .progress = cli_progress, .user = (void *)o};
+    cli_slot_commit_span(&img, &cfg);
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {

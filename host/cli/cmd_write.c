@@ -113,6 +113,7 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
         }
     }
     h7_write_cfg_t cfg = {.verify = verify, .progress = cli_progress, .user = (void *)o};
+    cli_slot_commit_span(&img, &cfg);
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {

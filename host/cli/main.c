@@ -19,6 +19,7 @@ static const struct cmd {
     {"erase", cmd_erase, "erase the sectors of ADDR:LEN, or the whole flash (--mass)"},
     {"leave", cmd_leave, "leave DFU mode and start the application"},
     {"detach", cmd_detach, "send DFU_DETACH to a running application"},
+    {"image", cmd_image, "stamp an application image for the h7dfu bootloader, or inspect one"},
     {"update", cmd_update, "detach the application, write + verify FILE, wait for it to return"},
 };
 

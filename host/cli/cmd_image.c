@@ -1,0 +1,211 @@
+/* `h7dfu image stamp|info`: make and inspect images the h7dfu bootloader starts. */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "h7_stamp.h"
+
+static const char image_help[] =
+    "usage: h7dfu image stamp -V VERSION [-s ADDR] [-f FORMAT] IN OUT\n"
+    "       h7dfu image info [-s ADDR] [-f FORMAT] FILE\n\n"
+    "stamp  writes OUT: the application IN (linked for the slot at 0x08020000, its\n"
+    "       vector table at 0x08020400) with the image header the bootloader checks\n"
+    "       (version, size, device 0x450, CRC32). OUT's format follows its extension:\n"
+    "       .hex Intel HEX, .dfu DfuSe (for 0483:df11), anything else raw binary\n"
+    "       starting at the slot.\n"
+    "info   says whether the bootloader would start FILE, and why not.\n\n"
+    "  -V VERSION   MAJOR.MINOR.PATCH[+BUILD]\n"
+    "  -s ADDR      address of a raw binary input\n"
+    "  -f FORMAT    input format (default: detect)\n";
+
+static int load(const cli_opts_t *o, const char *path, const h7_load_opts_t *lo, h7_image_t *img)
+{
+    h7_image_error_t ierr;
+    h7_image_init(img);
+    if (h7_image_load_file(img, path, lo, &ierr) != 0) {
+        cli_error(o, H7_EXIT_FILE, "%s", ierr.message);
+        h7_image_free(img);
+        return H7_EXIT_FILE;
+    }
+    return H7_EXIT_OK;
+}
+
+static h7_image_format_t out_format(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot && (strcmp(dot, ".hex") == 0 || strcmp(dot, ".ihex") == 0))
+        return H7_FMT_IHEX;
+    if (dot && strcmp(dot, ".dfu") == 0)
+        return H7_FMT_DFUSE;
+    return H7_FMT_BIN;
+}
+
+/* A raw binary from the slot start, gaps 0xFF. */
+static int save_bin(const h7_image_t *img, const char *path)
+{
+    uint32_t base = h7_image_min_addr(img);
+    uint64_t end = h7_image_end_addr(img);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int rc = 0;
+    uint64_t pos = base;
+    for (size_t i = 0; i < img->count && rc == 0; i++) {
+        for (; pos < img->seg[i].addr; pos++)
+            rc |= fputc(0xff, f) == EOF;
+        rc |= fwrite(img->seg[i].data, 1, img->seg[i].len, f) != img->seg[i].len;
+        pos += img->seg[i].len;
+    }
+    (void)end;
+    rc |= fclose(f) != 0;
+    return rc ? -1 : 0;
+}
+
+static int image_stamp(const cli_opts_t *o, int argc, char **argv)
+{
+    h7_load_opts_t lo = {.format = H7_FMT_AUTO};
+    h7_stamp_opts_t so;
+    memset(&so, 0, sizeof(so));
+    bool have_version = false;
+    int c;
+    while ((c = getopt(argc, argv, "V:s:f:h")) != -1) {
+        switch (c) {
+        case 'V':
+            if (!h7_stamp_parse_version(optarg, &so.version)) {
+                cli_error(o, H7_EXIT_USAGE, "bad version '%s': want MAJOR.MINOR.PATCH[+BUILD]",
+                          optarg);
+                return H7_EXIT_USAGE;
+            }
+            have_version = true;
+            break;
+        case 's':
+            if (!cli_parse_u32(optarg, &lo.base)) {
+                cli_error(o, H7_EXIT_USAGE, "bad -s '%s'", optarg);
+                return H7_EXIT_USAGE;
+            }
+            lo.has_base = true;
+            break;
+        case 'f':
+            if (!h7_image_format_parse(optarg, &lo.format)) {
+                cli_error(o, H7_EXIT_USAGE, "unknown format '%s'", optarg);
+                return H7_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            fputs(image_help, stdout);
+            return H7_EXIT_OK;
+        default:
+            fputs(image_help, stderr);
+            return H7_EXIT_USAGE;
+        }
+    }
+    if (!have_version || optind != argc - 2) {
+        cli_error(o, H7_EXIT_USAGE, "image stamp wants -V VERSION IN OUT");
+        return H7_EXIT_USAGE;
+    }
+    h7_image_t in, out;
+    int rc = load(o, argv[optind], &lo, &in);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    char err[256];
+    if (h7_stamp(&in, &so, &out, err, sizeof(err)) != 0) {
+        cli_error(o, H7_EXIT_FILE, "%s: %s", argv[optind], err);
+        h7_image_free(&in);
+        return H7_EXIT_FILE;
+    }
+    const char *path = argv[optind + 1];
+    h7_image_format_t fmt = out_format(path);
+    h7_image_error_t ierr;
+    h7_write_opts_t wo = {.id_vendor = 0x0483, .id_product = 0xdf11, .bcd_device = 0xffff};
+    int wrc = fmt == H7_FMT_BIN ? save_bin(&out, path) : h7_image_save(&out, path, fmt, &wo, &ierr);
+    if (wrc != 0) {
+        cli_error(o, H7_EXIT_FILE, "cannot write %s", path);
+        rc = H7_EXIT_FILE;
+    } else {
+        char ver[32];
+        h7_stamp_version_str(&so.version, ver, sizeof(ver));
+        cli_info(o, "stamped %s as version %s: %s (%llu bytes)", argv[optind], ver, path,
+                 (unsigned long long)h7_image_total_size(&out));
+        if (o->json)
+            printf("{\"ok\":true,\"command\":\"image stamp\",\"version\":\"%s\"}\n", ver);
+    }
+    h7_image_free(&in);
+    h7_image_free(&out);
+    return rc;
+}
+
+static int image_info(const cli_opts_t *o, int argc, char **argv)
+{
+    h7_load_opts_t lo = {.format = H7_FMT_AUTO};
+    int c;
+    while ((c = getopt(argc, argv, "s:f:h")) != -1) {
+        switch (c) {
+        case 's':
+            if (!cli_parse_u32(optarg, &lo.base)) {
+                cli_error(o, H7_EXIT_USAGE, "bad -s '%s'", optarg);
+                return H7_EXIT_USAGE;
+            }
+            lo.has_base = true;
+            break;
+        case 'f':
+            if (!h7_image_format_parse(optarg, &lo.format)) {
+                cli_error(o, H7_EXIT_USAGE, "unknown format '%s'", optarg);
+                return H7_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            fputs(image_help, stdout);
+            return H7_EXIT_OK;
+        default:
+            fputs(image_help, stderr);
+            return H7_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error(o, H7_EXIT_USAGE, "image info wants one FILE");
+        return H7_EXIT_USAGE;
+    }
+    h7_image_t img;
+    int rc = load(o, argv[optind], &lo, &img);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    h7_stamp_info_t si;
+    if (h7_stamp_inspect(&img, 0, &si) != 0) {
+        cli_error(o, H7_EXIT_FAIL, "out of memory");
+        h7_image_free(&img);
+        return H7_EXIT_FAIL;
+    }
+    char text[2048];
+    h7_stamp_describe(&si, text, sizeof(text));
+    bool valid = si.result == BOOT_VALID;
+    if (o->json) {
+        printf("{\"ok\":true,\"command\":\"image info\",\"valid\":%s,\"result\":\"%s\","
+               "\"description\":",
+               valid ? "true" : "false", boot_validate_reason_name(si.result));
+        cli_json_str(stdout, text);
+        printf("}\n");
+    } else {
+        fputs(text, stdout);
+        if (text[0] && text[strlen(text) - 1] != '\n')
+            fputc('\n', stdout);
+    }
+    h7_image_free(&img);
+    /* Exit 3 when the bootloader would refuse the image: scripts can gate on it. */
+    return valid ? H7_EXIT_OK : H7_EXIT_FILE;
+}
+
+int cmd_image(const cli_opts_t *o, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(image_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? H7_EXIT_USAGE : H7_EXIT_OK;
+    }
+    optind = 1;
+    if (strcmp(argv[1], "stamp") == 0)
+        return image_stamp(o, argc - 1, argv + 1);
+    if (strcmp(argv[1], "info") == 0)
+        return image_info(o, argc - 1, argv + 1);
+    cli_error(o, H7_EXIT_USAGE, "unknown image command '%s': stamp or info", argv[1]);
+    return H7_EXIT_USAGE;
+}
