@@ -1,0 +1,47 @@
+/*
+ * The bootloader's portable half: the boot decision at reset and the DfuSe
+ * USB device. The same code runs in the firmware (firmware/bootloader/main.c,
+ * on port/stm32h743) and in the virtual board (sim/board); the caller supplies
+ * the flash, the serial number, the request block and the reset.
+ */
+#ifndef H7_BOOTLOADER_H
+#define H7_BOOTLOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot.h"
+#include "flash.h"
+
+#define BOOTLOADER_VID 0x0483u /* the DFU VID:PID DfuSe tools look for (AN3156) */
+#define BOOTLOADER_PID 0xDF11u
+
+typedef struct bootloader_config {
+    const flash_dev_t *flash;
+    const char *serial;  /* USB serial number: the same as the application's */
+    const char *product; /* NULL: "h7dfu bootloader" */
+    uint8_t *xfer_buf;   /* control transfer buffer, >= the DFU transfer size */
+    uint16_t xfer_buf_size;
+    bool ops_in_poll;         /* flash work from the main loop (the board does) */
+    uint16_t poll_scale_div;  /* divide reported bwPollTimeout (virtual board --fast); 0 = 1 */
+} bootloader_config_t;
+
+/*
+ * Step 1 of the start-up flow (core/boot/boot.h): take and clear the request,
+ * validate the slot, decide. Called first thing after reset.
+ */
+boot_decision_t bootloader_decide(volatile boot_request_block_t *req, const flash_dev_t *flash,
+                                  boot_image_info_t *info);
+
+/* Build the DFU device (usbd + dfu). The caller then calls usbd_connect(). */
+bool bootloader_usb_init(const bootloader_config_t *cfg);
+
+/* One main-loop step. Returns true once the host has left DFU mode
+ * (manifest): the caller disconnects and resets with bootloader_leave_request(). */
+bool bootloader_task(void);
+
+/* The request to reset with after leave: START_APP when the slot validates,
+ * STAY_IN_DFU otherwise (the board comes back in DFU mode, never runs junk). */
+boot_request_t bootloader_leave_request(const flash_dev_t *flash);
+
+#endif
