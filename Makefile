@@ -4,7 +4,7 @@ BUILD    ?= build
 FW_BUILD ?= build-fw
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps host firmware test demo bench fuzz format format-check clean
+.PHONY: all deps host firmware test demo bench powerloss fuzz format format-check clean
 
 all: host firmware
 
@@ -30,6 +30,12 @@ bench: deps
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF >/dev/null
 	@cmake --build build-bench -j $(JOBS)
 	@./bench/run.sh build-bench
+
+# Every cut point of a 256 KiB update, every 97th of a 1 MiB one (release build).
+powerloss: deps
+	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF >/dev/null
+	@cmake --build build-bench --target test_powerloss -j $(JOBS)
+	@H7_POWERLOSS_STRIDE_256K=1 H7_POWERLOSS_STRIDE_1M=97 ./build-bench/tests/powerloss/test_powerloss
 
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DH7DFU_FUZZ=ON >/dev/null

@@ -228,7 +228,9 @@ int img_write_dfuse(const h7_image_t *img, const h7_write_opts_t *opts, img_out_
         uint8_t tp[TARGET_LEN] = {'T', 'a', 'r', 'g', 'e', 't'};
         tp[6] = img->seg[i].alt;
         img_put32(tp + 7, 1);
-        strncpy((char *)tp + 11, target_name(img, img->seg[i].alt, opts), 254);
+        const char *tname = target_name(img, img->seg[i].alt, opts);
+        size_t tlen = strlen(tname);
+        memcpy(tp + 11, tname, tlen < 254 ? tlen : 254); /* NUL-padded 255-byte field */
         img_put32(tp + 266, (uint32_t)tsize);
         img_put32(tp + 270, (uint32_t)(j - i));
         img_out_put(o, tp, sizeof(tp));

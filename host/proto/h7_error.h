@@ -32,7 +32,7 @@ typedef struct h7_error {
     bool has_dfu; /* state/status below were read from the device */
     uint8_t state;
     uint8_t status;
-    char detail[160]; /* extra words (expected state, offsets, ...) */
+    char detail[288]; /* extra words (expected state, offsets, ...) */
 } h7_error_t;
 
 void h7_error_clear(h7_error_t *e);

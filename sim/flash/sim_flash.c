@@ -392,6 +392,13 @@ sim_flash_t *sim_flash_new(sim_clock_t *clock)
     return f;
 }
 
+void sim_flash_copy_contents(sim_flash_t *dst, const sim_flash_t *src)
+{
+    memcpy(dst->data, src->data, dst->size);
+    memcpy(dst->state, src->state, dst->word_count);
+    dst->wp_mask = src->wp_mask;
+}
+
 void sim_flash_free(sim_flash_t *f)
 {
     if (f) {

@@ -173,6 +173,10 @@ void sim_flash_set_cut_progress(sim_flash_t *f, unsigned permille);
  * runner counts the operations of a clean run, then replays it with
  * sim_flash_cut_at(n, phase) for every n and phase. */
 uint64_t sim_flash_op_count(const sim_flash_t *f);
+/* Make dst's array (contents, word states, write protection) a copy of src's;
+ * power, hooks, clock and statistics are left alone. For runners that restart
+ * from the same flash many times. */
+void sim_flash_copy_contents(sim_flash_t *dst, const sim_flash_t *src);
 bool sim_flash_powered(const sim_flash_t *f);
 void sim_flash_power_off(sim_flash_t *f); /* unplug between operations */
 void sim_flash_power_on(sim_flash_t *f);

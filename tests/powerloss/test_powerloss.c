@@ -1,0 +1,220 @@
+/*
+ * Power-loss runner (littlefs / mcuboot style): during an update of a stamped
+ * application, cut the power before, during and after each flash operation
+ * (every sector erase, every word program, the header words), restart the
+ * board, and check that
+ *   - the boot decision either stays in DFU mode or starts an image that is
+ *     exactly the old one or exactly the new one (never a partial image);
+ *   - the same update, run again, completes and the new image validates.
+ * Runs the real code in one process: host/proto -> sim/inproc -> core/dfu ->
+ * sim/flash, and core/boot for the decision.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "boot.h"
+#include "h7_dfu.h"
+#include "h7_inproc.h"
+#include "h7_ops.h"
+#include "h7_stamp.h"
+
+#define SLOT   0x08020000u
+#define VECTOR (SLOT + 0x400u)
+
+typedef struct app {
+    h7_image_t img; /* stamped */
+    boot_image_version_t ver;
+} app_t;
+
+typedef struct tally {
+    unsigned long cuts, dfu_after_cut, old_after_cut, new_after_cut, failures;
+} tally_t;
+
+/* A plausible application: vector table (SP in DTCM, Thumb reset vector in
+ * the body), then pseudo-random code bytes. */
+static void make_app(app_t *a, size_t body, unsigned seed, uint8_t major)
+{
+    uint8_t *b = malloc(body);
+    assert_non_null(b);
+    uint32_t x = 0x9e3779b9u * (seed + 1);
+    for (size_t i = 0; i < body; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b[i] = (uint8_t)x;
+    }
+    uint32_t sp = 0x20020000u, reset = VECTOR + 0x200u + 1u;
+    memcpy(b, &sp, 4);
+    memcpy(b + 4, &reset, 4);
+    h7_image_t raw;
+    h7_image_init(&raw);
+    assert_int_equal(h7_image_add(&raw, 0, VECTOR, b, body, NULL), 0);
+    h7_stamp_opts_t so;
+    memset(&so, 0, sizeof(so));
+    so.version.major = major;
+    char err[256];
+    assert_int_equal(h7_stamp(&raw, &so, &a->img, err, sizeof(err)), 0);
+    a->ver = so.version;
+    h7_image_free(&raw);
+    free(b);
+}
+
+static int write_app(h7_inproc_t *ip, const app_t *a, char *layout)
+{
+    h7_dfu_t dfu;
+    h7_dfu_init(&dfu, h7_inproc_transport(ip), 0, dfu_transfer_size(&ip->dfu));
+    h7_write_cfg_t cfg = {.verify = true};
+    uint32_t addr, len;
+    h7_stamp_header_span(SLOT, &addr, &len);
+    cfg.commit_addr = addr;
+    cfg.commit_len = len;
+    return h7_ops_write_image(&dfu, &a->img, layout, &cfg, NULL);
+}
+
+/* The slot holds exactly app a (every segment byte for byte). */
+static bool holds(sim_flash_t *f, const app_t *a)
+{
+    const uint8_t *raw = sim_flash_raw(f);
+    for (size_t i = 0; i < a->img.count; i++) {
+        const h7_segment_t *s = &a->img.seg[i];
+        if (memcmp(raw + (s->addr - 0x08000000u), s->data, s->len) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* What the board does at power-on: the boot decision on the flash. */
+static boot_decision_t power_on_decision(sim_flash_t *f, boot_image_info_t *info)
+{
+    flash_dev_t dev = sim_flash_dev(f);
+    boot_validate_t v = boot_validate(&dev, SLOT, info);
+    /* RAM is lost with the power: no request survives. */
+    return boot_decide(BOOT_REQ_NONE, v);
+}
+
+static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v2, uint64_t op,
+                    sim_flash_phase_t phase, tally_t *t)
+{
+    sim_flash_t *f = sim_flash_new(NULL);
+    sim_flash_copy_contents(f, v1_flash);
+    h7_inproc_t ip;
+    assert_true(h7_inproc_init(&ip, f, NULL, NULL));
+    char layout[128];
+    h7_inproc_layout(&ip, 0, layout, sizeof(layout));
+    h7_inproc_cut_power_at(&ip, op, phase);
+    int rc = write_app(&ip, v2, layout);
+    t->cuts++;
+    bool bad = false;
+    if (rc == 0 && sim_flash_powered(f)) {
+        /* the cut point lies past the end of the update */
+        bad = true;
+    }
+    h7_inproc_power_on(&ip);
+    boot_image_info_t info;
+    boot_decision_t d = power_on_decision(f, &info);
+    if (d.action == BOOT_START_APP) {
+        bool is_old = info.hdr.version.major == v1->ver.major && holds(f, v1);
+        bool is_new = info.hdr.version.major == v2->ver.major && holds(f, v2);
+        if (is_old)
+            t->old_after_cut++;
+        else if (is_new)
+            t->new_after_cut++;
+        else
+            bad = true; /* would start a partial image */
+    } else {
+        t->dfu_after_cut++;
+    }
+    /* The same update again completes. */
+    if (write_app(&ip, v2, layout) != 0)
+        bad = true;
+    d = power_on_decision(f, &info);
+    if (d.action != BOOT_START_APP || !holds(f, v2))
+        bad = true;
+    if (bad) {
+        t->failures++;
+        print_error("cut at op %llu phase %d: failure\n", (unsigned long long)op, (int)phase);
+    }
+    sim_flash_free(f);
+}
+
+/* Installs v1 on a fresh flash (kept in *v1_flash) and returns how many flash
+ * operations the update to v2 takes. */
+static uint64_t prepare(const app_t *v1, const app_t *v2, sim_flash_t **v1_flash)
+{
+    sim_flash_t *f = sim_flash_new(NULL);
+    h7_inproc_t ip;
+    assert_true(h7_inproc_init(&ip, f, NULL, NULL));
+    char layout[128];
+    h7_inproc_layout(&ip, 0, layout, sizeof(layout));
+    assert_int_equal(write_app(&ip, v1, layout), 0);
+    *v1_flash = sim_flash_new(NULL);
+    sim_flash_copy_contents(*v1_flash, f);
+    uint64_t before = sim_flash_op_count(f);
+    assert_int_equal(write_app(&ip, v2, layout), 0);
+    uint64_t ops = sim_flash_op_count(f) - before;
+    sim_flash_free(f);
+    return ops;
+}
+
+static void run(size_t body, uint64_t stride, const char *name)
+{
+    app_t v1, v2;
+    make_app(&v1, body, 1, 1);
+    make_app(&v2, body, 2, 2);
+    sim_flash_t *v1_flash;
+    uint64_t ops = prepare(&v1, &v2, &v1_flash);
+    tally_t t = {0};
+    static const sim_flash_phase_t phases[] = {SIM_FLASH_PHASE_BEFORE, SIM_FLASH_PHASE_DURING,
+                                               SIM_FLASH_PHASE_AFTER};
+    for (uint64_t op = 1; op <= ops; op += (op + stride > ops && op != ops) ? ops - op : stride)
+        for (size_t p = 0; p < 3; p++)
+            one_cut(v1_flash, &v1, &v2, op, phases[p], &t);
+    printf("powerloss %s: %llu flash operations in the update, %lu cut points tried "
+           "(stride %llu, 3 phases); after the cut: %lu in DFU mode, %lu old image, %lu new "
+           "image; %lu failures\n",
+           name, (unsigned long long)ops, t.cuts, (unsigned long long)stride, t.dfu_after_cut,
+           t.old_after_cut, t.new_after_cut, t.failures);
+    assert_int_equal(t.failures, 0);
+    assert_true(t.dfu_after_cut > 0);
+    sim_flash_free(v1_flash);
+    h7_image_free(&v1.img);
+    h7_image_free(&v2.img);
+}
+
+/* Stride between cut points: H7_POWERLOSS_STRIDE_<name>, else the default.
+ * `make test` runs the short form; `make powerloss` sets stride 1 for 256 KiB. */
+static uint64_t stride(const char *var, uint64_t dflt)
+{
+    const char *s = getenv(var);
+    unsigned long long v = s ? strtoull(s, NULL, 0) : 0;
+    return v ? v : dflt;
+}
+
+static void test_update_256k(void **state)
+{
+    (void)state;
+    uint64_t st = stride("H7_POWERLOSS_STRIDE_256K", 127);
+    run(256 * 1024 - 0x400, st, st == 1 ? "256 KiB, every cut point" : "256 KiB, strided");
+}
+
+static void test_update_1m(void **state)
+{
+    (void)state;
+    run(1024 * 1024 - 0x400, stride("H7_POWERLOSS_STRIDE_1M", 2039), "1 MiB, strided");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_update_256k),
+        cmocka_unit_test(test_update_1m),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
