@@ -277,7 +277,8 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
         goto out;
     }
     cli_progress_end();
-    if (h7_ops_leave(&d.dfu, false, 0) != 0) {
+    /* DfuSe leave needs a set-address after the verify (cli_default_start). */
+    if (h7_ops_leave(&d.dfu, true, cli_default_start(&d)) != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "the image is written and verified but leaving DFU failed");
         cli_close(&d);
         goto out;

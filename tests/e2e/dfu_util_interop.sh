@@ -1,0 +1,62 @@
+#!/bin/sh
+# Interop with unmodified dfu-util (0.11) on the same virtual board:
+# what one tool writes the other reads back byte for byte; dfu-util lists the
+# alt string, leaves with :leave, and takes the .dfu files h7dfu makes.
+. "$(dirname "$0")/lib.sh"
+command -v dfu-util >/dev/null || { echo "SKIP: dfu-util not found"; exit 77; }
+alt='name="@Internal Flash  /0x08000000/01*128Ka,15*128Kg"'
+
+board dfu-util -l >"$dir/out" 2>&1 || fail "dfu-util -l"
+expect_words "dfu-util -l" "$dir/out" "Found DFU: [0483:df11]" "alt=0" "$alt" 'serial="H7SIM0001"'
+
+# dfu-util -D, h7dfu read.
+rand "$dir/a.bin" 70000
+board dfu-util -a 0 -s 0x08020000 -D "$dir/a.bin" >"$dir/out" 2>&1 || {
+    cat "$dir/out"
+    fail "dfu-util -D"
+}
+h7 -q read 0x08020000:70000 "$dir/back.bin"
+expect_rc 0 "h7dfu read after dfu-util -D"
+cmp "$dir/a.bin" "$dir/back.bin" || fail "h7dfu read differs from what dfu-util wrote"
+
+# h7dfu write, dfu-util -U.
+rand "$dir/b.bin" 50000
+h7 -q write -s 0x08040000 "$dir/b.bin"
+expect_rc 0 "h7dfu write"
+board dfu-util -a 0 -s 0x08040000:50000 -U "$dir/up.bin" >"$dir/out" 2>&1 || {
+    cat "$dir/out"
+    fail "dfu-util -U"
+}
+cmp "$dir/b.bin" "$dir/up.bin" || fail "dfu-util -U differs from what h7dfu wrote"
+
+# A DfuSe file made by h7dfu read, downloaded by dfu-util after an erase.
+h7 -q read 0x08040000:50000 "$dir/b.dfu"
+expect_rc 0 "h7dfu read into .dfu"
+h7 -q erase 0x08040000:50000
+expect_rc 0 "h7dfu erase"
+board dfu-util -a 0 -D "$dir/b.dfu" >"$dir/out" 2>&1 || {
+    cat "$dir/out"
+    fail "dfu-util -D .dfu made by h7dfu"
+}
+grep -q "DfuSe" "$dir/out" || fail "dfu-util did not take the file as DfuSe"
+h7 -q read 0x08040000:50000 "$dir/back.bin"
+cmp "$dir/b.bin" "$dir/back.bin" || fail "dfu-util -D of h7dfu's .dfu: read back differs"
+
+# dfu-util :leave: the board re-enumerates with a new number; h7dfu finds it.
+rand "$dir/c.bin" 4096
+board sh -c '
+    "$1" --json list > "$2/before.json" || exit 11
+    dfu-util -a 0 -s 0x08060000:leave -D "$2/c.bin" > "$2/du.txt" 2>&1 || exit 12
+    "$1" -w 2 --json info > "$2/after.json" || exit 13
+' sh "$h7dfu" "$dir" 2>"$dir/err"
+rc=$?
+[ $rc -eq 0 ] || { cat "$dir/du.txt" "$dir/err"; fail "dfu-util :leave then h7dfu info: $rc"; }
+python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["devices"][0]
+i = json.load(open(sys.argv[2]))
+assert i["device"]["devnum"] > b["devnum"] and i["state"] == "dfuIDLE", (b, i)
+' "$dir/before.json" "$dir/after.json" || fail "dfu-util :leave: no re-enumeration"
+h7 -q read 0x08060000:4096 "$dir/back.bin"
+cmp "$dir/c.bin" "$dir/back.bin" || fail "data written by dfu-util before :leave"
+echo OK

@@ -1,0 +1,98 @@
+#!/bin/sh
+# Only the sectors an image touches are erased; erase ADDR:LEN erases the
+# sectors of the range and --mass all but the bootloader's; leave makes the
+# board re-enumerate with a new device number, found by the next command.
+. "$(dirname "$0")/lib.sh"
+S5=0x080a0000 S6=0x080c0000
+
+rand "$dir/s567.bin" 393216
+head -c 131072 "$dir/s567.bin" >"$dir/s5.bin"
+tail -c 131072 "$dir/s567.bin" >"$dir/s7.bin"
+h7 -q write -s "$S5" "$dir/s567.bin"
+expect_rc 0 "fill sectors 5..7"
+# Plant a "bootloader" in sector 0 straight into the flash file: 4 KiB of data,
+# its 128 flash words marked programmed (file format: sim/flash/sim_flash.h).
+rand "$dir/boot.bin" 4096
+python3 - "$fl" "$dir/boot.bin" <<'PY' || fail "cannot plant sector 0"
+import sys
+f, boot = sys.argv[1], open(sys.argv[2], "rb").read()
+d = bytearray(open(f, "rb").read())
+assert d[:8] == b"H7SIMFL\0"
+d[32:32 + len(boot)] = boot
+states = 32 + 2 * 1024 * 1024
+d[states:states + len(boot) // 32] = b"\1" * (len(boot) // 32)
+open(f, "wb").write(d)
+PY
+
+# A 1-sector image in sector 6: sector 6 is erased first (its old tail reads
+# 0xFF), sectors 5 and 7 keep their data.
+rand "$dir/small.bin" 4000
+h7 write -s "$S6" "$dir/small.bin"
+expect_rc 0 "write 1-sector image"
+expect_words "write 1-sector image" "$dir/err" "erased 1 sector(s)" verified
+h7 -q read "$S5:393216" "$dir/s567.bin"
+expect_rc 0 "read sectors 5-7"
+head -c 131072 "$dir/s567.bin" | cmp - "$dir/s5.bin" || fail "sector 5 changed by a write to sector 6"
+tail -c 131072 "$dir/s567.bin" | cmp - "$dir/s7.bin" || fail "sector 7 changed by a write to sector 6"
+tail -c +131073 "$dir/s567.bin" | head -c 4000 | cmp - "$dir/small.bin" || fail "sector 6 data"
+tail -c +$((131072 + 4001)) "$dir/s567.bin" | head -c $((131072 - 4000)) >"$dir/tail6.bin"
+erased "$dir/tail6.bin" || fail "sector 6 not erased before the write"
+
+# erase ADDR:LEN inside sector 5: the whole of sector 5 and nothing else.
+h7 erase 0x080a1000:16
+expect_rc 0 "erase 0x080a1000:16"
+h7 -q read "$S5:393216" "$dir/s567.bin"
+head -c 131072 "$dir/s567.bin" >"$dir/s5now.bin"
+erased "$dir/s5now.bin" || fail "erase ADDR:LEN did not erase sector 5"
+tail -c 131072 "$dir/s567.bin" | cmp - "$dir/s7.bin" || fail "erase of sector 5 touched sector 7"
+# A range across two sectors erases both (6 and 7).
+h7 -q erase 0x080dfff0:32
+expect_rc 0 "erase across sectors 6/7"
+h7 -q read "$S6:262144" "$dir/s67.bin"
+erased "$dir/s67.bin" || fail "erase across sectors 6/7 left data"
+
+# --mass: every writable sector erased, sector 0 (bootloader) kept.
+h7 -q write -s 0x08020000 "$dir/s5.bin"
+h7 -q write -s 0x081e0000 "$dir/s7.bin"
+h7 --json erase --mass
+expect_rc 0 "erase --mass"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["command"]=="erase"' \
+    "$dir/out" || fail "erase --json output"
+h7 -q read 0x08000000:4096 "$dir/b0.bin"
+expect_rc 0 "read sector 0"
+cmp "$dir/b0.bin" "$dir/boot.bin" || fail "--mass erased the bootloader sector"
+# Sectors 1..15 checked in the flash file the sim saved (faster than a read).
+tail -c +$((32 + 131072 + 1)) "$fl" | head -c $((15 * 131072)) >"$dir/app.bin"
+erased "$dir/app.bin" || fail "--mass left data in sectors 1..15"
+
+# leave: the board resets, comes back with a NEW device number; the next
+# command in the same run finds it.
+leave_and_list() { # ARGS of the leaving h7dfu command
+    board sh -c '
+        h7dfu="$1"; shift
+        "$h7dfu" --json list > "$0/before.json" || exit 11
+        "$h7dfu" "$@" || exit 12
+        "$h7dfu" -w 2 --json info > "$0/after.json" || exit 13
+    ' "$dir" "$h7dfu" "$@" 2>"$dir/err"
+    rc=$?
+    expect_rc 0 "$* then info"
+    python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["devices"][0]
+a = json.load(open(sys.argv[2]))["device"]
+assert a["devnum"] > b["devnum"], (b["devnum"], a["devnum"])
+assert a["serial"] == b["serial"] and a["path"] == b["path"]
+' "$dir/before.json" "$dir/after.json" || fail "$*: no re-enumeration with a new device number"
+}
+leave_and_list leave
+expect_words "leave" "$dir/err" "left DFU mode"
+leave_and_list leave 0x08020000
+rand "$dir/l.bin" 3000
+leave_and_list write -s 0x08020000:leave "$dir/l.bin"
+expect_words "write -s ADDR:leave" "$dir/err" "verified" "left DFU mode"
+h7 -q read 0x08020000:3000 "$dir/back.bin"
+cmp "$dir/l.bin" "$dir/back.bin" || fail "data written before leave lost"
+leave_and_list write --leave -s 0x08040000 "$dir/l.bin"
+leave_and_list write --no-verify -s 0x08060000:leave "$dir/l.bin"
+expect_words "write --no-verify" "$dir/err" "not verified" "left DFU mode"
+echo OK
