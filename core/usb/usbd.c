@@ -227,6 +227,12 @@ static void route_to_driver(const usbd_class_driver_t *drv, bool std)
     u.ctrl.owner_std = std;
     if ((s->bmRequestType & USB_DIR_IN) == 0 && s->wLength != 0) {
         if (s->wLength > u.buf_size) {
+            /* Too long to receive: the driver still hears of the request (with
+             * no data) so it can record the protocol error (DFU: errSTALLEDPKT),
+             * then it is stalled whatever the driver says. */
+            int (*fn)(void *, const usb_setup_t *, uint8_t *, uint16_t) =
+                std ? drv->std_control : drv->control;
+            (void)fn(drv->ctx, s, NULL, 0);
             ctrl_stall();
             return;
         }

@@ -24,7 +24,9 @@ typedef struct usbd_class_driver {
     /*
      * A class or vendor request for one of the driver's interfaces (wIndex low
      * byte), only while the device is configured.
-     * OUT: called once the data stage (setup->wLength bytes) is in data.
+     * OUT: called once the data stage (setup->wLength bytes) is in data; when
+     * wLength exceeds the control buffer, called with data NULL (and then
+     * stalled regardless) so the driver can record the error.
      * IN: write at most cap bytes (cap = min(wLength, buffer size)) to data and
      * return the count. Either way, return USBD_STALL to stall the request.
      */

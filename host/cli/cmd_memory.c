@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h7_layout.h"
+
 static bool want_help(int argc, char **argv, const char *text)
 {
     for (int i = 1; i < argc; i++) {
@@ -61,6 +63,24 @@ int cmd_read(const cli_opts_t *o, int argc, char **argv)
     if (rc != H7_EXIT_OK) {
         free(buf);
         return rc;
+    }
+    /* Check the range against the device's layout before asking for it. */
+    h7_layout_t layout;
+    char lerr[128];
+    if (h7_layout_parse(d.info.alts[d.alt_index].name, &layout, lerr, sizeof(lerr)) == 0) {
+        uint64_t end = (uint64_t)spec.addr + spec.len;
+        for (uint64_t a = spec.addr; a < end;) {
+            h7_sector_t sec;
+            if (!h7_layout_find(&layout, (uint32_t)a, &sec) || !(sec.attr & H7_MEM_READ)) {
+                cli_error(o, H7_EXIT_REFUSED,
+                          "0x%08llx is not readable memory of this device (see `h7dfu info`): "
+                          "nothing was read",
+                          (unsigned long long)a);
+                rc = H7_EXIT_REFUSED;
+                goto out;
+            }
+            a = (uint64_t)sec.addr + sec.size;
+        }
     }
     if (h7_ops_read(&d.dfu, spec.addr, buf, spec.len, cli_progress, (void *)o) != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "read failed");

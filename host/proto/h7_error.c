@@ -28,7 +28,7 @@ const char *h7_errc_name(h7_errc_t code)
     case H7_E_VERIFY:
         return "verification failed";
     case H7_E_PLAN:
-        return "image does not fit";
+        return "outside the device's writable memory (nothing was sent)";
     case H7_E_ARG:
         return "bad argument";
     case H7_E_TIMEOUT:
