@@ -22,8 +22,8 @@ typedef struct bootloader_config {
     const char *product; /* NULL: "h7dfu bootloader" */
     uint8_t *xfer_buf;   /* control transfer buffer, >= the DFU transfer size */
     uint16_t xfer_buf_size;
-    bool ops_in_poll;         /* flash work from the main loop (the board does) */
-    uint16_t poll_scale_div;  /* divide reported bwPollTimeout (virtual board --fast); 0 = 1 */
+    bool ops_in_poll;        /* flash work from the main loop (the board does) */
+    uint16_t poll_scale_div; /* divide reported bwPollTimeout (virtual board --fast); 0 = 1 */
 } bootloader_config_t;
 
 /*

@@ -8,12 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "boot.h"
 #include "flash.h"
 
 /* Memory map shared by both images (see README.md). */
 #define H7_BOOTLOADER_ADDR 0x08000000u /* sector 0 of bank 1 */
-#define H7_APP_ADDR        0x08020000u /* sector 1: app vector table first */
-#define H7_ROM_BOOT_ADDR   0x1FF09800u /* ST system memory (AN2606, STM32H74x) */
+#define H7_APP_ADDR                                                                                \
+    0x08020000u                      /* sector 1: image header region, then the                    \
+                                      * vector table at +0x400 (image_header.h) */
+#define H7_ROM_BOOT_ADDR 0x1FF09800u /* ST system memory (AN2606, STM32H74x) */
 
 /* --- system_clock.c ----------------------------------------------------- */
 /* HSI 64 MHz -> PLL1 -> 400 MHz sys_ck, 200 MHz AXI/AHB, 100 MHz APBs; VOS1. */
@@ -43,23 +46,17 @@ void h7_cache_invalidate_range(uint32_t addr, uint32_t len);
 const flash_dev_t *h7_flash_dev(bool guard_bootloader);
 
 /* --- reset.c ------------------------------------------------------------ */
-/* Requests carried across a system reset in the shared .noinit block. */
-typedef enum h7_boot_request {
-    H7_REQ_NONE = 0,
-    H7_REQ_STAY_IN_DFU = 1,    /* app -> bootloader: "enter update" */
-    H7_REQ_START_APP = 2,      /* bootloader -> itself: start the app from reset */
-    H7_REQ_ROM_BOOTLOADER = 3, /* start ST's system-memory bootloader */
-} h7_boot_request_t;
+/* core/boot's request block (boot.h), in the shared .noinit section at
+ * 0x20000000 in both images: neither start-up initialises it, and a system
+ * reset keeps SRAM contents, so it carries a request across the reset. */
+extern volatile boot_request_block_t h7_boot_request;
 
-void h7_request_set(h7_boot_request_t req);
-/* Read and clear the request; H7_REQ_NONE if the block is not valid
- * (power-on garbage, or nothing was requested). Safe before .data/.bss init. */
-h7_boot_request_t h7_request_take(void);
 /* SCB AIRCR.SYSRESETREQ with the barriers around it. */
 __attribute__((noreturn)) void h7_system_reset(void);
-/* h7_request_set(req) then h7_system_reset(). */
-__attribute__((noreturn)) void h7_reset_with_request(h7_boot_request_t req);
-/* From the reset state only: VTOR, MSP and PC from the vector table at addr. */
+/* boot_request_set(&h7_boot_request, req) then h7_system_reset(). */
+__attribute__((noreturn)) void h7_reset_with_request(boot_request_t req);
+/* From the reset state only: VTOR, MSP and PC from the vector table at addr;
+ * CONTROL and CPACR back to their reset values (start-up enabled the FPU). */
 __attribute__((noreturn)) void h7_jump_to_vectors(uint32_t addr);
 
 /* --- uid.c -------------------------------------------------------------- */
@@ -67,9 +64,9 @@ __attribute__((noreturn)) void h7_jump_to_vectors(uint32_t addr);
 void h7_serial_string(char out[25]);
 
 /* --- startup.c ---------------------------------------------------------- */
-/* Called first thing in Reset_Handler, before .data/.bss exist and before any
- * clock is touched; may not return. Weak no-op by default; the bootloader
- * overrides it to start the application straight out of reset. */
+/* Called by Reset_Handler once .data/.bss are set up and the FPU is enabled,
+ * before clocks, caches or any peripheral are touched; may not return. Weak
+ * no-op by default; the bootloader overrides it with the boot decision. */
 void h7_early_boot(void);
 
 #endif

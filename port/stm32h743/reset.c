@@ -1,49 +1,19 @@
 /*
- * System reset, the request word that survives it, and the jump into an
+ * System reset, the request block that survives it, and the jump into an
  * image's vector table.
  *
- * The .noinit block sits at a fixed address known to both images
- * (0x2000 0000, first 32 bytes of DTCM, see linker/sections.ld): neither
- * start-up initialises it, and a system reset keeps SRAM contents. A magic
- * number and its complement tell a real request from power-on garbage.
+ * The request block is core/boot's boot_request_block_t (magic, request,
+ * complement) at a fixed address known to both images (0x2000 0000, first
+ * bytes of DTCM, linker/sections.ld .noinit): neither start-up initialises
+ * it, and a system reset keeps SRAM contents (RM0433, RCC chapter, "System
+ * reset": it resets the registers, not the memories).
  */
 #include <stdint.h>
 
 #include "h7_port.h"
 #include "regs/cm7.h"
 
-#define H7_REQ_MAGIC 0x48374446u /* "H7DF" */
-
-typedef struct {
-    uint32_t magic;
-    uint32_t request;
-    uint32_t check; /* ~request */
-    uint32_t reserved[5];
-} h7_noinit_t;
-
-_Static_assert(sizeof(h7_noinit_t) == 32, "shared .noinit block is 32 bytes");
-
-__attribute__((section(".noinit.h7_request"), used)) static volatile h7_noinit_t h7_noinit;
-
-void h7_request_set(h7_boot_request_t req)
-{
-    h7_noinit.request = (uint32_t)req;
-    h7_noinit.check = ~(uint32_t)req;
-    h7_noinit.magic = H7_REQ_MAGIC;
-    h7_dsb();
-}
-
-h7_boot_request_t h7_request_take(void)
-{
-    uint32_t req = h7_noinit.request;
-    bool valid = h7_noinit.magic == H7_REQ_MAGIC && h7_noinit.check == ~req &&
-                 req <= (uint32_t)H7_REQ_ROM_BOOTLOADER;
-    h7_noinit.magic = 0u;
-    h7_noinit.request = 0u;
-    h7_noinit.check = 0u;
-    h7_dsb();
-    return valid ? (h7_boot_request_t)req : H7_REQ_NONE;
-}
+__attribute__((section(".noinit.h7_request"), used)) volatile boot_request_block_t h7_boot_request;
 
 void h7_system_reset(void)
 {
@@ -56,9 +26,9 @@ void h7_system_reset(void)
     }
 }
 
-void h7_reset_with_request(h7_boot_request_t req)
+void h7_reset_with_request(boot_request_t req)
 {
-    h7_request_set(req);
+    boot_request_set(&h7_boot_request, req);
     h7_system_reset();
 }
 
@@ -71,13 +41,20 @@ void h7_jump_to_vectors(uint32_t addr)
     SCB_VTOR = addr;
     h7_dsb();
     h7_isb();
-    /* MSP from the image's table and PRIMASK back to its reset value (0),
-     * as after a real reset; no NVIC line is enabled at this point. */
-    __asm__ volatile("msr msp, %0\n"
+    /* Reset values for what our start-up changed: CPACR 0 (FPU off,
+     * ARMv7-M B3.2.20) and CONTROL 0 (clears FPCA after any FP use, B1.4.4).
+     * Then MSP from the image's table, PRIMASK back to 0 as after a real
+     * reset (no NVIC line is enabled at this point), and branch. */
+    __asm__ volatile("movs r3, #0\n"
+                     "str r3, [%2]\n"
+                     "dsb\n"
+                     "msr control, r3\n"
+                     "isb\n"
+                     "msr msp, %0\n"
                      "cpsie i\n"
                      "bx %1\n"
                      :
-                     : "r"(sp), "r"(pc)
-                     : "memory");
+                     : "r"(sp), "r"(pc), "r"(&SCB_CPACR)
+                     : "r3", "memory");
     __builtin_unreachable();
 }

@@ -2,11 +2,14 @@
  * Cortex-M7 start-up for the STM32H743: the vector table and Reset_Handler.
  *
  * Order in Reset_Handler, and why:
- *  1. h7_early_boot(): the bootloader decides here whether to start the app,
- *     while every peripheral and clock is still in its reset state, so the
- *     app always starts as if it came straight out of reset.
- *  2. .data copy and .bss zero (linker symbols from linker/sections.ld).
- *  3. FPU access (CPACR CP10/CP11): the toolchain uses -mfloat-abi=hard.
+ *  1. .data copy and .bss zero (linker symbols from linker/sections.ld); the
+ *     shared .noinit request block is in neither, so it survives.
+ *  2. FPU access (CPACR CP10/CP11): the toolchain uses -mfloat-abi=hard and
+ *     may emit FP instructions in any C function, h7_early_boot() included.
+ *  3. h7_early_boot(): the bootloader's boot decision (core/boot), while
+ *     clocks, caches, USB and interrupts are still in their reset state, so
+ *     the application (or ST's ROM bootloader) starts as if straight out of
+ *     reset; h7_jump_to_vectors() puts CPACR and CONTROL back.
  *  4. I- and D-cache on (cache.c). DTCM, where all our RAM lives, is never
  *     cached; the flash is (write-through), so the flash driver invalidates
  *     the lines it changes (flash_h7.c).
@@ -46,13 +49,11 @@ void Default_Handler(void)
  * invisible on USB, nor a crash/reset loop through the app. */
 void HardFault_Handler(void)
 {
-    h7_reset_with_request(H7_REQ_STAY_IN_DFU);
+    h7_reset_with_request(BOOT_REQ_STAY_IN_DFU);
 }
 
 void Reset_Handler(void)
 {
-    h7_early_boot();
-
     size_t data_len = (size_t)((uintptr_t)&_edata - (uintptr_t)&_sdata);
     memcpy(&_sdata, &_sidata, data_len);
     memset(&_sbss, 0, (size_t)((uintptr_t)&_ebss - (uintptr_t)&_sbss));
@@ -60,6 +61,8 @@ void Reset_Handler(void)
     SCB_CPACR |= SCB_CPACR_CP10_CP11_FULL;
     h7_dsb();
     h7_isb();
+
+    h7_early_boot();
 
     h7_cache_enable();
 

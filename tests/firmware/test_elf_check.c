@@ -13,10 +13,11 @@
 
 #include <cmocka.h>
 
-#include "app_check.h"
+#include "boot.h"
 
 #define BL_BASE         0x08000000u
-#define APP_BASE        0x08020000u
+#define APP_BASE        0x08020000u /* slot: header region */
+#define APP_VECTORS     0x08020400u /* slot + BOOT_HDR_REGION */
 #define NOINIT_ADDR     0x20000000u
 #define BL_FLASH_BUDGET (16u * 1024u)
 #define BL_RAM_BUDGET   (8u * 1024u)
@@ -134,13 +135,15 @@ static void vectors(const blob_t *e, uint32_t base, uint32_t *sp, uint32_t *rese
     *reset = rd32(e, v.offset + 4);
 }
 
-static void check_bin(const char *bin_name, const blob_t *e, uint32_t base)
+/* The .bin starts at base (objcopy: lowest loaded address); the vector table
+ * sits at vt inside it. */
+static void check_bin(const char *bin_name, const blob_t *e, uint32_t base, uint32_t vt)
 {
     blob_t b = load(bin_name);
     uint32_t sp, reset;
-    vectors(e, base, &sp, &reset);
-    assert_int_equal(rd32(&b, 0), sp);
-    assert_int_equal(rd32(&b, 4), reset);
+    vectors(e, vt, &sp, &reset);
+    assert_int_equal(rd32(&b, vt - base), sp);
+    assert_int_equal(rd32(&b, vt - base + 4), reset);
     assert_int_equal(b.size, flash_end(e, base) - base);
     free(b.data);
 }
@@ -171,7 +174,7 @@ static void bootloader_layout_and_budget(void **state)
     section_t ni = find_section(&e, ".noinit");
     assert_true(ni.found);
     assert_int_equal(ni.addr, NOINIT_ADDR);
-    check_bin("bootloader.bin", &e, BL_BASE);
+    check_bin("bootloader.bin", &e, BL_BASE, BL_BASE);
     free(e.data);
 }
 
@@ -180,18 +183,36 @@ static void app_layout_and_startable(void **state)
     (void)state;
     blob_t e = load("demo-app.elf");
     check_header(&e);
+    /* image_header.h: 1 KiB header region at the slot start, left zero for
+     * `h7dfu image stamp`; the vector table right after it. */
+    section_t hdr = find_section(&e, ".image_header");
+    assert_true(hdr.found);
+    assert_int_equal(hdr.addr, APP_BASE);
+    assert_int_equal(hdr.size, BOOT_HDR_REGION);
+    for (uint32_t i = 0; i < hdr.size; i++) {
+        assert_int_equal(e.data[hdr.offset + i], 0);
+    }
     uint32_t sp, reset;
-    vectors(&e, APP_BASE, &sp, &reset);
-    /* The bootloader's own check must accept the app it is built with. */
-    assert_true(h7_app_vectors_plausible(&h7_app_region_h743, sp, reset));
+    vectors(&e, APP_VECTORS, &sp, &reset);
+    /* The bootloader's own vector rules (core/boot) accept the app. */
+    uint32_t flash_used = flash_end(&e, APP_BASE) - APP_BASE;
+    assert_true(boot_vector_sp_ok(sp));
+    assert_true(boot_vector_reset_ok(reset, APP_VECTORS, flash_used - BOOT_HDR_REGION));
     section_t ni = find_section(&e, ".noinit");
     assert_true(ni.found);
     assert_int_equal(ni.addr, NOINIT_ADDR);
-    uint32_t flash_used = flash_end(&e, APP_BASE) - APP_BASE;
+    assert_true(ni.size >= sizeof(boot_request_block_t));
     uint32_t ram_used = section_size(&e, ".data") + section_size(&e, ".bss") +
                         section_size(&e, ".stack") + section_size(&e, ".xferbuf");
-    printf("demo-app: flash %u bytes at 0x%08x, RAM %u bytes\n", flash_used, APP_BASE, ram_used);
-    check_bin("demo-app.bin", &e, APP_BASE);
+    printf("demo-app: flash %u bytes at 0x%08x (vectors 0x%08x), RAM %u bytes\n", flash_used,
+           APP_BASE, APP_VECTORS, ram_used);
+    check_bin("demo-app.bin", &e, APP_BASE, APP_VECTORS);
+    /* Unstamped, the bootloader must refuse it: zero header, bad magic. */
+    blob_t b = load("demo-app.bin");
+    boot_image_header_t h;
+    boot_header_decode(b.data, &h);
+    assert_int_not_equal(h.magic, BOOT_HDR_MAGIC);
+    free(b.data);
     free(e.data);
 }
 

@@ -1,0 +1,138 @@
+/*
+ * The application library: what a user's application needs to hand the board
+ * over to a bootloader, whatever USB stack it uses. Portable C (no hardware
+ * access, no malloc); the reset and the jump are passed in by the caller, so
+ * the same code runs on the STM32H743 and in the virtual board.
+ *
+ * Three parts (docs/app-integration.md says what to call where):
+ *
+ *  1. Hand-over through a system reset, with the request word of core/boot
+ *     (boot.h) in RAM that survives it:
+ *       h7_app_enter_bootloader()      -> the h7dfu bootloader in DFU mode
+ *       h7_app_enter_rom_bootloader()  -> ST's system-memory bootloader
+ *     and, for boards WITHOUT the h7dfu bootloader (ST ROM only), the check
+ *     to call first thing after reset that performs the ROM jump:
+ *       h7_app_early_init_check()
+ *     The ROM bootloader must be entered from the reset state: on the H7 a
+ *     jump from a running application leaves USB (OTG_FS enabled, pull-up
+ *     on, FIFOs set up), the PLL clock tree, the caches and pending or
+ *     enabled interrupts behind, and the ROM's own USB set-up then fails
+ *     (the seed scenario's invisible board).
+ *
+ *  2. The DFU run-time interface (DFU 1.1 4.1, A.1) as a plain request
+ *     handler over dfu_runtime: for ST's Cube USB device library (call it
+ *     from the class Setup callback) or any other stack; and as a core/usb
+ *     class driver.
+ *
+ *  3. The HID "enter update" report (core/hid/hid.h has the layout).
+ */
+#ifndef H7_APP_H
+#define H7_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot.h"
+#include "dfu_runtime.h"
+#include "usbd_class.h"
+
+/* ST's system memory bootloader entry on the STM32H742/743/750/753: its
+ * vector table (AN2606, "STM32H74xxx/75xxx devices bootloader": system
+ * memory 0x1FF0 0000, bootloader code from 0x1FF0 9800 by our reading). */
+#define H7_APP_ROM_BOOTLOADER_ADDR 0x1FF09800u
+
+/* A system reset; on hardware it never returns (tests and the virtual board
+ * record it and return). */
+typedef void (*h7_app_reset_fn)(void);
+/* Load MSP from vector_table[0], set VTOR, branch to vector_table[1]; from the
+ * reset state only. On hardware it never returns. */
+typedef void (*h7_app_jump_fn)(uint32_t vector_table);
+
+/* ---- 1. hand-over ---- */
+
+/* Request "stay in DFU" and reset: the h7dfu bootloader comes up in DFU mode. */
+void h7_app_enter_bootloader(volatile boot_request_block_t *blk, h7_app_reset_fn reset);
+
+/* Request "ROM bootloader" and reset: the h7dfu bootloader (or, on a ROM-only
+ * board, h7_app_early_init_check()) jumps to ST's ROM straight out of reset. */
+void h7_app_enter_rom_bootloader(volatile boot_request_block_t *blk, h7_app_reset_fn reset);
+
+/*
+ * For applications on boards WITHOUT the h7dfu bootloader: call it first
+ * thing in Reset_Handler (or at the top of SystemInit), before clocks, caches,
+ * the FPU or interrupts are touched and before .data/.bss are initialised is
+ * fine too (it only reads and clears the request block). When the block holds
+ * BOOT_REQ_ENTER_ROM_BOOTLOADER it clears the request and calls
+ * jump(H7_APP_ROM_BOOTLOADER_ADDR), which does not return on hardware; the
+ * function then returns true (tests). Any other content is left untouched and
+ * false is returned: the application starts normally.
+ */
+bool h7_app_early_init_check(volatile boot_request_block_t *blk, h7_app_jump_fn jump);
+
+/* ---- 2. DFU run-time interface ---- */
+
+#define H7_APP_DFU_DETACH_MS_DEFAULT 1000u
+/* Interface descriptor (9) + DFU functional descriptor (9). */
+#define H7_APP_DFU_ITF_DESC_LEN 18u
+
+typedef struct h7_app_dfu {
+    dfu_runtime_t rt;
+    volatile bool detach_requested; /* DETACH accepted (willDetach), or bus
+                                       reset in appDETACH */
+    uint8_t func_desc[DFU_FUNC_DESC_LEN];
+} h7_app_dfu_t;
+
+/* Set up the run-time interface number itf_num, attributes
+ * download-capable + willDetach (the application detaches itself: it resets
+ * into the bootloader), wDetachTimeOut detach_timeout_ms (0: default). */
+void h7_app_dfu_init(h7_app_dfu_t *d, uint8_t itf_num, uint16_t detach_timeout_ms);
+
+/*
+ * One control request, raw: the 8 setup bytes as they came off the wire
+ * (bmRequestType, bRequest, wValue, wIndex, wLength, little endian). Class
+ * requests to the run-time interface are answered (DETACH, GETSTATUS,
+ * GETSTATE); anything else returns USBD_STALL, so the caller can try its
+ * other handlers first or stall. IN: up to cap bytes are written to data and
+ * their count returned. OUT/no data: 0.
+ */
+int h7_app_dfu_request(h7_app_dfu_t *d, const uint8_t setup[8], uint8_t *data, uint16_t cap);
+
+/* The same with the fields already decoded (ST Cube's USBD_SetupReqTypedef
+ * has bmRequest, bRequest, wValue, wIndex, wLength). */
+int h7_app_dfu_request_fields(h7_app_dfu_t *d, uint8_t bm_request_type, uint8_t b_request,
+                              uint16_t w_value, uint16_t w_index, uint16_t w_length, uint8_t *data,
+                              uint16_t cap);
+
+/* USB bus reset seen by the application's stack (DFU 1.1 A.1: a reset in
+ * appDETACH means "enter DFU mode"). */
+void h7_app_dfu_bus_reset(h7_app_dfu_t *d);
+
+/* True once the host asked for the bootloader on this interface: the main
+ * loop then lets the status stage finish (a few ms), detaches from USB and
+ * calls h7_app_enter_bootloader(). */
+bool h7_app_dfu_detach_requested(const h7_app_dfu_t *d);
+
+/* The functional descriptor (9 bytes) for core/usb's usbd_alt_desc_t.extra. */
+const uint8_t *h7_app_dfu_functional_descriptor(const h7_app_dfu_t *d);
+
+/*
+ * The 18 bytes to insert into a hand-written configuration descriptor
+ * (Cube): interface descriptor (class 0xFE, subclass 1, protocol 1 =
+ * run-time, no endpoints, iInterface = string_index) followed by the DFU
+ * functional descriptor. Returns H7_APP_DFU_ITF_DESC_LEN, or 0 when len is too
+ * small. Remember to add 18 to wTotalLength and 1 to bNumInterfaces.
+ */
+size_t h7_app_dfu_interface_descriptor(const h7_app_dfu_t *d, uint8_t *buf, size_t len,
+                                       uint8_t string_index);
+
+/* The run-time interface as a core/usb class driver (ctx = d). */
+usbd_class_driver_t h7_app_dfu_class_driver(h7_app_dfu_t *d);
+
+/* ---- 3. HID "enter update" report ---- */
+
+/* True for an Output/Feature report that asks for the bootloader: first byte
+ * 0xDF, then "h7dfu" (hid.h). Pass the report without a report ID byte. */
+bool h7_app_is_enter_update_report(const uint8_t *report, size_t len);
+
+#endif

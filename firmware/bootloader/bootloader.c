@@ -1,0 +1,113 @@
+/*
+ * The bootloader's portable half (bootloader.h): boot decision and the DfuSe
+ * device. Only core/ interfaces: the same file runs on the STM32H743
+ * (main.c) and in the virtual board.
+ */
+#include "bootloader.h"
+
+#include <stddef.h>
+
+#include "dfu.h"
+#include "usbd.h"
+
+#define BL_BCD_DEVICE 0x0200u
+
+/* One device per program, like usbd itself. */
+static struct {
+    dfu_t dfu;
+    usbd_class_driver_t drv;
+    char alt_name[80];
+    uint8_t func_desc[DFU_FUNC_DESC_LEN];
+    usbd_alt_desc_t alt;
+    usbd_interface_desc_t itf;
+    usbd_device_desc_t dev;
+    volatile bool leave;
+} s_bl;
+
+boot_decision_t bootloader_decide(volatile boot_request_block_t *req, const flash_dev_t *flash,
+                                  boot_image_info_t *info)
+{
+    /* Taken and cleared first: whatever happens next, a request acts once. */
+    boot_request_t r = boot_request_get(req);
+    boot_request_clear(req);
+    boot_validate_t v = boot_validate(flash, BOOT_APP_SLOT_ADDR, info);
+    return boot_decide(r, v);
+}
+
+static void on_manifest(void *user, uint32_t addr)
+{
+    (void)user;
+    (void)addr;
+    s_bl.leave = true;
+}
+
+bool bootloader_usb_init(const bootloader_config_t *cfg)
+{
+    if (cfg == NULL || cfg->flash == NULL || cfg->xfer_buf == NULL) {
+        return false;
+    }
+    s_bl.leave = false;
+    uint16_t div = cfg->poll_scale_div != 0u ? cfg->poll_scale_div : 1u;
+    dfu_config_t dcfg = {
+        .flash = cfg->flash,
+        .itf_num = 0,
+        .ops_in_poll = cfg->ops_in_poll,
+        .manifest = on_manifest,
+        /* bwPollTimeout is derived from these (dfu.h); at least 1 (0 means
+         * "default" to dfu_init) */
+        .erase_sector_ms = H7_DFU_ERASE_SECTOR_MS_DEFAULT / div,
+        .program_word_us = H7_DFU_PROGRAM_WORD_US_DEFAULT / div,
+    };
+    if (dcfg.erase_sector_ms == 0u) {
+        dcfg.erase_sector_ms = 1u;
+    }
+    if (dcfg.program_word_us == 0u) {
+        dcfg.program_word_us = 1u;
+    }
+    if (!dfu_init(&s_bl.dfu, &dcfg) || cfg->xfer_buf_size < dfu_transfer_size(&s_bl.dfu)) {
+        return false;
+    }
+    s_bl.drv = dfu_class_driver(&s_bl.dfu);
+    if (dfu_alt_string(&s_bl.dfu, 0, s_bl.alt_name, sizeof s_bl.alt_name) == 0 ||
+        dfu_functional_descriptor(s_bl.func_desc, sizeof s_bl.func_desc, s_bl.dfu.cfg.attributes,
+                                  s_bl.dfu.cfg.detach_timeout_ms,
+                                  dfu_transfer_size(&s_bl.dfu)) != DFU_FUNC_DESC_LEN) {
+        return false;
+    }
+    s_bl.alt = (usbd_alt_desc_t){
+        .cls = 0xFEu, /* application specific: DFU (DFU 1.1 4.2.3) */
+        .subclass = 0x01u,
+        .protocol = 0x02u, /* DFU mode */
+        .name = s_bl.alt_name,
+        .extra = s_bl.func_desc,
+        .extra_len = DFU_FUNC_DESC_LEN,
+    };
+    s_bl.itf = (usbd_interface_desc_t){.alts = &s_bl.alt, .num_alts = 1, .driver = &s_bl.drv};
+    s_bl.dev = (usbd_device_desc_t){
+        .vid = BOOTLOADER_VID,
+        .pid = BOOTLOADER_PID,
+        .bcd_device = BL_BCD_DEVICE,
+        .manufacturer = "h7dfu",
+        .product = cfg->product != NULL ? cfg->product : "h7dfu bootloader",
+        .serial = cfg->serial,
+        .attributes = USB_CONFIG_ATTR_ONE,
+        .max_power_ma = 100u,
+        .itfs = &s_bl.itf,
+        .num_itfs = 1,
+        .ctrl_buf = cfg->xfer_buf,
+        .ctrl_buf_size = cfg->xfer_buf_size,
+    };
+    return usbd_init(&s_bl.dev);
+}
+
+bool bootloader_task(void)
+{
+    usbd_task();
+    return s_bl.leave;
+}
+
+boot_request_t bootloader_leave_request(const flash_dev_t *flash)
+{
+    return boot_validate(flash, BOOT_APP_SLOT_ADDR, NULL) == BOOT_VALID ? BOOT_REQ_START_APP
+                                                                        : BOOT_REQ_STAY_IN_DFU;
+}

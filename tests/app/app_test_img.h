@@ -1,0 +1,61 @@
+/* tests/app: put a stamped application image into the flash model, built
+ * with core/boot's own encoder (header written last, as a writer must). */
+#ifndef APP_TEST_IMG_H
+#define APP_TEST_IMG_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "boot.h"
+#include "sim_flash.h"
+
+#define APP_BODY_SIZE 1024u
+
+/* Returns FLASH_OK or the first error. corrupt_body: flip one body byte after
+ * the CRC was computed (an image the bootloader must refuse). */
+static inline flash_status_t app_img_write(sim_flash_t *f, uint8_t major, uint8_t minor,
+                                           uint16_t patch, int corrupt_body)
+{
+    static uint8_t body[APP_BODY_SIZE];
+    for (uint32_t i = 0; i < sizeof body; i++) {
+        body[i] = (uint8_t)(i * 7u + 3u);
+    }
+    const uint32_t sp = 0x20020000u;                                             /* top of DTCM */
+    const uint32_t reset = (BOOT_APP_SLOT_ADDR + BOOT_HDR_REGION + 0x300u) | 1u; /* Thumb */
+    for (int i = 0; i < 4; i++) {
+        body[i] = (uint8_t)(sp >> (8 * i));
+        body[4 + i] = (uint8_t)(reset >> (8 * i));
+    }
+    boot_image_header_t h = {
+        .magic = BOOT_HDR_MAGIC,
+        .hdr_version = BOOT_HDR_VERSION,
+        .hdr_size = BOOT_HDR_SIZE,
+        .version = {major, minor, patch, 0},
+        .load_addr = BOOT_APP_SLOT_ADDR,
+        .image_size = sizeof body,
+        .device_id = BOOT_DEVICE_ID_H743,
+        .vector_offset = BOOT_HDR_REGION,
+        .body_crc = boot_crc32(0, body, sizeof body),
+    };
+    uint8_t hdr[BOOT_HDR_SIZE];
+    boot_header_encode(&h, hdr);
+    if (corrupt_body) {
+        body[100] ^= 0x01u;
+    }
+    for (uint32_t off = 0; off < sizeof body; off += 32u) {
+        flash_status_t st =
+            sim_flash_program_word(f, BOOT_APP_SLOT_ADDR + BOOT_HDR_REGION + off, body + off);
+        if (st != FLASH_OK) {
+            return st;
+        }
+    }
+    for (uint32_t off = 0; off < BOOT_HDR_SIZE; off += 32u) {
+        flash_status_t st = sim_flash_program_word(f, BOOT_APP_SLOT_ADDR + off, hdr + off);
+        if (st != FLASH_OK) {
+            return st;
+        }
+    }
+    return FLASH_OK;
+}
+
+#endif
