@@ -165,8 +165,8 @@ int img_load_dfu(h7_image_t *img, const uint8_t *buf, size_t len, const char *na
     uint32_t want = suffix_crc(buf, len), got = img_le32(s + 12);
     if (got != want)
         return img_fail(err, H7_IMG_E_CHECKSUM, name, 0, (long)body + 12,
-                        "the DFU suffix says CRC 0x%08x but the data gives 0x%08x (corrupt file)", got,
-                        want);
+                        "the DFU suffix says CRC 0x%08x but the data gives 0x%08x (corrupt file)",
+                        got, want);
     img->has_suffix = true;
     img->bcd_device = img_le16(s);
     img->id_product = img_le16(s + 2);
