@@ -2,201 +2,220 @@
  * h7dfu-sim: the virtual STM32H743 board, served on a fake USB bus to
  * unmodified libusb programs.
  *
- *   h7dfu-sim [--flash FILE] [--serial S] [--fast] [-v] run -- COMMAND...
+ *   h7dfu-sim [OPTIONS] run -- COMMAND...
  *
- * The board is the device core (core/usb) with the DFU/DfuSe class driver
- * (core/dfu) over the flash model (sim/flash): our bootloader's personality.
- * COMMAND runs under umockdev with the board on bus 1 (sim/usb); h7dfu-sim
- * exits with COMMAND's status and saves the flash to FILE.
+ * The board (board.h) runs the same boot decision as the real bootloader at
+ * every power-on and reset, and comes up as our DfuSe bootloader or as the
+ * demo application (HID + DFU run-time), both compiled from the firmware's
+ * portable sources. COMMAND runs under umockdev with the board on bus 1
+ * (sim/usb); h7dfu-sim exits with COMMAND's status and saves the flash.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dfu.h"
+#include "board.h"
+#include "board_install.h"
+#include "image_header.h"
 #include "sim_clock.h"
 #include "sim_flash.h"
 #include "sim_usb_bridge.h"
-#include "usbd.h"
-
-#define VID 0x0483u /* STMicroelectronics: what DfuSe tools look for */
-#define PID 0xdf11u /* DFU mode (AN3156) */
-
-typedef struct board {
-    sim_clock_t clock;
-    sim_flash_t *flash;
-    flash_dev_t fdev;
-    dfu_t dfu;
-    usbd_class_driver_t drv;
-    char alt_name[128];
-    uint8_t func_desc[DFU_FUNC_DESC_LEN];
-    usbd_alt_desc_t alt;
-    usbd_interface_desc_t itf;
-    usbd_device_desc_t dev;
-    uint8_t ctrl_buf[H7_DFU_XFER_MAX];
-    const char *serial;
-    bool fast;
-    bool reset_pending; /* the bootloader asked for a system reset */
-    unsigned resets;
-} board_t;
-
-static void on_manifest(void *user, uint32_t addr)
-{
-    board_t *b = user;
-    (void)addr;
-    /* The boot layer (core/boot) is not in the sim yet: leaving DFU mode
-     * resets the board, which comes back as the bootloader. */
-    b->reset_pending = true;
-}
-
-/* Power-on or system reset: everything but the flash starts again. */
-static bool board_boot(board_t *b)
-{
-    dfu_config_t cfg = {
-        .flash = &b->fdev,
-        .itf_num = 0,
-        .manifest = on_manifest,
-        .user = b,
-    };
-    if (b->fast) {
-        /* bwPollTimeout only: the virtual clock still charges DS12110 times. */
-        cfg.erase_sector_ms = 1;
-        cfg.program_word_us = 1;
-    }
-    if (!dfu_init(&b->dfu, &cfg))
-        return false;
-    b->drv = dfu_class_driver(&b->dfu);
-    if (dfu_alt_string(&b->dfu, 0, b->alt_name, sizeof(b->alt_name)) == 0)
-        return false;
-    if (dfu_functional_descriptor(b->func_desc, sizeof(b->func_desc), b->dfu.cfg.attributes,
-                                  b->dfu.cfg.detach_timeout_ms,
-                                  dfu_transfer_size(&b->dfu)) != DFU_FUNC_DESC_LEN)
-        return false;
-    b->alt = (usbd_alt_desc_t){
-        .cls = 0xfe, /* application specific: DFU (DFU 1.1 4.2.3) */
-        .subclass = 0x01,
-        .protocol = 0x02, /* DFU mode */
-        .name = b->alt_name,
-        .extra = b->func_desc,
-        .extra_len = DFU_FUNC_DESC_LEN,
-    };
-    b->itf = (usbd_interface_desc_t){.alts = &b->alt, .num_alts = 1, .driver = &b->drv};
-    b->dev = (usbd_device_desc_t){
-        .vid = VID,
-        .pid = PID,
-        .bcd_device = 0x0200,
-        .manufacturer = "h7dfu",
-        .product = "h7dfu bootloader (virtual H743)",
-        .serial = b->serial,
-        .max_power_ma = 100,
-        .itfs = &b->itf,
-        .num_itfs = 1,
-        .ctrl_buf = b->ctrl_buf,
-        .ctrl_buf_size = sizeof(b->ctrl_buf),
-    };
-    if (!usbd_init(&b->dev))
-        return false;
-    usbd_connect();
-    return true;
-}
-
-static void board_step(void *user)
-{
-    board_t *b = user;
-    usbd_task();
-    if (b->reset_pending) {
-        b->reset_pending = false;
-        b->resets++;
-        usbd_disconnect();
-        if (!board_boot(b)) {
-            fprintf(stderr, "h7dfu-sim: board does not boot after reset\n");
-            exit(70);
-        }
-    }
-}
 
 static int usage(FILE *f, int code)
 {
-    fprintf(f,
-            "usage: h7dfu-sim [--flash FILE] [--serial S] [--fast] [-v] run -- COMMAND...\n"
-            "  --flash FILE  flash contents, loaded at start (erased if missing), saved at exit\n"
-            "  --serial S    USB serial number (default H7SIM0001)\n"
-            "  --fast        tiny bwPollTimeout, so hosts do not wait the real flash times\n"
-            "  -v            log enumeration and usbfs requests\n"
-            "Runs COMMAND with the virtual board on a fake USB bus (umockdev) and exits\n"
-            "with COMMAND's status.\n");
+    fprintf(
+        f,
+        "usage: h7dfu-sim [OPTIONS] run -- COMMAND...\n"
+        "  --flash FILE        flash contents, loaded at start (erased if missing), saved at exit\n"
+        "  --install FILE      factory-program FILE (ELF, hex, srec, dfu; raw .bin at 0x%08x)\n"
+        "                      into the flash before starting, as over SWD\n"
+        "  --bootloader FILE   put the bootloader image (.bin at 0x08000000) into sector 0;\n"
+        "                      for realism only: the sim runs the bootloader's C code\n"
+        "  --serial S          USB serial number (default H7SIM0001)\n"
+        "  --fast              tiny bwPollTimeout and reset delays\n"
+        "  --power-cut N[:before|during|after]\n"
+        "                      cut the power at the Nth flash operation of this run\n"
+        "                      (default: during); the board is back after --power-off-ms\n"
+        "  --power-off-ms MS   off time after a power cut (default 200)\n"
+        "  --unplug-after-requests N\n"
+        "                      pull the cable once N USB requests were served; the\n"
+        "                      board is plugged back after --unplug-ms (default 500)\n"
+        "  --events            print the board's events (power, resets, boot decisions)\n"
+        "  -v                  --events, usbfs requests, and statistics at exit\n"
+        "Runs COMMAND with the virtual board on a fake USB bus (umockdev) and exits\n"
+        "with COMMAND's status.\n",
+        BOOT_APP_SLOT_ADDR);
     return code;
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || v > max || s[0] == '-')
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_cut(const char *s, board_config_t *c)
+{
+    char num[32];
+    const char *colon = strchr(s, ':');
+    size_t n = colon ? (size_t)(colon - s) : strlen(s);
+    unsigned long long v;
+    if (n == 0 || n >= sizeof(num))
+        return false;
+    memcpy(num, s, n);
+    num[n] = '\0';
+    if (!parse_uint(num, UINT64_MAX, &v) || v == 0)
+        return false;
+    c->power_cut_op = v;
+    c->power_cut_phase = SIM_FLASH_PHASE_DURING;
+    if (colon) {
+        if (!strcmp(colon + 1, "before"))
+            c->power_cut_phase = SIM_FLASH_PHASE_BEFORE;
+        else if (!strcmp(colon + 1, "during"))
+            c->power_cut_phase = SIM_FLASH_PHASE_DURING;
+        else if (!strcmp(colon + 1, "after"))
+            c->power_cut_phase = SIM_FLASH_PHASE_AFTER;
+        else
+            return false;
+    }
+    return true;
+}
+
+static unsigned requests_served(void *user)
+{
+    sim_usb_bridge_stats_t st;
+    sim_usb_bridge_get_stats(user, &st);
+    return st.urbs;
+}
+
+static void print_stats(const board_t *b, const sim_flash_t *f, const sim_usb_bridge_t *br)
+{
+    board_stats_t bs;
+    sim_flash_stats_t fs;
+    sim_usb_bridge_stats_t us = {0};
+    board_get_stats(b, &bs);
+    sim_flash_get_stats(f, &fs);
+    if (br)
+        sim_usb_bridge_get_stats(br, &us);
+    fprintf(stderr,
+            "h7dfu-sim: board: %u power-on(s), %u system reset(s), %u app start(s), "
+            "%u DFU start(s), %u power cut(s), %u unplug(s); now %s\n",
+            bs.power_ons, bs.system_resets, bs.app_starts, bs.dfu_starts, bs.power_cuts, bs.unplugs,
+            board_mode_name(board_mode(b)));
+    fprintf(stderr,
+            "h7dfu-sim: flash: %llu operation(s), %llu sector erase(s), %llu word(s) "
+            "programmed, %llu refused, %llu ECC error(s), %.3f s busy (virtual)\n",
+            (unsigned long long)fs.ops, (unsigned long long)fs.sector_erases,
+            (unsigned long long)fs.words_programmed, (unsigned long long)fs.refused,
+            (unsigned long long)fs.ecc_errors, (double)fs.busy_ns / 1e9);
+    fprintf(stderr, "h7dfu-sim: usb: %u enumeration(s), %u request(s), %u port reset(s)\n",
+            us.enumerations, us.urbs, us.resets);
 }
 
 int main(int argc, char **argv)
 {
-    const char *flash_file = NULL;
-    board_t *b = calloc(1, sizeof(*b));
-    if (!b)
-        return 70;
-    b->serial = "H7SIM0001";
-    bool verbose = false;
+    const char *flash_file = NULL, *install = NULL, *bootloader = NULL;
+    board_config_t bc = {.serial = "H7SIM0001"};
+    bool verbose = false, events = false;
+    unsigned long long v;
     int i = 1;
     for (; i < argc; i++) {
-        if (!strcmp(argv[i], "--flash") && i + 1 < argc)
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (!strcmp(a, "--flash") && has)
             flash_file = argv[++i];
-        else if (!strcmp(argv[i], "--serial") && i + 1 < argc)
-            b->serial = argv[++i];
-        else if (!strcmp(argv[i], "--fast"))
-            b->fast = true;
-        else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-            verbose = true;
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            free(b);
+        else if (!strcmp(a, "--install") && has)
+            install = argv[++i];
+        else if (!strcmp(a, "--bootloader") && has)
+            bootloader = argv[++i];
+        else if (!strcmp(a, "--serial") && has)
+            bc.serial = argv[++i];
+        else if (!strcmp(a, "--fast"))
+            bc.fast = true;
+        else if (!strcmp(a, "--power-cut") && has) {
+            if (!parse_cut(argv[++i], &bc)) {
+                fprintf(stderr, "h7dfu-sim: bad --power-cut '%s' (want N[:before|during|after])\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if ((!strcmp(a, "--power-off-ms") || !strcmp(a, "--unplug-ms") ||
+                    !strcmp(a, "--unplug-after-requests")) &&
+                   has) {
+            if (!parse_uint(argv[++i], 600000, &v)) {
+                fprintf(stderr, "h7dfu-sim: bad %s '%s'\n", a, argv[i]);
+                return 2;
+            }
+            if (!strcmp(a, "--power-off-ms"))
+                bc.power_off_ms = (unsigned)v ? (unsigned)v : 1u;
+            else if (!strcmp(a, "--unplug-ms"))
+                bc.unplug_ms = (unsigned)v ? (unsigned)v : 1u;
+            else
+                bc.unplug_after_requests = (unsigned)v;
+        } else if (!strcmp(a, "--events"))
+            events = true;
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+            verbose = events = true;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage(stdout, 0);
-        } else
+        else
             break;
     }
-    if (i >= argc || strcmp(argv[i], "run") != 0) {
-        free(b);
+    if (i >= argc || strcmp(argv[i], "run") != 0)
         return usage(stderr, 2);
-    }
     i++;
     if (i < argc && !strcmp(argv[i], "--"))
         i++;
-    if (i >= argc) {
-        free(b);
+    if (i >= argc)
         return usage(stderr, 2);
-    }
+    bc.events = events ? stderr : NULL;
 
-    sim_clock_init(&b->clock);
-    b->flash = sim_flash_new(&b->clock);
-    if (!b->flash) {
-        free(b);
+    sim_clock_t clock;
+    sim_clock_init(&clock);
+    sim_flash_t *flash = sim_flash_new(&clock);
+    if (!flash)
         return 70;
-    }
-    if (flash_file && sim_flash_load(b->flash, flash_file) != 0) {
+    if (flash_file && sim_flash_load(flash, flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: %s: %s\n", flash_file, strerror(errno));
-        sim_flash_free(b->flash);
-        free(b);
+        sim_flash_free(flash);
         return 66;
     }
-    b->fdev = sim_flash_dev(b->flash);
+    char err[600];
+    if ((bootloader && board_install(flash, bootloader, 0x08000000u, err, sizeof(err)) != 0) ||
+        (install && board_install(flash, install, BOOT_APP_SLOT_ADDR, err, sizeof(err)) != 0)) {
+        fprintf(stderr, "h7dfu-sim: %s\n", err);
+        sim_flash_free(flash);
+        return 66;
+    }
+    board_t *b = board_new(&bc, flash);
     int status = 70;
-    if (!board_boot(b)) {
+    sim_usb_bridge_t *br = NULL;
+    if (!b || !board_power_on(b)) {
         fprintf(stderr, "h7dfu-sim: the board does not boot\n");
     } else {
         sim_usb_bridge_config_t cfg = {.step = board_step, .user = b, .verbose = verbose};
-        sim_usb_bridge_t *br = sim_usb_bridge_new(&cfg);
+        br = sim_usb_bridge_new(&cfg);
         if (br) {
+            board_set_request_counter(b, requests_served, br);
             status = sim_usb_bridge_run(br, &argv[i]);
             if (status < 0)
                 status = 127;
-            sim_usb_bridge_free(br);
         }
     }
-    if (flash_file && sim_flash_save(b->flash, flash_file) != 0) {
+    if (verbose && b)
+        print_stats(b, flash, br);
+    sim_usb_bridge_free(br);
+    if (flash_file && sim_flash_save(flash, flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: saving %s: %s\n", flash_file, strerror(errno));
         if (status == 0)
             status = 74;
     }
-    sim_flash_free(b->flash);
-    free(b);
+    board_free(b);
+    sim_flash_free(flash);
     return status;
 }

@@ -69,6 +69,8 @@ struct sim_usb_bridge {
             fprintf(stderr, "h7dfu-sim: " __VA_ARGS__);                                            \
     } while (0)
 
+static void claims_clear(sim_usb_bridge_t *b);
+
 /* ---- URBs ------------------------------------------------------------- */
 
 static void urb_free(urb_t *u)
@@ -269,7 +271,7 @@ static void device_remove(sim_usb_bridge_t *b)
     LOG(b, "disconnect %s\n", b->devnode);
     b->present = false;
     fail_all_urbs(b, -ESHUTDOWN);
-    memset(b->claim, 0, sizeof(b->claim));
+    claims_clear(b);
     umockdev_testbed_detach_ioctl(b->tb, b->devnode, NULL);
     umockdev_testbed_remove_device(b->tb, b->syspath);
     gchar *root = umockdev_testbed_get_root_dir(b->tb);
@@ -485,13 +487,30 @@ static bool alt_exists(const sim_usb_bridge_t *b, unsigned itf, unsigned alt)
     return false;
 }
 
+static void claim_set(sim_usb_bridge_t *b, unsigned itf, UMockdevIoctlClient *c)
+{
+    if (b->claim[itf] == c)
+        return;
+    if (b->claim[itf])
+        g_object_unref(b->claim[itf]);
+    b->claim[itf] = c ? g_object_ref(c) : NULL;
+}
+
+static void claims_clear(sim_usb_bridge_t *b)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(b->claim); i++)
+        claim_set(b, i, NULL);
+}
+
+/* A claim held by a program that has gone (closed the node, exited) is free:
+ * the kernel releases claims when the file is closed. */
 static int claim(sim_usb_bridge_t *b, UMockdevIoctlClient *c, unsigned itf)
 {
     if (itf >= G_N_ELEMENTS(b->claim))
         return EINVAL;
-    if (b->claim[itf] && b->claim[itf] != c)
+    if (b->claim[itf] && b->claim[itf] != c && umockdev_ioctl_client_get_connected(b->claim[itf]))
         return EBUSY;
-    b->claim[itf] = c;
+    claim_set(b, itf, c);
     return 0;
 }
 
@@ -511,7 +530,7 @@ static int do_reset(sim_usb_bridge_t *b)
         dcd_sim_host_connect_epoch() == b->epoch_seen) {
         if (cfg != b->config)
             set_config_attr(b);
-        memset(b->claim, 0, sizeof(b->claim));
+        claims_clear(b);
         return 0;
     }
     LOG(b, "reset: device changed, re-enumerating\n");
@@ -562,7 +581,7 @@ static void handle_locked(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
         else if (*itf >= G_N_ELEMENTS(b->claim) || b->claim[*itf] != c)
             e = EINVAL;
         else
-            b->claim[*itf] = NULL;
+            claim_set(b, *itf, NULL);
     } else if (req == USBDEVFS_DISCONNECT_CLAIM) {
         struct usbdevfs_disconnect_claim *dc = resolve(c, sizeof(*dc));
         e = dc ? claim(b, c, dc->interface) : EFAULT;
@@ -634,6 +653,32 @@ static void handle_locked(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
     sync_presence(b);
 }
 
+/* The program closed the node or exited: the kernel releases its claims and
+ * drops its URBs when the file is closed (usbdev_release); do the same. */
+static void on_client_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer user)
+{
+    (void)h;
+    sim_usb_bridge_t *b = user;
+    g_mutex_lock(&b->lock);
+    for (size_t i = 0; i < G_N_ELEMENTS(b->claim); i++)
+        if (b->claim[i] == c)
+            claim_set(b, (unsigned)i, NULL);
+    GQueue *queues[2] = {&b->pending, &b->done};
+    for (int q = 0; q < 2; q++) {
+        GList *l = queues[q]->head;
+        while (l) {
+            GList *next = l->next;
+            urb_t *u = l->data;
+            if (u->client == c) {
+                g_queue_delete_link(queues[q], l);
+                urb_free(u);
+            }
+            l = next;
+        }
+    }
+    g_mutex_unlock(&b->lock);
+}
+
 static gboolean handle_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer user)
 {
     (void)h;
@@ -679,6 +724,7 @@ sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
     b->tb = umockdev_testbed_new();
     b->handler = umockdev_ioctl_base_new();
     g_signal_connect(b->handler, "handle-ioctl", G_CALLBACK(handle_ioctl), b);
+    g_signal_connect(b->handler, "client-vanished", G_CALLBACK(on_client_vanished), b);
     g_queue_init(&b->pending);
     g_queue_init(&b->done);
     b->loop = g_main_loop_new(NULL, FALSE);
