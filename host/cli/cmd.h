@@ -13,5 +13,6 @@ int cmd_leave(const cli_opts_t *o, int argc, char **argv);
 int cmd_detach(const cli_opts_t *o, int argc, char **argv);
 int cmd_update(const cli_opts_t *o, int argc, char **argv);
 int cmd_image(const cli_opts_t *o, int argc, char **argv);
+int cmd_optbytes(const cli_opts_t *o, int argc, char **argv);
 
 #endif

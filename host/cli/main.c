@@ -19,6 +19,7 @@ static const struct cmd {
     {"erase", cmd_erase, "erase the sectors of ADDR:LEN, or the whole flash (--mass)"},
     {"leave", cmd_leave, "leave DFU mode and start the application"},
     {"detach", cmd_detach, "send DFU_DETACH to a running application"},
+    {"option-bytes", cmd_optbytes, "show (decoded) or change the option bytes (ST ROM bootloader)"},
     {"image", cmd_image, "stamp an application image for the h7dfu bootloader, or inspect one"},
     {"update", cmd_update, "detach the application, write + verify FILE, wait for it to return"},
 };
@@ -28,7 +29,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: h7dfu [OPTIONS] COMMAND [ARGS]\n\n"
                "Commands:\n");
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+        fprintf(f, "  %-13s %s\n", cmds[i].name, cmds[i].summary);
     fprintf(f, "\nOptions (before the command):\n"
                "  -d, --device VID:PID   only devices with this ID (hex)\n"
                "  -S, --serial SERIAL    only the device with this serial number\n"

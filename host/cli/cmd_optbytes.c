@@ -1,0 +1,188 @@
+/* `h7dfu option-bytes`: read (decoded) and, behind --write --yes, change the
+ * STM32H7 option bytes through the "@Option Bytes" alternate setting of ST's
+ * ROM bootloader. */
+#include "cmd.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h7_layout.h"
+#include "h7_optbytes.h"
+
+#define MAX_SETS 8
+
+static const char ob_help[] =
+    "usage: h7dfu [OPTIONS] option-bytes [--set FIELD=VALUE]... [--write --yes]\n\n"
+    "Reads the option bytes through the device's \"@Option Bytes\" alternate setting\n"
+    "(ST's ROM bootloader) and shows them decoded: read protection, boot addresses,\n"
+    "write protection, PCROP and secure areas, watchdog and reset options.\n\n"
+    "  --set FIELD=VALUE  change boot0, boot1 (addresses), rdp (0 or 1; level 2 is\n"
+    "                     refused), wrp (bank 1 sector mask), bor (0..3); shows the\n"
+    "                     result without writing it\n"
+    "  --write            write the changed option bytes (the device then reloads\n"
+    "                     them and restarts)\n"
+    "  --yes              confirm --write without a question (needed without a terminal)\n";
+
+static int find_ob_alt(const cli_dev_t *probe)
+{
+    for (int i = 0; i < probe->info.n_alts; i++)
+        if (strncmp(probe->info.alts[i].name, "@Option Bytes", 13) == 0)
+            return probe->info.alts[i].alt;
+    return -1;
+}
+
+static bool confirm(void)
+{
+    if (!isatty(STDIN_FILENO))
+        return false;
+    fprintf(stderr, "Write these option bytes to the device? Type 'yes': ");
+    char line[16];
+    return fgets(line, sizeof(line), stdin) && strcmp(line, "yes\n") == 0;
+}
+
+int cmd_optbytes(const cli_opts_t *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, 's'},
+        {"write", no_argument, NULL, 'w'},
+        {"yes", no_argument, NULL, 'y'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *sets[MAX_SETS];
+    int nsets = 0;
+    bool write = false, yes = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (nsets == MAX_SETS) {
+                cli_error(o, H7_EXIT_USAGE, "at most %d --set", MAX_SETS);
+                return H7_EXIT_USAGE;
+            }
+            sets[nsets++] = optarg;
+            break;
+        case 'w':
+            write = true;
+            break;
+        case 'y':
+            yes = true;
+            break;
+        case 'h':
+            fputs(ob_help, stdout);
+            return H7_EXIT_OK;
+        default:
+            fputs(ob_help, stderr);
+            return H7_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || (write && nsets == 0)) {
+        cli_error(o, H7_EXIT_USAGE, "option-bytes takes --set FIELD=VALUE (and --write) only");
+        return H7_EXIT_USAGE;
+    }
+
+    /* Open once to learn the alternate settings, then on the option-byte one. */
+    cli_dev_t d;
+    int rc = cli_open_dfu(o, &d);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    int alt = find_ob_alt(&d);
+    if (alt < 0) {
+        cli_error(o, H7_EXIT_REFUSED,
+                  "this device shows no \"@Option Bytes\" alternate setting (ST's ROM "
+                  "bootloader has one; the h7dfu bootloader keeps option bytes out of reach)");
+        cli_close(&d);
+        return H7_EXIT_REFUSED;
+    }
+    cli_close(&d);
+    cli_opts_t ao = *o;
+    ao.alt = alt;
+    if ((rc = cli_open_dfu(&ao, &d)) != H7_EXIT_OK)
+        return rc;
+
+    const char *name = d.info.alts[d.alt_index].name;
+    h7_layout_t l;
+    char lerr[128];
+    if (h7_layout_parse(name, &l, lerr, sizeof(lerr)) != 0 || l.ngroups == 0) {
+        cli_error(o, H7_EXIT_DEVICE, "cannot read the option-byte layout \"%s\": %s", name, lerr);
+        cli_close(&d);
+        return H7_EXIT_DEVICE;
+    }
+    uint32_t base = l.group[0].addr;
+    uint32_t len = l.group[0].size * l.group[0].count;
+    uint8_t *buf = calloc(1, len ? len : 1);
+    h7_optbytes_t ob;
+    char text[4096];
+    if (!buf) {
+        cli_close(&d);
+        return H7_EXIT_FAIL;
+    }
+    if (h7_ops_read(&d.dfu, base, buf, len, NULL, NULL) != 0) {
+        rc = cli_fail_dfu(o, &d.dfu, "reading the option bytes failed");
+        goto out;
+    }
+    if (base != H7_OB_BASE || !h7_ob_decode(buf, len, &ob)) {
+        cli_error(o, H7_EXIT_DEVICE,
+                  "the option bytes at 0x%08x (%u bytes) are not an STM32H74x window", base, len);
+        rc = H7_EXIT_DEVICE;
+        goto out;
+    }
+    for (int i = 0; i < nsets; i++) {
+        char err[256];
+        if (!h7_ob_set(buf, len, sets[i], err, sizeof(err))) {
+            cli_error(o, H7_EXIT_USAGE, "%s: nothing was written", err);
+            rc = H7_EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (nsets) {
+        /* Show what the device would load: the programming copies as current. */
+        uint8_t *view = malloc(len);
+        memcpy(view, buf, len);
+        memcpy(view + 0x00, buf + 0x04, 4); /* OPTSR_PRG */
+        memcpy(view + 0x1C, buf + 0x20, 4); /* WPSN_PRG1R */
+        memcpy(view + 0x24, buf + 0x28, 4); /* BOOT_PRGR */
+        h7_ob_decode(view, len, &ob);
+        free(view);
+    }
+    h7_ob_describe(&ob, text, sizeof(text));
+    if (o->json) {
+        printf("{\"ok\":true,\"command\":\"option-bytes\",\"rdp_level\":%d,\"boot0\":%u,"
+               "\"boot1\":%u,\"wrp_bank1\":%u,\"written\":%s,\"text\":",
+               ob.rdp_level, ob.boot_add0, ob.boot_add1, ob.wrp_bank1, write ? "true" : "false");
+        cli_json_str(stdout, text);
+        printf("}\n");
+    } else {
+        printf("%s%s", nsets ? "after the change:\n" : "", text);
+    }
+    if (!write) {
+        if (nsets)
+            cli_info(o, "nothing written: add --write (and --yes) to program these");
+        rc = H7_EXIT_OK;
+        goto out;
+    }
+    if (!yes && !confirm()) {
+        cli_error(o, H7_EXIT_USAGE, "not confirmed: nothing was written (use --yes)");
+        rc = H7_EXIT_USAGE;
+        goto out;
+    }
+    h7_image_t img;
+    h7_image_init(&img);
+    h7_image_error_t ierr;
+    h7_write_cfg_t cfg = {.verify = false};
+    if (h7_image_add(&img, 0, base, buf, len, &ierr) != 0 ||
+        h7_ops_write_image(&d.dfu, &img, name, &cfg, NULL) != 0) {
+        rc = cli_fail_dfu(o, &d.dfu, "writing the option bytes failed");
+        h7_image_free(&img);
+        goto out;
+    }
+    h7_image_free(&img);
+    cli_info(o, "option bytes written; the device reloads them and restarts");
+    rc = H7_EXIT_OK;
+out:
+    free(buf);
+    cli_close(&d);
+    return rc;
+}
