@@ -56,6 +56,7 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
             break;
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
+        h7_usb_refresh(usb);
     }
     if (n < 0) {
         cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));

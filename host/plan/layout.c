@@ -100,9 +100,11 @@ int h7_layout_parse(const char *s, h7_layout_t *out, char *err, size_t err_len)
     while (*p == '/') {
         p++;
         skip_blanks(&p);
-        uint32_t addr;
-        if (!parse_hex_addr(&p, &addr))
+        uint64_t addr; /* 64 bits: a region may end exactly at 4 GiB */
+        uint32_t addr32;
+        if (!parse_hex_addr(&p, &addr32))
             return fail(err, err_len, s, p, "expected a 0x address");
+        addr = addr32;
         skip_blanks(&p);
         if (*p != '/')
             return fail(err, err_len, s, p, "expected '/' after the address");
@@ -130,13 +132,23 @@ int h7_layout_parse(const char *s, h7_layout_t *out, char *err, size_t err_len)
             uint8_t attr = (uint8_t)(*p - 'a' + 1);
             p++;
             uint64_t bytes = size * mult;
-            if (bytes > UINT32_MAX || (uint64_t)addr + bytes * count > 0x100000000ull)
+            uint64_t end = addr + bytes * count;
+            if (bytes > UINT32_MAX || end > 0x100000000ull)
                 return fail(err, err_len, s, group_start, "sectors run past 0xFFFFFFFF");
+            /* Overlapping regions would give one address two sectors. */
+            for (size_t g = 0; g < out->ngroups; g++) {
+                const h7_mem_group_t *o = &out->group[g];
+                uint64_t oend = (uint64_t)o->addr + (uint64_t)o->size * o->count;
+                if (addr < oend && o->addr < end)
+                    return fail(err, err_len, s, group_start,
+                                "sectors at 0x%08llx overlap those at 0x%08x",
+                                (unsigned long long)addr, o->addr);
+            }
             if (out->ngroups == H7_LAYOUT_MAX_GROUPS)
                 return fail(err, err_len, s, p, "more than %d sector groups", H7_LAYOUT_MAX_GROUPS);
             out->group[out->ngroups++] = (h7_mem_group_t){
-                .addr = addr, .count = count, .size = (uint32_t)bytes, .attr = attr};
-            addr = (uint32_t)(addr + bytes * count);
+                .addr = (uint32_t)addr, .count = count, .size = (uint32_t)bytes, .attr = attr};
+            addr = end;
             skip_blanks(&p);
             if (*p != ',')
                 break;

@@ -41,6 +41,17 @@ int h7_usb_init(h7_usb_t **usb)
     return 0;
 }
 
+int h7_usb_refresh(h7_usb_t *usb)
+{
+    libusb_context *fresh = NULL;
+    int rc = libusb_init(&fresh);
+    if (rc != 0)
+        return rc;
+    libusb_exit(usb->ctx);
+    usb->ctx = fresh;
+    return 0;
+}
+
 void h7_usb_exit(h7_usb_t *usb)
 {
     if (!usb)

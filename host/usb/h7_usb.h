@@ -54,6 +54,10 @@ typedef struct h7_usb_handle h7_usb_handle_t; /* one opened device */
 /* 0 on success, else a negative libusb error (see h7_usb_strerror). */
 int h7_usb_init(h7_usb_t **usb);
 void h7_usb_exit(h7_usb_t *usb);
+/* Start over with a new libusb context, so a device that appeared since (a
+ * board re-enumerating) is seen even where no hotplug events arrive. No
+ * handle of the old context may be open. */
+int h7_usb_refresh(h7_usb_t *usb);
 
 /* Devices with a DFU interface (mode or runtime) matching the filter.
  * Fills at most max entries; returns the number found (may exceed max), or < 0. */

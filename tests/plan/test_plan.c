@@ -121,6 +121,10 @@ static void test_layout_errors(void **state)
         {"@X/0xFFFF0000/2*64Kg", "column 15:", "0xFFFFFFFF"},
         {"@X/0x08000000/16*128Kg junk", "column 24:", "unexpected"},
         {"@X/0x08000000 16*128Kg", "column 15:", "'/' after the address"},
+        /* found by fuzz_plan: regions that overlap, and a run past 4 GiB */
+        {"@X/0x08000000/4*1Kg/0x08000800/2*1Ka", "column 32:", "overlap"},
+        {"@X/0x08000000/4*1Kg,2*1Ka/0x08000400/1*1Kg", "column 38:", "overlap"},
+        {"@X/0xFFFFF000/4*1Kg,1*1Kg", "column 21:", "0xFFFFFFFF"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         h7_layout_t l;

@@ -1,0 +1,73 @@
+#!/bin/sh
+# h7dfu killed with SIGKILL in the middle of a write, and the board unplugged
+# at random points of one: the board stays on USB (DFU mode, or the old
+# application only if it is still whole), and the next run of the same
+# command completes.
+. "$(dirname "$0")/lib.sh"
+
+# A stamped application: a plausible vector table (SP in DTCM, Thumb reset
+# vector inside the body) and random code, 300 KiB over three sectors.
+mkapp() { # OUT VERSION SEED
+    python3 - "$dir/body.bin" "$3" <<'PY'
+import random, struct, sys
+r = random.Random(int(sys.argv[2]))
+body = bytearray(r.randbytes(300 * 1024))
+struct.pack_into("<II", body, 0, 0x20020000, 0x08020400 + 0x201)
+open(sys.argv[1], "wb").write(body)
+PY
+    "$h7dfu" -q image stamp -V "$2" -s 0x08020400 "$dir/body.bin" "$1" || fail "stamp $1"
+}
+mkapp "$dir/v1.hex" 1.0.0 1
+mkapp "$dir/v2.hex" 2.0.0 2
+
+# 1. SIGKILL mid-write (update from a running v1), then the same update again.
+"$sim" --fast --flash "$fl" --install "$dir/v1.hex" run -- sh -c '
+    h="$1" d="$2"
+    "$h" -q update "$d/v2.hex" 2>"$d/killed.err" &
+    pid=$!
+    # Kill once the write is under way: after the erase of the first sector.
+    for i in $(seq 1 200); do
+        grep -q . "$d/killed.err" 2>/dev/null && break
+        "$h" -q list 2>/dev/null | grep -q "DFU " && break
+        sleep 0.02
+    done
+    sleep 0.4
+    kill -9 $pid
+    wait $pid; echo $? >"$d/killed.rc"
+    "$h" list >"$d/after_kill.txt" 2>&1
+    "$h" update "$d/v2.hex" >"$d/retry.out" 2>"$d/retry.err"; echo $? >"$d/retry.rc"
+' sh "$h7dfu" "$dir" || fail "sim run"
+[ "$(cat "$dir/killed.rc")" = 137 ] || fail "h7dfu was not killed mid-write (exit $(cat "$dir/killed.rc"))"
+grep -q "0483:df11 DFU" "$dir/after_kill.txt" || {
+    cat "$dir/after_kill.txt"
+    fail "after SIGKILL the board is not on USB in DFU mode"
+}
+[ "$(cat "$dir/retry.rc")" = 0 ] || {
+    cat "$dir/retry.err"
+    fail "update after SIGKILL: exit $(cat "$dir/retry.rc")"
+}
+expect_words "update after SIGKILL" "$dir/retry.err" "already in DFU mode" "version 2.0.0"
+
+# 2. Unplugged at three random points of a write; each time the rerun completes
+#    (on a board with no application, so it stays in DFU mode).
+rand "$dir/big.bin" 600000
+seed=${H7_FAULT_SEED:-$(date +%s)}
+echo "unplug points from seed $seed"
+n=0
+for point in $(python3 -c "import random; r=random.Random($seed); print(*sorted(r.sample(range(20, 1150), 3)))"); do
+    n=$((n + 1))
+    "$sim" --fast --flash "$dir/blank.h7" --unplug-after-requests "$point" --unplug-ms 200 run -- sh -c '
+        h="$1" d="$2"
+        "$h" write -s 0x08080000 "$d/big.bin" 2>"$d/unplug.err"; echo $? >"$d/unplug.rc"
+        "$h" -w 3 -q write -s 0x08080000 "$d/big.bin"; echo $? >"$d/rewrite.rc"
+        "$h" -q read 0x08080000:600000 "$d/back.bin"
+    ' sh "$h7dfu" "$dir" || fail "sim run (unplug at request $point)"
+    rc=$(cat "$dir/unplug.rc")
+    if [ "$rc" != 0 ]; then
+        [ "$rc" = 8 ] || { cat "$dir/unplug.err"; fail "unplug at $point: exit $rc, want 8"; }
+        expect_words "unplug at $point" "$dir/unplug.err" "gone" "What to do"
+    fi
+    [ "$(cat "$dir/rewrite.rc")" = 0 ] || fail "rewrite after unplug at $point failed"
+    cmp -s "$dir/big.bin" "$dir/back.bin" || fail "after unplug at $point: read back differs"
+done
+echo OK
