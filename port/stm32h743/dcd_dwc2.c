@@ -50,7 +50,8 @@ typedef struct {
     uint16_t len;  /* requested */
     uint16_t done; /* moved so far */
     uint16_t mps;
-    uint16_t pkt; /* size of the packet in flight */
+    uint16_t pkt;  /* size of the packet in flight */
+    uint16_t fifo; /* IN: words of TX FIFO RAM this endpoint owns */
     bool busy;
 } ep_state_t;
 
@@ -79,6 +80,56 @@ static void flush_rx(void)
     H7_OTG->GRSTCTL = OTG_GRSTCTL_RXFFLSH;
     while (H7_OTG->GRSTCTL & OTG_GRSTCTL_RXFFLSH) {
     }
+}
+
+static void handle_rx(void);
+
+/* Bounded poll of a status bit: a flag that never comes (unplugged cable,
+ * core in reset) must not hang the bootloader; the sequences below are
+ * written so that a timeout leaves the endpoint NAKing, never transmitting. */
+static void wait_bit(volatile uint32_t *reg, uint32_t bit)
+{
+    for (uint32_t n = 0; n < 200000u && (*reg & bit) == 0u; n++) {
+    }
+}
+
+/* "Disabling an IN endpoint" (RM0433 57.15.6 device programming model):
+ * SNAK and wait INEPNE, then EPDIS + SNAK and wait EPDISD, then flush the
+ * endpoint's TX FIFO (TXFNUM n = endpoint n, see dcd_ep_open). */
+static void in_ep_disable(uint8_t n)
+{
+    h7_otg_ep_t *ep = H7_OTG_IN_EP(n);
+    if (ep->CTL & OTG_EPCTL_EPENA) {
+        ep->CTL |= OTG_EPCTL_SNAK;
+        wait_bit(&ep->INT, OTG_DIEPINT_INEPNE);
+        ep->CTL |= OTG_EPCTL_SNAK | OTG_EPCTL_EPDIS;
+        wait_bit(&ep->INT, OTG_EPINT_EPDISD);
+        ep->INT = OTG_EPINT_EPDISD | OTG_DIEPINT_INEPNE;
+    }
+    flush_tx(n);
+}
+
+/* "Disabling an OUT endpoint" (RM0433 57.15.6): the core must be in global
+ * OUT NAK mode first (DCTL.SGONAK, wait GINTSTS.GONAKEFF; in slave mode the
+ * "global OUT NAK" status entry, PKTSTS 0001, has to be popped from the RX
+ * FIFO before GONAKEFF rises, hence handle_rx() in the loop), then EPDIS +
+ * SNAK, wait EPDISD, and leave global OUT NAK mode (DCTL.CGONAK). */
+static void out_ep_disable(uint8_t n)
+{
+    h7_otg_ep_t *ep = H7_OTG_OUT_EP(n);
+    if ((ep->CTL & OTG_EPCTL_EPENA) == 0u) {
+        return;
+    }
+    H7_OTG_DEV->DCTL |= OTG_DCTL_SGONAK;
+    for (uint32_t i = 0; i < 200000u && (H7_OTG->GINTSTS & OTG_GINT_GONAKEFF) == 0u; i++) {
+        if (H7_OTG->GINTSTS & OTG_GINT_RXFLVL) {
+            handle_rx();
+        }
+    }
+    ep->CTL |= OTG_EPCTL_SNAK | OTG_EPCTL_EPDIS;
+    wait_bit(&ep->INT, OTG_EPINT_EPDISD);
+    ep->INT = OTG_EPINT_EPDISD;
+    H7_OTG_DEV->DCTL |= OTG_DCTL_CGONAK;
 }
 
 static void fifo_layout_reset(void)
@@ -141,9 +192,19 @@ static void out_arm(uint8_t n)
     ep->CTL |= OTG_EPCTL_EPENA | OTG_EPCTL_CNAK;
 }
 
+/* Re-arm EP0 OUT for SETUPs: STUPCNT = 3 back-to-back SETUP packets
+ * (RM0433 57.15.6 "Endpoint initialization on USB reset", step 4). In slave
+ * mode SETUPs are received whatever EPENA says, so EPENA is not set here.
+ * Like ST's USB_EP0_OutStart() for OTG cores newer than 3.00a (the H743's
+ * is 3.30a), DOEPTSIZ0 is left alone while EP0 OUT is still enabled: a
+ * transfer size register is not rewritten under an active transfer, and
+ * out_arm() already put STUPCNT = 3 in it. */
 static void ep0_setup_rearm(void)
 {
-    H7_OTG_OUT_EP(0)->TSIZ = OTG_TSIZ_STUPCNT(3u) | OTG_TSIZ_PKTCNT(1u) | OTG_TSIZ_XFRSIZ(8u * 3u);
+    h7_otg_ep_t *ep = H7_OTG_OUT_EP(0);
+    if ((ep->CTL & OTG_EPCTL_EPENA) == 0u) {
+        ep->TSIZ = OTG_TSIZ_STUPCNT(3u) | OTG_TSIZ_PKTCNT(1u) | OTG_TSIZ_XFRSIZ(8u * 3u);
+    }
 }
 
 void dcd_init(void)
@@ -241,16 +302,24 @@ bool dcd_ep_open(uint8_t ep_addr, uint8_t type, uint16_t max_packet)
         if (depth < TX_FIFO_MIN) {
             depth = TX_FIFO_MIN;
         }
-        if ((uint32_t)s_fifo_next + depth > OTG_FIFO_RAM_WORDS) {
-            return false;
+        in_ep_disable(n);
+        /* Reopening (SET_INTERFACE) keeps the FIFO it already has when it
+         * is big enough, so repeated reopens cannot exhaust the FIFO RAM. */
+        if (s_in[n].fifo < depth) {
+            if ((uint32_t)s_fifo_next + depth > OTG_FIFO_RAM_WORDS) {
+                return false;
+            }
+            H7_OTG->DIEPTXF[n - 1u] = OTG_TXF(s_fifo_next, depth);
+            s_fifo_next = (uint16_t)(s_fifo_next + depth);
+        } else {
+            depth = s_in[n].fifo;
         }
-        H7_OTG->DIEPTXF[n - 1u] = OTG_TXF(s_fifo_next, depth);
-        s_fifo_next = (uint16_t)(s_fifo_next + depth);
         flush_tx(n);
         H7_OTG_IN_EP(n)->CTL = ctl | OTG_EPCTL_TXFNUM(n) | OTG_EPCTL_SNAK;
-        s_in[n] = (ep_state_t){.mps = max_packet};
+        s_in[n] = (ep_state_t){.mps = max_packet, .fifo = depth};
         H7_OTG_DEV->DAINTMSK |= 1u << n;
     } else {
+        out_ep_disable(n);
         H7_OTG_OUT_EP(n)->CTL = ctl | OTG_EPCTL_SNAK;
         s_out[n] = (ep_state_t){.mps = max_packet};
         H7_OTG_DEV->DAINTMSK |= 1u << (16u + n);
@@ -258,11 +327,10 @@ bool dcd_ep_open(uint8_t ep_addr, uint8_t type, uint16_t max_packet)
     return true;
 }
 
+/* Endpoint deactivation (RM0433 57.15.6): disable it with the sequences
+ * above if it is enabled, then clear USBAEP. */
 static void ep_deactivate(h7_otg_ep_t *ep)
 {
-    if (ep->CTL & OTG_EPCTL_EPENA) {
-        ep->CTL |= OTG_EPCTL_SNAK | OTG_EPCTL_EPDIS;
-    }
     ep->CTL &= ~OTG_EPCTL_USBAEP;
     ep->INT = 0xFFFFu;
 }
@@ -270,6 +338,8 @@ static void ep_deactivate(h7_otg_ep_t *ep)
 void dcd_ep_close_all(void)
 {
     for (uint8_t n = 1; n < OTG_NUM_EPS; n++) {
+        in_ep_disable(n);
+        out_ep_disable(n);
         ep_deactivate(H7_OTG_IN_EP(n));
         ep_deactivate(H7_OTG_OUT_EP(n));
         s_in[n] = (ep_state_t){0};
@@ -318,11 +388,10 @@ void dcd_ep_stall(uint8_t ep_addr)
         return;
     }
     if (ep_addr & 0x80u) {
-        h7_otg_ep_t *ep = H7_OTG_IN_EP(n);
-        if (ep->CTL & OTG_EPCTL_EPENA) {
-            ep->CTL |= OTG_EPCTL_EPDIS;
-        }
-        ep->CTL |= OTG_EPCTL_STALL;
+        /* RM0433 57.15.6 "STALL handshake": an enabled IN endpoint is
+         * disabled first (its queued packet dropped), then STALL set. */
+        in_ep_disable(n);
+        H7_OTG_IN_EP(n)->CTL |= OTG_EPCTL_STALL;
         s_in[n].busy = false;
     } else {
         H7_OTG_OUT_EP(n)->CTL |= OTG_EPCTL_STALL;
@@ -387,7 +456,7 @@ static void handle_out_ep(uint8_t n)
     if (n == 0u && (st & OTG_DOEPINT_STUP)) {
         /* A new SETUP cancels whatever EP0 was doing. */
         if (s_in[0].busy) {
-            flush_tx(0u);
+            in_ep_disable(0u); /* NAK, disable, flush: not just a flush */
         }
         s_in[0].busy = false;
         s_out[0].busy = false;

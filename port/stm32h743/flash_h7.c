@@ -13,6 +13,16 @@
  *  - the CPU's D-cache may hold lines of the range just changed: they are
  *    invalidated (and the I-cache) after every program or erase (cache.c).
  *
+ * Sequences (RM0433 4.3.9 "FLASH program operations", single write
+ * sequence; 4.3.10 "FLASH erase operations", sector erase): wait QW/BSY idle,
+ * clear flags, unlock, set PG (or SER+SNB, then START in a second write),
+ * write the eight words of one 256-bit flash word with nothing in between,
+ * DSB, wait QW = 0, read and clear the flags, lock. FW (force write) is never
+ * needed: a flash word is always written whole, so the write buffer is
+ * always full when QW is raised. A stuck WBNE/QW (never seen outside a
+ * hardware fault) would hang in wait_idle(): unverified whether the
+ * controller can leave WBNE set after INCERR/PGSERR.
+ *
  * Bank 1's registers are at 0x52002000, bank 2's at +0x100 (4.9).
  * Execution continues from bank 1 while bank 1 is written: the AXI read
  * stalls until the operation ends, which is what a polled driver wants.

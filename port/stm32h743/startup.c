@@ -21,8 +21,10 @@
 #include "h7_port.h"
 #include "regs/cm7.h"
 
-/* 150 peripheral interrupt positions on the STM32H743 (RM0433 19.1.2
- * "Interrupt and exception vectors": positions 0..149, the last one WKUP). */
+/* 150 peripheral interrupt positions on the STM32H743 (RM0433 NVIC chapter,
+ * "Interrupt and exception vectors": positions 0..149, the last one WKUP;
+ * matches ST's CMSIS IRQn_Type, WAKEUP_PIN_IRQn = 149. unverified: the
+ * sub-section number 19.1.2). */
 #define H7_IRQ_COUNT    150u
 #define H7_VECTOR_COUNT (16u + H7_IRQ_COUNT)
 

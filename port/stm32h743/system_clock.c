@@ -11,15 +11,21 @@
  *   HSI48 -> USB kernel clock (usb_board.c), trimmed by the CRS on USB SOF.
  *
  * Why these numbers: 400 MHz is the maximum in VOS1 on every H743 silicon
- * revision (DS12110 Table 23 "General operating conditions"); 480 MHz would
- * need VOS0 (overdrive), rev V only. No HSE: the Nucleo's ST-LINK MCO is not
- * always fitted, and USB does not need a crystal with HSI48 + CRS.
+ * revision (DS12110 "General operating conditions"; unverified: table
+ * number); 480 MHz would need VOS0 (overdrive), rev V only. No HSE: the
+ * Nucleo's ST-LINK MCO is not always fitted, and USB does not need a crystal
+ * with HSI48 + CRS.
  *
- * Flash wait states: RM0433 Table 17 "FLASH recommended number of wait
- * states and programming delay" asks for 2 WS and WRHIGHFREQ = 2 for a
- * 185..210 MHz AXI clock in VOS1. We program LATENCY = 4 and WRHIGHFREQ = 2:
- * two spare wait states cost the bootloader nothing measurable and cover the
- * table's differences between document revisions.
+ * PLL1 limits (RM0433 8.5.6 / RCC_PLLCFGR; same limits in ST's HAL RCC
+ * documentation): reference 8..16 MHz for PLL1RGE = 11, wide VCO
+ * (PLL1VCOSEL = 0) 192..836 MHz, DIVP1 even. 16 MHz, 800 MHz and /2 comply.
+ *
+ * Flash wait states: RM0433 4.3.8 table "FLASH recommended number of wait
+ * states and programming delay": WRHIGHFREQ = 10 for a 185..225 MHz AXI
+ * clock in VOS1 (checked against libopencm3's STM32H7 FLASH_ACR_WRHF_VOS1_*
+ * constants; unverified: the table number). LATENCY = 4 is above what the
+ * table asks for 200 MHz in VOS1 (2 WS; unverified: exact row): extra wait
+ * states are always safe, fewer are not, and ST's own 400 MHz examples use 4.
  *
  * Sequence (RM0433 8.5.6 "PLL initialization phase" and 6.6.2 "Voltage
  * scaling"): supply config -> VOS1 -> raise wait states -> PLL -> prescalers
@@ -90,9 +96,15 @@ void h7_clock_init(void)
     while ((fl->ACR & FLASH_ACR_LATENCY_MASK) != FLASH_WS) {
     }
 
-    /* HSI is on and selected out of reset; make sure. */
+    /* HSI is on, undivided and selected out of reset; make sure, since the
+     * PLL arithmetic above assumes 64 MHz (HSIDIV 00, RM0433 8.7.2 RCC_CR). */
     rcc->CR |= RCC_CR_HSION;
     while ((rcc->CR & RCC_CR_HSIRDY) == 0u) {
+    }
+    if ((rcc->CR & RCC_CR_HSIDIV) != 0u) {
+        rcc->CR &= ~RCC_CR_HSIDIV;
+        while ((rcc->CR & RCC_CR_HSIDIVF) == 0u) {
+        }
     }
 
     /* PLL1 from HSI (RM0433 8.7.11..8.7.13). */
@@ -109,7 +121,8 @@ void h7_clock_init(void)
     }
 
     /* Bus prescalers before the switch so no bus ever exceeds its limit
-     * (AXI/AHB 240 MHz, APB 120 MHz max: DS12110 Table 23). */
+     * (VOS1: AXI/AHB 200 MHz, APB 100 MHz max; 240/120 MHz only in VOS0.
+     * unverified: DS12110 "General operating conditions" table number). */
     rcc->D1CFGR = RCC_D1CFGR_D1CPRE(RCC_HPRE_DIV1) | RCC_D1CFGR_HPRE(RCC_HPRE_DIV2) |
                   RCC_D1CFGR_D1PPRE(RCC_PPRE_DIV2);
     rcc->D2CFGR = RCC_D2CFGR_D2PPRE1(RCC_PPRE_DIV2) | RCC_D2CFGR_D2PPRE2(RCC_PPRE_DIV2);

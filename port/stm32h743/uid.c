@@ -1,6 +1,7 @@
 /*
  * USB serial number from the 96-bit unique device ID (RM0433 61.1 "Unique
- * device ID register", base 0x1FF1 E800): 24 upper-case hex digits, so the
+ * device ID register", base 0x1FF1 E800, same as ST's CMSIS UID_BASE for the
+ * H743): 24 upper-case hex digits, so the
  * host can tell two boards apart in bootloader and application alike.
  */
 #include "h7_port.h"

@@ -9,9 +9,10 @@
  *    6.8.4). Build with -DH7_USB_INTERNAL_REGULATOR=1 for boards that supply
  *    VDD50USB instead.
  *  - 48 MHz kernel clock: HSI48 (RCC_CR.HSI48ON) selected by
- *    RCC_D2CCIP2R.USBSEL = 11, kept within USB's +-0.25 % by the CRS,
- *    synchronised on the USB start-of-frame (RM0433 9.3 "CRS functional
- *    description").
+ *    RCC_D2CCIP2R.USBSEL = 11 (RM0433 8.7.22; same value as ST's HAL
+ *    RCC_USBCLKSOURCE_HSI48), kept within USB's +-0.25 % by the CRS,
+ *    synchronised on USB2_OTG_FS's start-of-frame (RM0433 9.3 "CRS
+ *    functional description"; SYNCSRC per silicon revision, regs/crs.h).
  *  - Pins: PA11 (DM) and PA12 (DP) in alternate function AF10, very high
  *    speed, no pull (DS12110 Table 9).
  *  - VBUS: see dcd_dwc2.c (sensing off by default: the board is powered from
@@ -19,6 +20,7 @@
  */
 #include "h7_port.h"
 #include "regs/crs.h"
+#include "regs/dbgmcu.h"
 #include "regs/gpio.h"
 #include "regs/pwr.h"
 #include "regs/rcc.h"
@@ -59,8 +61,10 @@ void h7_usb_board_init(void)
     (void)rcc->APB1HENR; /* read back: clock is on before the first access */
     h7_crs_t *crs = H7_CRS;
     crs->CR &= ~CRS_CR_CEN; /* CFGR is writable only with CEN = 0 */
-    crs->CFGR =
-        CRS_CFGR_RELOAD(48000u - 1u) | CRS_CFGR_FELIM(34u) | CRS_CFGR_SYNCSRC(CRS_SYNCSRC_USB_SOF);
+    /* Sync on USB2_OTG_FS's SOF: its SYNCSRC code depends on the silicon
+     * revision, and the reset value (10) is USB1_OTG_HS's SOF (crs.h). */
+    uint32_t syncsrc = h7_crs_syncsrc_usb2(DBGMCU_IDCODE_REV(H7_DBGMCU_IDCODE));
+    crs->CFGR = CRS_CFGR_RELOAD(48000u - 1u) | CRS_CFGR_FELIM(34u) | CRS_CFGR_SYNCSRC(syncsrc);
     crs->CR |= CRS_CR_AUTOTRIMEN | CRS_CR_CEN;
 
     rcc->AHB4ENR |= RCC_AHB4ENR_GPIOAEN;

@@ -3,6 +3,12 @@
  * access. ARMv7-M Architecture Reference Manual (DDI 0403E) B3.2 "System
  * Control Space" and the Cortex-M7 TRM (DDI 0489) 4.1 / 4.8; RM0433 2.1
  * gives the same map for the H743's core.
+ *
+ * Audit: SCS addresses (VTOR 0xE000ED08, AIRCR 0xE000ED0C, CCR 0xE000ED14,
+ * CCSIDR/CSSELR/CPACR 0xE000ED80/84/88, ICIALLU 0xE000EF50, DCIMVAC
+ * 0xE000EF5C, DCISW 0xE000EF60, DCCMVAC 0xE000EF68, DCCISW 0xE000EF74), the
+ * AIRCR key 0x05FA, CCR.DC/IC = bits 16/17 and the DCISW set/way positions
+ * (set << 5, way << 30) agree with ARM's CMSIS core_cm7.h.
  */
 #ifndef H7_REGS_CM7_H
 #define H7_REGS_CM7_H

@@ -4,6 +4,11 @@
  * Base 0x5200 2000: RM0433 2.3.2 Table 8 (D1 AHB3). Bank 1 registers at
  * 0x000.., bank 2 registers at 0x100..; the seed's option-byte read at
  * 0x5200201C is FLASH_OPTSR_CUR.
+ *
+ * Audit: base, bank stride 0x100, the offsets pinned below, the KEYR keys and
+ * every CR/SR/ACR bit were checked against ST's STM32H7 CMSIS header
+ * (FLASH_R_BASE, FLASH_TypeDef) and libopencm3's STM32H7 flash.h.
+ * unverified: the 4.9.x sub-section numbers (names are exact).
  */
 #ifndef H7_REGS_FLASH_CTL_H
 #define H7_REGS_FLASH_CTL_H
@@ -50,10 +55,14 @@ _Static_assert(sizeof(h7_flash_bank_t) == 0x100, "bank 2 registers at +0x100");
 #define FLASH_KEY2 0xCDEF89ABu
 
 /* FLASH_CRx (RM0433 4.9.4) */
-#define FLASH_CR_LOCK      H7_BIT(0)
-#define FLASH_CR_PG        H7_BIT(1)
-#define FLASH_CR_SER       H7_BIT(2)
-#define FLASH_CR_BER       H7_BIT(3)
+#define FLASH_CR_LOCK H7_BIT(0)
+#define FLASH_CR_PG   H7_BIT(1)
+#define FLASH_CR_SER  H7_BIT(2)
+#define FLASH_CR_BER  H7_BIT(3)
+/* PSIZE: program/erase parallelism 00 x8 .. 11 x64. It trades speed for
+ * current only (no VPP pin on the H7; ST's HAL names 11 "program/erase by 64
+ * bits"); x64 gives the shortest sector erase (DS12110 flash timing table,
+ * unverified: table number). */
 #define FLASH_CR_PSIZE(v)  H7_FIELD_VAL(4, 2, v) /* 11: x64 parallelism */
 #define FLASH_CR_PSIZE_X64 3u
 #define FLASH_CR_FW        H7_BIT(6)

@@ -2,6 +2,10 @@
  * General-purpose I/Os (GPIO). RM0433 section 11 "General-purpose I/Os",
  * register map 11.4.11. GPIOA base 0x5802 0000, ports every 0x400:
  * RM0433 2.3.2 Table 8 (D3 AHB4).
+ *
+ * Audit: GPIOA base and the register layout checked against ST's CMSIS
+ * header (GPIOA_BASE = D3_AHB1PERIPH_BASE + 0). PA11/PA12 on AF10 is what
+ * every Nucleo-H743ZI OTG_FS example uses. unverified: DS12110 table number.
  */
 #ifndef H7_REGS_GPIO_H
 #define H7_REGS_GPIO_H

@@ -7,6 +7,15 @@
  * device registers from offset 0x800, power/clock gating at 0xE00, FIFO
  * push/pop windows from 0x1000 (one 4 KiB window per endpoint).
  * Dedicated FIFO RAM: 4 Kbytes (RM0433 57.2 "OTG main features").
+ *
+ * Audit: the base (0x4008 0000), the 0x800/0x900/0xB00/0xE00/0x1000 block
+ * offsets, the 0x20 endpoint stride, the 0x1000 FIFO window spacing and every
+ * bit used below were checked against ST's STM32H7 CMSIS device header
+ * (USB2_OTG_FS_PERIPH_BASE, USB_OTG_* definitions) and ST's USB LL driver
+ * (USB_OTG_SPEED_FULL = 3 for DSPD). The core is Synopsys OTG 3.30a
+ * (GSNPSID 0x4F54330A on H743/H750, as recorded by TinyUSB's dwc2_info
+ * table): CSRST self-clears (the CSRSTDNE handshake exists only from 4.20a).
+ * unverified: the 57.14.x sub-section numbers; register names are exact.
  */
 #ifndef H7_REGS_OTG_H
 #define H7_REGS_OTG_H
@@ -102,17 +111,19 @@ _Static_assert(sizeof(h7_otg_ep_t) == 0x20, "endpoint register stride");
 #define OTG_GRSTCTL_TXFNUM(v) H7_FIELD_VAL(6, 5, v) /* 0x10: all TX FIFOs */
 #define OTG_GRSTCTL_AHBIDL    H7_BIT(31)
 /* OTG_GINTSTS / OTG_GINTMSK (57.14.6 / 57.14.7) */
-#define OTG_GINT_OTGINT  H7_BIT(2)
-#define OTG_GINT_SOF     H7_BIT(3)
-#define OTG_GINT_RXFLVL  H7_BIT(4)
-#define OTG_GINT_ESUSP   H7_BIT(10)
-#define OTG_GINT_USBSUSP H7_BIT(11)
-#define OTG_GINT_USBRST  H7_BIT(12)
-#define OTG_GINT_ENUMDNE H7_BIT(13)
-#define OTG_GINT_IEPINT  H7_BIT(18)
-#define OTG_GINT_OEPINT  H7_BIT(19)
-#define OTG_GINT_SRQINT  H7_BIT(30)
-#define OTG_GINT_WKUPINT H7_BIT(31)
+#define OTG_GINT_OTGINT   H7_BIT(2)
+#define OTG_GINT_SOF      H7_BIT(3)
+#define OTG_GINT_RXFLVL   H7_BIT(4)
+#define OTG_GINT_GINAKEFF H7_BIT(6)
+#define OTG_GINT_GONAKEFF H7_BIT(7)
+#define OTG_GINT_ESUSP    H7_BIT(10)
+#define OTG_GINT_USBSUSP  H7_BIT(11)
+#define OTG_GINT_USBRST   H7_BIT(12)
+#define OTG_GINT_ENUMDNE  H7_BIT(13)
+#define OTG_GINT_IEPINT   H7_BIT(18)
+#define OTG_GINT_OEPINT   H7_BIT(19)
+#define OTG_GINT_SRQINT   H7_BIT(30)
+#define OTG_GINT_WKUPINT  H7_BIT(31)
 /* OTG_GRXSTSP (57.14.9): EPNUM[3:0], BCNT[14:4], PKTSTS[20:17] */
 #define OTG_GRXSTS_EPNUM(r)   ((r)&0xFu)
 #define OTG_GRXSTS_BCNT(r)    (((r) >> 4) & 0x7FFu)
@@ -134,7 +145,9 @@ _Static_assert(sizeof(h7_otg_ep_t) == 0x20, "endpoint register stride");
 /* OTG_DCTL (57.14.41) */
 #define OTG_DCTL_RWUSIG H7_BIT(0)
 #define OTG_DCTL_SDIS   H7_BIT(1) /* soft disconnect: pull-up off */
+#define OTG_DCTL_SGINAK H7_BIT(7)
 #define OTG_DCTL_CGINAK H7_BIT(8)
+#define OTG_DCTL_SGONAK H7_BIT(9)
 #define OTG_DCTL_CGONAK H7_BIT(10)
 /* OTG_DIEPCTLx / OTG_DOEPCTLx (57.14.47 / 57.14.52) */
 #define OTG_EPCTL_MPSIZ(v)  H7_FIELD_VAL(0, 11, v) /* EP0: 00 = 64 bytes */
@@ -151,6 +164,7 @@ _Static_assert(sizeof(h7_otg_ep_t) == 0x20, "endpoint register stride");
 #define OTG_EPINT_XFRC       H7_BIT(0)
 #define OTG_EPINT_EPDISD     H7_BIT(1)
 #define OTG_DIEPINT_TOC      H7_BIT(3)
+#define OTG_DIEPINT_INEPNE   H7_BIT(6) /* IN endpoint NAK effective */
 #define OTG_DOEPINT_STUP     H7_BIT(3)
 #define OTG_DOEPINT_OTEPDIS  H7_BIT(4)
 #define OTG_DOEPINT_STSPHSRX H7_BIT(5)

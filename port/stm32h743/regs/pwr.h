@@ -1,6 +1,11 @@
 /*
  * Power control (PWR). RM0433 section 6 "Power control (PWR)", register map
  * in 6.8.19. Base 0x5802 4800: RM0433 2.3.2 Table 8 (D3 AHB4).
+ *
+ * Audit: base, offsets and the CR3 / CSR1 / D3CR bits used were checked
+ * against ST's STM32H7 CMSIS header (PWR_BASE, PWR_CR3_USB33DEN/USBREGEN/
+ * USB33RDY = bits 24/25/26, PWR_CSR1_ACTVOSRDY = bit 13, D3CR VOS[15:14]
+ * with 11 = scale 1, VOSRDY = bit 13). unverified: 6.8.x sub-section numbers.
  */
 #ifndef H7_REGS_PWR_H
 #define H7_REGS_PWR_H

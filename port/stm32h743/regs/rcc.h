@@ -2,6 +2,11 @@
  * Reset and clock control (RCC). RM0433 section 8 "Reset and Clock Control",
  * register map in 8.7.47 (Table "RCC register map and reset values").
  * Base 0x5802 4400: RM0433 2.3.2 Table 8 "Register boundary addresses" (D3 AHB4).
+ *
+ * Audit: base, every offset below and every bit/field position used were
+ * checked against ST's STM32H7 CMSIS device header (RCC_TypeDef, RCC_* bit
+ * definitions). unverified: the 8.7.x sub-section numbers (they move between
+ * RM0433 revisions); the register names are exact, search by name.
  */
 #ifndef H7_REGS_RCC_H
 #define H7_REGS_RCC_H
@@ -79,6 +84,7 @@ H7_CHECK_OFFSET(h7_rcc_t, APB4ENR, 0x0F4);
 #define RCC_CR_HSION    H7_BIT(0)
 #define RCC_CR_HSIRDY   H7_BIT(2)
 #define RCC_CR_HSIDIV   H7_FIELD(3, 2) /* 00: HSI = 64 MHz (reset) */
+#define RCC_CR_HSIDIVF  H7_BIT(5)      /* HSI divider change applied */
 #define RCC_CR_HSI48ON  H7_BIT(12)
 #define RCC_CR_HSI48RDY H7_BIT(13)
 #define RCC_CR_D1CKRDY  H7_BIT(14)
