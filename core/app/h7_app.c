@@ -40,6 +40,15 @@ bool h7_app_early_init_check(volatile boot_request_block_t *blk, h7_app_jump_fn 
     return true;
 }
 
+bool h7_app_ensure_clean_start(bool started_dirty, h7_app_reset_fn reset)
+{
+    if (!started_dirty) {
+        return false;
+    }
+    reset();
+    return true;
+}
+
 /* ---- DFU run-time ---- */
 
 static void on_detach(void *user, uint16_t timeout_ms)

@@ -70,6 +70,17 @@ void h7_app_enter_rom_bootloader(volatile boot_request_block_t *blk, h7_app_rese
  */
 bool h7_app_early_init_check(volatile boot_request_block_t *blk, h7_app_jump_fn jump);
 
+/*
+ * The other half of the seed scenario's failure: ST's ROM bootloader "leave"
+ * starts the application by a jump, with its own clock tree, USB core and
+ * interrupts still set up, and the application's USB then never enumerates.
+ * Call this first in main(), with what the port found (h7_started_dirty() on
+ * the STM32H743): when the start was not clean it resets, so the application
+ * runs again from a real reset (BOOT0 low: straight to the application).
+ * Returns false when the start was clean (or, in tests, after reset()).
+ */
+bool h7_app_ensure_clean_start(bool started_dirty, h7_app_reset_fn reset);
+
 /* ---- 2. DFU run-time interface ---- */
 
 #define H7_APP_DFU_DETACH_MS_DEFAULT 1000u

@@ -29,6 +29,9 @@ static void hand_over(void)
 
 int main(void)
 {
+    /* Started by ST's ROM bootloader's jump (its "leave")? Reset first, so
+     * USB and clocks start from their reset state and the device enumerates. */
+    h7_app_ensure_clean_start(h7_started_dirty(), h7_system_reset);
     h7_clock_init();
     h7_usb_board_init();
     h7_serial_string(s_serial);

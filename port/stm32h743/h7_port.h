@@ -59,6 +59,11 @@ __attribute__((noreturn)) void h7_reset_with_request(boot_request_t req);
  * CONTROL and CPACR back to their reset values (start-up enabled the FPU). */
 __attribute__((noreturn)) void h7_jump_to_vectors(uint32_t addr);
 
+/* True when the core was not started from reset but jumped to with the
+ * clock tree or USB already set up (ST's ROM bootloader's "leave" does that):
+ * sys_ck is not HSI, or the OTG_FS clock is on. Call before h7_clock_init(). */
+bool h7_started_dirty(void);
+
 /* --- uid.c -------------------------------------------------------------- */
 /* 24 hex digits of the 96-bit unique ID, NUL terminated. */
 void h7_serial_string(char out[25]);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "h7_port.h"
+#include "regs/rcc.h"
 #include "regs/cm7.h"
 
 __attribute__((section(".noinit.h7_request"), used)) volatile boot_request_block_t h7_boot_request;
@@ -57,4 +58,14 @@ void h7_jump_to_vectors(uint32_t addr)
                      : "r"(sp), "r"(pc), "r"(&SCB_CPACR)
                      : "r3", "memory");
     __builtin_unreachable();
+}
+
+bool h7_started_dirty(void)
+{
+    h7_rcc_t *rcc = H7_RCC;
+    /* Out of reset sys_ck runs on HSI (RCC_CFGR.SWS = 000, RM0433 8.7.7) and
+     * every peripheral clock is off (RCC_AHB1ENR reset value 0, 8.7.39). */
+    bool not_hsi = ((rcc->CFGR >> RCC_CFGR_SWS_SHIFT) & 7u) != RCC_CFGR_SW_HSI;
+    bool usb_on = (rcc->AHB1ENR & RCC_AHB1ENR_USB2OTGFSEN) != 0;
+    return not_hsi || usb_on;
 }

@@ -95,6 +95,15 @@ static void early_check_ignores_other_requests(void **state)
     assert_int_equal(g_jumps, 0);
 }
 
+static void dirty_start_resets_clean_start_runs(void **state)
+{
+    (void)state;
+    assert_false(h7_app_ensure_clean_start(false, fake_reset));
+    assert_int_equal(g_resets, 0);
+    assert_true(h7_app_ensure_clean_start(true, fake_reset));
+    assert_int_equal(g_resets, 1);
+}
+
 /* ---- DFU run-time over raw setup packets (how a Cube user calls it) ---- */
 
 static void setup_bytes(uint8_t s[8], uint8_t bm, uint8_t req, uint16_t value, uint16_t index,
@@ -225,6 +234,7 @@ int main(void)
         cmocka_unit_test_setup(enter_rom_sets_request_then_resets, setup),
         cmocka_unit_test_setup(early_check_jumps_to_rom_once, setup),
         cmocka_unit_test_setup(early_check_ignores_other_requests, setup),
+        cmocka_unit_test_setup(dirty_start_resets_clean_start_runs, setup),
         cmocka_unit_test_setup(dfu_runtime_raw_requests, setup),
         cmocka_unit_test_setup(dfu_runtime_fields_clamp_to_wlength, setup),
         cmocka_unit_test_setup(dfu_bus_reset_only_counts_in_detach, setup),
