@@ -31,7 +31,37 @@
 #define DFU_MANIFEST_POLL_MS 10u
 
 static const uint8_t dfuse_commands[] = {DFUSE_CMD_GET_COMMANDS, DFUSE_CMD_SET_ADDRESS,
-                                         DFUSE_CMD_ERASE, DFUSE_CMD_READ_UNPROTECT};
+                                         DFUSE_CMD_ERASE, DFUSE_CMD_READ_UNPROTECT,
+                                         DFUSE_CMD_CRC32};
+
+static dfu_clock_fn s_default_clock;
+static void *s_default_clock_user;
+
+void dfu_set_default_clock(dfu_clock_fn now_us, void *user)
+{
+    s_default_clock = now_us;
+    s_default_clock_user = user;
+}
+
+uint32_t dfu_crc32c(uint32_t crc, const uint8_t *data, size_t len)
+{
+    /* 16-entry table, a nibble at a time: small for the bootloader. */
+    /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), not the
+     * IEEE CRC-32 that image headers and DFU suffixes embed: a range ending
+     * with its own IEEE CRC-32 has a constant IEEE CRC-32 (the residue),
+     * whatever it holds, and would compare equal. */
+    static const uint32_t t[16] = {0x00000000u, 0x105ec76fu, 0x20bd8edeu, 0x30e349b1u,
+                                   0x417b1dbcu, 0x5125dad3u, 0x61c69362u, 0x7198540du,
+                                   0x82f63b78u, 0x92a8fc17u, 0xa24bb5a6u, 0xb21572c9u,
+                                   0xc38d26c4u, 0xd3d3e1abu, 0xe330a81au, 0xf36e6f75u};
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= data[i];
+        crc = (crc >> 4) ^ t[crc & 15u];
+        crc = (crc >> 4) ^ t[crc & 15u];
+    }
+    return ~crc;
+}
 
 bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg)
 {
@@ -49,6 +79,13 @@ bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg)
         dfu->cfg.erase_sector_ms = H7_DFU_ERASE_SECTOR_MS_DEFAULT;
     if (dfu->cfg.program_word_us == 0)
         dfu->cfg.program_word_us = H7_DFU_PROGRAM_WORD_US_DEFAULT;
+    if (dfu->cfg.crc_ns_per_byte == 0)
+        dfu->cfg.crc_ns_per_byte = H7_DFU_CRC_NS_PER_BYTE_DEFAULT;
+    if (dfu->cfg.now_us == NULL) {
+        dfu->cfg.now_us = s_default_clock;
+        dfu->cfg.clock_user = s_default_clock_user;
+    }
+    dfu->timed = dfu->cfg.now_us != NULL;
     if (m->word_size == 0 || m->word_size > DFU_WORD_MAX ||
         dfu->cfg.transfer_size > H7_DFU_XFER_MAX || dfu->cfg.transfer_size % m->word_size != 0)
         return false;
@@ -56,8 +93,14 @@ bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg)
     return true;
 }
 
+static void bg_program(dfu_t *dfu);
+
 void dfu_reset(dfu_t *dfu)
 {
+    bg_program(dfu); /* a block being programmed finishes: the flash does */
+    dfu->bg_status = DFU_STATUS_OK;
+    dfu->op_ran = false;
+    dfu->waiting_write = false;
     dfu->state = DFU_STATE_IDLE;
     dfu->status = DFU_STATUS_OK;
     dfu->op = DFU_OP_NONE;
@@ -172,9 +215,53 @@ static uint32_t op_poll_ms(const dfu_t *dfu)
     }
     case DFU_OP_MANIFEST:
         return DFU_MANIFEST_POLL_MS;
+    case DFU_OP_CRC32:
+        return clamp_poll(((uint64_t)dfu->op_len32 * dfu->cfg.crc_ns_per_byte + 999999u) /
+                          1000000u);
     default:
         return 0;
     }
+}
+
+/* ---- timed mode: the device's clock ---- */
+
+static uint32_t now_us(const dfu_t *dfu)
+{
+    return dfu->cfg.now_us(dfu->cfg.clock_user);
+}
+
+static bool reached(const dfu_t *dfu, uint32_t t)
+{
+    return (int32_t)(now_us(dfu) - t) >= 0;
+}
+
+/* Milliseconds from now until t, rounded up (0 when t has passed). */
+static uint32_t left_ms(const dfu_t *dfu, uint32_t t)
+{
+    int32_t r = (int32_t)(t - now_us(dfu));
+    return r <= 0 ? 0u : ((uint32_t)r + 999u) / 1000u;
+}
+
+/* Duration of the stored operation in microseconds (typical flash times). */
+static uint32_t op_us(const dfu_t *dfu)
+{
+    switch (dfu->op) {
+    case DFU_OP_WRITE: {
+        uint32_t ws = map_of(dfu)->word_size;
+        return (dfu->op_len + ws - 1u) / ws * dfu->cfg.program_word_us;
+    }
+    case DFU_OP_CRC32:
+        return (uint32_t)(((uint64_t)dfu->op_len32 * dfu->cfg.crc_ns_per_byte + 999u) / 1000u);
+    default:
+        return op_poll_ms(dfu) * 1000u;
+    }
+}
+
+/* Operations that need the flash (and so wait for the background block). */
+static bool op_uses_flash(dfu_op_t op)
+{
+    return op == DFU_OP_ERASE_SECTOR || op == DFU_OP_MASS_ERASE || op == DFU_OP_WRITE ||
+           op == DFU_OP_MANIFEST || op == DFU_OP_CRC32;
 }
 
 /* ---- the flash operations (run after GETSTATUS) ---- */
@@ -218,30 +305,87 @@ static bool all_erased(const uint8_t *w, unsigned n)
     return true;
 }
 
-static dfu_status_t run_write(dfu_t *dfu)
+static dfu_status_t program_block(dfu_t *dfu, uint32_t addr, const uint8_t *buf, uint32_t len)
 {
     const flash_dev_t *f = dfu->cfg.flash;
     const unsigned ws = map_of(dfu)->word_size;
     uint8_t back[DFU_WORD_MAX];
     /* The buffer was padded with 0xFF to a whole word in dnload_data(). */
-    uint32_t padded = (dfu->op_len + ws - 1u) / ws * ws;
+    uint32_t padded = (len + ws - 1u) / ws * ws;
     for (uint32_t off = 0; off < padded; off += ws) {
-        uint32_t a = dfu->op_addr + off;
+        uint32_t a = addr + off;
         flash_status_t st = f->ops->read(f->ctx, a, back, ws);
         if (st != FLASH_OK && st != FLASH_ERR_ECC)
             return map_flash_error(st, DFU_STATUS_ERR_PROG);
         if (st == FLASH_ERR_ECC || !all_erased(back, ws))
             return DFU_STATUS_ERR_CHECK_ERASED;
-        st = f->ops->program_word(f->ctx, a, &dfu->buf[off]);
+        st = f->ops->program_word(f->ctx, a, &buf[off]);
         if (st != FLASH_OK)
             return map_flash_error(st, DFU_STATUS_ERR_PROG);
         dfu->words_programmed++;
         st = f->ops->read(f->ctx, a, back, ws);
         if (st != FLASH_OK)
             return map_flash_error(st, DFU_STATUS_ERR_VERIFY);
-        if (memcmp(back, &dfu->buf[off], ws) != 0)
+        if (memcmp(back, &buf[off], ws) != 0)
             return DFU_STATUS_ERR_VERIFY;
     }
+    return DFU_STATUS_OK;
+}
+
+static dfu_status_t run_write(dfu_t *dfu)
+{
+    return program_block(dfu, dfu->op_addr, dfu->buf, dfu->op_len);
+}
+
+/* Program the background block, if one waits. */
+static void bg_program(dfu_t *dfu)
+{
+    if (!dfu->bg_run)
+        return;
+    dfu->bg_run = false;
+    dfu_status_t st = program_block(dfu, dfu->bg_addr, dfu->bgbuf, dfu->bg_len);
+    if (st != DFU_STATUS_OK && dfu->bg_status == DFU_STATUS_OK)
+        dfu->bg_status = st;
+}
+
+/* Hand the received block to the background: the receive buffer is free for
+ * the next DNLOAD. */
+static void bg_start(dfu_t *dfu)
+{
+    memcpy(dfu->bgbuf, dfu->buf, sizeof(dfu->bgbuf));
+    dfu->bg_addr = dfu->op_addr;
+    dfu->bg_len = dfu->op_len;
+    dfu->bg_run = true;
+    uint32_t start = reached(dfu, dfu->flash_free_us) ? now_us(dfu) : dfu->flash_free_us;
+    dfu->flash_free_us = start + op_us(dfu);
+    dfu->op = DFU_OP_NONE;
+}
+
+static void wr32le(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* CRC-32 of [op_addr, op_addr + op_len32): the vendor command. */
+static dfu_status_t run_crc(dfu_t *dfu)
+{
+    const flash_dev_t *f = dfu->cfg.flash;
+    uint8_t chunk[64];
+    uint32_t crc = dfu->op_seed;
+    for (uint32_t off = 0; off < dfu->op_len32; off += sizeof(chunk)) {
+        uint32_t n = dfu->op_len32 - off < sizeof(chunk) ? dfu->op_len32 - off : sizeof(chunk);
+        flash_status_t st = f->ops->read(f->ctx, dfu->op_addr + off, chunk, n);
+        if (st != FLASH_OK)
+            return map_flash_error(st, DFU_STATUS_ERR_VERIFY);
+        crc = dfu_crc32c(crc, chunk, n);
+    }
+    wr32le(&dfu->result[0], dfu->op_addr);
+    wr32le(&dfu->result[4], dfu->op_len32);
+    wr32le(&dfu->result[8], crc);
+    dfu->result_valid = true;
     return DFU_STATUS_OK;
 }
 
@@ -249,6 +393,20 @@ static void run_op(dfu_t *dfu)
 {
     dfu_status_t st = DFU_STATUS_OK;
     dfu->op_armed = false;
+    bg_program(dfu); /* the flash does the block before this */
+    if (dfu->timed && dfu->bg_status != DFU_STATUS_OK) {
+        /* the background block failed: that is the error to report, and
+         * nothing else runs (no leave with a half-written image) */
+        dfu->op = DFU_OP_NONE;
+        dfu->op_ran = true;
+        dfu->op_result = dfu->bg_status;
+        dfu->bg_status = DFU_STATUS_OK;
+        if (dfu->state == DFU_STATE_MANIFEST) {
+            dfu->state = DFU_STATE_ERROR;
+            dfu->status = dfu->op_result;
+        }
+        return;
+    }
     switch (dfu->op) {
     case DFU_OP_SET_ADDRESS:
         dfu->address = dfu->op_addr;
@@ -261,6 +419,9 @@ static void run_op(dfu_t *dfu)
         break;
     case DFU_OP_WRITE:
         st = run_write(dfu);
+        break;
+    case DFU_OP_CRC32:
+        st = run_crc(dfu);
         break;
     case DFU_OP_MANIFEST:
         dfu->op = DFU_OP_NONE;
@@ -277,6 +438,12 @@ static void run_op(dfu_t *dfu)
         break;
     }
     dfu->op = DFU_OP_NONE;
+    if (dfu->timed) {
+        /* dfuDNBUSY until the clock says the work is over (GETSTATUS). */
+        dfu->op_ran = true;
+        dfu->op_result = st;
+        return;
+    }
     if (st == DFU_STATUS_OK) {
         /* DFU 1.1 A.2.5: dfuDNBUSY -> dfuDNLOAD-SYNC when the block is done. */
         dfu->state = DFU_STATE_DNLOAD_SYNC;
@@ -325,6 +492,19 @@ static int dnload_command(dfu_t *dfu, const uint8_t *data, uint16_t len)
             return stall(dfu);
         fail_op(dfu, DFU_STATUS_ERR_VENDOR);
         return 0;
+    case DFUSE_CMD_CRC32:
+        /* the seed makes a range that ends with its own CRC-32 (an image
+         * header) compare by content: CRC(x || CRC(x)) is a constant */
+        if (len != DFUSE_CMD_CRC32_LEN && len != 9u)
+            return stall(dfu);
+        dfu->result_valid = false;
+        dfu->op_addr = rd32le(&data[1]);
+        dfu->op_len32 = rd32le(&data[5]);
+        dfu->op_seed = len == DFUSE_CMD_CRC32_LEN ? rd32le(&data[9]) : 0u;
+        dfu->op = DFU_OP_CRC32;
+        if (dfu->op_len32 == 0 || !flash_map_contains(m, dfu->op_addr, dfu->op_len32))
+            fail_op(dfu, DFU_STATUS_ERR_ADDRESS);
+        return 0;
     default:
         return stall(dfu);
     }
@@ -339,6 +519,8 @@ static int dnload_data(dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t
     memset(&dfu->buf[len], 0xff, padded - len); /* short tail: erased value */
     dfu->op = DFU_OP_WRITE;
     dfu->op_len = len;
+    if (dfu->timed && (dfu->bg_run || !reached(dfu, dfu->flash_free_us)))
+        dfu->blocks_overlapped++; /* crossed the bus while the flash worked */
     if (addr + padded > 0x100000000ull) {
         fail_op(dfu, DFU_STATUS_ERR_ADDRESS);
         return 0;
@@ -392,8 +574,12 @@ static int req_upload(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t 
     if (s->wValue == 0) {
         n = sizeof(dfuse_commands) < want ? sizeof(dfuse_commands) : want;
         memcpy(data, dfuse_commands, n);
-    } else if (s->wValue == 1) {
-        return stall(dfu);
+    } else if (s->wValue == DFU_RESULT_BLOCK) {
+        /* the result of the last vendor command (docs/protocol.md) */
+        if (!dfu->result_valid)
+            return stall(dfu);
+        n = DFU_CRC_RESULT_LEN < want ? DFU_CRC_RESULT_LEN : want;
+        memcpy(data, dfu->result, n);
     } else {
         const flash_map_t *m = map_of(dfu);
         uint64_t addr =
@@ -413,11 +599,93 @@ static int req_upload(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t 
     return (int)n;
 }
 
+/* Schedule the stored op on the clock: it starts when the flash is free (if
+ * it needs the flash) and is done at op_end_us; bwPollTimeout = time left. */
+static uint32_t schedule_op(dfu_t *dfu)
+{
+    uint32_t start = now_us(dfu);
+    if (op_uses_flash(dfu->op) && !reached(dfu, dfu->flash_free_us))
+        start = dfu->flash_free_us;
+    dfu->op_end_us = start + op_us(dfu);
+    if (op_uses_flash(dfu->op))
+        dfu->flash_free_us = dfu->op_end_us;
+    dfu->op_armed = true;
+    dfu->op_ran = false;
+    return left_ms(dfu, dfu->op_end_us);
+}
+
+/* GETSTATUS with a clock: states follow the time the work takes. */
+static uint32_t getstatus_timed(dfu_t *dfu)
+{
+    if (dfu->state == DFU_STATE_DNBUSY || dfu->state == DFU_STATE_MANIFEST) {
+        if (dfu->waiting_write) {
+            dfu->state = DFU_STATE_DNLOAD_SYNC; /* try to start it again below */
+        } else if (dfu->op_armed || !reached(dfu, dfu->op_end_us)) {
+            uint32_t p = left_ms(dfu, dfu->op_end_us);
+            return p == 0 ? 1u : p; /* not done yet: ask again later */
+        } else if (dfu->state == DFU_STATE_MANIFEST) {
+            return 0; /* run_op moved the state on */
+        } else {
+            dfu->op_ran = false;
+            if (dfu->op_result != DFU_STATUS_OK) {
+                dfu->state = DFU_STATE_ERROR;
+                dfu->status = dfu->op_result;
+                return 0;
+            }
+            dfu->state = DFU_STATE_DNLOAD_SYNC;
+        }
+    }
+    if (dfu->state == DFU_STATE_DNLOAD_SYNC) {
+        dfu->waiting_write = false;
+        if (dfu->op == DFU_OP_FAIL) {
+            dfu->op = DFU_OP_NONE;
+            dfu->state = DFU_STATE_ERROR;
+            dfu->status = dfu->op_status;
+        } else if (dfu->bg_status != DFU_STATUS_OK && op_uses_flash(dfu->op)) {
+            /* the previous block failed in the background */
+            dfu->op = DFU_OP_NONE;
+            dfu->state = DFU_STATE_ERROR;
+            dfu->status = dfu->bg_status;
+            dfu->bg_status = DFU_STATUS_OK;
+        } else if (dfu->op == DFU_OP_WRITE) {
+            if (dfu->bg_run || !reached(dfu, dfu->flash_free_us)) {
+                /* the second buffer is still being programmed */
+                dfu->waiting_write = true;
+                dfu->state = DFU_STATE_DNBUSY;
+                uint32_t p = left_ms(dfu, dfu->flash_free_us);
+                return p == 0 ? 1u : p;
+            }
+            bg_start(dfu);
+            dfu->state = DFU_STATE_DNLOAD_IDLE;
+        } else if (dfu->op != DFU_OP_NONE) {
+            dfu->state = DFU_STATE_DNBUSY;
+            return schedule_op(dfu);
+        } else {
+            dfu->state = DFU_STATE_DNLOAD_IDLE;
+        }
+        return 0;
+    }
+    if (dfu->state == DFU_STATE_MANIFEST_SYNC) {
+        if (dfu->manifest_done) {
+            dfu->manifest_done = false;
+            dfu->state = DFU_STATE_IDLE;
+            return 0;
+        }
+        dfu->state = DFU_STATE_MANIFEST;
+        return schedule_op(dfu);
+    }
+    return 0;
+}
+
 static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
 {
     if (cap < DFU_STATUS_LEN || data == NULL)
         return stall(dfu);
     uint32_t poll = 0;
+    if (dfu->timed) {
+        poll = getstatus_timed(dfu);
+        goto answer;
+    }
     switch (dfu->state) {
     case DFU_STATE_DNLOAD_SYNC:
         if (dfu->op == DFU_OP_FAIL) {
@@ -450,6 +718,7 @@ static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
     default:
         break;
     }
+answer:
     data[0] = (uint8_t)dfu->status;
     data[1] = (uint8_t)(poll & 0xffu);
     data[2] = (uint8_t)((poll >> 8) & 0xffu);
@@ -499,6 +768,14 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
             return stall(dfu);
         dfu->state = DFU_STATE_IDLE;
         dfu->op = DFU_OP_NONE;
+        /* Leaving the download: the background block must be in flash (an
+         * UPLOAD may read it next), and a failure of it must not be lost. */
+        bg_program(dfu);
+        if (dfu->bg_status != DFU_STATUS_OK) {
+            dfu->state = DFU_STATE_ERROR;
+            dfu->status = dfu->bg_status;
+            dfu->bg_status = DFU_STATUS_OK;
+        }
         return 0;
     case DFU_REQ_DETACH: /* DFU mode has no DETACH (DFU 1.1 A.2) */
     default:
@@ -508,13 +785,19 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
 
 void dfu_control_done(dfu_t *dfu, const usb_setup_t *setup)
 {
-    if (setup->bRequest == DFU_REQ_GETSTATUS && dfu->op_armed && !dfu->cfg.ops_in_poll)
+    if (setup->bRequest != DFU_REQ_GETSTATUS || dfu->cfg.ops_in_poll)
+        return;
+    bg_program(dfu);
+    if (dfu->op_armed)
         run_op(dfu);
 }
 
 void dfu_poll(dfu_t *dfu)
 {
-    if (dfu->op_armed && dfu->cfg.ops_in_poll)
+    if (!dfu->cfg.ops_in_poll)
+        return;
+    bg_program(dfu);
+    if (dfu->op_armed)
         run_op(dfu);
 }
 

@@ -12,6 +12,26 @@
  * done (control_done, or poll() when cfg.ops_in_poll is set). The next
  * GETSTATUS reports dfuDNLOAD-IDLE, or dfuERROR with the status.
  *
+ * With a clock (cfg.now_us, or dfu_set_default_clock()) the driver knows
+ * when its flash work ends, and:
+ *  - data blocks are programmed in the background: the GETSTATUS after a
+ *    DNLOAD moves the block to a second buffer, starts programming it and
+ *    answers dfuDNLOAD-IDLE at once, so the next block crosses the bus while
+ *    this one is programmed. If the previous block is still being programmed
+ *    it answers dfuDNBUSY with bwPollTimeout = the time left until it is
+ *    done (rounded up to the millisecond).
+ *  - a GETSTATUS in dfuDNBUSY before the work is done answers dfuDNBUSY
+ *    again with the time left (a real device would NAK or answer the same).
+ *  - other flash work (erase, CRC, leave) starts after the background block
+ *    and reports the sum. A background programming error is reported by the
+ *    next GETSTATUS (or turns ABORT's dfuIDLE into dfuERROR): the host sees
+ *    it before it leaves, reads back or erases.
+ *
+ * Vendor command DFUSE_CMD_CRC32 (docs/protocol.md): DNLOAD block 0 =
+ * {0xC3, address LE32, length LE32, seed LE32}; after dfuDNLOAD-IDLE, ABORT, then UPLOAD
+ * block 1 returns {address, length, CRC-32C} (12 bytes, LE). Advertised in
+ * the "get commands" list.
+ *
  * No malloc, no stdio: the state is one caller-owned dfu_t, its buffer sized
  * by H7_DFU_XFER_MAX at compile time.
  */
@@ -35,12 +55,24 @@
 
 /*
  * Typical flash timings used for bwPollTimeout, DS12110 (STM32H743xI
- * datasheet) "Flash memory programming" characteristics, program/erase
- * parallelism x32 (the H7 driver's PSIZE): sector erase 128 KiB 1.1 s typ,
- * flash word (256 bits) programming 130 us typ.
+ * datasheet) 6.3.11 table "Flash memory programming", program/erase
+ * parallelism x64 (port/stm32h743/flash_h7.c programs and erases with
+ * PSIZE x64): sector erase 128 KiB (tERASE128KB) 1 s typ, flash word
+ * (256 bits + ECC, tprog) programming 100 us typ.
  */
-#define H7_DFU_ERASE_SECTOR_MS_DEFAULT 1100u
-#define H7_DFU_PROGRAM_WORD_US_DEFAULT 130u
+#define H7_DFU_ERASE_SECTOR_MS_DEFAULT 1000u
+#define H7_DFU_PROGRAM_WORD_US_DEFAULT 100u
+/* CRC-32 over flash by the CPU (bytewise, 16-entry table, flash reads with
+ * wait states): about 20 ns per byte at 400 MHz; used for bwPollTimeout. */
+#define H7_DFU_CRC_NS_PER_BYTE_DEFAULT 20u
+/* Our vendor command and the reserved UPLOAD block of its result. */
+#define DFUSE_CMD_CRC32     0xC3u
+#define DFUSE_CMD_CRC32_LEN 13u /* with the seed; 9 = seed 0 */
+#define DFU_RESULT_BLOCK    1u
+#define DFU_CRC_RESULT_LEN  12u
+
+/* A free-running microsecond counter of the device (wraps at 2^32). */
+typedef uint32_t (*dfu_clock_fn)(void *user);
 
 typedef struct dfu_config {
     const flash_dev_t *flash;
@@ -51,6 +83,11 @@ typedef struct dfu_config {
     uint32_t erase_sector_ms; /* 0 = default above */
     uint32_t program_word_us; /* 0 = default above */
     bool ops_in_poll;         /* run flash work in poll(), not control_done() */
+    uint32_t crc_ns_per_byte; /* 0 = default above */
+    /* The device's clock: enables background programming and bwPollTimeout
+     * from the time left (see above). NULL = dfu_set_default_clock()'s. */
+    dfu_clock_fn now_us;
+    void *clock_user;
     /* Leave (zero-length DNLOAD) was confirmed by GETSTATUS: the bootloader's
      * boot layer decides what happens next (validate, reset). addr is the
      * DfuSe address pointer (where the host asked to start). May be NULL. */
@@ -68,6 +105,7 @@ typedef enum dfu_op {
     DFU_OP_WRITE,
     DFU_OP_FAIL,     /* refused before running: status in op_status */
     DFU_OP_MANIFEST, /* leave */
+    DFU_OP_CRC32,    /* vendor command: CRC of a flash range */
 } dfu_op_t;
 
 typedef struct dfu {
@@ -84,8 +122,35 @@ typedef struct dfu {
     uint8_t alt;
     uint32_t words_programmed; /* statistics for tests and logs */
     uint32_t sectors_erased;
+    uint32_t op_seed;  /* CRC start value */
+    uint32_t op_len32; /* CRC length */
+    /* timed mode (a clock): when the stored op and the flash work end */
+    bool timed;
+    bool op_ran;        /* the armed op has run; its status is op_result */
+    bool waiting_write; /* a block waits for the background one */
+    dfu_status_t op_result;
+    uint32_t op_end_us;     /* the stored op is done at this time */
+    uint32_t flash_free_us; /* flash work started so far is done at this time */
+    /* background block: programmed while the next one is received */
+    bool bg_run; /* stored in bgbuf, not yet programmed */
+    uint32_t bg_addr;
+    uint16_t bg_len;
+    dfu_status_t bg_status;     /* first background failure, reported once */
+    uint32_t blocks_overlapped; /* statistics: blocks accepted while busy */
+    /* result of the last vendor command (UPLOAD block 1) */
+    bool result_valid;
+    uint8_t result[DFU_CRC_RESULT_LEN];
     uint8_t buf[H7_DFU_XFER_MAX];
+    uint8_t bgbuf[H7_DFU_XFER_MAX];
 } dfu_t;
+
+/* The clock dfu_init() takes when cfg->now_us is NULL (one device per
+ * program, like usbd): the virtual board sets its virtual clock here. NULL
+ * turns timed mode off for later dfu_init() calls. */
+void dfu_set_default_clock(dfu_clock_fn now_us, void *user);
+/* CRC-32C (Castagnoli, reflected 0x82F63B78, init and final xor ~0; check
+ * value of "123456789" 0xE3069283): chain from crc = 0 (or a seed). */
+uint32_t dfu_crc32c(uint32_t crc, const uint8_t *data, size_t len);
 
 /* Set up dfu with cfg (copied). False when cfg is unusable (no flash,
  * transfer size above H7_DFU_XFER_MAX or not a multiple of the word size). */

@@ -168,17 +168,13 @@ int cmd_optbytes(const cli_opts_t *o, int argc, char **argv)
         rc = H7_EXIT_USAGE;
         goto out;
     }
-    h7_image_t img;
-    h7_image_init(&img);
-    h7_image_error_t ierr;
-    h7_write_cfg_t cfg = {.verify = false};
-    if (h7_image_add(&img, 0, base, buf, len, &ierr) != 0 ||
-        h7_ops_write_image(&d.dfu, &img, name, &cfg, NULL) != 0) {
+    /* The window is written as one block at its own address: it is a set of
+     * registers, not flash, so the flash planner's 32-byte words (which would
+     * pad 0x5200201C down to 0x52002000, outside the window) do not apply. */
+    if (h7_dfu_recover(&d.dfu) != 0 || h7_dfuse_write(&d.dfu, base, buf, len, NULL, NULL) != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "writing the option bytes failed");
-        h7_image_free(&img);
         goto out;
     }
-    h7_image_free(&img);
     cli_info(o, "option bytes written; the device reloads them and restarts");
     rc = H7_EXIT_OK;
 out:

@@ -23,7 +23,8 @@ static const char update_help[] =
     "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
     "  --wait-dfu S     seconds to wait for the bootloader (default 10)\n"
     "  --wait-app S     seconds to wait for the application to return (default 10)\n"
-    "  --force          write an image the bootloader would not start (unstamped)\n";
+    "  --force          write an image the bootloader would not start (unstamped)\n"
+    "  --no-skip        rewrite every touched sector, even those already equal\n";
 
 static uint64_t now_ms(void)
 {
@@ -38,32 +39,56 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-/*
- * Poll for a device with the serial (or path) of the one we started from, in
- * DFU mode or as the application. A fresh libusb context each round sees
- * re-enumerated devices even where hotplug events are not delivered.
- */
-static bool wait_for(const cli_opts_t *o, const h7_usb_device_t *like, bool dfu_mode,
-                     unsigned timeout_ms, h7_usb_device_t *out, bool *other_mode_seen)
+/* ST's system-memory bootloader (AN2606): 0483:df11 with an "@Option Bytes"
+ * alternate setting, which the h7dfu bootloader never shows. */
+static bool is_st_rom(const h7_usb_device_t *d)
 {
-    h7_usb_filter_t f = {.serial = like->serial[0] ? like->serial : NULL,
-                         .path = like->serial[0] ? NULL : like->path};
+    if (d->vid != 0x0483 || d->pid != 0xdf11)
+        return false;
+    for (int i = 0; i < d->n_alts; i++)
+        if (strncmp(d->alts[i].name, "@Option Bytes", 13) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Poll for the board we started from, in DFU mode or as the application: by
+ * serial number first; when no device has that serial, by the same USB path
+ * (ST's ROM bootloader reports a serial of its own, made from the chip's
+ * unique ID, so the application and the ROM never share one; *by_path says
+ * the path matched). A fresh libusb context each round sees re-enumerated
+ * devices even where hotplug events are not delivered.
+ */
+static bool wait_for(const cli_opts_t *o, const char *serial, const char *path, bool dfu_mode,
+                     unsigned timeout_ms, h7_usb_device_t *out, bool *other_mode_seen,
+                     bool *by_path)
+{
+    h7_usb_filter_t fs = {.serial = serial && serial[0] ? serial : NULL};
+    h7_usb_filter_t fp = {.path = path && path[0] ? path : NULL};
     (void)o;
     uint64_t deadline = now_ms() + timeout_ms;
     *other_mode_seen = false;
+    *by_path = false;
     do {
         h7_usb_t *usb = NULL;
         if (h7_usb_init(&usb) == 0) {
-            h7_usb_device_t found[8];
-            int n = h7_usb_find(usb, &f, found, 8);
-            h7_usb_exit(usb);
-            for (int i = 0; i < n && i < 8; i++) {
-                if (found[i].dfu_mode == dfu_mode) {
-                    *out = found[i];
-                    return true;
+            for (int pass = 0; pass < 2; pass++) {
+                const h7_usb_filter_t *f = pass == 0 ? &fs : &fp;
+                if ((pass == 0 && !fs.serial) || (pass == 1 && !fp.path))
+                    continue;
+                h7_usb_device_t found[8];
+                int n = h7_usb_find(usb, f, found, 8);
+                for (int i = 0; i < n && i < 8; i++) {
+                    if (found[i].dfu_mode == dfu_mode) {
+                        *out = found[i];
+                        *by_path = pass == 1;
+                        h7_usb_exit(usb);
+                        return true;
+                    }
+                    *other_mode_seen = true;
                 }
-                *other_mode_seen = true;
             }
+            h7_usb_exit(usb);
         }
         sleep_ms(100);
     } while (now_ms() < deadline);
@@ -126,17 +151,14 @@ static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
 int cmd_update(const cli_opts_t *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"address", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
-        {"wait-dfu", required_argument, NULL, 'D'},
-        {"wait-app", required_argument, NULL, 'A'},
-        {"force", no_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"address", required_argument, NULL, 's'},  {"format", required_argument, NULL, 'f'},
+        {"wait-dfu", required_argument, NULL, 'D'}, {"wait-app", required_argument, NULL, 'A'},
+        {"force", no_argument, NULL, 'F'},          {"no-skip", no_argument, NULL, 'K'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     h7_load_opts_t lopts = {.format = H7_FMT_AUTO};
     unsigned wait_dfu_ms = 10000, wait_app_ms = 10000;
-    bool force = false;
+    bool force = false, no_skip = false;
     uint32_t v;
     int c;
     while ((c = getopt_long(argc, argv, "s:f:h", longopts, NULL)) != -1) {
@@ -164,6 +186,9 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
             break;
         case 'F':
             force = true;
+            break;
+        case 'K':
+            no_skip = true;
             break;
         case 'h':
             fputs(update_help, stdout);
@@ -203,7 +228,7 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
 
     int rc;
     h7_usb_device_t start, dfu_dev, app;
-    bool other;
+    bool other, by_path;
     h7_usb_t *usb = NULL;
     if ((rc = h7_usb_init(&usb)) != 0) {
         cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
@@ -239,7 +264,7 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
         cli_info(o, "detaching the application");
         if ((rc = detach_app(o, &start)) != H7_EXIT_OK)
             goto out;
-        if (!wait_for(o, &start, true, wait_dfu_ms, &dfu_dev, &other)) {
+        if (!wait_for(o, start.serial, start.path, true, wait_dfu_ms, &dfu_dev, &other, &by_path)) {
             cli_error(o, H7_EXIT_NO_DEVICE,
                       "the bootloader did not appear within %u s after DFU_DETACH (serial %s)%s",
                       wait_dfu_ms / 1000, start.serial,
@@ -248,6 +273,12 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
             rc = H7_EXIT_NO_DEVICE;
             goto out;
         }
+        if (by_path)
+            cli_info(o,
+                     "DFU device %04x:%04x serial %s found on the same USB path %s (the "
+                     "application's serial is %s)%s",
+                     dfu_dev.vid, dfu_dev.pid, dfu_dev.serial, dfu_dev.path, start.serial,
+                     is_st_rom(&dfu_dev) ? ": ST's ROM bootloader uses its own serial number" : "");
     } else {
         cli_info(o, "board %04x:%04x serial %s is already in DFU mode", start.vid, start.pid,
                  start.serial);
@@ -266,13 +297,21 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
         goto out;
     cli_info(o, "writing %s (%llu bytes) to the bootloader %04x:%04x", path,
              (unsigned long long)h7_image_total_size(&img), d.info.vid, d.info.pid);
-    h7_write_cfg_t cfg = {.verify = true, .progress = cli_progress, .user = (void *)o};
+    h7_write_cfg_t cfg = {
+        .verify = true, .no_skip = no_skip, .progress = cli_progress, .user = (void *)o};
     cli_slot_commit_span(&img, &cfg);
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "update failed while writing");
-        cli_info(o, "the board stays in DFU mode; run the same command again to finish");
+        if (is_st_rom(&d.info))
+            cli_info(o, "ST's ROM bootloader reported it and stays in DFU mode; nothing was "
+                        "started. The flash the update erased is now empty or partly written: "
+                        "do NOT reset or unplug the board (with BOOT0 low the H7 would run "
+                        "that flash and stay invisible on USB; then set BOOT0 high to reach "
+                        "the ROM again). Run the same command again to finish");
+        else
+            cli_info(o, "the board stays in DFU mode; run the same command again to finish");
         cli_close(&d);
         goto out;
     }
@@ -289,13 +328,32 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
              "application",
              (unsigned long long)rep.bytes_written, rep.sectors_erased);
 
-    if (!wait_for(o, &dfu_dev, false, wait_app_ms, &app, &other)) {
-        cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s%s",
-                  wait_app_ms / 1000,
-                  other ? ": the board is back in DFU mode, so its bootloader refused to start "
-                          "the image (not a valid, stamped image for this board? see `h7dfu "
-                          "image info FILE`)"
-                        : ": the board is not on USB; check the cable and reset it");
+    /* The application comes back with its own serial (the one we detached),
+     * not necessarily the DFU device's. */
+    const bool rom = is_st_rom(&dfu_dev);
+    if (!wait_for(o, was_app ? start.serial : dfu_dev.serial, dfu_dev.path, false, wait_app_ms,
+                  &app, &other, &by_path)) {
+        if (rom && !other)
+            cli_error(o, H7_EXIT_DEVICE,
+                      "the application did not come back within %u s. The image was written "
+                      "and verified, and ST's ROM bootloader started it - by a JUMP, without "
+                      "a reset (AN3156 leave): the application found the ROM's USB and clock "
+                      "set-up still active and its USB did not enumerate. This is the failure "
+                      "of the seed report (\"device missing after DFU\"). Now: power-cycle the "
+                      "board (BOOT0 low) and the application starts from reset. Fix for good: "
+                      "make the application reset itself when it finds it was not started by "
+                      "a reset (h7dfu app library, docs/rom-bootloader.md), or use the h7dfu "
+                      "bootloader, which always starts the application through a reset",
+                      wait_app_ms / 1000);
+        else
+            cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s%s",
+                      wait_app_ms / 1000,
+                      other ? (rom ? ": the board is back in ST's ROM bootloader (BOOT0 pin "
+                                     "high? BOOT_ADD0 not at the image?)"
+                                   : ": the board is back in DFU mode, so its bootloader "
+                                     "refused to start the image (not a valid, stamped image "
+                                     "for this board? see `h7dfu image info FILE`)")
+                            : ": the board is not on USB; check the cable and reset it");
         rc = H7_EXIT_DEVICE;
         goto out;
     }

@@ -17,19 +17,24 @@ static const char write_help[] =
     "                   names another VID:PID)\n"
     "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
     "  --leave          leave DFU mode after a verified write\n"
-    "  --no-verify      skip the read-back comparison\n";
+    "  --no-verify      skip the read-back comparison\n"
+    "  --no-skip        rewrite every touched sector, even those that already hold\n"
+    "                   the image's bytes (checked by the device's CRC-32 or read-back)\n"
+    "  --readback       verify byte for byte by read-back even when the device can\n"
+    "                   compute CRC-32s\n";
 
 int cmd_write(const cli_opts_t *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"address", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
         {"leave", no_argument, NULL, 'l'},         {"no-verify", no_argument, NULL, 'n'},
+        {"no-skip", no_argument, NULL, 'K'},       {"readback", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     cli_addr_spec_t spec;
     memset(&spec, 0, sizeof(spec));
     h7_load_opts_t lopts = {.format = H7_FMT_AUTO};
-    bool verify = true;
+    bool verify = true, no_skip = false, readback = false;
     int c;
     while ((c = getopt_long(argc, argv, "s:f:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -54,6 +59,12 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
             break;
         case 'n':
             verify = false;
+            break;
+        case 'K':
+            no_skip = true;
+            break;
+        case 'R':
+            readback = true;
             break;
         case 'h':
             fputs(write_help, stdout);
@@ -112,7 +123,11 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
             goto out;
         }
     }
-    h7_write_cfg_t cfg = {.verify = verify, .progress = cli_progress, .user = (void *)o};
+    h7_write_cfg_t cfg = {.verify = verify,
+                          .no_skip = no_skip,
+                          .readback_verify = readback,
+                          .progress = cli_progress,
+                          .user = (void *)o};
     cli_slot_commit_span(&img, &cfg);
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
@@ -121,8 +136,9 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
         goto out;
     }
     cli_progress_end();
-    cli_info(o, "wrote %llu bytes, erased %zu sector(s)%s", (unsigned long long)rep.bytes_written,
-             rep.sectors_erased, verify ? ", verified" : " (not verified)");
+    cli_info(o, "wrote %llu bytes, erased %zu sector(s), %zu sector(s) already equal%s",
+             (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
+             verify ? ", verified" : " (not verified)");
     if (spec.leave) {
         /* Start where the image starts, as dfu-util's -s ADDR:leave does. */
         uint32_t start = spec.has_addr ? spec.addr : h7_image_min_addr(&img);

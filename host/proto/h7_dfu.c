@@ -267,6 +267,76 @@ int h7_dfuse_get_commands(h7_dfu_t *dfu, uint8_t *cmds, uint16_t cap)
     return n;
 }
 
+bool h7_dfuse_has_command(h7_dfu_t *dfu, uint8_t cmd)
+{
+    uint8_t cmds[64];
+    int n = h7_dfuse_get_commands(dfu, cmds, sizeof(cmds));
+    if (n < 0) {
+        h7_dfu_recover(dfu);
+        return false;
+    }
+    for (int i = 0; i < n; i++)
+        if (cmds[i] == cmd)
+            return true;
+    return false;
+}
+
+uint32_t h7_crc32c(uint32_t crc, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, uint32_t *crc)
+{
+    uint8_t b[13];
+    b[0] = H7_DFUSE_CRC32;
+    for (int k = 0; k < 4; k++) {
+        b[1 + k] = (uint8_t)(addr >> (8 * k));
+        b[5 + k] = (uint8_t)(len >> (8 * k));
+        b[9 + k] = (uint8_t)(seed >> (8 * k));
+    }
+    h7_dfu_status_rec_t st = {0};
+    int rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
+    if (rc == 0)
+        rc = h7_dfu_wait(dfu, &st);
+    if (rc == 0)
+        rc = h7_dfu_abort(dfu); /* UPLOAD starts from dfuIDLE */
+    uint8_t r[16];
+    int n = 0;
+    if (rc == 0) {
+        /* ask for more than the 12 bytes: the short frame ends the upload */
+        n = h7_dfu_upload(dfu, 1, r, sizeof(r));
+        if (n < 0)
+            rc = n;
+    }
+    if (rc == 0 && (n != 12 || le32(r) != addr || le32(r + 4) != len)) {
+        set_err(dfu, H7_E_PROTOCOL, "CRC query", 1, true, addr);
+        snprintf(dfu->err.detail, sizeof(dfu->err.detail),
+                 "the device answered %d bytes that do not match the query", n);
+        rc = H7_E_PROTOCOL;
+    }
+    if (rc) {
+        snprintf(dfu->err.op, sizeof(dfu->err.op), "CRC query");
+        dfu->err.has_addr = true;
+        dfu->err.addr = addr;
+        return rc;
+    }
+    *crc = le32(r + 8);
+    return 0;
+}
+
 int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len)
 {
     int rc = h7_dfu_dnload(dfu, block, data, len);

@@ -68,6 +68,9 @@ enum h7_dfu_status {
 #define H7_DFUSE_SET_ADDRESS    0x21u
 #define H7_DFUSE_ERASE          0x41u
 #define H7_DFUSE_READ_UNPROTECT 0x92u
+/* h7dfu bootloader vendor command (docs/protocol.md): CRC-32 of a flash range,
+ * result read back by UPLOAD of block 1. */
+#define H7_DFUSE_CRC32 0xC3u
 
 typedef struct h7_dfu_status_rec {
     uint8_t status;   /* enum h7_dfu_status */
@@ -114,6 +117,16 @@ int h7_dfuse_mass_erase(h7_dfu_t *dfu);
 int h7_dfuse_read_unprotect(h7_dfu_t *dfu);
 /* UPLOAD block 0: the command bytes the device supports; returns the count. */
 int h7_dfuse_get_commands(h7_dfu_t *dfu, uint8_t *cmds, uint16_t cap);
+/* Does the device's "get commands" list hold cmd? From dfuIDLE; false on any
+ * failure (the device is then recovered to dfuIDLE). */
+bool h7_dfuse_has_command(h7_dfu_t *dfu, uint8_t cmd);
+/* CRC-32C, chainable like h7_crc32 (check value of "123456789" 0xE3069283). */
+uint32_t h7_crc32c(uint32_t crc, const void *data, size_t len);
+/* CRC-32C (Castagnoli; h7_crc32c(seed, bytes, len)) of len bytes at addr
+ * computed by the device with H7_DFUSE_CRC32, starting from seed. CRC-32C,
+ * not the IEEE CRC-32 that image headers embed: data ending with its own
+ * IEEE CRC-32 has a constant IEEE CRC-32. From dfuIDLE; ends there. */
+int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, uint32_t *crc);
 /* One data block (n >= 2) at address_pointer + (n - 2) * transfer_size. */
 int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len);
 /* Write len bytes at addr: set the pointer, then blocks of transfer_size. */

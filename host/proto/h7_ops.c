@@ -76,6 +76,112 @@ static int verify_block(h7_dfu_t *dfu, const h7_plan_block_t *b, uint8_t *tmp)
     return 0;
 }
 
+/* CRC seed for a range (CRC-32C of the device's vendor command). */
+static uint32_t crc_seed(uint32_t addr)
+{
+    return 0x9e3779b9u ^ addr;
+}
+
+/* Verify one written piece by the device's CRC-32. */
+static int verify_crc(h7_dfu_t *dfu, const h7_plan_block_t *b)
+{
+    uint32_t got = 0;
+    int rc = h7_dfuse_crc32(dfu, b->addr, b->len, crc_seed(b->addr), &got);
+    if (rc) {
+        snprintf(dfu->err.op, sizeof(dfu->err.op), "verify");
+        return rc;
+    }
+    uint32_t want = h7_crc32c(crc_seed(b->addr), b->data, b->len);
+    if (got != want) {
+        char d[120];
+        snprintf(d, sizeof(d), "the flash's CRC-32 is 0x%08x, the image's 0x%08x (%u bytes)",
+                 (unsigned)got, (unsigned)want, (unsigned)b->len);
+        set_err(dfu, H7_E_VERIFY, "verify", true, b->addr, d);
+        return H7_E_VERIFY;
+    }
+    return 0;
+}
+
+/* What sector e holds after erase + write of the plan: 0xFF, then blocks. */
+static void expected_sector(const h7_plan_t *plan, const h7_plan_erase_t *e, uint8_t *out)
+{
+    memset(out, 0xff, e->size);
+    uint64_t es = e->addr, ee = (uint64_t)e->addr + e->size;
+    for (size_t i = 0; i < plan->n_block; i++) {
+        const h7_plan_block_t *b = &plan->block[i];
+        uint64_t bs = b->addr, be = (uint64_t)b->addr + b->len;
+        uint64_t s = bs > es ? bs : es, x = be < ee ? be : ee;
+        if (s < x)
+            memcpy(out + (s - es), b->data + (s - bs), (size_t)(x - s));
+    }
+}
+
+/* Mark the sectors that already hold their expected content. A device that
+ * cannot answer for a sector (ECC error, refusal) gets it rewritten. */
+static int find_skips(h7_dfu_t *dfu, const h7_plan_t *plan, bool crc, bool *skip, size_t *n)
+{
+    uint32_t maxs = 0;
+    for (size_t i = 0; i < plan->n_erase; i++)
+        if (plan->erase[i].size > maxs)
+            maxs = plan->erase[i].size;
+    uint8_t *want = malloc(maxs ? maxs : 1), *have = crc ? NULL : malloc(maxs ? maxs : 1);
+    if (want == NULL || (!crc && have == NULL)) {
+        free(want);
+        free(have);
+        set_err(dfu, H7_E_NOMEM, "compare sectors", false, 0, NULL);
+        return H7_E_NOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < plan->n_erase; i++) {
+        const h7_plan_erase_t *e = &plan->erase[i];
+        expected_sector(plan, e, want);
+        int q;
+        if (crc) {
+            uint32_t c = 0;
+            q = h7_dfuse_crc32(dfu, e->addr, e->size, crc_seed(e->addr), &c);
+            skip[i] = q == 0 && c == h7_crc32c(crc_seed(e->addr), want, e->size);
+        } else {
+            q = h7_dfuse_read(dfu, e->addr, have, e->size);
+            skip[i] = q == 0 && memcmp(have, want, e->size) == 0;
+        }
+        if (q != 0) {
+            if (dfu->err.code == H7_E_TRANSPORT && dfu->err.xfer != H7_XFER_STALL)
+                rc = q; /* the device is gone: stop */
+            else
+                rc = h7_dfu_recover(dfu); /* cannot tell: rewrite it */
+        }
+        if (skip[i])
+            (*n)++;
+    }
+    free(want);
+    free(have);
+    return rc;
+}
+
+/* The pieces of the plan's blocks that lie in sectors not skipped. */
+static h7_plan_block_t *unskipped_blocks(const h7_plan_t *plan, const bool *skip, size_t *n,
+                                         uint64_t *bytes)
+{
+    h7_plan_block_t *out = malloc(sizeof(*out) * (plan->n_block + plan->n_erase + 1));
+    *n = 0;
+    *bytes = 0;
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < plan->n_block; i++) {
+        const h7_plan_block_t *b = &plan->block[i];
+        uint64_t bs = b->addr, be = (uint64_t)b->addr + b->len;
+        for (size_t k = 0; k < plan->n_erase; k++) {
+            uint64_t es = plan->erase[k].addr, ee = es + plan->erase[k].size;
+            uint64_t s = bs > es ? bs : es, x = be < ee ? be : ee;
+            if (s >= x || skip[k])
+                continue;
+            out[(*n)++] = (h7_plan_block_t){(uint32_t)s, (uint32_t)(x - s), b->data + (s - bs)};
+            *bytes += x - s;
+        }
+    }
+    return out;
+}
+
 /*
  * The pieces of block b that belong to pass 0 (outside the commit span) or
  * pass 1 (inside it). Without a span, everything is pass 0.
@@ -154,8 +260,29 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
     }
 
     rc = h7_dfu_recover(dfu);
-    /* erase exactly the sectors the plan chose */
+    bool *skip = calloc(plan.n_erase + 1, sizeof(bool));
+    if (skip == NULL) {
+        free(tmp);
+        h7_plan_free(&plan);
+        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
+        return H7_E_NOMEM;
+    }
+    report->device_crc = rc == 0 && h7_dfuse_has_command(dfu, H7_DFUSE_CRC32);
+    if (rc == 0 && !cfg->no_skip)
+        rc = find_skips(dfu, &plan, report->device_crc, skip, &report->sectors_skipped);
+    size_t n_wb = 0;
+    uint64_t wb_bytes = 0;
+    h7_plan_block_t *wb = unskipped_blocks(&plan, skip, &n_wb, &wb_bytes);
+    if (wb == NULL && rc == 0) {
+        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
+        rc = H7_E_NOMEM;
+    }
+    const bool crc_verify = report->device_crc && !cfg->readback_verify;
+    /* erase exactly the sectors the plan chose and that differ; ascending,
+     * so the sector of an image header at the start goes first */
     for (size_t i = 0; rc == 0 && i < plan.n_erase; i++) {
+        if (skip[i])
+            continue;
         rc = h7_dfuse_erase_sector(dfu, plan.erase[i].addr);
         if (rc == 0) {
             report->sectors_erased++;
@@ -166,12 +293,12 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
     }
     /* Pass 0 writes (and verifies) everything outside the commit span, pass 1
      * the span itself, so a device interrupted before the end never holds it. */
-    prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, plan.write_bytes};
+    prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, wb_bytes};
     uint64_t verified = 0;
     for (int pass = 0; pass < 2 && rc == 0; pass++) {
-        for (size_t i = 0; rc == 0 && i < plan.n_block; i++) {
+        for (size_t i = 0; rc == 0 && i < n_wb; i++) {
             h7_plan_block_t parts[3];
-            size_t n = commit_split(&plan.block[i], cfg, pass, parts);
+            size_t n = commit_split(&wb[i], cfg, pass, parts);
             for (size_t k = 0; rc == 0 && k < n; k++) {
                 rc = h7_dfuse_write(dfu, parts[k].addr, parts[k].data, parts[k].len, block_progress,
                                     &pc);
@@ -184,21 +311,24 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
         if (rc == 0 && cfg->verify) {
             /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
             rc = h7_dfu_abort(dfu);
-            for (size_t i = 0; rc == 0 && i < plan.n_block; i++) {
+            for (size_t i = 0; rc == 0 && i < n_wb; i++) {
                 h7_plan_block_t parts[3];
-                size_t n = commit_split(&plan.block[i], cfg, pass, parts);
+                size_t n = commit_split(&wb[i], cfg, pass, parts);
                 for (size_t k = 0; rc == 0 && k < n; k++) {
-                    rc = verify_block(dfu, &parts[k], tmp);
+                    rc =
+                        crc_verify ? verify_crc(dfu, &parts[k]) : verify_block(dfu, &parts[k], tmp);
                     if (rc == 0) {
                         verified += parts[k].len;
                         report->bytes_verified += parts[k].len;
                         if (cfg->progress)
-                            cfg->progress(cfg->user, H7_PHASE_VERIFY, verified, plan.write_bytes);
+                            cfg->progress(cfg->user, H7_PHASE_VERIFY, verified, wb_bytes);
                     }
                 }
             }
         }
     }
+    free(wb);
+    free(skip);
     free(tmp);
     h7_plan_free(&plan);
     return rc;

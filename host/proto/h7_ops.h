@@ -1,8 +1,17 @@
 /*
  * High-level operations of libh7dfu on a DfuSe device: write an image (plan,
- * erase the sectors the plan chose, write, verify by read-back), read a range,
- * erase, leave; with a progress callback. Nothing is sent before the plan
- * accepted the whole image.
+ * skip the sectors that already hold what the image puts there, erase the
+ * others, write, verify), read a range, erase, leave; with a progress
+ * callback. Nothing is sent before the plan accepted the whole image.
+ *
+ * Skipping: for every sector the plan would erase, the expected content
+ * (the image's bytes, 0xFF elsewhere, as erase + write would leave it) is
+ * compared with the device's: by the device's CRC-32 (vendor command
+ * H7_DFUSE_CRC32, when its "get commands" list has it) or else by reading
+ * the sector back (UPLOAD, e.g. ST's ROM bootloader). Equal: neither erased
+ * nor written. Verification uses the same means: CRC-32 of every written
+ * piece when the device has the command, byte-for-byte read-back otherwise
+ * (or always with readback_verify).
  */
 #ifndef H7_OPS_H
 #define H7_OPS_H
@@ -28,7 +37,9 @@ const char *h7_phase_name(h7_phase_t p);
 typedef void (*h7_progress_fn)(void *user, h7_phase_t phase, uint64_t done, uint64_t total);
 
 typedef struct h7_write_cfg {
-    bool verify; /* read back and compare every block (default true) */
+    bool verify;          /* read back and compare every block (default true) */
+    bool no_skip;         /* rewrite every sector, even those already equal */
+    bool readback_verify; /* verify byte for byte by UPLOAD even with CRC support */
     /* Commit span: these bytes are written (and verified) only after all the
      * others are, e.g. an image header whose presence makes the image valid.
      * Whole 32-byte words; commit_len 0 = none. */
@@ -41,6 +52,8 @@ typedef struct h7_write_report {
     size_t sectors_erased;
     uint64_t bytes_written;
     uint64_t bytes_verified;
+    size_t sectors_skipped;    /* already held the image's bytes */
+    bool device_crc;           /* the device computed CRCs (skip check, verify) */
     h7_plan_refusal_t refusal; /* set when the plan refused the image (H7_E_PLAN) */
 } h7_write_report_t;
 

@@ -12,6 +12,8 @@
 #include "dcd_sim.h"
 #include "demo_app.h"
 #include "dfu.h"
+#include "h7_app.h"
+#include "rom.h"
 #include "usbd.h"
 
 /* Time between a firmware reset request and the new personality on the bus:
@@ -40,6 +42,12 @@ struct board {
     void *count_user;
     board_stats_t st;
     uint8_t xfer_buf[H7_DFU_XFER_MAX];
+    /* ROM boards (cfg.rom): option bytes (flash-backed on the chip), the
+     * injected fault, and the ROM's serial number in ST's format. */
+    uint8_t ob[ROM_OB_SIZE];
+    rom_fault_t fault;
+    char rom_serial[13];
+    char last_note[160];
 };
 
 static uint64_t now_ms(void)
@@ -66,6 +74,10 @@ const char *board_mode_name(board_mode_t m)
         return "bootloader (DFU mode)";
     case BOARD_MODE_APP:
         return "demo application";
+    case BOARD_MODE_ROM:
+        return "ST ROM bootloader (DFU mode)";
+    case BOARD_MODE_HUNG:
+        return "hung (not on USB)";
     }
     return "?";
 }
@@ -90,6 +102,20 @@ board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
     sim_flash_reset_stats(flash);
     if (cfg->power_cut_op)
         sim_flash_cut_at(flash, cfg->power_cut_op, cfg->power_cut_phase);
+    if (cfg->rom) {
+        if (cfg->option_bytes)
+            memcpy(b->ob, cfg->option_bytes, sizeof(b->ob));
+        else
+            rom_ob_factory(b->ob);
+        b->fault.fail_block = cfg->rom_fail_block;
+        b->fault.status = cfg->rom_fail_status;
+        /* A unique ID per serial: the ROM's serial differs from the app's,
+         * as on a real board. */
+        uint32_t uid[3] = {0x00200036u, 0x50000000u, 0x20000000u};
+        for (const char *p = cfg->serial; *p; p++)
+            uid[1] = uid[1] * 31u + (uint8_t)*p;
+        rom_serial_from_uid(uid, b->rom_serial);
+    }
     return b;
 }
 
@@ -106,6 +132,9 @@ static void ram_garbage(board_t *b)
     b->ram_req.check = (uint32_t)rand() ^ 0x5a5a5a5au;
 }
 
+static bool rom_board_boot(board_t *b);
+static void rom_leave_jump(board_t *b, uint32_t addr);
+
 /* Step 1 of the start-up flow, then the personality it selects. */
 static bool boot(board_t *b)
 {
@@ -114,6 +143,8 @@ static bool boot(board_t *b)
         b->st.power_ons++;
         b->cold = false;
     }
+    if (b->cfg.rom)
+        return rom_board_boot(b);
     boot_request_t req = boot_request_get(&b->ram_req);
     boot_image_info_t info;
     memset(&info, 0, sizeof(info));
@@ -140,7 +171,7 @@ static bool boot(board_t *b)
             .xfer_buf = b->xfer_buf,
             .xfer_buf_size = sizeof(b->xfer_buf),
             .ops_in_poll = true,
-            .poll_scale_div = b->cfg.fast ? FAST_POLL_DIV : 0,
+            .poll_scale_div = b->cfg.fast ? FAST_POLL_DIV : (uint16_t)b->cfg.poll_div,
         };
         if (!bootloader_usb_init(&bc))
             return false;
@@ -159,15 +190,17 @@ bool board_power_on(board_t *b)
     return boot(b);
 }
 
-/* The firmware asked for a system reset: USB off, RAM kept. */
+/* The firmware asked for a system reset: USB off, RAM kept. BOOT_REQ_NONE:
+ * the request block is left as the firmware wrote it. */
 static void system_reset(board_t *b, boot_request_t req)
 {
-    boot_request_set(&b->ram_req, req);
+    if (req != BOOT_REQ_NONE)
+        boot_request_set(&b->ram_req, req);
     usbd_disconnect();
     b->mode = BOARD_MODE_OFF;
     b->st.system_resets++;
     b->on_at_ms = now_ms() + (b->cfg.fast ? RESET_OFF_MS_FAST : RESET_OFF_MS);
-    EVENT(b, "system reset with request %s\n", boot_request_name(req));
+    EVENT(b, "system reset with request %s\n", boot_request_name(boot_request_get(&b->ram_req)));
 }
 
 /* Power gone (cut or cable out): the device vanishes mid-whatever. */
@@ -203,8 +236,34 @@ void board_step(void *user)
             system_reset(b, bootloader_leave_request(&b->fdev));
         break;
     case BOARD_MODE_APP:
-        if (demo_app_task())
-            system_reset(b, BOOT_REQ_STAY_IN_DFU);
+        if (demo_app_task()) {
+            if (b->cfg.rom) {
+                /* No h7dfu bootloader: the app library's ROM hand-over. */
+                h7_app_enter_rom_bootloader(&b->ram_req, NULL);
+                system_reset(b, BOOT_REQ_NONE);
+            } else {
+                system_reset(b, BOOT_REQ_STAY_IN_DFU);
+            }
+        }
+        break;
+    case BOARD_MODE_ROM:
+        switch (rom_task()) {
+        case ROM_EV_JUMP:
+            rom_leave_jump(b, rom_jump_address());
+            break;
+        case ROM_EV_RESET:
+            EVENT(b, "ROM: option bytes applied / read unprotect done: system reset\n");
+            system_reset(b, BOOT_REQ_NONE);
+            break;
+        case ROM_EV_NONE:
+            if (rom_last_note()[0] && strcmp(rom_last_note(), b->last_note) != 0) {
+                snprintf(b->last_note, sizeof(b->last_note), "%s", rom_last_note());
+                EVENT(b, "%s\n", b->last_note);
+            }
+            break;
+        }
+        break;
+    case BOARD_MODE_HUNG:
         break;
     }
     if (b->mode != BOARD_MODE_OFF && !sim_flash_powered(b->flash)) {
@@ -247,4 +306,103 @@ void board_get_stats(const board_t *b, board_stats_t *st)
 volatile boot_request_block_t *board_request_block(board_t *b)
 {
     return &b->ram_req;
+}
+
+const uint8_t *board_option_bytes(const board_t *b)
+{
+    return b->ob;
+}
+
+/* ---- ROM boards (cfg.rom): no h7dfu bootloader, ST's ROM (rom.h) ---- */
+
+static void hang(board_t *b, const char *why)
+{
+    usbd_disconnect();
+    b->mode = BOARD_MODE_HUNG;
+    EVENT(b, "%s\n", why);
+}
+
+static bool start_rom(board_t *b, const char *why)
+{
+    EVENT(b, "boot: %s -> ST's ROM bootloader (DFU in FS Mode, serial %s)\n", why, b->rom_serial);
+    rom_config_t rc = {.flash = &b->fdev,
+                       .ob = b->ob,
+                       .fault = &b->fault,
+                       .serial = b->rom_serial,
+                       .fast = b->cfg.fast};
+    b->last_note[0] = '\0';
+    if (!rom_usb_init(&rc))
+        return false;
+    b->mode = BOARD_MODE_ROM;
+    b->st.rom_starts++;
+    usbd_connect();
+    return true;
+}
+
+static void jump_recorded(uint32_t vector_table)
+{
+    (void)vector_table; /* the board starts the ROM itself (start_rom) */
+}
+
+/* Reset or power-on of a ROM board: the core boots from BOOT_ADD0 (BOOT0 pin
+ * low) or BOOT_ADD1 (high), RM0433 "Boot configuration". The H74x has no
+ * empty-flash check (AN2606 pattern 10): erased flash at BOOT_ADD0 is run
+ * like any code, i.e. the core faults and nothing appears on USB. */
+static bool rom_board_boot(board_t *b)
+{
+    uint32_t addr = rom_ob_boot_addr(b->ob, b->cfg.boot0);
+    char why[200];
+    snprintf(why, sizeof(why), "BOOT0 %s, BOOT_ADD%d = 0x%08x", b->cfg.boot0 ? "high" : "low",
+             b->cfg.boot0 ? 1 : 0, addr);
+    if (addr >= ROM_SYSMEM_BASE && addr < ROM_SYSMEM_BASE + ROM_SYSMEM_SIZE)
+        return start_rom(b, why);
+    if (!rom_vector_plausible(&b->fdev, addr)) {
+        char msg[400];
+        snprintf(msg, sizeof(msg),
+                 "boot: %s: no valid vector table there (erased or partly written flash); the "
+                 "core faults and the board stays INVISIBLE on USB until BOOT0 is set high or "
+                 "the flash is reprogrammed (the seed's board)",
+                 why);
+        hang(b, msg);
+        return true;
+    }
+    /* The application's Reset_Handler, first thing: the ROM hand-over of the
+     * app library, taken from the reset state. */
+    if (h7_app_early_init_check(&b->ram_req, jump_recorded)) {
+        char w2[260];
+        snprintf(w2, sizeof(w2), "%s, application's early check found ENTER_ROM_BOOTLOADER", why);
+        return start_rom(b, w2);
+    }
+    EVENT(b, "boot: %s -> the application at 0x%08x (started from reset)\n", why, addr);
+    demo_app_config_t ac = {.flash = &b->fdev, .serial = b->cfg.serial};
+    if (!demo_app_usb_init(&ac))
+        return false;
+    b->mode = BOARD_MODE_APP;
+    b->st.app_starts++;
+    usbd_connect();
+    return true;
+}
+
+/* The ROM's leave: a jump to addr WITHOUT a reset (AN3156 "Leave DFU mode").
+ * The code there finds the ROM's USB (OTG_FS on, pull-up on, its FIFOs), its
+ * clock tree and its interrupts as the ROM left them. */
+static void rom_leave_jump(board_t *b, uint32_t addr)
+{
+    b->st.rom_jumps++;
+    EVENT(b, "ROM: leave: jump to 0x%08x without a reset\n", addr);
+    if (!rom_vector_plausible(&b->fdev, addr)) {
+        hang(b, "ROM: no valid vector table at the jump address: the core faults; the board is "
+                "INVISIBLE on USB until power is cycled with BOOT0 high (the seed's board)");
+        return;
+    }
+    if (b->cfg.rom_app_naive) {
+        hang(b, "app (naive): started by the ROM's jump, its USB init runs on the ROM's "
+                "leftover OTG_FS and clock state and fails: the device NEVER enumerates; a "
+                "power cycle starts it from reset (the seed's missing HID device)");
+        return;
+    }
+    /* The app library's stale-state check: not started from reset -> reset. */
+    EVENT(b, "app: started without a reset (stale USB/clock state from the ROM): it resets "
+             "itself\n");
+    system_reset(b, BOOT_REQ_NONE);
 }

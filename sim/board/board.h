@@ -36,11 +36,15 @@ typedef enum board_mode {
     BOARD_MODE_OFF = 0,    /* unpowered, or in reset */
     BOARD_MODE_BOOTLOADER, /* DFU mode */
     BOARD_MODE_APP,        /* the demo application */
+    /* ROM boards (cfg.rom, sim/board/rom.h): */
+    BOARD_MODE_ROM,  /* ST's system-memory bootloader in DFU mode */
+    BOARD_MODE_HUNG, /* running, but nothing on USB until power is cycled */
 } board_mode_t;
 
 typedef struct board_config {
     const char *serial; /* USB serial number of both personalities */
     bool fast;          /* tiny bwPollTimeout and reset delays */
+    unsigned poll_div;  /* bootloader's times divided by this (--realtime=S); 0 = 1 */
     FILE *events;       /* board events (power, resets, boot decisions), NULL: none */
     /* Power cut at flash operation number power_cut_op (1-based, counted from
      * board_new()), in power_cut_phase; 0: none. */
@@ -49,6 +53,15 @@ typedef struct board_config {
     unsigned unplug_after_requests; /* unplug once this many requests were served; 0: none */
     unsigned power_off_ms;          /* off time after a power cut; 0: 200 */
     unsigned unplug_ms;             /* time out of the socket after an unplug; 0: 500 */
+    /* ROM board: no h7dfu bootloader; the chip boots from BOOT_ADD0/1 of the
+     * option bytes (BOOT0 pin low/high) into the application at 0x08000000 or
+     * ST's ROM bootloader (rom.h). */
+    bool rom;
+    bool boot0;                  /* BOOT0 pin high: BOOT_ADD1 (factory: the ROM) */
+    bool rom_app_naive;          /* the app does not cope with the ROM's leave (no reset) */
+    uint32_t rom_fail_block;     /* inject a failure at this data block (1 = first); 0: none */
+    uint8_t rom_fail_status;     /* its DFU status; 0: errWRITE */
+    const uint8_t *option_bytes; /* initial ROM_OB_SIZE bytes; NULL: factory state */
 } board_config_t;
 
 typedef struct board_stats {
@@ -58,6 +71,8 @@ typedef struct board_stats {
     unsigned dfu_starts;    /* boots that chose the bootloader */
     unsigned power_cuts;    /* --power-cut that happened */
     unsigned unplugs;       /* --unplug-after-requests that happened */
+    unsigned rom_starts;    /* boots into ST's ROM bootloader */
+    unsigned rom_jumps;     /* ROM leaves: application started by a jump */
 } board_stats_t;
 
 /* A board around flash (borrowed, not owned), powered off. NULL on bad cfg. */
@@ -77,5 +92,7 @@ const char *board_mode_name(board_mode_t m);
 void board_get_stats(const board_t *b, board_stats_t *st);
 /* The RAM request block (tests: what survives a reset). */
 volatile boot_request_block_t *board_request_block(board_t *b);
+/* ROM board: the option bytes (ROM_OB_SIZE bytes at 0x5200201C), to save. */
+const uint8_t *board_option_bytes(const board_t *b);
 
 #endif

@@ -17,7 +17,9 @@
 
 #include "board.h"
 #include "board_install.h"
+#include "dfu.h"
 #include "image_header.h"
+#include "rom.h"
 #include "sim_clock.h"
 #include "sim_flash.h"
 #include "sim_usb_bridge.h"
@@ -41,6 +43,19 @@ static int usage(FILE *f, int code)
         "  --unplug-after-requests N\n"
         "                      pull the cable once N USB requests were served; the\n"
         "                      board is plugged back after --unplug-ms (default 500)\n"
+        "  --rom               a board with ST's ROM bootloader and no h7dfu bootloader:\n"
+        "                      boots the app at 0x08000000 (BOOT_ADD0) or, BOOT0 high,\n"
+        "                      the ROM (0483:df11); --install puts a raw .bin at 0x08000000;\n"
+        "                      option bytes are kept in FILE.ob next to --flash FILE\n"
+        "  --boot0             BOOT0 pin high (ROM board: start ST's ROM bootloader)\n"
+        "  --rom-app-naive     the app does not survive the ROM's leave (jump, no reset)\n"
+        "  --rom-fail-block N[:STATUS]\n"
+        "                      the ROM fails the Nth data block of the run once with\n"
+        "                      STATUS (errWRITE default, errTARGET, errPROG, ...)\n"
+        "  --realtime[=SCALE]  virtual time passes at SCALE x real time (default 1): USB\n"
+        "                      transfers and flash work take (scaled) real time, a\n"
+        "                      GETSTATUS before the work is done answers dfuDNBUSY\n"
+        "  --stats FILE        write the modeled times (virtual clock) to FILE at exit\n"
         "  --events            print the board's events (power, resets, boot decisions)\n"
         "  -v                  --events, usbfs requests, and statistics at exit\n"
         "Runs COMMAND with the virtual board on a fake USB bus (umockdev) and exits\n"
@@ -118,11 +133,56 @@ static void print_stats(const board_t *b, const sim_flash_t *f, const sim_usb_br
             us.enumerations, us.urbs, us.resets);
 }
 
+/* The device's microsecond clock: virtual time in its units. */
+typedef struct dev_clock {
+    sim_clock_t *clock;
+    unsigned div;
+} dev_clock_t;
+
+static unsigned time_div = 1;
+
+static uint32_t dev_clock_us(void *user)
+{
+    const dev_clock_t *d = user;
+    return (uint32_t)(sim_clock_now_ns(d->clock) / SIM_NS_PER_US / d->div);
+}
+
+/* The modeled times: key=value lines (bench/run.sh reads them). */
+static int write_timing(const char *path, bool verbose, const sim_clock_t *c, const sim_flash_t *f,
+                        const sim_usb_bridge_t *br)
+{
+    sim_flash_stats_t fs;
+    sim_usb_bridge_stats_t us = {0};
+    sim_flash_get_stats(f, &fs);
+    if (br)
+        sim_usb_bridge_get_stats(br, &us);
+    if (verbose)
+        fprintf(stderr,
+                "h7dfu-sim: time (virtual): %.3f s modeled, USB %.3f s, host waits %.3f s, "
+                "flash busy %.3f s\n",
+                (double)sim_clock_total_ns(c) / 1e9, (double)us.usb_ns / 1e9,
+                (double)us.host_wait_ns / 1e9, (double)fs.busy_ns / 1e9);
+    if (path == NULL)
+        return 0;
+    FILE *o = fopen(path, "w");
+    if (o == NULL)
+        return -1;
+    fprintf(o,
+            "modeled_s=%.6f\nusb_s=%.6f\nhost_wait_s=%.6f\nflash_busy_s=%.6f\n"
+            "sector_erases=%llu\nwords_programmed=%llu\nrequests=%u\n",
+            (double)sim_clock_total_ns(c) / 1e9, (double)us.usb_ns / 1e9,
+            (double)us.host_wait_ns / 1e9, (double)fs.busy_ns / 1e9,
+            (unsigned long long)fs.sector_erases, (unsigned long long)fs.words_programmed, us.urbs);
+    return fclose(o) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     const char *flash_file = NULL, *install = NULL, *bootloader = NULL;
     board_config_t bc = {.serial = "H7SIM0001"};
     bool verbose = false, events = false;
+    unsigned realtime = 0;
+    const char *stats_file = NULL;
     unsigned long long v;
     int i = 1;
     for (; i < argc; i++) {
@@ -157,7 +217,39 @@ int main(int argc, char **argv)
                 bc.unplug_ms = (unsigned)v ? (unsigned)v : 1u;
             else
                 bc.unplug_after_requests = (unsigned)v;
-        } else if (!strcmp(a, "--events"))
+        } else if (!strcmp(a, "--rom"))
+            bc.rom = true;
+        else if (!strcmp(a, "--boot0"))
+            bc.boot0 = true;
+        else if (!strcmp(a, "--rom-app-naive"))
+            bc.rom_app_naive = true;
+        else if (!strcmp(a, "--rom-fail-block") && has) {
+            char num[32];
+            const char *arg = argv[++i], *colon = strchr(arg, ':');
+            size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+            if (n == 0 || n >= sizeof(num)) {
+                fprintf(stderr, "h7dfu-sim: bad --rom-fail-block '%s' (want N[:STATUS])\n", arg);
+                return 2;
+            }
+            memcpy(num, arg, n);
+            num[n] = '\0';
+            if (!parse_uint(num, UINT32_MAX, &v) || v == 0 ||
+                (colon && !rom_parse_status(colon + 1, &bc.rom_fail_status))) {
+                fprintf(stderr, "h7dfu-sim: bad --rom-fail-block '%s' (want N[:STATUS])\n", arg);
+                return 2;
+            }
+            bc.rom_fail_block = (uint32_t)v;
+        } else if (!strncmp(a, "--realtime", 10) && (a[10] == '\0' || a[10] == '=')) {
+            realtime = 1;
+            if (a[10] == '=' && (!parse_uint(a + 11, 1000000, &v) || v == 0)) {
+                fprintf(stderr, "h7dfu-sim: bad %s (want --realtime[=SCALE], SCALE >= 1)\n", a);
+                return 2;
+            }
+            if (a[10] == '=')
+                realtime = (unsigned)v;
+        } else if (!strcmp(a, "--stats") && has)
+            stats_file = argv[++i];
+        else if (!strcmp(a, "--events"))
             events = true;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
             verbose = events = true;
@@ -177,6 +269,8 @@ int main(int argc, char **argv)
 
     sim_clock_t clock;
     sim_clock_init(&clock);
+    /* flash work overlaps USB traffic (sim_clock.h) */
+    sim_clock_set_flash_lane(&clock, true);
     sim_flash_t *flash = sim_flash_new(&clock);
     if (!flash)
         return 70;
@@ -186,19 +280,45 @@ int main(int argc, char **argv)
         return 66;
     }
     char err[600];
+    /* ROM board: option bytes live next to the flash file (FILE.ob). */
+    char ob_file[4096] = "";
+    uint8_t ob[ROM_OB_SIZE];
+    if (bc.rom && flash_file) {
+        snprintf(ob_file, sizeof(ob_file), "%s.ob", flash_file);
+        FILE *obf = fopen(ob_file, "rb");
+        if (obf) {
+            if (fread(ob, 1, sizeof(ob), obf) == sizeof(ob))
+                bc.option_bytes = ob;
+            fclose(obf);
+        }
+    }
+    uint32_t bin_base = bc.rom ? 0x08000000u : BOOT_APP_SLOT_ADDR;
     if ((bootloader && board_install(flash, bootloader, 0x08000000u, err, sizeof(err)) != 0) ||
-        (install && board_install(flash, install, BOOT_APP_SLOT_ADDR, err, sizeof(err)) != 0)) {
+        (install && board_install(flash, install, bin_base, err, sizeof(err)) != 0)) {
         fprintf(stderr, "h7dfu-sim: %s\n", err);
         sim_flash_free(flash);
         return 66;
     }
+    /* The device's clock is the virtual one, in the units it reports
+     * (--realtime=S divides its times by S). Not with --fast, whose tiny
+     * times are for tests only: the device then runs untimed. */
+    time_div = bc.fast ? 1000u : (realtime ? realtime : 1u);
+    bc.poll_div = realtime;
+    dev_clock_t dclk = {&clock, time_div};
+    if (!bc.fast)
+        dfu_set_default_clock(dev_clock_us, &dclk);
     board_t *b = board_new(&bc, flash);
     int status = 70;
     sim_usb_bridge_t *br = NULL;
     if (!b || !board_power_on(b)) {
         fprintf(stderr, "h7dfu-sim: the board does not boot\n");
     } else {
-        sim_usb_bridge_config_t cfg = {.step = board_step, .user = b, .verbose = verbose};
+        sim_usb_bridge_config_t cfg = {.step = board_step,
+                                       .user = b,
+                                       .verbose = verbose,
+                                       .clock = &clock,
+                                       .time_div = time_div,
+                                       .realtime = (double)realtime};
         br = sim_usb_bridge_new(&cfg);
         if (br) {
             board_set_request_counter(b, requests_served, br);
@@ -209,6 +329,21 @@ int main(int argc, char **argv)
     }
     if (verbose && b)
         print_stats(b, flash, br);
+    if ((verbose || stats_file) && b && write_timing(stats_file, verbose, &clock, flash, br) != 0) {
+        fprintf(stderr, "h7dfu-sim: %s: %s\n", stats_file, strerror(errno));
+        if (status == 0)
+            status = 74;
+    }
+    if (b && ob_file[0]) {
+        FILE *obf = fopen(ob_file, "wb");
+        if (!obf || fwrite(board_option_bytes(b), 1, ROM_OB_SIZE, obf) != ROM_OB_SIZE) {
+            fprintf(stderr, "h7dfu-sim: saving %s: %s\n", ob_file, strerror(errno));
+            if (status == 0)
+                status = 74;
+        }
+        if (obf)
+            fclose(obf);
+    }
     sim_usb_bridge_free(br);
     if (flash_file && sim_flash_save(flash, flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: saving %s: %s\n", flash_file, strerror(errno));

@@ -47,7 +47,7 @@ static void ip_sleep(void *ctx, unsigned ms)
     h7_inproc_t *ip = ctx;
     ip->slept_ms += ms;
     if (ip->clock)
-        sim_clock_advance(ip->clock, (uint64_t)ms * SIM_NS_PER_MS);
+        sim_clock_bus_advance(ip->clock, (uint64_t)ms * SIM_NS_PER_MS); /* host waits: now moves */
 }
 
 bool h7_inproc_init(h7_inproc_t *ip, sim_flash_t *flash, sim_clock_t *clock,

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/usb/ch9.h>
@@ -19,6 +20,7 @@
 #include <umockdev.h>
 
 #include "dcd_sim.h"
+#include "usb_timing.h"
 
 /* Board steps one pump may run before it leaves the rest to the timer. */
 #define PUMP_STEPS 20000
@@ -57,6 +59,11 @@ struct sim_usb_bridge {
     GQueue pending; /* urb_t*, waiting for EP0 */
     urb_t *active;  /* on EP0 now */
     GQueue done;    /* urb_t*, reapable */
+
+    /* timing: the host's earliest next request (bwPollTimeout), and the
+     * wall/virtual origins of --realtime */
+    uint64_t host_ready_ns;
+    uint64_t wall0_ns, virt0_ns;
 
     int child_status;
     bool child_done;
@@ -110,6 +117,64 @@ static void fail_all_urbs(sim_usb_bridge_t *b, int status)
         urb_finish(b, u, status, 0);
 }
 
+/* ---- timing (usb_timing.h) -------------------------------------------- */
+
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A control transfer with this setup starts now: the host's waits first,
+ * then the bus time of its stages. */
+static void timing_start(sim_usb_bridge_t *b, const uint8_t setup[8])
+{
+    sim_clock_t *c = b->cfg.clock;
+    if (c == NULL)
+        return;
+    uint64_t t0 = sim_clock_now_ns(c);
+    if (b->cfg.realtime > 0) {
+        /* the host's real waits (and its own work) are virtual time too */
+        uint64_t w = wall_ns() - b->wall0_ns;
+        sim_clock_wait_until(c, b->virt0_ns + (uint64_t)((double)w * b->cfg.realtime));
+    } else {
+        sim_clock_wait_until(c, b->host_ready_ns);
+    }
+    b->st.host_wait_ns += sim_clock_now_ns(c) - t0;
+    uint64_t start = sim_clock_now_ns(c);
+    unsigned wlen = (unsigned)(setup[6] | (setup[7] << 8));
+    uint64_t end = usb_fs_control_end_ns(start, wlen);
+    sim_clock_bus_advance(c, end - start);
+    b->st.usb_ns += end - start;
+    if (b->cfg.realtime > 0) {
+        /* the program feels the transfer: its ioctl returns when it is over */
+        uint64_t due = b->wall0_ns + (uint64_t)((double)(end - b->virt0_ns) / b->cfg.realtime);
+        uint64_t w = wall_ns();
+        if (due > w) {
+            struct timespec ts = {(time_t)((due - w) / 1000000000ull),
+                                  (long)((due - w) % 1000000000ull)};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+/* The transfer is over: a DFU GETSTATUS answer (DFU 1.1 6.1.2) sets when the
+ * host may speak again. */
+static void timing_end(sim_usb_bridge_t *b, const uint8_t setup[8], const uint8_t *data, int r,
+                       unsigned actual)
+{
+    sim_clock_t *c = b->cfg.clock;
+    if (c == NULL || b->cfg.realtime > 0)
+        return;
+    b->host_ready_ns = 0;
+    if (r == 0 && setup[0] == 0xa1 && setup[1] == 3 && actual >= 6 && data != NULL) {
+        uint64_t poll = (uint64_t)data[1] | ((uint64_t)data[2] << 8) | ((uint64_t)data[3] << 16);
+        unsigned div = b->cfg.time_div ? b->cfg.time_div : 1u;
+        b->host_ready_ns = sim_clock_now_ns(c) + poll * div * 1000000ull;
+    }
+}
+
 /* Move EP0 along: start the next URB, step the board, collect results. */
 static void pump(sim_usb_bridge_t *b, int steps)
 {
@@ -119,6 +184,8 @@ static void pump(sim_usb_bridge_t *b, int steps)
             if (!u)
                 return;
             int r = dcd_sim_host_control_start(u->buf->data, u->buf->data + 8);
+            if (r == 0)
+                timing_start(b, u->buf->data);
             if (r != 0) {
                 urb_finish(b, u, r == -ENODEV ? -ESHUTDOWN : r, 0);
                 continue;
@@ -133,6 +200,7 @@ static void pump(sim_usb_bridge_t *b, int steps)
         urb_t *u = b->active;
         b->active = NULL;
         const uint8_t *setup = u->buf->data;
+        timing_end(b, setup, u->buf->data + 8, r, actual);
         /* Keep sysfs right when a program configures through a raw URB. */
         if (r == 0 && setup[0] == 0x00 && setup[1] == USB_REQ_SET_CONFIGURATION)
             b->config = setup[2];
@@ -156,6 +224,7 @@ static int control_sync(sim_usb_bridge_t *b, uint8_t rt, uint8_t req, uint16_t v
     int r = dcd_sim_host_control_start(setup, data);
     if (r != 0)
         return r;
+    timing_start(b, setup);
     uint16_t got = 0;
     for (int i = 0; i < SYNC_STEPS; i++) {
         b->cfg.step(b->cfg.user);
@@ -721,6 +790,8 @@ sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
     if (!b->cfg.busnum)
         b->cfg.busnum = 1;
     b->next_devnum = b->cfg.first_devnum ? b->cfg.first_devnum : 2;
+    b->wall0_ns = wall_ns();
+    b->virt0_ns = b->cfg.clock ? sim_clock_now_ns(b->cfg.clock) : 0;
     b->tb = umockdev_testbed_new();
     b->handler = umockdev_ioctl_base_new();
     g_signal_connect(b->handler, "handle-ioctl", G_CALLBACK(handle_ioctl), b);

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sim_clock.h"
+
 typedef struct sim_usb_bridge sim_usb_bridge_t;
 
 typedef struct sim_usb_bridge_config {
@@ -26,6 +28,16 @@ typedef struct sim_usb_bridge_config {
     uint8_t busnum;       /* 0 = 1 */
     uint8_t first_devnum; /* 0 = 2 (1 is the root hub on a real bus) */
     bool verbose;         /* log enumeration and every usbfs request on stderr */
+    /* Timing (usb_timing.h): every control transfer is charged on clock (NULL:
+     * no timing). The host is modelled as DFU 1.1 6.1.2 asks: after a
+     * GETSTATUS answer it sends nothing before bwPollTimeout has passed. */
+    sim_clock_t *clock;
+    /* The device reports times divided by this (h7dfu-sim --fast, --realtime):
+     * a reported millisecond is time_div virtual milliseconds. 0 = 1. */
+    unsigned time_div;
+    /* > 0: virtual time passes at realtime x wall-clock time; the host's own
+     * waits are then real and USB transfers take (scaled) real time. */
+    double realtime;
 } sim_usb_bridge_config_t;
 
 typedef struct sim_usb_bridge_stats {
@@ -33,6 +45,8 @@ typedef struct sim_usb_bridge_stats {
     unsigned urbs;         /* control URBs completed */
     unsigned resets;       /* USBDEVFS_RESET requests */
     uint8_t devnum;        /* device number now (0: not on the bus) */
+    uint64_t usb_ns;       /* virtual time the bus carried control transfers */
+    uint64_t host_wait_ns; /* virtual time the host waited for bwPollTimeout */
 } sim_usb_bridge_stats_t;
 
 /* Create the testbed (sets UMOCKDEV_DIR in this process). NULL on failure. */

@@ -542,9 +542,10 @@ static void test_get_commands(void **state)
     fx_t *f = *state;
     uint8_t c[16];
     int n = h7_dfuse_get_commands(&f->dfu, c, sizeof(c));
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_int_equal(c[1], H7_DFUSE_SET_ADDRESS);
     assert_int_equal(c[2], H7_DFUSE_ERASE);
+    assert_int_equal(c[4], H7_DFUSE_CRC32);
 }
 
 /* ---- names and messages ---- */

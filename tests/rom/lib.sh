@@ -1,0 +1,86 @@
+# Shared helpers of the ROM-board tests (sourced). Each script runs as
+#   SCRIPT SIM H7DFU
+# with SIM = h7dfu-sim and H7DFU = the h7dfu command, both from the build.
+set -u
+sim="$1"
+h7dfu="$2"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fl="$dir/flash.h7" # the board's flash (+ $fl.ob, its option bytes), kept across runs
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+# rom [SIM-OPTIONS] -- CMD...: CMD with a ROM board attached (no h7dfu
+# bootloader; fast poll times; flash and option bytes kept in $fl).
+rom() {
+    _opts=""
+    while [ "$1" != "--" ]; do
+        _opts="$_opts $1"
+        shift
+    done
+    shift
+    # shellcheck disable=SC2086
+    "$sim" --rom --fast --events --flash "$fl" $_opts run -- "$@"
+}
+
+# h7 [SIM-OPTIONS] -- ARGS...: h7dfu ARGS under a ROM board; stdout in
+# $dir/out, stderr (with the board's events) in $dir/err, status in $rc.
+h7() {
+    _opts=""
+    while [ "$1" != "--" ]; do
+        _opts="$_opts $1"
+        shift
+    done
+    shift
+    # shellcheck disable=SC2086
+    rom $_opts -- "$h7dfu" "$@" >"$dir/out" 2>"$dir/err"
+    rc=$?
+}
+
+expect_rc() {
+    [ "$rc" -eq "$1" ] || {
+        cat "$dir/out" "$dir/err"
+        fail "$2: exit status $rc, want $1"
+    }
+}
+
+# expect_words WHAT FILE WORD...: every WORD (fixed string) appears in FILE.
+expect_words() {
+    _ew_what="$1" _ew_file="$2"
+    shift 2
+    for _ew_word in "$@"; do
+        grep -qF -- "$_ew_word" "$_ew_file" || {
+            cat "$_ew_file"
+            fail "$_ew_what: lacks '$_ew_word'"
+        }
+    done
+}
+
+# no_words WHAT FILE WORD...: no WORD appears in FILE.
+no_words() {
+    _nw_what="$1" _nw_file="$2"
+    shift 2
+    for _nw_word in "$@"; do
+        if grep -qF -- "$_nw_word" "$_nw_file"; then
+            cat "$_nw_file"
+            fail "$_nw_what: must not contain '$_nw_word'"
+        fi
+    done
+}
+
+# app_image FILE BYTES: a raw application for 0x08000000 whose vector table
+# the chip can start (SP 0x20020000 in DTCM, reset vector 0x08000199 Thumb),
+# the rest random.
+app_image() {
+    printf '\000\000\002\040\231\001\000\010' >"$1"
+    head -c $(($2 - 8)) /dev/urandom >>"$1"
+}
+
+# flash_bytes OFFSET LEN OUT: bytes of the board's flash at 0x08000000 +
+# OFFSET (sim flash file: 32-byte header, then the array).
+flash_bytes() {
+    tail -c +$((32 + $1 + 1)) "$fl" | head -c "$2" >"$3"
+}
