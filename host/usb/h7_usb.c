@@ -209,7 +209,16 @@ int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt
     /* A kernel driver (usbhid for the app's HID interface) must let go first;
      * not supported everywhere, so failure here is not fatal. */
     libusb_set_auto_detach_kernel_driver(h, 1);
-    rc = libusb_claim_interface(h, itf);
+    /* BUSY can be brief: a program that just exited (or was killed) still
+     * holds the interface until its file is closed, and udev helpers probe
+     * new devices. Retry for up to a second before giving up. */
+    for (int tries = 0;; tries++) {
+        rc = libusb_claim_interface(h, itf);
+        if (rc != LIBUSB_ERROR_BUSY || tries == 20)
+            break;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (rc == 0 && alt >= 0)
         rc = libusb_set_interface_alt_setting(h, itf, alt);
     if (rc != 0) {
