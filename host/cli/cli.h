@@ -56,6 +56,20 @@ uint32_t cli_default_start(const cli_dev_t *d);
 /* Map a libh7dfu failure to an exit code and print it. */
 int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what);
 
+/* --- cli_image.c --- */
+/* Load an image; on failure say what and where (file:line / offset), return
+ * H7_EXIT_FILE with img freed. */
+int cli_load_image(const cli_opts_t *o, const char *path, const h7_load_opts_t *lo,
+                   h7_image_t *img);
+/* -f FORMAT; false after printing the error. */
+bool cli_parse_format(const cli_opts_t *o, const char *arg, h7_image_format_t *fmt);
+/* Format of a file h7dfu writes, from its name: .hex/.ihex, .dfu, else raw. */
+h7_image_format_t cli_output_format(const char *path);
+/* Write img to path in cli_output_format(path) (a .dfu names vid:pid);
+ * H7_EXIT_OK or, after printing why, H7_EXIT_FILE. */
+int cli_save_image(const cli_opts_t *o, const h7_image_t *img, const char *path, uint16_t vid,
+                   uint16_t pid);
+
 /* --- cli_slot.c: the h7dfu bootloader's application slot --- */
 /* Set cfg's commit span to the image header when img covers it. */
 void cli_slot_commit_span(const h7_image_t *img, h7_write_cfg_t *cfg);

@@ -19,78 +19,32 @@ static const char image_help[] =
     "  -s ADDR      address of a raw binary input\n"
     "  -f FORMAT    input format (default: detect)\n";
 
-static int load(const cli_opts_t *o, const char *path, const h7_load_opts_t *lo, h7_image_t *img)
+/* The options both subcommands take: -s ADDR, -f FORMAT, -h, and for stamp
+ * -V VERSION. Returns -1 to go on, else the exit code. */
+static int parse_opts(const cli_opts_t *o, int argc, char **argv, h7_load_opts_t *lo,
+                      h7_stamp_opts_t *so, bool *have_version)
 {
-    h7_image_error_t ierr;
-    h7_image_init(img);
-    if (h7_image_load_file(img, path, lo, &ierr) != 0) {
-        cli_error(o, H7_EXIT_FILE, "%s", ierr.message);
-        h7_image_free(img);
-        return H7_EXIT_FILE;
-    }
-    return H7_EXIT_OK;
-}
-
-static h7_image_format_t out_format(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    if (dot && (strcmp(dot, ".hex") == 0 || strcmp(dot, ".ihex") == 0))
-        return H7_FMT_IHEX;
-    if (dot && strcmp(dot, ".dfu") == 0)
-        return H7_FMT_DFUSE;
-    return H7_FMT_BIN;
-}
-
-/* A raw binary from the slot start, gaps 0xFF. */
-static int save_bin(const h7_image_t *img, const char *path)
-{
-    uint32_t base = h7_image_min_addr(img);
-    uint64_t end = h7_image_end_addr(img);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int rc = 0;
-    uint64_t pos = base;
-    for (size_t i = 0; i < img->count && rc == 0; i++) {
-        for (; pos < img->seg[i].addr; pos++)
-            rc |= fputc(0xff, f) == EOF;
-        rc |= fwrite(img->seg[i].data, 1, img->seg[i].len, f) != img->seg[i].len;
-        pos += img->seg[i].len;
-    }
-    (void)end;
-    rc |= fclose(f) != 0;
-    return rc ? -1 : 0;
-}
-
-static int image_stamp(const cli_opts_t *o, int argc, char **argv)
-{
-    h7_load_opts_t lo = {.format = H7_FMT_AUTO};
-    h7_stamp_opts_t so;
-    memset(&so, 0, sizeof(so));
-    bool have_version = false;
     int c;
-    while ((c = getopt(argc, argv, "V:s:f:h")) != -1) {
+    while ((c = getopt(argc, argv, so ? "V:s:f:h" : "s:f:h")) != -1) {
         switch (c) {
         case 'V':
-            if (!h7_stamp_parse_version(optarg, &so.version)) {
+            if (!h7_stamp_parse_version(optarg, &so->version)) {
                 cli_error(o, H7_EXIT_USAGE, "bad version '%s': want MAJOR.MINOR.PATCH[+BUILD]",
                           optarg);
                 return H7_EXIT_USAGE;
             }
-            have_version = true;
+            *have_version = true;
             break;
         case 's':
-            if (!cli_parse_u32(optarg, &lo.base)) {
-                cli_error(o, H7_EXIT_USAGE, "bad -s '%s'", optarg);
+            if (!cli_parse_u32(optarg, &lo->base)) {
+                cli_error(o, H7_EXIT_USAGE, "bad -s '%s': want an address", optarg);
                 return H7_EXIT_USAGE;
             }
-            lo.has_base = true;
+            lo->has_base = true;
             break;
         case 'f':
-            if (!h7_image_format_parse(optarg, &lo.format)) {
-                cli_error(o, H7_EXIT_USAGE, "unknown format '%s'", optarg);
+            if (!cli_parse_format(o, optarg, &lo->format))
                 return H7_EXIT_USAGE;
-            }
             break;
         case 'h':
             fputs(image_help, stdout);
@@ -100,12 +54,24 @@ static int image_stamp(const cli_opts_t *o, int argc, char **argv)
             return H7_EXIT_USAGE;
         }
     }
+    return -1;
+}
+
+static int image_stamp(const cli_opts_t *o, int argc, char **argv)
+{
+    h7_load_opts_t lo = {.format = H7_FMT_AUTO};
+    h7_stamp_opts_t so;
+    memset(&so, 0, sizeof(so));
+    bool have_version = false;
+    int prc = parse_opts(o, argc, argv, &lo, &so, &have_version);
+    if (prc >= 0)
+        return prc;
     if (!have_version || optind != argc - 2) {
         cli_error(o, H7_EXIT_USAGE, "image stamp wants -V VERSION IN OUT");
         return H7_EXIT_USAGE;
     }
     h7_image_t in, out;
-    int rc = load(o, argv[optind], &lo, &in);
+    int rc = cli_load_image(o, argv[optind], &lo, &in);
     if (rc != H7_EXIT_OK)
         return rc;
     char err[256];
@@ -115,14 +81,9 @@ static int image_stamp(const cli_opts_t *o, int argc, char **argv)
         return H7_EXIT_FILE;
     }
     const char *path = argv[optind + 1];
-    h7_image_format_t fmt = out_format(path);
-    h7_image_error_t ierr;
-    h7_write_opts_t wo = {.id_vendor = 0x0483, .id_product = 0xdf11, .bcd_device = 0xffff};
-    int wrc = fmt == H7_FMT_BIN ? save_bin(&out, path) : h7_image_save(&out, path, fmt, &wo, &ierr);
-    if (wrc != 0) {
-        cli_error(o, H7_EXIT_FILE, "cannot write %s", path);
-        rc = H7_EXIT_FILE;
-    } else {
+    /* A .dfu is for the h7dfu bootloader's VID:PID. */
+    rc = cli_save_image(o, &out, path, 0x0483, 0xdf11);
+    if (rc == H7_EXIT_OK) {
         char ver[32];
         h7_stamp_version_str(&so.version, ver, sizeof(ver));
         cli_info(o, "stamped %s as version %s: %s (%llu bytes)", argv[optind], ver, path,
@@ -138,36 +99,15 @@ static int image_stamp(const cli_opts_t *o, int argc, char **argv)
 static int image_info(const cli_opts_t *o, int argc, char **argv)
 {
     h7_load_opts_t lo = {.format = H7_FMT_AUTO};
-    int c;
-    while ((c = getopt(argc, argv, "s:f:h")) != -1) {
-        switch (c) {
-        case 's':
-            if (!cli_parse_u32(optarg, &lo.base)) {
-                cli_error(o, H7_EXIT_USAGE, "bad -s '%s'", optarg);
-                return H7_EXIT_USAGE;
-            }
-            lo.has_base = true;
-            break;
-        case 'f':
-            if (!h7_image_format_parse(optarg, &lo.format)) {
-                cli_error(o, H7_EXIT_USAGE, "unknown format '%s'", optarg);
-                return H7_EXIT_USAGE;
-            }
-            break;
-        case 'h':
-            fputs(image_help, stdout);
-            return H7_EXIT_OK;
-        default:
-            fputs(image_help, stderr);
-            return H7_EXIT_USAGE;
-        }
-    }
+    int prc = parse_opts(o, argc, argv, &lo, NULL, NULL);
+    if (prc >= 0)
+        return prc;
     if (optind != argc - 1) {
         cli_error(o, H7_EXIT_USAGE, "image info wants one FILE");
         return H7_EXIT_USAGE;
     }
     h7_image_t img;
-    int rc = load(o, argv[optind], &lo, &img);
+    int rc = cli_load_image(o, argv[optind], &lo, &img);
     if (rc != H7_EXIT_OK)
         return rc;
     h7_stamp_info_t si;

@@ -22,26 +22,6 @@ static const char read_help[] =
     "Reads LEN bytes of device memory at ADDR into FILE. The format follows the\n"
     "extension: .hex (Intel HEX), .dfu (DfuSe), anything else raw binary.\n";
 
-static h7_image_format_t format_for(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    if (dot && (strcmp(dot, ".hex") == 0 || strcmp(dot, ".ihex") == 0))
-        return H7_FMT_IHEX;
-    if (dot && strcmp(dot, ".dfu") == 0)
-        return H7_FMT_DFUSE;
-    return H7_FMT_BIN;
-}
-
-static int save_raw(const char *path, const uint8_t *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t n = fwrite(buf, 1, len, f);
-    int rc = fclose(f);
-    return n == len && rc == 0 ? 0 : -1;
-}
-
 int cmd_read(const cli_opts_t *o, int argc, char **argv)
 {
     if (want_help(argc, argv, read_help))
@@ -87,30 +67,18 @@ int cmd_read(const cli_opts_t *o, int argc, char **argv)
         goto out;
     }
     cli_progress_end();
-    h7_image_format_t fmt = format_for(path);
-    if (fmt == H7_FMT_BIN) {
-        if (save_raw(path, buf, spec.len) != 0) {
-            cli_error(o, H7_EXIT_FILE, "cannot write %s", path);
-            rc = H7_EXIT_FILE;
-            goto out;
-        }
+    h7_image_t img;
+    h7_image_error_t ierr;
+    h7_image_init(&img);
+    if (h7_image_add(&img, 0, spec.addr, buf, spec.len, &ierr) != 0) {
+        cli_error(o, H7_EXIT_FAIL, "%s", ierr.message);
+        rc = H7_EXIT_FAIL;
     } else {
-        h7_image_t img;
-        h7_image_error_t ierr;
-        h7_image_init(&img);
-        h7_write_opts_t wo = {.id_vendor = d.info.vid,
-                              .id_product = d.info.pid,
-                              .bcd_device = 0xffff,
-                              .target_name = NULL};
-        int ok = h7_image_add(&img, 0, spec.addr, buf, spec.len, &ierr) == 0 &&
-                 h7_image_save(&img, path, fmt, &wo, &ierr) == 0;
-        h7_image_free(&img);
-        if (!ok) {
-            cli_error(o, H7_EXIT_FILE, "%s", ierr.message);
-            rc = H7_EXIT_FILE;
-            goto out;
-        }
+        rc = cli_save_image(o, &img, path, d.info.vid, d.info.pid);
     }
+    h7_image_free(&img);
+    if (rc != H7_EXIT_OK)
+        goto out;
     cli_info(o, "read %u bytes at 0x%08x into %s", spec.len, spec.addr, path);
     if (o->json)
         printf("{\"ok\":true,\"command\":\"read\",\"address\":%u,\"bytes\":%u}\n", spec.addr,

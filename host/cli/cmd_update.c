@@ -171,10 +171,8 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
             lopts.has_base = true;
             break;
         case 'f':
-            if (!h7_image_format_parse(optarg, &lopts.format)) {
-                cli_error(o, H7_EXIT_USAGE, "unknown format '%s'", optarg);
+            if (!cli_parse_format(o, optarg, &lopts.format))
                 return H7_EXIT_USAGE;
-            }
             break;
         case 'D':
         case 'A':
@@ -206,14 +204,9 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
 
     /* The file is checked before the application is disturbed. */
     h7_image_t img;
-    h7_image_error_t ierr;
-    h7_image_init(&img);
-    if (h7_image_load_file(&img, path, &lopts, &ierr) != 0) {
-        cli_error(o, H7_EXIT_FILE, "%s%s", ierr.message,
-                  ierr.code == H7_IMG_E_NEED_BASE ? " (give one with -s)" : "");
-        h7_image_free(&img);
-        return H7_EXIT_FILE;
-    }
+    int lrc = cli_load_image(o, path, &lopts, &img);
+    if (lrc != H7_EXIT_OK)
+        return lrc;
 
     char why[128];
     if (!force && !cli_slot_image_ok(&img, why, sizeof(why))) {

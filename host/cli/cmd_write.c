@@ -17,7 +17,7 @@ static const char write_help[] =
     "                   names another VID:PID)\n"
     "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
     "  --leave          leave DFU mode after a verified write\n"
-    "  --no-verify      skip the read-back comparison\n"
+    "  --no-verify      skip the verification (not with leave)\n"
     "  --no-skip        rewrite every touched sector, even those that already hold\n"
     "                   the image's bytes (checked by the device's CRC-32 or read-back)\n"
     "  --readback       verify byte for byte by read-back even when the device can\n"
@@ -49,10 +49,8 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
             break;
         }
         case 'f':
-            if (!h7_image_format_parse(optarg, &lopts.format)) {
-                cli_error(o, H7_EXIT_USAGE, "unknown format '%s'", optarg);
+            if (!cli_parse_format(o, optarg, &lopts.format))
                 return H7_EXIT_USAGE;
-            }
             break;
         case 'l':
             spec.leave = true;
@@ -82,18 +80,19 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
     lopts.has_base = spec.has_addr;
     lopts.base = spec.addr;
 
+    if (spec.leave && !verify) {
+        /* Leaving starts what is in flash: only ever a verified image. */
+        cli_error(o, H7_EXIT_USAGE,
+                  "leave needs a verified image: drop --no-verify, or leave "
+                  "later with `h7dfu leave` once you have checked it");
+        return H7_EXIT_USAGE;
+    }
+
     /* Everything about the file is checked before the device is touched. */
     h7_image_t img;
-    h7_image_error_t ierr;
-    h7_image_init(&img);
-    if (h7_image_load_file(&img, path, &lopts, &ierr) != 0) {
-        if (ierr.code == H7_IMG_E_NEED_BASE)
-            cli_error(o, H7_EXIT_FILE, "%s (use -s ADDR, e.g. -s 0x08020000)", ierr.message);
-        else
-            cli_error(o, H7_EXIT_FILE, "%s", ierr.message);
-        h7_image_free(&img);
-        return H7_EXIT_FILE;
-    }
+    int lrc = cli_load_image(o, path, &lopts, &img);
+    if (lrc != H7_EXIT_OK)
+        return lrc;
 
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);

@@ -93,6 +93,8 @@ expect_words "write -s ADDR:leave" "$dir/err" "verified" "left DFU mode"
 h7 -q read 0x08020000:3000 "$dir/back.bin"
 cmp "$dir/l.bin" "$dir/back.bin" || fail "data written before leave lost"
 leave_and_list write --leave -s 0x08040000 "$dir/l.bin"
-leave_and_list write --no-verify -s 0x08060000:leave "$dir/l.bin"
-expect_words "write --no-verify" "$dir/err" "not verified" "left DFU mode"
+# Leaving starts what is in flash: never into an image that was not verified.
+h7 write --no-verify -s 0x08060000:leave "$dir/l.bin"
+expect_rc 2 "write --no-verify :leave"
+expect_words "write --no-verify :leave" "$dir/err" "leave needs a verified image"
 echo OK
