@@ -1,17 +1,10 @@
 # Shared helpers of the ROM-board tests (sourced). Each script runs as
 #   SCRIPT SIM H7DFU
 # with SIM = h7dfu-sim and H7DFU = the h7dfu command, both from the build.
-set -u
-sim="$1"
-h7dfu="$2"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fl="$dir/flash.h7" # the board's flash (+ $fl.ob, its option bytes), kept across runs
-
-fail() {
-    echo "FAIL: $*"
-    exit 1
-}
+# The common helpers (fail, expect_rc, expect_words, rand, $dir, $fl) are the
+# end-to-end tests'; h7 is redefined below for the ROM board.
+. "$(dirname "$0")/../e2e/lib.sh"
+# $fl also has its option bytes beside it ($fl.ob), kept across runs.
 
 # rom [SIM-OPTIONS] -- CMD...: CMD with a ROM board attached (no h7dfu
 # bootloader; fast poll times; flash and option bytes kept in $fl).
@@ -38,25 +31,6 @@ h7() {
     # shellcheck disable=SC2086
     rom $_opts -- "$h7dfu" "$@" >"$dir/out" 2>"$dir/err"
     rc=$?
-}
-
-expect_rc() {
-    [ "$rc" -eq "$1" ] || {
-        cat "$dir/out" "$dir/err"
-        fail "$2: exit status $rc, want $1"
-    }
-}
-
-# expect_words WHAT FILE WORD...: every WORD (fixed string) appears in FILE.
-expect_words() {
-    _ew_what="$1" _ew_file="$2"
-    shift 2
-    for _ew_word in "$@"; do
-        grep -qF -- "$_ew_word" "$_ew_file" || {
-            cat "$_ew_file"
-            fail "$_ew_what: lacks '$_ew_word'"
-        }
-    done
 }
 
 # no_words WHAT FILE WORD...: no WORD appears in FILE.
