@@ -16,6 +16,8 @@ const char *h7_phase_name(h7_phase_t p)
         return "verify";
     case H7_PHASE_READ:
         return "read";
+    case H7_PHASE_COMMIT:
+        return "commit";
     }
     return "?";
 }
@@ -296,6 +298,18 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
     prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, wb_bytes};
     uint64_t verified = 0;
     for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        if (pass == 1) {
+            /* Shown as its own step: the bytes that make the image valid. */
+            pc.phase = H7_PHASE_COMMIT;
+            pc.before = 0;
+            pc.total = 0;
+            for (size_t i = 0; i < n_wb; i++) {
+                h7_plan_block_t parts[3];
+                size_t n = commit_split(&wb[i], cfg, 1, parts);
+                for (size_t k = 0; k < n; k++)
+                    pc.total += parts[k].len;
+            }
+        }
         for (size_t i = 0; rc == 0 && i < n_wb; i++) {
             h7_plan_block_t parts[3];
             size_t n = commit_split(&wb[i], cfg, pass, parts);
@@ -320,7 +334,7 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                     if (rc == 0) {
                         verified += parts[k].len;
                         report->bytes_verified += parts[k].len;
-                        if (cfg->progress)
+                        if (cfg->progress && pass == 0)
                             cfg->progress(cfg->user, H7_PHASE_VERIFY, verified, wb_bytes);
                     }
                 }

@@ -29,6 +29,7 @@ typedef enum h7_phase {
     H7_PHASE_WRITE,
     H7_PHASE_VERIFY,
     H7_PHASE_READ,
+    H7_PHASE_COMMIT, /* the commit span (image header), written and verified last */
 } h7_phase_t;
 
 const char *h7_phase_name(h7_phase_t p);
