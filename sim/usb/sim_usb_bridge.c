@@ -1,16 +1,22 @@
 /*
  * usbfs <-> dcd_sim translation over a umockdev testbed (see sim_usb_bridge.h
- * and README.md). Single-threaded: umockdev delivers every ioctl of the
- * preloaded program to handle_ioctl() in this process's GLib main loop.
+ * and README.md). umockdev delivers every ioctl of the preloaded programs to
+ * handle_ioctl() in its own thread; the board's timer runs in the caller's
+ * main loop; one mutex covers both.
  */
 #include "sim_usb_bridge.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +33,19 @@
 /* Steps a request of the bridge's own (enumeration) may take. */
 #define SYNC_STEPS 200000
 #define DESC_MAX   4096
-#define PORT_NAME  "1-1"
+/* Ticks (1 ms) between two looks for programs that have died. */
+#define SWEEP_TICKS 10
+#define PORT_NAME   "1-1"
+
+/* A program's open node as umockdev shows it (one socket connection per
+ * open()), with our end of that socket: umockdev tells neither when a program
+ * dies with a request in flight (see client_alive()). */
+typedef struct peer {
+    UMockdevIoctlClient *client; /* ref */
+    int fd;                      /* our end of its socket, -1: not found */
+    ino_t ino;                   /* that socket's inode (fd numbers are reused) */
+    bool gone;                   /* closed or dead: claims and URBs dropped */
+} peer_t;
 
 typedef struct urb {
     UMockdevIoctlClient *client;
@@ -55,6 +73,9 @@ struct sim_usb_bridge {
     size_t desc_len;
     uint8_t config; /* bConfigurationValue, 0 = unconfigured */
     UMockdevIoctlClient *claim[32];
+    GPtrArray *peers;   /* peer_t*, every program connected to a node */
+    char sock_dir[256]; /* testbed root + "/": where umockdev's sockets live */
+    unsigned sweep;     /* ticks since the last liveness sweep */
 
     GQueue pending; /* urb_t*, waiting for EP0 */
     urb_t *active;  /* on EP0 now */
@@ -571,13 +592,188 @@ static void claims_clear(sim_usb_bridge_t *b)
         claim_set(b, i, NULL);
 }
 
-/* A claim held by a program that has gone (closed the node, exited) is free:
- * the kernel releases claims when the file is closed. */
+/* ---- programs on the node (umockdev clients) ---------------------------- */
+
+/*
+ * What umockdev 0.17 tells about a program's open node, and what it does not:
+ * - "client-vanished" is declared but never emitted;
+ * - "connected" turns false only once umockdev has read the end of the
+ *   program's socket, and it reads only between requests: it re-arms its read
+ *   after it has written a request's answer. A program that dies with a request
+ *   in flight (its ioctl sent, the answer not yet written) makes that write
+ *   fail, the read is never re-armed, and the client stays "connected" with an
+ *   open stream for ever; finalizing it then prints "CRITICAL: Destroying
+ *   IoctlClient with open stream!".
+ * So the bridge watches our end of each program's socket itself: a hang-up
+ * there means every copy of the program's descriptor is closed (it exited, was
+ * killed, or closed the node), which is when the kernel's usbdev_release()
+ * drops claims and URBs. A live program shows none, however long it is idle.
+ */
+
+/* Clients that died with a request in flight: umockdev never closes their
+ * stream, so they are never finalized (see above); kept reachable here until
+ * the process exits, which closes the sockets. */
+static GPtrArray *parked;
+
+static peer_t *peer_of(const sim_usb_bridge_t *b, const UMockdevIoctlClient *c)
+{
+    for (guint i = 0; i < b->peers->len; i++) {
+        peer_t *p = g_ptr_array_index(b->peers, i);
+        if (p->client == c)
+            return p;
+    }
+    return NULL;
+}
+
+static bool socket_known(const sim_usb_bridge_t *b, int fd, ino_t ino)
+{
+    for (guint i = 0; i < b->peers->len; i++) {
+        const peer_t *p = g_ptr_array_index(b->peers, i);
+        if (p->fd == fd && p->ino == ino)
+            return true;
+    }
+    return false;
+}
+
+/* Our end of the connection umockdev has just accepted (client-connected is
+ * emitted right after the accept, before the next one): a socket that is not
+ * a listener, whose address is in the testbed (an accepted socket carries its
+ * listener's path), and not yet known. If several, the newest: socket inode
+ * numbers only grow. */
+static bool peer_socket(const sim_usb_bridge_t *b, int *fd_out, ino_t *ino_out)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return false;
+    size_t dir_len = strlen(b->sock_dir);
+    bool found = false;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end || fd == dirfd(d))
+            continue;
+        struct stat st;
+        struct sockaddr_un a;
+        socklen_t alen = sizeof(a);
+        int listening = 1;
+        socklen_t llen = sizeof(listening);
+        if (fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+            getsockname((int)fd, (struct sockaddr *)&a, &alen) != 0 || a.sun_family != AF_UNIX ||
+            alen <= offsetof(struct sockaddr_un, sun_path) + dir_len ||
+            strncmp(a.sun_path, b->sock_dir, dir_len) != 0 ||
+            getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) != 0 || listening ||
+            socket_known(b, (int)fd, st.st_ino))
+            continue;
+        if (!found || st.st_ino > *ino_out) {
+            *fd_out = (int)fd;
+            *ino_out = st.st_ino;
+            found = true;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+static bool peer_alive(const peer_t *p)
+{
+    if (p->gone || !umockdev_ioctl_client_get_connected(p->client))
+        return false;
+    if (p->fd < 0)
+        return true; /* socket not found: only umockdev's word */
+    struct stat st;
+    if (fstat(p->fd, &st) != 0 || st.st_ino != p->ino)
+        return false; /* umockdev has closed it (the number may be reused) */
+    struct pollfd pf = {.fd = p->fd, .events = 0};
+    return !(poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLERR | POLLNVAL)));
+}
+
+/* The program is gone: release its claims and drop its URBs (usbdev_release). */
+static void peer_gone(sim_usb_bridge_t *b, peer_t *p)
+{
+    if (p->gone)
+        return;
+    p->gone = true;
+    UMockdevIoctlClient *c = p->client;
+    unsigned claims = 0, urbs = 0;
+    for (unsigned i = 0; i < G_N_ELEMENTS(b->claim); i++)
+        if (b->claim[i] == c) {
+            claim_set(b, i, NULL);
+            claims++;
+        }
+    if (b->active && b->active->client == c) {
+        dcd_sim_host_control_cancel();
+        urb_free(b->active);
+        b->active = NULL;
+        urbs++;
+    }
+    GQueue *queues[2] = {&b->pending, &b->done};
+    for (int q = 0; q < 2; q++) {
+        GList *l = queues[q]->head;
+        while (l) {
+            GList *next = l->next;
+            urb_t *u = l->data;
+            if (u->client == c) {
+                g_queue_delete_link(queues[q], l);
+                urb_free(u);
+                urbs++;
+            }
+            l = next;
+        }
+    }
+    if (claims || urbs)
+        LOG(b, "program gone (socket %d): released %u claim(s), dropped %u URB(s)\n", p->fd, claims,
+            urbs);
+}
+
+/* Our reference goes; a client whose stream is still open is parked instead
+ * of finalized (see above). */
+static void peer_free(peer_t *p)
+{
+    if (umockdev_ioctl_client_get_connected(p->client)) {
+        if (!parked)
+            parked = g_ptr_array_new();
+        g_ptr_array_add(parked, p->client);
+    } else {
+        g_object_unref(p->client);
+    }
+    g_free(p);
+}
+
+/* Drop what dead programs held; forget programs umockdev has closed. */
+static void peers_sweep(sim_usb_bridge_t *b)
+{
+    for (guint i = 0; i < b->peers->len;) {
+        peer_t *p = g_ptr_array_index(b->peers, i);
+        if (!peer_alive(p))
+            peer_gone(b, p);
+        if (!umockdev_ioctl_client_get_connected(p->client)) {
+            g_ptr_array_remove_index_fast(b->peers, i);
+            peer_free(p);
+            continue;
+        }
+        i++;
+    }
+}
+
+static bool client_alive(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
+{
+    peer_t *p = peer_of(b, c);
+    if (!p)
+        return umockdev_ioctl_client_get_connected(c);
+    if (!peer_alive(p))
+        peer_gone(b, p);
+    return !p->gone;
+}
+
+/* A claim held by a program that has gone (closed the node, exited, killed)
+ * is free: the kernel releases claims when the file is closed. */
 static int claim(sim_usb_bridge_t *b, UMockdevIoctlClient *c, unsigned itf)
 {
     if (itf >= G_N_ELEMENTS(b->claim))
         return EINVAL;
-    if (b->claim[itf] && b->claim[itf] != c && umockdev_ioctl_client_get_connected(b->claim[itf]))
+    UMockdevIoctlClient *holder = b->claim[itf];
+    if (holder && holder != c && client_alive(b, holder))
         return EBUSY;
     claim_set(b, itf, c);
     return 0;
@@ -614,6 +810,13 @@ static void handle_locked(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
     gulong req = umockdev_ioctl_client_get_request(c);
     long ret = 0;
     int e = 0;
+
+    const peer_t *peer = peer_of(b, c);
+    if (peer && peer->gone) {
+        /* A request still queued from a program found dead: nothing to keep. */
+        umockdev_ioctl_client_complete(c, -1, ENODEV);
+        return;
+    }
 
     if (!b->present || strcmp(umockdev_ioctl_client_get_devnode(c), b->devnode) != 0) {
         /* The node this program opened is gone (disconnect or new number). */
@@ -722,29 +925,33 @@ static void handle_locked(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
     sync_presence(b);
 }
 
-/* The program closed the node or exited: the kernel releases its claims and
- * drops its URBs when the file is closed (usbdev_release); do the same. */
+/* A program opened the node: find our end of its socket (see peer_socket()). */
+static void on_client_connected(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer user)
+{
+    (void)h;
+    sim_usb_bridge_t *b = user;
+    g_mutex_lock(&b->lock);
+    peer_t *p = g_new0(peer_t, 1);
+    p->client = g_object_ref(c);
+    p->fd = -1;
+    if (!peer_socket(b, &p->fd, &p->ino))
+        fprintf(stderr,
+                "h7dfu-sim: warning: no socket for a program on %s: if it dies with a "
+                "request in flight, its claims stay\n",
+                umockdev_ioctl_client_get_devnode(c));
+    g_ptr_array_add(b->peers, p);
+    g_mutex_unlock(&b->lock);
+}
+
+/* Never emitted by umockdev 0.17 (see above); handled in case a later one does. */
 static void on_client_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer user)
 {
     (void)h;
     sim_usb_bridge_t *b = user;
     g_mutex_lock(&b->lock);
-    for (size_t i = 0; i < G_N_ELEMENTS(b->claim); i++)
-        if (b->claim[i] == c)
-            claim_set(b, (unsigned)i, NULL);
-    GQueue *queues[2] = {&b->pending, &b->done};
-    for (int q = 0; q < 2; q++) {
-        GList *l = queues[q]->head;
-        while (l) {
-            GList *next = l->next;
-            urb_t *u = l->data;
-            if (u->client == c) {
-                g_queue_delete_link(queues[q], l);
-                urb_free(u);
-            }
-            l = next;
-        }
-    }
+    peer_t *p = peer_of(b, c);
+    if (p)
+        peer_gone(b, p);
     g_mutex_unlock(&b->lock);
 }
 
@@ -766,6 +973,10 @@ static gboolean on_tick(gpointer user)
     b->cfg.step(b->cfg.user);
     pump(b, PUMP_STEPS);
     sync_presence(b);
+    if (++b->sweep >= SWEEP_TICKS) {
+        b->sweep = 0;
+        peers_sweep(b);
+    }
     g_mutex_unlock(&b->lock);
     return G_SOURCE_CONTINUE;
 }
@@ -793,8 +1004,13 @@ sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
     b->wall0_ns = wall_ns();
     b->virt0_ns = b->cfg.clock ? sim_clock_now_ns(b->cfg.clock) : 0;
     b->tb = umockdev_testbed_new();
+    gchar *root = umockdev_testbed_get_root_dir(b->tb);
+    snprintf(b->sock_dir, sizeof(b->sock_dir), "%s/", root);
+    g_free(root);
+    b->peers = g_ptr_array_new();
     b->handler = umockdev_ioctl_base_new();
     g_signal_connect(b->handler, "handle-ioctl", G_CALLBACK(handle_ioctl), b);
+    g_signal_connect(b->handler, "client-connected", G_CALLBACK(on_client_connected), b);
     g_signal_connect(b->handler, "client-vanished", G_CALLBACK(on_client_vanished), b);
     g_queue_init(&b->pending);
     g_queue_init(&b->done);
@@ -870,11 +1086,16 @@ void sim_usb_bridge_free(sim_usb_bridge_t *b)
     if (!b)
         return;
     g_mutex_lock(&b->lock);
+    /* Parked clients keep the handler alive: no more calls into b from it. */
+    g_signal_handlers_disconnect_by_data(b->handler, b);
     device_remove(b);
-    g_mutex_unlock(&b->lock);
     urb_t *u;
     while ((u = g_queue_pop_head(&b->done)) != NULL)
         urb_free(u);
+    for (guint i = 0; i < b->peers->len; i++)
+        peer_free(g_ptr_array_index(b->peers, i));
+    g_ptr_array_free(b->peers, TRUE);
+    g_mutex_unlock(&b->lock);
     g_object_unref(b->handler);
     g_object_unref(b->tb);
     g_main_loop_unref(b->loop);
