@@ -386,6 +386,13 @@ static bool rom_board_boot(board_t *b)
 /* The ROM's leave: a jump to addr WITHOUT a reset (AN3156 "Leave DFU mode").
  * The code there finds the ROM's USB (OTG_FS on, pull-up on, its FIFOs), its
  * clock tree and its interrupts as the ROM left them. */
+/* h7_app_ensure_clean_start() takes a plain reset function. */
+static board_t *s_app_reset_board;
+static void app_reset(void)
+{
+    system_reset(s_app_reset_board, BOOT_REQ_NONE);
+}
+
 static void rom_leave_jump(board_t *b, uint32_t addr)
 {
     b->st.rom_jumps++;
@@ -401,8 +408,11 @@ static void rom_leave_jump(board_t *b, uint32_t addr)
                 "power cycle starts it from reset (the seed's missing HID device)");
         return;
     }
-    /* The app library's stale-state check: not started from reset -> reset. */
+    /* The demo app's first call (firmware/demo-app/main.c): the app library's
+     * check, fed what the port would read after the ROM's jump (its OTG_FS
+     * clock is on: h7_started_dirty() is true). */
     EVENT(b, "app: started without a reset (stale USB/clock state from the ROM): it resets "
              "itself\n");
-    system_reset(b, BOOT_REQ_NONE);
+    s_app_reset_board = b;
+    h7_app_ensure_clean_start(true, app_reset);
 }
