@@ -46,6 +46,11 @@ typedef struct cli_dev {
 
 /* --- cli_device.c --- */
 int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out);
+/* Every device matching o->filter (fills at most max, returns how many or < 0),
+ * waiting up to o->timeout_ms (-w) until there is one and all are whole. */
+int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out, size_t max);
+/* True for a device listed while half added: none of its strings could be read. */
+bool cli_dev_half_seen(const h7_usb_device_t *d);
 int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d);
 void cli_close(cli_dev_t *d);
 /* Where `leave` without an address sends the device: the first writable

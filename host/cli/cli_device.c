@@ -22,6 +22,26 @@ static void describe_short(const h7_usb_device_t *d, char *buf, size_t len)
              d->dfu_mode ? "DFU mode" : "DFU runtime");
 }
 
+/* A device whose strings could all not be read was listed while it was being
+ * added (or removed): the node could not be opened yet. Not ready: wait. */
+bool cli_dev_half_seen(const h7_usb_device_t *d)
+{
+    if (d->manufacturer[0] || d->product[0] || d->serial[0])
+        return false;
+    for (unsigned i = 0; i < d->n_alts; i++)
+        if (d->alts[i].name[0])
+            return false;
+    return true;
+}
+
+static bool any_half_seen(const h7_usb_device_t *d, int n)
+{
+    for (int i = 0; i < n && i < MAX_DEVICES; i++)
+        if (cli_dev_half_seen(&d[i]))
+            return true;
+    return false;
+}
+
 /* One scan. Returns how many devices match (and are in the wanted mode). */
 static int scan(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out,
                 size_t max, int *other_mode)
@@ -44,6 +64,22 @@ static int scan(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_d
     return count;
 }
 
+int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out, size_t max)
+{
+    uint64_t deadline = now_ms() + o->timeout_ms;
+    for (;;) {
+        int n = h7_usb_find(usb, &o->filter, out, max);
+        bool half = false;
+        for (int i = 0; i < n && (size_t)i < max; i++)
+            half = half || cli_dev_half_seen(&out[i]);
+        if (n < 0 || (n > 0 && !half) || now_ms() >= deadline)
+            return n;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+        h7_usb_refresh(usb);
+    }
+}
+
 int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out)
 {
     h7_usb_device_t found[MAX_DEVICES];
@@ -52,7 +88,7 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
     int n;
     for (;;) {
         n = scan(usb, o, want_dfu_mode, found, MAX_DEVICES, &other);
-        if (n != 0 || now_ms() >= deadline)
+        if ((n != 0 && !any_half_seen(found, n)) || now_ms() >= deadline)
             break;
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);

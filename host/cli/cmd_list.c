@@ -56,7 +56,7 @@ int cmd_list(const cli_opts_t *o, int argc, char **argv)
         return H7_EXIT_USB;
     }
     h7_usb_device_t devs[MAX_LIST];
-    int n = h7_usb_find(usb, &o->filter, devs, MAX_LIST);
+    int n = cli_find_all(usb, o, devs, MAX_LIST);
     h7_usb_exit(usb);
     if (n < 0) {
         cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));

@@ -79,6 +79,8 @@ static bool wait_for(const cli_opts_t *o, const char *serial, const char *path, 
                 h7_usb_device_t found[8];
                 int n = h7_usb_find(usb, f, found, 8);
                 for (int i = 0; i < n && i < 8; i++) {
+                    if (cli_dev_half_seen(&found[i]))
+                        continue; /* still being added: look again */
                     if (found[i].dfu_mode == dfu_mode) {
                         *out = found[i];
                         *by_path = pass == 1;

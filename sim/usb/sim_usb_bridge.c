@@ -73,9 +73,10 @@ struct sim_usb_bridge {
     size_t desc_len;
     uint8_t config; /* bConfigurationValue, 0 = unconfigured */
     UMockdevIoctlClient *claim[32];
-    GPtrArray *peers;   /* peer_t*, every program connected to a node */
-    char sock_dir[256]; /* testbed root + "/": where umockdev's sockets live */
-    unsigned sweep;     /* ticks since the last liveness sweep */
+    GPtrArray *peers;    /* peer_t*, every program connected to a node */
+    GPtrArray *attached; /* char*, device nodes with our ioctl socket */
+    char sock_dir[256];  /* testbed root + "/": where umockdev's sockets live */
+    unsigned sweep;      /* ticks since the last liveness sweep */
 
     GQueue pending; /* urb_t*, waiting for EP0 */
     urb_t *active;  /* on EP0 now */
@@ -354,21 +355,92 @@ static void set_config_attr(sim_usb_bridge_t *b)
     umockdev_testbed_set_attribute(b->tb, b->syspath, "bConfigurationValue", b->config ? v : "");
 }
 
+/*
+ * How a program under umockdev 0.17's preload library reaches the node
+ * (libumockdev-preload.c): open() of /dev/... goes to the testbed's file only
+ * if that file exists (else to the real /dev: ENOENT); then, for the opened
+ * file, it connects to the ioctl socket UMOCKDEV_DIR/ioctl/dev/...: a socket
+ * file that is missing means "not emulated" (its ioctls go to a plain file,
+ * ENOTTY), one that exists but refuses the connection (or vanishes between
+ * the check and the connect) makes it print "Failed to connect to ioctl
+ * socket" and exit(1). umockdev's detach_ioctl cancels the accept loop and
+ * unlinks the socket while connections may be under way.
+ * So, as the kernel does it, a device appears and goes in one step for a
+ * program: on add, the ioctl socket is listening before the node exists, and
+ * the node exists before sysfs shows the device (enumeration finds nothing it
+ * cannot open); on removal, sysfs and the node go first (new opens fail with
+ * ENOENT), and the socket stays: a program that opened the node just before
+ * is answered ENODEV on every request (the node is not the current one), as
+ * the kernel answers a file of a disconnected device. Sockets are detached only
+ * when the bridge is freed.
+ */
+static bool node_attached(const sim_usb_bridge_t *b, const char *devnode)
+{
+    for (guint i = 0; i < b->attached->len; i++)
+        if (strcmp(g_ptr_array_index(b->attached, i), devnode) == 0)
+            return true;
+    return false;
+}
+
+static bool node_attach(sim_usb_bridge_t *b)
+{
+    if (node_attached(b, b->devnode))
+        return true; /* a number used again (after 127): its socket still listens */
+    GError *err = NULL;
+    if (!umockdev_testbed_attach_ioctl(b->tb, b->devnode, b->handler, &err)) {
+        fprintf(stderr, "h7dfu-sim: attach %s: %s\n", b->devnode, err->message);
+        g_error_free(err);
+        return false;
+    }
+    g_ptr_array_add(b->attached, g_strdup(b->devnode));
+    return true;
+}
+
+static void node_detach_all(sim_usb_bridge_t *b)
+{
+    for (guint i = 0; i < b->attached->len; i++)
+        umockdev_testbed_detach_ioctl(b->tb, g_ptr_array_index(b->attached, i), NULL);
+    g_ptr_array_set_size(b->attached, 0);
+}
+
+/* The node: an empty plain file, as umockdev makes one for a usb device. */
+static bool node_create(sim_usb_bridge_t *b)
+{
+    gchar *root = umockdev_testbed_get_root_dir(b->tb);
+    gchar *node = g_build_filename(root, b->devnode, NULL);
+    gchar *dir = g_path_get_dirname(node);
+    FILE *f = g_mkdir_with_parents(dir, 0755) == 0 ? fopen(node, "w") : NULL;
+    bool ok = f != NULL && fclose(f) == 0;
+    if (!ok)
+        fprintf(stderr, "h7dfu-sim: cannot create %s: %s\n", node, g_strerror(errno));
+    g_free(dir);
+    g_free(node);
+    g_free(root);
+    return ok;
+}
+
+static void node_delete(sim_usb_bridge_t *b)
+{
+    gchar *root = umockdev_testbed_get_root_dir(b->tb);
+    gchar *node = g_build_filename(root, b->devnode, NULL);
+    unlink(node);
+    g_free(node);
+    g_free(root);
+}
+
 static void device_remove(sim_usb_bridge_t *b)
 {
     if (!b->present)
         return;
     LOG(b, "disconnect %s\n", b->devnode);
+    /* Requests from now on (they wait for the lock) find the device gone. */
     b->present = false;
     fail_all_urbs(b, -ESHUTDOWN);
     claims_clear(b);
-    umockdev_testbed_detach_ioctl(b->tb, b->devnode, NULL);
+    /* Enumeration no longer lists it, then new opens fail with ENOENT; the
+     * ioctl socket stays (see above). */
     umockdev_testbed_remove_device(b->tb, b->syspath);
-    gchar *root = umockdev_testbed_get_root_dir(b->tb);
-    gchar *node = g_build_filename(root, b->devnode, NULL);
-    unlink(node); /* umockdev leaves the node file of a removed device */
-    g_free(node);
-    g_free(root);
+    node_delete(b);
     b->st.devnum = 0;
 }
 
@@ -387,7 +459,6 @@ static void device_add(sim_usb_bridge_t *b)
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "P: /devices/platform/h7dfu-sim/usb%u/%s\n", b->cfg.busnum,
                            PORT_NAME);
-    g_string_append_printf(s, "N: bus/usb/%03u/%03u\n", b->cfg.busnum, devnum);
     g_string_append_printf(s, "E: DEVNAME=%s\nE: DEVTYPE=usb_device\nE: SUBSYSTEM=usb\n",
                            b->devnode);
     g_string_append_printf(s, "E: BUSNUM=%03u\nE: DEVNUM=%03u\nE: MAJOR=189\nE: MINOR=%u\n",
@@ -409,6 +480,9 @@ static void device_add(sim_usb_bridge_t *b)
     if (d[17] > 0)
         g_string_append_printf(s, "A: bNumInterfaces=%2u\\n\nA: bmAttributes=%02x\\n\n", c[4],
                                c[7]);
+    /* the kernel's generic driver has configured it (enumerate()) */
+    if (b->config)
+        g_string_append_printf(s, "A: bConfigurationValue=%u\\n\n", b->config);
     static const char *const names[3] = {"manufacturer", "product", "serial"};
     for (int i = 0; i < 3; i++)
         if (strs[i][0])
@@ -418,23 +492,26 @@ static void device_add(sim_usb_bridge_t *b)
         g_string_append_printf(s, "%02X", b->desc[i]);
     g_string_append_c(s, '\n');
 
+    /* Socket, then node, then sysfs: a program that finds the device can open
+     * it, and one that opens it is served (see node_attach()). The requests
+     * it sends wait for the lock we hold and then find the device present. */
     GError *err = NULL;
+    if (!node_attach(b) || !node_create(b)) {
+        g_string_free(s, TRUE);
+        return;
+    }
     if (!umockdev_testbed_add_from_string(b->tb, s->str, &err)) {
         fprintf(stderr, "h7dfu-sim: testbed: %s\n", err->message);
         g_error_free(err);
         g_string_free(s, TRUE);
+        node_delete(b);
         return;
     }
     g_string_free(s, TRUE);
     snprintf(b->syspath, sizeof(b->syspath), "/sys/devices/platform/h7dfu-sim/usb%u/%s",
              b->cfg.busnum, PORT_NAME);
-    set_config_attr(b);
-    if (!umockdev_testbed_attach_ioctl(b->tb, b->devnode, b->handler, &err)) {
-        fprintf(stderr, "h7dfu-sim: attach %s: %s\n", b->devnode, err->message);
-        g_error_free(err);
-        umockdev_testbed_remove_device(b->tb, b->syspath);
-        return;
-    }
+    if (!b->config)
+        set_config_attr(b); /* unconfigured: an empty attribute */
     b->present = true;
     b->st.enumerations++;
     b->st.devnum = devnum;
@@ -1008,6 +1085,7 @@ sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
     snprintf(b->sock_dir, sizeof(b->sock_dir), "%s/", root);
     g_free(root);
     b->peers = g_ptr_array_new();
+    b->attached = g_ptr_array_new_with_free_func(g_free);
     b->handler = umockdev_ioctl_base_new();
     g_signal_connect(b->handler, "handle-ioctl", G_CALLBACK(handle_ioctl), b);
     g_signal_connect(b->handler, "client-connected", G_CALLBACK(on_client_connected), b);
@@ -1089,6 +1167,8 @@ void sim_usb_bridge_free(sim_usb_bridge_t *b)
     /* Parked clients keep the handler alive: no more calls into b from it. */
     g_signal_handlers_disconnect_by_data(b->handler, b);
     device_remove(b);
+    node_detach_all(b);
+    g_ptr_array_free(b->attached, TRUE);
     urb_t *u;
     while ((u = g_queue_pop_head(&b->done)) != NULL)
         urb_free(u);

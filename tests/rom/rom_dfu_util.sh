@@ -30,7 +30,7 @@ rom -- sh -c '
     "$1" detach >/dev/null || exit 11
     sleep 1
     dfu-util -a 0 -s 0x08000000:leave -D "$2" > "$3/du.txt" 2>&1 || exit 12
-    "$1" -w 5 --json list > "$3/list.json" || exit 13
+    "$1" -d 0483:5750 -w 5 --json list > "$3/list.json" || exit 13
 ' sh "$h7dfu" "$dir/b.bin" "$dir" >"$dir/out" 2>"$dir/err" || {
     cat "$dir/du.txt" "$dir/err"
     fail "dfu-util :leave"

@@ -11,7 +11,7 @@ app_image "$dir/v2.bin" 70000
 rom --install "$dir/v1.bin" -- sh -c '
     "$1" detach >/dev/null || exit 11
     "$1" -w 5 write -s 0x08000000:leave "$2" || exit 12
-    "$1" -w 5 --json list > "$3/list.json" || exit 13
+    "$1" -d 0483:5750 -w 5 --json list > "$3/list.json" || exit 13
 ' sh "$h7dfu" "$dir/v2.bin" "$dir" >"$dir/out" 2>"$dir/err"
 rc=$?
 expect_rc 0 "detach, write :leave, list"
