@@ -58,4 +58,32 @@ static inline flash_status_t app_img_write(sim_flash_t *f, uint8_t major, uint8_
     return FLASH_OK;
 }
 
+/* The fixture of the personality tests: a fresh flash model and a reset fake
+ * controller (include cmocka.h and fake_dcd.h first). */
+typedef struct {
+    sim_flash_t *f;
+    flash_dev_t dev;
+} fx_t;
+
+static inline int fx_setup(void **state)
+{
+    fx_t *fx = test_malloc(sizeof *fx);
+    fx->f = sim_flash_new(NULL);
+    if (fx->f == NULL) {
+        return -1;
+    }
+    fx->dev = sim_flash_dev(fx->f);
+    fake_dcd_reset();
+    *state = fx;
+    return 0;
+}
+
+static inline int fx_teardown(void **state)
+{
+    fx_t *fx = *state;
+    sim_flash_free(fx->f);
+    test_free(fx);
+    return 0;
+}
+
 #endif

@@ -12,11 +12,11 @@
 
 #include <cmocka.h>
 
-#include "app_test_img.h"
 #include "bootloader.h"
 #include "dcd.h"
 #include "dfu_defs.h"
 #include "fake_dcd.h"
+#include "app_test_img.h"
 #include "usbd.h"
 
 #define ITF       0u
@@ -24,33 +24,7 @@
 #define RT_IN     0xA1u
 #define XFER_SIZE 2048u
 
-typedef struct {
-    sim_flash_t *f;
-    flash_dev_t dev;
-} fx_t;
-
 static uint8_t g_xfer[XFER_SIZE];
-
-static int fx_setup(void **state)
-{
-    fx_t *fx = test_malloc(sizeof *fx);
-    fx->f = sim_flash_new(NULL);
-    if (fx->f == NULL) {
-        return -1;
-    }
-    fx->dev = sim_flash_dev(fx->f);
-    fake_dcd_reset();
-    *state = fx;
-    return 0;
-}
-
-static int fx_teardown(void **state)
-{
-    fx_t *fx = *state;
-    sim_flash_free(fx->f);
-    test_free(fx);
-    return 0;
-}
 
 static boot_decision_t decide_with(fx_t *fx, volatile boot_request_block_t *blk,
                                    boot_image_info_t *info)

@@ -12,42 +12,16 @@
 
 #include <cmocka.h>
 
-#include "app_test_img.h"
 #include "dcd.h"
 #include "demo_app.h"
 #include "dfu_defs.h"
 #include "fake_dcd.h"
+#include "app_test_img.h"
 #include "hid.h"
 #include "usbd.h"
 
 #define ITF_HID 0u
 #define ITF_DFU 1u
-
-typedef struct {
-    sim_flash_t *f;
-    flash_dev_t dev;
-} fx_t;
-
-static int fx_setup(void **state)
-{
-    fx_t *fx = test_malloc(sizeof *fx);
-    fx->f = sim_flash_new(NULL);
-    if (fx->f == NULL) {
-        return -1;
-    }
-    fx->dev = sim_flash_dev(fx->f);
-    fake_dcd_reset();
-    *state = fx;
-    return 0;
-}
-
-static int fx_teardown(void **state)
-{
-    fx_t *fx = *state;
-    sim_flash_free(fx->f);
-    test_free(fx);
-    return 0;
-}
 
 static void start(fx_t *fx)
 {
