@@ -99,5 +99,7 @@ typedef struct cli_addr_spec {
     uint32_t addr, len;
 } cli_addr_spec_t;
 bool cli_parse_addr_spec(const char *s, cli_addr_spec_t *out);
+/* For commands without getopt: print text and return true on -h/--help. */
+bool cli_want_help(int argc, char **argv, const char *text);
 
 #endif

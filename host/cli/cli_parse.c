@@ -70,3 +70,14 @@ bool cli_parse_addr_spec(const char *s, cli_addr_spec_t *out)
     /* ":leave" alone (no address) is valid. */
     return true;
 }
+
+bool cli_want_help(int argc, char **argv, const char *text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(text, stdout);
+            return true;
+        }
+    }
+    return false;
+}

@@ -7,17 +7,6 @@
 
 #define MAX_LIST 32
 
-static bool help_requested(int argc, char **argv, const char *text)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(text, stdout);
-            return true;
-        }
-    }
-    return false;
-}
-
 static void json_device(const h7_usb_device_t *d)
 {
     printf("{\"vid\":\"%04x\",\"pid\":\"%04x\",\"bcd_device\":\"%04x\",\"bus\":%u,\"devnum\":%u,"
@@ -43,11 +32,11 @@ static void json_device(const h7_usb_device_t *d)
 
 int cmd_list(const cli_opts_t *o, int argc, char **argv)
 {
-    if (help_requested(argc, argv,
-                       "usage: h7dfu [OPTIONS] list\n\n"
-                       "Lists every USB device with a DFU interface: devices in DFU mode with\n"
-                       "their alternate settings and memory layouts, and running applications\n"
-                       "with a DFU runtime interface (which `h7dfu detach` can switch).\n"))
+    if (cli_want_help(argc, argv,
+                      "usage: h7dfu [OPTIONS] list\n\n"
+                      "Lists every USB device with a DFU interface: devices in DFU mode with\n"
+                      "their alternate settings and memory layouts, and running applications\n"
+                      "with a DFU runtime interface (which `h7dfu detach` can switch).\n"))
         return H7_EXIT_OK;
     h7_usb_t *usb = NULL;
     int rc = h7_usb_init(&usb);
@@ -101,11 +90,11 @@ static void print_layout(const char *s)
 
 int cmd_info(const cli_opts_t *o, int argc, char **argv)
 {
-    if (help_requested(argc, argv,
-                       "usage: h7dfu [OPTIONS] info\n\n"
-                       "Shows the one DFU-mode device selected by the options: IDs, strings,\n"
-                       "DFU functional descriptor, each alternate setting's memory layout,\n"
-                       "and its DFU state and status (decoded).\n"))
+    if (cli_want_help(argc, argv,
+                      "usage: h7dfu [OPTIONS] info\n\n"
+                      "Shows the one DFU-mode device selected by the options: IDs, strings,\n"
+                      "DFU functional descriptor, each alternate setting's memory layout,\n"
+                      "and its DFU state and status (decoded).\n"))
         return H7_EXIT_OK;
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);

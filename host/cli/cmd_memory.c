@@ -6,17 +6,6 @@
 
 #include "h7_layout.h"
 
-static bool want_help(int argc, char **argv, const char *text)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(text, stdout);
-            return true;
-        }
-    }
-    return false;
-}
-
 static const char read_help[] =
     "usage: h7dfu [OPTIONS] read ADDR:LEN FILE\n\n"
     "Reads LEN bytes of device memory at ADDR into FILE. The format follows the\n"
@@ -24,7 +13,7 @@ static const char read_help[] =
 
 int cmd_read(const cli_opts_t *o, int argc, char **argv)
 {
-    if (want_help(argc, argv, read_help))
+    if (cli_want_help(argc, argv, read_help))
         return H7_EXIT_OK;
     cli_addr_spec_t spec;
     if (argc != 3 || !cli_parse_addr_spec(argv[1], &spec) || !spec.has_addr || !spec.has_len ||
@@ -97,7 +86,7 @@ static const char erase_help[] =
 
 int cmd_erase(const cli_opts_t *o, int argc, char **argv)
 {
-    if (want_help(argc, argv, erase_help))
+    if (cli_want_help(argc, argv, erase_help))
         return H7_EXIT_OK;
     cli_addr_spec_t spec;
     bool mass = argc == 2 && strcmp(argv[1], "--mass") == 0;
@@ -132,7 +121,7 @@ static const char leave_help[] =
 
 int cmd_leave(const cli_opts_t *o, int argc, char **argv)
 {
-    if (want_help(argc, argv, leave_help))
+    if (cli_want_help(argc, argv, leave_help))
         return H7_EXIT_OK;
     uint32_t addr = 0;
     bool has_addr = argc == 2;
