@@ -5,14 +5,12 @@
 
 int cmd_detach(const cli_opts_t *o, int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        fputs("usage: h7dfu [OPTIONS] detach\n\n"
-              "Sends DFU_DETACH to the application's DFU runtime interface; the device\n"
-              "restarts into its bootloader (DFU mode). If the device does not detach by\n"
-              "itself (no will-detach attribute), h7dfu resets the port.\n",
-              stdout);
+    if (cli_want_help(argc, argv,
+                      "usage: h7dfu [OPTIONS] detach\n\n"
+                      "Sends DFU_DETACH to the application's DFU runtime interface; the device\n"
+                      "restarts into its bootloader (DFU mode). If the device does not detach\n"
+                      "by itself (no will-detach attribute), h7dfu resets the port.\n"))
         return H7_EXIT_OK;
-    }
     h7_usb_t *usb = NULL;
     int rc = h7_usb_init(&usb);
     if (rc != 0) {
