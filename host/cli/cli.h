@@ -45,6 +45,8 @@ typedef struct cli_dev {
 } cli_dev_t;
 
 /* --- cli_device.c --- */
+/* h7_usb_init() with the error said in words; an exit code. */
+int cli_usb_init(const cli_opts_t *o, h7_usb_t **usb);
 int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out);
 /* Every device matching o->filter (fills at most max, returns how many or < 0),
  * waiting up to o->timeout_ms (-w) until there is one and all are whole. */

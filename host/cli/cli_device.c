@@ -128,14 +128,21 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
     return H7_EXIT_OK;
 }
 
+int cli_usb_init(const cli_opts_t *o, h7_usb_t **usb)
+{
+    int rc = h7_usb_init(usb);
+    if (rc == 0)
+        return H7_EXIT_OK;
+    cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
+    return H7_EXIT_USB;
+}
+
 int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d)
 {
     memset(d, 0, sizeof(*d));
-    int rc = h7_usb_init(&d->usb);
-    if (rc != 0) {
-        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
-        return H7_EXIT_USB;
-    }
+    int rc = cli_usb_init(o, &d->usb);
+    if (rc != H7_EXIT_OK)
+        return rc;
     rc = cli_find_one(d->usb, o, true, &d->info);
     if (rc != H7_EXIT_OK) {
         cli_close(d);

@@ -12,11 +12,9 @@ int cmd_detach(const cli_opts_t *o, int argc, char **argv)
                       "by itself (no will-detach attribute), h7dfu resets the port.\n"))
         return H7_EXIT_OK;
     h7_usb_t *usb = NULL;
-    int rc = h7_usb_init(&usb);
-    if (rc != 0) {
-        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
-        return H7_EXIT_USB;
-    }
+    int rc = cli_usb_init(o, &usb);
+    if (rc != H7_EXIT_OK)
+        return rc;
     h7_usb_device_t dev;
     rc = cli_find_one(usb, o, false, &dev);
     if (rc != H7_EXIT_OK) {

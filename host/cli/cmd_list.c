@@ -39,11 +39,9 @@ int cmd_list(const cli_opts_t *o, int argc, char **argv)
                       "with a DFU runtime interface (which `h7dfu detach` can switch).\n"))
         return H7_EXIT_OK;
     h7_usb_t *usb = NULL;
-    int rc = h7_usb_init(&usb);
-    if (rc != 0) {
-        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
-        return H7_EXIT_USB;
-    }
+    int rc = cli_usb_init(o, &usb);
+    if (rc != H7_EXIT_OK)
+        return rc;
     h7_usb_device_t devs[MAX_LIST];
     int n = cli_find_all(usb, o, devs, MAX_LIST);
     h7_usb_exit(usb);

@@ -119,11 +119,9 @@ static int read_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
 static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
 {
     h7_usb_t *usb = NULL;
-    int rc = h7_usb_init(&usb);
-    if (rc != 0) {
-        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
-        return H7_EXIT_USB;
-    }
+    int rc = cli_usb_init(o, &usb);
+    if (rc != H7_EXIT_OK)
+        return rc;
     h7_usb_handle_t *h = NULL;
     rc = h7_usb_open(usb, app, app->interface, -1, &h);
     if (rc != 0) {
@@ -225,10 +223,9 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
     h7_usb_device_t start, dfu_dev, app;
     bool other, by_path;
     h7_usb_t *usb = NULL;
-    if ((rc = h7_usb_init(&usb)) != 0) {
-        cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
+    if ((rc = cli_usb_init(o, &usb)) != H7_EXIT_OK) {
         h7_image_free(&img);
-        return H7_EXIT_USB;
+        return rc;
     }
     /* A board already waiting in DFU mode (interrupted update) is taken as is. */
     h7_usb_device_t found[2];
