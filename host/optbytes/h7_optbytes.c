@@ -143,8 +143,9 @@ size_t h7_ob_describe(const h7_optbytes_t *o, char *buf, size_t len)
 {
     static const char *const rdp_text[] = {
         "level 0: no read protection",
-        "level 1: flash not readable by debugger or bootloader; going back to level 0 "
-        "mass-erases the flash",
+        /* one string, split over two lines (parentheses: not two elements) */
+        ("level 1: flash not readable by debugger or bootloader; going back to level 0 "
+         "mass-erases the flash"),
         "level 2: permanent, debug and bootloader disabled",
     };
     static const char *const bor_text[] = {"off (VDD 1.62 V POR only)", "level 1", "level 2",
