@@ -532,7 +532,7 @@ static int dnload_data(dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t
     return 0;
 }
 
-static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data)
+static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uint16_t cap)
 {
     if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_DNLOAD_IDLE)
         return stall(dfu);
@@ -548,7 +548,9 @@ static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data)
         dfu->state = DFU_STATE_MANIFEST_SYNC;
         return 0;
     }
-    if (s->wLength > dfu->cfg.transfer_size || data == NULL)
+    /* cap < wLength: the data stage was not received (longer than the
+     * control buffer, usbd_class.h) */
+    if (s->wLength > dfu->cfg.transfer_size || cap < s->wLength || data == NULL)
         return stall(dfu);
     int r;
     if (s->wValue == 0)
@@ -744,7 +746,7 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
 
     switch (s->bRequest) {
     case DFU_REQ_DNLOAD:
-        return req_dnload(dfu, s, data);
+        return req_dnload(dfu, s, data, cap);
     case DFU_REQ_UPLOAD:
         return req_upload(dfu, s, data, cap);
     case DFU_REQ_GETSTATUS:

@@ -160,7 +160,9 @@ bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg);
 void dfu_reset(dfu_t *dfu);
 
 /*
- * One class request. OUT: data holds setup->wLength bytes. IN: write at most
+ * One class request, with the device core's contract (usbd_class.h). OUT:
+ * data holds cap bytes, cap == setup->wLength when the data stage was
+ * received (cap < wLength: it was not, the request stalls). IN: write at most
  * cap bytes into data. Returns the byte count (IN), 0 (OUT), or USBD_STALL.
  */
 int dfu_control(dfu_t *dfu, const usb_setup_t *setup, uint8_t *data, uint16_t cap);

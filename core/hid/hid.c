@@ -117,7 +117,15 @@ static int hid_control(void *ctx, const usb_setup_t *setup, uint8_t *data, uint1
     (void)ctx;
     uint8_t type = (uint8_t)(setup->wValue >> 8);
     uint8_t id = (uint8_t)(setup->wValue & 0xffu);
+    bool in = (setup->bmRequestType & USB_DIR_IN) != 0;
     if ((setup->bmRequestType & USB_TYPE_MASK) != USB_TYPE_CLASS) {
+        return USBD_STALL;
+    }
+    /* HID 1.11 7.2: the GET requests are device-to-host, the SET requests
+     * host-to-device; the wrong direction stalls. */
+    bool want_in = setup->bRequest == HID_REQ_GET_REPORT || setup->bRequest == HID_REQ_GET_IDLE ||
+                   setup->bRequest == HID_REQ_GET_PROTOCOL;
+    if (in != want_in) {
         return USBD_STALL;
     }
     switch (setup->bRequest) {
@@ -134,8 +142,9 @@ static int hid_control(void *ctx, const usb_setup_t *setup, uint8_t *data, uint1
             return n;
         }
     case HID_REQ_SET_REPORT:
+        /* cap < wLength: the report was not received (usbd_class.h) */
         if (id != 0 || (type != HID_REPORT_TYPE_OUTPUT && type != HID_REPORT_TYPE_FEATURE) ||
-            setup->wLength == 0 || setup->wLength > HID_REPORT_SIZE) {
+            setup->wLength == 0 || setup->wLength > HID_REPORT_SIZE || cap < setup->wLength) {
             return USBD_STALL;
         }
         hid.update_pending = take_report(data, setup->wLength);

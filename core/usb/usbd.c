@@ -203,7 +203,8 @@ static void ctrl_next_out(void)
     (void)dcd_ep_xfer(0x00, u.ctrl.data + u.ctrl.done, u.ctrl.chunk);
 }
 
-/* Let a driver handle a request whose data (if any) is in u.buf. */
+/* Let a driver handle a request whose data (if any) is in u.buf. OUT: the
+ * whole data stage is in (cap = wLength); IN: room for the reply. */
 static int call_driver(void)
 {
     const usbd_class_driver_t *drv = u.ctrl.owner;
@@ -227,12 +228,13 @@ static void route_to_driver(const usbd_class_driver_t *drv, bool std)
     u.ctrl.owner_std = std;
     if ((s->bmRequestType & USB_DIR_IN) == 0 && s->wLength != 0) {
         if (s->wLength > u.buf_size) {
-            /* Too long to receive: the driver still hears of the request (with
-             * no data) so it can record the protocol error (DFU: errSTALLEDPKT),
-             * then it is stalled whatever the driver says. */
+            /* Too long to receive: the driver still hears of the request (no
+             * data received: cap 0 < wLength; data still points to the control
+             * buffer, never NULL) so it can record the protocol error (DFU:
+             * errSTALLEDPKT), then it is stalled whatever the driver says. */
             int (*fn)(void *, const usb_setup_t *, uint8_t *, uint16_t) =
                 std ? drv->std_control : drv->control;
-            (void)fn(drv->ctx, s, NULL, 0);
+            (void)fn(drv->ctx, s, u.buf, 0);
             ctrl_stall();
             return;
         }

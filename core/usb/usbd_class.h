@@ -24,9 +24,15 @@ typedef struct usbd_class_driver {
     /*
      * A class or vendor request for one of the driver's interfaces (wIndex low
      * byte), only while the device is configured.
-     * OUT: called once the data stage (setup->wLength bytes) is in data; when
-     * wLength exceeds the control buffer, called with data NULL (and then
-     * stalled regardless) so the driver can record the error.
+     * data is never NULL: it always points to the control buffer, also when
+     * cap is 0 (a request without data stage, or wLength 0), so a driver may
+     * hand it to memcpy() and the like with a length of at most cap.
+     * OUT: cap is the number of data-stage bytes in data. Normally the whole
+     * data stage has been received: cap == setup->wLength (0 when there is no
+     * data stage). When wLength exceeds the control buffer, nothing is
+     * received, cap is 0 (< wLength) and the request is stalled whatever the
+     * driver returns: the call only lets the driver record the error. So a
+     * driver reads OUT data only when cap == setup->wLength.
      * IN: write at most cap bytes (cap = min(wLength, buffer size)) to data and
      * return the count. Either way, return USBD_STALL to stall the request.
      */

@@ -58,7 +58,8 @@ static int d_control(void *ctx, const usb_setup_t *setup, uint8_t *data, uint16_
         }
         return d->in_len; /* may exceed cap: the core must clamp */
     }
-    if (data == NULL) {
+    assert_non_null(data); /* usbd_class.h: never NULL */
+    if (cap < setup->wLength) {
         d->out_len = 0xffff; /* told of an OUT request too long to receive */
         return 0;
     }
@@ -70,6 +71,7 @@ static int d_control(void *ctx, const usb_setup_t *setup, uint8_t *data, uint16_
 static int d_std_control(void *ctx, const usb_setup_t *setup, uint8_t *data, uint16_t cap)
 {
     dummy_t *d = ctx;
+    assert_non_null(data);
     d->std_controls++;
     d->last_setup = *setup;
     if (setup->bRequest != USB_REQ_GET_DESCRIPTOR || cap < 3) {
@@ -659,7 +661,8 @@ static void test_class_routing(void **state)
     assert_int_equal(da.dones, dones);
     da.stall_control = false;
     /* OUT longer than the control buffer: stalled before any data; the driver
-     * is told (data NULL) so it can record the error, and gets no control_done. */
+     * is told (cap 0 < wLength, data still a valid buffer) so it can record
+     * the error, and gets no control_done. */
     unsigned controls = da.controls;
     dones = da.dones;
     uint8_t big[300] = {0};
