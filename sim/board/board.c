@@ -10,6 +10,10 @@
 
 #include "bootloader.h"
 #include "dcd_sim.h"
+#include "elf_syms.h"
+#include "h743.h"
+#include "otg_fs.h"
+#include "sim_usb_bridge.h"
 #include "demo_app.h"
 #include "dfu.h"
 #include "h7_app.h"
@@ -48,7 +52,15 @@ struct board {
     rom_fault_t fault;
     char rom_serial[13];
     char last_note[160];
+    /* emulated chip (cfg.firmware) */
+    h743_t *chip;
+    elf_syms_t *syms;
+    uint32_t vtor_seen;
+    bool sim_failed;
 };
+
+/* Virtual time one board step lets the emulated core run at most. */
+#define CHIP_SLICE_NS 1000000ull
 
 static uint64_t now_ms(void)
 {
@@ -80,6 +92,49 @@ const char *board_mode_name(board_mode_t m)
         return "hung (not on USB)";
     }
     return "?";
+}
+
+/* The chip's unique ID from the serial: 24 hex digits are taken as they
+ * are (the firmware prints the UID as its serial, port/stm32h743/uid.c), any
+ * other string is hashed into one. */
+static void uid_from_serial(const char *serial, uint32_t uid[3])
+{
+    size_t n = strlen(serial);
+    bool hex = n == 24;
+    for (size_t i = 0; hex && i < n; i++)
+        hex = (serial[i] >= '0' && serial[i] <= '9') || (serial[i] >= 'A' && serial[i] <= 'F');
+    if (hex) {
+        for (unsigned w = 0; w < 3; w++) {
+            char part[9];
+            memcpy(part, serial + 8 * w, 8);
+            part[8] = '\0';
+            uid[w] = (uint32_t)strtoul(part, NULL, 16);
+        }
+        return;
+    }
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = serial; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    uid[0] = 0x00300028u;
+    uid[1] = h;
+    uid[2] = h * 2654435761u;
+}
+
+static bool chip_new(board_t *b)
+{
+    if (!b->cfg.clock)
+        return false;
+    b->syms = elf_syms_new();
+    if (!b->syms || elf_syms_add_file(b->syms, b->cfg.firmware) != 0 ||
+        (b->cfg.app_elf && elf_syms_add_file(b->syms, b->cfg.app_elf) != 0)) {
+        fprintf(stderr, "h7dfu-sim: %s: not a readable 32-bit ELF\n",
+                b->cfg.app_elf ? b->cfg.app_elf : b->cfg.firmware);
+        return false;
+    }
+    h743_config_t hc = {.clock = b->cfg.clock, .flash = b->flash, .symbols = b->syms};
+    uid_from_serial(b->cfg.serial, hc.uid);
+    b->chip = h743_new(&hc);
+    return b->chip != NULL;
 }
 
 board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
@@ -116,11 +171,19 @@ board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
             uid[1] = uid[1] * 31u + (uint8_t)*p;
         rom_serial_from_uid(uid, b->rom_serial);
     }
+    if (cfg->firmware && !chip_new(b)) {
+        board_free(b);
+        return NULL;
+    }
     return b;
 }
 
 void board_free(board_t *b)
 {
+    if (!b)
+        return;
+    h743_free(b->chip);
+    elf_syms_free(b->syms);
     free(b);
 }
 
@@ -138,6 +201,15 @@ static void rom_leave_jump(board_t *b, uint32_t addr);
 /* Step 1 of the start-up flow, then the personality it selects. */
 static bool boot(board_t *b)
 {
+    if (b->chip) {
+        /* The emulated chip boots the bootloader in its flash: the decision
+         * is the firmware's own. */
+        b->st.power_ons++;
+        b->cold = false;
+        b->vtor_seen = 0;
+        b->mode = BOARD_MODE_BOOTLOADER;
+        return h743_power_on(b->chip);
+    }
     if (b->cold) {
         ram_garbage(b);
         b->st.power_ons++;
@@ -206,13 +278,63 @@ static void system_reset(board_t *b, boot_request_t req)
 /* Power gone (cut or cable out): the device vanishes mid-whatever. */
 static void power_loss(board_t *b, unsigned off_ms, const char *what)
 {
-    usbd_disconnect();
+    if (b->chip)
+        h743_power_off(b->chip);
+    else
+        usbd_disconnect();
     if (sim_flash_powered(b->flash))
         sim_flash_power_off(b->flash);
     b->mode = BOARD_MODE_OFF;
     b->cold = true;
     b->on_at_ms = now_ms() + off_ms;
     EVENT(b, "%s: the board is off for %u ms\n", what, off_ms);
+}
+
+/* Which image runs, from the vector table in use; counts the starts. */
+static void chip_track_image(board_t *b)
+{
+    uint32_t vtor = h743_vtor(b->chip);
+    if (vtor == b->vtor_seen)
+        return;
+    b->vtor_seen = vtor;
+    if (vtor >= BOOT_APP_SLOT_ADDR && vtor < 0x08200000u) {
+        b->mode = BOARD_MODE_APP;
+        b->st.app_starts++;
+        EVENT(b, "boot: the bootloader started the application (vector table 0x%08x)\n", vtor);
+    } else {
+        b->mode = BOARD_MODE_BOOTLOADER;
+        b->st.dfu_starts++;
+    }
+}
+
+/* One slice of the emulated core, and what it did. */
+static void chip_step(board_t *b)
+{
+    uint64_t now = sim_clock_now_ns(b->cfg.clock);
+    h743_event_t ev = h743_run(b->chip, now + CHIP_SLICE_NS);
+    switch (ev) {
+    case H743_RAN:
+        break;
+    case H743_RESET:
+        b->st.system_resets++;
+        b->vtor_seen = 0;
+        EVENT(b, "system reset (SYSRESETREQ by the firmware)\n");
+        break;
+    case H743_POWER_LOST:
+        break; /* board_step handles the cut */
+    case H743_HALTED: {
+        const char *why = h743_halt_reason(b->chip);
+        bool lockup = strncmp(why, "LOCKUP", 6) == 0;
+        if (!lockup)
+            b->sim_failed = true;
+        fprintf(stderr, "h7dfu-sim: %s: %s\n",
+                lockup ? "the emulated core locked up" : "emulated firmware stopped", why);
+        b->mode = BOARD_MODE_HUNG;
+        EVENT(b, "board hung: nothing on USB until power is cycled\n");
+        return;
+    }
+    }
+    chip_track_image(b);
 }
 
 void board_step(void *user)
@@ -232,10 +354,18 @@ void board_step(void *user)
         }
         return;
     case BOARD_MODE_BOOTLOADER:
+        if (b->chip) {
+            chip_step(b);
+            break;
+        }
         if (bootloader_task() && sim_flash_powered(b->flash))
             system_reset(b, bootloader_leave_request(&b->fdev));
         break;
     case BOARD_MODE_APP:
+        if (b->chip) {
+            chip_step(b);
+            break;
+        }
         if (demo_app_task()) {
             if (b->cfg.rom) {
                 /* No h7dfu bootloader: the app library's ROM hand-over. */
@@ -311,6 +441,59 @@ volatile boot_request_block_t *board_request_block(board_t *b)
 const uint8_t *board_option_bytes(const board_t *b)
 {
     return b->ob;
+}
+
+/* ---- emulated chip: the bridge talks to its OTG_FS model ---- */
+
+static bool otg_connected(void *dev)
+{
+    return otg_fs_host_connected(dev);
+}
+static unsigned otg_epoch(void *dev)
+{
+    return otg_fs_host_connect_epoch(dev);
+}
+static void otg_bus_reset(void *dev)
+{
+    otg_fs_host_bus_reset(dev);
+}
+static uint8_t otg_address(void *dev)
+{
+    return otg_fs_host_address(dev);
+}
+static int otg_control_start(void *dev, const uint8_t setup[8], uint8_t *data)
+{
+    return otg_fs_host_control_start(dev, setup, data);
+}
+static int otg_control_result(void *dev, uint16_t *actual)
+{
+    return otg_fs_host_control_result(dev, actual);
+}
+static void otg_control_cancel(void *dev)
+{
+    otg_fs_host_control_cancel(dev);
+}
+static const sim_usb_device_ops_t otg_ops = {
+    .connected = otg_connected,
+    .connect_epoch = otg_epoch,
+    .bus_reset = otg_bus_reset,
+    .address = otg_address,
+    .control_start = otg_control_start,
+    .control_result = otg_control_result,
+    .control_cancel = otg_control_cancel,
+};
+
+const struct sim_usb_device_ops *board_usb_ops(board_t *b, void **dev)
+{
+    if (!b->chip)
+        return NULL;
+    *dev = h743_otg(b->chip);
+    return &otg_ops;
+}
+
+bool board_sim_failed(const board_t *b)
+{
+    return b->sim_failed;
 }
 
 /* ---- ROM boards (cfg.rom): no h7dfu bootloader, ST's ROM (rom.h) ---- */

@@ -41,6 +41,8 @@ typedef enum board_mode {
     BOARD_MODE_HUNG, /* running, but nothing on USB until power is cycled */
 } board_mode_t;
 
+struct sim_usb_device_ops;
+
 typedef struct board_config {
     const char *serial; /* USB serial number of both personalities */
     bool fast;          /* tiny bwPollTimeout and reset delays */
@@ -62,6 +64,15 @@ typedef struct board_config {
     uint32_t rom_fail_block;     /* inject a failure at this data block (1 = first); 0: none */
     uint8_t rom_fail_status;     /* its DFU status; 0: errWRITE */
     const uint8_t *option_bytes; /* initial ROM_OB_SIZE bytes; NULL: factory state */
+    /* Emulated chip (sim/mcu/h743.h): the firmware in the flash runs on an
+     * emulated Cortex-M7 instead of the portable personalities. firmware
+     * names the bootloader ELF (its symbols for messages; it must already be
+     * in the flash), app_elf optionally the application's. The USB serial
+     * number is then the one the firmware derives from the chip's unique ID,
+     * which is taken from serial when that is 24 hex digits (else a hash). */
+    const char *firmware;
+    const char *app_elf;
+    sim_clock_t *clock; /* required with firmware */
 } board_config_t;
 
 typedef struct board_stats {
@@ -92,6 +103,11 @@ const char *board_mode_name(board_mode_t m);
 void board_get_stats(const board_t *b, board_stats_t *st);
 /* The RAM request block (tests: what survives a reset). */
 volatile boot_request_block_t *board_request_block(board_t *b);
+/* Emulated chip: the USB controller's host side for the bridge (ops, dev),
+ * and whether the simulation itself failed (the firmware touched something
+ * the chip model does not model). NULL / false on other boards. */
+const struct sim_usb_device_ops *board_usb_ops(board_t *b, void **dev);
+bool board_sim_failed(const board_t *b);
 /* ROM board: the option bytes (ROM_OB_SIZE bytes at 0x5200201C), to save. */
 const uint8_t *board_option_bytes(const board_t *b);
 

@@ -34,7 +34,12 @@ static int usage(FILE *f, int code)
         "                      into the flash before starting, as over SWD\n"
         "  --bootloader FILE   put the bootloader image (.bin at 0x08000000) into sector 0;\n"
         "                      for realism only: the sim runs the bootloader's C code\n"
-        "  --serial S          USB serial number (default H7SIM0001)\n"
+        "  --firmware ELF      run the firmware itself on an emulated Cortex-M7 with\n"
+        "                      register models of the H743: ELF (the bootloader that\n"
+        "                      `make firmware` builds) is put into sector 0 and booted;\n"
+        "                      an application ELF given with --install runs the same way\n"
+        "  --serial S          USB serial number (default H7SIM0001); with --firmware the\n"
+        "                      chip's unique ID: 24 hex digits are used as they are\n"
         "  --fast              tiny bwPollTimeout and reset delays\n"
         "  --power-cut N[:before|during|after]\n"
         "                      cut the power at the Nth flash operation of this run\n"
@@ -194,6 +199,8 @@ int main(int argc, char **argv)
             install = argv[++i];
         else if (!strcmp(a, "--bootloader") && has)
             bootloader = argv[++i];
+        else if (!strcmp(a, "--firmware") && has)
+            bc.firmware = argv[++i];
         else if (!strcmp(a, "--serial") && has)
             bc.serial = argv[++i];
         else if (!strcmp(a, "--fast"))
@@ -292,6 +299,20 @@ int main(int argc, char **argv)
             fclose(obf);
         }
     }
+    if (bc.firmware) {
+        if (bc.rom || bootloader) {
+            fprintf(stderr, "h7dfu-sim: --firmware cannot be combined with --rom or --bootloader\n");
+            sim_flash_free(flash);
+            return 2;
+        }
+        /* The bootloader goes into sector 0 as over SWD; an ELF given with
+         * --install lends its symbols to the messages. */
+        bootloader = bc.firmware;
+        size_t n = install ? strlen(install) : 0;
+        if (n > 4 && !strcmp(install + n - 4, ".elf"))
+            bc.app_elf = install;
+        bc.clock = &clock;
+    }
     uint32_t bin_base = bc.rom ? 0x08000000u : BOOT_APP_SLOT_ADDR;
     if ((bootloader && board_install(flash, bootloader, 0x08000000u, err, sizeof(err)) != 0) ||
         (install && board_install(flash, install, bin_base, err, sizeof(err)) != 0)) {
@@ -303,9 +324,21 @@ int main(int argc, char **argv)
      * (--realtime=S divides its times by S). Not with --fast, whose tiny
      * times are for tests only: the device then runs untimed. */
     time_div = bc.fast ? 1000u : (realtime ? realtime : 1u);
+    unsigned host_poll_div = 0;
+    if (bc.firmware) {
+        /* The firmware keeps its own (real) times; --fast shortens only what
+         * the host is told to wait. */
+        host_poll_div = bc.fast ? 1000u : 0u;
+        time_div = 1u;
+        if (realtime) {
+            fprintf(stderr, "h7dfu-sim: --realtime is not available with --firmware\n");
+            sim_flash_free(flash);
+            return 2;
+        }
+    }
     bc.poll_div = realtime;
     dev_clock_t dclk = {&clock, time_div};
-    if (!bc.fast)
+    if (!bc.fast && !bc.firmware)
         dfu_set_default_clock(dev_clock_us, &dclk);
     board_t *b = board_new(&bc, flash);
     int status = 70;
@@ -313,11 +346,16 @@ int main(int argc, char **argv)
     if (!b || !board_power_on(b)) {
         fprintf(stderr, "h7dfu-sim: the board does not boot\n");
     } else {
+        void *dev = NULL;
+        const sim_usb_device_ops_t *dev_ops = board_usb_ops(b, &dev);
         sim_usb_bridge_config_t cfg = {.step = board_step,
+                                       .dev_ops = dev_ops,
+                                       .dev = dev,
                                        .user = b,
                                        .verbose = verbose,
                                        .clock = &clock,
                                        .time_div = time_div,
+                                       .host_poll_div = host_poll_div,
                                        .realtime = (double)realtime};
         br = sim_usb_bridge_new(&cfg);
         if (br) {
@@ -326,6 +364,11 @@ int main(int argc, char **argv)
             if (status < 0)
                 status = 127;
         }
+    }
+    if (b && board_sim_failed(b)) {
+        fprintf(stderr, "h7dfu-sim: the emulated chip met something it does not model (above); "
+                        "the run does not count\n");
+        status = 70;
     }
     if (verbose && b)
         print_stats(b, flash, br);

@@ -55,6 +55,7 @@ typedef struct urb {
 
 struct sim_usb_bridge {
     sim_usb_bridge_config_t cfg;
+    const sim_usb_device_ops_t *dev_ops;
     UMockdevTestbed *tb;
     UMockdevIoctlBase *handler;
     GMainLoop *loop;
@@ -90,6 +91,54 @@ struct sim_usb_bridge {
     int child_status;
     bool child_done;
     sim_usb_bridge_stats_t st;
+};
+
+/* The device end (sim_usb_device_ops_t): dcd_sim unless the config names one. */
+#define DEV(b, fn, ...) ((b)->dev_ops->fn((b)->cfg.dev, ##__VA_ARGS__))
+
+static bool dcd_connected(void *dev)
+{
+    (void)dev;
+    return dcd_sim_host_connected();
+}
+static unsigned dcd_epoch(void *dev)
+{
+    (void)dev;
+    return dcd_sim_host_connect_epoch();
+}
+static void dcd_bus_reset(void *dev)
+{
+    (void)dev;
+    dcd_sim_host_bus_reset();
+}
+static uint8_t dcd_address(void *dev)
+{
+    (void)dev;
+    return dcd_sim_host_address();
+}
+static int dcd_control_start(void *dev, const uint8_t setup[8], uint8_t *data)
+{
+    (void)dev;
+    return dcd_sim_host_control_start(setup, data);
+}
+static int dcd_control_result(void *dev, uint16_t *actual)
+{
+    (void)dev;
+    return dcd_sim_host_control_result(actual);
+}
+static void dcd_control_cancel(void *dev)
+{
+    (void)dev;
+    dcd_sim_host_control_cancel();
+}
+static const sim_usb_device_ops_t dcd_sim_ops = {
+    .connected = dcd_connected,
+    .connect_epoch = dcd_epoch,
+    .bus_reset = dcd_bus_reset,
+    .address = dcd_address,
+    .control_start = dcd_control_start,
+    .control_result = dcd_control_result,
+    .control_cancel = dcd_control_cancel,
 };
 
 #define LOG(b, ...)                                                                                \
@@ -130,7 +179,7 @@ static void urb_finish(sim_usb_bridge_t *b, urb_t *u, int status, unsigned actua
 static void fail_all_urbs(sim_usb_bridge_t *b, int status)
 {
     if (b->active) {
-        dcd_sim_host_control_cancel();
+        DEV(b, control_cancel);
         urb_finish(b, b->active, status, 0);
         b->active = NULL;
     }
@@ -197,6 +246,21 @@ static void timing_end(sim_usb_bridge_t *b, const uint8_t setup[8], const uint8_
     }
 }
 
+/* --fast on the emulated chip: the host sees the device's bwPollTimeout
+ * divided (the virtual clock charged the full one in timing_end()). */
+static void host_poll_scale(sim_usb_bridge_t *b, const uint8_t setup[8], uint8_t *data, int r,
+                            unsigned actual)
+{
+    unsigned div = b->cfg.host_poll_div;
+    if (div <= 1 || r != 0 || setup[0] != 0xa1 || setup[1] != 3 || actual < 6)
+        return;
+    uint32_t poll = (uint32_t)data[1] | ((uint32_t)data[2] << 8) | ((uint32_t)data[3] << 16);
+    poll = poll ? (poll + div - 1u) / div : 0u;
+    data[1] = (uint8_t)poll;
+    data[2] = (uint8_t)(poll >> 8);
+    data[3] = (uint8_t)(poll >> 16);
+}
+
 /* Move EP0 along: start the next URB, step the board, collect results. */
 static void pump(sim_usb_bridge_t *b, int steps)
 {
@@ -205,7 +269,7 @@ static void pump(sim_usb_bridge_t *b, int steps)
             urb_t *u = g_queue_pop_head(&b->pending);
             if (!u)
                 return;
-            int r = dcd_sim_host_control_start(u->buf->data, u->buf->data + 8);
+            int r = DEV(b, control_start, u->buf->data, u->buf->data + 8);
             if (r == 0)
                 timing_start(b, u->buf->data);
             if (r != 0) {
@@ -216,13 +280,14 @@ static void pump(sim_usb_bridge_t *b, int steps)
         }
         b->cfg.step(b->cfg.user);
         uint16_t actual = 0;
-        int r = dcd_sim_host_control_result(&actual);
+        int r = DEV(b, control_result, &actual);
         if (r == DCD_SIM_PENDING)
             continue;
         urb_t *u = b->active;
         b->active = NULL;
         const uint8_t *setup = u->buf->data;
         timing_end(b, setup, u->buf->data + 8, r, actual);
+        host_poll_scale(b, setup, u->buf->data + 8, r, actual);
         /* Keep sysfs right when a program configures through a raw URB. */
         if (r == 0 && setup[0] == 0x00 && setup[1] == USB_REQ_SET_CONFIGURATION)
             b->config = setup[2];
@@ -243,21 +308,21 @@ static int control_sync(sim_usb_bridge_t *b, uint8_t rt, uint8_t req, uint16_t v
                         (uint8_t)val, (uint8_t)(val >> 8),
                         (uint8_t)idx, (uint8_t)(idx >> 8),
                         (uint8_t)len, (uint8_t)(len >> 8)};
-    int r = dcd_sim_host_control_start(setup, data);
+    int r = DEV(b, control_start, setup, data);
     if (r != 0)
         return r;
     timing_start(b, setup);
     uint16_t got = 0;
     for (int i = 0; i < SYNC_STEPS; i++) {
         b->cfg.step(b->cfg.user);
-        r = dcd_sim_host_control_result(&got);
+        r = DEV(b, control_result, &got);
         if (r != DCD_SIM_PENDING) {
             if (actual)
                 *actual = got;
             return r;
         }
     }
-    dcd_sim_host_control_cancel();
+    DEV(b, control_cancel);
     return -ETIMEDOUT;
 }
 
@@ -291,7 +356,7 @@ static bool enumerate(sim_usb_bridge_t *b, uint8_t devnum, char strs[3][128])
 {
     uint8_t dd[64];
     uint16_t n = 0;
-    dcd_sim_host_bus_reset();
+    DEV(b, bus_reset);
     b->cfg.step(b->cfg.user);
     /* Like Linux: first a 64-byte read of the device descriptor at address 0. */
     if (control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_DEVICE << 8, 0, dd, 64, &n) != 0 ||
@@ -300,7 +365,7 @@ static bool enumerate(sim_usb_bridge_t *b, uint8_t devnum, char strs[3][128])
         return false;
     }
     if (control_sync(b, 0x00, USB_REQ_SET_ADDRESS, devnum, 0, NULL, 0, NULL) != 0 ||
-        dcd_sim_host_address() != devnum) {
+        DEV(b, address) != devnum) {
         fprintf(stderr, "h7dfu-sim: device not accepting address %u\n", devnum);
         return false;
     }
@@ -523,12 +588,12 @@ static void device_add(sim_usb_bridge_t *b)
  * device with a new number, as behind a real hub. */
 static void sync_presence(sim_usb_bridge_t *b)
 {
-    unsigned epoch = dcd_sim_host_connect_epoch();
+    unsigned epoch = DEV(b, connect_epoch);
     if (epoch == b->epoch_seen)
         return;
     b->epoch_seen = epoch;
     device_remove(b);
-    if (dcd_sim_host_connected())
+    if (DEV(b, connected))
         device_add(b);
 }
 
@@ -616,7 +681,7 @@ static int do_discard(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
     UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(c);
     gulong addr = *(gulong *)arg->data;
     if (b->active && b->active->urb->client_addr == addr && b->active->client == c) {
-        dcd_sim_host_control_cancel();
+        DEV(b, control_cancel);
         urb_finish(b, b->active, -ENOENT, 0);
         b->active = NULL;
         return 0;
@@ -779,7 +844,7 @@ static void peer_gone(sim_usb_bridge_t *b, peer_t *p)
             claims++;
         }
     if (b->active && b->active->client == c) {
-        dcd_sim_host_control_cancel();
+        DEV(b, control_cancel);
         urb_free(b->active);
         b->active = NULL;
         urbs++;
@@ -869,14 +934,14 @@ static int do_reset(sim_usb_bridge_t *b)
     char strs[3][128];
     bool ok = enumerate(b, b->devnum, strs);
     if (ok && b->desc_len == old_len && memcmp(old, b->desc, old_len) == 0 &&
-        dcd_sim_host_connect_epoch() == b->epoch_seen) {
+        DEV(b, connect_epoch) == b->epoch_seen) {
         if (cfg != b->config)
             set_config_attr(b);
         claims_clear(b);
         return 0;
     }
     LOG(b, "reset: device changed, re-enumerating\n");
-    b->epoch_seen = dcd_sim_host_connect_epoch() - 1u; /* force sync_presence() */
+    b->epoch_seen = DEV(b, connect_epoch) - 1u; /* force sync_presence() */
     device_remove(b);
     sync_presence(b);
     return ENODEV;
@@ -1075,6 +1140,7 @@ sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
         return NULL;
     sim_usb_bridge_t *b = g_new0(sim_usb_bridge_t, 1);
     b->cfg = *cfg;
+    b->dev_ops = cfg->dev_ops ? cfg->dev_ops : &dcd_sim_ops;
     if (!b->cfg.busnum)
         b->cfg.busnum = 1;
     b->next_devnum = b->cfg.first_devnum ? b->cfg.first_devnum : 2;
@@ -1120,8 +1186,8 @@ int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
 {
     /* Power the board's bus and enumerate it before the program starts. */
     g_mutex_lock(&b->lock);
-    b->epoch_seen = dcd_sim_host_connect_epoch() - 1u;
-    for (int i = 0; i < 16 && !dcd_sim_host_connected(); i++)
+    b->epoch_seen = DEV(b, connect_epoch) - 1u;
+    for (int i = 0; i < 16 && !DEV(b, connected); i++)
         b->cfg.step(b->cfg.user);
     sync_presence(b);
     bool present = b->present;

@@ -21,10 +21,26 @@
 
 typedef struct sim_usb_bridge sim_usb_bridge_t;
 
+/* The device end of the cable, as a host controller sees it: dcd_sim.h's
+ * dcd_sim_host_* functions (the native board), or the emulated chip's OTG_FS
+ * model (sim/mcu/otg_fs.h). Same semantics as dcd_sim.h. */
+typedef struct sim_usb_device_ops {
+    bool (*connected)(void *dev);
+    unsigned (*connect_epoch)(void *dev);
+    void (*bus_reset)(void *dev);
+    uint8_t (*address)(void *dev);
+    int (*control_start)(void *dev, const uint8_t setup[8], uint8_t *data);
+    int (*control_result)(void *dev, uint16_t *actual);
+    void (*control_cancel)(void *dev);
+} sim_usb_device_ops_t;
+
 typedef struct sim_usb_bridge_config {
     /* One pass of the board's main loop; must end up calling dcd_poll(). */
     void (*step)(void *user);
     void *user;
+    /* The device's controller; NULL: dcd_sim (dev is then unused). */
+    const sim_usb_device_ops_t *dev_ops;
+    void *dev;
     uint8_t busnum;       /* 0 = 1 */
     uint8_t first_devnum; /* 0 = 2 (1 is the root hub on a real bus) */
     bool verbose;         /* log enumeration and every usbfs request on stderr */
@@ -35,6 +51,9 @@ typedef struct sim_usb_bridge_config {
     /* The device reports times divided by this (h7dfu-sim --fast, --realtime):
      * a reported millisecond is time_div virtual milliseconds. 0 = 1. */
     unsigned time_div;
+    /* The host is shown bwPollTimeout divided by this (the emulated chip
+     * with --fast: its firmware reports the real times). 0 = 1. */
+    unsigned host_poll_div;
     /* > 0: virtual time passes at realtime x wall-clock time; the host's own
      * waits are then real and USB transfers take (scaled) real time. */
     double realtime;
