@@ -429,6 +429,11 @@ void sim_flash_set_times(sim_flash_t *f, const sim_flash_times_t *t)
     f->times = *t;
 }
 
+const sim_flash_times_t *sim_flash_get_times(const sim_flash_t *f)
+{
+    return &f->times;
+}
+
 void sim_flash_set_overwrite_policy(sim_flash_t *f, sim_flash_overwrite_t p)
 {
     f->overwrite = p;

@@ -150,6 +150,8 @@ flash_status_t sim_flash_force_write(sim_flash_t *f, uint32_t addr, const void *
 
 void sim_flash_set_clock(sim_flash_t *f, sim_clock_t *clock);
 void sim_flash_set_times(sim_flash_t *f, const sim_flash_times_t *t); /* default x64 typ */
+/* The times charged now (what sim_flash_set_times() last set). */
+const sim_flash_times_t *sim_flash_get_times(const sim_flash_t *f);
 void sim_flash_set_overwrite_policy(sim_flash_t *f, sim_flash_overwrite_t p);
 void sim_flash_set_write_protect(sim_flash_t *f, unsigned sector, bool on);
 bool sim_flash_is_write_protected(const sim_flash_t *f, unsigned sector);
