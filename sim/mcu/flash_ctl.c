@@ -244,6 +244,7 @@ static void start_op(flash_ctl_t *f, unsigned bn, op_t op, uint32_t addr, const 
                      unsigned index)
 {
     bank_t *b = &f->bank[bn];
+    bank_update(f, b); /* an operation that already ended keeps its EOP */
     sim_flash_times_t saved = *sim_flash_get_times(f->flash);
     sim_flash_times_t t = psize_times(&saved, (b->cr & CR_PSIZE) >> CR_PSIZE_SHIFT);
     flash_status_t st = FLASH_OK;

@@ -72,8 +72,12 @@ mcu_periph_t flash_ctl_periph(flash_ctl_t *f);
  * AXI write buffer (a flash word, 32 bytes); it belongs to the bank of the
  * word being filled. When its 32 bytes are in, the word is programmed
  * (sim_flash_program_word). Errors raise the flags of RM0433 4.7 and answer
- * true (no bus error on the AXI port for them). false only for an access the
- * model does not take (size, alignment, address outside the array).
+ * true (no bus error on the AXI port for them). A store to another flash word
+ * while the buffer is partly filled raises INCERR in the bank of the partial
+ * word and in the bank of the store, and both are lost (a modelling choice
+ * within 4.7.5). false only for an access the model does not take (size other
+ * than 1, 2, 4 - the CPU side splits wider stores -, alignment, address
+ * outside the array).
  */
 bool flash_ctl_array_write(flash_ctl_t *f, uint32_t addr, unsigned size, uint32_t val,
                            const char **why);
