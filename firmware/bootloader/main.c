@@ -52,6 +52,13 @@ static void leave(const flash_dev_t *flash)
 
 int main(void)
 {
+    /* Entered by a jump with the PLL running or USB clocked (ST's ROM
+     * bootloader's leave to 0x08000000): PLL settings cannot change while it
+     * runs, and USB would start from the ROM's state. Start from a reset;
+     * the boot decision then runs again on a clean chip. */
+    if (h7_started_dirty()) {
+        h7_system_reset();
+    }
     h7_clock_init();
     h7_usb_board_init();
     h7_serial_string(s_serial);

@@ -62,24 +62,22 @@ static uint16_t s_fifo_next; /* first free FIFO RAM word */
 
 static void wait_ahb_idle(void)
 {
-    while ((H7_OTG->GRSTCTL & OTG_GRSTCTL_AHBIDL) == 0u) {
-    }
+    (void)h7_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_AHBIDL, OTG_GRSTCTL_AHBIDL,
+                      H7_WAIT_READY_POLLS);
 }
 
 static void flush_tx(uint32_t fifo)
 {
     wait_ahb_idle();
     H7_OTG->GRSTCTL = OTG_GRSTCTL_TXFFLSH | OTG_GRSTCTL_TXFNUM(fifo);
-    while (H7_OTG->GRSTCTL & OTG_GRSTCTL_TXFFLSH) {
-    }
+    (void)h7_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_TXFFLSH, 0u, H7_WAIT_READY_POLLS);
 }
 
 static void flush_rx(void)
 {
     wait_ahb_idle();
     H7_OTG->GRSTCTL = OTG_GRSTCTL_RXFFLSH;
-    while (H7_OTG->GRSTCTL & OTG_GRSTCTL_RXFFLSH) {
-    }
+    (void)h7_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_RXFFLSH, 0u, H7_WAIT_READY_POLLS);
 }
 
 static void handle_rx(void);
@@ -213,11 +211,16 @@ void dcd_init(void)
 
     g->GAHBCFG = 0u; /* polled: global interrupt stays masked */
     g->GUSBCFG |= OTG_GUSBCFG_PHYSEL;
+    /* The embedded FS PHY powered before the core reset, as ST's
+     * USB_CoreInit() does for the FS PHY (GCCFG.PWRDWN = transceiver on;
+     * RM0433 57.14.13): the reset then runs with the PHY clock present. */
+    g->GCCFG |= OTG_GCCFG_PWRDWN;
 
     /* Core soft reset (RM0433 57.15.1): wait idle, reset, wait done. */
     wait_ahb_idle();
     g->GRSTCTL = OTG_GRSTCTL_CSRST;
-    while (g->GRSTCTL & OTG_GRSTCTL_CSRST) {
+    if (!h7_wait_reg(&g->GRSTCTL, OTG_GRSTCTL_CSRST, 0u, H7_WAIT_READY_POLLS)) {
+        h7_hw_fail(); /* the core never leaves reset: no USB */
     }
     wait_ahb_idle();
 
@@ -235,7 +238,8 @@ void dcd_init(void)
 #endif
 
     H7_OTG_PCGCCTL = 0u; /* PHY clock running */
-    H7_OTG_DEV->DCFG = OTG_DCFG_DSPD_FS;
+    /* DCFG: speed only, the other fields (PFIVL, ...) at their values. */
+    H7_OTG_DEV->DCFG = (H7_OTG_DEV->DCFG & ~OTG_DCFG_DSPD_MASK) | OTG_DCFG_DSPD_FS;
     H7_OTG_DEV->DCTL |= OTG_DCTL_SDIS; /* invisible until dcd_connect() */
 
     fifo_layout_reset();

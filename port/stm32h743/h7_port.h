@@ -26,6 +26,20 @@ uint32_t h7_sysclk_hz(void);
 /* Busy wait on SysTick (polled, no interrupt). */
 void h7_delay_us(uint32_t us);
 
+/* --- wait.c ------------------------------------------------------------- */
+/* Bounded wait on a hardware flag: poll until (*reg & mask) == want, at most
+ * polls reads. false on time-out: the caller has a defined recovery, never a
+ * hang (a supply, clock or controller that never reports ready). */
+bool h7_wait_reg(const volatile uint32_t *reg, uint32_t mask, uint32_t want, uint32_t polls);
+/* Polls enough for any ready flag of the clock and supply start-up (PLL lock
+ * and regulators take microseconds; 10^6 reads are milliseconds at 400 MHz
+ * and more at 64 MHz). */
+#define H7_WAIT_READY_POLLS 1000000u
+/* The clock tree or the USB supply never became ready: nothing can run over
+ * USB. Hand over to ST's ROM bootloader through a reset (its other
+ * interfaces, e.g. USART, still reach the chip); never returns. */
+__attribute__((noreturn)) void h7_hw_fail(void);
+
 /* --- usb_board.c -------------------------------------------------------- */
 /* USB supply (PWR_CR3), HSI48 + CRS, PA11/PA12 AF10, OTG_FS clock on.
  * Call after h7_clock_init() and before dcd_init(). */

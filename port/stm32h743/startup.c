@@ -2,6 +2,9 @@
  * Cortex-M7 start-up for the STM32H743: the vector table and Reset_Handler.
  *
  * Order in Reset_Handler, and why:
+ *  0. VTOR to this image's own table before anything can fault: a core
+ *     entered by a jump (ST's ROM bootloader's leave, a debugger) may have
+ *     VTOR pointing at another image's handlers.
  *  1. .data copy and .bss zero (linker symbols from linker/sections.ld); the
  *     shared .noinit request block is in neither, so it survives.
  *  2. FPU access (CPACR CP10/CP11): the toolchain uses -mfloat-abi=hard and
@@ -54,8 +57,13 @@ void HardFault_Handler(void)
     h7_reset_with_request(BOOT_REQ_STAY_IN_DFU);
 }
 
+extern const h7_vector_t h7_vectors[];
+
 void Reset_Handler(void)
 {
+    SCB_VTOR = (uint32_t)(uintptr_t)h7_vectors;
+    h7_dsb();
+    h7_isb();
     size_t data_len = (size_t)((uintptr_t)&_edata - (uintptr_t)&_sdata);
     memcpy(&_sdata, &_sidata, data_len);
     memset(&_sbss, 0, (size_t)((uintptr_t)&_ebss - (uintptr_t)&_sbss));

@@ -79,31 +79,39 @@ void h7_clock_init(void)
     h7_pwr_t *pwr = H7_PWR;
 
     /* Supply: LDO on, bypass off (Nucleo-H743ZI: VCORE from the internal
-     * LDO). Written once; then wait for the voltage to be valid. */
-    pwr->CR3 = (pwr->CR3 & ~PWR_CR3_BYPASS) | PWR_CR3_LDOEN;
-    while ((pwr->CSR1 & PWR_CSR1_ACTVOSRDY) == 0u) {
+     * LDO), SCUEN cleared in the same write: the supply configuration is
+     * then locked until the next power-on (RM0433 6.8.4 PWR_CR3; the same
+     * single write as ST's HAL_PWREx_ConfigSupply(PWR_LDO_SUPPLY)). Then
+     * wait for the voltage to be valid. */
+    pwr->CR3 = (pwr->CR3 & ~(PWR_CR3_BYPASS | PWR_CR3_SCUEN)) | PWR_CR3_LDOEN;
+    if (!h7_wait_reg(&pwr->CSR1, PWR_CSR1_ACTVOSRDY, PWR_CSR1_ACTVOSRDY, H7_WAIT_READY_POLLS)) {
+        h7_hw_fail();
     }
 
     /* VOS1 (RM0433 6.8.6), needed above the VOS3 limit. */
     pwr->D3CR = (pwr->D3CR & ~PWR_D3CR_VOS) | PWR_D3CR_VOS_SCALE1;
-    while ((pwr->D3CR & PWR_D3CR_VOSRDY) == 0u) {
+    if (!h7_wait_reg(&pwr->D3CR, PWR_D3CR_VOSRDY, PWR_D3CR_VOSRDY, H7_WAIT_READY_POLLS)) {
+        h7_hw_fail();
     }
 
     /* Flash latency before raising the clock; read back to be sure it
      * took effect (RM0433 4.3.8 "Read latency"). */
     h7_flash_bank_t *fl = H7_FLASH_BANK(0);
     fl->ACR = FLASH_ACR_LATENCY(FLASH_WS) | FLASH_ACR_WRHIGHFREQ(FLASH_WRHIGHFREQ);
-    while ((fl->ACR & FLASH_ACR_LATENCY_MASK) != FLASH_WS) {
+    if (!h7_wait_reg(&fl->ACR, FLASH_ACR_LATENCY_MASK, FLASH_WS, H7_WAIT_READY_POLLS)) {
+        h7_hw_fail();
     }
 
     /* HSI is on, undivided and selected out of reset; make sure, since the
      * PLL arithmetic above assumes 64 MHz (HSIDIV 00, RM0433 8.7.2 RCC_CR). */
     rcc->CR |= RCC_CR_HSION;
-    while ((rcc->CR & RCC_CR_HSIRDY) == 0u) {
+    if (!h7_wait_reg(&rcc->CR, RCC_CR_HSIRDY, RCC_CR_HSIRDY, H7_WAIT_READY_POLLS)) {
+        h7_hw_fail();
     }
     if ((rcc->CR & RCC_CR_HSIDIV) != 0u) {
         rcc->CR &= ~RCC_CR_HSIDIV;
-        while ((rcc->CR & RCC_CR_HSIDIVF) == 0u) {
+        if (!h7_wait_reg(&rcc->CR, RCC_CR_HSIDIVF, RCC_CR_HSIDIVF, H7_WAIT_READY_POLLS)) {
+            h7_hw_fail();
         }
     }
 
@@ -117,7 +125,8 @@ void h7_clock_init(void)
                           RCC_PLLCFGR_PLL1RGE_MASK | RCC_PLLCFGR_DIVQ1EN | RCC_PLLCFGR_DIVR1EN)) |
         RCC_PLLCFGR_PLL1RGE(RCC_PLL_RGE_8_16MHZ) | RCC_PLLCFGR_DIVP1EN;
     rcc->CR |= RCC_CR_PLL1ON;
-    while ((rcc->CR & RCC_CR_PLL1RDY) == 0u) {
+    if (!h7_wait_reg(&rcc->CR, RCC_CR_PLL1RDY, RCC_CR_PLL1RDY, H7_WAIT_READY_POLLS)) {
+        h7_hw_fail(); /* still on HSI: nothing has been switched yet */
     }
 
     /* Bus prescalers before the switch so no bus ever exceeds its limit
@@ -129,7 +138,9 @@ void h7_clock_init(void)
     rcc->D3CFGR = RCC_D3CFGR_D3PPRE(RCC_PPRE_DIV2);
 
     rcc->CFGR = (rcc->CFGR & ~RCC_CFGR_SW) | RCC_CFGR_SW_PLL1;
-    while (((rcc->CFGR & RCC_CFGR_SWS) >> RCC_CFGR_SWS_SHIFT) != RCC_CFGR_SW_PLL1) {
+    if (!h7_wait_reg(&rcc->CFGR, RCC_CFGR_SWS, RCC_CFGR_SW_PLL1 << RCC_CFGR_SWS_SHIFT,
+                     H7_WAIT_READY_POLLS)) {
+        h7_hw_fail();
     }
     s_sysclk_hz = SYSCLK_HZ;
 }

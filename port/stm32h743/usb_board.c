@@ -49,11 +49,13 @@ void h7_usb_board_init(void)
     pwr->CR3 |= PWR_CR3_USBREGEN;
 #endif
     pwr->CR3 |= PWR_CR3_USB33DEN;
-    while ((pwr->CR3 & PWR_CR3_USB33RDY) == 0u) {
+    if (!h7_wait_reg(&pwr->CR3, PWR_CR3_USB33RDY, PWR_CR3_USB33RDY, H7_WAIT_READY_POLLS)) {
+        h7_hw_fail(); /* no VDD33USB: USB cannot work on this board */
     }
 
     rcc->CR |= RCC_CR_HSI48ON;
-    while ((rcc->CR & RCC_CR_HSI48RDY) == 0u) {
+    if (!h7_wait_reg(&rcc->CR, RCC_CR_HSI48RDY, RCC_CR_HSI48RDY, H7_WAIT_READY_POLLS)) {
+        h7_hw_fail();
     }
     rcc->D2CCIP2R = (rcc->D2CCIP2R & ~RCC_D2CCIP2R_USBSEL) | RCC_D2CCIP2R_USBSEL_HSI48;
 
