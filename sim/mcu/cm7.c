@@ -65,6 +65,12 @@ struct cm7 {
     fault_t fault;
     uint32_t fault_addr;
     bool halted;
+    /* Unicorn re-runs part of a block when stopped from inside a memory
+     * callback; every stop is therefore taken at the next block boundary. */
+    bool stop_req;
+    bool trace; /* H7DFU_SIM_TRACE set: every register access on stderr */
+    uint32_t recent[8]; /* the last blocks executed, for fault messages */
+    unsigned nrecent;
     char reason[512];
 };
 
@@ -75,6 +81,7 @@ cm7_t *cm7_new(sim_clock_t *clock, const elf_syms_t *syms)
         return NULL;
     c->clock = clock;
     c->syms = syms;
+    c->trace = getenv("H7DFU_SIM_TRACE") != NULL;
     return c;
 }
 
@@ -139,8 +146,7 @@ void cm7_halt(cm7_t *c, const char *fmt, ...)
     vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
     va_end(ap);
     c->halted = true;
-    if (c->uc)
-        uc_emu_stop(c->uc);
+    c->stop_req = true;
 }
 
 const char *cm7_halt_reason(const cm7_t *c)
@@ -162,8 +168,7 @@ void cm7_stop(cm7_t *c)
 {
     c->stop = CM7_STOPPED;
     c->stop_set = true;
-    if (c->uc)
-        uc_emu_stop(c->uc);
+    c->stop_req = true;
 }
 
 void cm7_idle_poll(cm7_t *c, bool idle)
@@ -175,7 +180,7 @@ void cm7_idle_poll(cm7_t *c, bool idle)
     if (++c->idle >= IDLE_POLLS && !c->stop_set) {
         c->stop = CM7_IDLE;
         c->stop_set = true;
-        uc_emu_stop(c->uc);
+        c->stop_req = true;
     }
 }
 
@@ -211,6 +216,11 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
     (void)uc;
     cm7_t *c = user;
+    if (c->stop_req) {
+        uc_emu_stop(uc); /* before this block runs: PC is exact */
+        return;
+    }
+    c->recent[c->nrecent++ % 8u] = (uint32_t)addr;
     if (in_array(c, addr)) {
         array_stall(c, (uint32_t)addr);
         c->array.sync(c->array.ctx);
@@ -218,7 +228,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
             if (!c->array.load_ok(c->array.ctx, a, 4)) {
                 c->fault = FAULT_BUS;
                 c->fault_addr = a;
-                uc_emu_stop(c->uc);
+                uc_emu_stop(uc);
                 return;
             }
         }
@@ -227,7 +237,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     if (sim_clock_now_ns(c->clock) >= c->until_ns && !c->stop_set) {
         c->stop = CM7_RAN;
         c->stop_set = true;
-        uc_emu_stop(c->uc);
+        uc_emu_stop(uc);
     }
 }
 
@@ -256,7 +266,7 @@ static void hook_array_read(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
     if (c->fault == FAULT_NONE) {
         c->fault = FAULT_BUS;
         c->fault_addr = (uint32_t)addr;
-        uc_emu_stop(c->uc);
+        c->stop_req = true;
     }
 }
 
@@ -320,6 +330,12 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user
         unmodelled(c, addr, false, 0, size, p, why);
         return 0;
     }
+    if (c->trace) {
+        char w[200];
+        fprintf(stderr, "mcu: %12llu ns  %-7s+0x%03x -> 0x%08x  %s\n",
+                (unsigned long long)sim_clock_now_ns(c->clock), p->name, addr - p->base, v,
+                cm7_where(c, w, sizeof w));
+    }
     return v;
 }
 
@@ -331,6 +347,12 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val,
     uint32_t addr = wc->w.base + (uint32_t)off;
     const mcu_periph_t *p = find_periph(c, addr);
     const char *why = NULL;
+    if (c->trace && p) {
+        char w2[200];
+        fprintf(stderr, "mcu: %12llu ns  %-7s+0x%03x <- 0x%08x  %s\n",
+                (unsigned long long)sim_clock_now_ns(c->clock), p->name, addr - p->base,
+                (uint32_t)val, cm7_where(c, w2, sizeof w2));
+    }
     if (!p || !p->write || !p->write(p->ctx, addr - p->base, size, (uint32_t)val, &why))
         unmodelled(c, addr, true, (uint32_t)val, size, p, why);
     if (c->have_array)
@@ -438,6 +460,16 @@ static void enter_fault(cm7_t *c, const char *what, uint32_t return_pc)
     }
     if (c->sys.hardfault_forced)
         c->sys.hardfault_forced(c->sys.ctx); /* escalated: SHCSR enables are off */
+    {
+        char w[200];
+        fprintf(stderr, "h7dfu-sim: emulated core: %s at %s: HardFault; last blocks:", what,
+                cm7_where(c, w, sizeof w));
+        for (unsigned i = 0; i < 8u; i++) {
+            uint32_t a = c->recent[(c->nrecent + i) % 8u];
+            fprintf(stderr, " %s", elf_syms_describe(c->syms, a, w, sizeof w));
+        }
+        fprintf(stderr, "\n");
+    }
     int ids[6] = {UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2,
                   UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR};
     uint32_t frame[8];
@@ -474,6 +506,7 @@ cm7_result_t cm7_run(cm7_t *c, uint64_t until_ns)
         return CM7_HALTED;
     c->until_ns = until_ns;
     c->stop_set = false;
+    c->stop_req = false;
     c->stop = CM7_RAN;
     uint32_t pc = cm7_pc(c);
     uc_err e = uc_emu_start(c->uc, pc | 1u, 0, 0, 0);

@@ -61,10 +61,12 @@ struct h743 {
     otg_fs_t *otg;
     mcu_periph_t otg_periph;  /* the model's own, wrapped for idle detection */
     mcu_periph_t fctl_periph; /* the model's own, wrapped for power cuts */
+    mcu_periph_t tick_periph; /* the model's own, wrapped for busy waits */
     mcu_periph_t periph[32];
     unsigned nperiph;
     bool powered;
     bool reset_pending;
+    bool tick_enabled, tick_core_clock, tick_spinning;
     unsigned rng;
 };
 
@@ -231,6 +233,46 @@ static bool flash_write(void *ctx, uint32_t off, unsigned size, uint32_t val, co
     return ok;
 }
 
+/* SysTick: a read of SYST_CSR right after one that found the counter
+ * enabled and COUNTFLAG clear is a busy wait (ARMv7-M B3.3.3): the core
+ * would spin until the counter reaches 0, so the clock moves to that moment
+ * (CVR ticks ahead) and the read sees it. */
+#define SYST_CSR_OFF       0x0u
+#define SYST_CVR_OFF       0x8u
+#define SYST_CSR_ENABLE    (1u << 0)
+#define SYST_CSR_CLKSOURCE (1u << 2)
+#define SYST_CSR_COUNTFLAG (1u << 16)
+
+static bool tick_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, const char **why)
+{
+    h743_t *h = ctx;
+    mcu_periph_t *t = &h->tick_periph;
+    if (off != SYST_CSR_OFF)
+        return t->read(t->ctx, off, size, val, why);
+    uint64_t hz = rcc_cpu_hz(h->rcc);
+    uint32_t cvr = 0;
+    const char *w = NULL;
+    if (h->tick_spinning && hz && t->read(t->ctx, SYST_CVR_OFF, 4, &cvr, &w)) {
+        uint64_t div = h->tick_core_clock ? 1u : 8u; /* CLKSOURCE 0: the reference clock */
+        uint64_t ns = ((uint64_t)(cvr ? cvr : 1u) * div * 1000000000ull + hz - 1u) / hz;
+        sim_clock_wait_until(h->cfg.clock, sim_clock_now_ns(h->cfg.clock) + ns);
+    }
+    bool ok = t->read(t->ctx, off, size, val, why);
+    h->tick_spinning = ok && h->tick_enabled && (*val & SYST_CSR_COUNTFLAG) == 0u;
+    return ok;
+}
+
+static bool tick_write(void *ctx, uint32_t off, unsigned size, uint32_t val, const char **why)
+{
+    h743_t *h = ctx;
+    if (off == SYST_CSR_OFF) {
+        h->tick_enabled = (val & SYST_CSR_ENABLE) != 0;
+        h->tick_core_clock = (val & SYST_CSR_CLKSOURCE) != 0;
+        h->tick_spinning = false;
+    }
+    return h->tick_periph.write(h->tick_periph.ctx, off, size, val, why);
+}
+
 static bool add(h743_t *h, mcu_periph_t p)
 {
     if (h->nperiph == sizeof(h->periph) / sizeof(h->periph[0]))
@@ -339,9 +381,14 @@ h743_t *h743_new(const h743_config_t *cfg)
     fl.ctx = h;
     fl.read = flash_read;
     fl.write = flash_write;
+    h->tick_periph = systick_periph(h->systick);
+    mcu_periph_t tick = h->tick_periph;
+    tick.ctx = h;
+    tick.read = tick_read;
+    tick.write = tick_write;
     ok = add(h, rcc_periph(h->rcc)) && add(h, pwr_periph(h->pwr)) && add(h, crs_periph(h->crs)) &&
          add(h, dbgmcu_periph(h->dbgmcu)) && add(h, uid_periph(h->uid)) &&
-         add(h, scb_periph(h->scb)) && add(h, systick_periph(h->systick)) &&
+         add(h, scb_periph(h->scb)) && add(h, tick) &&
          add(h, dwt_periph(h->systick)) && add(h, otg);
     for (unsigned i = 0; ok && i < GPIO_PORTS; i++)
         ok = add(h, gpio_periph(h->gpio[i]));
@@ -363,6 +410,9 @@ static void reset_models(h743_t *h, bool power_on)
             h->otg_periph.reset(h->otg_periph.ctx, power_on);
         } else if (p->write == flash_write) {
             h->fctl_periph.reset(h->fctl_periph.ctx, power_on);
+        } else if (p->read == tick_read) {
+            h->tick_enabled = false;
+            h->tick_periph.reset(h->tick_periph.ctx, power_on);
         } else {
             p->reset(p->ctx, power_on);
         }

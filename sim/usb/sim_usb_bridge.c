@@ -32,6 +32,8 @@
 #define PUMP_STEPS 20000
 /* Steps a request of the bridge's own (enumeration) may take. */
 #define SYNC_STEPS 200000
+/* Steps the board may take to come onto the bus before the program starts. */
+#define START_STEPS 5000
 #define DESC_MAX   4096
 /* Ticks (1 ms) between two looks for programs that have died. */
 #define SWEEP_TICKS 10
@@ -1187,7 +1189,9 @@ int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
     /* Power the board's bus and enumerate it before the program starts. */
     g_mutex_lock(&b->lock);
     b->epoch_seen = DEV(b, connect_epoch) - 1u;
-    for (int i = 0; i < 16 && !DEV(b, connected); i++)
+    /* An emulated chip needs a few hundred steps (its start-up runs
+     * instruction by instruction); a board that stays off ends it early. */
+    for (int i = 0; i < START_STEPS && !DEV(b, connected); i++)
         b->cfg.step(b->cfg.user);
     sync_presence(b);
     bool present = b->present;
