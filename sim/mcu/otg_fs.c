@@ -634,11 +634,49 @@ static bool fifo_read(otg_fs_t *o, uint32_t *val, const char **why)
     return true;
 }
 
+static unsigned tx_start(const otg_fs_t *o, unsigned f)
+{
+    return (f == 0 ? o->dieptxf0 : o->dieptxf[f - 1u]) & 0xFFFFu; /* TX0FSA / INEPTXSA */
+}
+
+/* FIFO 0, and the FIFO of every active IN endpoint (USBAEP), hold data. */
+static bool tx_in_use(const otg_fs_t *o, unsigned f)
+{
+    if (f == 0)
+        return true;
+    for (unsigned n = 1; n < NEP; n++)
+        if ((o->in[n].ctl & CTL_USBAEP) && in_fifo(o, n) == f)
+            return true;
+    return false;
+}
+
+/* The FIFO RAM layout (57.11.3 "FIFO RAM allocation"): the RX FIFO from
+ * word 0, each TX FIFO within the 4 KB after it, no two in use overlapping.
+ * Checked when the firmware pushes into a TX FIFO. */
+static bool tx_layout_ok(const otg_fs_t *o, unsigned f, const char **why)
+{
+    unsigned s = tx_start(o, f), d = (f == 0 ? o->dieptxf0 : o->dieptxf[f - 1u]) >> 16;
+    if (d == 0 || s + d > RAM_WORDS)
+        return fail(why, "OTG_FS FIFO: TX FIFO outside the 4 KB FIFO RAM");
+    if (s < (o->grxfsiz & 0xFFFFu))
+        return fail(why, "OTG_FS FIFO: TX FIFO overlaps the RX FIFO (GRXFSIZ)");
+    for (unsigned g = 0; g < NEP; g++) {
+        if (g == f || !tx_in_use(o, g))
+            continue;
+        unsigned gs = tx_start(o, g), gd = tx_depth(o, g);
+        if (s < gs + gd && gs < s + d)
+            return fail(why, "OTG_FS FIFO: TX FIFO overlaps another endpoint's TX FIFO");
+    }
+    return true;
+}
+
 static bool fifo_write(otg_fs_t *o, unsigned n, uint32_t v, const char **why)
 {
     unsigned f = in_fifo(o, n);
     if (f >= NEP)
         return fail(why, "OTG_FS FIFO: DIEPCTLx.TXFNUM names no TX FIFO");
+    if (!tx_layout_ok(o, f, why))
+        return false;
     txfifo_t *t = &o->tx[f];
     if (t->n >= tx_depth(o, f))
         return fail(why, "OTG_FS FIFO: TX FIFO full (DTXFSTS = 0): push overruns it");

@@ -480,7 +480,7 @@ static void test_unmodelled_accesses_fail(void **state)
     assert_false(try_wr(DCTL, 4, 1u << 4, &why)); /* TCTL test mode */
     assert_false(try_wr(PCGCCTL, 4, 1, &why));    /* STPPCLK */
     assert_false(try_rd(DOEPDMA(0), 4, &v, &why));
-    assert_false(try_rd(0x900u + 0x20u * 9u, 4, &v, &why) && v != 0); /* EP9 does not exist */
+    assert_false(try_rd(0x900u + 0x20u * 9u, 4, &v, &why)); /* there is no EP9 */
     /* W1C registers take all-ones, reserved bits included. */
     assert_true(try_wr(GINTSTS, 4, 0xFFFFFFFFu, &why));
     assert_true(try_wr(DIEPINT(3), 4, 0xFFFFu, &why));
@@ -912,6 +912,27 @@ static void test_out_transfer_size_too_small(void **state)
     assert_int_equal(d.last_bcnt, 64); /* more than the 8 bytes armed */
 }
 
+static void test_fifo_layout_checked(void **state)
+{
+    (void)state;
+    const char *why;
+    wr(DIEPCTL(2), 64u | USBAEP | EPTYP(2) | EPTXFN(2) | SNAK);
+    wr(DIEPTXF(2), (16u << 16) | 150u); /* overlaps TX FIFO 0 at [128, 160) */
+    assert_false(try_wr(FIFO(2), 4, 0, &why));
+    assert_non_null(why);
+    wr(DIEPTXF(2), (16u << 16) | 100u); /* overlaps the RX FIFO [0, 128) */
+    assert_false(try_wr(FIFO(2), 4, 0, &why));
+    wr(DIEPTXF(2), (16u << 16) | 1020u); /* beyond the 4 KB */
+    assert_false(try_wr(FIFO(2), 4, 0, &why));
+    wr(DIEPTXF(2), (16u << 16) | 176u); /* after FIFO 1 at [160, 176) */
+    assert_true(try_wr(FIFO(2), 4, 0, &why));
+    /* A full FIFO refuses the push instead of overrunning. */
+    for (unsigned i = 1; i < 16; i++)
+        wr(FIFO(2), i);
+    assert_int_equal(rd(DTXFSTS(2)), 0);
+    assert_false(try_wr(FIFO(2), 4, 0, &why));
+}
+
 static void test_rx_fifo_full_naks_out(void **state)
 {
     (void)state;
@@ -958,6 +979,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_out_endpoint_disable, enumerated, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_flushes, enumerated, teardown),
         cmocka_unit_test_setup_teardown(test_out_transfer_size_too_small, enumerated, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_layout_checked, enumerated, teardown),
         cmocka_unit_test_setup_teardown(test_rx_fifo_full_naks_out, enumerated, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
