@@ -19,9 +19,9 @@
  * write the eight words of one 256-bit flash word with nothing in between,
  * DSB, wait QW = 0, read and clear the flags, lock. FW (force write) is never
  * needed: a flash word is always written whole, so the write buffer is
- * always full when QW is raised. A stuck WBNE/QW (never seen outside a
- * hardware fault) would hang in wait_idle(): unverified whether the
- * controller can leave WBNE set after INCERR/PGSERR.
+ * always full when QW is raised. A stuck WBNE/QW/BSY (a hardware fault) ends
+ * the wait after FLASH_OP_MAX_US with FLASH_ERR_HW, which the DFU layer
+ * reports to the host; it never hangs the bootloader.
  *
  * Bank 1's registers are at 0x52002000, bank 2's at +0x100 (4.9).
  * Execution continues from bank 1 while bank 1 is written: the AXI read
@@ -58,16 +58,35 @@ static void lock(h7_flash_bank_t *b)
     b->CR = FLASH_CR_LOCK;
 }
 
-static void wait_idle(h7_flash_bank_t *b)
+/* The longest operation: a sector erase, DS12110 gives about 2 s maximum at
+ * x64 (4 s at x8), and worn sectors are slower still: 10 s is the bound
+ * after which the controller is taken as stuck. */
+#define FLASH_OP_MAX_US 10000000u
+#define FLASH_FAST_POLLS 1000u
+
+/* Wait for QW, BSY and WBNE to clear: first tight polls (a word programs in
+ * about 100 us), then 10 us steps up to FLASH_OP_MAX_US. false: stuck. */
+static bool wait_idle(h7_flash_bank_t *b)
 {
-    while (b->SR & (FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_WBNE)) {
+    const uint32_t busy = FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_WBNE;
+    if (h7_wait_reg(&b->SR, busy, 0u, FLASH_FAST_POLLS)) {
+        return true;
     }
+    for (uint32_t us = 0; us < FLASH_OP_MAX_US; us += 10u) {
+        h7_delay_us(10u);
+        if ((b->SR & busy) == 0u) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Wait for the end of the operation, then decode and clear every flag. */
 static flash_status_t finish(h7_flash_bank_t *b, bool erase)
 {
-    wait_idle(b);
+    if (!wait_idle(b)) {
+        return FLASH_ERR_HW;
+    }
     uint32_t sr = b->SR;
     b->CCR = sr & FLASH_SR_ALL_FLAGS;
     return h7_flash_decode_sr(sr, erase);
@@ -75,7 +94,9 @@ static flash_status_t finish(h7_flash_bank_t *b, bool erase)
 
 static flash_status_t begin(h7_flash_bank_t *b)
 {
-    wait_idle(b);
+    if (!wait_idle(b)) {
+        return FLASH_ERR_HW;
+    }
     b->CCR = FLASH_SR_ALL_FLAGS; /* stale flags would be blamed on us */
     unlock(b);
     return (b->CR & FLASH_CR_LOCK) ? FLASH_ERR_HW : FLASH_OK;
@@ -160,6 +181,16 @@ static flash_status_t h7_program_word(void *ctx, uint32_t addr, const uint8_t *w
     return st;
 }
 
+/*
+ * Reads that survive a double ECC error. A flash word left half-programmed or
+ * half-erased by a power cut fails its ECC check, and on the H743 a read of
+ * it is a bus error (RM0433 4.7.7 "Error correction code error", DBECCERR):
+ * a precise BusFault that escalates to HardFault. The bootloader reads the
+ * slot at every reset, so a faulting read would be a reset loop that never
+ * reaches DFU mode. Instead the copy runs with FAULTMASK set and CCR.BFHFNMIGN,
+ * where the core ignores data bus faults (ARMv7-M B3.2.8; the load returns
+ * unknown data), and DBECCERR of either bank tells whether it happened.
+ */
 static flash_status_t h7_read(void *ctx, uint32_t addr, void *buf, size_t len)
 {
     (void)ctx;
@@ -170,7 +201,33 @@ static flash_status_t h7_read(void *ctx, uint32_t addr, void *buf, size_t len)
     if (len > UINT32_MAX || !flash_map_contains(m, addr, (uint32_t)len)) {
         return FLASH_ERR_ADDRESS;
     }
-    memcpy(buf, (const void *)(uintptr_t)addr, len);
+    uint32_t ccr = SCB_CCR;
+    __asm__ volatile("cpsid f" ::: "memory");
+    SCB_CCR = ccr | SCB_CCR_BFHFNMIGN;
+    h7_dsb();
+    h7_isb();
+    const volatile uint8_t *src = (const volatile uint8_t *)(uintptr_t)addr;
+    uint8_t *dst = buf;
+    for (size_t i = 0; i < len; i++) {
+        dst[i] = src[i];
+    }
+    h7_dsb();
+    SCB_CCR = ccr;
+    h7_dsb();
+    h7_isb();
+    __asm__ volatile("cpsie f" ::: "memory");
+    bool ecc = false;
+    for (unsigned bank = 0; bank < 2u; bank++) {
+        h7_flash_bank_t *b = bank_regs(bank);
+        if (b->SR & FLASH_SR_DBECCERR) {
+            b->CCR = FLASH_SR_DBECCERR;
+            ecc = true;
+        }
+    }
+    if (ecc) {
+        SCB_CFSR = SCB_CFSR_BFSR_MASK; /* the ignored fault's status */
+        return FLASH_ERR_ECC;
+    }
     return FLASH_OK;
 }
 

@@ -34,12 +34,15 @@
 #define SCB_VTOR   H7_SCS_REG(0xD08)
 #define SCB_AIRCR  H7_SCS_REG(0xD0C)
 #define SCB_CCR    H7_SCS_REG(0xD14)
+#define SCB_CFSR   H7_SCS_REG(0xD28) /* configurable fault status (B3.2.15) */
 #define SCB_CCSIDR H7_SCS_REG(0xD80) /* cache size ID (B4.8.3) */
 #define SCB_CSSELR H7_SCS_REG(0xD84) /* cache size selection (B4.8.5) */
 #define SCB_CPACR  H7_SCS_REG(0xD88) /* coprocessor access control (B3.2.20) */
 
 #define SCB_AIRCR_VECTKEY        (0x05FAu << 16)
 #define SCB_AIRCR_SYSRESETREQ    H7_BIT(2)
+#define SCB_CCR_BFHFNMIGN        H7_BIT(8)  /* priority -1/-2 ignore data bus faults (B3.2.8) */
+#define SCB_CFSR_BFSR_MASK       (0xFFu << 8) /* BusFault status byte, write 1 to clear */
 #define SCB_CCR_DC               H7_BIT(16) /* data cache enable */
 #define SCB_CCR_IC               H7_BIT(17) /* instruction cache enable */
 #define SCB_CPACR_CP10_CP11_FULL (0xFu << 20)
