@@ -11,6 +11,10 @@
  * Scope: device mode, slave mode (no DMA), full speed. Host mode, DMA, LPM,
  * battery charging detection, SRP/HNP, clock gating and direct FIFO RAM
  * access are not modelled: touching them fails the access with a reason.
+ * Neither are SOF/suspend/resume (FNSOF stays 0), the STSPHST status-phase
+ * flag of GRXSTSP, isochronous frame parity, or timing: the device-side
+ * handshakes (NAK effective, endpoint disabled, flushes) complete within the
+ * access, CSRST after one read.
  */
 #include "otg_fs.h"
 
@@ -68,7 +72,7 @@
 
 #define GSNPSID_VAL 0x4F54330Au /* DWC2 OTG 3.30a, the H743's core revision */
 
-/* GOTGCTL (57.14.1) */
+/* GOTGCTL */
 #define GOTGCTL_RW       (0xFCu | BIT(20)) /* VBVALOEN..BVALOVAL, OTGVER */
 #define GOTGCTL_OTGPROT  (BIT(1) | BIT(9) | BIT(10) | BIT(11) | BIT(12)) /* SRQ, HNP */
 #define GOTGCTL_RO       (BIT(0) | BIT(8) | BIT(16) | BIT(17) | BIT(18) | BIT(19) | BIT(21))
@@ -76,17 +80,17 @@
 #define GOTGCTL_BVALOVAL BIT(7)
 #define GOTGCTL_CIDSTS   BIT(16) /* 1: B-device (ID pin high) */
 #define GOTGCTL_BSVLD    BIT(19)
-/* GAHBCFG (57.14.3) */
+/* GAHBCFG */
 #define GAHBCFG_DMAEN   BIT(5)
 #define GAHBCFG_RW      (BIT(0) | 0x1Eu | BIT(7) | BIT(8)) /* GINTMSK, HBSTLEN, (P)TXFELVL */
 #define GAHBCFG_TXFELVL BIT(7)
-/* GUSBCFG (57.14.4): reset 0x0000 1440 (TRDT = 5, PHYSEL = 1) */
+/* GUSBCFG: reset 0x0000 1440 (TRDT = 5, PHYSEL = 1) */
 #define GUSBCFG_RESET  0x00001440u
 #define GUSBCFG_PHYSEL BIT(6) /* FS serial transceiver: reads 1 */
 #define GUSBCFG_FHMOD  BIT(29)
 #define GUSBCFG_FDMOD  BIT(30)
 #define GUSBCFG_RW     (0x7u | BIT(8) | BIT(9) | 0x3C00u | BIT(15) | 0x03FE0000u | GUSBCFG_FDMOD)
-/* GRSTCTL (57.14.5) */
+/* GRSTCTL */
 #define GRSTCTL_CSRST   BIT(0)
 #define GRSTCTL_RXFFLSH BIT(4)
 #define GRSTCTL_TXFFLSH BIT(5)
@@ -94,7 +98,7 @@
 #define GRSTCTL_TXF_ALL 0x10u /* TXFNUM 10000: flush all TX FIFOs */
 #define GRSTCTL_DMAREQ  BIT(30)
 #define GRSTCTL_AHBIDL  BIT(31)
-/* GINTSTS / GINTMSK (57.14.6 / 57.14.7) */
+/* GINTSTS / GINTMSK */
 #define GINT_CMOD     BIT(0)
 #define GINT_OTGINT   BIT(2)
 #define GINT_RXFLVL   BIT(4)
@@ -110,32 +114,32 @@
  * IISOIXFR, IPXFR, RSTDET, LPMINT, CIDSCHG, DISCINT, SRQINT, WKUPINT */
 #define GINT_W1C   0xF8B0FC0Au
 #define GINTMSK_RW 0xFFFEFCFEu /* bits 0, 8, 9, 16 reserved */
-/* GRXSTSR/GRXSTSP (57.14.8/9), device: EPNUM[3:0] BCNT[14:4] DPID[16:15] PKTSTS[20:17] */
+/* GRXSTSR/GRXSTSP, device: EPNUM[3:0] BCNT[14:4] DPID[16:15] PKTSTS[20:17] */
 #define PKTSTS_GONAK      1u /* global OUT NAK (triggers an interrupt) */
 #define PKTSTS_OUT_DATA   2u
 #define PKTSTS_OUT_DONE   3u /* OUT transfer completed (triggers an interrupt) */
 #define PKTSTS_SETUP_DONE 4u /* SETUP transaction completed (triggers an interrupt) */
 #define PKTSTS_SETUP_DATA 6u
 #define DPID_DATA1        2u /* DPID 10 */
-/* GRXFSIZ / DIEPTXF0 / DIEPTXFx (57.14.10, 57.14.11, 57.14.17): start [15:0],
+/* GRXFSIZ / DIEPTXF0 / DIEPTXFx: start [15:0],
  * depth [31:16] in words. Reset values as given by the manual for this 4 KB
  * configuration. */
 #define GRXFSIZ_RESET  0x00000200u
 #define DIEPTXF0_RESET 0x02000200u
 #define DIEPTXFX_RESET 0x02000400u
-/* GCCFG (57.14.13) */
+/* GCCFG */
 #define GCCFG_PWRDWN BIT(16)
 #define GCCFG_BCD    (BIT(17) | BIT(18) | BIT(19) | BIT(20)) /* BCDEN, DCDEN, PDEN, SDEN */
 #define GCCFG_VBDEN  BIT(21)
 #define GCCFG_RO     0xFu        /* DCDET, PDET, SDET, PS2DET */
-#define CID_RESET    0x00002300u /* 57.14.14 OTG_CID product ID reset value */
-/* DCFG (57.14.40): reset 0x0220 0000; bit 21 reserved, kept at 1 */
+#define CID_RESET    0x00002300u /* OTG_CID product ID reset value */
+/* DCFG: reset 0x0220 0000; bit 21 reserved, kept at 1 */
 #define DCFG_RESET  0x02200000u
 #define DCFG_RW     0x0300DFF7u /* DSPD, NZLSOHSK, DAD, PFIVL, XCVRDLY, ERRATIM, PERSCHIVL */
 #define DCFG_RO     BIT(21)
 #define DCFG_DSPD   0x3u
 #define DCFG_DAD_SH 4
-/* DCTL (57.14.41): reset 0x0000 0002 (SDIS) */
+/* DCTL: reset 0x0000 0002 (SDIS) */
 #define DCTL_RESET  0x00000002u
 #define DCTL_SDIS   BIT(1)
 #define DCTL_GINSTS BIT(2)
@@ -146,16 +150,16 @@
 #define DCTL_SGONAK BIT(9)
 #define DCTL_CGONAK BIT(10)
 #define DCTL_RW     (BIT(0) | DCTL_SDIS | BIT(11) | BIT(18)) /* RWUSIG, SDIS, POPRGDNE, DSBESLRJCT */
-/* DSTS (57.14.42): reset 0x0000 0010; ENUMSPD [2:1], 11 = full speed (48 MHz) */
+/* DSTS: reset 0x0000 0010; ENUMSPD [2:1], 11 = full speed (48 MHz) */
 #define DSTS_RESET       0x00000010u
 #define DSTS_ENUMSPD_SH  1
-#define DIEPMSK_RW       0x237Fu /* 57.14.43 */
-#define DOEPMSK_RW       0x737Fu /* 57.14.44 */
+#define DIEPMSK_RW       0x237Fu
+#define DOEPMSK_RW       0x737Fu
 #define DAINTMSK_RW      0x01FF01FFu
-#define DVBUSDIS_RESET   0x000017D7u                 /* 57.14.47 */
-#define DVBUSPULSE_RESET 0x000005B8u                 /* 57.14.48 */
+#define DVBUSDIS_RESET   0x000017D7u
+#define DVBUSPULSE_RESET 0x000005B8u
 #define DTHRCTL_EN       (BIT(0) | BIT(1) | BIT(16)) /* thresholding: DMA only */
-/* DIEPCTLx / DOEPCTLx (57.14.49 ff.) */
+/* DIEPCTLx / DOEPCTLx */
 #define CTL_MPSIZ0 0x3u /* EP0: 00 64, 01 32, 10 16, 11 8 bytes */
 #define CTL_MPSIZ  0x7FFu
 #define CTL_USBAEP BIT(15)
@@ -171,7 +175,7 @@
 #define CTL_SD1PID BIT(29)
 #define CTL_EPDIS  BIT(30)
 #define CTL_EPENA  BIT(31)
-/* DIEPINTx (57.14.50) / DOEPINTx (57.14.56) */
+/* DIEPINTx / DOEPINTx */
 #define INT_XFRC          BIT(0)
 #define INT_EPDISD        BIT(1)
 #define DIEPINT_ITTXFE    BIT(4)
@@ -270,7 +274,7 @@ static uint32_t rx_sts(unsigned ep, unsigned bcnt, unsigned dpid, unsigned pktst
     return (ep & 0xFu) | ((bcnt & 0x7FFu) << 4) | ((dpid & 3u) << 15) | ((pktsts & 0xFu) << 17);
 }
 
-/* Each entry takes one status word plus its data words (RM0433 57.11.3). */
+/* Each entry takes one status word plus its data words (RM0433 57.11 "FIFO RAM allocation"). */
 static bool rx_room(const otg_fs_t *o, unsigned words)
 {
     return o->rx_words + words <= rx_capacity(o) && o->rx_n < RAM_WORDS;
@@ -341,9 +345,14 @@ static bool session_valid(const otg_fs_t *o)
     return (o->gccfg & GCCFG_VBDEN) != 0; /* the cable supplies VBUS */
 }
 
+static bool gate_on(const otg_fs_t *o)
+{
+    return !o->powered || o->powered(o->user);
+}
+
 static bool calc_connected(const otg_fs_t *o)
 {
-    if (o->powered && !o->powered(o->user))
+    if (!gate_on(o))
         return false;
     return !(o->dctl & DCTL_SDIS) && (o->gccfg & GCCFG_PWRDWN) && session_valid(o) &&
            !(o->gusbcfg & GUSBCFG_FHMOD);
@@ -408,7 +417,7 @@ static void regs_reset(otg_fs_t *o)
     o->setup_done_owed = false;
 }
 
-/* GRSTCTL.CSRST (57.14.5): every CSR bit back to reset except
+/* GRSTCTL.CSRST: every CSR bit back to reset except
  * PCGCCTL.GATEHCLK/STPPCLK, DCFG.DSPD, DCTL.SDIS and GCCFG; all FIFOs flushed. */
 static void core_soft_reset(otg_fs_t *o)
 {
@@ -431,7 +440,7 @@ static uint32_t diepint_read(const otg_fs_t *o, unsigned n)
     return v;
 }
 
-/* DAINT (57.14.45): one bit per endpoint with an unmasked DxEPINT bit
+/* DAINT: one bit per endpoint with an unmasked DxEPINT bit
  * (DIEPMSK/DOEPMSK; TXFE through DIEPEMPMSK). */
 static uint32_t daint(const otg_fs_t *o)
 {
@@ -524,7 +533,7 @@ static bool ep_ctl_write(otg_fs_t *o, bool in, unsigned n, uint32_t v, const cha
         e->ctl &= ~CTL_DPID;
     if (v & wo & CTL_SD1PID)
         e->ctl |= CTL_DPID;
-    /* "Disabling an IN/OUT endpoint" (57.15.6): EPDIS on an enabled endpoint
+    /* "Disabling an IN/OUT endpoint" (57.15): EPDIS on an enabled endpoint
      * completes at once: EPENA and EPDIS clear, EPDISD set. EPENA written 1
      * on an enabled endpoint (read-modify-write) changes nothing. */
     if ((v & rs & CTL_EPDIS) && (e->ctl & CTL_EPENA)) {
@@ -584,7 +593,7 @@ static bool ep_read(otg_fs_t *o, bool in, unsigned n, uint32_t reg, uint32_t *va
     case EP_TXFSTS:
         if (!in)
             break;
-        /* DTXFSTSx (57.14.52): free words in the endpoint's TX FIFO. */
+        /* DTXFSTSx: free words in the endpoint's TX FIFO. */
         *val = in_fifo(o, n) < NEP ? tx_free(o, in_fifo(o, n)) : 0u;
         return true;
     case EP_DMA:
@@ -623,7 +632,7 @@ static bool ep_write(otg_fs_t *o, bool in, unsigned n, uint32_t reg, uint32_t v,
 
 /* ---- FIFO windows (57.14: 32-bit push/pop at 0x1000 (n + 1)) ------------- */
 
-/* "Packet read from RX FIFO" (57.15.6): GRXSTSP pops the status, then the
+/* "Packet read from RX FIFO" (57.15): GRXSTSP pops the status, then the
  * data words are read through any FIFO window. */
 static bool fifo_read(otg_fs_t *o, uint32_t *val, const char **why)
 {
@@ -650,7 +659,7 @@ static bool tx_in_use(const otg_fs_t *o, unsigned f)
     return false;
 }
 
-/* The FIFO RAM layout (57.11.3 "FIFO RAM allocation"): the RX FIFO from
+/* The FIFO RAM layout (RM0433 57.11 "FIFO RAM allocation"): the RX FIFO from
  * word 0, each TX FIFO within the 4 KB after it, no two in use overlapping.
  * Checked when the firmware pushes into a TX FIFO. */
 static bool tx_layout_ok(const otg_fs_t *o, unsigned f, const char **why)
@@ -697,7 +706,7 @@ static uint32_t tx_pop(otg_fs_t *o, unsigned f)
 static bool grxstsp_read(otg_fs_t *o, bool pop, uint32_t *val, const char **why)
 {
     if (o->rx_n == 0) {
-        *val = 0; /* empty: the core returns 0 (57.14.8) */
+        *val = 0; /* empty: the core returns 0 */
         return true;
     }
     const rxent_t *e = &o->rxq[o->rx_head];
@@ -715,7 +724,7 @@ static bool grxstsp_read(otg_fs_t *o, bool pop, uint32_t *val, const char **why)
     if (ep >= NEP)
         return true;
     switch (pktsts) {
-    case PKTSTS_GONAK: /* 57.15.6 "Setting the global OUT NAK" */
+    case PKTSTS_GONAK: /* 57.15 "Setting the global OUT NAK" */
         if (o->gonak_req)
             o->gonak_eff = true;
         break;
@@ -769,7 +778,10 @@ static bool otg_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
          * a core soft reset is in progress. */
         *val = o->grstctl_txfnum | o->grstctl_busy |
                ((o->grstctl_busy & GRSTCTL_CSRST) ? 0u : GRSTCTL_AHBIDL);
-        o->grstctl_busy = 0;
+        /* The soft reset finishes in the PHY clock domain: without the 48 MHz
+         * kernel clock or the USB supply (the gate) CSRST never clears. */
+        if (!(o->grstctl_busy & GRSTCTL_CSRST) || gate_on(o))
+            o->grstctl_busy = 0;
         return true;
     case R_GINTSTS:
         *val = gintsts_read(o);
@@ -849,12 +861,12 @@ static bool dctl_write(otg_fs_t *o, uint32_t v, const char **why)
               DCTL_CGONAK))
         return fail(why, "DCTL: reserved bit set");
     o->dctl = v & DCTL_RW;
-    /* Global IN NAK (57.15.6): effective at once, GINAKEFF/GINSTS. */
+    /* Global IN NAK (57.15): effective at once, GINAKEFF/GINSTS. */
     if (v & DCTL_SGINAK)
         o->ginak = true;
     if (v & DCTL_CGINAK)
         o->ginak = false;
-    /* Global OUT NAK (57.15.6 "Setting the global OUT NAK"): OUT data is
+    /* Global OUT NAK (57.15 "Setting the global OUT NAK"): OUT data is
      * NAKed from now on; in slave mode the core writes the "global OUT NAK"
      * status (PKTSTS 0001) into the RX FIFO and GONAKEFF rises once the
      * application has popped it. */
@@ -1035,7 +1047,7 @@ static void otg_reset(void *ctx, bool power_on)
 
 /* ---- the host side ------------------------------------------------------ */
 
-/* An IN token on endpoint n (57.15.6 IN data transfers): STALL wins, then
+/* An IN token on endpoint n (57.15 IN data transfers): STALL wins, then
  * NAK unless enabled, not NAKing, no global IN NAK and the whole packet
  * (min(MPS, XFRSIZ) bytes) in the TX FIFO. cap bytes of it are kept in buf. */
 static enum tok in_token(otg_fs_t *o, unsigned n, uint8_t *buf, unsigned cap, unsigned *len)
@@ -1071,7 +1083,7 @@ static enum tok in_token(otg_fs_t *o, unsigned n, uint8_t *buf, unsigned cap, un
     return TOK_ACK;
 }
 
-/* An OUT token + data packet on endpoint n (57.15.6 OUT data transfers). */
+/* An OUT token + data packet on endpoint n (57.15 OUT data transfers). */
 static enum tok out_token(otg_fs_t *o, unsigned n, const uint8_t *data, unsigned bcnt, unsigned pid)
 {
     ep_t *e = &o->out[n];

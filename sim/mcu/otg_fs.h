@@ -32,8 +32,10 @@ void otg_fs_free(otg_fs_t *o);
 mcu_periph_t otg_fs_periph(otg_fs_t *o);
 
 /* The kernel/bus clock gate (RCC AHB1ENR.USB2OTGFSEN, PWR USB33RDY), read
- * whenever the model evaluates the pull-up (register writes, polls). While
- * it says false the device is off the bus. NULL: always on. */
+ * whenever the model evaluates the pull-up (register writes, polls, gate
+ * setting). While it says false the device is off the bus, and a core soft
+ * reset (GRSTCTL.CSRST) does not complete: it finishes in the PHY clock
+ * domain. NULL: always on. */
 void otg_fs_set_gate(otg_fs_t *o, bool (*powered)(void *user), void *user);
 
 /* Call between CPU slices: re-evaluates the gate and lets the host side

@@ -177,7 +177,7 @@ static void flush_rx(void)
     }
 }
 
-/* Core initialisation + device initialisation (57.15.1, 57.15.3). */
+/* Core initialisation + device initialisation (57.15). */
 static void dev_init(void)
 {
     while (!(rd(GRSTCTL) & AHBIDL)) {
@@ -256,7 +256,7 @@ static void dev_respond(void)
     }
 }
 
-/* "Packet read from RX FIFO" (57.15.6). */
+/* "Packet read from RX FIFO" (57.15). */
 static void dev_rx_entry(void)
 {
     uint32_t s = rd(GRXSTSP);
@@ -453,6 +453,21 @@ static void test_core_soft_reset(void **state)
     assert_int_equal(rd(GCCFG), PWRDWN);     /* GCCFG kept */
     assert_int_equal(rd(GUSBCFG), 0x00001440u);
     assert_int_equal(rd(DTXFSTS(0)), 0x200u); /* FIFOs flushed */
+}
+
+/* Without the kernel clock / USB supply the soft reset never completes, as
+ * on the chip; it does once the gate opens. */
+static void test_soft_reset_needs_the_gate(void **state)
+{
+    (void)state;
+    otg_fs_set_gate(o, gate, NULL);
+    gate_on = false;
+    wr(GRSTCTL, CSRST);
+    for (unsigned i = 0; i < 100; i++)
+        assert_int_equal(rd(GRSTCTL), CSRST);
+    gate_on = true;
+    assert_int_equal(rd(GRSTCTL), CSRST);
+    assert_int_equal(rd(GRSTCTL), AHBIDL);
 }
 
 static void test_unmodelled_accesses_fail(void **state)
@@ -807,7 +822,7 @@ static void test_global_out_nak(void **state)
 }
 
 /* An interrupt IN endpoint (HID) opened, loaded, never polled, then disabled
- * with the "Disabling an IN endpoint" sequence (57.15.6). */
+ * with the "Disabling an IN endpoint" sequence (57.15). */
 static void test_in_endpoint_disable(void **state)
 {
     (void)state;
@@ -960,6 +975,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_periph_and_reset_values, fresh, teardown),
         cmocka_unit_test_setup_teardown(test_core_soft_reset, fresh, teardown),
+        cmocka_unit_test_setup_teardown(test_soft_reset_needs_the_gate, fresh, teardown),
         cmocka_unit_test_setup_teardown(test_unmodelled_accesses_fail, fresh, teardown),
         cmocka_unit_test_setup_teardown(test_connect_edges_and_epoch, fresh, teardown),
         cmocka_unit_test_setup_teardown(test_bus_reset_then_enumeration, fresh, teardown),
