@@ -56,8 +56,8 @@ unsigned crs_cfgr_writes_ignored(const crs_t *c)
 }
 
 /* End of a measurement window at the SYNC event: SYNCOKF, ESYNCF, and the
- * frequency error captured in FECAP (0 here) (9.3.x "CRS functional
- * description"). */
+ * frequency error captured in FECAP, 0 here (RM0433 9, "CRS functional
+ * description", CRS_ISR). */
 void crs_sync_event(crs_t *c)
 {
     if ((c->cr & CR_CEN) == 0u)

@@ -5,9 +5,9 @@
  *
  * Modelled: every register of the port with its reset value (ports A and B
  * differ: their debug pins PA13/PA14/PA15, PB3/PB4 come out of reset in
- * their JTAG/SWD alternate function, RM0433 11.3.1 and the 11.4.x reset
- * values), BSRR (set wins over reset), the LCKR lock sequence (11.4.8) and
- * IDR from the pins: output pins read back ODR, the others the level driven
+ * their JTAG/SWD alternate function: RM0433 11.3 "GPIO functional
+ * description" and the reset values of 11.4.1..11.4.4), BSRR (set wins over reset), the LCKR lock
+ * sequence (11.4.8) and IDR from the pins: output pins read back ODR, the others the level driven
  * from outside (gpio_set_input) or their pull (floating reads 0).
  * Not modelled: the analog and alternate-function signals themselves.
  */

@@ -5,7 +5,8 @@
  *
  * Modelled:
  *  - PWR_CR3's supply configuration (LDOEN, BYPASS, SCUEN): written once
- *    after a power-on reset (RM0433 6.4.1 "System supply startup" and PWR_CR3
+ *    after a power-on reset (RM0433 6.4 "Power supplies", system supply
+ *    startup, and PWR_CR3
  *    6.8.4: "The lower byte of this register is written once after POR";
  *    an invalid LDOEN/BYPASS combination is not applied, the register locks
  *    anyway and ACTVOSRDY keeps reporting invalid levels). Every later write
@@ -85,7 +86,7 @@ struct pwr {
     bool usb_present; /* VDD33USB from the board */
 };
 
-/* Valid supply configurations without SMPS (RM0433 6.4.1, Table "Supply
+/* Valid supply configurations without SMPS (RM0433 6.4, Table "Supply
  * configuration control"): LDO (LDOEN 1, BYPASS 0) or external VCORE
  * (LDOEN 0, BYPASS 1). */
 static bool supply_valid(uint32_t v)

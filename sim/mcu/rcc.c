@@ -26,7 +26,7 @@ enum {
     R_PLLCKSELR = 0x028, /* 8.7.11 */
     R_PLLCFGR = 0x02C,   /* 8.7.12 */
     R_PLL1DIVR = 0x030,  /* 8.7.13 */
-    R_PLL1FRACR = 0x034, /* 8.7.14 */
+    R_PLL1FRACR = 0x034, /* RCC_PLL1FRACR */
     R_PLL2DIVR = 0x038,
     R_PLL2FRACR = 0x03C,
     R_PLL3DIVR = 0x040,
@@ -131,7 +131,7 @@ enum {
 /* RCC_PLL1DIVR (8.7.13): DIVN1[8:0] (N = v + 1), DIVP1[15:9], DIVQ1[22:16],
  * DIVR1[30:24] (divider = v + 1). */
 #define DIVR_MASK 0x7F7FFFFFu
-/* RCC_PLL1FRACR (8.7.14): FRACN1[15:3]. */
+/* RCC_PLL1FRACR: FRACN1[15:3]. */
 #define FRACR_MASK (0x1FFFu << 3)
 
 /* RCC_D2CCIP2R (8.7.22): USBSEL[21:20]: 00 off, 01 pll1_q_ck, 10 pll3_q_ck,
@@ -144,12 +144,12 @@ enum {
 
 /* Enable / reset bits of the peripherals the board has. */
 #define AHB1_OTGFS  (1u << 27) /* USB2OTGFSEN / USB2OTGFSRST (8.7.39 / 8.7.30) */
-#define AHB4_GPIO   0x7FFu     /* GPIOAEN..GPIOKEN, bits 0..10 (8.7.41 / 8.7.32) */
-#define APB1H_CRS   (1u << 1)  /* CRSEN / CRSRST (8.7.44 / 8.7.35) */
-#define APB4_SYSCFG (1u << 1)  /* SYSCFGEN / SYSCFGRST (8.7.46 / 8.7.37) */
+#define AHB4_GPIO   0x7FFu     /* GPIOAEN..GPIOKEN, bits 0..10 (AHB4ENR / AHB4RSTR) */
+#define APB1H_CRS   (1u << 1)  /* CRSEN / CRSRST (APB1HENR / APB1HRSTR) */
+#define APB4_SYSCFG (1u << 1)  /* SYSCFGEN / SYSCFGRST (APB4ENR / APB4RSTR) */
 
-#define HSI_HZ   64000000u /* RM0433 8.5.2: HSI 64 MHz */
-#define HSI48_HZ 48000000u /* RM0433 8.5.2: HSI48 */
+#define HSI_HZ   64000000u /* RM0433 RCC "HSI oscillator": 64 MHz */
+#define HSI48_HZ 48000000u /* RM0433 RCC "HSI48 oscillator" */
 
 struct rcc {
     sim_clock_t *clock;
@@ -207,7 +207,7 @@ static uint64_t pll1_vco_hz(const rcc_t *r)
         return 0;
     uint64_t vco = ref * (nreg + 1u);
     if ((r->pllcfgr & PLL1FRACEN) != 0u)
-        vco += ref * r->frac_latched / 8192u; /* FRACN1 / 2^13 (8.7.14) */
+        vco += ref * r->frac_latched / 8192u; /* FRACN1 / 2^13 (RCC_PLL1FRACR) */
     uint64_t lo = medium ? 150000000u : 192000000u;
     uint64_t hi = medium ? 420000000u : 960000000u;
     if (vco < lo || vco > hi)
@@ -395,7 +395,7 @@ static bool rcc_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
     case R_D2CCIP1R:
     case R_D3CCIPR:
     case R_CIER:
-    case R_CIFR: /* flags only rise with their CIER enable set (8.7.24) */
+    case R_CIFR: /* RCC_CIFR: a flag rises only with its CIER enable */
     case R_CICR:
     case R_AHB3RSTR:
     case R_AHB2RSTR:

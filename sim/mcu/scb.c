@@ -2,11 +2,11 @@
  * System control space of the Cortex-M7 from 0xE000 ED00 to 0xE000 EFFF:
  * the system control block (ARMv7-M ARM B3.2.2 Table B3-4), the cache
  * identification and maintenance registers (B4.8 and B3.2.2), CPACR
- * (B3.2.20), DEMCR (C1.6.5), STIR (B3.4.3) and the FP extension registers
+ * (B3.2.20), DEMCR (C1.6.5), NVIC_STIR (B3.4) and the FP extension registers
  * (B3.2.2: FPCCR, FPCAR, FPDSCR, MVFR0..2). Values the architecture leaves to
  * the implementation come from the Cortex-M7 TRM (DDI 0489) for r1p1, the
  * core of every STM32H743 revision, with the H743's 16 KiB + 16 KiB L1
- * caches (RM0433 2.1, DS12110).
+ * caches (RM0433 "Memory and bus architecture", DS12110).
  *
  * Modelled: IDs, VTOR, AIRCR (key, PRIGROUP, SYSRESETREQ -> hook), SCR, CCR,
  * SHPR1..3 (4 priority bits, __NVIC_PRIO_BITS of the H7), SHCSR's enables,
@@ -170,8 +170,8 @@ _Static_assert(CCSIDR_I == 0xF01FE009u, "I-cache CCSIDR");
 #define FPCAR_MASK  0xFFFFFFF8u
 #define FPDSCR_MASK 0x07C00000u
 
-/* MVFR0..2 (B4.6.x) of the Cortex-M7 double-precision FPU (Cortex-M7 TRM,
- * "Floating Point Unit" programmers model). */
+/* MVFR0..2 ("Media and VFP Feature Registers") of the Cortex-M7 double-precision FPU (Cortex-M7
+ * TRM, "Floating Point Unit" programmers model). */
 #define MVFR0_M7 0x10110221u
 #define MVFR1_M7 0x12000011u
 #define MVFR2_M7 0x00000040u
@@ -563,7 +563,8 @@ scb_t *scb_new(void)
     if (s == NULL)
         return NULL;
     /* The H743 boots its Cortex-M7 from BOOT_CM7_ADD0, 0x0800 0000 by
-     * default (RM0433 2.6 "Boot configuration"); VTOR resets to it. */
+     * default (RM0433 "Boot configuration", BOOT_CM7_ADD0 option byte);
+     * VTOR resets to it. */
     s->reset_vtor = 0x08000000u;
     scb_do_reset(s, true);
     return s;

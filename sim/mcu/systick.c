@@ -8,13 +8,13 @@
  * CVR); SYST_RVR RELOAD[23:0]; SYST_CVR CURRENT[23:0] (any write clears it);
  * SYST_CALIB (B3.3.6). The counter decrements at the processor clock
  * (rcc_cpu_hz) or, with CLKSOURCE = 0, at the H7's SysTick reference, the
- * CPU clock divided by 8 (RM0433 8.5.x, clock tree: "Cortex-M7 SysTick
- * external clock = rcc_c_ck / 8"). Reaching 0 sets COUNTFLAG; the next tick
+ * CPU clock divided by 8 (RM0433 RCC clock distribution figure: the
+ * SysTick reference is the D1 CPU clock / 8). Reaching 0 sets COUNTFLAG; the next tick
  * reloads RVR (B3.3.1). CVR = 0 when enabled: the first tick loads RVR.
  * Not modelled: the SysTick exception (TICKINT = 1 is refused).
  *
- * DWT: DWT_CTRL (C1.8.7) NUMCOMP[31:28] = 4 on the Cortex-M7 (TRM "DWT
- * programmers model"), CYCCNTENA 0; DWT_CYCCNT (C1.8.8) counts processor
+ * DWT: DWT_CTRL (C1.8) NUMCOMP[31:28] = 4 on the Cortex-M7 (TRM "DWT
+ * programmers model"), CYCCNTENA 0; DWT_CYCCNT (C1.8) counts processor
  * clock cycles while CYCCNTENA and DEMCR.TRCENA are set, wrapping at 2^32.
  * DWT_LAR / DWT_LSR (CoreSight software lock, Cortex-M7 TRM) are accepted
  * and reported but the lock is not enforced. Not modelled (refused): the
