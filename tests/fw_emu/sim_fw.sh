@@ -1,0 +1,6 @@
+#!/bin/sh
+# h7dfu-sim with the emulated chip running the firmware binaries: stands in
+# for h7dfu-sim in the tests that drive the board through libusb, so each of
+# them runs against the exact bootloader as well as the native board.
+#   H7_SIM   the real h7dfu-sim      H7_FW_ELF  the bootloader ELF
+exec "$H7_SIM" --firmware "$H7_FW_ELF" "$@"
