@@ -452,12 +452,29 @@ static void handle_rx(void)
     }
 }
 
+static void handle_out_xfrc(uint8_t n)
+{
+    ep_state_t *e = &s_out[n];
+    if (e->pkt < e->mps || e->done >= e->len) {
+        e->busy = false;
+        usbd_event_xfer_done(n, e->done);
+    } else {
+        out_arm(n);
+    }
+}
+
 static void handle_out_ep(uint8_t n)
 {
     h7_otg_ep_t *ep = H7_OTG_OUT_EP(n);
     uint32_t st = ep->INT;
     ep->INT = st;
     if (n == 0u && (st & OTG_DOEPINT_STUP)) {
+        /* The RX FIFO is in arrival order: an OUT transfer that completed in
+         * the same read (the previous request's status stage) came before
+         * this SETUP, so it is finished first. */
+        if ((st & OTG_EPINT_XFRC) && s_out[0].busy) {
+            handle_out_xfrc(0u);
+        }
         /* A new SETUP cancels whatever EP0 was doing. */
         if (s_in[0].busy) {
             in_ep_disable(0u); /* NAK, disable, flush: not just a flush */
@@ -471,13 +488,7 @@ static void handle_out_ep(uint8_t n)
         return;
     }
     if ((st & OTG_EPINT_XFRC) && s_out[n].busy) {
-        ep_state_t *e = &s_out[n];
-        if (e->pkt < e->mps || e->done >= e->len) {
-            e->busy = false;
-            usbd_event_xfer_done(n, e->done);
-        } else {
-            out_arm(n);
-        }
+        handle_out_xfrc(n);
     }
 }
 
@@ -536,12 +547,18 @@ void dcd_poll(void)
     }
     if (st & (OTG_GINT_OEPINT | OTG_GINT_IEPINT)) {
         uint32_t daint = H7_OTG_DEV->DAINT & H7_OTG_DEV->DAINTMSK;
+        /* IN before OUT: an EP0 IN packet that completed by now was queued
+         * for the request before a SETUP waiting in DOEPINT0 (the core NAKs
+         * EP0 IN from a SETUP on until the application clears the NAK), so
+         * its XFRC belongs to that earlier request. Handled after the SETUP
+         * it would be taken for the first packet of the new one, and the
+         * earlier request would never see its status stage complete. */
         for (uint8_t n = 0; n < OTG_NUM_EPS; n++) {
-            if (daint & (1u << (16u + n))) {
-                handle_out_ep(n);
-            }
             if (daint & (1u << n)) {
                 handle_in_ep(n);
+            }
+            if (daint & (1u << (16u + n))) {
+                handle_out_ep(n);
             }
         }
     }
