@@ -2,6 +2,8 @@
 # job: the full update cycle on the virtual board) and `make test`.
 BUILD    ?= build
 FW_BUILD ?= build-fw
+BENCH_BUILD ?= build-bench
+FUZZ_BUILD ?= build-fuzz
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all deps host firmware test demo bench powerloss fuzz format format-check clean
@@ -27,20 +29,23 @@ demo: host firmware
 	@./scripts/demo.sh $(BUILD) $(FW_BUILD)
 
 bench: deps
-	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF >/dev/null
-	@cmake --build build-bench -j $(JOBS)
-	@./bench/run.sh build-bench
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF >/dev/null
+	@cmake --build $(BENCH_BUILD) -j $(JOBS)
+	@./bench/run.sh $(BENCH_BUILD)
 
-# Every cut point of a 256 KiB update, every 97th of a 1 MiB one (release build).
+# Every cut point of a 256 KiB update, every 97th of a 1 MiB one (release
+# build); the strides can be set in the environment.
 powerloss: deps
-	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF >/dev/null
-	@cmake --build build-bench --target test_powerloss -j $(JOBS)
-	@H7_POWERLOSS_STRIDE_256K=1 H7_POWERLOSS_STRIDE_1M=97 ./build-bench/tests/powerloss/test_powerloss
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF >/dev/null
+	@cmake --build $(BENCH_BUILD) --target test_powerloss -j $(JOBS)
+	@H7_POWERLOSS_STRIDE_256K=$${H7_POWERLOSS_STRIDE_256K:-1} \
+		H7_POWERLOSS_STRIDE_1M=$${H7_POWERLOSS_STRIDE_1M:-97} \
+		$(BENCH_BUILD)/tests/powerloss/test_powerloss
 
 fuzz: deps
-	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DH7DFU_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
-	@./fuzz/run.sh build-fuzz $${FUZZ_SECONDS:-300}
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DH7DFU_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@./fuzz/run.sh $(FUZZ_BUILD) $${FUZZ_SECONDS:-300}
 
 format:
 	@./scripts/format.sh fix
@@ -49,4 +54,4 @@ format-check:
 	@./scripts/format.sh check
 
 clean:
-	rm -rf $(BUILD) $(FW_BUILD) build-bench build-fuzz
+	rm -rf $(BUILD) $(FW_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

@@ -13,6 +13,11 @@
 #   x bound  modeled / bound;  x dfu-util  modeled / dfu-util's modeled
 # Then the bootloader's flash and RAM (firmware size report) and h7dfu's CPU
 # time per MiB. Reproduce with: make bench
+#
+# BENCH_SHORT=1: the same rows with a 512 KiB image instead of 1 MiB and the
+# board's --fast (tiny bwPollTimeout: the tools do not wait out the modeled
+# flash time), a check that the benchmark still runs (make test, through
+# scripts/check-targets.sh); its figures are not those of docs/performance.md.
 set -eu
 B=${1:-build-bench}
 case $B in /*) ;; *) B=$(pwd)/$B ;; esac
@@ -30,14 +35,25 @@ W=$(mktemp -d /tmp/h7bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 SLOT=0x08020000
 SECTOR=131072
+# the large image: 1 MiB (8 sectors), 512 KiB (4) in short mode
+BIG=1048576
+BIGNAME=1m
+FAST=""
+if [ "${BENCH_SHORT:-0}" != 0 ]; then
+    BIG=524288
+    BIGNAME=512k
+    FAST=--fast
+    echo "bench: short mode (BENCH_SHORT): 512 KiB instead of 1 MiB, --fast board, figures not comparable"
+fi
+BIGSECT=$((BIG / SECTOR))
 
 # deterministic pseudo-random data (the content does not change the timing)
 LC_ALL=C; export LC_ALL
 gen() { # gen BYTES SEED OUT
     awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 0; i < n; i++) printf "%c", int(rand() * 256) }' >"$3"
 }
-gen 1048576 1 "$W/old1m.bin"
-gen 1048576 2 "$W/new1m.bin"
+gen $BIG 1 "$W/old1m.bin"
+gen $BIG 2 "$W/new1m.bin"
 head -c 131072 "$W/old1m.bin" >"$W/old128k.bin"
 head -c 131072 "$W/new1m.bin" >"$W/new128k.bin"
 # one sector changed: bytes in the 4th sector of the image differ
@@ -45,8 +61,8 @@ cp "$W/new1m.bin" "$W/chg1m.bin"
 printf 'changed' | dd of="$W/chg1m.bin" bs=1 seek=$((3 * SECTOR + 1000)) conv=notrunc 2>/dev/null
 
 # stamped images: a body linked at 0x08020400 (plausible SP and Thumb reset
-# vector), the 1 KiB image header in front: 1 MiB in all
-head -c $((1048576 - 1024)) "$W/new1m.bin" >"$W/body1.bin"
+# vector), the 1 KiB image header in front: BIG in all
+head -c $((BIG - 1024)) "$W/new1m.bin" >"$W/body1.bin"
 printf '\000\000\002\040\001\006\002\010' | dd of="$W/body1.bin" bs=1 conv=notrunc 2>/dev/null
 cp "$W/body1.bin" "$W/body2.bin"
 printf 'changed' | dd of="$W/body2.bin" bs=1 seek=$((3 * SECTOR + 1000)) conv=notrunc 2>/dev/null
@@ -56,15 +72,17 @@ printf 'changed' | dd of="$W/body2.bin" bs=1 seek=$((3 * SECTOR + 1000)) conv=no
 # a flash file holding IMAGE (prepared outside the measured run)
 prep() { # prep FLASH IMAGE
     rm -f "$1"
-    "$SIM" --flash "$1" run -- "$H7" -q write --no-skip -s $SLOT "$2" >/dev/null 2>&1 ||
-        "$SIM" --flash "$1" run -- "$H7" write --no-skip -s $SLOT "$2" >/dev/null
+    # shellcheck disable=SC2086
+    "$SIM" $FAST --flash "$1" run -- "$H7" -q write --no-skip -s $SLOT "$2" >/dev/null 2>&1 ||
+        "$SIM" $FAST --flash "$1" run -- "$H7" write --no-skip -s $SLOT "$2" >/dev/null
 }
 
 # run NAME FLASH -- COMMAND...: prints "modeled wall cpu"
 run() {
     name=$1; fl=$2; shift 3
     t0=$(date +%s.%N)
-    "$SIM" --flash "$fl" --stats "$W/$name.st" run -- /usr/bin/time -f '%U %S' -o "$W/$name.cpu" "$@" \
+    # shellcheck disable=SC2086
+    "$SIM" $FAST --flash "$fl" --stats "$W/$name.st" run -- /usr/bin/time -f '%U %S' -o "$W/$name.cpu" "$@" \
         >"$W/$name.out" 2>&1 || { echo "bench: $name failed:" >&2; cat "$W/$name.out" >&2; exit 1; }
     t1=$(date +%s.%N)
     m=$(sed -n 's/^modeled_s=//p' "$W/$name.st")
@@ -88,7 +106,8 @@ row() { # row LABEL RESULT BOUND DFUUTIL_MODELED
 }
 
 for size in 1m 128k; do
-    bytes=$([ $size = 1m ] && echo 1048576 || echo 131072)
+    bytes=$([ $size = 1m ] && echo $BIG || echo 131072)
+    label=$([ $size = 1m ] && echo $BIGNAME || echo $size)
     sectors=$((bytes / SECTOR))
     cp "$W/base-old1m.flash" "$W/a.flash"
     rd=$(run dfuutil-$size "$W/a.flash" -- dfu-util -a 0 -s $SLOT -D "$W/new$size.bin")
@@ -96,12 +115,12 @@ for size in 1m 128k; do
     rh=$(run h7dfu-$size "$W/a.flash" -- "$H7" write -s $SLOT "$W/new$size.bin")
     bd=$(bound $bytes $sectors)
     md=$(echo "$rd" | cut -d' ' -f1)
-    row "write $size: dfu-util 0.11" "$rd" "$bd" "-"
-    row "write $size: h7dfu" "$rh" "$bd" "$md"
+    row "write $label: dfu-util 0.11" "$rd" "$bd" "-"
+    row "write $label: h7dfu" "$rh" "$bd" "$md"
     [ $size = 1m ] && { H7FULL=$(echo "$rh" | cut -d' ' -f1); H7CPU=$(echo "$rh" | cut -d' ' -f3); }
 done
 
-# one changed sector out of 1 MiB (raw image): skip vs whole
+# one changed sector out of BIG (raw image): skip vs whole
 b1=$(bound $SECTOR 1)
 cp "$W/base-new1m.flash" "$W/a.flash"
 rd=$(run dfuutil-chg "$W/a.flash" -- dfu-util -a 0 -s $SLOT -D "$W/chg1m.bin")
@@ -129,8 +148,8 @@ if [ -s "$W/st2.bin" ]; then
 fi
 echo
 echo "update with 1 changed sector vs whole write (modeled): raw image ${SPEEDUP_RAW}x, stamped image ${SPEEDUP_ST}x"
-echo "flash-time ceiling for 1 of 8 sectors: $(awk 'BEGIN { printf "%.1f", (8 + 32768 * 100e-6) / (1 + 4096 * 100e-6) }')x raw, $(awk 'BEGIN { printf "%.1f", (8 + 32768 * 100e-6) / (2 + 8192 * 100e-6) }')x stamped (2 sectors)"
-echo "h7dfu CPU time (user+sys) per MiB written: ${H7CPU} s"
+echo "flash-time ceiling for 1 of $BIGSECT sectors: $(awk -v n=$BIGSECT 'BEGIN { printf "%.1f", (n + n * 4096 * 100e-6) / (1 + 4096 * 100e-6) }')x raw, $(awk -v n=$BIGSECT 'BEGIN { printf "%.1f", (n + n * 4096 * 100e-6) / (2 + 8192 * 100e-6) }')x stamped (2 sectors)"
+echo "h7dfu CPU time (user+sys) per MiB written: $(awk -v c="$H7CPU" -v b=$BIG 'BEGIN { printf "%.2f", c * 1048576 / b }') s"
 
 # bootloader size (firmware build)
 SZ=$FW_BUILD/firmware/bootloader.size.txt

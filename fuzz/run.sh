@@ -8,6 +8,8 @@
 # fuzz/corpus/<target>/ are only read), crash reproducers to
 # BUILD_DIR/fuzz-artifacts/<target>/, logs to BUILD_DIR/fuzz-logs/<target>.log.
 # Replay a reproducer: BUILD_DIR/fuzz/fuzz_<target> FILE
+# FUZZ_SEED=N: libFuzzer's -seed (a repeatable run, e.g. the short one of
+# scripts/check-targets.sh); default a random seed.
 # Exit status 1 when any target crashed.
 set -u
 if [ $# -lt 2 ]; then
@@ -41,7 +43,8 @@ for t in "$@"; do
     mkdir -p "$work" "$art" "$(dirname "$log")"
     before=$(ls "$art" | wc -l)
     echo "fuzz: $t for ${seconds}s ..."
-    "$bin" -max_total_time="$seconds" -print_final_stats=1 -max_len=4096 -timeout=10 \
+    # shellcheck disable=SC2086
+    "$bin" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$seconds" -print_final_stats=1 -max_len=4096 -timeout=10 \
         -rss_limit_mb=2048 -artifact_prefix="$art/" "$work" "$here/corpus/$t" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
