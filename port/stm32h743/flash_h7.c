@@ -61,7 +61,7 @@ static void lock(h7_flash_bank_t *b)
 /* The longest operation: a sector erase, DS12110 gives about 2 s maximum at
  * x64 (4 s at x8), and worn sectors are slower still: 10 s is the bound
  * after which the controller is taken as stuck. */
-#define FLASH_OP_MAX_US 10000000u
+#define FLASH_OP_MAX_US  10000000u
 #define FLASH_FAST_POLLS 1000u
 
 /* Wait for QW, BSY and WBNE to clear: first tight polls (a word programs in

@@ -131,7 +131,10 @@ static bool chip_new(board_t *b)
                 b->cfg.app_elf ? b->cfg.app_elf : b->cfg.firmware);
         return false;
     }
-    h743_config_t hc = {.clock = b->cfg.clock, .flash = b->flash, .symbols = b->syms};
+    h743_config_t hc = {.clock = b->cfg.clock,
+                        .flash = b->flash,
+                        .symbols = b->syms,
+                        .no_usb_supply = b->cfg.no_usb_supply};
     uid_from_serial(b->cfg.serial, hc.uid);
     b->chip = h743_new(&hc);
     return b->chip != NULL;
@@ -323,12 +326,19 @@ static void chip_step(board_t *b)
     case H743_POWER_LOST:
         break; /* board_step handles the cut */
     case H743_HALTED: {
+        /* A lockup is the firmware's doing and a jump into ST's ROM is
+         * where the model ends: both are outcomes a test may expect. Any
+         * other halt is something the chip model does not carry. */
         const char *why = h743_halt_reason(b->chip);
         bool lockup = strncmp(why, "LOCKUP", 6) == 0;
-        if (!lockup)
+        bool rom = strstr(why, "ST's system memory") != NULL;
+        if (!lockup && !rom)
             b->sim_failed = true;
         fprintf(stderr, "h7dfu-sim: %s: %s\n",
-                lockup ? "the emulated core locked up" : "emulated firmware stopped", why);
+                lockup ? "the emulated core locked up"
+                : rom  ? "the firmware handed over to ST's ROM bootloader"
+                       : "emulated firmware stopped",
+                why);
         b->mode = BOARD_MODE_HUNG;
         EVENT(b, "board hung: nothing on USB until power is cycled\n");
         return;

@@ -73,6 +73,7 @@ typedef struct board_config {
     const char *firmware;
     const char *app_elf;
     sim_clock_t *clock; /* required with firmware */
+    bool no_usb_supply; /* firmware: the board's VDD33USB is missing (a fault) */
 } board_config_t;
 
 typedef struct board_stats {

@@ -45,6 +45,11 @@ static int usage(FILE *f, int code)
         "                      cut the power at the Nth flash operation of this run\n"
         "                      (default: during); the board is back after --power-off-ms\n"
         "  --power-off-ms MS   off time after a power cut (default 200)\n"
+        "  --no-usb-supply     --firmware: the board's VDD33USB is missing (USB33RDY\n"
+        "                      never comes)\n"
+        "  --flash-times typ|max|worn\n"
+        "                      flash program/erase times: DS12110 typical (default),\n"
+        "                      maximum, or worn (twice the maximum: aged sectors)\n"
         "  --unplug-after-requests N\n"
         "                      pull the cable once N USB requests were served; the\n"
         "                      board is plugged back after --unplug-ms (default 500)\n"
@@ -105,6 +110,20 @@ static bool parse_cut(const char *s, board_config_t *c)
             return false;
     }
     return true;
+}
+
+/* DS12110 gives typical and maximum program/erase times; it gives no
+ * figure for aged sectors, which are reported slower still: "worn" charges
+ * twice the maximum, a margin for the host's timeouts. */
+static void set_flash_times(sim_flash_t *f, const char *which)
+{
+    sim_flash_times_t t = *sim_flash_ds12110_times(SIM_FLASH_X64, strcmp(which, "typ") != 0);
+    if (!strcmp(which, "worn")) {
+        t.prog_word_ns *= 2u;
+        t.sector_erase_ns *= 2u;
+        t.bank_erase_ns *= 2u;
+    }
+    sim_flash_set_times(f, &t);
 }
 
 static unsigned requests_served(void *user)
@@ -188,6 +207,7 @@ int main(int argc, char **argv)
     bool verbose = false, events = false;
     unsigned realtime = 0;
     const char *stats_file = NULL;
+    const char *flash_times = "typ";
     unsigned long long v;
     int i = 1;
     for (; i < argc; i++) {
@@ -201,7 +221,17 @@ int main(int argc, char **argv)
             bootloader = argv[++i];
         else if (!strcmp(a, "--firmware") && has)
             bc.firmware = argv[++i];
-        else if (!strcmp(a, "--serial") && has)
+        else if (!strcmp(a, "--no-usb-supply"))
+            bc.no_usb_supply = true;
+        else if (!strcmp(a, "--flash-times") && has) {
+            flash_times = argv[++i];
+            if (strcmp(flash_times, "typ") && strcmp(flash_times, "max") &&
+                strcmp(flash_times, "worn")) {
+                fprintf(stderr, "h7dfu-sim: bad --flash-times '%s' (want typ, max or worn)\n",
+                        flash_times);
+                return 2;
+            }
+        } else if (!strcmp(a, "--serial") && has)
             bc.serial = argv[++i];
         else if (!strcmp(a, "--fast"))
             bc.fast = true;
@@ -281,6 +311,7 @@ int main(int argc, char **argv)
     sim_flash_t *flash = sim_flash_new(&clock);
     if (!flash)
         return 70;
+    set_flash_times(flash, flash_times);
     if (flash_file && sim_flash_load(flash, flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: %s: %s\n", flash_file, strerror(errno));
         sim_flash_free(flash);
@@ -301,7 +332,8 @@ int main(int argc, char **argv)
     }
     if (bc.firmware) {
         if (bc.rom || bootloader) {
-            fprintf(stderr, "h7dfu-sim: --firmware cannot be combined with --rom or --bootloader\n");
+            fprintf(stderr,
+                    "h7dfu-sim: --firmware cannot be combined with --rom or --bootloader\n");
             sim_flash_free(flash);
             return 2;
         }

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
-#define MAX_RAM     8
-#define MAX_PERIPH  48
-#define MAX_WINDOWS 16
+#define MAX_RAM      8
+#define MAX_PERIPH   48
+#define MAX_WINDOWS  16
 #define WINDOW_ALIGN 0x1000u
 /* Consecutive idle status polls after which the slice ends (CM7_IDLE). */
 #define IDLE_POLLS 4u
@@ -55,6 +55,8 @@ struct cm7 {
     unsigned nwin;
     cm7_array_t array;
     bool have_array;
+    ram_t rom;
+    unsigned faults_told; /* fault messages printed (a reset loop is not spammed) */
     cm7_system_t sys;
     uint64_t cycles;
     uint64_t ps_rem; /* picoseconds not yet charged to the clock */
@@ -68,7 +70,7 @@ struct cm7 {
     /* Unicorn re-runs part of a block when stopped from inside a memory
      * callback; every stop is therefore taken at the next block boundary. */
     bool stop_req;
-    bool trace; /* H7DFU_SIM_TRACE set: every register access on stderr */
+    bool trace;         /* H7DFU_SIM_TRACE set: every register access on stderr */
     uint32_t recent[8]; /* the last blocks executed, for fault messages */
     unsigned nrecent;
     char reason[512];
@@ -99,6 +101,12 @@ bool cm7_map_ram(cm7_t *c, uint32_t base, uint32_t size, uint8_t *host)
     if (c->nram == MAX_RAM)
         return false;
     c->ram[c->nram++] = (ram_t){base, size, host};
+    return true;
+}
+
+bool cm7_map_rom(cm7_t *c, uint32_t base, uint32_t size, uint8_t *host)
+{
+    c->rom = (ram_t){base, size, host};
     return true;
 }
 
@@ -221,6 +229,14 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         return;
     }
     c->recent[c->nrecent++ % 8u] = (uint32_t)addr;
+    if (c->rom.host && addr >= c->rom.base && addr - c->rom.base < c->rom.size) {
+        cm7_halt(c,
+                 "jump to 0x%08x in ST's system memory: the ROM bootloader started (it is not "
+                 "modelled on the emulated chip)",
+                 (unsigned)addr);
+        uc_emu_stop(uc);
+        return;
+    }
     if (in_array(c, addr)) {
         array_stall(c, (uint32_t)addr);
         c->array.sync(c->array.ctx);
@@ -270,8 +286,8 @@ static void hook_array_read(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
     }
 }
 
-static bool hook_array_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-                             int64_t val, void *user)
+static bool hook_array_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t val,
+                             void *user)
 {
     (void)uc;
     (void)type;
@@ -383,7 +399,6 @@ static void build_windows(cm7_t *c)
     }
 }
 
-
 bool cm7_reset(cm7_t *c, uint32_t vector_table)
 {
     if (c->uc) {
@@ -403,6 +418,9 @@ bool cm7_reset(cm7_t *c, uint32_t vector_table)
     for (unsigned i = 0; ok && i < c->nram; i++)
         ok = uc_mem_map_ptr(uc, c->ram[i].base, c->ram[i].size, UC_PROT_ALL, c->ram[i].host) ==
              UC_ERR_OK;
+    if (ok && c->rom.host)
+        ok = uc_mem_map_ptr(uc, c->rom.base, c->rom.size, UC_PROT_READ | UC_PROT_EXEC,
+                            c->rom.host) == UC_ERR_OK;
     uc_hook h;
     if (ok && c->have_array) {
         ok = uc_mem_map_ptr(uc, c->array.base, c->array.size, UC_PROT_READ | UC_PROT_EXEC,
@@ -454,14 +472,18 @@ static void enter_fault(cm7_t *c, const char *what, uint32_t return_pc)
     if (ipsr == EXC_HARDFAULT || ipsr == 2u || (fm & 1u)) {
         char msg[300];
         snprintf(msg, sizeof msg, "%s while in %s", what,
-                 (fm & 1u) ? "FAULTMASK" : ipsr == 2u ? "NMI" : "the HardFault handler");
+                 (fm & 1u)    ? "FAULTMASK"
+                 : ipsr == 2u ? "NMI"
+                              : "the HardFault handler");
         lockup(c, msg);
         return;
     }
     if (c->sys.hardfault_forced)
         c->sys.hardfault_forced(c->sys.ctx); /* escalated: SHCSR enables are off */
-    {
+    if (c->faults_told < 3u || getenv("H7DFU_SIM_TRACE")) {
         char w[200];
+        if (++c->faults_told == 3u)
+            fprintf(stderr, "h7dfu-sim: (further faults not shown; H7DFU_SIM_TRACE shows all)\n");
         fprintf(stderr, "h7dfu-sim: emulated core: %s at %s: HardFault; last blocks:", what,
                 cm7_where(c, w, sizeof w));
         for (unsigned i = 0; i < 8u; i++) {
@@ -470,7 +492,7 @@ static void enter_fault(cm7_t *c, const char *what, uint32_t return_pc)
         }
         fprintf(stderr, "\n");
     }
-    int ids[6] = {UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2,
+    int ids[6] = {UC_ARM_REG_R0, UC_ARM_REG_R1,  UC_ARM_REG_R2,
                   UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR};
     uint32_t frame[8];
     for (int i = 0; i < 6; i++)
@@ -517,8 +539,9 @@ cm7_result_t cm7_run(cm7_t *c, uint64_t until_ns)
         uint32_t at = cm7_pc(c);
         if (e == UC_ERR_FETCH_UNMAPPED && at >= 0x1FF00000u && at < 0x1FF20000u) {
             /* RM0433 2.3.2: system memory (ST's ROM bootloader, AN2606) */
-            cm7_halt(c, "jump to 0x%08x in ST's system memory: the ROM bootloader is not "
-                        "modelled on the emulated chip",
+            cm7_halt(c,
+                     "jump to 0x%08x in ST's system memory: the ROM bootloader is not "
+                     "modelled on the emulated chip",
                      at);
             return CM7_HALTED;
         }
@@ -526,8 +549,8 @@ cm7_result_t cm7_run(cm7_t *c, uint64_t until_ns)
         snprintf(what, sizeof what, "%s (%s)",
                  e == UC_ERR_INSN_INVALID || e == UC_ERR_EXCEPTION ? "UsageFault" : "BusFault",
                  uc_strerror(e));
-        if (e == UC_ERR_READ_UNMAPPED || e == UC_ERR_WRITE_UNMAPPED ||
-            e == UC_ERR_FETCH_UNMAPPED || e == UC_ERR_WRITE_PROT) {
+        if (e == UC_ERR_READ_UNMAPPED || e == UC_ERR_WRITE_UNMAPPED || e == UC_ERR_FETCH_UNMAPPED ||
+            e == UC_ERR_WRITE_PROT) {
             if (c->sys.busfault)
                 c->sys.busfault(c->sys.ctx, at, true);
         }

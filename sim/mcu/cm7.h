@@ -59,10 +59,10 @@ typedef struct cm7_system {
 } cm7_system_t;
 
 typedef enum cm7_result {
-    CM7_RAN = 0,  /* the time slice is over */
-    CM7_IDLE,     /* the firmware polls with nothing to do */
-    CM7_STOPPED,  /* a model asked to stop (cm7_stop: reset request, power lost) */
-    CM7_HALTED,   /* lockup or unmodelled access: cm7_halt_reason() */
+    CM7_RAN = 0, /* the time slice is over */
+    CM7_IDLE,    /* the firmware polls with nothing to do */
+    CM7_STOPPED, /* a model asked to stop (cm7_stop: reset request, power lost) */
+    CM7_HALTED,  /* lockup or unmodelled access: cm7_halt_reason() */
 } cm7_result_t;
 
 cm7_t *cm7_new(sim_clock_t *clock, const elf_syms_t *syms);
@@ -71,6 +71,9 @@ void cm7_free(cm7_t *c);
  * by the caller and keeps its contents over cm7_reset(). */
 bool cm7_map_ram(cm7_t *c, uint32_t base, uint32_t size, uint8_t *host);
 void cm7_set_array(cm7_t *c, const cm7_array_t *a);
+/* Read-only, executable memory that stands for code the model does not run
+ * (ST's system memory): the core halts as soon as it executes there. */
+bool cm7_map_rom(cm7_t *c, uint32_t base, uint32_t size, uint8_t *host);
 bool cm7_add_periph(cm7_t *c, const mcu_periph_t *p);
 void cm7_set_system(cm7_t *c, const cm7_system_t *s);
 /* Out of reset: SP and PC from the vector table at addr (thread mode, MSP,

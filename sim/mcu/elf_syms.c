@@ -93,9 +93,11 @@ int elf_syms_add_file(elf_syms_t *s, const char *path)
     if (!b)
         return -1;
     /* e_ident: "\x7fELF", ELFCLASS32 (1), ELFDATA2LSB (1) */
-    if (len < 52 || memcmp(b, "\x7f"
-                              "ELF",
-                           4) != 0 ||
+    if (len < 52 ||
+        memcmp(b,
+               "\x7f"
+               "ELF",
+               4) != 0 ||
         b[4] != 1 || b[5] != 1)
         goto out;
     uint32_t shoff = le32(b + 32);

@@ -11,22 +11,27 @@
 #include "mcu_sys.h"
 
 /* RM0433 2.3.2 memory map (Table 7/8): the RAMs the core can reach. */
-#define ITCM_BASE   0x00000000u
-#define ITCM_SIZE   (64u * 1024u)
-#define DTCM_BASE   0x20000000u
-#define DTCM_SIZE   (128u * 1024u)
-#define AXI_BASE    0x24000000u
-#define AXI_SIZE    (512u * 1024u)
+#define ITCM_BASE    0x00000000u
+#define ITCM_SIZE    (64u * 1024u)
+#define DTCM_BASE    0x20000000u
+#define DTCM_SIZE    (128u * 1024u)
+#define AXI_BASE     0x24000000u
+#define AXI_SIZE     (512u * 1024u)
 #define SRAM123_BASE 0x30000000u /* SRAM1 128 KiB, SRAM2 128 KiB, SRAM3 32 KiB */
 #define SRAM123_SIZE (288u * 1024u)
-#define SRAM4_BASE  0x38000000u
-#define SRAM4_SIZE  (64u * 1024u)
-#define BKP_BASE    0x38800000u
-#define BKP_SIZE    (4u * 1024u)
-#define FLASH_BASE  0x08000000u
-#define FLASH_SIZE  (2u * 1024u * 1024u)
+#define SRAM4_BASE   0x38000000u
+#define SRAM4_SIZE   (64u * 1024u)
+/* System memory (ST's ROM bootloader, AN2606: STM32H74x/75x at 0x1FF09800),
+ * up to the UID/flash-size block at 0x1FF1E800 (a register model). */
+#define SYSMEM_BASE     0x1FF00000u
+#define SYSMEM_SIZE     0x1E000u
+#define SYSMEM_ROM_VEC  0x1FF09800u
+#define BKP_BASE        0x38800000u
+#define BKP_SIZE        (4u * 1024u)
+#define FLASH_BASE      0x08000000u
+#define FLASH_SIZE      (2u * 1024u * 1024u)
 #define FLASH_BANK_SIZE (1024u * 1024u)
-#define GPIO_PORTS  11u /* GPIOA..GPIOK (RM0433 11.4) */
+#define GPIO_PORTS      11u /* GPIOA..GPIOK (RM0433 11.4) */
 
 /* OTG_GINTSTS (RM0433 57.14.6, offset 0x014): the events a polled device
  * driver has work for: RXFLVL, USBRST, ENUMDNE, IEPINT, OEPINT. */
@@ -45,6 +50,7 @@ struct h743 {
     cm7_t *cpu;
     ram_t ram[6];
     uint8_t *mirror; /* the flash array as the core sees it */
+    uint8_t *sysmem; /* ST's ROM: only a vector table, see rom_stub() */
     struct {
         uint32_t lo, hi;
     } dirty[MAX_DIRTY];
@@ -111,7 +117,8 @@ static void array_sync(void *ctx)
         memcpy(h->mirror, raw, FLASH_SIZE);
     } else {
         for (unsigned i = 0; i < h->ndirty; i++) {
-            uint32_t lo = h->dirty[i].lo, hi = h->dirty[i].hi > FLASH_SIZE ? FLASH_SIZE : h->dirty[i].hi;
+            uint32_t lo = h->dirty[i].lo,
+                     hi = h->dirty[i].hi > FLASH_SIZE ? FLASH_SIZE : h->dirty[i].hi;
             if (lo < hi)
                 memcpy(h->mirror + lo, raw + lo, hi - lo);
         }
@@ -281,6 +288,24 @@ static bool add(h743_t *h, mcu_periph_t p)
     return cm7_add_periph(h->cpu, &p);
 }
 
+/* ST's ROM bootloader is not modelled, but where it starts is: a vector
+ * table at 0x1FF09800 (SP at the top of DTCM, reset vector just after the
+ * table) whose reset handler the core halts at, so a hand-over to the ROM
+ * ends in a clear "the ROM bootloader started" instead of a bus fault. */
+static uint8_t *rom_stub(void)
+{
+    uint8_t *m = malloc(SYSMEM_SIZE);
+    if (!m)
+        return NULL;
+    memset(m, 0xFF, SYSMEM_SIZE);
+    uint32_t off = SYSMEM_ROM_VEC - SYSMEM_BASE;
+    uint32_t vec[2] = {DTCM_BASE + DTCM_SIZE, SYSMEM_ROM_VEC + 0x400u + 1u};
+    memcpy(m + off, vec, sizeof vec);
+    static const uint8_t branch_self[2] = {0xFE, 0xE7}; /* b . (Thumb) */
+    memcpy(m + off + 0x400u, branch_self, sizeof branch_self);
+    return m;
+}
+
 void h743_free(h743_t *h)
 {
     if (!h)
@@ -289,6 +314,7 @@ void h743_free(h743_t *h)
     for (unsigned i = 0; i < sizeof(h->ram) / sizeof(h->ram[0]); i++)
         free(h->ram[i].mem);
     free(h->mirror);
+    free(h->sysmem);
     otg_fs_free(h->otg);
     flash_ctl_free(h->fctl);
     systick_free(h->systick);
@@ -315,18 +341,20 @@ h743_t *h743_new(const h743_config_t *cfg)
         h->cfg.rev_id = 0x2003u; /* revision V (RM0433 DBGMCU_IDCODE REV_ID) */
     h->rng = 0x2545F491u ^ cfg->uid[0] ^ cfg->uid[1] ^ cfg->uid[2];
     const ram_t rams[6] = {
-        {ITCM_BASE, ITCM_SIZE, NULL},       {DTCM_BASE, DTCM_SIZE, NULL},
-        {AXI_BASE, AXI_SIZE, NULL},         {SRAM123_BASE, SRAM123_SIZE, NULL},
-        {SRAM4_BASE, SRAM4_SIZE, NULL},     {BKP_BASE, BKP_SIZE, NULL},
+        {ITCM_BASE, ITCM_SIZE, NULL},   {DTCM_BASE, DTCM_SIZE, NULL},
+        {AXI_BASE, AXI_SIZE, NULL},     {SRAM123_BASE, SRAM123_SIZE, NULL},
+        {SRAM4_BASE, SRAM4_SIZE, NULL}, {BKP_BASE, BKP_SIZE, NULL},
     };
     h->cpu = cm7_new(cfg->clock, cfg->symbols);
     h->mirror = malloc(FLASH_SIZE);
+    h->sysmem = rom_stub();
     h->rcc = rcc_new(cfg->clock);
     h->pwr = pwr_new();
     h->otg = otg_fs_new();
     h->fctl = flash_ctl_new(cfg->flash, cfg->clock);
     h->scb = scb_new();
-    bool ok = h->cpu && h->mirror && h->rcc && h->pwr && h->otg && h->fctl && h->scb;
+    bool ok = h->cpu && h->mirror && h->sysmem && h->rcc && h->pwr && h->otg && h->fctl && h->scb &&
+              cm7_map_rom(h->cpu, SYSMEM_BASE, SYSMEM_SIZE, h->sysmem);
     if (ok) {
         h->crs = crs_new(h->rcc);
         h->dbgmcu = dbgmcu_new(h->cfg.rev_id);
@@ -363,6 +391,7 @@ h743_t *h743_new(const h743_config_t *cfg)
     cm7_set_system(h->cpu, &sys);
     sim_flash_set_power_hook(cfg->flash, flash_event, h);
     scb_set_reset_hook(h->scb, on_sysresetreq, h);
+    pwr_set_usb_supply_present(h->pwr, !cfg->no_usb_supply);
     /* VTOR out of reset holds the boot address (RM0433 4.4.7 BOOT_ADD0). */
     scb_set_reset_vtor(h->scb, H743_BOOT_ADDR);
     systick_attach_scb(h->systick, h->scb);
@@ -388,8 +417,8 @@ h743_t *h743_new(const h743_config_t *cfg)
     tick.write = tick_write;
     ok = add(h, rcc_periph(h->rcc)) && add(h, pwr_periph(h->pwr)) && add(h, crs_periph(h->crs)) &&
          add(h, dbgmcu_periph(h->dbgmcu)) && add(h, uid_periph(h->uid)) &&
-         add(h, scb_periph(h->scb)) && add(h, tick) &&
-         add(h, dwt_periph(h->systick)) && add(h, otg);
+         add(h, scb_periph(h->scb)) && add(h, tick) && add(h, dwt_periph(h->systick)) &&
+         add(h, otg);
     for (unsigned i = 0; ok && i < GPIO_PORTS; i++)
         ok = add(h, gpio_periph(h->gpio[i]));
     ok = ok && add(h, fl);

@@ -35,13 +35,14 @@ typedef struct h743_config {
     uint32_t uid[3];           /* the 96-bit unique ID (RM0433 61.1) */
     uint16_t rev_id;           /* DBGMCU_IDCODE.REV_ID; 0: 0x2003 (revision V) */
     const elf_syms_t *symbols; /* names for messages; may be NULL */
+    bool no_usb_supply;        /* VDD33USB absent: PWR_CR3.USB33RDY never comes */
 } h743_config_t;
 
 typedef enum h743_event {
-    H743_RAN = 0,     /* the slice is over, or the firmware idles */
-    H743_RESET,       /* the firmware asked for a system reset; the chip restarted */
-    H743_HALTED,      /* lockup or an unmodelled access: h743_halt_reason() */
-    H743_POWER_LOST,  /* the flash lost power (an injected cut): power off */
+    H743_RAN = 0,    /* the slice is over, or the firmware idles */
+    H743_RESET,      /* the firmware asked for a system reset; the chip restarted */
+    H743_HALTED,     /* lockup or an unmodelled access: h743_halt_reason() */
+    H743_POWER_LOST, /* the flash lost power (an injected cut): power off */
 } h743_event_t;
 
 h743_t *h743_new(const h743_config_t *cfg);

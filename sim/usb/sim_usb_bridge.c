@@ -34,7 +34,7 @@
 #define SYNC_STEPS 200000
 /* Steps the board may take to come onto the bus before the program starts. */
 #define START_STEPS 5000
-#define DESC_MAX   4096
+#define DESC_MAX    4096
 /* Ticks (1 ms) between two looks for programs that have died. */
 #define SWEEP_TICKS 10
 #define PORT_NAME   "1-1"

@@ -41,10 +41,10 @@
 
 #define SCB_AIRCR_VECTKEY        (0x05FAu << 16)
 #define SCB_AIRCR_SYSRESETREQ    H7_BIT(2)
-#define SCB_CCR_BFHFNMIGN        H7_BIT(8)  /* priority -1/-2 ignore data bus faults (B3.2.8) */
+#define SCB_CCR_BFHFNMIGN        H7_BIT(8)    /* priority -1/-2 ignore data bus faults (B3.2.8) */
 #define SCB_CFSR_BFSR_MASK       (0xFFu << 8) /* BusFault status byte, write 1 to clear */
-#define SCB_CCR_DC               H7_BIT(16) /* data cache enable */
-#define SCB_CCR_IC               H7_BIT(17) /* instruction cache enable */
+#define SCB_CCR_DC               H7_BIT(16)   /* data cache enable */
+#define SCB_CCR_IC               H7_BIT(17)   /* instruction cache enable */
 #define SCB_CPACR_CP10_CP11_FULL (0xFu << 20)
 
 /* Cache maintenance operations (ARMv7-M B2.2.7 / B3.2.2, Cortex-M7 TRM 4.8.4) */

@@ -138,11 +138,11 @@ _Static_assert(sizeof(h7_otg_ep_t) == 0x20, "endpoint register stride");
 #define OTG_GCCFG_PWRDWN H7_BIT(16) /* 1: transceiver active */
 #define OTG_GCCFG_VBDEN  H7_BIT(21) /* VBUS detection enable (PA9) */
 /* OTG_DCFG (57.14.40) */
-#define OTG_DCFG_DSPD_FS  H7_FIELD_VAL(0, 2, 3u) /* 11: full speed, internal PHY */
+#define OTG_DCFG_DSPD_FS   H7_FIELD_VAL(0, 2, 3u) /* 11: full speed, internal PHY */
 #define OTG_DCFG_DSPD_MASK H7_FIELD(0, 2)
-#define OTG_DCFG_NZLSOHSK H7_BIT(2)
-#define OTG_DCFG_DAD(a)   H7_FIELD_VAL(4, 7, a)
-#define OTG_DCFG_DAD_MASK H7_FIELD(4, 7)
+#define OTG_DCFG_NZLSOHSK  H7_BIT(2)
+#define OTG_DCFG_DAD(a)    H7_FIELD_VAL(4, 7, a)
+#define OTG_DCFG_DAD_MASK  H7_FIELD(4, 7)
 /* OTG_DCTL (57.14.41) */
 #define OTG_DCTL_RWUSIG H7_BIT(0)
 #define OTG_DCTL_SDIS   H7_BIT(1) /* soft disconnect: pull-up off */

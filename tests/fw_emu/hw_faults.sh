@@ -1,0 +1,17 @@
+#!/bin/sh
+# Hardware that does not answer, on the exact firmware:
+#  - the board's VDD33USB is missing, so PWR_CR3.USB33RDY never comes: the
+#    bootloader's bounded wait gives up and hands over to ST's ROM
+#    bootloader (reachable over its other interfaces) instead of spinning;
+#  - worn flash (twice DS12110's maximum erase and program times): an update
+#    still goes through (bwPollTimeout, the host's and the driver's time-outs).
+. "$(dirname "$0")/lib.sh"
+chip --no-usb-supply --events -- true >"$dir/n" 2>&1 || { cat "$dir/n"; fail "no USB supply: sim exit status"; }
+expect_in "no USB supply" "$dir/n" "handed over to ST's ROM bootloader"
+grep -q "does not model" "$dir/n" && { cat "$dir/n"; fail "no USB supply: unmodelled access"; }
+stamp 3.1.4 "$dir/v.hex"
+chip --flash-times worn --stats "$dir/st" -- "$h7dfu" update "$dir/v.hex" >"$dir/w" 2>&1 ||
+    { cat "$dir/w"; fail "worn flash: update"; }
+expect_in "worn flash" "$dir/w" "is back, version 3.1.4"
+expect_in "worn flash: erase time charged" "$dir/st" "flash_busy_s=4."
+echo "hardware faults OK"
