@@ -44,7 +44,14 @@ void h7_early_boot(void)
 /* Leave DFU: vanish from the bus, then reset into the decision above. */
 static void leave(const flash_dev_t *flash)
 {
-    h7_delay_us(10000u); /* let the host collect the last GETSTATUS */
+    /* Let the host collect the last GETSTATUS: 10 ms with USB still served.
+     * Its status stage (an OUT ZLP) is armed only once the IN data has gone,
+     * by usbd_task(); a blind wait would leave it NAKed until the reset, and
+     * the host's GETSTATUS of a leave (dfu-util's :leave) would fail. */
+    for (uint32_t i = 0; i < 100u; i++) {
+        usbd_task();
+        h7_delay_us(100u);
+    }
     usbd_disconnect();
     h7_usb_board_deinit();
     h7_reset_with_request(bootloader_leave_request(flash));
