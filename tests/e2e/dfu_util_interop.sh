@@ -6,8 +6,11 @@
 command -v dfu-util >/dev/null || { echo "SKIP: dfu-util not found"; exit 77; }
 alt='name="@Internal Flash  /0x08000000/01*128Ka,15*128Kg"'
 
-board dfu-util -l >"$dir/out" 2>&1 || fail "dfu-util -l"
-expect_words "dfu-util -l" "$dir/out" "Found DFU: [0483:df11]" "alt=0" "$alt" 'serial="H7SIM0001"'
+# A serial that is also a chip UID (24 hex digits): the same with --firmware.
+"$sim" --fast --serial 0E2E00000000000000000D0F --flash "$fl" run -- dfu-util -l >"$dir/out" 2>&1 ||
+    fail "dfu-util -l"
+expect_words "dfu-util -l" "$dir/out" "Found DFU: [0483:df11]" "alt=0" "$alt" \
+    'serial="0E2E00000000000000000D0F"'
 
 # dfu-util -D, h7dfu read.
 rand "$dir/a.bin" 70000
@@ -43,10 +46,19 @@ h7 -q read 0x08040000:50000 "$dir/back.bin"
 cmp "$dir/b.bin" "$dir/back.bin" || fail "dfu-util -D of h7dfu's .dfu: read back differs"
 
 # dfu-util :leave: the board re-enumerates with a new number; h7dfu finds it.
+# The emulated chip (H7_FW_ELF), like silicon, drops off the bus 10 ms after
+# the leave's GETSTATUS, when dfu-util has returned (the native board is gone at
+# once): there h7dfu is started once lsusb no longer shows the old device.
 rand "$dir/c.bin" 4096
 board sh -c '
     "$1" --json list > "$2/before.json" || exit 11
+    old=$(lsusb -d 0483:df11)
     dfu-util -a 0 -s 0x08060000:leave -D "$2/c.bin" > "$2/du.txt" 2>&1 || exit 12
+    i=0
+    while [ -n "${H7_FW_ELF:-}" ] && [ $i -lt 50 ] && [ "$(lsusb -d 0483:df11)" = "$old" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
     "$1" -w 2 --json info > "$2/after.json" || exit 13
 ' sh "$h7dfu" "$dir" 2>"$dir/err"
 rc=$?

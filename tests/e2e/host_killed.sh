@@ -6,8 +6,14 @@
 . "$(dirname "$0")/lib.sh"
 
 # A stamped application: a plausible vector table (SP in DTCM, Thumb reset
-# vector inside the body) and random code, 300 KiB over three sectors.
+# vector inside the body) and random code, 300 KiB over three sectors. On the
+# emulated chip (H7_FW_ELF: h7dfu-sim --firmware) random code would lock the
+# core up, as on silicon: there the application is the real demo app.
 mkapp() { # OUT VERSION SEED
+    if [ -n "${H7_FW_ELF:-}" ]; then
+        "$h7dfu" -q image stamp -V "$2" "$(dirname "$H7_FW_ELF")/demo-app.elf" "$1" || fail "stamp $1"
+        return
+    fi
     python3 - "$dir/body.bin" "$3" <<'PY'
 import random, struct, sys
 r = random.Random(int(sys.argv[2]))

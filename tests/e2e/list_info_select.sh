@@ -2,11 +2,11 @@
 # h7dfu list (text and --json), info (text and --json), and device selection
 # by serial (-S), VID:PID (-d) and bus path (-p) over libusb.
 . "$(dirname "$0")/lib.sh"
-sim_serial() { "$sim" --fast --serial E2E-1234 run -- "$h7dfu" "$@" >"$dir/out" 2>"$dir/err"; rc=$?; }
+sim_serial() { "$sim" --fast --serial 0E2E00000000000000001234 run -- "$h7dfu" "$@" >"$dir/out" 2>"$dir/err"; rc=$?; }
 
 sim_serial list
 expect_rc 0 "list"
-expect_words "list" "$dir/out" '0483:df11 DFU' 'path=1-1' 'serial="E2E-1234"' \
+expect_words "list" "$dir/out" '0483:df11 DFU' 'path=1-1' 'serial="0E2E00000000000000001234"' \
     'alt=0 name="@Internal Flash  /0x08000000/01*128Ka,15*128Kg"'
 
 sim_serial --json list
@@ -18,7 +18,7 @@ assert d["ok"] is True, d
 devs = d["devices"]
 assert len(devs) == 1, devs
 v = devs[0]
-assert (v["vid"], v["pid"], v["mode"], v["serial"]) == ("0483", "df11", "dfu", "E2E-1234"), v
+assert (v["vid"], v["pid"], v["mode"], v["serial"]) == ("0483", "df11", "dfu", "0E2E00000000000000001234"), v
 assert v["transfer_size"] == 2048 and v["bcd_dfu"] == "011a", v
 assert v["path"] == "1-1" and v["bus"] == 1 and v["devnum"] >= 2, v
 assert v["alts"] == [{"alt": 0, "name": "@Internal Flash  /0x08000000/01*128Ka,15*128Kg"}], v
@@ -26,7 +26,7 @@ assert v["alts"] == [{"alt": 0, "name": "@Internal Flash  /0x08000000/01*128Ka,1
 
 sim_serial info
 expect_rc 0 "info"
-expect_words "info" "$dir/out" 'device      0483:df11' 'serial      E2E-1234' 'transfer size 2048' \
+expect_words "info" "$dir/out" 'device      0483:df11' 'serial      0E2E00000000000000001234' 'transfer size 2048' \
     'version 1.1a' '0x08000000   1 x 131072 bytes' '0x08020000  15 x 131072 bytes' \
     'state       dfuIDLE' 'status      OK'
 
@@ -36,15 +36,15 @@ python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["ok"] and d["state"] == "dfuIDLE" and d["status"] == "OK", d
-assert d["device"]["serial"] == "E2E-1234", d
+assert d["device"]["serial"] == "0E2E00000000000000001234", d
 ' "$dir/out" || { cat "$dir/out"; fail "info --json content"; }
 
 # Selection: the right serial, VID:PID and path find it ...
-for sel in "-S E2E-1234" "-d 0483:df11" "-p 1-1" "-d 0483:DF11 -S E2E-1234 -p 1-1"; do
+for sel in "-S 0E2E00000000000000001234" "-d 0483:df11" "-p 1-1" "-d 0483:DF11 -S 0E2E00000000000000001234 -p 1-1"; do
     # shellcheck disable=SC2086
     sim_serial $sel info
     expect_rc 0 "info $sel"
-    expect_words "info $sel" "$dir/out" 'serial      E2E-1234'
+    expect_words "info $sel" "$dir/out" 'serial      0E2E00000000000000001234'
 done
 # ... a wrong one does not: exit 4 and a message that says why.
 for sel in "-S WRONG" "-d 1234:5678" "-p 2-7"; do

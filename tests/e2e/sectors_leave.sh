@@ -12,8 +12,15 @@ h7 -q write -s "$S5" "$dir/s567.bin"
 expect_rc 0 "fill sectors 5..7"
 # Plant a "bootloader" in sector 0 straight into the flash file: 4 KiB of data,
 # its 128 flash words marked programmed (file format: sim/flash/sim_flash.h).
-rand "$dir/boot.bin" 4096
-python3 - "$fl" "$dir/boot.bin" <<'PY' || fail "cannot plant sector 0"
+# On the emulated chip (H7_FW_ELF: h7dfu-sim --firmware) sector 0 holds the
+# firmware itself, put there at every start: its first 4 KiB are the reference.
+if [ -n "${H7_FW_ELF:-}" ]; then
+    head -c 4096 "$(dirname "$H7_FW_ELF")/bootloader.bin" >"$dir/boot.bin"
+    [ "$(wc -c <"$dir/boot.bin")" -eq 4096 ] || fail "no bootloader.bin beside $H7_FW_ELF"
+else
+    rand "$dir/boot.bin" 4096
+fi
+[ -n "${H7_FW_ELF:-}" ] || python3 - "$fl" "$dir/boot.bin" <<'PY' || fail "cannot plant sector 0"
 import sys
 f, boot = sys.argv[1], open(sys.argv[2], "rb").read()
 d = bytearray(open(f, "rb").read())
@@ -67,11 +74,21 @@ erased "$dir/app.bin" || fail "--mass left data in sectors 1..15"
 
 # leave: the board resets, comes back with a NEW device number; the next
 # command in the same run finds it.
+# The emulated chip (H7_FW_ELF), like silicon, answers the leave's GETSTATUS
+# and drops off the bus 10 ms later, when h7dfu has returned; a command started
+# in between meets the old device going away (the native board is gone at
+# once). There the next command waits until lsusb no longer shows it.
 leave_and_list() { # ARGS of the leaving h7dfu command
     board sh -c '
         h7dfu="$1"; shift
         "$h7dfu" --json list > "$0/before.json" || exit 11
+        old=$(lsusb -d 0483:df11)
         "$h7dfu" "$@" || exit 12
+        i=0
+        while [ -n "${H7_FW_ELF:-}" ] && [ $i -lt 50 ] && [ "$(lsusb -d 0483:df11)" = "$old" ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
         "$h7dfu" -w 2 --json info > "$0/after.json" || exit 13
     ' "$dir" "$h7dfu" "$@" 2>"$dir/err"
     rc=$?

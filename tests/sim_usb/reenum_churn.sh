@@ -12,9 +12,11 @@ churn="$2"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 head -c 2048 /dev/urandom > "$dir/img.bin"
-"$sim" --fast --flash "$dir/flash.h7" run -- sh -c '
-    churn="$1" img="$2" d="$3"
-    "$churn" 0483:df11 H7SIM0001 8 >"$d/churn.out" 2>&1 &
+# A serial that is also a chip UID (24 hex digits): the same with --firmware.
+serial=00000000000000000C4A0001
+"$sim" --fast --serial $serial --flash "$dir/flash.h7" run -- sh -c '
+    churn="$1" img="$2" d="$3" serial="$4"
+    "$churn" 0483:df11 "$serial" 8 >"$d/churn.out" 2>&1 &
     pid=$!
     leaves=0
     while kill -0 $pid 2>/dev/null; do
@@ -23,7 +25,7 @@ head -c 2048 /dev/urandom > "$dir/img.bin"
     wait $pid
     echo $? >"$d/churn.rc"
     echo "$leaves leaves" >"$d/leaves"
-' sh "$churn" "$dir/img.bin" "$dir" 2>"$dir/sim.err"
+' sh "$churn" "$dir/img.bin" "$dir" "$serial" 2>"$dir/sim.err"
 cat "$dir/churn.out" "$dir/leaves" "$dir/sim.err"
 rc=$(cat "$dir/churn.rc" 2>/dev/null || echo none)
 [ "$rc" = 0 ] || { echo "FAIL: usb_churn exit status $rc"; exit 1; }
