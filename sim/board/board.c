@@ -317,6 +317,7 @@ static void chip_step(board_t *b)
     h743_event_t ev = h743_run(b->chip, now + CHIP_SLICE_NS);
     switch (ev) {
     case H743_RAN:
+    case H743_IDLE:
         break;
     case H743_RESET:
         b->st.system_resets++;

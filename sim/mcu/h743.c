@@ -70,6 +70,8 @@ struct h743 {
     mcu_periph_t tick_periph; /* the model's own, wrapped for busy waits */
     mcu_periph_t periph[32];
     unsigned nperiph;
+    sim_flash_power_hook_t observer;
+    void *observer_user;
     bool powered;
     bool reset_pending;
     bool tick_enabled, tick_core_clock, tick_spinning;
@@ -106,7 +108,13 @@ static bool flash_event(void *user, const sim_flash_event_t *ev)
         dirty_add(h, off & ~31u, (off & ~31u) + 32u);
         break;
     }
-    return false;
+    return h->observer ? h->observer(h->observer_user, ev) : false;
+}
+
+void h743_set_flash_observer(h743_t *h, sim_flash_power_hook_t fn, void *user)
+{
+    h->observer = fn;
+    h->observer_user = user;
 }
 
 static void array_sync(void *ctx)
@@ -503,7 +511,7 @@ h743_event_t h743_run(h743_t *h, uint64_t until_ns)
             return H743_HALTED;
         return H743_RESET;
     }
-    return H743_RAN;
+    return r == CM7_IDLE ? H743_IDLE : H743_RAN;
 }
 
 const char *h743_halt_reason(const h743_t *h)

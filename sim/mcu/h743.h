@@ -39,7 +39,8 @@ typedef struct h743_config {
 } h743_config_t;
 
 typedef enum h743_event {
-    H743_RAN = 0,    /* the slice is over, or the firmware idles */
+    H743_RAN = 0,    /* the slice is over */
+    H743_IDLE,       /* the firmware polls with nothing to do (ended early) */
     H743_RESET,      /* the firmware asked for a system reset; the chip restarted */
     H743_HALTED,     /* lockup or an unmodelled access: h743_halt_reason() */
     H743_POWER_LOST, /* the flash lost power (an injected cut): power off */
@@ -58,6 +59,10 @@ const char *h743_halt_reason(const h743_t *h);
 otg_fs_t *h743_otg(h743_t *h);
 /* Where the core executes: the vector table base in use (SCB.VTOR). */
 uint32_t h743_vtor(const h743_t *h);
+/* Watch every modifying flash operation (sim_flash's power hook, which the
+ * chip uses itself): fn is called at each phase of each operation and cuts
+ * the power where it returns true. NULL: none. */
+void h743_set_flash_observer(h743_t *h, sim_flash_power_hook_t fn, void *user);
 /* Read SRAM as the firmware left it (tests: the reset request block). */
 bool h743_read_ram(const h743_t *h, uint32_t addr, void *buf, uint32_t len);
 uint64_t h743_cycles(const h743_t *h);
