@@ -6,7 +6,7 @@ BENCH_BUILD ?= build-bench
 FUZZ_BUILD ?= build-fuzz
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps host firmware test demo bench powerloss fuzz format format-check clean
+.PHONY: all deps host firmware test demo bench powerloss powerloss-fw fuzz format format-check clean
 
 all: host firmware
 
@@ -41,6 +41,17 @@ powerloss: deps
 	@H7_POWERLOSS_STRIDE_256K=$${H7_POWERLOSS_STRIDE_256K:-1} \
 		H7_POWERLOSS_STRIDE_1M=$${H7_POWERLOSS_STRIDE_1M:-97} \
 		$(BENCH_BUILD)/tests/powerloss/test_powerloss
+
+# The same on the exact firmware binaries (emulated chip): every flash
+# operation of a 256 KiB update, power cut during each (phases and sizes can
+# be set: H7_POWERLOSS_FW_PHASES=before,during,after, H7_POWERLOSS_FW_KIB).
+powerloss-fw: firmware
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF >/dev/null
+	@cmake --build $(BENCH_BUILD) --target test_powerloss_fw -j $(JOBS)
+	@H7_FW_DIR=$(FW_BUILD)/firmware H7_POWERLOSS_FW_KIB=$${H7_POWERLOSS_FW_KIB:-256} \
+		H7_POWERLOSS_FW_STRIDE=$${H7_POWERLOSS_FW_STRIDE:-1} \
+		H7_POWERLOSS_FW_RECOVER=$${H7_POWERLOSS_FW_RECOVER:-256} \
+		$(BENCH_BUILD)/tests/powerloss/test_powerloss_fw
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DH7DFU_FUZZ=ON >/dev/null
