@@ -25,12 +25,13 @@ short_mode() {
     firmware) echo "make firmware" ;;
     bench) echo "env BENCH_SHORT=1 make bench" ;;
     powerloss) echo "env H7_POWERLOSS_STRIDE_256K=2039 H7_POWERLOSS_STRIDE_1M=16381 make powerloss" ;;
+    powerloss-fw) echo "env H7_POWERLOSS_FW_KIB=16 H7_POWERLOSS_FW_STRIDE=97 H7_POWERLOSS_FW_RECOVER=1000 make powerloss-fw" ;;
     fuzz) echo "env FUZZ_SECONDS=${FUZZ_SECONDS:-2} FUZZ_SEED=${FUZZ_SEED:-1} make fuzz" ;;
     format) echo "format_on_copy" ;;
     *) return 1 ;;
     esac
 }
-ALL="demo test firmware bench powerloss fuzz format"
+ALL="demo test firmware bench powerloss powerloss-fw fuzz format"
 
 # `make format` rewrites files: run it on a copy of the tree (a git repository
 # of its own, as format.sh lists files with git), then check the result.
