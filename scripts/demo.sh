@@ -22,7 +22,12 @@ SIM=$BUILD/sim/board/h7dfu-sim
 HELPER=$BUILD/tests/update/app_helper
 APP_ELF=$FW_BUILD/firmware/demo-app.elf
 BL_BIN=$FW_BUILD/firmware/bootloader.bin
+BL_ELF=$FW_BUILD/firmware/bootloader.elf
 SERIAL=H7DEMO0001
+# DEMO_MODES: "native" (the firmware's portable C on the virtual board),
+# "firmware" (the cross-built binaries on the emulated Cortex-M7), or both.
+DEMO_MODES=${DEMO_MODES:-native firmware}
+mode_opt="" # h7dfu-sim options of the mode
 
 if [ -t 1 ]; then
     B=$(printf '\033[1m') G=$(printf '\033[32m') R=$(printf '\033[31m') N=$(printf '\033[0m')
@@ -62,7 +67,7 @@ board() {
     shift
     # shellcheck disable=SC2086
     H7DFU=$H7DFU HELPER=$HELPER SERIAL=$SERIAL \
-        "$SIM" --events --serial "$SERIAL" --flash board.h7 $opts run -- sh -c "$1" 2>&1 |
+        "$SIM" $mode_opt --events --serial "$SERIAL" --flash board.h7 $opts run -- sh -c "$1" 2>&1 |
         tee "$log" | sed 's/^/   | /'
 }
 expect() { grep -qF -- "$1" "$log" || die "$2 (missing: \"$1\")"; }
@@ -94,47 +99,76 @@ else
     done
 fi
 "$H7DFU" image info app-v1.hex | sed 's/^/   | /'
-bl_opt=""
+native_bl_opt=""
 if [ -f "$BL_BIN" ]; then
-    bl_opt="--bootloader $BL_BIN"
+    native_bl_opt="--bootloader $BL_BIN"
     say "   the bootloader image ($BL_BIN) goes into sector 0 (for realism: the"
     say "   virtual board runs the bootloader's portable C code, not the ARM code)"
 fi
 
-title "Factory state: the board runs application v1 (HID + DFU runtime)"
-# shellcheck disable=SC2086
-board --install app-v1.hex $bl_opt -- '$H7DFU list && $HELPER version $SERIAL'
-expect "0483:5750" "the application is not on USB"
-expect "version 1.0.0" "the HID application does not report v1.0.0"
-ok "HID application v1.0.0 is running"
+# The update cycle, its failure and the recovery, on the board of one mode.
+scenario() {
+    mode=$1
+    rm -f board.h7
+    title "Factory state: the board runs application v1 (HID + DFU runtime)"
+    # shellcheck disable=SC2086
+    board --install app-v1.hex $bl_opt -- '$H7DFU list && $HELPER version $SERIAL'
+    expect "0483:5750" "the application is not on USB"
+    expect "version 1.0.0" "the HID application does not report v1.0.0"
+    ok "HID application v1.0.0 is running"
 
-title "h7dfu update app-v2.hex: detach, write + verify, restart, HID app back"
-t0=$(date +%s)
-board -- '$H7DFU update app-v2.hex && $HELPER version $SERIAL'
-expect "is back, version 2.0.0" "h7dfu did not see the HID application v2 come back"
-expect "version 2.0.0 \"h7dfu demo 2.0.0\"" "the HID application does not report v2.0.0"
-ok "HID application v2.0.0 is back ($(($(date +%s) - t0)) s)"
+    title "h7dfu update app-v2.hex: detach, write + verify, restart, HID app back"
+    t0=$(date +%s)
+    board -- '$H7DFU update app-v2.hex && $HELPER version $SERIAL'
+    expect "is back, version 2.0.0" "h7dfu did not see the HID application v2 come back"
+    expect "version 2.0.0 \"h7dfu demo 2.0.0\"" "the HID application does not report v2.0.0"
+    ok "HID application v2.0.0 is back ($(($(date +%s) - t0)) s)"
 
-title "The seed's failure: power lost right after the app's first sector was erased"
-say "   (h7dfu-sim --power-cut 1:after: the first flash operation of the update is"
-say "   the erase of sector 1, where the application starts)"
-board --power-cut 1:after -- '$H7DFU update app-v3.hex; echo "h7dfu exit status: $?";
-    sleep 1; echo "--- what is on USB now:"; $H7DFU list'
-expect "POWER CUT at flash operation 1" "the power cut did not happen"
-expect_not "h7dfu exit status: 0" "h7dfu did not notice the failure"
-expect "What to do" "h7dfu did not say what to do"
-expect "stay in DFU mode (no valid application)" "the bootloader did not stay in DFU mode"
-expect "0483:df11" "the board is not back on USB in DFU mode"
-sed -n '/--- what is on USB now:/,$p' "$log" | grep -qF "0483:5750" &&
-    die "the board runs an application after a failed update"
-ok "the write failed, h7dfu said so; the board is back on USB in DFU mode, no half image runs"
+    title "The seed's failure: power lost right after the app's first sector was erased"
+    say "   (h7dfu-sim --power-cut 1:after: the first flash operation of the update is"
+    say "   the erase of sector 1, where the application starts)"
+    board --power-cut 1:after -- '$H7DFU update app-v3.hex; echo "h7dfu exit status: $?";
+        sleep 1; echo "--- what is on USB now:"; $H7DFU list'
+    expect "POWER CUT at flash operation 1" "the power cut did not happen"
+    expect_not "h7dfu exit status: 0" "h7dfu did not notice the failure"
+    expect "What to do" "h7dfu did not say what to do"
+    [ "$mode" = firmware ] ||
+        expect "stay in DFU mode (no valid application)" "the bootloader did not stay in DFU mode"
+    expect "0483:df11" "the board is not back on USB in DFU mode"
+    sed -n '/--- what is on USB now:/,$p' "$log" | grep -qF "0483:5750" &&
+        die "the board runs an application after a failed update"
+    ok "the write failed, h7dfu said so; the board is back on USB in DFU mode, no half image runs"
 
-title "The same command again: h7dfu update app-v3.hex"
-board -- '$H7DFU update app-v3.hex && $HELPER version $SERIAL'
-expect "already in DFU mode" "h7dfu did not pick up the board in DFU mode"
-expect "is back, version 3.0.0" "h7dfu did not see the HID application v3 come back"
-expect "version 3.0.0 \"h7dfu demo 3.0.0\"" "the HID application does not report v3.0.0"
-ok "HID application v3.0.0 is back"
+    title "The same command again: h7dfu update app-v3.hex"
+    board -- '$H7DFU update app-v3.hex && $HELPER version $SERIAL'
+    expect "already in DFU mode" "h7dfu did not pick up the board in DFU mode"
+    expect "is back, version 3.0.0" "h7dfu did not see the HID application v3 come back"
+    expect "version 3.0.0 \"h7dfu demo 3.0.0\"" "the HID application does not report v3.0.0"
+    ok "HID application v3.0.0 is back"
 
-printf '\n%sDemo complete: update, failure, recovery, all through libusb on the virtual H743.%s\n' \
-    "$B$G" "$N"
+}
+
+for mode in $DEMO_MODES; do
+    case $mode in
+    native)
+        mode_opt=""
+        bl_opt=$native_bl_opt
+        SERIAL=H7DEMO0001
+        printf '\n%s#### The virtual H743 running the firmware'"'"'s portable C (native board)%s\n' "$B" "$N"
+        ;;
+    firmware)
+        [ -f "$BL_ELF" ] || die "$BL_ELF is missing: run \`make firmware\` first"
+        # the exact binaries; the USB serial is the chip's unique ID
+        mode_opt="--firmware $BL_ELF"
+        bl_opt=""
+        SERIAL=0D3E00000000000000000001
+        printf '\n%s#### The same on the exact firmware binaries: %s on an emulated Cortex-M7%s\n' \
+            "$B" "$BL_ELF" "$N"
+        ;;
+    *) die "unknown demo mode '$mode'" ;;
+    esac
+    scenario "$mode"
+done
+
+printf '\n%sDemo complete: update, failure, recovery, all through libusb on the virtual H743 (%s).%s\n' \
+    "$B$G" "$DEMO_MODES" "$N"
