@@ -499,6 +499,8 @@ static uint32_t ep_ctl_read(const otg_fs_t *o, bool in, unsigned n)
     return (o->out[0].ctl & ~CTL_MPSIZ0) | (o->in[0].ctl & CTL_MPSIZ0) | CTL_USBAEP;
 }
 
+static unsigned tsiz_xfr(uint32_t t, unsigned n);
+
 static bool ep_ctl_write(otg_fs_t *o, bool in, unsigned n, uint32_t v, const char **why)
 {
     ep_t *e = in ? &o->in[n] : &o->out[n];
@@ -540,6 +542,14 @@ static bool ep_ctl_write(otg_fs_t *o, bool in, unsigned n, uint32_t v, const cha
         e->ctl &= ~CTL_EPENA;
         e->intr |= INT_EPDISD;
     } else if ((v & CTL_EPENA) && !(e->ctl & CTL_EPENA)) {
+        /* OUT transfer size: "the application must program XFRSIZ as a
+         * multiple of the maximum packet size" (RM0433 OTG_DOEPTSIZx, and
+         * the DWC2 programming model, "OUT data transfers"): a shorter size
+         * leaves the core's behaviour on a full packet undefined. */
+        unsigned mps = ep_mps(o, false, n), xfr = tsiz_xfr(e->tsiz, n);
+        if (!in && mps && xfr % mps != 0u)
+            return fail(why, "OUT endpoint enabled with XFRSIZ not a multiple of its maximum "
+                             "packet size (the programming model requires it)");
         e->ctl |= CTL_EPENA;
     }
     return true;
