@@ -160,6 +160,8 @@ board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
     sim_flash_reset_stats(flash);
     if (cfg->power_cut_op)
         sim_flash_cut_at(flash, cfg->power_cut_op, cfg->power_cut_phase);
+    if (cfg->flip_op)
+        sim_flash_flip_after(flash, cfg->flip_op, cfg->flip_delay);
     if (cfg->rom) {
         if (cfg->option_bytes)
             memcpy(b->ob, cfg->option_bytes, sizeof(b->ob));

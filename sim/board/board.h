@@ -53,8 +53,13 @@ typedef struct board_config {
     uint64_t power_cut_op;
     sim_flash_phase_t power_cut_phase;
     unsigned unplug_after_requests; /* unplug once this many requests were served; 0: none */
-    unsigned power_off_ms;          /* off time after a power cut; 0: 200 */
-    unsigned unplug_ms;             /* time out of the socket after an unplug; 0: 500 */
+    /* Wrong data reported as written: flash operation flip_op (a program,
+     * counted like power_cut_op) leaves a bit inverted, flip_delay
+     * operations later (sim_flash_flip_after); 0: none. */
+    uint64_t flip_op;
+    uint64_t flip_delay;
+    unsigned power_off_ms; /* off time after a power cut; 0: 200 */
+    unsigned unplug_ms;    /* time out of the socket after an unplug; 0: 500 */
     /* ROM board: no h7dfu bootloader; the chip boots from BOOT_ADD0/1 of the
      * option bytes (BOOT0 pin low/high) into the application at 0x08000000 or
      * ST's ROM bootloader (rom.h). */

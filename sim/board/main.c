@@ -47,6 +47,10 @@ static int usage(FILE *f, int code)
         "  --power-off-ms MS   off time after a power cut (default 200)\n"
         "  --no-usb-supply     --firmware: the board's VDD33USB is missing (USB33RDY\n"
         "                      never comes)\n"
+        "  --flip-bit N[:DELAY]\n"
+        "                      flash operation N (a program) reports success but leaves\n"
+        "                      one bit of its word wrong; DELAY operations later if given\n"
+        "  --flash-log FILE    every flash operation of the run, one line each\n"
         "  --flash-times typ|max|worn\n"
         "                      flash program/erase times: DS12110 typical (default),\n"
         "                      maximum, or worn (twice the maximum: aged sectors)\n"
@@ -208,6 +212,7 @@ int main(int argc, char **argv)
     unsigned realtime = 0;
     const char *stats_file = NULL;
     const char *flash_times = "typ";
+    const char *flash_log = NULL;
     unsigned long long v;
     int i = 1;
     for (; i < argc; i++) {
@@ -221,6 +226,19 @@ int main(int argc, char **argv)
             bootloader = argv[++i];
         else if (!strcmp(a, "--firmware") && has)
             bc.firmware = argv[++i];
+        else if (!strcmp(a, "--flip-bit") && has) {
+            char *end;
+            const char *arg = argv[++i];
+            errno = 0;
+            bc.flip_op = strtoull(arg, &end, 0);
+            if (*end == ':')
+                bc.flip_delay = strtoull(end + 1, &end, 0);
+            if (errno || *end || bc.flip_op == 0 || arg[0] == '-') {
+                fprintf(stderr, "h7dfu-sim: bad --flip-bit '%s' (want N[:DELAY])\n", arg);
+                return 2;
+            }
+        } else if (!strcmp(a, "--flash-log") && has)
+            flash_log = argv[++i];
         else if (!strcmp(a, "--no-usb-supply"))
             bc.no_usb_supply = true;
         else if (!strcmp(a, "--flash-times") && has) {
@@ -312,6 +330,12 @@ int main(int argc, char **argv)
     if (!flash)
         return 70;
     set_flash_times(flash, flash_times);
+    FILE *flog = NULL;
+    if (flash_log && (flog = fopen(flash_log, "w")) == NULL) {
+        fprintf(stderr, "h7dfu-sim: %s: %s\n", flash_log, strerror(errno));
+        sim_flash_free(flash);
+        return 73;
+    }
     if (flash_file && sim_flash_load(flash, flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: %s: %s\n", flash_file, strerror(errno));
         sim_flash_free(flash);
@@ -373,6 +397,8 @@ int main(int argc, char **argv)
     if (!bc.fast && !bc.firmware)
         dfu_set_default_clock(dev_clock_us, &dclk);
     board_t *b = board_new(&bc, flash);
+    /* the log starts with the run (--install is factory programming) */
+    sim_flash_set_log(flash, flog);
     int status = 70;
     sim_usb_bridge_t *br = NULL;
     if (!b || !board_power_on(b)) {
@@ -427,5 +453,7 @@ int main(int argc, char **argv)
     }
     board_free(b);
     sim_flash_free(flash);
+    if (flog)
+        fclose(flog);
     return status;
 }

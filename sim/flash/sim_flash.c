@@ -128,9 +128,41 @@ typedef struct op_ctx {
     bool was_blank;       /* program: the word was erased before */
 } op_ctx_t;
 
+/* The flip fault's bit: bit 0 of byte 21 (second half of the word). */
+#define FLIP_BYTE 21u
+
+static void flip_now(sim_flash_t *f)
+{
+    f->data[(size_t)f->flip_word * f->map->word_size + FLIP_BYTE] ^= 0x01u;
+    f->flip_at = 0;
+    f->silent_changes++;
+}
+
+uint64_t sim_flash_silent_changes(const sim_flash_t *f)
+{
+    return f->silent_changes;
+}
+
+static const char *op_name(sim_flash_op_t op)
+{
+    switch (op) {
+    case SIM_FLASH_OP_ERASE_SECTOR:
+        return "erase-sector";
+    case SIM_FLASH_OP_ERASE_BANK:
+        return "erase-bank";
+    case SIM_FLASH_OP_PROGRAM:
+        return "program";
+    case SIM_FLASH_OP_FORCE_WRITE:
+        return "force-write";
+    }
+    return "?";
+}
+
 static flash_status_t run_op(sim_flash_t *f, op_ctx_t *op)
 {
     op->ev.seq = ++f->stats.ops;
+    if (f->flip_at && op->ev.seq >= f->flip_at)
+        flip_now(f);
 
     op->ev.phase = SIM_FLASH_PHASE_BEFORE;
     if (cut_here(f, &op->ev)) {
@@ -158,11 +190,35 @@ static flash_status_t run_op(sim_flash_t *f, op_ctx_t *op)
         f->stats.force_writes++;
         break;
     }
+    if (f->log) {
+        fprintf(f->log, "%llu %s 0x%08x\n", (unsigned long long)op->ev.seq, op_name(op->ev.op),
+                (unsigned)op->ev.addr);
+        fflush(f->log);
+    }
+    if (f->flip_seq && op->ev.seq == f->flip_seq && op->ev.op == SIM_FLASH_OP_PROGRAM) {
+        f->flip_seq = 0;
+        f->flip_word = op->first_word;
+        f->flip_at = op->ev.seq + f->flip_delay;
+        if (f->flip_delay == 0)
+            flip_now(f);
+    }
     op->ev.phase = SIM_FLASH_PHASE_AFTER;
     if (cut_here(f, &op->ev)) {
         return FLASH_ERR_POWER;
     }
     return FLASH_OK;
+}
+
+void sim_flash_flip_after(sim_flash_t *f, uint64_t n, uint64_t delay)
+{
+    f->flip_seq = n;
+    f->flip_delay = delay;
+    f->flip_at = 0;
+}
+
+void sim_flash_set_log(sim_flash_t *f, FILE *out)
+{
+    f->log = out;
 }
 
 static flash_status_t refuse(sim_flash_t *f, flash_status_t st)

@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flash.h"
 #include "sim_clock.h"
@@ -171,6 +172,22 @@ void sim_flash_set_power_hook(sim_flash_t *f, sim_flash_power_hook_t hook, void 
 void sim_flash_cut_at(sim_flash_t *f, uint64_t n, sim_flash_phase_t phase);
 /* Where a DURING cut stops an operation, in per mille (0..1000, default 500). */
 void sim_flash_set_cut_progress(sim_flash_t *f, unsigned permille);
+/*
+ * Fault: program operation number n (as ev->seq) completes and reports
+ * success, but one bit of its word (bit 0 of byte 21) holds the other value,
+ * with an ECC that agrees, so nothing flags it (a disturbed write buffer, a
+ * weak cell). delay > 0: the word reads back right until delay further
+ * operations have started ("reads back differently later"). One-shot; n = 0
+ * disarms. For tests of the host's verification.
+ */
+void sim_flash_flip_after(sim_flash_t *f, uint64_t n, uint64_t delay);
+/* How many times cells changed outside an operation (a delayed flip): a
+ * cache of the array (the emulated chip's) must then be refreshed. */
+uint64_t sim_flash_silent_changes(const sim_flash_t *f);
+/* Log every completed modifying operation to out ("seq op addr" lines, op:
+ * erase-sector, erase-bank, program, force-write); NULL: none. */
+void sim_flash_set_log(sim_flash_t *f, FILE *out);
+
 /* Modifying operations started since creation or sim_flash_reset_stats(). A
  * runner counts the operations of a clean run, then replays it with
  * sim_flash_cut_at(n, phase) for every n and phase. */

@@ -2,6 +2,8 @@
 #ifndef H7_SIM_FLASH_PRIV_H
 #define H7_SIM_FLASH_PRIV_H
 
+#include <stdio.h>
+
 #include "sim_flash.h"
 
 struct sim_flash {
@@ -22,6 +24,14 @@ struct sim_flash {
     uint64_t cut_seq; /* 0: disarmed */
     sim_flash_phase_t cut_phase;
     unsigned cut_permille;
+
+    /* fault: a program that succeeds but leaves a wrong bit (flip_after) */
+    uint64_t flip_seq;   /* 0: disarmed */
+    uint64_t flip_delay; /* operations after it before the bit turns */
+    uint64_t flip_at;    /* pending: flip when an operation with this seq starts */
+    uint32_t flip_word;
+    uint64_t silent_changes; /* cells changed outside any operation (flips) */
+    FILE *log;               /* every completed modifying operation, one line each */
 
     sim_flash_stats_t stats;
 };

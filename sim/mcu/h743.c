@@ -56,6 +56,7 @@ struct h743 {
     } dirty[MAX_DIRTY];
     unsigned ndirty;
     bool dirty_all;
+    uint64_t silent_seen; /* sim_flash_silent_changes() at the last sync */
     rcc_t *rcc;
     pwr_t *pwr;
     crs_t *crs;
@@ -121,6 +122,11 @@ static void array_sync(void *ctx)
 {
     h743_t *h = ctx;
     const uint8_t *raw = sim_flash_raw(h->cfg.flash);
+    uint64_t silent = sim_flash_silent_changes(h->cfg.flash);
+    if (silent != h->silent_seen) {
+        h->silent_seen = silent;
+        h->dirty_all = true;
+    }
     if (h->dirty_all) {
         memcpy(h->mirror, raw, FLASH_SIZE);
     } else {

@@ -651,6 +651,61 @@ static char *temp_path(void)
     return path;
 }
 
+/* The wrong-data fault: the program reports success, one bit differs at once
+ * or only after the given number of further operations. */
+static void test_flip_after(void **state)
+{
+    (void)state;
+    sim_flash_t *f = sim_flash_new(NULL);
+    assert_non_null(f);
+    uint8_t w[32];
+    memset(w, 0x5A, sizeof w);
+    const uint8_t *raw = sim_flash_raw(f);
+    const uint32_t base = 0x08100000u, off = base - 0x08000000u;
+    sim_flash_flip_after(f, 2, 0); /* the second operation */
+    assert_int_equal(sim_flash_program_word(f, base, w), FLASH_OK);
+    assert_int_equal(sim_flash_program_word(f, base + 32u, w), FLASH_OK);
+    assert_int_equal(raw[off + 21], 0x5A);
+    assert_int_equal(raw[off + 32u + 21u], 0x5B); /* bit 0 of byte 21 */
+    assert_int_equal(sim_flash_word_state(f, base + 32u), SIM_WORD_PROGRAMMED);
+    assert_int_equal(sim_flash_silent_changes(f), 1);
+    /* delayed: right until 2 more operations have started */
+    sim_flash_flip_after(f, 3, 2);
+    assert_int_equal(sim_flash_program_word(f, base + 64u, w), FLASH_OK); /* op 3 */
+    assert_int_equal(raw[off + 64u + 21u], 0x5A);
+    assert_int_equal(sim_flash_program_word(f, base + 96u, w), FLASH_OK); /* op 4 */
+    assert_int_equal(raw[off + 64u + 21u], 0x5A);
+    assert_int_equal(sim_flash_program_word(f, base + 128u, w), FLASH_OK); /* op 5 */
+    assert_int_equal(raw[off + 64u + 21u], 0x5B);
+    assert_int_equal(sim_flash_silent_changes(f), 2);
+    /* one-shot */
+    assert_int_equal(sim_flash_program_word(f, base + 160u, w), FLASH_OK);
+    assert_int_equal(raw[off + 160u + 21u], 0x5A);
+    sim_flash_free(f);
+}
+
+/* The operation log: one line per completed operation, in order. */
+static void test_operation_log(void **state)
+{
+    (void)state;
+    sim_flash_t *f = sim_flash_new(NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *log = open_memstream(&buf, &len);
+    assert_non_null(log);
+    sim_flash_set_log(f, log);
+    uint8_t w[32];
+    memset(w, 0, sizeof w);
+    assert_int_equal(sim_flash_erase_sector(f, 9), FLASH_OK);
+    assert_int_equal(sim_flash_program_word(f, 0x08120020u, w), FLASH_OK);
+    sim_flash_cut_at(f, 3, SIM_FLASH_PHASE_DURING);
+    assert_int_equal(sim_flash_program_word(f, 0x08120040u, w), FLASH_ERR_POWER);
+    fclose(log);
+    assert_string_equal(buf, "1 erase-sector 0x08120000\n2 program 0x08120020\n");
+    free(buf);
+    sim_flash_free(f);
+}
+
 static void test_save_load_round_trip(void **state)
 {
     fx_t *fx = *state;
@@ -784,6 +839,8 @@ int main(void)
         T(test_cut_bank_erase_during),
         T(test_hook_events),
         cmocka_unit_test(test_cut_enumeration),
+        cmocka_unit_test(test_flip_after),
+        cmocka_unit_test(test_operation_log),
         T(test_power_off_between_ops),
         T(test_save_load_round_trip),
         T(test_load_rejects_bad_files),

@@ -21,17 +21,49 @@
 /* Operations and USB requests of a clean v1 -> v2 update. */
 static long s_ops, s_reqs;
 
+/* The flash log of the clean update: its last two operations program the
+ * image header's two flash words (0x08020000, 0x08020020), and nothing
+ * before them touches those words: the header is written last. */
+static bool header_written_last(long ops)
+{
+    FILE *f = fopen(ut_path("ops.log"), "r");
+    if (!f)
+        return false;
+    char line[128], op[32];
+    unsigned long long seq;
+    unsigned addr;
+    long n = 0;
+    bool ok = true;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%llu %31s %x", &seq, op, &addr) != 3) {
+            ok = false;
+            break;
+        }
+        n++;
+        bool header = strcmp(op, "program") == 0 && (addr == 0x08020000u || addr == 0x08020020u);
+        bool last_two = n >= ops - 1;
+        if (header != last_two || (last_two && addr != (n == ops ? 0x08020020u : 0x08020000u)))
+            ok = false;
+    }
+    fclose(f);
+    if (!ok || n != ops)
+        print_error("the update's flash operations do not end with the header's two words\n");
+    return ok && n == ops;
+}
+
 static int setup(void **state)
 {
     (void)state;
     if (!ut_setup())
         return -1;
     ut_fresh_board_v1();
-    if (ut_board("-v", "$H7DFU update $D/v2.hex") != 0)
+    char opts[600];
+    snprintf(opts, sizeof opts, "-v --flash-log '%s'", ut_path("ops.log"));
+    if (ut_board(opts, "$H7DFU update $D/v2.hex") != 0)
         return -1;
     s_ops = ut_err_number_before("operation(s)");
     s_reqs = ut_err_number_before("request(s)");
-    return s_ops > 10 && s_reqs > 10 ? 0 : -1;
+    return s_ops > 10 && s_reqs > 10 && header_written_last(s_ops) ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -44,7 +76,12 @@ static int teardown(void **state)
 /* After the failed run: wait for the board, then list what is on the bus. */
 #define FAIL_THEN_LIST "$H7DFU update $D/v2.hex; echo rc=$?; sleep 0.6; $H7DFU list"
 
-static void fails_then_recovers(const char *sim_opts, const char *event, const char *why)
+/* What the board must be after the fault: back in DFU mode, or running the
+ * complete new image (only once the header, written last, is complete). */
+typedef enum { AFTER_DFU, AFTER_NEW_APP } after_t;
+
+static void fails_then_recovers_as(const char *sim_opts, const char *event, const char *why,
+                                   after_t want)
 {
     ut_fresh_board_v1();
     int rc = ut_board(sim_opts, FAIL_THEN_LIST);
@@ -55,13 +92,15 @@ static void fails_then_recovers(const char *sim_opts, const char *event, const c
     HAS(ut_err, "h7dfu: error: ");
     HAS(ut_err, "What to do");
     HAS(ut_err, why);
-    if (strstr(ut_out, "0483:5750")) {
+    if (want == AFTER_NEW_APP) {
         /* back as the application: only with the complete new image */
+        HAS(ut_out, "0483:5750");
         assert_true(ut_flash_holds("v2.hex", 2, 0, 0));
         assert_null(strstr(ut_out, "0483:df11"));
     } else {
         HAS(ut_out, "0483:df11");
         HAS(ut_out, UT_SERIAL);
+        assert_null(strstr(ut_out, "0483:5750"));
         assert_true(ut_flash_slot_invalid());
     }
     /* the same command again finishes the job */
@@ -71,12 +110,21 @@ static void fails_then_recovers(const char *sim_opts, const char *event, const c
     assert_true(ut_flash_holds("v2.hex", 2, 0, 0));
 }
 
+static void fails_then_recovers(const char *sim_opts, const char *event, const char *why)
+{
+    fails_then_recovers_as(sim_opts, event, why, AFTER_DFU);
+}
+
+/* Every cut before the header's last word is complete leaves the slot
+ * invalid: the board comes back in DFU mode. Only a cut after the last
+ * operation (the header's second word) may find the new image running. */
 static void cut_at(long op, const char *phase)
 {
     char opts[64];
     snprintf(opts, sizeof(opts), "--power-cut %ld:%s", op, phase);
     print_message("  power cut at flash operation %ld/%ld, %s\n", op, s_ops, phase);
-    fails_then_recovers(opts, "POWER CUT at flash operation", "the device is gone");
+    after_t want = (op == s_ops && strcmp(phase, "after") == 0) ? AFTER_NEW_APP : AFTER_DFU;
+    fails_then_recovers_as(opts, "POWER CUT at flash operation", "the device is gone", want);
 }
 
 /* The seed: the app's first sector erased, then nothing. */
