@@ -211,9 +211,11 @@ void dcd_init(void)
 
     g->GAHBCFG = 0u; /* polled: global interrupt stays masked */
     g->GUSBCFG |= OTG_GUSBCFG_PHYSEL;
-    /* The embedded FS PHY powered before the core reset, as ST's
-     * USB_CoreInit() does for the FS PHY (GCCFG.PWRDWN = transceiver on;
-     * RM0433 57.14.13): the reset then runs with the PHY clock present. */
+    /* The embedded FS PHY (GCCFG.PWRDWN = transceiver on, RM0433 OTG_GCCFG)
+     * is powered before the core soft reset, so the reset and the device
+     * init after it run with the PHY clock present. ST's LL driver powers
+     * it right after the reset instead; GCCFG is not touched by CSRST, so
+     * powering it first only removes the window where it is off. */
     g->GCCFG |= OTG_GCCFG_PWRDWN;
 
     /* Core soft reset (RM0433 57.15.1): wait idle, reset, wait done. */
@@ -272,8 +274,6 @@ void dcd_init(void)
                  | OTG_GINT_OTGINT
 #endif
         ;
-
-    g->GCCFG |= OTG_GCCFG_PWRDWN; /* transceiver on */
 }
 
 void dcd_connect(void)

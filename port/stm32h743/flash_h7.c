@@ -201,6 +201,13 @@ static flash_status_t h7_read(void *ctx, uint32_t addr, void *buf, size_t len)
     if (len > UINT32_MAX || !flash_map_contains(m, addr, (uint32_t)len)) {
         return FLASH_ERR_ADDRESS;
     }
+    /* A DBECCERR left from before (a speculative fetch, an earlier read)
+     * must not be blamed on this read: clear both banks' first. */
+    for (unsigned bank = 0; bank < 2u; bank++) {
+        bank_regs(bank)->CCR = FLASH_SR_DBECCERR;
+    }
+    uint32_t fm;
+    __asm__ volatile("mrs %0, faultmask" : "=r"(fm));
     uint32_t ccr = SCB_CCR;
     __asm__ volatile("cpsid f" ::: "memory");
     SCB_CCR = ccr | SCB_CCR_BFHFNMIGN;
@@ -225,7 +232,9 @@ static flash_status_t h7_read(void *ctx, uint32_t addr, void *buf, size_t len)
     SCB_CCR = ccr;
     h7_dsb();
     h7_isb();
-    __asm__ volatile("cpsie f" ::: "memory");
+    if ((fm & 1u) == 0u) {
+        __asm__ volatile("cpsie f" ::: "memory"); /* as the caller had it */
+    }
     bool ecc = false;
     for (unsigned bank = 0; bank < 2u; bank++) {
         h7_flash_bank_t *b = bank_regs(bank);

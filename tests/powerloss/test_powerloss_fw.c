@@ -44,7 +44,16 @@
 #define RUNTIME_ITF 1u /* the demo app's DFU run-time interface */
 
 /* Child exit codes. */
-enum { R_DFU = 10, R_OLD, R_NEW, R_BRICKED = 20, R_PARTIAL, R_NO_RECOVERY, R_NO_CUT, R_SETUP };
+enum {
+    R_DFU = 10,
+    R_OLD,
+    R_NEW,
+    R_BRICKED = 20,
+    R_PARTIAL,
+    R_NO_RECOVERY,
+    R_NO_CUT,
+    R_SIM_GAP, /* the chip model met something it does not model: not the firmware's fault */
+};
 
 typedef struct cfg {
     char fw_dir[1024];
@@ -54,7 +63,8 @@ typedef struct cfg {
 } cfg_t;
 
 typedef struct tally {
-    unsigned long cuts, dfu, old_img, new_img, bricked, partial, no_recovery, other, recovered;
+    unsigned long cuts, dfu, old_img, new_img, bricked, partial, no_recovery, sim_gap, other,
+        recovered;
 } tally_t;
 
 static cfg_t g;
@@ -218,8 +228,14 @@ static int after_cut(rig_t *r, bool write_ok)
 {
     if (write_ok)
         return R_NO_CUT;
-    if (!h7_inproc_chip_power_on(&r->tp, r->flash) || !h7_inproc_chip_wait_device(&r->tp, 2000))
+    if (!h7_inproc_chip_power_on(&r->tp, r->flash) || !h7_inproc_chip_wait_device(&r->tp, 2000)) {
+        const char *why = h743_halt_reason(r->chip);
+        if (why[0] && strncmp(why, "LOCKUP", 6) != 0 && !strstr(why, "ST's system memory")) {
+            fprintf(stderr, "cut %llu: %s\n", (unsigned long long)r->cut_op, why);
+            return R_SIM_GAP;
+        }
         return R_BRICKED;
+    }
     int code;
     if (r->tp.id_product == PID_DFU)
         code = R_DFU;
@@ -229,7 +245,8 @@ static int after_cut(rig_t *r, bool write_ok)
         code = R_NEW;
     else
         return R_PARTIAL;
-    if ((r->cut_op % g.recover) != 0 && r->cut_op != 1)
+    /* every recover-th cut point (and the first) runs the update again */
+    if (r->cut_op != 1 && (r->cut_op / g.stride) % g.recover != 0)
         return code;
     if (!to_dfu(r)) {
         fprintf(stderr, "cut %llu: not back in DFU mode for the new update\n",
@@ -276,6 +293,9 @@ static void tally_code(tally_t *t, int status)
         break;
     case R_NO_RECOVERY:
         t->no_recovery++;
+        break;
+    case R_SIM_GAP:
+        t->sim_gap++;
         break;
     default:
         t->other++;
@@ -422,12 +442,14 @@ static void test_powerloss_fw(void **state)
     sim_flash_free(v1);
     printf("powerloss on the emulated firmware (%u KiB update, %llu flash operations, stride "
            "%llu, phases %s): %lu cut points: %lu back in DFU mode, %lu old image, %lu new "
-           "image, %lu bricked, %lu partial image started, %lu not recovered, %lu other; "
+           "image, %lu bricked, %lu partial image started, %lu not recovered, %lu model gaps, "
+           "%lu other; "
            "update run again and the new application up: %lu\n",
            g.kib, (unsigned long long)ops, (unsigned long long)g.stride, ph, t.cuts, t.dfu,
-           t.old_img, t.new_img, t.bricked, t.partial, t.no_recovery, t.other, t.recovered);
+           t.old_img, t.new_img, t.bricked, t.partial, t.no_recovery, t.sim_gap, t.other,
+           t.recovered);
     assert_true(t.cuts > 0);
-    assert_int_equal(t.bricked + t.partial + t.no_recovery + t.other, 0);
+    assert_int_equal(t.bricked + t.partial + t.no_recovery + t.sim_gap + t.other, 0);
     h7_image_free(&g_v1);
     h7_image_free(&g_v2);
 }
