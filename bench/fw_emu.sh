@@ -10,8 +10,9 @@
 #            flash work, and the firmware's own instructions (one cycle per
 #            two bytes of code executed at its sys_ck); the firmware is the
 #            polled one that ships, so USB is NAKed while the flash works.
-# --fast shows the host bwPollTimeout/1000 (wall time); the virtual clock
-# still charges the device's own times. BENCH_SHORT=1: 256 KiB.
+# The emulated board runs with --fast (the host is shown bwPollTimeout/1000,
+# the virtual clock still charges the device's own times); the native one
+# without (its --fast scales the device's times). BENCH_SHORT=1: 256 KiB.
 set -eu
 B=${1:-build-bench}
 FW=${2:-build-fw/firmware}
@@ -31,15 +32,17 @@ now() { date +%s.%N; }
 row() { # NAME FIRMWARE(0/1) CMD...
     name=$1 fwmode=$2
     shift 2
+    # The native board's --fast scales the device's own times: it runs with
+    # its real times (the host waits them out), the emulated one with --fast.
     opt=""
-    [ "$fwmode" = 1 ] && opt="--firmware $FW/bootloader.elf"
+    [ "$fwmode" = 1 ] && opt="--firmware $FW/bootloader.elf --fast"
     rm -f "$W/fl.h7"
     # shellcheck disable=SC2086
-    "$SIM" $opt --fast --flash "$W/fl.h7" run -- dfu-util -a 0 -s 0x08020000 -D "$W/old.bin" \
+    "$SIM" $opt --flash "$W/fl.h7" run -- dfu-util -a 0 -s 0x08020000 -D "$W/old.bin" \
         >/dev/null 2>&1 || { echo "bench/fw_emu: $name: preparing the board failed" >&2; exit 1; }
     t0=$(now)
     # shellcheck disable=SC2086
-    "$SIM" $opt --fast --flash "$W/fl.h7" --stats "$W/st" run -- "$@" >"$W/log" 2>&1 ||
+    "$SIM" $opt --flash "$W/fl.h7" --stats "$W/st" run -- "$@" >"$W/log" 2>&1 ||
         { cat "$W/log"; echo "bench/fw_emu: $name failed" >&2; exit 1; }
     t1=$(now)
     awk -v n="$name" -v a="$t0" -v b="$t1" -v m="$(sed -n 's/^modeled_s=//p' "$W/st")" \
