@@ -4,9 +4,11 @@ BUILD    ?= build
 FW_BUILD ?= build-fw
 BENCH_BUILD ?= build-bench
 FUZZ_BUILD ?= build-fuzz
+COV_BUILD ?= build-cov
+MUT_BUILD ?= build-mut
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps host firmware test demo bench powerloss powerloss-fw fuzz format format-check clean
+.PHONY: all deps host firmware test demo bench powerloss powerloss-fw fuzz coverage mutate format format-check clean
 
 all: host firmware
 
@@ -59,6 +61,16 @@ fuzz: deps
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@./fuzz/run.sh $(FUZZ_BUILD) $${FUZZ_SECONDS:-300}
 
+# Line and branch coverage per folder (gcovr; HTML in $(COV_BUILD)/coverage);
+# COVERAGE_TESTS=<ctest -R regex> for some tests only.
+coverage: deps
+	@./scripts/coverage.sh $(COV_BUILD)
+
+# Each tests/mutants/*.patch on a copy of the tree: the tests it names must
+# fail (MUTANTS="name ..." for some only).
+mutate: deps
+	@./scripts/mutate.sh $(MUT_BUILD)
+
 format:
 	@./scripts/format.sh fix
 
@@ -66,4 +78,4 @@ format-check:
 	@./scripts/format.sh check
 
 clean:
-	rm -rf $(BUILD) $(FW_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(FW_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(COV_BUILD) $(MUT_BUILD)

@@ -5,8 +5,8 @@
 #
 #   scripts/check-targets.sh [TARGET...]        (default: all of them)
 #
-# Build directories: the Makefile's variables BUILD, FW_BUILD, BENCH_BUILD and
-# FUZZ_BUILD from the environment; those not set are fresh ones under
+# Build directories: the Makefile's variables BUILD, FW_BUILD, BENCH_BUILD,
+# FUZZ_BUILD, COV_BUILD and MUT_BUILD from the environment; those not set are fresh ones under
 # H7_TARGETS_OUT (default: a new temporary directory, removed at the end), so
 # a plain run checks every target as on a fresh clone. The ctest tests
 # target_<name> (tests/targets/CMakeLists.txt) run it one target at a time,
@@ -28,10 +28,12 @@ short_mode() {
     powerloss-fw) echo "env H7_POWERLOSS_FW_KIB=16 H7_POWERLOSS_FW_STRIDE=97 H7_POWERLOSS_FW_RECOVER=1000 make powerloss-fw" ;;
     fuzz) echo "env FUZZ_SECONDS=${FUZZ_SECONDS:-2} FUZZ_SEED=${FUZZ_SEED:-1} make fuzz" ;;
     format) echo "format_on_copy" ;;
+    coverage) echo "env COVERAGE_TESTS=^(test_boot_validate|test_dfu|test_flash_map|fw_port_logic)\$ make coverage" ;;
+    mutate) echo "env MUTANTS=boot_sp_dtcm_start,dfu_write_reserved make mutate" ;;
     *) return 1 ;;
     esac
 }
-ALL="demo test firmware bench powerloss powerloss-fw fuzz format"
+ALL="demo test firmware bench powerloss powerloss-fw fuzz coverage mutate format"
 
 # `make format` rewrites files: run it on a copy of the tree (a git repository
 # of its own, as format.sh lists files with git), then check the result.
@@ -63,8 +65,8 @@ else
     trap 'rm -rf "$out"' EXIT
 fi
 : "${BUILD:=$out/build}" "${FW_BUILD:=$out/build-fw}" "${BENCH_BUILD:=$out/build-bench}"
-: "${FUZZ_BUILD:=$out/build-fuzz}"
-export BUILD FW_BUILD BENCH_BUILD FUZZ_BUILD
+: "${FUZZ_BUILD:=$out/build-fuzz}" "${COV_BUILD:=$out/build-cov}" "${MUT_BUILD:=$out/build-mut}"
+export BUILD FW_BUILD BENCH_BUILD FUZZ_BUILD COV_BUILD MUT_BUILD
 # A make above this one (make test -> ctest -> here) must not leak its
 # jobserver or flags into these makes.
 unset MAKEFLAGS MFLAGS MAKELEVEL

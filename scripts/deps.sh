@@ -8,7 +8,7 @@ clang clang-format libclang-rt-dev
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 libusb-1.0-0-dev libcmocka-dev
 umockdev libumockdev-dev libglib2.0-dev
-dfu-util usbutils qemu-system-arm groff-base python3
+dfu-util usbutils qemu-system-arm groff-base python3 gcovr
 libunicorn-dev"
 
 missing=""
