@@ -25,9 +25,9 @@
 
 #define APP        0x08020000u
 #define WORD       32u
-#define IMG_SIZE   8192u
+#define IMG_SIZE   16384u
 #define FLIP_BYTE  21u /* sim_flash_flip_after: bit 0 of byte 21 */
-#define FLIP_COUNT 3u
+#define FLIP_COUNT 8u
 
 typedef struct fx {
     sim_clock_t clock;
