@@ -4,12 +4,45 @@
  * register models (mcu_periph.h) the chip (h743.h) gives it.
  *
  * What Unicorn does not do, and this module does (ARMv7-M ARM chapter B1):
- *  - exception entry: faults (BusFault, UsageFault, escalated to HardFault as
- *    SHCSR leaves them disabled) push the basic frame on the current stack,
- *    load EXC_RETURN into LR and branch through VTOR; a fault while in
- *    HardFault, or with FAULTMASK set, is a lockup (B1.5.15).
- *  - BusFault suppression: with FAULTMASK set and CCR.BFHFNMIGN, a data bus
- *    error is ignored and the load returns unknown data (B3.2.8).
+ *  - exception entry (B1.5.6): faults (BusFault, UsageFault, escalated to
+ *    HardFault as SHCSR leaves them disabled) push the basic frame on the
+ *    current stack (PSP in thread mode with CONTROL.SPSEL set, else MSP),
+ *    load EXC_RETURN (0xFFFFFFF9, 0xFFFFFFFD or 0xFFFFFFF1) into LR, clear
+ *    CONTROL.SPSEL, run the handler on MSP through VTOR and report the
+ *    exception to the SCB (ICSR.VECTACTIVE). Not modelled: the extended frame
+ *    with the FP registers (a fault with CONTROL.FPCA set halts the core),
+ *    exception return, interrupts, priorities other than HardFault's.
+ *  - lockup (B1.5.15): a synchronous fault in the HardFault or NMI handler,
+ *    or with FAULTMASK set, halts the core ("LOCKUP: ...").
+ *  - precise BusFaults, taken at the faulting instruction: a load from a
+ *    flash word with a double ECC error, from unmapped memory, or from a
+ *    register whose model answers "bus error ..." (mcu_periph.h). The core
+ *    stops right after the access: no later instruction has run, the load
+ *    has not written its register, BFAR holds the address. Unicorn 2.0.1
+ *    reports the block's start as the PC inside a memory hook (the PC is
+ *    synced per instruction only while a UC_HOOK_CODE exists, and one added
+ *    from a hook misses the running block, even after uc_ctl_remove_cache), so
+ *    the load is found by decoding the block with the registers at the
+ *    access (LDR, LDRB, LDRH, LDRSB, LDRSH, LDRD, LDREX, LDM, POP, TBB, TBH);
+ *    for any other load the stacked PC is the block's start and the fault
+ *    message says so. Not exact: a load in an IT block stops only after the
+ *    block (the registers are put back as at the load, but stores of the
+ *    rest of the block have happened; register models are not called) and
+ *    the stacked ITSTATE is not exact; an LDM keeps the registers loaded before the
+ *    bad word (UNKNOWN on the chip). A fetch from a bad flash line is taken
+ *    at the start of the block that holds it (possibly a few instructions
+ *    early) and recorded like a data bus error (IBUSERR is not modelled).
+ *    Stops that resume (cm7_stop, idle, time) still wait for the next block:
+ *    Unicorn would run the access's instruction again.
+ *  - BusFault suppression: with FAULTMASK set and CCR.BFHFNMIGN, a precise
+ *    data bus error is ignored and the load returns unknown data (B3.2.8).
+ *  - imprecise BusFaults: stores are buffered on the Cortex-M7, so a store
+ *    to unmapped or read-only memory, or one a model refuses as "bus error"
+ *    (a wrong FLASH_KEYR sequence), records IMPRECISERR (no BFAR); the store
+ *    instruction completes (to nowhere) and the fault is taken at the next
+ *    translation block (a few instructions later, as the architecture
+ *    allows). With FAULTMASK set or in the HardFault or NMI handler it stays
+ *    pending (no lockup) until it can be taken.
  *  - time: each executed block advances the virtual clock by one cycle per
  *    two bytes of code at the core clock the chip reports (about one
  *    instruction per cycle; no pipeline, wait-state or cache model).
@@ -18,10 +51,8 @@
  *    error (double ECC error), and whose fetches and loads stall while its
  *    bank is busy (no read-while-write within a bank).
  *  - accesses to unmodelled registers stop the core with a message naming
- *    the register, the PC and the function (never a silent zero).
- * A bus fault from the flash array is taken at the end of the translation
- * block that caused it (Unicorn cannot abort a load from a hook): the
- * stacked PC may be a few instructions late.
+ *    the register, the PC and the function (never a silent zero; for a
+ *    store, the PC of the start of its block).
  */
 #ifndef H7_MCU_CM7_H
 #define H7_MCU_CM7_H
@@ -53,9 +84,12 @@ typedef struct cm7_system {
     void *ctx;
     uint32_t (*vtor)(void *ctx);
     uint32_t (*ccr)(void *ctx);
+    /* CFSR: PRECISERR with BFAR = addr, or IMPRECISERR (addr unused). */
     void (*busfault)(void *ctx, uint32_t addr, bool precise);
     void (*hardfault_forced)(void *ctx);
     uint32_t (*cpu_hz)(void *ctx);
+    /* ICSR.VECTACTIVE: the exception entered (0: thread mode, at reset). */
+    void (*vectactive)(void *ctx, uint32_t exception);
 } cm7_system_t;
 
 typedef enum cm7_result {

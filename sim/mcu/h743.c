@@ -191,6 +191,11 @@ static void sys_forced(void *ctx)
     scb_record_hardfault_forced(((h743_t *)ctx)->scb);
 }
 
+static void sys_vectactive(void *ctx, uint32_t exception)
+{
+    scb_set_vectactive(((h743_t *)ctx)->scb, exception);
+}
+
 static uint32_t sys_cpu_hz(void *ctx)
 {
     return rcc_cpu_hz(((h743_t *)ctx)->rcc);
@@ -401,7 +406,8 @@ h743_t *h743_new(const h743_config_t *cfg)
                         .ccr = sys_ccr,
                         .busfault = sys_busfault,
                         .hardfault_forced = sys_forced,
-                        .cpu_hz = sys_cpu_hz};
+                        .cpu_hz = sys_cpu_hz,
+                        .vectactive = sys_vectactive};
     cm7_set_system(h->cpu, &sys);
     sim_flash_set_power_hook(cfg->flash, flash_event, h);
     scb_set_reset_hook(h->scb, on_sysresetreq, h);
