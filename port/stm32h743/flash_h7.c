@@ -64,16 +64,19 @@ static void lock(h7_flash_bank_t *b)
 #define FLASH_OP_MAX_US  10000000u
 #define FLASH_FAST_POLLS 1000u
 
-/* Wait for QW, BSY and WBNE to clear: first tight polls (a word programs in
- * about 100 us), then 10 us steps up to FLASH_OP_MAX_US. false: stuck. */
+/* Wait for QW, BSY and WBNE to clear: tight polls first (a word programs
+ * in about 100 us), then 10 us steps for the first millisecond, then 1 ms
+ * steps (an erase takes seconds) up to FLASH_OP_MAX_US. false: stuck. */
 static bool wait_idle(h7_flash_bank_t *b)
 {
     const uint32_t busy = FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_WBNE;
     if (h7_wait_reg(&b->SR, busy, 0u, FLASH_FAST_POLLS)) {
         return true;
     }
-    for (uint32_t us = 0; us < FLASH_OP_MAX_US; us += 10u) {
-        h7_delay_us(10u);
+    for (uint32_t us = 0; us < FLASH_OP_MAX_US;) {
+        uint32_t step = us < 1000u ? 10u : 1000u;
+        h7_delay_us(step);
+        us += step;
         if ((b->SR & busy) == 0u) {
             return true;
         }

@@ -58,10 +58,11 @@ uint32_t h7_sysclk_hz(void)
 
 void h7_delay_us(uint32_t us)
 {
-    /* SysTick is 24 bits: count in chunks of at most 10 us at 400 MHz. */
+    /* SysTick's reload is 24 bits (ARMv7-M B3.3.3): at 400 MHz that is
+     * 41.9 ms, so count in chunks of at most 10 ms. */
     uint32_t per_us = s_sysclk_hz / 1000000u;
     while (us > 0u) {
-        uint32_t chunk = us > 10u ? 10u : us;
+        uint32_t chunk = us > 10000u ? 10000u : us;
         SYST_CSR = 0u;
         SYST_RVR = per_us * chunk - 1u;
         SYST_CVR = 0u;

@@ -134,7 +134,8 @@ static bool chip_new(board_t *b)
     h743_config_t hc = {.clock = b->cfg.clock,
                         .flash = b->flash,
                         .symbols = b->syms,
-                        .no_usb_supply = b->cfg.no_usb_supply};
+                        .no_usb_supply = b->cfg.no_usb_supply,
+                        .flash_stuck_op = b->cfg.flash_stuck_op};
     uid_from_serial(b->cfg.serial, hc.uid);
     b->chip = h743_new(&hc);
     return b->chip != NULL;

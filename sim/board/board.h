@@ -77,8 +77,9 @@ typedef struct board_config {
      * which is taken from serial when that is 24 hex digits (else a hash). */
     const char *firmware;
     const char *app_elf;
-    sim_clock_t *clock; /* required with firmware */
-    bool no_usb_supply; /* firmware: the board's VDD33USB is missing (a fault) */
+    sim_clock_t *clock;      /* required with firmware */
+    bool no_usb_supply;      /* firmware: the board's VDD33USB is missing (a fault) */
+    uint64_t flash_stuck_op; /* firmware: the controller's n-th operation never ends */
 } board_config_t;
 
 typedef struct board_stats {

@@ -51,6 +51,8 @@ static int usage(FILE *f, int code)
         "                      flash operation N (a program) reports success but leaves\n"
         "                      one bit of its word wrong; DELAY operations later if given\n"
         "  --flash-log FILE    every flash operation of the run, one line each\n"
+        "  --flash-stuck N     --firmware: the flash controller's Nth program or erase\n"
+        "                      never ends (BSY stays set until a reset)\n"
         "  --flash-times typ|max|worn\n"
         "                      flash program/erase times: DS12110 typical (default),\n"
         "                      maximum, or worn (twice the maximum: aged sectors)\n"
@@ -237,6 +239,12 @@ int main(int argc, char **argv)
                 fprintf(stderr, "h7dfu-sim: bad --flip-bit '%s' (want N[:DELAY])\n", arg);
                 return 2;
             }
+        } else if (!strcmp(a, "--flash-stuck") && has) {
+            if (!parse_uint(argv[++i], UINT64_MAX, &v) || v == 0) {
+                fprintf(stderr, "h7dfu-sim: bad --flash-stuck '%s'\n", argv[i]);
+                return 2;
+            }
+            bc.flash_stuck_op = v;
         } else if (!strcmp(a, "--flash-log") && has)
             flash_log = argv[++i];
         else if (!strcmp(a, "--no-usb-supply"))

@@ -150,6 +150,8 @@ struct flash_ctl {
     unsigned optkey_step;
     bool opt_locked_up;
     bank_t bank[2];
+    uint64_t ops_started; /* programs and erases started by the controller */
+    uint64_t stick_op;    /* fault: this operation never ends (0: none) */
     /* The CPU's AXI write buffer (4.3.9 "A 256-bit write data buffer is
      * associated with each AXI interface"): one flash word being filled. */
     bool wb_used;
@@ -271,6 +273,9 @@ static void start_op(flash_ctl_t *f, unsigned bn, op_t op, uint32_t addr, const 
         uint64_t end = charged_end_ns(f);
         if (!b->op_running || end > b->op_end_ns) {
             b->op_end_ns = end;
+        }
+        if (++f->ops_started == f->stick_op) {
+            b->op_end_ns = FLASH_CTL_NEVER; /* the stuck-busy fault */
         }
         b->op_running = true;
         bank_update(f, b);
@@ -439,6 +444,11 @@ flash_ctl_read_t flash_ctl_array_read(flash_ctl_t *f, uint32_t addr, unsigned si
     return FLASH_CTL_READ_OK;
 }
 
+void flash_ctl_stick(flash_ctl_t *f, uint64_t n)
+{
+    f->stick_op = n;
+}
+
 bool flash_ctl_bank_busy(const flash_ctl_t *f, unsigned bank, uint64_t *until_ns)
 {
     if (bank > 1u) {
@@ -448,6 +458,11 @@ bool flash_ctl_bank_busy(const flash_ctl_t *f, unsigned bank, uint64_t *until_ns
     bool busy = bank_busy(f, b);
     if (until_ns) {
         *until_ns = busy ? b->op_end_ns : now_ns(f);
+        /* stuck: a core stalled on this bank waits a second at a time, for
+         * ever (there is no end to wait for) */
+        if (busy && b->op_end_ns == FLASH_CTL_NEVER) {
+            *until_ns = now_ns(f) + SIM_NS_PER_S;
+        }
     }
     return busy;
 }
@@ -485,6 +500,9 @@ static void sr_poll_advance(flash_ctl_t *f, bank_t *b)
         return;
     }
     uint64_t now = sim_clock_now_ns(f->clock);
+    if (b->op_end_ns == FLASH_CTL_NEVER) {
+        return; /* nothing to wait for: the poll costs the core's own time */
+    }
     uint64_t rem = b->op_end_ns - now;
     uint64_t step = rem / 2u;
     if (step < SIM_NS_PER_US) {

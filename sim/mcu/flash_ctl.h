@@ -101,6 +101,19 @@ flash_ctl_read_t flash_ctl_array_read(flash_ctl_t *f, uint32_t addr, unsigned si
  */
 bool flash_ctl_bank_busy(const flash_ctl_t *f, unsigned bank, uint64_t *until_ns);
 
+/* The end of an operation that never ends (flash_ctl_stick); the bank then
+ * reports *until_ns one second ahead at every query. */
+#define FLASH_CTL_NEVER UINT64_MAX
+
+/*
+ * Fault: the n-th program or erase the controller starts (1-based, counted
+ * from creation) never ends: its bank keeps BSY and QW set until the next
+ * reset (a controller that hangs). n = 0: none. SR polls of that bank are not
+ * fast-forwarded (there is no end). On the chip a core fetching code from that
+ * bank would stall for good.
+ */
+void flash_ctl_stick(flash_ctl_t *f, uint64_t n);
+
 /*
  * The flash_it line (RM0433 4.8): some SR flag of a bank is set with its
  * interrupt enable bit in that bank's CR. The NVIC side is not wired here.

@@ -412,6 +412,7 @@ h743_t *h743_new(const h743_config_t *cfg)
     sim_flash_set_power_hook(cfg->flash, flash_event, h);
     scb_set_reset_hook(h->scb, on_sysresetreq, h);
     pwr_set_usb_supply_present(h->pwr, !cfg->no_usb_supply);
+    flash_ctl_stick(h->fctl, cfg->flash_stuck_op);
     /* VTOR out of reset holds the boot address (RM0433 4.4.7 BOOT_ADD0). */
     scb_set_reset_vtor(h->scb, H743_BOOT_ADDR);
     systick_attach_scb(h->systick, h->scb);

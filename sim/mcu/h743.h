@@ -36,6 +36,7 @@ typedef struct h743_config {
     uint16_t rev_id;           /* DBGMCU_IDCODE.REV_ID; 0: 0x2003 (revision V) */
     const elf_syms_t *symbols; /* names for messages; may be NULL */
     bool no_usb_supply;        /* VDD33USB absent: PWR_CR3.USB33RDY never comes */
+    uint64_t flash_stuck_op;   /* the n-th program/erase never ends (flash_ctl_stick); 0: none */
 } h743_config_t;
 
 typedef enum h743_event {

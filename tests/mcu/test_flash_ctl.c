@@ -443,6 +443,28 @@ static void test_psize_changes_time(void **state)
     wait_idle(fx, 0);
 }
 
+/* A controller that hangs (flash_ctl_stick): the operation never ends, SR
+ * polls are not fast-forwarded, a stalled core waits a second at a time; a
+ * reset ends it. */
+static void test_stuck_operation(void **state)
+{
+    fx_t *fx = *state;
+    flash_ctl_stick(fx->ctl, 1);
+    unlock(fx, 1);
+    wr(fx, BANK(1) + CR, CR_PSIZE(X64) | CR_SER | CR_SNB(2) | CR_START);
+    uint64_t t0 = sim_clock_now_ns(&fx->clock);
+    for (int i = 0; i < 5000; i++)
+        assert_int_equal(rd(fx, BANK(1) + SR) & (SR_QW | SR_BSY), SR_QW | SR_BSY);
+    assert_int_equal(sim_clock_now_ns(&fx->clock), t0);
+    uint64_t until = 0, now = sim_clock_now_ns(&fx->clock);
+    assert_true(flash_ctl_bank_busy(fx->ctl, 1, &until));
+    assert_int_equal(until - now, SIM_NS_PER_S);
+    assert_false(flash_ctl_bank_busy(fx->ctl, 0, NULL)); /* the other bank works */
+    mcu_periph_t p = flash_ctl_periph(fx->ctl);
+    p.reset(p.ctx, false);
+    assert_false(flash_ctl_bank_busy(fx->ctl, 1, NULL));
+}
+
 static void test_sector_erase_both_banks(void **state)
 {
     fx_t *fx = *state;
@@ -790,6 +812,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inconsistency_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_psize_changes_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sector_erase_both_banks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stuck_operation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bank_erase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_protection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_double_ecc_error, setup, teardown),
