@@ -14,8 +14,10 @@ rand "$dir/s1.bin" 131072
 rand "$dir/s15.bin" 131072
 h7 -q write -s 0x08020000 "$dir/s1.bin"
 expect_rc 0 "fill sector 1"
+readback 0x08020000 "$dir/s1.bin"
 h7 -q write -s 0x081e0000 "$dir/s15.bin"
 expect_rc 0 "fill sector 15"
+readback 0x081e0000 "$dir/s15.bin"
 cp "$fl" "$dir/flash.before"
 
 # refused WANT WHAT WORD... -- H7DFU-ARGS: exit WANT, every WORD in the
@@ -108,7 +110,10 @@ refused 5 "dfu for 1234:5678" 'is for device 1234:5678' '0483:df11' 'nothing was
 h7 write -s :force "$dir/other.dfu"
 expect_rc 0 "dfu for 1234:5678 with :force"
 h7 -q read 0x08020000:3000 "$dir/back.bin"
+expect_rc 0 "read after the :force write"
 head -c 3000 "$dir/s1.bin" | cmp - "$dir/back.bin" || fail ":force write: read back differs"
+head -c 3000 "$dir/s1.bin" >"$dir/s1head.bin"
+readback 0x08020000 "$dir/s1head.bin"
 
 # Usage errors: exit 2.
 for args in "write" "write a b" "write -s 0xZZ $dir/g.bin" "read 0x08020000 x" "erase" \

@@ -41,8 +41,13 @@ board dfu-util -a 0 -D "$dir/b.dfu" >"$dir/out" 2>&1 || {
     cat "$dir/out"
     fail "dfu-util -D .dfu made by h7dfu"
 }
-grep -q "DfuSe" "$dir/out" || fail "dfu-util did not take the file as DfuSe"
+# Words dfu-util prints only when it parsed the DfuSe element with the
+# address and size h7dfu put there, and finished the download.
+expect_words "dfu-util -D .dfu made by h7dfu" "$dir/out" \
+    "Parsing element 1, address = 0x08040000, size = 50000" "Download done." \
+    "Done parsing DfuSe file"
 h7 -q read 0x08040000:50000 "$dir/back.bin"
+expect_rc 0 "h7dfu read after dfu-util -D .dfu"
 cmp "$dir/b.bin" "$dir/back.bin" || fail "dfu-util -D of h7dfu's .dfu: read back differs"
 
 # dfu-util :leave: the board re-enumerates with a new number; h7dfu finds it.
@@ -70,5 +75,6 @@ i = json.load(open(sys.argv[2]))
 assert i["device"]["devnum"] > b["devnum"] and i["state"] == "dfuIDLE", (b, i)
 ' "$dir/before.json" "$dir/after.json" || fail "dfu-util :leave: no re-enumeration"
 h7 -q read 0x08060000:4096 "$dir/back.bin"
+expect_rc 0 "h7dfu read after :leave"
 cmp "$dir/c.bin" "$dir/back.bin" || fail "data written by dfu-util before :leave"
 echo OK

@@ -12,6 +12,8 @@
 mkapp() { # OUT VERSION SEED
     if [ -n "${H7_FW_ELF:-}" ]; then
         "$h7dfu" -q image stamp -V "$2" "$(dirname "$H7_FW_ELF")/demo-app.elf" "$1" || fail "stamp $1"
+        "$h7dfu" -q image stamp -V "$2" "$(dirname "$H7_FW_ELF")/demo-app.elf" "${1%.hex}.bin" ||
+            fail "stamp ${1%.hex}.bin"
         return
     fi
     python3 - "$dir/body.bin" "$3" <<'PY'
@@ -22,6 +24,8 @@ struct.pack_into("<II", body, 0, 0x20020000, 0x08020400 + 0x201)
 open(sys.argv[1], "wb").write(body)
 PY
     "$h7dfu" -q image stamp -V "$2" -s 0x08020400 "$dir/body.bin" "$1" || fail "stamp $1"
+    "$h7dfu" -q image stamp -V "$2" -s 0x08020400 "$dir/body.bin" "${1%.hex}.bin" ||
+        fail "stamp ${1%.hex}.bin"
 }
 mkapp "$dir/v1.hex" 1.0.0 1
 mkapp "$dir/v2.hex" 2.0.0 2
@@ -53,6 +57,9 @@ grep -q "0483:df11 DFU" "$dir/after_kill.txt" || {
     fail "update after SIGKILL: exit $(cat "$dir/retry.rc")"
 }
 expect_words "update after SIGKILL" "$dir/retry.err" "already in DFU mode" "version 2.0.0"
+# The application runs now (no DFU mode to upload from): the slot is read
+# from the flash file the sim saved.
+flash_has "$fl" 0x08020000 "$dir/v2.bin"
 
 # 2. Unplugged at three random points of a write; each time running the same
 #    command again completes (on a board with no application, so it stays in
@@ -66,18 +73,22 @@ total=$(sed -n 's/.*usb: [0-9]* enumeration(s), \([0-9]*\) request(s).*/\1/p' "$
 seed=${H7_FAULT_SEED:-$(date +%s)}
 echo "unplug points from seed $seed (a clean write takes $total requests)"
 for point in $(python3 -c "import random; r=random.Random($seed); print(*sorted(r.sample(range(20, $total - 20), 3)))"); do
-    rm -f "$dir/try1.rc"
+    rm -f "$dir/try1.rc" "$dir/read.rc"
     "$sim" --fast --flash "$dir/blank.h7" --unplug-after-requests "$point" --unplug-ms 200 run -- sh -c '
         h="$1" d="$2"
         "$h" write --no-skip -s 0x08080000 "$d/big.bin" 2>"$d/unplug.err"; echo $? >"$d/unplug.rc"
         # The user runs the same command again (the unplug happened only once).
         "$h" -w 3 -q write --no-skip -s 0x08080000 "$d/big.bin"; echo $? >"$d/try1.rc"
-        "$h" -w 3 -q read 0x08080000:600000 "$d/back.bin"
+        "$h" -w 3 -q read 0x08080000:600000 "$d/back.bin"; echo $? >"$d/read.rc"
     ' sh "$h7dfu" "$dir" || fail "sim run (unplug at request $point)"
     rc=$(cat "$dir/unplug.rc")
     [ "$rc" = 8 ] || { cat "$dir/unplug.err"; fail "unplug at $point: exit $rc, want 8"; }
     expect_words "unplug at $point" "$dir/unplug.err" "gone" "What to do"
     [ "$(cat "$dir/try1.rc")" = 0 ] || fail "the same write after the unplug at $point failed"
+    [ "$(cat "$dir/read.rc")" = 0 ] || fail "read after the unplug at $point failed"
     cmp -s "$dir/big.bin" "$dir/back.bin" || fail "after unplug at $point: read back differs"
+    fl_kept="$fl" fl="$dir/blank.h7"
+    readback 0x08080000 "$dir/big.bin"
+    fl="$fl_kept"
 done
 echo OK

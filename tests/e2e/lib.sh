@@ -57,7 +57,33 @@ sector_of_flash() {
     tail -c +$((32 + $1 * 131072 + 1)) "$fl" | head -c 131072 >"$2"
 }
 
-# erased FILE: FILE holds only 0xFF bytes.
+# erased FILE SIZE: FILE exists, holds SIZE bytes, all 0xFF.
 erased() {
-    [ -z "$(tr -d '\377' <"$1" | head -c 1)" ]
+    [ -f "$1" ] && [ "$(wc -c <"$1")" -eq "$2" ] && [ -z "$(tr -d '\377' <"$1" | head -c 1)" ]
+}
+
+# readback ADDR FILE: an independent read-back of what a write left at ADDR:
+# unmodified dfu-util uploads ADDR:size(FILE) in a sim run of its own, compared
+# byte for byte with FILE. Without dfu-util, the bytes are taken from the
+# flash file the sim saved (flash_has).
+readback() {
+    _rb_n=$(wc -c <"$2")
+    rm -f "$dir/readback.bin"
+    if command -v dfu-util >/dev/null; then
+        board dfu-util -a 0 -s "$1:$_rb_n" -U "$dir/readback.bin" >"$dir/readback.log" 2>&1 || {
+            cat "$dir/readback.log"
+            fail "dfu-util -U $1:$_rb_n"
+        }
+    else
+        flash_has "$fl" "$1" "$2"
+        return
+    fi
+    cmp "$2" "$dir/readback.bin" || fail "independent read-back of $1:$_rb_n differs from $2"
+}
+
+# flash_has FLASHFILE ADDR FILE: the sim's flash file (32-byte header, then
+# the array from 0x08000000; sim/flash/sim_flash.h) holds FILE at ADDR.
+flash_has() {
+    tail -c +$((32 + $2 - 0x08000000 + 1)) "$1" | head -c "$(wc -c <"$3")" >"$dir/flash_has.bin"
+    cmp "$3" "$dir/flash_has.bin" || fail "the flash file $1 does not hold $3 at $2"
 }

@@ -10,6 +10,7 @@ head -c 131072 "$dir/s567.bin" >"$dir/s5.bin"
 tail -c 131072 "$dir/s567.bin" >"$dir/s7.bin"
 h7 -q write -s "$S5" "$dir/s567.bin"
 expect_rc 0 "fill sectors 5..7"
+readback "$S5" "$dir/s567.bin"
 # Plant a "bootloader" in sector 0 straight into the flash file: 4 KiB of data,
 # its 128 flash words marked programmed (file format: sim/flash/sim_flash.h).
 # On the emulated chip (H7_FW_ELF: h7dfu-sim --firmware) sector 0 holds the
@@ -43,24 +44,31 @@ head -c 131072 "$dir/s567.bin" | cmp - "$dir/s5.bin" || fail "sector 5 changed b
 tail -c 131072 "$dir/s567.bin" | cmp - "$dir/s7.bin" || fail "sector 7 changed by a write to sector 6"
 tail -c +131073 "$dir/s567.bin" | head -c 4000 | cmp - "$dir/small.bin" || fail "sector 6 data"
 tail -c +$((131072 + 4001)) "$dir/s567.bin" | head -c $((131072 - 4000)) >"$dir/tail6.bin"
-erased "$dir/tail6.bin" || fail "sector 6 not erased before the write"
+erased "$dir/tail6.bin" $((131072 - 4000)) || fail "sector 6 not erased before the write"
+readback "$S6" "$dir/small.bin"
 
 # erase ADDR:LEN inside sector 5: the whole of sector 5 and nothing else.
 h7 erase 0x080a1000:16
 expect_rc 0 "erase 0x080a1000:16"
 h7 -q read "$S5:393216" "$dir/s567.bin"
+expect_rc 0 "read sectors 5-7 after erase"
 head -c 131072 "$dir/s567.bin" >"$dir/s5now.bin"
-erased "$dir/s5now.bin" || fail "erase ADDR:LEN did not erase sector 5"
+erased "$dir/s5now.bin" 131072 || fail "erase ADDR:LEN did not erase sector 5"
 tail -c 131072 "$dir/s567.bin" | cmp - "$dir/s7.bin" || fail "erase of sector 5 touched sector 7"
 # A range across two sectors erases both (6 and 7).
 h7 -q erase 0x080dfff0:32
 expect_rc 0 "erase across sectors 6/7"
 h7 -q read "$S6:262144" "$dir/s67.bin"
-erased "$dir/s67.bin" || fail "erase across sectors 6/7 left data"
+expect_rc 0 "read sectors 6-7 after erase"
+erased "$dir/s67.bin" 262144 || fail "erase across sectors 6/7 left data"
 
 # --mass: every writable sector erased, sector 0 (bootloader) kept.
 h7 -q write -s 0x08020000 "$dir/s5.bin"
+expect_rc 0 "write sector 1"
+readback 0x08020000 "$dir/s5.bin"
 h7 -q write -s 0x081e0000 "$dir/s7.bin"
+expect_rc 0 "write sector 15"
+readback 0x081e0000 "$dir/s7.bin"
 h7 --json erase --mass
 expect_rc 0 "erase --mass"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["command"]=="erase"' \
@@ -70,7 +78,7 @@ expect_rc 0 "read sector 0"
 cmp "$dir/b0.bin" "$dir/boot.bin" || fail "--mass erased the bootloader sector"
 # Sectors 1..15 checked in the flash file the sim saved (faster than a read).
 tail -c +$((32 + 131072 + 1)) "$fl" | head -c $((15 * 131072)) >"$dir/app.bin"
-erased "$dir/app.bin" || fail "--mass left data in sectors 1..15"
+erased "$dir/app.bin" $((15 * 131072)) || fail "--mass left data in sectors 1..15"
 
 # leave: the board resets, comes back with a NEW device number; the next
 # command in the same run finds it.
@@ -108,8 +116,11 @@ rand "$dir/l.bin" 3000
 leave_and_list write -s 0x08020000:leave "$dir/l.bin"
 expect_words "write -s ADDR:leave" "$dir/err" "verified" "left DFU mode"
 h7 -q read 0x08020000:3000 "$dir/back.bin"
+expect_rc 0 "read after write :leave"
 cmp "$dir/l.bin" "$dir/back.bin" || fail "data written before leave lost"
+readback 0x08020000 "$dir/l.bin"
 leave_and_list write --leave -s 0x08040000 "$dir/l.bin"
+readback 0x08040000 "$dir/l.bin"
 # Leaving starts what is in flash: never into an image that was not verified.
 h7 write --no-verify -s 0x08060000:leave "$dir/l.bin"
 expect_rc 2 "write --no-verify :leave"

@@ -22,6 +22,7 @@ write_and_check() {
     h7 -q read "$a:$n" "$dir/back.bin"
     expect_rc 0 "read back $f"
     cmp "$src" "$dir/back.bin" || fail "$f: read back differs"
+    readback "$a" "$src"
 }
 
 # Raw binary at an address given with -s (70000 bytes: spans a block boundary
@@ -52,7 +53,8 @@ for ext in dfu hex; do
     h7 -q erase 0x08020000:70000
     expect_rc 0 "erase before .$ext"
     h7 -q read 0x08020000:70000 "$dir/e.bin"
-    erased "$dir/e.bin" || fail "erase 0x08020000:70000 left data"
+    expect_rc 0 "read after erase"
+    erased "$dir/e.bin" 70000 || fail "erase 0x08020000:70000 left data"
     [ $ext = dfu ] && fmt=dfuse || fmt=ihex
     write_and_check "$dir/a.$ext" 0x08020000 "$dir/a.bin" "$fmt"
 done
@@ -62,5 +64,7 @@ head -c 1 "$dir/a.hex" | grep -q : || fail "read .hex: not Intel HEX"
 h7 write -f bin -s 0x080a0000 "$dir/b.hex"
 expect_rc 0 "write -f bin"
 h7 -q read "0x080a0000:$(wc -c <"$dir/b.hex")" "$dir/back.txt"
+expect_rc 0 "read back -f bin"
 cmp "$dir/b.hex" "$dir/back.txt" || fail "-f bin: read back differs"
+readback 0x080a0000 "$dir/b.hex"
 echo OK

@@ -10,6 +10,14 @@
  *  - UPLOAD of a block past the end of memory: stall, errADDRESS;
  *  - standard requests for descriptors that do not exist: stall, and the DFU
  *    state is untouched (the device core answers them, not the class);
+ *  - DNLOAD (command or data) in dfuERROR: stall, the first error stays;
+ *  - GETSTATUS while an erase or a block is in the flash: dfuDNBUSY with a
+ *    bwPollTimeout that is never 0;
+ *  - a block downloaded twice to the same address: errCHECK_ERASED, the
+ *    flash keeps the first (a flash word is programmed once between erases);
+ *  - a reply shorter than wLength that is a whole number of 64-byte packets
+ *    (UPLOAD at the end of memory; a 64-byte serial string descriptor) ends
+ *    with a zero-length packet: the transfer completes short;
  *  - CLRSTATUS leaves dfuERROR, ABORT leaves dfuUPLOAD-IDLE/dfuDNLOAD-IDLE,
  *    and a normal erase + download + upload works afterwards.
  * Exit 0 only when every check holds; each failure is printed.
@@ -26,7 +34,7 @@
 /* DFU 1.1 Table 3.2 requests, 6.1.2 states and status codes. */
 enum { DETACH = 0, DNLOAD = 1, UPLOAD = 2, GETSTATUS = 3, CLRSTATUS = 4, GETSTATE = 5, ABORT = 6 };
 enum { S_IDLE = 2, S_DNBUSY = 4, S_DNLOAD_IDLE = 5, S_UPLOAD_IDLE = 9, S_ERROR = 10 };
-enum { OK = 0, ERR_TARGET = 1, ERR_ADDRESS = 8, ERR_STALLEDPKT = 15 };
+enum { OK = 0, ERR_TARGET = 1, ERR_CHECK_ERASED = 5, ERR_ADDRESS = 8, ERR_STALLEDPKT = 15 };
 
 #define OUT_CLASS 0x21 /* host to device, class, interface */
 #define IN_CLASS  0xa1
@@ -281,6 +289,148 @@ static void bad_standard(void)
     CHECK(r == 18 && b[1] == LIBUSB_DT_DEVICE, "GET_DESCRIPTOR device after the bad ones: %d", r);
 }
 
+/* ---- protections each checked here through libusb as well ---- */
+
+/* DFU 1.1 A.2.11: in dfuERROR only GETSTATUS, CLRSTATUS and GETSTATE are
+ * allowed. A DNLOAD (command or data) is stalled and the first error stays. */
+static void dnload_in_error(void)
+{
+    static uint8_t data[256];
+    memset(data, 0x3c, sizeof(data));
+    CHECK(set_address(0x90000000u) == 5, "set-address 0x90000000 not accepted");
+    expect_status("set-address 0x90000000", S_ERROR, ERR_TARGET);
+    expect_stall("set-address DNLOAD in dfuERROR", set_address(0x08040000u));
+    expect_status("set-address DNLOAD in dfuERROR", S_ERROR, ERR_TARGET);
+    uint32_t a = 0x08040000u;
+    expect_stall("erase DNLOAD in dfuERROR", dfuse_cmd(0x41, &a));
+    expect_status("erase DNLOAD in dfuERROR", S_ERROR, ERR_TARGET);
+    expect_stall("data DNLOAD in dfuERROR", ctrl(OUT_CLASS, DNLOAD, 2, data, sizeof(data)));
+    expect_status("data DNLOAD in dfuERROR", S_ERROR, ERR_TARGET);
+    clear("DNLOAD in dfuERROR");
+}
+
+/* DFU 1.1 6.1.2: bwPollTimeout is the time before the next GETSTATUS. While
+ * the device is busy with flash work (an erase, a block still being
+ * programmed) it is never 0: a host that takes 0 at its word asks again at
+ * once, and again, while the flash works. Only a set-address, which takes
+ * no time, may answer dfuDNBUSY with 0 (core/dfu/dfu.c): the next GETSTATUS
+ * finds it done. Returns the number of dfuDNBUSY answers with a non-zero
+ * bwPollTimeout. */
+static int poll_while_busy(const char *what, int zero_ok)
+{
+    int busy = 0;
+    status_t s = get_status();
+    for (int i = 0; i < 200 && s.r == 6 && s.state == S_DNBUSY; i++) {
+        if (s.poll_ms > 0)
+            busy++;
+        else
+            CHECK(zero_ok && i == 0, "%s: dfuDNBUSY with bwPollTimeout 0 (answer %d)", what, i);
+        sleep_ms(s.poll_ms);
+        s = get_status();
+    }
+    CHECK(s.r == 6 && s.state == S_DNLOAD_IDLE && s.status == OK, "%s: r=%d state %u status %u",
+          what, s.r, s.state, s.status);
+    return busy;
+}
+
+static void busy_poll_timeout(void)
+{
+    static uint8_t data[XFER];
+    for (unsigned i = 0; i < XFER; i++)
+        data[i] = (uint8_t)(i * 13 + 1);
+    uint32_t a = 0x08060000u;
+    int busy = 0;
+    CHECK(dfuse_cmd(0x41, &a) == 5, "erase 0x08060000");
+    busy += poll_while_busy("erase 0x08060000", 0);
+    CHECK(set_address(a) == 5, "set-address 0x08060000");
+    busy += poll_while_busy("set-address 0x08060000", 1);
+    for (uint16_t blk = 2; blk < 6; blk++) {
+        CHECK(ctrl(OUT_CLASS, DNLOAD, blk, data, XFER) == XFER, "DNLOAD block %u", blk);
+        busy += poll_while_busy("DNLOAD", 0);
+    }
+    /* The erase takes flash time: at least that one is seen busy. */
+    CHECK(busy >= 1, "no GETSTATUS answered dfuDNBUSY with a bwPollTimeout (%d)", busy);
+    CHECK(ctrl(OUT_CLASS, ABORT, 0, NULL, 0) == 0, "ABORT after the blocks");
+    expect_status("ABORT after the blocks", S_IDLE, OK);
+}
+
+/* RM0433 4.3.9: a flash word is programmed once between erases. A block
+ * downloaded twice to the same (programmed) address is refused with
+ * errCHECK_ERASED, and the flash keeps the first block. */
+static void word_programmed_twice(void)
+{
+    static uint8_t first[256], second[256], back[256];
+    for (unsigned i = 0; i < sizeof(first); i++) {
+        first[i] = (uint8_t)(i ^ 0xa5);
+        second[i] = (uint8_t)(i ^ 0x0f); /* programs some bits that are 0 in first */
+    }
+    uint32_t a = 0x08080000u;
+    CHECK(dfuse_cmd(0x41, &a) == 5, "erase 0x08080000");
+    settle();
+    CHECK(set_address(a) == 5, "set-address 0x08080000");
+    settle();
+    CHECK(ctrl(OUT_CLASS, DNLOAD, 2, first, sizeof(first)) == (int)sizeof(first), "DNLOAD first");
+    status_t s = settle();
+    CHECK(s.state == S_DNLOAD_IDLE && s.status == OK, "first block: state %u status %u", s.state,
+          s.status);
+    CHECK(ctrl(OUT_CLASS, DNLOAD, 2, second, sizeof(second)) == (int)sizeof(second),
+          "DNLOAD the same block again");
+    s = settle();
+    /* The second block may be programmed in the background: ABORT makes the
+     * device finish it and report its failure. */
+    if (s.r == 6 && s.state == S_DNLOAD_IDLE)
+        ctrl(OUT_CLASS, ABORT, 0, NULL, 0);
+    expect_status("the same block programmed twice", S_ERROR, ERR_CHECK_ERASED);
+    clear("the same block programmed twice");
+    CHECK(set_address(a) == 5, "set-address 0x08080000 for the read");
+    settle();
+    CHECK(ctrl(OUT_CLASS, ABORT, 0, NULL, 0) == 0, "ABORT before the read");
+    CHECK(ctrl(IN_CLASS, UPLOAD, 2, back, sizeof(back)) == (int)sizeof(back), "UPLOAD 0x08080000");
+    CHECK(memcmp(back, first, sizeof(back)) == 0, "the flash lost the first block");
+    CHECK(ctrl(OUT_CLASS, ABORT, 0, NULL, 0) == 0, "ABORT after the read");
+    expect_status("programmed twice, read back", S_IDLE, OK);
+}
+
+/* USB 2.0 8.5.3.2: a data stage shorter than wLength that is a whole number
+ * of 64-byte packets ends with a zero-length packet; without it the host
+ * waits for more data and the transfer does not complete. */
+static void zlp_short_reply(void)
+{
+    static uint8_t buf[XFER];
+    /* UPLOAD at the end of memory: 1984 bytes (31 packets) of the 2048 asked. */
+    CHECK(set_address(0x08200000u - 1984u) == 5, "set-address end - 1984");
+    settle();
+    CHECK(ctrl(OUT_CLASS, ABORT, 0, NULL, 0) == 0, "ABORT before the short UPLOAD");
+    int r = ctrl(IN_CLASS, UPLOAD, 2, buf, XFER);
+    CHECK(r == 1984, "UPLOAD of the last 1984 bytes with wLength 2048: %d (%s), want 1984", r,
+          r < 0 ? libusb_error_name(r) : "bytes");
+    /* A short frame ends the upload (DFU 1.1 A.2.9). */
+    expect_status("short UPLOAD", S_IDLE, OK);
+
+    /* The serial string descriptor, when its length is a multiple of 64
+     * (bad_requests.sh gives the native board a 31-character serial). */
+    struct libusb_device_descriptor dd;
+    uint8_t d[255];
+    if (libusb_get_device_descriptor(libusb_get_device(h), &dd) != 0 || dd.iSerialNumber == 0)
+        return;
+    r = libusb_control_transfer(h, 0x80, LIBUSB_REQUEST_GET_DESCRIPTOR,
+                                (uint16_t)(LIBUSB_DT_STRING << 8 | dd.iSerialNumber), 0x0409, d, 2,
+                                TIMEOUT);
+    CHECK(r == 2, "serial string descriptor header: %d", r);
+    if (r != 2 || d[0] % 64 != 0) {
+        printf("usb_bad: string descriptor ZLP not checked (serial descriptor %u bytes)\n", d[0]);
+        return;
+    }
+    for (uint16_t wlen = (uint16_t)(d[0] + 64); wlen <= 255; wlen = (uint16_t)(wlen + 64)) {
+        r = libusb_control_transfer(h, 0x80, LIBUSB_REQUEST_GET_DESCRIPTOR,
+                                    (uint16_t)(LIBUSB_DT_STRING << 8 | dd.iSerialNumber), 0x0409, d,
+                                    wlen, TIMEOUT);
+        CHECK(r == d[0], "serial string descriptor (%u bytes) with wLength %u: %d (%s)", d[0], wlen,
+              r, r < 0 ? libusb_error_name(r) : "bytes");
+    }
+    printf("usb_bad: string descriptor ZLP checked (serial descriptor %u bytes)\n", d[0]);
+}
+
 /* After all that, an erase + download + upload works. */
 static void normal_cycle(void)
 {
@@ -331,6 +481,10 @@ int main(int argc, char **argv)
         bad_dnload();
         bad_upload();
         bad_standard();
+        dnload_in_error();
+        busy_poll_timeout();
+        word_programmed_twice();
+        zlp_short_reply();
         normal_cycle();
         libusb_release_interface(h, 0);
     }
