@@ -150,7 +150,7 @@ for n in $list; do
     *) patch -d "$src" -p1 -s -R -r - <"$mutdir/$n.patch" >>"$log" 2>&1 || restore=1 ;;
     esac
     if [ $restore = 1 ]; then
-        for f in $(sed -n 's|^+++ b/||p' "$mutdir/$n.patch"); do
+        sed -n 's|^+++ b/||p' "$mutdir/$n.patch" | while IFS= read -r f; do
             [ -f "$stage/$f" ] && cp "$stage/$f" "$src/$f"
         done
     fi
