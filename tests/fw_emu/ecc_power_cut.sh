@@ -9,11 +9,7 @@ stamp 1.0.0 "$dir/v1.hex"
 stamp 1.0.1 "$dir/v2.hex"
 
 # Operations of a clean update v1 -> v2, counted on a copy.
-chip --install "$dir/v1.hex" -- true || fail "install"
-cp "$fl" "$dir/v1.h7"
-chip --stats "$dir/st" -- "$h7dfu" update "$dir/v2.hex" >"$dir/o" 2>&1 || { cat "$dir/o"; fail "clean update"; }
-ops=$(($(sed -n 's/^sector_erases=//p' "$dir/st") + $(sed -n 's/^words_programmed=//p' "$dir/st")))
-[ "$ops" -gt 2 ] || fail "clean update counted $ops flash operations"
+clean_update_ops "$dir/v1.hex" "$dir/v2.hex"
 
 for cut in 1 "$ops"; do
     cp "$dir/v1.h7" "$fl"

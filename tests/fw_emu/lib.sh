@@ -50,3 +50,13 @@ expect_in() {
         }
     done
 }
+
+# clean_update_ops V1 V2: install V1 (flash kept in $dir/v1.h7 for the cut
+# runs), update to V2 and set $ops to the flash operations the update took.
+clean_update_ops() {
+    chip --install "$1" -- true || fail "install $1"
+    cp "$fl" "$dir/v1.h7"
+    chip --stats "$dir/st" -- "$h7dfu" update "$2" >"$dir/o" 2>&1 || { cat "$dir/o"; fail "clean update"; }
+    ops=$(($(sed -n 's/^sector_erases=//p' "$dir/st") + $(sed -n 's/^words_programmed=//p' "$dir/st")))
+    [ "$ops" -gt 2 ] || fail "clean update counted $ops flash operations"
+}

@@ -10,10 +10,7 @@ stride="${4:-97}"
 phases=$(echo "${5:-during}" | tr ',' ' ')
 stamp 1.0.0 "$dir/v1.hex"
 stamp 1.0.1 "$dir/v2.hex"
-chip --install "$dir/v1.hex" -- true || fail "install"
-cp "$fl" "$dir/v1.h7"
-chip --stats "$dir/st" -- "$h7dfu" update "$dir/v2.hex" >"$dir/o" 2>&1 || { cat "$dir/o"; fail "clean update"; }
-ops=$(($(sed -n 's/^sector_erases=//p' "$dir/st") + $(sed -n 's/^words_programmed=//p' "$dir/st")))
+clean_update_ops "$dir/v1.hex" "$dir/v2.hex"
 points="1"
 n=$((1 + stride))
 while [ "$n" -lt "$ops" ]; do
