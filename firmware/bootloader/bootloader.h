@@ -24,6 +24,11 @@ typedef struct bootloader_config {
     uint16_t xfer_buf_size;
     bool ops_in_poll;        /* flash work from the main loop (the board does) */
     uint16_t poll_scale_div; /* divide reported bwPollTimeout (virtual board --fast); 0 = 1 */
+    /* The device's microsecond clock (the port's, or the virtual board's):
+     * core/dfu then times its flash work and programs each block in the
+     * background while the next one is received. NULL: untimed. */
+    uint32_t (*now_us)(void *user);
+    void *clock_user;
 } bootloader_config_t;
 
 /*

@@ -67,6 +67,7 @@ int main(void)
         h7_system_reset();
     }
     h7_clock_init();
+    h7_clock_us_start();
     h7_usb_board_init();
     h7_serial_string(s_serial);
     const flash_dev_t *flash = h7_flash_dev(true);
@@ -75,7 +76,8 @@ int main(void)
         .serial = s_serial,
         .xfer_buf = s_xfer,
         .xfer_buf_size = sizeof s_xfer,
-        .ops_in_poll = true, /* flash work from the main loop, not inside dcd_poll */
+        .ops_in_poll = true,   /* flash work from the main loop, not inside dcd_poll */
+        .now_us = h7_clock_us, /* timed DFU: blocks programmed in the background */
     };
     if (!bootloader_usb_init(&cfg)) {
         /* A description that does not build is a firmware bug: stay put
@@ -85,6 +87,7 @@ int main(void)
     }
     usbd_connect();
     for (;;) {
+        (void)h7_clock_us(NULL); /* keeps the microsecond count across CYCCNT wraps */
         if (bootloader_task()) {
             leave(flash);
         }

@@ -40,6 +40,14 @@ bool h7_wait_reg(const volatile uint32_t *reg, uint32_t mask, uint32_t want, uin
  * interfaces, e.g. USART, still reach the chip); never returns. */
 __attribute__((noreturn)) void h7_hw_fail(void);
 
+/* --- clock_us.c --------------------------------------------------------- */
+/* A free-running microsecond counter from the core's cycle counter (DWT
+ * CYCCNT): start it once sys_ck is final (after h7_clock_init()); read it at
+ * least once per 2^32 cycles (10.7 s at 400 MHz: the bootloader's main loop
+ * does). Wraps at 2^32 us. The signature is core/dfu's dfu_clock_fn. */
+void h7_clock_us_start(void);
+uint32_t h7_clock_us(void *user);
+
 /* --- usb_board.c -------------------------------------------------------- */
 /* USB supply (PWR_CR3), HSI48 + CRS, PA11/PA12 AF10, OTG_FS clock on.
  * Call after h7_clock_init() and before dcd_init(). */

@@ -422,6 +422,7 @@ int main(int argc, char **argv)
                                        .clock = &clock,
                                        .time_div = time_div,
                                        .host_poll_div = host_poll_div,
+                                       .device_runs_on_clock = bc.firmware != NULL,
                                        .realtime = (double)realtime};
         br = sim_usb_bridge_new(&cfg);
         if (br) {

@@ -201,6 +201,23 @@ static uint64_t wall_ns(void)
 
 /* A control transfer with this setup starts now: the host's waits first,
  * then the bus time of its stages. */
+/* The host waits until t (bwPollTimeout). A device whose steps run on the
+ * clock (the emulated chip: its firmware does its flash work in its main
+ * loop, instruction by instruction) keeps running through the wait, as on a
+ * real bus; once a step passes less than a microsecond it only polls, and the
+ * rest is waited out. Other boards are simply waited for. */
+static void host_wait_until(sim_usb_bridge_t *b, uint64_t t)
+{
+    sim_clock_t *c = b->cfg.clock;
+    while (b->cfg.device_runs_on_clock && sim_clock_now_ns(c) < t) {
+        uint64_t before = sim_clock_now_ns(c);
+        b->cfg.step(b->cfg.user);
+        if (sim_clock_now_ns(c) - before < SIM_NS_PER_US)
+            break;
+    }
+    sim_clock_wait_until(c, t);
+}
+
 static void timing_start(sim_usb_bridge_t *b, const uint8_t setup[8])
 {
     sim_clock_t *c = b->cfg.clock;
@@ -212,7 +229,7 @@ static void timing_start(sim_usb_bridge_t *b, const uint8_t setup[8])
         uint64_t w = wall_ns() - b->wall0_ns;
         sim_clock_wait_until(c, b->virt0_ns + (uint64_t)((double)w * b->cfg.realtime));
     } else {
-        sim_clock_wait_until(c, b->host_ready_ns);
+        host_wait_until(b, b->host_ready_ns);
     }
     b->st.host_wait_ns += sim_clock_now_ns(c) - t0;
     uint64_t start = sim_clock_now_ns(c);

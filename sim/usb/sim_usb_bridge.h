@@ -54,6 +54,9 @@ typedef struct sim_usb_bridge_config {
     /* The host is shown bwPollTimeout divided by this (the emulated chip
      * with --fast: its firmware reports the real times). 0 = 1. */
     unsigned host_poll_div;
+    /* The device's steps advance the clock (the emulated chip): it is
+     * stepped while the host waits out a bwPollTimeout. */
+    bool device_runs_on_clock;
     /* > 0: virtual time passes at realtime x wall-clock time; the host's own
      * waits are then real and USB transfers take (scaled) real time. */
     double realtime;

@@ -25,6 +25,17 @@
 #define SYST_CSR_CLKSOURCE H7_BIT(2) /* 1: processor clock */
 #define SYST_CSR_COUNTFLAG H7_BIT(16)
 
+/* DWT cycle counter (ARMv7-M C1.8.7 DWT_CTRL, C1.8.8 DWT_CYCCNT; DEMCR
+ * C1.6.5 TRCENA enables the DWT; the Cortex-M7's DWT has a software lock,
+ * DWT_LAR 0xE0001FB0, unlocked with 0xC5ACCE55 (CoreSight lock access)). */
+#define SCB_DEMCR          H7_SCS_REG(0xDFC)
+#define SCB_DEMCR_TRCENA   H7_BIT(24)
+#define DWT_CTRL           (*(volatile uint32_t *)0xE0001000u)
+#define DWT_CYCCNT         (*(volatile uint32_t *)0xE0001004u)
+#define DWT_LAR            (*(volatile uint32_t *)0xE0001FB0u)
+#define DWT_CTRL_CYCCNTENA H7_BIT(0)
+#define DWT_LAR_KEY        0xC5ACCE55u
+
 /* NVIC (ARMv7-M B3.4.3): interrupt clear-enable / clear-pending, 8 x 32 IRQs. */
 #define NVIC_ICER(n) H7_SCS_REG(0x180 + 4u * (n))
 #define NVIC_ICPR(n) H7_SCS_REG(0x280 + 4u * (n))
