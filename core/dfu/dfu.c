@@ -683,6 +683,7 @@ static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
 {
     if (cap < DFU_STATUS_LEN || data == NULL)
         return stall(dfu);
+    dfu->getstatus_done = false; /* until this answer's status stage is over */
     uint32_t poll = 0;
     if (dfu->timed) {
         poll = getstatus_timed(dfu);
@@ -787,8 +788,12 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
 
 void dfu_control_done(dfu_t *dfu, const usb_setup_t *setup)
 {
-    if (setup->bRequest != DFU_REQ_GETSTATUS || dfu->cfg.ops_in_poll)
+    if (setup->bRequest != DFU_REQ_GETSTATUS)
         return;
+    if (dfu->cfg.ops_in_poll) {
+        dfu->getstatus_done = true; /* poll() runs the work from here on */
+        return;
+    }
     bg_program(dfu);
     if (dfu->op_armed)
         run_op(dfu);
@@ -796,7 +801,7 @@ void dfu_control_done(dfu_t *dfu, const usb_setup_t *setup)
 
 void dfu_poll(dfu_t *dfu)
 {
-    if (!dfu->cfg.ops_in_poll)
+    if (!dfu->cfg.ops_in_poll || !dfu->getstatus_done)
         return;
     bg_program(dfu);
     if (dfu->op_armed)

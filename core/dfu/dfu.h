@@ -9,7 +9,9 @@
  * Flash work never runs inside a request: a DNLOAD only stores the block; the
  * following GETSTATUS answers dfuDNBUSY with the operation's typical duration
  * in bwPollTimeout, and the operation runs when that answer's status stage is
- * done (control_done, or poll() when cfg.ops_in_poll is set). The next
+ * done (control_done, or the first poll() after it when cfg.ops_in_poll is
+ * set: never before, or the host would see the status stage NAKed for the
+ * whole operation and then wait bwPollTimeout on top). The next
  * GETSTATUS reports dfuDNLOAD-IDLE, or dfuERROR with the status.
  *
  * With a clock (cfg.now_us, or dfu_set_default_clock()) the driver knows
@@ -112,9 +114,12 @@ typedef struct dfu {
     dfu_config_t cfg;
     dfu_state_t state;
     dfu_status_t status;
-    uint32_t address;   /* DfuSe address pointer */
-    dfu_op_t op;        /* stored by DNLOAD */
-    bool op_armed;      /* GETSTATUS answered dfuDNBUSY/dfuMANIFEST: run it */
+    uint32_t address; /* DfuSe address pointer */
+    dfu_op_t op;      /* stored by DNLOAD */
+    bool op_armed;    /* GETSTATUS answered dfuDNBUSY/dfuMANIFEST: run it */
+    /* ops_in_poll: the last GETSTATUS has finished its status stage, so poll()
+     * may start the flash work (the host's wait starts there, not after it). */
+    bool getstatus_done;
     bool manifest_done; /* manifestation-tolerant: next GETSTATUS -> dfuIDLE */
     dfu_status_t op_status;
     uint32_t op_addr;

@@ -384,6 +384,10 @@ int main(int argc, char **argv)
         sim_flash_free(flash);
         return 66;
     }
+    /* Factory programming is not part of the run: its flash work must not
+     * sit on the clock's flash lane when the board starts. */
+    sim_clock_init(&clock);
+    sim_clock_set_flash_lane(&clock, true);
     /* The device's clock is the virtual one, in the units it reports
      * (--realtime=S divides its times by S). Not with --fast, whose tiny
      * times are for tests only: the device then runs untimed. */

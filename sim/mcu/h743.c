@@ -236,11 +236,22 @@ static bool otg_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
     return ok;
 }
 
+/* A write may let the host's control transfer finish (the status stage
+ * armed): the host side moves at once, and when the transfer finishes the
+ * slice ends (at the next block boundary), so the host learns of it at the
+ * virtual time it happened, not after whatever the firmware does next (a
+ * flash operation it then waits for, while the host waits its bwPollTimeout
+ * in parallel). */
 static bool otg_write(void *ctx, uint32_t off, unsigned size, uint32_t val, const char **why)
 {
     h743_t *h = ctx;
     cm7_idle_poll(h->cpu, false);
-    return h->otg_periph.write(h->otg_periph.ctx, off, size, val, why);
+    bool was_done = otg_fs_host_control_done(h->otg);
+    bool ok = h->otg_periph.write(h->otg_periph.ctx, off, size, val, why);
+    otg_fs_poll(h->otg);
+    if (!was_done && otg_fs_host_control_done(h->otg))
+        cm7_stop(h->cpu);
+    return ok;
 }
 
 static bool flash_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, const char **why)

@@ -1340,6 +1340,11 @@ int otg_fs_host_control_start(otg_fs_t *o, const uint8_t setup[8], uint8_t *data
     return 0;
 }
 
+bool otg_fs_host_control_done(const otg_fs_t *o)
+{
+    return o->phase == CT_DONE;
+}
+
 int otg_fs_host_control_result(otg_fs_t *o, uint16_t *actual)
 {
     if (o->phase == CT_IDLE)

@@ -63,6 +63,9 @@ int otg_fs_host_control_start(otg_fs_t *o, const uint8_t setup[8], uint8_t *data
 /* OTG_FS_HOST_PENDING while running; then 0 (actual = data stage bytes),
  * -EPIPE (stalled), -ENODEV (disconnected), -ECONNRESET (bus reset); -EINVAL
  * when no transfer was started. Reading a finished result frees the slot. */
+/* The running control transfer has finished (its result is waiting for
+ * otg_fs_host_control_result()); does not consume it. */
+bool otg_fs_host_control_done(const otg_fs_t *o);
 int otg_fs_host_control_result(otg_fs_t *o, uint16_t *actual);
 /* Abandon the running control transfer; what the device armed stays armed. */
 void otg_fs_host_control_cancel(otg_fs_t *o);
