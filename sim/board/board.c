@@ -333,16 +333,14 @@ static void chip_step(board_t *b)
         /* A lockup is the firmware's doing and a jump into ST's ROM is
          * where the model ends: both are outcomes a test may expect. Any
          * other halt is something the chip model does not carry. */
-        const char *why = h743_halt_reason(b->chip);
-        bool lockup = strncmp(why, "LOCKUP", 6) == 0;
-        bool rom = strstr(why, "ST's system memory") != NULL;
-        if (!lockup && !rom)
+        bool gap = h743_halt_is_model_gap(b->chip), rom = h743_halt_is_rom(b->chip);
+        if (gap)
             b->sim_failed = true;
         fprintf(stderr, "h7dfu-sim: %s: %s\n",
-                lockup ? "the emulated core locked up"
-                : rom  ? "the firmware handed over to ST's ROM bootloader"
-                       : "emulated firmware stopped",
-                why);
+                gap   ? "emulated firmware stopped"
+                : rom ? "the firmware handed over to ST's ROM bootloader"
+                      : "the emulated core locked up",
+                h743_halt_reason(b->chip));
         b->mode = BOARD_MODE_HUNG;
         EVENT(b, "board hung: nothing on USB until power is cycled\n");
         return;

@@ -76,6 +76,7 @@ struct cm7 {
     cm7_result_t stop;
     bool stop_set;
     bool halted;
+    cm7_halt_kind_t halt_kind;
     /* A stop requested from inside a memory callback ends the block right
      * after that access with the PC back at the block's start (Unicorn
      * 2.0.1): going on from there would run the block's first instructions
@@ -184,21 +185,42 @@ const char *cm7_where(const cm7_t *c, char *buf, size_t cap)
     return buf;
 }
 
-void cm7_halt(cm7_t *c, const char *fmt, ...)
+static void halt_v(cm7_t *c, cm7_halt_kind_t kind, const char *fmt, va_list ap)
 {
     if (c->halted)
         return;
+    vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+    c->halted = true;
+    c->halt_kind = kind;
+    c->stop_req = true;
+}
+
+static void halt_as(cm7_t *c, cm7_halt_kind_t kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void halt_as(cm7_t *c, cm7_halt_kind_t kind, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+    halt_v(c, kind, fmt, ap);
     va_end(ap);
-    c->halted = true;
-    c->stop_req = true;
+}
+
+void cm7_halt(cm7_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    halt_v(c, CM7_HALT_MODEL_GAP, fmt, ap);
+    va_end(ap);
 }
 
 const char *cm7_halt_reason(const cm7_t *c)
 {
     return c->reason;
+}
+
+cm7_halt_kind_t cm7_halt_kind(const cm7_t *c)
+{
+    return c->halted ? c->halt_kind : CM7_HALT_NONE;
 }
 
 bool cm7_halted(const cm7_t *c)
@@ -274,10 +296,10 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
     c->blk_addr = (uint32_t)addr;
     c->blk_size = size;
     if (c->rom.host && addr >= c->rom.base && addr - c->rom.base < c->rom.size) {
-        cm7_halt(c,
-                 "jump to 0x%08x in ST's system memory: the ROM bootloader started (it is not "
-                 "modelled on the emulated chip)",
-                 (unsigned)addr);
+        halt_as(c, CM7_HALT_ROM,
+                "jump to 0x%08x in ST's system memory: the ROM bootloader started (it is not "
+                "modelled on the emulated chip)",
+                (unsigned)addr);
         uc_emu_stop(uc);
         return;
     }
@@ -805,8 +827,9 @@ bool cm7_reset(cm7_t *c, uint32_t vector_table)
 static void lockup(cm7_t *c, const char *what)
 {
     char w[200];
-    cm7_halt(c, "LOCKUP: %s at %s; the core stops until the next reset (ARMv7-M B1.5.15)", what,
-             cm7_where(c, w, sizeof w));
+    halt_as(c, CM7_HALT_LOCKUP,
+            "LOCKUP: %s at %s; the core stops until the next reset (ARMv7-M B1.5.15)", what,
+            cm7_where(c, w, sizeof w));
 }
 
 /* Exception entry (ARMv7-M B1.5.6 "Exception entry behavior"): the basic
@@ -937,10 +960,10 @@ static cm7_result_t take_error(cm7_t *c, uc_err e)
     uint32_t at = cm7_pc(c);
     if (e == UC_ERR_FETCH_UNMAPPED && at >= 0x1FF00000u && at < 0x1FF20000u) {
         /* RM0433 2.3.2: system memory (ST's ROM bootloader, AN2606) */
-        cm7_halt(c,
-                 "jump to 0x%08x in ST's system memory: the ROM bootloader is not "
-                 "modelled on the emulated chip",
-                 at);
+        halt_as(c, CM7_HALT_ROM,
+                "jump to 0x%08x in ST's system memory: the ROM bootloader is not "
+                "modelled on the emulated chip",
+                at);
         return CM7_HALTED;
     }
     char what[200];

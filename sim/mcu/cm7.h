@@ -123,6 +123,16 @@ void cm7_idle_poll(cm7_t *c, bool idle);
 /* Halt the core with a message (a model found something it cannot carry). */
 void cm7_halt(cm7_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *cm7_halt_reason(const cm7_t *c);
+/* Why the core halted: something the model does not carry (cm7_halt(), an
+ * unmodelled access), a lockup (the firmware's doing, as on silicon), or a
+ * jump into the ROM stand-in (cm7_map_rom). */
+typedef enum cm7_halt_kind {
+    CM7_HALT_NONE = 0,
+    CM7_HALT_MODEL_GAP,
+    CM7_HALT_LOCKUP,
+    CM7_HALT_ROM,
+} cm7_halt_kind_t;
+cm7_halt_kind_t cm7_halt_kind(const cm7_t *c);
 bool cm7_halted(const cm7_t *c);
 uint32_t cm7_pc(const cm7_t *c);
 /* "name+0xoff" of the current PC (for messages). */

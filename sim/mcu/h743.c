@@ -543,6 +543,16 @@ const char *h743_halt_reason(const h743_t *h)
     return cm7_halt_reason(h->cpu);
 }
 
+bool h743_halt_is_model_gap(const h743_t *h)
+{
+    return cm7_halt_kind(h->cpu) == CM7_HALT_MODEL_GAP;
+}
+
+bool h743_halt_is_rom(const h743_t *h)
+{
+    return cm7_halt_kind(h->cpu) == CM7_HALT_ROM;
+}
+
 otg_fs_t *h743_otg(h743_t *h)
 {
     return h->otg;

@@ -56,6 +56,11 @@ bool h743_powered(const h743_t *h);
 /* Run the firmware until the virtual clock reaches until_ns or it idles. */
 h743_event_t h743_run(h743_t *h, uint64_t until_ns);
 const char *h743_halt_reason(const h743_t *h);
+/* A halt the model caused (it met something it does not model), as opposed
+ * to one the firmware caused (a lockup) or the hand-over to ST's ROM. */
+bool h743_halt_is_model_gap(const h743_t *h);
+/* The firmware handed the chip to ST's ROM bootloader (where the model ends). */
+bool h743_halt_is_rom(const h743_t *h);
 /* The USB controller, whose host side the bridge drives. */
 otg_fs_t *h743_otg(h743_t *h);
 /* Where the core executes: the vector table base in use (SCB.VTOR). */

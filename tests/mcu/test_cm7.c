@@ -410,6 +410,7 @@ static void test_ecc_load_faultmask_without_bfhfnmign_locks_up(void **state)
     assert_int_equal(run_us(t), CM7_HALTED);
     assert_true(cm7_halted(t->cpu));
     assert_memory_equal(cm7_halt_reason(t->cpu), "LOCKUP", 6);
+    assert_int_equal(cm7_halt_kind(t->cpu), CM7_HALT_LOCKUP);
     assert_non_null(strstr(cm7_halt_reason(t->cpu), "FAULTMASK"));
     chip_free(t);
 }
@@ -486,6 +487,7 @@ static void test_unmodelled_register_halts(void **state)
     assert_non_null(strstr(why, "not modelled"));
     assert_non_null(strstr(why, "PC 0x20000108"));
     assert_non_null(strstr(why, "test_prog+0x8"));
+    assert_int_equal(cm7_halt_kind(t->cpu), CM7_HALT_MODEL_GAP);
     assert_int_equal(t->forced, 0);
     chip_free(t);
 }

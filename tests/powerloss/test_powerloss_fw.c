@@ -229,9 +229,9 @@ static int after_cut(rig_t *r, bool write_ok)
     if (write_ok)
         return R_NO_CUT;
     if (!h7_inproc_chip_power_on(&r->tp, r->flash) || !h7_inproc_chip_wait_device(&r->tp, 2000)) {
-        const char *why = h743_halt_reason(r->chip);
-        if (why[0] && strncmp(why, "LOCKUP", 6) != 0 && !strstr(why, "ST's system memory")) {
-            fprintf(stderr, "cut %llu: %s\n", (unsigned long long)r->cut_op, why);
+        if (h743_halt_is_model_gap(r->chip)) {
+            fprintf(stderr, "cut %llu: %s\n", (unsigned long long)r->cut_op,
+                    h743_halt_reason(r->chip));
             return R_SIM_GAP;
         }
         return R_BRICKED;
