@@ -310,12 +310,19 @@ static bool tick_write(void *ctx, uint32_t off, unsigned size, uint32_t val, con
     return h->tick_periph.write(h->tick_periph.ctx, off, size, val, why);
 }
 
-static bool add(h743_t *h, mcu_periph_t p)
+/* A model: the core sees it as mapped (a wrapper of the chip's around the
+ * model, or the model itself); resets go to the model itself. */
+static bool add_wrapped(h743_t *h, mcu_periph_t model, mcu_periph_t mapped)
 {
     if (h->nperiph == sizeof(h->periph) / sizeof(h->periph[0]))
         return false;
-    h->periph[h->nperiph++] = p;
-    return cm7_add_periph(h->cpu, &p);
+    h->periph[h->nperiph++] = model;
+    return cm7_add_periph(h->cpu, &mapped);
+}
+
+static bool add(h743_t *h, mcu_periph_t model)
+{
+    return add_wrapped(h, model, model);
 }
 
 /* ST's ROM bootloader is not modelled, but where it starts is: a vector
@@ -449,11 +456,11 @@ h743_t *h743_new(const h743_config_t *cfg)
     tick.write = tick_write;
     ok = add(h, rcc_periph(h->rcc)) && add(h, pwr_periph(h->pwr)) && add(h, crs_periph(h->crs)) &&
          add(h, dbgmcu_periph(h->dbgmcu)) && add(h, uid_periph(h->uid)) &&
-         add(h, scb_periph(h->scb)) && add(h, tick) && add(h, dwt_periph(h->systick)) &&
-         add(h, otg);
+         add(h, scb_periph(h->scb)) && add_wrapped(h, h->tick_periph, tick) &&
+         add(h, dwt_periph(h->systick)) && add_wrapped(h, h->otg_periph, otg);
     for (unsigned i = 0; ok && i < GPIO_PORTS; i++)
         ok = add(h, gpio_periph(h->gpio[i]));
-    ok = ok && add(h, fl);
+    ok = ok && add_wrapped(h, h->fctl_periph, fl);
     if (!ok) {
         h743_free(h);
         return NULL;
@@ -465,19 +472,11 @@ static void reset_models(h743_t *h, bool power_on)
 {
     for (unsigned i = 0; i < h->nperiph; i++) {
         const mcu_periph_t *p = &h->periph[i];
-        if (p->reset == NULL)
-            continue;
-        if (p->read == otg_read) {
-            h->otg_periph.reset(h->otg_periph.ctx, power_on);
-        } else if (p->write == flash_write) {
-            h->fctl_periph.reset(h->fctl_periph.ctx, power_on);
-        } else if (p->read == tick_read) {
-            h->tick_enabled = false;
-            h->tick_periph.reset(h->tick_periph.ctx, power_on);
-        } else {
+        if (p->reset)
             p->reset(p->ctx, power_on);
-        }
     }
+    h->tick_enabled = false; /* SYST_CSR resets to 0 */
+    h->tick_spinning = false;
 }
 
 static bool boot(h743_t *h)
