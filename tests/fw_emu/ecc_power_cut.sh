@@ -16,13 +16,13 @@ for cut in 1 "$ops"; do
     # The update loses the board at the cut; h7dfu says so and fails.
     chip --events --power-cut "$cut:during" -- "$h7dfu" update "$dir/v2.hex" >"$dir/c" 2>&1 &&
         { cat "$dir/c"; fail "cut $cut: update reported success"; }
-    expect_in "cut $cut" "$dir/c" "POWER CUT at flash operation $cut"
+    expect_words "cut $cut" "$dir/c" "POWER CUT at flash operation $cut"
     # Next power-on: DFU mode (0483:df11) within 2 s of virtual time.
     chip --stats "$dir/st2" -- dfu-util -l >"$dir/l" 2>&1 || { cat "$dir/l"; fail "cut $cut: dfu-util -l"; }
-    expect_in "cut $cut: after the cut" "$dir/l" "Found DFU: [0483:df11]"
+    expect_words "cut $cut: after the cut" "$dir/l" "Found DFU: [0483:df11]"
     t=$(sed -n 's/^modeled_s=//p' "$dir/st2")
     awk "BEGIN { exit !($t < 2.0) }" || fail "cut $cut: DFU mode after $t s of virtual time"
     chip -- "$h7dfu" update "$dir/v2.hex" >"$dir/r" 2>&1 || { cat "$dir/r"; fail "cut $cut: update after the cut"; }
-    expect_in "cut $cut: recovery" "$dir/r" "1.0.1"
+    expect_words "cut $cut: recovery" "$dir/r" "1.0.1"
 done
 echo "ECC power cuts OK"

@@ -3,8 +3,8 @@
 # with the chip's unique ID as serial, seen by unmodified dfu-util and lsusb.
 . "$(dirname "$0")/lib.sh"
 chip -- dfu-util -l >"$dir/l" 2>&1 || { cat "$dir/l"; fail "dfu-util -l"; }
-expect_in "dfu-util -l" "$dir/l" "Found DFU: [0483:df11]" "serial=\"$serial\"" \
+expect_words "dfu-util -l" "$dir/l" "Found DFU: [0483:df11]" "serial=\"$serial\"" \
     "@Internal Flash  /0x08000000/"
 chip -- lsusb -v -d 0483:df11 >"$dir/u" 2>&1 || { cat "$dir/u"; fail "lsusb"; }
-expect_in "lsusb" "$dir/u" "idVendor           0x0483" "bInterfaceClass       254"
+expect_words "lsusb" "$dir/u" "idVendor           0x0483" "bInterfaceClass       254"
 echo "enumerate OK"

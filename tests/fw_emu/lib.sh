@@ -2,22 +2,13 @@
 #   SCRIPT SIM H7DFU FWDIR
 # SIM = h7dfu-sim, H7DFU = the h7dfu command, FWDIR = the cross-built firmware
 # (bootloader.elf, demo-app.elf): the exact binaries, run on the emulated chip.
-set -u
-sim="$1"
-h7dfu="$2"
+# The end-to-end helpers (sim, h7dfu, dir, fl, fail, expect_words, ...):
+. "$(dirname "$0")/../e2e/lib.sh"
 fwdir="$3"
 bl="$fwdir/bootloader.elf"
 app="$fwdir/demo-app.elf"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fl="$dir/flash.h7"
 # The chip's unique ID, which the firmware shows as its USB serial number.
 serial=0038002A3138510B33363432
-
-fail() {
-    echo "FAIL: $*"
-    exit 1
-}
 
 [ -f "$bl" ] && [ -f "$app" ] || fail "firmware not built in $fwdir"
 
@@ -37,18 +28,6 @@ chip() {
 # stamp VERSION OUT: the demo application stamped for the bootloader.
 stamp() {
     "$h7dfu" image stamp -V "$1" "$app" "$2" >/dev/null || fail "stamp $1"
-}
-
-# expect_in WHAT FILE TEXT...: each TEXT (fixed string) is in FILE.
-expect_in() {
-    _w="$1" _f="$2"
-    shift 2
-    for _t in "$@"; do
-        grep -qF -- "$_t" "$_f" || {
-            cat "$_f"
-            fail "$_w: lacks '$_t'"
-        }
-    done
 }
 
 # clean_update_ops V1 V2: install V1 (flash kept in $dir/v1.h7 for the cut

@@ -13,12 +13,12 @@ awk -F= '/^sector_erases=/ { e = $2 } /^words_programmed=/ { w = $2 } /^flash_bu
     END { want = e * 1.0 + w * 0.0001; d = b - want; if (d < 0) d = -d;
           if (e < 1 || w < 1 || d > 1e-6) { printf "flash busy %s s, want %.6f s (%d erases, %d words at x64)\n", b, want, e, w; exit 1 } }' \
     "$dir/st1" || fail "update v1: flash time is not that of x64 parallelism"
-expect_in "update v1" "$dir/o1" "is back, version 1.2.3" "started the application"
+expect_words "update v1" "$dir/o1" "is back, version 1.2.3" "started the application"
 chip -- "$h7dfu" list >"$dir/l1" 2>&1 || { cat "$dir/l1"; fail "list v1"; }
-expect_in "list after v1" "$dir/l1" "0483:5750" "h7dfu demo app" "serial=\"$serial\""
+expect_words "list after v1" "$dir/l1" "0483:5750" "h7dfu demo app" "serial=\"$serial\""
 chip --events -- "$h7dfu" update "$dir/v2.hex" >"$dir/o2" 2>&1 || { cat "$dir/o2"; fail "update v2"; }
 # v2 goes in through the running application: DETACH, its reset, DFU mode.
-expect_in "update v2" "$dir/o2" "is back, version 2.0.1" "system reset (SYSRESETREQ"
+expect_words "update v2" "$dir/o2" "is back, version 2.0.1" "system reset (SYSRESETREQ"
 chip -- "$h7dfu" list >"$dir/l2" 2>&1 || { cat "$dir/l2"; fail "list v2"; }
-expect_in "list after v2" "$dir/l2" "0483:5750"
+expect_words "list after v2" "$dir/l2" "0483:5750"
 echo "update OK"
