@@ -1,9 +1,9 @@
 #!/bin/sh
-# `make demo`: the seed scenario (shared/seed-scenario.md) on the virtual
+# `make demo`: the field failure (shared/field-failure.md) on the virtual
 # STM32H743, start to end, through libusb:
 #   1. the demo application v1 runs on the board (HID + DFU run-time);
 #   2. `h7dfu update app-v2.hex` takes it to v2, and the HID app v2 is back;
-#   3. the seed's failure: the next update (v3) loses power right after the
+#   3. the field failure: the next update (v3) loses power right after the
 #      application's first sector was erased; the board comes back on USB in
 #      DFU mode (never invisible, never running half an image);
 #   4. the same `h7dfu update app-v3.hex` again finishes the job.
@@ -124,7 +124,7 @@ scenario() {
     expect "version 2.0.0 \"h7dfu demo 2.0.0\"" "the HID application does not report v2.0.0"
     ok "HID application v2.0.0 is back ($(($(date +%s) - t0)) s)"
 
-    title "The seed's failure: power lost right after the app's first sector was erased"
+    title "The field failure: power lost right after the app's first sector was erased"
     say "   (h7dfu-sim --power-cut 1:after: the first flash operation of the update is"
     say "   the erase of sector 1, where the application starts)"
     board --power-cut 1:after -- '$H7DFU update app-v3.hex; echo "h7dfu exit status: $?";

@@ -326,17 +326,18 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
     if (!wait_for(o, was_app ? start.serial : dfu_dev.serial, dfu_dev.path, false, wait_app_ms,
                   &app, &other, &by_path)) {
         if (rom && !other)
-            cli_error(o, H7_EXIT_DEVICE,
-                      "the application did not come back within %u s. The image was written "
-                      "and verified, and ST's ROM bootloader started it - by a JUMP, without "
-                      "a reset (AN3156 leave): the application found the ROM's USB and clock "
-                      "set-up still active and its USB did not enumerate. This is the failure "
-                      "of the seed report (\"device missing after DFU\"). Now: power-cycle the "
-                      "board (BOOT0 low) and the application starts from reset. Fix for good: "
-                      "make the application reset itself when it finds it was not started by "
-                      "a reset (h7dfu app library, docs/rom-bootloader.md), or use the h7dfu "
-                      "bootloader, which always starts the application through a reset",
-                      wait_app_ms / 1000);
+            cli_error(
+                o, H7_EXIT_DEVICE,
+                "the application did not come back within %u s. The image was written "
+                "and verified, and ST's ROM bootloader started it - by a JUMP, without "
+                "a reset (AN3156 leave): the application found the ROM's USB and clock "
+                "set-up still active and its USB did not enumerate. This is the failure "
+                "reported from the field (\"device missing after DFU\"). Now: power-cycle the "
+                "board (BOOT0 low) and the application starts from reset. Fix for good: "
+                "make the application reset itself when it finds it was not started by "
+                "a reset (h7dfu app library, docs/rom-bootloader.md), or use the h7dfu "
+                "bootloader, which always starts the application through a reset",
+                wait_app_ms / 1000);
         else
             cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s%s",
                       wait_app_ms / 1000,

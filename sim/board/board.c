@@ -552,11 +552,11 @@ static bool rom_board_boot(board_t *b)
     if (addr >= ROM_SYSMEM_BASE && addr < ROM_SYSMEM_BASE + ROM_SYSMEM_SIZE)
         return start_rom(b, why);
     if (!rom_vector_plausible(&b->fdev, addr)) {
-        char msg[400];
+        char msg[480];
         snprintf(msg, sizeof(msg),
                  "boot: %s: no valid vector table there (erased or partly written flash); the "
                  "core faults and the board stays INVISIBLE on USB until BOOT0 is set high or "
-                 "the flash is reprogrammed (the seed's board)",
+                 "the flash is reprogrammed (the field failure's board)",
                  why);
         hang(b, msg);
         return true;
@@ -593,14 +593,15 @@ static void rom_leave_jump(board_t *b, uint32_t addr)
     b->st.rom_jumps++;
     EVENT(b, "ROM: leave: jump to 0x%08x without a reset\n", addr);
     if (!rom_vector_plausible(&b->fdev, addr)) {
-        hang(b, "ROM: no valid vector table at the jump address: the core faults; the board is "
-                "INVISIBLE on USB until power is cycled with BOOT0 high (the seed's board)");
+        hang(b,
+             "ROM: no valid vector table at the jump address: the core faults; the board is "
+             "INVISIBLE on USB until power is cycled with BOOT0 high (the field failure's board)");
         return;
     }
     if (b->cfg.rom_app_naive) {
         hang(b, "app (naive): started by the ROM's jump, its USB init runs on the ROM's "
                 "leftover OTG_FS and clock state and fails: the device NEVER enumerates; a "
-                "power cycle starts it from reset (the seed's missing HID device)");
+                "power cycle starts it from reset (the field failure's missing HID device)");
         return;
     }
     /* The demo app's first call (firmware/demo-app/main.c): the app library's

@@ -33,10 +33,10 @@ flash_bytes 0 56512 "$dir/back.bin"
 cmp "$dir/v1.bin" "$dir/back.bin" || fail "update: flash differs from the image"
 
 # 3. naive app: written and verified, but after the ROM's jump it never
-#    enumerates: exit 6 with the seed's explanation and the fix.
+#    enumerates: exit 6 with the field failure named and the fix.
 h7 --rom-app-naive -- -w 2 update -s 0x08000000 --wait-app 2 "$dir/v2.bin"
 expect_rc 6 "update with a naive app"
-expect_words "naive app" "$dir/err" "did not come back" "without a reset" "seed" \
+expect_words "naive app" "$dir/err" "did not come back" "without a reset" "reported from the field" \
     "power-cycle" "reset itself" "h7dfu bootloader" "NEVER enumerates"
 flash_bytes 0 70000 "$dir/back.bin"
 cmp "$dir/v2.bin" "$dir/back.bin" || fail "naive: the image was still written and verified"
