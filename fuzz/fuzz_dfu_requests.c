@@ -124,8 +124,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t cut = fuzz_u8(&r);
     uint8_t phase = fuzz_u8(&r);
 
+    static uint8_t bufs[3 * H7_DFU_XFER_MAX];
     g_cfg = (dfu_config_t){
         .flash = fuzz_flash_dev(),
+        .bufs = bufs,
+        .buf_count = (flags & 16u) ? 3u : 1u, /* one buffer, or three */
         .transfer_size = xfer_sizes[flags & 3u],
         .itf_num = 0,
         .attributes =

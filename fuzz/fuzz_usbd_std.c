@@ -129,8 +129,11 @@ static void add_runtime(unsigned i)
 
 static void add_dfu(unsigned i, bool ops_in_poll)
 {
+    static uint8_t bufs[2 * H7_DFU_XFER_MAX];
     dfu_config_t cfg = {
         .flash = fuzz_flash_dev(),
+        .bufs = bufs,
+        .buf_count = 2,
         .itf_num = (uint8_t)i,
         .ops_in_poll = ops_in_poll,
     };

@@ -23,12 +23,11 @@
 
 #include <string.h>
 
-/* Largest flash word we can check and verify (the H743's is 32 bytes). */
-#define DFU_WORD_MAX 64u
 /* bwPollTimeout is 24 bits (DFU 1.1 6.1.2). */
 #define DFU_POLL_MAX 0xffffffu
 /* Time we give the boot layer's manifest callback. */
-#define DFU_MANIFEST_POLL_MS 10u
+#define DFU_MANIFEST_US 10000u
+#define DFU_NO_BUF      0xffu
 
 static const uint8_t dfuse_commands[] = {DFUSE_CMD_GET_COMMANDS, DFUSE_CMD_SET_ADDRESS,
                                          DFUSE_CMD_ERASE, DFUSE_CMD_READ_UNPROTECT,
@@ -63,10 +62,19 @@ uint32_t dfu_crc32c(uint32_t crc, const uint8_t *data, size_t len)
     return ~crc;
 }
 
+static void job_finished(void *user, const dfu_job_t *job, dfu_status_t status)
+{
+    dfu_t *dfu = user;
+    (void)status; /* the worker keeps the first failure for GETSTATUS */
+    if (job->kind == DFU_JOB_WRITE && dfu->buf_refs[job->tag] > 0)
+        dfu->buf_refs[job->tag]--;
+}
+
 bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg)
 {
     if (dfu == NULL || cfg == NULL || cfg->flash == NULL || cfg->flash->map == NULL ||
-        cfg->flash->ops == NULL)
+        cfg->flash->ops == NULL || cfg->bufs == NULL || cfg->buf_count == 0 ||
+        cfg->buf_count > DFU_BUFS_MAX)
         return false;
     memset(dfu, 0, sizeof(*dfu));
     dfu->cfg = *cfg;
@@ -85,26 +93,41 @@ bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg)
         dfu->cfg.now_us = s_default_clock;
         dfu->cfg.clock_user = s_default_clock_user;
     }
-    dfu->timed = dfu->cfg.now_us != NULL;
-    if (m->word_size == 0 || m->word_size > DFU_WORD_MAX ||
+    if (m->word_size == 0 || m->word_size > 64u || m->sectors_per_bank == 0 ||
         dfu->cfg.transfer_size > H7_DFU_XFER_MAX || dfu->cfg.transfer_size % m->word_size != 0)
         return false;
+    dfu_work_config_t wc = {
+        .flash = cfg->flash,
+        .erase_sector_us = dfu->cfg.erase_sector_ms * 1000u,
+        .program_word_us = dfu->cfg.program_word_us,
+        .now_us = dfu->cfg.now_us,
+        .clock_user = dfu->cfg.clock_user,
+        .finished = job_finished,
+        .user = dfu,
+    };
+    dfu_work_init(&dfu->work, &wc);
     dfu_reset(dfu);
     return true;
 }
 
-static void bg_program(dfu_t *dfu);
+static void drop_op(dfu_t *dfu)
+{
+    if (dfu->op == DFU_OP_WRITE && dfu->op_buf != DFU_NO_BUF)
+        dfu->buf_refs[dfu->op_buf] = 0;
+    dfu->op = DFU_OP_NONE;
+    dfu->op_buf = DFU_NO_BUF;
+    dfu->op_armed = false;
+}
 
 void dfu_reset(dfu_t *dfu)
 {
-    bg_program(dfu); /* a block being programmed finishes: the flash does */
-    dfu->bg_status = DFU_STATUS_OK;
-    dfu->op_ran = false;
-    dfu->waiting_write = false;
+    /* Work already started finishes: the flash does it anyway, and the next
+     * session must find the flash as the last one left it. */
+    dfu_work_flush(&dfu->work);
+    dfu_work_clear_error(&dfu->work);
+    drop_op(dfu);
     dfu->state = DFU_STATE_IDLE;
     dfu->status = DFU_STATUS_OK;
-    dfu->op = DFU_OP_NONE;
-    dfu->op_armed = false;
     dfu->manifest_done = false;
 }
 
@@ -116,8 +139,7 @@ static int stall(dfu_t *dfu)
     if (dfu->state != DFU_STATE_ERROR)
         dfu->status = DFU_STATUS_ERR_STALLEDPKT;
     dfu->state = DFU_STATE_ERROR;
-    dfu->op = DFU_OP_NONE;
-    dfu->op_armed = false;
+    drop_op(dfu);
     return USBD_STALL;
 }
 
@@ -138,27 +160,18 @@ static uint32_t rd32le(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-static dfu_status_t map_flash_error(flash_status_t st, dfu_status_t generic)
+static void wr32le(uint8_t *p, uint32_t v)
 {
-    switch (st) {
-    case FLASH_OK:
-        return DFU_STATUS_OK;
-    case FLASH_ERR_ADDRESS:
-        return DFU_STATUS_ERR_ADDRESS;
-    case FLASH_ERR_PROTECTED:
-        return DFU_STATUS_ERR_WRITE;
-    case FLASH_ERR_PROGRAM:
-        return DFU_STATUS_ERR_PROG;
-    case FLASH_ERR_ERASE:
-        return DFU_STATUS_ERR_ERASE;
-    case FLASH_ERR_ECC:
-        return DFU_STATUS_ERR_VERIFY;
-    case FLASH_ERR_POWER:
-        return DFU_STATUS_ERR_POR;
-    case FLASH_ERR_HW:
-    default:
-        return generic;
-    }
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static bool sector_protected(const dfu_t *dfu, unsigned s)
+{
+    const flash_dev_t *f = dfu->cfg.flash;
+    return f->ops->is_write_protected != NULL && f->ops->is_write_protected(f->ctx, s);
 }
 
 /* Refuse a range for writing: errADDRESS / errTARGET / errWRITE or OK. */
@@ -172,8 +185,7 @@ static dfu_status_t check_writable(const dfu_t *dfu, uint32_t addr, uint32_t len
     for (int s = first; s <= last; s++) {
         if (flash_map_is_reserved(m, (unsigned)s))
             return DFU_STATUS_ERR_TARGET;
-        if (dfu->cfg.flash->ops->is_write_protected != NULL &&
-            dfu->cfg.flash->ops->is_write_protected(dfu->cfg.flash->ctx, (unsigned)s))
+        if (sector_protected(dfu, (unsigned)s))
             return DFU_STATUS_ERR_WRITE;
     }
     return DFU_STATUS_OK;
@@ -181,195 +193,29 @@ static dfu_status_t check_writable(const dfu_t *dfu, uint32_t addr, uint32_t len
 
 static void fail_op(dfu_t *dfu, dfu_status_t st)
 {
+    drop_op(dfu);
     dfu->op = DFU_OP_FAIL;
     dfu->op_status = st;
 }
 
-static uint32_t clamp_poll(uint64_t ms)
+/* Microseconds to bwPollTimeout milliseconds, rounded up. */
+static uint32_t poll_ms(uint32_t us)
 {
-    return ms > DFU_POLL_MAX ? DFU_POLL_MAX : (uint32_t)ms;
+    uint32_t ms = (us + 999u) / 1000u;
+    return ms > DFU_POLL_MAX ? DFU_POLL_MAX : ms;
 }
 
-static unsigned mass_erase_sectors(const dfu_t *dfu)
+static int free_buf(const dfu_t *dfu)
 {
-    const flash_map_t *m = map_of(dfu);
-    unsigned n = 0;
-    for (unsigned s = 0; s < m->sector_count; s++)
-        if (!flash_map_is_reserved(m, s))
-            n++;
-    return n;
+    for (unsigned i = 0; i < dfu->cfg.buf_count; i++)
+        if (dfu->buf_refs[i] == 0)
+            return (int)i;
+    return -1;
 }
 
-/* Honest bwPollTimeout for the stored operation (typical flash times). */
-static uint32_t op_poll_ms(const dfu_t *dfu)
-{
-    switch (dfu->op) {
-    case DFU_OP_ERASE_SECTOR:
-        return clamp_poll(dfu->cfg.erase_sector_ms);
-    case DFU_OP_MASS_ERASE:
-        return clamp_poll((uint64_t)dfu->cfg.erase_sector_ms * mass_erase_sectors(dfu));
-    case DFU_OP_WRITE: {
-        uint32_t ws = map_of(dfu)->word_size;
-        uint64_t words = (dfu->op_len + ws - 1) / ws;
-        return clamp_poll((words * dfu->cfg.program_word_us + 999u) / 1000u);
-    }
-    case DFU_OP_MANIFEST:
-        return DFU_MANIFEST_POLL_MS;
-    case DFU_OP_CRC32:
-        return clamp_poll(((uint64_t)dfu->op_len32 * dfu->cfg.crc_ns_per_byte + 999999u) /
-                          1000000u);
-    default:
-        return 0;
-    }
-}
+/* ---- the operations that wait for the flash to be idle ---- */
 
-/* ---- timed mode: the device's clock ---- */
-
-static uint32_t now_us(const dfu_t *dfu)
-{
-    return dfu->cfg.now_us(dfu->cfg.clock_user);
-}
-
-static bool reached(const dfu_t *dfu, uint32_t t)
-{
-    return (int32_t)(now_us(dfu) - t) >= 0;
-}
-
-/* Milliseconds from now until t, rounded up (0 when t has passed). */
-static uint32_t left_ms(const dfu_t *dfu, uint32_t t)
-{
-    int32_t r = (int32_t)(t - now_us(dfu));
-    return r <= 0 ? 0u : ((uint32_t)r + 999u) / 1000u;
-}
-
-/* Duration of the stored operation in microseconds (typical flash times). */
-static uint32_t op_us(const dfu_t *dfu)
-{
-    switch (dfu->op) {
-    case DFU_OP_WRITE: {
-        uint32_t ws = map_of(dfu)->word_size;
-        return (dfu->op_len + ws - 1u) / ws * dfu->cfg.program_word_us;
-    }
-    case DFU_OP_CRC32:
-        return (uint32_t)(((uint64_t)dfu->op_len32 * dfu->cfg.crc_ns_per_byte + 999u) / 1000u);
-    default:
-        return op_poll_ms(dfu) * 1000u;
-    }
-}
-
-/* Operations that need the flash (and so wait for the background block). */
-static bool op_uses_flash(dfu_op_t op)
-{
-    return op == DFU_OP_ERASE_SECTOR || op == DFU_OP_MASS_ERASE || op == DFU_OP_WRITE ||
-           op == DFU_OP_MANIFEST || op == DFU_OP_CRC32;
-}
-
-/* ---- the flash operations (run after GETSTATUS) ---- */
-
-static dfu_status_t erase_one(dfu_t *dfu, unsigned sector)
-{
-    const flash_dev_t *f = dfu->cfg.flash;
-    if (f->ops->is_write_protected != NULL && f->ops->is_write_protected(f->ctx, sector))
-        return DFU_STATUS_ERR_WRITE;
-    flash_status_t st = f->ops->erase_sector(f->ctx, sector);
-    if (st != FLASH_OK)
-        return map_flash_error(st, DFU_STATUS_ERR_ERASE);
-    dfu->sectors_erased++;
-    return DFU_STATUS_OK;
-}
-
-static dfu_status_t run_mass_erase(dfu_t *dfu)
-{
-    const flash_map_t *m = map_of(dfu);
-    const flash_dev_t *f = dfu->cfg.flash;
-    /* Refuse before touching anything when a sector is write protected. */
-    for (unsigned s = 0; s < m->sector_count; s++)
-        if (!flash_map_is_reserved(m, s) && f->ops->is_write_protected != NULL &&
-            f->ops->is_write_protected(f->ctx, s))
-            return DFU_STATUS_ERR_WRITE;
-    for (unsigned s = 0; s < m->sector_count; s++) {
-        if (flash_map_is_reserved(m, s))
-            continue;
-        dfu_status_t st = erase_one(dfu, s);
-        if (st != DFU_STATUS_OK)
-            return st;
-    }
-    return DFU_STATUS_OK;
-}
-
-static bool all_erased(const uint8_t *w, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        if (w[i] != 0xffu)
-            return false;
-    return true;
-}
-
-static dfu_status_t program_block(dfu_t *dfu, uint32_t addr, const uint8_t *buf, uint32_t len)
-{
-    const flash_dev_t *f = dfu->cfg.flash;
-    const unsigned ws = map_of(dfu)->word_size;
-    uint8_t back[DFU_WORD_MAX];
-    /* The buffer was padded with 0xFF to a whole word in dnload_data(). */
-    uint32_t padded = (len + ws - 1u) / ws * ws;
-    for (uint32_t off = 0; off < padded; off += ws) {
-        uint32_t a = addr + off;
-        flash_status_t st = f->ops->read(f->ctx, a, back, ws);
-        if (st != FLASH_OK && st != FLASH_ERR_ECC)
-            return map_flash_error(st, DFU_STATUS_ERR_PROG);
-        if (st == FLASH_ERR_ECC || !all_erased(back, ws))
-            return DFU_STATUS_ERR_CHECK_ERASED;
-        st = f->ops->program_word(f->ctx, a, &buf[off]);
-        if (st != FLASH_OK)
-            return map_flash_error(st, DFU_STATUS_ERR_PROG);
-        dfu->words_programmed++;
-        st = f->ops->read(f->ctx, a, back, ws);
-        if (st != FLASH_OK)
-            return map_flash_error(st, DFU_STATUS_ERR_VERIFY);
-        if (memcmp(back, &buf[off], ws) != 0)
-            return DFU_STATUS_ERR_VERIFY;
-    }
-    return DFU_STATUS_OK;
-}
-
-static dfu_status_t run_write(dfu_t *dfu)
-{
-    return program_block(dfu, dfu->op_addr, dfu->buf, dfu->op_len);
-}
-
-/* Program the background block, if one waits. */
-static void bg_program(dfu_t *dfu)
-{
-    if (!dfu->bg_run)
-        return;
-    dfu->bg_run = false;
-    dfu_status_t st = program_block(dfu, dfu->bg_addr, dfu->bgbuf, dfu->bg_len);
-    if (st != DFU_STATUS_OK && dfu->bg_status == DFU_STATUS_OK)
-        dfu->bg_status = st;
-}
-
-/* Hand the received block to the background: the receive buffer is free for
- * the next DNLOAD. */
-static void bg_start(dfu_t *dfu)
-{
-    memcpy(dfu->bgbuf, dfu->buf, sizeof(dfu->bgbuf));
-    dfu->bg_addr = dfu->op_addr;
-    dfu->bg_len = dfu->op_len;
-    dfu->bg_run = true;
-    uint32_t start = reached(dfu, dfu->flash_free_us) ? now_us(dfu) : dfu->flash_free_us;
-    dfu->flash_free_us = start + op_us(dfu);
-    dfu->op = DFU_OP_NONE;
-}
-
-static void wr32le(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-/* CRC-32 of [op_addr, op_addr + op_len32): the vendor command. */
+/* CRC-32C of [op_addr, op_addr + op_len32): the vendor command. */
 static dfu_status_t run_crc(dfu_t *dfu)
 {
     const flash_dev_t *f = dfu->cfg.flash;
@@ -379,7 +225,7 @@ static dfu_status_t run_crc(dfu_t *dfu)
         uint32_t n = dfu->op_len32 - off < sizeof(chunk) ? dfu->op_len32 - off : sizeof(chunk);
         flash_status_t st = f->ops->read(f->ctx, dfu->op_addr + off, chunk, n);
         if (st != FLASH_OK)
-            return map_flash_error(st, DFU_STATUS_ERR_VERIFY);
+            return dfu_status_of_flash(st, DFU_STATUS_ERR_VERIFY);
         crc = dfu_crc32c(crc, chunk, n);
     }
     wr32le(&dfu->result[0], dfu->op_addr);
@@ -389,41 +235,21 @@ static dfu_status_t run_crc(dfu_t *dfu)
     return DFU_STATUS_OK;
 }
 
-static void run_op(dfu_t *dfu)
+static uint32_t armed_op_us(const dfu_t *dfu)
 {
-    dfu_status_t st = DFU_STATUS_OK;
+    if (dfu->op == DFU_OP_CRC32)
+        return (uint32_t)(((uint64_t)dfu->op_len32 * dfu->cfg.crc_ns_per_byte + 999u) / 1000u);
+    return DFU_MANIFEST_US;
+}
+
+/* The armed CRC or leave, once every started flash job is over. */
+static void run_armed(dfu_t *dfu)
+{
     dfu->op_armed = false;
-    bg_program(dfu); /* the flash does the block before this */
-    if (dfu->timed && dfu->bg_status != DFU_STATUS_OK) {
-        /* the background block failed: that is the error to report, and
-         * nothing else runs (no leave with a half-written image) */
-        dfu->op = DFU_OP_NONE;
-        dfu->op_ran = true;
-        dfu->op_result = dfu->bg_status;
-        dfu->bg_status = DFU_STATUS_OK;
-        if (dfu->state == DFU_STATE_MANIFEST) {
-            dfu->state = DFU_STATE_ERROR;
-            dfu->status = dfu->op_result;
-        }
-        return;
-    }
-    switch (dfu->op) {
-    case DFU_OP_SET_ADDRESS:
-        dfu->address = dfu->op_addr;
-        break;
-    case DFU_OP_ERASE_SECTOR:
-        st = erase_one(dfu, (unsigned)flash_map_sector_of(map_of(dfu), dfu->op_addr));
-        break;
-    case DFU_OP_MASS_ERASE:
-        st = run_mass_erase(dfu);
-        break;
-    case DFU_OP_WRITE:
-        st = run_write(dfu);
-        break;
-    case DFU_OP_CRC32:
+    dfu_status_t st = dfu_work_error(&dfu->work);
+    if (st == DFU_STATUS_OK && dfu->op == DFU_OP_CRC32)
         st = run_crc(dfu);
-        break;
-    case DFU_OP_MANIFEST:
+    if (st == DFU_STATUS_OK && dfu->op == DFU_OP_MANIFEST) {
         dfu->op = DFU_OP_NONE;
         if (dfu->cfg.manifest != NULL)
             dfu->cfg.manifest(dfu->cfg.user, dfu->address);
@@ -434,23 +260,10 @@ static void run_op(dfu_t *dfu)
             dfu->state = DFU_STATE_MANIFEST_WAIT_RESET;
         }
         return;
-    default:
-        break;
     }
     dfu->op = DFU_OP_NONE;
-    if (dfu->timed) {
-        /* dfuDNBUSY until the clock says the work is over (GETSTATUS). */
-        dfu->op_ran = true;
-        dfu->op_result = st;
-        return;
-    }
-    if (st == DFU_STATUS_OK) {
-        /* DFU 1.1 A.2.5: dfuDNBUSY -> dfuDNLOAD-SYNC when the block is done. */
-        dfu->state = DFU_STATE_DNLOAD_SYNC;
-    } else {
-        dfu->state = DFU_STATE_ERROR;
-        dfu->status = st;
-    }
+    dfu->op_ran = true;
+    dfu->op_result = st;
 }
 
 /* ---- requests ---- */
@@ -474,17 +287,25 @@ static int dnload_command(dfu_t *dfu, const uint8_t *data, uint16_t len)
         return 0;
     case DFUSE_CMD_ERASE:
         if (len == 1) {
+            /* every sector the host may write; refused whole when one of
+             * them is write protected (nothing is erased then) */
             dfu->op = DFU_OP_MASS_ERASE;
+            for (unsigned s = 0; s < m->sector_count; s++)
+                if (!flash_map_is_reserved(m, s) && sector_protected(dfu, s))
+                    fail_op(dfu, DFU_STATUS_ERR_WRITE);
             return 0;
         }
         if (len != 5)
             return stall(dfu);
-        dfu->op_addr = rd32le(&data[1]);
         dfu->op = DFU_OP_ERASE_SECTOR;
         {
-            int s = flash_map_sector_of(m, dfu->op_addr);
+            int s = flash_map_sector_of(m, rd32le(&data[1]));
+            dfu->op_addr = (uint32_t)s; /* the sector number */
+            dfu->op_len = 1;
             if (s < 0 || flash_map_is_reserved(m, (unsigned)s))
                 fail_op(dfu, DFU_STATUS_ERR_TARGET);
+            else if (sector_protected(dfu, (unsigned)s))
+                fail_op(dfu, DFU_STATUS_ERR_WRITE);
         }
         return 0;
     case DFUSE_CMD_READ_UNPROTECT:
@@ -515,20 +336,28 @@ static int dnload_data(dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t
     const unsigned ws = map_of(dfu)->word_size;
     uint64_t addr = (uint64_t)dfu->address + (uint64_t)(block - 2u) * dfu->cfg.transfer_size;
     uint32_t padded = (len + ws - 1u) / ws * ws;
-    memcpy(dfu->buf, data, len);
-    memset(&dfu->buf[len], 0xff, padded - len); /* short tail: erased value */
-    dfu->op = DFU_OP_WRITE;
-    dfu->op_len = len;
-    if (dfu->timed && (dfu->bg_run || !reached(dfu, dfu->flash_free_us)))
+    int b = free_buf(dfu);
+    if (b < 0)
+        return stall(dfu); /* no GETSTATUS said dfuDNLOAD-IDLE */
+    if (!dfu_work_idle(&dfu->work))
         dfu->blocks_overlapped++; /* crossed the bus while the flash worked */
     if (addr + padded > 0x100000000ull) {
         fail_op(dfu, DFU_STATUS_ERR_ADDRESS);
         return 0;
     }
-    dfu->op_addr = (uint32_t)addr;
-    dfu_status_t st = check_writable(dfu, dfu->op_addr, padded);
-    if (st != DFU_STATUS_OK)
+    dfu_status_t st = check_writable(dfu, (uint32_t)addr, padded);
+    if (st != DFU_STATUS_OK) {
         fail_op(dfu, st);
+        return 0;
+    }
+    uint8_t *buf = &dfu->cfg.bufs[(size_t)b * dfu->cfg.transfer_size];
+    memcpy(buf, data, len);
+    memset(&buf[len], 0xff, padded - len); /* short tail: erased value */
+    dfu->buf_refs[b] = 1;
+    dfu->op = DFU_OP_WRITE;
+    dfu->op_buf = (uint8_t)b;
+    dfu->op_addr = (uint32_t)addr;
+    dfu->op_len = (uint16_t)padded;
     return 0;
 }
 
@@ -553,6 +382,7 @@ static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uin
     if (s->wLength > dfu->cfg.transfer_size || cap < s->wLength || data == NULL)
         return stall(dfu);
     int r;
+    dfu->op_ran = false;
     if (s->wValue == 0)
         r = dnload_command(dfu, data, s->wLength);
     else if (s->wValue == 1)
@@ -594,89 +424,161 @@ static int req_upload(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t 
             n = (uint32_t)(end - addr); /* short frame: the end of the memory */
         flash_status_t st = dfu->cfg.flash->ops->read(dfu->cfg.flash->ctx, (uint32_t)addr, data, n);
         if (st != FLASH_OK)
-            return stall_with(dfu, map_flash_error(st, DFU_STATUS_ERR_UNKNOWN));
+            return stall_with(dfu, dfu_status_of_flash(st, DFU_STATUS_ERR_UNKNOWN));
     }
     /* DFU 1.1 A.2.9: a short frame ends the upload. */
     dfu->state = n < s->wLength ? DFU_STATE_IDLE : DFU_STATE_UPLOAD_IDLE;
     return (int)n;
 }
 
-/* Schedule the stored op on the clock: it starts when the flash is free (if
- * it needs the flash) and is done at op_end_us; bwPollTimeout = time left. */
-static uint32_t schedule_op(dfu_t *dfu)
+/* Hand the stored write or erase to the flash work. False: its bank has no
+ * room yet. A block across the bank boundary is two jobs on one buffer. */
+static bool start_job(dfu_t *dfu)
 {
-    uint32_t start = now_us(dfu);
-    if (op_uses_flash(dfu->op) && !reached(dfu, dfu->flash_free_us))
-        start = dfu->flash_free_us;
-    dfu->op_end_us = start + op_us(dfu);
-    if (op_uses_flash(dfu->op))
-        dfu->flash_free_us = dfu->op_end_us;
-    dfu->op_armed = true;
-    dfu->op_ran = false;
-    return left_ms(dfu, dfu->op_end_us);
+    const flash_map_t *m = map_of(dfu);
+    dfu_job_t j = {.tag = dfu->op_buf};
+    if (dfu->op == DFU_OP_WRITE) {
+        j.kind = DFU_JOB_WRITE;
+        j.addr = dfu->op_addr;
+        j.len = dfu->op_len;
+        j.data = &dfu->cfg.bufs[(size_t)dfu->op_buf * dfu->cfg.transfer_size];
+        uint32_t split = m->base + (uint32_t)m->sectors_per_bank * m->sector_size;
+        if (j.addr < split && j.addr + j.len > split) {
+            dfu_job_t k = j;
+            k.len = (uint16_t)(split - j.addr);
+            if (!dfu_work_has_room(&dfu->work, j.addr) || !dfu_work_has_room(&dfu->work, split))
+                return false;
+            dfu->buf_refs[j.tag] = 2;
+            (void)dfu_work_start(&dfu->work, &k);
+            j.data += k.len;
+            j.len = (uint16_t)(j.len - k.len);
+            j.addr = split;
+        }
+    } else if (dfu->op == DFU_OP_MASS_ERASE) {
+        /* one job per bank: the sectors after the reserved ones */
+        j.kind = DFU_JOB_ERASE;
+        for (unsigned b = 0; b < DFU_WORK_BANKS; b++)
+            if (!dfu_work_has_room(&dfu->work, m->base + b * m->sectors_per_bank * m->sector_size))
+                return false;
+        for (unsigned s = 0; s < m->sector_count; s += m->sectors_per_bank) {
+            unsigned first = s;
+            while (first < s + m->sectors_per_bank && flash_map_is_reserved(m, first))
+                first++;
+            j.addr = first;
+            j.len = (uint16_t)(s + m->sectors_per_bank - first);
+            if (j.len != 0 && !dfu_work_start(&dfu->work, &j))
+                return false;
+        }
+        dfu->op = DFU_OP_NONE;
+        return true;
+    } else {
+        j.kind = DFU_JOB_ERASE;
+        j.addr = dfu->op_addr; /* first sector */
+        j.len = (uint16_t)dfu->op_len;
+    }
+    if (!dfu_work_start(&dfu->work, &j))
+        return false;
+    dfu->op = DFU_OP_NONE;
+    dfu->op_buf = DFU_NO_BUF;
+    return true;
 }
 
-/* GETSTATUS with a clock: states follow the time the work takes. */
-static uint32_t getstatus_timed(dfu_t *dfu)
+/* Time until the flash has room again: the first bank to end its job. */
+static uint32_t room_us(const dfu_t *dfu)
 {
-    if (dfu->state == DFU_STATE_DNBUSY || dfu->state == DFU_STATE_MANIFEST) {
-        if (dfu->waiting_write) {
-            dfu->state = DFU_STATE_DNLOAD_SYNC; /* try to start it again below */
-        } else if (dfu->op_armed || !reached(dfu, dfu->op_end_us)) {
-            uint32_t p = left_ms(dfu, dfu->op_end_us);
-            return p == 0 ? 1u : p; /* not done yet: ask again later */
-        } else if (dfu->state == DFU_STATE_MANIFEST) {
-            return 0; /* run_op moved the state on */
-        } else {
-            dfu->op_ran = false;
-            if (dfu->op_result != DFU_STATUS_OK) {
-                dfu->state = DFU_STATE_ERROR;
-                dfu->status = dfu->op_result;
-                return 0;
-            }
-            dfu->state = DFU_STATE_DNLOAD_SYNC;
-        }
+    uint32_t best = 0;
+    for (unsigned b = 0; b < DFU_WORK_BANKS; b++) {
+        uint32_t l = dfu_work_head_left_us(&dfu->work, b);
+        if (l != 0 && (best == 0 || l < best))
+            best = l;
     }
-    if (dfu->state == DFU_STATE_DNLOAD_SYNC) {
-        dfu->waiting_write = false;
-        if (dfu->op == DFU_OP_FAIL) {
-            dfu->op = DFU_OP_NONE;
-            dfu->state = DFU_STATE_ERROR;
-            dfu->status = dfu->op_status;
-        } else if (dfu->bg_status != DFU_STATUS_OK && op_uses_flash(dfu->op)) {
-            /* the previous block failed in the background */
-            dfu->op = DFU_OP_NONE;
-            dfu->state = DFU_STATE_ERROR;
-            dfu->status = dfu->bg_status;
-            dfu->bg_status = DFU_STATUS_OK;
-        } else if (dfu->op == DFU_OP_WRITE) {
-            if (dfu->bg_run || !reached(dfu, dfu->flash_free_us)) {
-                /* the second buffer is still being programmed */
-                dfu->waiting_write = true;
-                dfu->state = DFU_STATE_DNBUSY;
-                uint32_t p = left_ms(dfu, dfu->flash_free_us);
-                return p == 0 ? 1u : p;
-            }
-            bg_start(dfu);
-            dfu->state = DFU_STATE_DNLOAD_IDLE;
-        } else if (dfu->op != DFU_OP_NONE) {
-            dfu->state = DFU_STATE_DNBUSY;
-            return schedule_op(dfu);
-        } else {
-            dfu->state = DFU_STATE_DNLOAD_IDLE;
-        }
+    return best;
+}
+
+/* GETSTATUS in dfuDNLOAD-SYNC or dfuDNBUSY: the state follows the flash
+ * work. Returns bwPollTimeout in ms. */
+static uint32_t getstatus_dnload(dfu_t *dfu)
+{
+    dfu_status_t err = dfu_work_error(&dfu->work);
+    if (err == DFU_STATUS_OK && dfu->op == DFU_OP_FAIL)
+        err = dfu->op_status;
+    if (err == DFU_STATUS_OK && dfu->op_ran)
+        err = dfu->op_result;
+    if (err != DFU_STATUS_OK) {
+        /* reported once: the host clears it with CLRSTATUS */
+        dfu_work_clear_error(&dfu->work);
+        dfu->op_ran = false;
+        drop_op(dfu);
+        dfu->state = DFU_STATE_ERROR;
+        dfu->status = err;
         return 0;
     }
-    if (dfu->state == DFU_STATE_MANIFEST_SYNC) {
-        if (dfu->manifest_done) {
-            dfu->manifest_done = false;
-            dfu->state = DFU_STATE_IDLE;
-            return 0;
+    switch (dfu->op) {
+    case DFU_OP_WRITE:
+        if (!start_job(dfu)) {
+            dfu->state = DFU_STATE_DNBUSY;
+            return poll_ms(dfu_work_head_left_us(&dfu->work,
+                                                 dfu_work_bank_of(&dfu->work, dfu->op_addr)));
         }
-        dfu->state = DFU_STATE_MANIFEST;
-        return schedule_op(dfu);
+        break;
+    case DFU_OP_ERASE_SECTOR:
+    case DFU_OP_MASS_ERASE:
+        /* A command answers dfuDNBUSY first (AN3156; dfu-util checks) */
+        dfu->state = DFU_STATE_DNBUSY;
+        if (!start_job(dfu))
+            return poll_ms(dfu_work_head_left_us(
+                &dfu->work,
+                dfu_work_bank_of(&dfu->work, flash_map_sector_addr(map_of(dfu), dfu->op_addr))));
+        return 0;
+    case DFU_OP_SET_ADDRESS:
+        dfu->address = dfu->op_addr;
+        /* fall through */
+    case DFU_OP_NOP:
+        dfu->op = DFU_OP_NONE;
+        dfu->state = DFU_STATE_DNBUSY;
+        return 0;
+    case DFU_OP_CRC32:
+        dfu->state = DFU_STATE_DNBUSY;
+        if (!dfu->op_armed) {
+            dfu->op_armed = true;
+            return poll_ms(dfu_work_all_left_us(&dfu->work) + armed_op_us(dfu));
+        }
+        return poll_ms(dfu_work_all_left_us(&dfu->work)) + 1u; /* not run yet */
+    default:
+        dfu->op_ran = false; /* an armed op's result was OK */
+        break;
     }
-    return 0;
+    /* Ready for the next block when a buffer is free. */
+    if (free_buf(dfu) >= 0) {
+        dfu->state = DFU_STATE_DNLOAD_IDLE;
+        return 0;
+    }
+    dfu->state = DFU_STATE_DNBUSY;
+    return poll_ms(room_us(dfu));
+}
+
+static uint32_t getstatus_manifest(dfu_t *dfu)
+{
+    if (dfu->manifest_done) {
+        dfu->manifest_done = false;
+        dfu->state = DFU_STATE_IDLE;
+        return 0;
+    }
+    if (dfu->op_ran) {
+        /* the flash work failed: nothing left */
+        dfu->op_ran = false;
+        dfu_work_clear_error(&dfu->work);
+        dfu->state = DFU_STATE_ERROR;
+        dfu->status = dfu->op_result;
+        return 0;
+    }
+    uint32_t us = dfu_work_all_left_us(&dfu->work);
+    dfu->state = DFU_STATE_MANIFEST;
+    if (!dfu->op_armed) {
+        dfu->op_armed = true;
+        return poll_ms(us + DFU_MANIFEST_US);
+    }
+    return poll_ms(us) + 1u;
 }
 
 static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
@@ -684,44 +586,25 @@ static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
     if (cap < DFU_STATUS_LEN || data == NULL)
         return stall(dfu);
     dfu->getstatus_done = false; /* until this answer's status stage is over */
+    dfu_work_step(&dfu->work);   /* what the flash has finished */
     uint32_t poll = 0;
-    if (dfu->timed) {
-        poll = getstatus_timed(dfu);
-        goto answer;
-    }
     switch (dfu->state) {
+    case DFU_STATE_DNLOAD_IDLE:
+        /* a block accepted earlier may have failed since */
+        if (dfu_work_error(&dfu->work) == DFU_STATUS_OK)
+            break;
+        /* fall through */
     case DFU_STATE_DNLOAD_SYNC:
-        if (dfu->op == DFU_OP_FAIL) {
-            /* Refused before running: report it now, nothing to wait for. */
-            dfu->op = DFU_OP_NONE;
-            dfu->state = DFU_STATE_ERROR;
-            dfu->status = dfu->op_status;
-        } else if (dfu->op != DFU_OP_NONE) {
-            poll = op_poll_ms(dfu);
-            dfu->state = DFU_STATE_DNBUSY;
-            dfu->op_armed = true;
-        } else {
-            dfu->state = DFU_STATE_DNLOAD_IDLE;
-        }
+    case DFU_STATE_DNBUSY:
+        poll = getstatus_dnload(dfu);
         break;
     case DFU_STATE_MANIFEST_SYNC:
-        if (dfu->manifest_done) {
-            dfu->manifest_done = false;
-            dfu->state = DFU_STATE_IDLE;
-        } else {
-            poll = op_poll_ms(dfu);
-            dfu->state = DFU_STATE_MANIFEST;
-            dfu->op_armed = true;
-        }
-        break;
-    case DFU_STATE_DNBUSY:
     case DFU_STATE_MANIFEST:
-        /* DFU 1.1 A.2.5/A.2.7: no request while busy. */
-        return stall(dfu);
+        poll = getstatus_manifest(dfu);
+        break;
     default:
         break;
     }
-answer:
     data[0] = (uint8_t)dfu->status;
     data[1] = (uint8_t)(poll & 0xffu);
     data[2] = (uint8_t)((poll >> 8) & 0xffu);
@@ -729,6 +612,20 @@ answer:
     data[4] = (uint8_t)dfu->state;
     data[5] = 0; /* iString */
     return DFU_STATUS_LEN;
+}
+
+/* Leaving the download (ABORT, CLRSTATUS): started work ends first, so an
+ * UPLOAD reads what was written, and its failure is not lost. */
+static int back_to_idle(dfu_t *dfu)
+{
+    drop_op(dfu);
+    dfu->op_ran = false;
+    dfu_work_flush(&dfu->work);
+    dfu_status_t err = dfu_work_error(&dfu->work);
+    dfu_work_clear_error(&dfu->work);
+    dfu->state = err != DFU_STATUS_OK ? DFU_STATE_ERROR : DFU_STATE_IDLE;
+    dfu->status = err;
+    return 0;
 }
 
 int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
@@ -749,16 +646,15 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
     case DFU_REQ_DNLOAD:
         return req_dnload(dfu, s, data, cap);
     case DFU_REQ_UPLOAD:
+        if (dfu->state == DFU_STATE_IDLE)
+            dfu_work_flush(&dfu->work); /* read what was written */
         return req_upload(dfu, s, data, cap);
     case DFU_REQ_GETSTATUS:
         return req_getstatus(dfu, data, cap);
     case DFU_REQ_CLRSTATUS:
         if (dfu->state != DFU_STATE_ERROR)
             return stall(dfu);
-        dfu->state = DFU_STATE_IDLE;
-        dfu->status = DFU_STATUS_OK;
-        dfu->op = DFU_OP_NONE;
-        return 0;
+        return back_to_idle(dfu);
     case DFU_REQ_GETSTATE:
         if (dfu->state == DFU_STATE_DNBUSY || dfu->state == DFU_STATE_MANIFEST || cap < 1 ||
             data == NULL)
@@ -769,17 +665,7 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
         if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_DNLOAD_IDLE &&
             dfu->state != DFU_STATE_UPLOAD_IDLE)
             return stall(dfu);
-        dfu->state = DFU_STATE_IDLE;
-        dfu->op = DFU_OP_NONE;
-        /* Leaving the download: the background block must be in flash (an
-         * UPLOAD may read it next), and a failure of it must not be lost. */
-        bg_program(dfu);
-        if (dfu->bg_status != DFU_STATUS_OK) {
-            dfu->state = DFU_STATE_ERROR;
-            dfu->status = dfu->bg_status;
-            dfu->bg_status = DFU_STATUS_OK;
-        }
-        return 0;
+        return back_to_idle(dfu);
     case DFU_REQ_DETACH: /* DFU mode has no DETACH (DFU 1.1 A.2) */
     default:
         return stall(dfu);
@@ -794,18 +680,21 @@ void dfu_control_done(dfu_t *dfu, const usb_setup_t *setup)
         dfu->getstatus_done = true; /* poll() runs the work from here on */
         return;
     }
-    bg_program(dfu);
-    if (dfu->op_armed)
-        run_op(dfu);
+    /* No main loop: the work goes on here. */
+    dfu_work_step(&dfu->work);
+    if (dfu->op_armed && dfu_work_idle(&dfu->work))
+        run_armed(dfu);
 }
 
 void dfu_poll(dfu_t *dfu)
 {
-    if (!dfu->cfg.ops_in_poll || !dfu->getstatus_done)
-        return;
-    bg_program(dfu);
-    if (dfu->op_armed)
-        run_op(dfu);
+    dfu_work_step(&dfu->work);
+    /* The armed CRC or leave: after its GETSTATUS has gone (else the host
+     * would see that answer's status stage NAKed for the whole operation,
+     * then wait bwPollTimeout on top) and once the flash is idle. */
+    if (dfu->cfg.ops_in_poll && dfu->getstatus_done && dfu->op_armed &&
+        dfu_work_idle(&dfu->work))
+        run_armed(dfu);
 }
 
 bool dfu_set_alt(dfu_t *dfu, uint8_t alt)

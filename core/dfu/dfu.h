@@ -6,36 +6,35 @@
  * device core, or directly with a usb_setup_t and its data (dfu_control(),
  * then dfu_control_done() once the status stage is over, and dfu_poll()).
  *
- * Flash work never runs inside a request: a DNLOAD only stores the block; the
- * following GETSTATUS answers dfuDNBUSY with the operation's typical duration
- * in bwPollTimeout, and the operation runs when that answer's status stage is
- * done (control_done, or the first poll() after it when cfg.ops_in_poll is
- * set: never before, or the host would see the status stage NAKed for the
- * whole operation and then wait bwPollTimeout on top). The next
- * GETSTATUS reports dfuDNLOAD-IDLE, or dfuERROR with the status.
- *
- * With a clock (cfg.now_us, or dfu_set_default_clock()) the driver knows
- * when its flash work ends, and:
- *  - data blocks are programmed in the background: the GETSTATUS after a
- *    DNLOAD moves the block to a second buffer, starts programming it and
- *    answers dfuDNLOAD-IDLE at once, so the next block crosses the bus while
- *    this one is programmed. If the previous block is still being programmed
- *    it answers dfuDNBUSY with bwPollTimeout = the time left until it is
- *    done (rounded up to the millisecond).
- *  - a GETSTATUS in dfuDNBUSY before the work is done answers dfuDNBUSY
- *    again with the time left (a real device would NAK or answer the same).
- *  - other flash work (erase, CRC, leave) starts after the background block
- *    and reports the sum. A background programming error is reported by the
- *    next GETSTATUS (or turns ABORT's dfuIDLE into dfuERROR): the host sees
- *    it before it leaves, reads back or erases.
+ * Flash work never runs inside a request. A DNLOAD stores its block in a
+ * free transfer buffer (cfg.bufs: buf_count buffers of wTransferSize), or
+ * its command. The GETSTATUS that follows hands a write or an erase to the
+ * flash work (dfu_work.h: per-bank queues, stepped from dfu_poll(), both
+ * banks at once) and answers at once:
+ *  - a data block: dfuDNLOAD-IDLE when another buffer is free for the next
+ *    block (it crosses the bus while this one is programmed), else
+ *    dfuDNBUSY with bwPollTimeout = the time until a bank ends its job;
+ *  - a command (erase, set address): dfuDNBUSY, bwPollTimeout 0 once it is
+ *    queued (AN3156 and dfu-util expect dfuDNBUSY after a command), then
+ *    dfuDNLOAD-IDLE: an erase runs in the background too, before the writes
+ *    queued behind it on its bank;
+ *  - the CRC vendor command and leave wait for all flash work, then run
+ *    from dfu_poll() once their GETSTATUS's status stage is over (or in
+ *    dfu_control_done() without cfg.ops_in_poll).
+ * A failure of background work is reported by the next GETSTATUS (dfuERROR
+ * with its status); ABORT and CLRSTATUS let the started work end first and
+ * report its failure, so the host sees it before it leaves, reads back or
+ * erases. bwPollTimeout comes from the typical flash times and, with a
+ * clock (cfg.now_us: DWT on the H743, the virtual clock in the simulator),
+ * the time already spent.
  *
  * Vendor command DFUSE_CMD_CRC32 (docs/protocol.md): DNLOAD block 0 =
  * {0xC3, address LE32, length LE32, seed LE32}; after dfuDNLOAD-IDLE, ABORT, then UPLOAD
  * block 1 returns {address, length, CRC-32C} (12 bytes, LE). Advertised in
  * the "get commands" list.
  *
- * No malloc, no stdio: the state is one caller-owned dfu_t, its buffer sized
- * by H7_DFU_XFER_MAX at compile time.
+ * No malloc, no stdio: the state is one caller-owned dfu_t; the transfer
+ * buffers are the caller's.
  */
 #ifndef H7_DFU_H
 #define H7_DFU_H
@@ -45,6 +44,7 @@
 #include <stdint.h>
 
 #include "dfu_defs.h"
+#include "dfu_work.h"
 #include "flash.h"
 #include "usb_std.h"
 #include "usbd_class.h"
@@ -54,6 +54,8 @@
 #define H7_DFU_XFER_MAX 2048u
 #endif
 #define H7_DFU_XFER_DEFAULT 2048u
+/* Most transfer buffers the driver can use. */
+#define DFU_BUFS_MAX 8u
 
 /*
  * Typical flash timings used for bwPollTimeout, DS12110 (STM32H743xI
@@ -86,10 +88,16 @@ typedef struct dfu_config {
     uint32_t program_word_us; /* 0 = default above */
     bool ops_in_poll;         /* run flash work in poll(), not control_done() */
     uint32_t crc_ns_per_byte; /* 0 = default above */
-    /* The device's clock: enables background programming and bwPollTimeout
-     * from the time left (see above). NULL = dfu_set_default_clock()'s. */
+    /* The device's clock, for bwPollTimeout (the time left of the work
+     * started). NULL = dfu_set_default_clock()'s; none: the typical times. */
     dfu_clock_fn now_us;
     void *clock_user;
+    /* buf_count (1..DFU_BUFS_MAX) transfer buffers of transfer_size bytes,
+     * back to back: blocks wait there for the flash. Two let a block cross
+     * the bus while the previous one is programmed; one more per bank keeps
+     * the bank busy while the host answers. */
+    uint8_t *bufs;
+    uint8_t buf_count;
     /* Leave (zero-length DNLOAD) was confirmed by GETSTATUS: the bootloader's
      * boot layer decides what happens next (validate, reset). addr is the
      * DfuSe address pointer (where the host asked to start). May be NULL. */
@@ -97,7 +105,7 @@ typedef struct dfu_config {
     void *user;
 } dfu_config_t;
 
-/* The flash operation a DNLOAD asked for, run after GETSTATUS. */
+/* What a DNLOAD asked for, until GETSTATUS hands it on. */
 typedef enum dfu_op {
     DFU_OP_NONE = 0,
     DFU_OP_NOP, /* DfuSe "get commands" sent by DNLOAD: nothing to do */
@@ -112,41 +120,31 @@ typedef enum dfu_op {
 
 typedef struct dfu {
     dfu_config_t cfg;
+    dfu_work_t work; /* the flash work (its counters: statistics) */
     dfu_state_t state;
     dfu_status_t status;
     uint32_t address; /* DfuSe address pointer */
     dfu_op_t op;      /* stored by DNLOAD */
-    bool op_armed;    /* GETSTATUS answered dfuDNBUSY/dfuMANIFEST: run it */
-    /* ops_in_poll: the last GETSTATUS has finished its status stage, so poll()
-     * may start the flash work (the host's wait starts there, not after it). */
-    bool getstatus_done;
-    bool manifest_done; /* manifestation-tolerant: next GETSTATUS -> dfuIDLE */
     dfu_status_t op_status;
-    uint32_t op_addr;
-    uint16_t op_len;
+    uint32_t op_addr; /* write: address; erase: sector number */
+    uint16_t op_len;  /* write: bytes padded to whole words */
+    uint8_t op_buf;   /* write: its transfer buffer */
     uint8_t alt;
-    uint32_t words_programmed; /* statistics for tests and logs */
-    uint32_t sectors_erased;
     uint32_t op_seed;  /* CRC start value */
     uint32_t op_len32; /* CRC length */
-    /* timed mode (a clock): when the stored op and the flash work end */
-    bool timed;
-    bool op_ran;        /* the armed op has run; its status is op_result */
-    bool waiting_write; /* a block waits for the background one */
+    /* CRC or leave: armed by GETSTATUS, run once the flash is idle */
+    bool op_armed;
+    bool op_ran; /* the armed op ran; its status is op_result */
     dfu_status_t op_result;
-    uint32_t op_end_us;     /* the stored op is done at this time */
-    uint32_t flash_free_us; /* flash work started so far is done at this time */
-    /* background block: programmed while the next one is received */
-    bool bg_run; /* stored in bgbuf, not yet programmed */
-    uint32_t bg_addr;
-    uint16_t bg_len;
-    dfu_status_t bg_status;     /* first background failure, reported once */
-    uint32_t blocks_overlapped; /* statistics: blocks accepted while busy */
+    /* ops_in_poll: the last GETSTATUS has finished its status stage, so poll()
+     * may run the armed op (the host's wait starts there, not after it). */
+    bool getstatus_done;
+    bool manifest_done; /* manifestation-tolerant: next GETSTATUS -> dfuIDLE */
+    uint8_t buf_refs[DFU_BUFS_MAX]; /* jobs (or the stored op) using a buffer */
+    uint32_t blocks_overlapped;     /* statistics: blocks received while busy */
     /* result of the last vendor command (UPLOAD block 1) */
     bool result_valid;
     uint8_t result[DFU_CRC_RESULT_LEN];
-    uint8_t buf[H7_DFU_XFER_MAX];
-    uint8_t bgbuf[H7_DFU_XFER_MAX];
 } dfu_t;
 
 /* The clock dfu_init() takes when cfg->now_us is NULL (one device per
@@ -157,8 +155,9 @@ void dfu_set_default_clock(dfu_clock_fn now_us, void *user);
  * value of "123456789" 0xE3069283): chain from crc = 0 (or a seed). */
 uint32_t dfu_crc32c(uint32_t crc, const uint8_t *data, size_t len);
 
-/* Set up dfu with cfg (copied). False when cfg is unusable (no flash,
- * transfer size above H7_DFU_XFER_MAX or not a multiple of the word size). */
+/* Set up dfu with cfg (copied). False when cfg is unusable (no flash, no
+ * buffers, transfer size above H7_DFU_XFER_MAX or not a multiple of the
+ * word size). */
 bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg);
 
 /* Back to dfuIDLE, status OK (bus reset, SET_CONFIGURATION). */
@@ -173,7 +172,8 @@ void dfu_reset(dfu_t *dfu);
 int dfu_control(dfu_t *dfu, const usb_setup_t *setup, uint8_t *data, uint16_t cap);
 /* The status stage of an accepted request is done. */
 void dfu_control_done(dfu_t *dfu, const usb_setup_t *setup);
-/* Main-loop hook: runs an armed flash operation when cfg.ops_in_poll. */
+/* Main-loop hook: steps the flash work; runs an armed CRC or leave when
+ * cfg.ops_in_poll. Returns at once. */
 void dfu_poll(dfu_t *dfu);
 bool dfu_set_alt(dfu_t *dfu, uint8_t alt);
 

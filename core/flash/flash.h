@@ -24,8 +24,22 @@ typedef enum flash_status {
     FLASH_ERR_ECC,       /* uncorrectable ECC error on read (DBECCERR) */
     FLASH_ERR_HW,        /* any other controller error (OPERR, INCERR, ...) */
     FLASH_ERR_POWER,     /* the virtual board lost power during the operation */
+    FLASH_BUSY,          /* poll(): the bank's operation is still running */
 } flash_status_t;
 
+/*
+ * Two ways to change the flash. A driver offers one or both:
+ *  - blocking: erase_sector / erase_bank / program_word return when the
+ *    operation is over (the simulator's model, test fakes);
+ *  - started: erase_start / program_start start the operation on the
+ *    sector's bank and return at once; poll(bank) answers FLASH_BUSY until
+ *    it is over, then its result (once; FLASH_OK when idle). Each bank has
+ *    its own controller (RM0433 4.3.1: bank 1 and bank 2 program and erase
+ *    independently), so both banks may work at the same time, one
+ *    operation each. Reading a bank while it works stalls the bus until the
+ *    operation ends (RM0433 4.3.8): the caller reads only idle banks.
+ * core/dfu's flash work (dfu_work.h) uses the started form when poll is set.
+ */
 typedef struct flash_ops {
     /* Erase one sector (0 .. sector_count-1, counted across banks). */
     flash_status_t (*erase_sector)(void *ctx, unsigned sector);
@@ -37,6 +51,11 @@ typedef struct flash_ops {
     flash_status_t (*read)(void *ctx, uint32_t addr, void *buf, size_t len);
     /* True when the hardware write protection (option bytes) covers the sector. */
     bool (*is_write_protected)(void *ctx, unsigned sector);
+    /* Started form (see above); NULL when the driver only blocks. word is
+     * copied before program_start returns. */
+    flash_status_t (*erase_start)(void *ctx, unsigned sector);
+    flash_status_t (*program_start)(void *ctx, uint32_t addr, const uint8_t *word);
+    flash_status_t (*poll)(void *ctx, unsigned bank);
 } flash_ops_t;
 
 typedef struct flash_dev {

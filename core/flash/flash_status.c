@@ -20,6 +20,8 @@ const char *flash_status_name(flash_status_t st)
         return "flash controller error";
     case FLASH_ERR_POWER:
         return "power lost";
+    case FLASH_BUSY:
+        return "busy";
     }
     return "unknown flash status";
 }

@@ -54,6 +54,8 @@ bool bootloader_usb_init(const bootloader_config_t *cfg)
         .ops_in_poll = cfg->ops_in_poll,
         .now_us = cfg->now_us,
         .clock_user = cfg->clock_user,
+        .bufs = cfg->block_bufs,
+        .buf_count = cfg->block_buf_count,
         .manifest = on_manifest,
         /* bwPollTimeout is derived from these (dfu.h); at least 1 (0 means
          * "default" to dfu_init) */

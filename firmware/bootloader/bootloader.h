@@ -15,6 +15,9 @@
 
 #define BOOTLOADER_VID 0x0483u /* the DFU VID:PID DfuSe tools look for (AN3156) */
 #define BOOTLOADER_PID 0xDF11u
+/* Transfer buffers for blocks waiting for the flash: one being programmed
+ * per bank and one more per bank received meanwhile (docs/performance.md). */
+#define BOOTLOADER_BLOCK_BUFS 4u
 
 typedef struct bootloader_config {
     const flash_dev_t *flash;
@@ -22,11 +25,14 @@ typedef struct bootloader_config {
     const char *product; /* NULL: "h7dfu bootloader" */
     uint8_t *xfer_buf;   /* control transfer buffer, >= the DFU transfer size */
     uint16_t xfer_buf_size;
+    /* Blocks waiting for the flash: block_buf_count buffers of the DFU
+     * transfer size (H7_DFU_XFER_DEFAULT), back to back (dfu.h). */
+    uint8_t *block_bufs;
+    uint8_t block_buf_count;
     bool ops_in_poll;        /* flash work from the main loop (the board does) */
     uint16_t poll_scale_div; /* divide reported bwPollTimeout (virtual board --fast); 0 = 1 */
     /* The device's microsecond clock (the port's, or the virtual board's):
-     * core/dfu then times its flash work and programs each block in the
-     * background while the next one is received. NULL: untimed. */
+     * bwPollTimeout counts the time already spent. NULL: none. */
     uint32_t (*now_us)(void *user);
     void *clock_user;
 } bootloader_config_t;

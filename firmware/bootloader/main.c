@@ -5,7 +5,7 @@
  *
  * h7_early_boot() runs from Reset_Handler before clocks, caches, USB or
  * interrupts are touched (start-up flow: core/boot/boot.h):
- *   START_APP              -> the app's vector table (slot + 0x400): the app
+ *   START_APP              -> the app's vector table (the slot start): the app
  *                             sees the core as after reset
  *   ENTER_ROM_BOOTLOADER   -> ST's system memory bootloader, same hand-over
  *   STAY_IN_DFU            -> return: main() runs the DFU device
@@ -24,6 +24,8 @@
 /* usbd's control transfer buffer (wTransferSize): the "transfer buffer",
  * outside the 8 KiB RAM budget (linker/bootloader.ld). */
 static uint8_t s_xfer[H7_DFU_XFER_MAX] __attribute__((section(".xferbuf")));
+static uint8_t s_blocks[BOOTLOADER_BLOCK_BUFS * H7_DFU_XFER_MAX]
+    __attribute__((section(".xferbuf")));
 static char s_serial[25];
 
 void h7_early_boot(void)
@@ -76,8 +78,10 @@ int main(void)
         .serial = s_serial,
         .xfer_buf = s_xfer,
         .xfer_buf_size = sizeof s_xfer,
+        .block_bufs = s_blocks,
+        .block_buf_count = BOOTLOADER_BLOCK_BUFS,
         .ops_in_poll = true,   /* flash work from the main loop, not inside dcd_poll */
-        .now_us = h7_clock_us, /* timed DFU: blocks programmed in the background */
+        .now_us = h7_clock_us, /* bwPollTimeout: the time left */
     };
     if (!bootloader_usb_init(&cfg)) {
         /* A description that does not build is a firmware bug: stay put

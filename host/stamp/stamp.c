@@ -217,7 +217,7 @@ static bool mem_is_wp(void *ctx, unsigned sector)
 }
 
 static const flash_ops_t mem_ops = {mem_erase_sector, mem_erase_bank, mem_program, mem_read,
-                                    mem_is_wp};
+                                    mem_is_wp,        NULL,         NULL,        NULL};
 
 int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out)
 {

@@ -46,6 +46,7 @@ struct board {
     void *count_user;
     board_stats_t st;
     uint8_t xfer_buf[H7_DFU_XFER_MAX];
+    uint8_t block_bufs[BOOTLOADER_BLOCK_BUFS * H7_DFU_XFER_MAX];
     /* ROM boards (cfg.rom): option bytes (flash-backed on the chip), the
      * injected fault, and the ROM's serial number in ST's format. */
     uint8_t ob[ROM_OB_SIZE];
@@ -248,6 +249,8 @@ static bool boot(board_t *b)
             .serial = b->cfg.serial,
             .xfer_buf = b->xfer_buf,
             .xfer_buf_size = sizeof(b->xfer_buf),
+            .block_bufs = b->block_bufs,
+            .block_buf_count = BOOTLOADER_BLOCK_BUFS,
             .ops_in_poll = true,
             .poll_scale_div = b->cfg.fast ? FAST_POLL_DIV : (uint16_t)b->cfg.poll_div,
         };

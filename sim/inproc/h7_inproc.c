@@ -69,6 +69,10 @@ bool h7_inproc_init(h7_inproc_t *ip, sim_flash_t *flash, sim_clock_t *clock,
         c.program_word_us = (uint32_t)((t->prog_word_ns + SIM_NS_PER_US - 1) / SIM_NS_PER_US);
     }
     c.flash = &ip->dev;
+    if (c.bufs == NULL) {
+        c.bufs = ip->bufs;
+        c.buf_count = (uint8_t)(sizeof(ip->bufs) / H7_DFU_XFER_MAX);
+    }
     c.manifest = on_manifest;
     c.user = ip;
     if (!dfu_init(&ip->dfu, &c))

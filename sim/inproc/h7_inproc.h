@@ -21,6 +21,7 @@ typedef struct h7_inproc {
     sim_clock_t *clock; /* borrowed, may be NULL */
     flash_dev_t dev;
     dfu_t dfu;
+    uint8_t bufs[4 * H7_DFU_XFER_MAX]; /* the bootloader's four transfer buffers */
     h7_transport_t tr;
     unsigned stall_next; /* fault: stall this many next requests */
     uint64_t stall_at;   /* fault: stall request number stall_at (0: off) */
@@ -33,7 +34,8 @@ typedef struct h7_inproc {
 /*
  * Connect a DFU device on flash. cfg may be NULL: wTransferSize 2048, the
  * H743 defaults, bwPollTimeout from the flash model's DS12110 times. When
- * cfg is given its flash, manifest and user fields are replaced.
+ * cfg is given its flash, manifest and user fields are replaced, and its
+ * buffers when it has none.
  * Returns false when the configuration is refused by dfu_init().
  */
 bool h7_inproc_init(h7_inproc_t *ip, sim_flash_t *flash, sim_clock_t *clock,

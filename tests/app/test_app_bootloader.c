@@ -25,6 +25,7 @@
 #define XFER_SIZE 2048u
 
 static uint8_t g_xfer[XFER_SIZE];
+static uint8_t g_blocks[2 * 2048u];
 
 static boot_decision_t decide_with(fx_t *fx, volatile boot_request_block_t *blk,
                                    boot_image_info_t *info)
@@ -106,7 +107,7 @@ static void usb_init_refuses_bad_config(void **state)
 {
     fx_t *fx = *state;
     bootloader_config_t cfg = {
-        .flash = &fx->dev, .serial = "S", .xfer_buf = g_xfer, .xfer_buf_size = 64};
+        .flash = &fx->dev, .serial = "S", .xfer_buf = g_xfer, .block_bufs = g_blocks, .block_buf_count = 2, .xfer_buf_size = 64};
     assert_false(bootloader_usb_init(&cfg)); /* buffer below wTransferSize */
     cfg.xfer_buf_size = XFER_SIZE;
     cfg.flash = NULL;
@@ -148,7 +149,7 @@ static void dfu_device_descriptors(void **state)
     fx_t *fx = *state;
     bootloader_config_t cfg = {.flash = &fx->dev,
                                .serial = "0123456789AB",
-                               .xfer_buf = g_xfer,
+                               .xfer_buf = g_xfer, .block_bufs = g_blocks, .block_buf_count = 2,
                                .xfer_buf_size = XFER_SIZE,
                                .ops_in_poll = true};
     assert_true(bootloader_usb_init(&cfg));
@@ -183,7 +184,7 @@ static uint32_t erase_poll_ms(fx_t *fx, uint16_t div)
     fake_dcd_reset();
     bootloader_config_t cfg = {.flash = &fx->dev,
                                .serial = "S",
-                               .xfer_buf = g_xfer,
+                               .xfer_buf = g_xfer, .block_bufs = g_blocks, .block_buf_count = 2,
                                .xfer_buf_size = XFER_SIZE,
                                .ops_in_poll = true,
                                .poll_scale_div = div};
@@ -212,7 +213,7 @@ static void leave_makes_task_return_true(void **state)
     fx_t *fx = *state;
     bootloader_config_t cfg = {.flash = &fx->dev,
                                .serial = "S",
-                               .xfer_buf = g_xfer,
+                               .xfer_buf = g_xfer, .block_bufs = g_blocks, .block_buf_count = 2,
                                .xfer_buf_size = XFER_SIZE,
                                .ops_in_poll = true};
     assert_true(bootloader_usb_init(&cfg));

@@ -20,10 +20,21 @@ typedef struct fake_flash {
     bool fail_erase;      /* erase_sector returns FLASH_ERR_ERASE */
     bool power_cut;       /* every modifying call returns FLASH_ERR_POWER */
     unsigned erases, programs;
+    /* started form (fake_flash_set_polled): each operation reads busy for
+     * busy_polls polls of its bank */
+    unsigned busy_polls;
+    unsigned busy[2];
+    flash_status_t result[2];
+    unsigned max_busy_banks;  /* most banks busy at once, seen */
+    unsigned started_on_busy; /* violations: a start on a busy bank */
+    unsigned read_busy;       /* violations: a read of a busy bank */
     flash_map_t map;
     flash_dev_t dev;
 } fake_flash_t;
 
 void fake_flash_init(fake_flash_t *f);
+/* Offer the started form (erase_start/program_start/poll) besides the
+ * blocking one: the DFU worker then steps. */
+void fake_flash_set_polled(fake_flash_t *f, unsigned busy_polls);
 
 #endif

@@ -1,8 +1,11 @@
 /*
- * The DFU driver with a clock: background programming of data blocks (the
+ * The DFU driver's flash work: with a clock and a blocking flash, blocks
+ * wait in the transfer buffers and are programmed in the background (the
  * next block crosses the bus while the previous one is programmed), honest
  * bwPollTimeout (time left), dfuDNBUSY answered to an early GETSTATUS,
- * background failures reported, and the CRC-32 vendor command.
+ * background failures reported, and the CRC-32 vendor command; with a flash
+ * that starts operations and is polled (the H743's driver), the main loop
+ * steps the work, both banks work at once, a busy bank is never read.
  * Fake flash: 8 x 1 KiB sectors, 32-byte words, sector 0 reserved.
  */
 #include <setjmp.h>
@@ -27,6 +30,7 @@
 typedef struct fx {
     fake_flash_t flash;
     dfu_t dfu;
+    uint8_t bufs[4 * XFER];
     uint32_t now; /* the device's clock, us */
 } fx_t;
 
@@ -43,13 +47,14 @@ static int setup(void **state)
     dfu_config_t cfg = {
         .flash = &f->flash.dev,
         .transfer_size = XFER,
+        .bufs = f->bufs,
+        .buf_count = 4,
         .erase_sector_ms = ERASE_MS,
         .program_word_us = PROG_US,
         .now_us = clk,
         .clock_user = f,
     };
     assert_true(dfu_init(&f->dfu, &cfg));
-    assert_true(f->dfu.timed);
     *state = f;
     return 0;
 }
@@ -117,50 +122,54 @@ static void pattern(uint8_t *b, size_t n, unsigned seed)
 static void test_blocks_overlap_and_poll_is_time_left(void **state)
 {
     fx_t *f = *state;
-    uint8_t a[XFER], b[XFER], c[XFER];
-    pattern(a, XFER, 1);
-    pattern(b, XFER, 2);
-    pattern(c, XFER, 3);
+    uint8_t blk[5][XFER];
+    for (unsigned i = 0; i < 5; i++)
+        pattern(blk[i], XFER, i + 1u);
     set_address(f, ADDR);
 
     /* block A: accepted at once, programmed in the background */
-    dnload(f, 2, a, XFER);
+    dnload(f, 2, blk[0], XFER);
     st6_t s = getstatus(f);
     assert_int_equal(s.state, DFU_STATE_DNLOAD_IDLE);
     assert_int_equal(s.poll, 0);
-    /* block B arrives 300 us later, while A is still being programmed */
+    /* B, C, D arrive 300 us later, while A is still being programmed: each
+     * waits in a free buffer; the last one leaves none free */
     f->now += 300;
-    dnload(f, 3, b, XFER);
-    assert_int_equal(f->dfu.blocks_overlapped, 1);
+    for (unsigned i = 1; i < 3; i++) {
+        dnload(f, (uint16_t)(2 + i), blk[i], XFER);
+        s = getstatus(f);
+        assert_int_equal(s.state, DFU_STATE_DNLOAD_IDLE);
+    }
+    assert_int_equal(f->dfu.blocks_overlapped, 2);
+    dnload(f, 5, blk[3], XFER);
     s = getstatus(f);
     assert_int_equal(s.state, DFU_STATE_DNBUSY);
-    assert_int_equal(s.poll, 1); /* 500 us left, rounded up to 1 ms */
+    assert_int_equal(s.poll, 1); /* 500 us of A left, rounded up to 1 ms */
     /* asked again too early: still busy, with the time left */
     f->now += 200;
     s = getstatus(f);
     assert_int_equal(s.state, DFU_STATE_DNBUSY);
     assert_int_equal(s.poll, 1);
-    /* A is done: B is taken into the background */
+    /* A is done: its buffer takes the next block */
     f->now += 300;
     s = getstatus(f);
     assert_int_equal(s.state, DFU_STATE_DNLOAD_IDLE);
     assert_int_equal(s.status, DFU_STATUS_OK);
-    /* C long after B: no wait at all */
-    f->now += 5000;
-    dnload(f, 4, c, XFER);
+    /* E long after: no wait at all */
+    f->now += 50000;
+    dnload(f, 6, blk[4], XFER);
     s = getstatus(f);
     assert_int_equal(s.state, DFU_STATE_DNLOAD_IDLE);
     /* ABORT ends the download: everything is in flash, byte for byte */
     assert_int_equal(ctl(f, OUT, DFU_REQ_ABORT, 0, NULL, 0), 0);
     assert_int_equal(dfu_get_state(&f->dfu), DFU_STATE_IDLE);
     const uint8_t *m = &f->flash.mem[ADDR - FAKE_BASE];
-    assert_memory_equal(m, a, XFER);
-    assert_memory_equal(m + XFER, b, XFER);
-    assert_memory_equal(m + 2 * XFER, c, XFER);
-    assert_int_equal(f->dfu.words_programmed, 3 * XFER / 32);
+    for (unsigned i = 0; i < 5; i++)
+        assert_memory_equal(m + i * XFER, blk[i], XFER);
+    assert_int_equal(f->dfu.work.words_programmed, 5 * XFER / 32);
 }
 
-static void test_erase_waits_for_background_block(void **state)
+static void test_erase_queued_behind_block(void **state)
 {
     fx_t *f = *state;
     uint8_t a[XFER];
@@ -169,18 +178,29 @@ static void test_erase_waits_for_background_block(void **state)
     dnload(f, 2, a, XFER);
     assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
     f->now += 100; /* 700 us of A left */
-    uint32_t e = FAKE_BASE + 5u * FAKE_SECTOR;
+    /* sector 3: the same bank; queued behind A, answered at once */
+    uint32_t e = FAKE_BASE + 3u * FAKE_SECTOR;
     uint8_t b[5] = {DFUSE_CMD_ERASE, (uint8_t)e, (uint8_t)(e >> 8), (uint8_t)(e >> 16),
                     (uint8_t)(e >> 24)};
     cmd(f, b, 5);
     st6_t s = getstatus(f);
-    assert_int_equal(s.state, DFU_STATE_DNBUSY);
-    assert_int_equal(s.poll, ERASE_MS + 1); /* 0.7 ms of A, then the erase */
-    f->now += ERASE_MS * 1000u;             /* not quite */
-    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
-    f->now += 700;
+    assert_int_equal(s.state, DFU_STATE_DNBUSY); /* a command: DfuSe hosts expect it */
+    assert_int_equal(s.poll, 0);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    /* a CRC waits for both: 0.7 ms of A, then the erase */
+    uint8_t c[9] = {DFUSE_CMD_CRC32, (uint8_t)e, (uint8_t)(e >> 8), (uint8_t)(e >> 16),
+                    (uint8_t)(e >> 24), 32, 0, 0, 0};
+    cmd(f, c, 9);
     s = getstatus(f);
-    assert_int_equal(s.state, DFU_STATE_DNLOAD_IDLE);
+    assert_int_equal(s.state, DFU_STATE_DNBUSY);
+    assert_int_equal(s.poll, ERASE_MS + 1); /* + 1 ms for the CRC, rounded */
+    f->now += ERASE_MS * 1000u; /* not quite */
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
+    assert_false(f->dfu.result_valid);
+    f->now += 700;
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY); /* done now: the CRC runs */
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    assert_true(f->dfu.result_valid);
     assert_int_equal(f->flash.erases, 1);
 }
 
@@ -304,16 +324,154 @@ static void test_crc_known_value_and_range(void **state)
     assert_int_equal(ctl(f, OUT, DFU_REQ_DNLOAD, 0, tmp, 5), USBD_STALL);
 }
 
+/* ---- a flash that starts operations and is polled (the H743's driver) ---- */
+
+static int setup_polled(void **state)
+{
+    fx_t *f = calloc(1, sizeof(*f));
+    fake_flash_init(&f->flash);
+    fake_flash_set_polled(&f->flash, 3); /* each operation: busy for 3 polls */
+    f->now = 1000;
+    dfu_config_t cfg = {
+        .flash = &f->flash.dev,
+        .transfer_size = XFER,
+        .bufs = f->bufs,
+        .buf_count = 4,
+        .erase_sector_ms = ERASE_MS,
+        .program_word_us = PROG_US,
+        .ops_in_poll = true,
+        .now_us = clk,
+        .clock_user = f,
+    };
+    assert_true(dfu_init(&f->dfu, &cfg));
+    *state = f;
+    return 0;
+}
+
+/* The main loop: n passes. */
+static void loop(fx_t *f, unsigned n)
+{
+    while (n--)
+        dfu_poll(&f->dfu);
+}
+
+static void erase_cmd(fx_t *f, unsigned sector)
+{
+    uint32_t e = FAKE_BASE + sector * FAKE_SECTOR;
+    uint8_t b[5] = {DFUSE_CMD_ERASE, (uint8_t)e, (uint8_t)(e >> 8), (uint8_t)(e >> 16),
+                    (uint8_t)(e >> 24)};
+    cmd(f, b, 5);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+}
+
+static void test_polled_steps_without_waiting(void **state)
+{
+    fx_t *f = *state;
+    memset(&f->flash.mem[2 * FAKE_SECTOR], 0x00, FAKE_SECTOR);
+    erase_cmd(f, 2);
+    /* one main-loop pass starts the erase and returns: nothing waits */
+    loop(f, 1);
+    assert_true(f->flash.busy[0] > 0); /* started, still running */
+    uint8_t a[XFER];
+    pattern(a, XFER, 7);
+    set_address(f, ADDR);
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    loop(f, 200);
+    assert_true(dfu_work_idle(&f->dfu.work));
+    assert_memory_equal(&f->flash.mem[ADDR - FAKE_BASE], a, XFER);
+    assert_int_equal(f->flash.erases, 1);
+    assert_int_equal(f->flash.programs, XFER / 32u);
+    /* the rules of the flash: one operation per bank, no read of a busy bank */
+    assert_int_equal(f->flash.started_on_busy, 0);
+    assert_int_equal(f->flash.read_busy, 0);
+}
+
+static void test_polled_both_banks_at_once(void **state)
+{
+    fx_t *f = *state;
+    /* sectors 2 (bank 1) and 5 (bank 2): both erase at the same time */
+    erase_cmd(f, 2);
+    erase_cmd(f, 5);
+    uint8_t a[XFER], b[XFER];
+    pattern(a, XFER, 8);
+    pattern(b, XFER, 9);
+    set_address(f, FAKE_BASE + 2u * FAKE_SECTOR);
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    set_address(f, FAKE_BASE + 5u * FAKE_SECTOR);
+    dnload(f, 2, b, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    loop(f, 300);
+    assert_true(dfu_work_idle(&f->dfu.work));
+    assert_int_equal(f->flash.max_busy_banks, 2);
+    assert_memory_equal(&f->flash.mem[2 * FAKE_SECTOR], a, XFER);
+    assert_memory_equal(&f->flash.mem[5 * FAKE_SECTOR], b, XFER);
+    assert_int_equal(f->flash.started_on_busy, 0);
+    assert_int_equal(f->flash.read_busy, 0);
+}
+
+static void test_polled_block_across_banks(void **state)
+{
+    fx_t *f = *state;
+    /* bank 1 ends at sector 4: a block half in each bank is two jobs */
+    uint32_t at = FAKE_BASE + 4u * FAKE_SECTOR - XFER / 2u;
+    uint8_t a[XFER];
+    pattern(a, XFER, 10);
+    set_address(f, at);
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    loop(f, 200);
+    assert_memory_equal(&f->flash.mem[at - FAKE_BASE], a, XFER);
+    assert_int_equal(f->flash.max_busy_banks, 2);
+    assert_int_equal(f->flash.read_busy, 0);
+    /* its buffer is free again: four more blocks are taken */
+    for (unsigned i = 0; i < 3; i++) {
+        dnload(f, (uint16_t)(3 + i), a, XFER);
+        assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    }
+}
+
+static void test_polled_failure_drops_the_bank(void **state)
+{
+    fx_t *f = *state;
+    uint8_t a[XFER];
+    pattern(a, XFER, 11);
+    set_address(f, ADDR);
+    f->flash.fail_program = true;
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    dnload(f, 3, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    loop(f, 50);
+    /* the first word failed: nothing more was programmed on that bank */
+    assert_int_equal(f->flash.programs, 0);
+    assert_true(dfu_work_idle(&f->dfu.work));
+    st6_t s = getstatus(f);
+    assert_int_equal(s.state, DFU_STATE_ERROR);
+    assert_int_equal(s.status, DFU_STATUS_ERR_PROG);
+    /* every buffer is free after CLRSTATUS */
+    assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(f->dfu.buf_refs[i], 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_blocks_overlap_and_poll_is_time_left),
-        T(test_erase_waits_for_background_block),
+        T(test_erase_queued_behind_block),
         T(test_background_failure_reported),
         T(test_background_failure_on_abort),
         T(test_crc_command),
         T(test_crc_known_value_and_range),
+        cmocka_unit_test_setup_teardown(test_polled_steps_without_waiting, setup_polled, teardown),
+        cmocka_unit_test_setup_teardown(test_polled_both_banks_at_once, setup_polled, teardown),
+        cmocka_unit_test_setup_teardown(test_polled_block_across_banks, setup_polled, teardown),
+        cmocka_unit_test_setup_teardown(test_polled_failure_drops_the_bank, setup_polled,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

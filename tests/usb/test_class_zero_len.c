@@ -175,7 +175,12 @@ static int setup_device(void **state)
     dfu_runtime_init(&rt, &rcfg);
     rt_drv = dfu_runtime_class_driver(&rt);
     fake_flash_init(&flash);
-    dfu_config_t dcfg = {.flash = &flash.dev, .transfer_size = DFU_XFER, .itf_num = ITF_DFU};
+    static uint8_t bufs[2 * DFU_XFER];
+    dfu_config_t dcfg = {.flash = &flash.dev,
+                         .transfer_size = DFU_XFER,
+                         .itf_num = ITF_DFU,
+                         .bufs = bufs,
+                         .buf_count = 2};
     if (!dfu_init(&dfu, &dcfg)) {
         return -1;
     }
