@@ -46,13 +46,13 @@
 
 typedef enum boot_validate {
     BOOT_VALID = 0,
-    BOOT_ERR_NO_IMAGE,      /* header words erased: nothing written yet */
+    BOOT_ERR_NO_IMAGE,      /* record area erased: nothing written yet */
     BOOT_ERR_READ,          /* flash read failed (ECC error, power): info.flash_status */
-    BOOT_ERR_BAD_MAGIC,     /* not an h7dfu header (or only partly written) */
+    BOOT_ERR_BAD_MAGIC,     /* newest record not an h7dfu header (or only partly written) */
     BOOT_ERR_HEADER_FORMAT, /* unknown header version/size or flags set */
     BOOT_ERR_HEADER_CRC,    /* header bytes do not match their CRC */
     BOOT_ERR_WRONG_DEVICE,  /* built for another chip (device_id != 0x450) */
-    BOOT_ERR_BAD_ADDRESS,   /* load address != slot, or vector offset != 0x400 */
+    BOOT_ERR_BAD_ADDRESS,   /* load address != slot, or vector offset != 0 */
     BOOT_ERR_SIZE,          /* image size 0 or body runs past the slot */
     BOOT_ERR_BODY_CRC,      /* body bytes do not match the header's CRC */
     BOOT_ERR_VECTOR_SP,     /* initial stack pointer not in DTCM / AXI SRAM */
@@ -66,7 +66,8 @@ const char *boot_validate_reason_name(boot_validate_t v);
 
 typedef struct boot_image_info {
     uint32_t slot;               /* slot start */
-    uint32_t slot_size;          /* bytes available to header region + body */
+    uint32_t slot_size;          /* bytes available to the body */
+    uint32_t record;             /* address of the newest record; 0: none */
     boot_image_header_t hdr;     /* as read (meaningful from BAD_MAGIC on) */
     uint32_t body_crc;           /* computed (meaningful once the body was read) */
     uint32_t vector_table;       /* slot + vector_offset */
@@ -76,13 +77,31 @@ typedef struct boot_image_info {
     flash_status_t flash_status; /* status of the failing read */
 } boot_image_info_t;
 
-/* Bytes from slot to the end of flash or to the next reserved sector; 0 when
- * slot is not the start of a non-reserved sector. */
+/* Bytes from slot to the record area (the map's last sector) or to the next
+ * reserved sector; 0 when slot is not the start of a non-reserved sector
+ * before the record area. */
 uint32_t boot_slot_size(const flash_map_t *map, uint32_t slot);
 
+/* The record area of a flash map: its last sector (BOOT_REC_AREA_ADDR on the
+ * H743), holding sector_size / BOOT_REC_SIZE records. */
+static inline uint32_t boot_record_area(const flash_map_t *map)
+{
+    return map->base + (uint32_t)(map->sector_count - 1u) * map->sector_size;
+}
+
 /*
- * Check the image in the slot: header (magic, format, CRC), target device,
- * addresses, size, body CRC, and the vector table (initial SP in DTCM
+ * The newest record: the last BOOT_REC_SIZE record slot of the area that is
+ * not fully erased (0xFF), read with dev->ops->read into raw. Returns FLASH_OK
+ * with *addr its address (0 when the whole area is erased), or the read's
+ * error with *addr the record slot that could not be read (an ECC error: a
+ * word programmed or erased only partly, which is not an erased slot).
+ */
+flash_status_t boot_record_newest(const flash_dev_t *dev, uint32_t *addr,
+                                  uint8_t raw[BOOT_HDR_SIZE]);
+
+/*
+ * Check the image in the slot: its newest record (magic, format, CRC), target
+ * device, addresses, size, body CRC, and the vector table (initial SP in DTCM
  * 0x20000000-0x2001FFFF or AXI SRAM 0x24000000-0x2407FFFF, RM0433 2.3.1
  * memory map, top of RAM allowed; reset vector Thumb and inside the body).
  * Read errors (FLASH_ERR_ECC, ...) make the image invalid, never anything

@@ -22,7 +22,7 @@ const char *boot_validate_reason_name(boot_validate_t v)
     case BOOT_VALID:
         return "valid";
     case BOOT_ERR_NO_IMAGE:
-        return "no image (header erased)";
+        return "no image (record area erased)";
     case BOOT_ERR_READ:
         return "flash read error";
     case BOOT_ERR_BAD_MAGIC:
@@ -53,16 +53,40 @@ const char *boot_validate_reason_name(boot_validate_t v)
 
 uint32_t boot_slot_size(const flash_map_t *map, uint32_t slot)
 {
-    int first = flash_map_sector_of(map, slot);
-    if (first < 0 || flash_map_sector_addr(map, (unsigned)first) != slot ||
-        flash_map_is_reserved(map, (unsigned)first)) {
+    uint32_t off = slot - map->base;
+    unsigned first = off / map->sector_size;
+    unsigned area = map->sector_count - 1u; /* the record area's sector */
+    if (slot < map->base || off % map->sector_size != 0u || first >= area) {
         return 0;
     }
-    unsigned s = (unsigned)first;
-    while (s < map->sector_count && !flash_map_is_reserved(map, s)) {
+    unsigned s = first;
+    while (s < area && !flash_map_is_reserved(map, s)) {
         s++;
     }
-    return (uint32_t)(s - (unsigned)first) * map->sector_size;
+    return (uint32_t)(s - first) * map->sector_size;
+}
+
+flash_status_t boot_record_newest(const flash_dev_t *dev, uint32_t *addr,
+                                  uint8_t raw[BOOT_HDR_SIZE])
+{
+    uint32_t area = boot_record_area(dev->map);
+    uint32_t a = area + dev->map->sector_size;
+    /* From the end: the first record slot that is not fully erased. */
+    while (a > area) {
+        a -= BOOT_REC_SIZE;
+        *addr = a;
+        flash_status_t st = dev->ops->read(dev->ctx, a, raw, BOOT_REC_SIZE);
+        if (st != FLASH_OK) {
+            return st;
+        }
+        for (unsigned i = 0; i < BOOT_REC_SIZE; i++) {
+            if (raw[i] != 0xFFu) {
+                return FLASH_OK;
+            }
+        }
+    }
+    *addr = 0;
+    return FLASH_OK;
 }
 
 bool boot_vector_sp_ok(uint32_t sp)
@@ -98,19 +122,15 @@ static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot, boot_imag
 
     info->slot = slot;
     info->slot_size = boot_slot_size(dev->map, slot);
-    if (info->slot_size <= BOOT_HDR_REGION) {
+    if (info->slot_size == 0) {
         return BOOT_ERR_SLOT;
     }
 
-    flash_status_t st = dev->ops->read(dev->ctx, slot, raw, sizeof raw);
+    flash_status_t st = boot_record_newest(dev, &info->record, raw);
     if (st != FLASH_OK) {
-        return read_fail(info, slot, st);
+        return read_fail(info, info->record, st);
     }
-    bool erased = true;
-    for (unsigned i = 0; i < sizeof raw; i++) {
-        erased = erased && raw[i] == 0xFFu;
-    }
-    if (erased) {
+    if (info->record == 0) {
         return BOOT_ERR_NO_IMAGE;
     }
     boot_header_decode(raw, h);
@@ -123,7 +143,7 @@ static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot, boot_imag
     if (boot_header_crc(raw) != h->hdr_crc) {
         return BOOT_ERR_HEADER_CRC;
     }
-    /* An erased second header word would read flags 0xFFFFFFFF: refused here
+    /* An erased second record word would read flags 0xFFFFFFFF: refused here
      * even if its CRC field happened to match. */
     if (h->flags != 0) {
         return BOOT_ERR_HEADER_FORMAT;
@@ -131,14 +151,14 @@ static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot, boot_imag
     if (h->device_id != BOOT_DEVICE_ID_H743) {
         return BOOT_ERR_WRONG_DEVICE;
     }
-    if (h->load_addr != slot || h->vector_offset != BOOT_HDR_REGION) {
+    if (h->load_addr != slot || h->vector_offset != BOOT_VECTOR_OFFSET) {
         return BOOT_ERR_BAD_ADDRESS;
     }
-    if (h->image_size < 8u || h->image_size > info->slot_size - BOOT_HDR_REGION) {
+    if (h->image_size < 8u || h->image_size > info->slot_size) {
         return BOOT_ERR_SIZE;
     }
 
-    uint32_t body = slot + BOOT_HDR_REGION;
+    uint32_t body = slot;
     uint8_t buf[CHUNK];
     uint32_t crc = 0;
     for (uint32_t off = 0; off < h->image_size; off += CHUNK) {

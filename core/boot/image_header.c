@@ -3,6 +3,8 @@
  */
 #include "image_header.h"
 
+#include <stddef.h>
+
 /* Nibble-wise table for the reflected polynomial 0xEDB88320: 64 bytes of
  * table instead of 1 KiB, about 2x slower than a byte table, enough for a
  * boot-time check of the stamped size. */
@@ -38,11 +40,6 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
 static uint32_t get32(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
@@ -76,6 +73,38 @@ uint32_t boot_header_encode(const boot_image_header_t *h, uint8_t out[BOOT_HDR_S
     return crc;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* On a little-endian machine the decoded fields up to body_crc have the
+ * encoded layout: one copy (smaller code for the bootloader's budget). */
+_Static_assert(offsetof(boot_image_header_t, hdr_version) == BOOT_HDR_OFF_HVERSION &&
+                   offsetof(boot_image_header_t, hdr_size) == BOOT_HDR_OFF_HSIZE &&
+                   offsetof(boot_image_header_t, version.major) == BOOT_HDR_OFF_MAJOR &&
+                   offsetof(boot_image_header_t, version.minor) == BOOT_HDR_OFF_MINOR &&
+                   offsetof(boot_image_header_t, version.patch) == BOOT_HDR_OFF_PATCH &&
+                   offsetof(boot_image_header_t, version.build) == BOOT_HDR_OFF_BUILD &&
+                   offsetof(boot_image_header_t, load_addr) == BOOT_HDR_OFF_LOAD &&
+                   offsetof(boot_image_header_t, image_size) == BOOT_HDR_OFF_SIZE &&
+                   offsetof(boot_image_header_t, device_id) == BOOT_HDR_OFF_DEVICE &&
+                   offsetof(boot_image_header_t, vector_offset) == BOOT_HDR_OFF_VECTOR &&
+                   offsetof(boot_image_header_t, flags) == BOOT_HDR_OFF_FLAGS &&
+                   offsetof(boot_image_header_t, body_crc) == BOOT_HDR_OFF_BODY_CRC &&
+                   offsetof(boot_image_header_t, hdr_crc) == BOOT_HDR_OFF_RESERVED,
+               "boot_image_header_t must mirror the encoded header up to body_crc");
+
+void boot_header_decode(const uint8_t in[BOOT_HDR_SIZE], boot_image_header_t *h)
+{
+    uint8_t *d = (uint8_t *)h;
+    for (unsigned i = 0; i < BOOT_HDR_OFF_RESERVED; i++) {
+        d[i] = in[i];
+    }
+    h->hdr_crc = get32(in + BOOT_HDR_CRC_OFFSET);
+}
+#else
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
 void boot_header_decode(const uint8_t in[BOOT_HDR_SIZE], boot_image_header_t *h)
 {
     h->magic = get32(in + BOOT_HDR_OFF_MAGIC);
@@ -93,3 +122,4 @@ void boot_header_decode(const uint8_t in[BOOT_HDR_SIZE], boot_image_header_t *h)
     h->body_crc = get32(in + BOOT_HDR_OFF_BODY_CRC);
     h->hdr_crc = get32(in + BOOT_HDR_CRC_OFFSET);
 }
+#endif

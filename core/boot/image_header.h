@@ -1,56 +1,59 @@
 /*
- * The h7dfu application image header: what the bootloader checks before it
- * starts an application, and what `h7dfu image stamp` writes.
+ * The h7dfu application image header ("image record"): what the bootloader
+ * checks before it starts an application, and what `h7dfu image stamp` makes.
  *
- * Slot layout (STM32H743, flash map in core/flash/flash_map.h):
+ * Flash layout (STM32H743: 2 banks x 8 sectors x 128 KiB, bank 1 at
+ * 0x0800 0000, bank 2 at 0x0810 0000, RM0433 4.3.4 "Flash memory
+ * organization", Table 8; flash map in core/flash/flash_map.h):
  *
- *   0x08000000  sector 0         bootloader (reserved in the flash map)
- *   0x08020000  slot start       header region, 1 KiB: the 64-byte header,
- *                                the rest left erased (0xFF)
- *   0x08020400  slot + 0x400     the application's vector table, then its code
- *   ...         up to the end of flash (sectors 1..15, both banks: every
- *               sector after the slot start up to the next reserved one)
+ *   0x08000000  sector 0        bootloader (reserved in the flash map)
+ *   0x08020000  sectors 1..14   application slot, 1.75 MiB: the application's
+ *                               vector table at the slot start (the app is
+ *                               linked at 0x08020000), then its code
+ *   0x081E0000  sector 15       record area, 128 KiB (bank 2's last sector)
  *
- * Why 1 KiB: the application's vector table must be placed where VTOR can
- * point at it. ARMv7-M ARM (DDI 0403E) B3.2.5 "Vector Table Offset Register":
- * the table is aligned to its size rounded up to a power of two, at least 128
- * bytes. The H743 has 16 core exceptions + 150 interrupt lines (RM0433
- * "Nested vectored interrupt controller", 150 maskable channels) = 166 words =
- * 664 bytes, so the table needs 1024-byte alignment; the header takes the
- * first, otherwise unusable, 1 KiB of the slot.
+ * Record area: an append-only array of BOOT_REC_COUNT (2048) records of 64
+ * bytes = two 256-bit flash words each (RM0433 4.3.9: a flash word is
+ * programmed once between erases). A writer appends one record per update,
+ * after the body is written and verified; records form a prefix of the area.
+ * The bootloader takes the newest record = the last record slot that is not
+ * fully erased (both words 0xFF). If that one is malformed (bad CRC, ECC
+ * error on read, only its first word programmed) the slot holds no valid
+ * image: there is no fallback to an older record (a body being overwritten
+ * never matches an older record anyway). When the area is full, or its next
+ * record slot cannot be programmed (a word broken by a power cut), the writer
+ * erases sector 15 and writes the record at its start (compaction): one
+ * sector-15 erase per 2048 updates. A power cut between that erase and the
+ * record write leaves no valid image: the board stays in DFU mode.
  *
- * Header v1, 64 bytes = two 256-bit flash words (RM0433 4.3.9), all integers
- * little endian:
+ * Record (header v2), 64 bytes, all integers little endian:
  *
  *   offset size field
  *   0x00   4    magic           BOOT_HDR_MAGIC ("H7IM")
- *   0x04   2    hdr_version     1
+ *   0x04   2    hdr_version     2
  *   0x06   2    hdr_size        64
  *   0x08   1    ver_major       image version major.minor.patch + build
  *   0x09   1    ver_minor
  *   0x0A   2    ver_patch
  *   0x0C   4    ver_build
  *   0x10   4    load_addr       slot start (0x08020000)
- *   0x14   4    image_size      bytes after the header region (body), >= 8;
- *                               h7_stamp pads it to whole flash words (0xFF)
+ *   0x14   4    image_size      body bytes from load_addr, >= 8, at most the
+ *                               slot (sectors 1..14); h7_stamp pads it to
+ *                               whole flash words (0xFF)
  *   0x18   4    device_id       DEV_ID, bits 11:0 of DBGMCU_IDC at 0x5C001000:
  *                               0x450 for STM32H742/743/750/753 (RM0433 "DBGMCU
  *                               identity code register (DBGMCU_IDC)", 61.5.8 by
  *                               our reading; the number moves between revisions)
- *   0x1C   4    vector_offset   0x400: vector table = load_addr + vector_offset
- *   0x20   4    flags           none defined in v1, must be 0
- *   0x24   4    body_crc        CRC-32 of the body [load_addr + 0x400,
- *                               + image_size): IEEE 802.3 reflected, poly
- *                               0xEDB88320, init/xorout 0xFFFFFFFF (the DFU
- *                               suffix CRC)
+ *   0x1C   4    vector_offset   0: vector table = load_addr + vector_offset
+ *   0x20   4    flags           none defined in v2, must be 0
+ *   0x24   4    body_crc        CRC-32 of the body [load_addr, + image_size):
+ *                               IEEE 802.3 reflected, poly 0xEDB88320,
+ *                               init/xorout 0xFFFFFFFF (the DFU suffix CRC)
  *   0x28   20   reserved        0
  *   0x3C   4    hdr_crc         the same CRC-32 over bytes 0x00..0x3B
  *
- * Commit protocol (power-loss safety): the writer programs the body first and
- * the header's flash words LAST. Until the header is complete the slot has no
- * valid header; an interrupted header write leaves either an erased word
- * (magic 0xFFFFFFFF, or flags 0xFFFFFFFF, refused), or an ECC-corrupt word
- * (read error, refused); the CRCs catch everything else.
+ * A record whose second word is still erased reads flags 0xFFFFFFFF and is
+ * refused, whatever its CRC field says.
  */
 #ifndef H7_BOOT_IMAGE_HEADER_H
 #define H7_BOOT_IMAGE_HEADER_H
@@ -58,11 +61,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BOOT_HDR_MAGIC      0x4D493748u /* bytes "H7IM" */
-#define BOOT_HDR_VERSION    1u
-#define BOOT_HDR_SIZE       64u         /* two flash words */
-#define BOOT_HDR_REGION     0x400u      /* header region = vector table offset */
-#define BOOT_APP_SLOT_ADDR  0x08020000u /* sector 1 */
+#define BOOT_HDR_MAGIC     0x4D493748u /* bytes "H7IM" */
+#define BOOT_HDR_VERSION   2u
+#define BOOT_HDR_SIZE      64u         /* two flash words */
+#define BOOT_APP_SLOT_ADDR 0x08020000u /* sector 1 */
+#define BOOT_APP_SLOT_SIZE 0x001C0000u /* sectors 1..14 */
+#define BOOT_VECTOR_OFFSET 0u          /* vector table at the slot start */
+/* The record area: sector 15, the last sector of the flash map. */
+#define BOOT_REC_AREA_ADDR  0x081E0000u
+#define BOOT_REC_AREA_SIZE  0x00020000u
+#define BOOT_REC_SIZE       BOOT_HDR_SIZE
+#define BOOT_REC_COUNT      (BOOT_REC_AREA_SIZE / BOOT_REC_SIZE) /* 2048 */
 #define BOOT_DEVICE_ID_H743 0x450u
 #define BOOT_HDR_CRC_OFFSET 0x3Cu
 

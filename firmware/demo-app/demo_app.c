@@ -34,15 +34,16 @@ static struct {
     usbd_device_desc_t dev;
 } s_app;
 
-/* Version from the header at the slot start; 0.0.0 when the header is not
- * there or not intact (e.g. an unstamped image started by a debugger). */
+/* Version from the newest image record (sector 15, image_header.h); 0.0.0
+ * when there is none or it is not intact (e.g. an unstamped image started by
+ * a debugger). */
 static void read_version(const flash_dev_t *flash, uint8_t out[3])
 {
     uint8_t raw[BOOT_HDR_SIZE];
     boot_image_header_t h;
+    uint32_t rec = 0;
     out[0] = out[1] = out[2] = 0u;
-    if (flash == NULL ||
-        flash->ops->read(flash->ctx, BOOT_APP_SLOT_ADDR, raw, sizeof raw) != FLASH_OK) {
+    if (flash == NULL || boot_record_newest(flash, &rec, raw) != FLASH_OK || rec == 0u) {
         return;
     }
     boot_header_decode(raw, &h);

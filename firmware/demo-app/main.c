@@ -1,6 +1,6 @@
 /*
- * h7dfu demo application (slot 0x08020000: header region, vector table at
- * 0x08020400): the STM32H743 side of the portable demo app (demo_app.c):
+ * h7dfu demo application (slot 0x08020000, vector table at the slot start;
+ * its image record in sector 15): the STM32H743 side of the portable demo app (demo_app.c):
  * a vendor HID device plus a DFU run-time interface.
  *
  * Two ways into an update, both ending the same way (core/app):

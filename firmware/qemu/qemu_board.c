@@ -8,8 +8,9 @@
  *   - the flash: QEMU has no memory at 0x08000000, so the "flash" is SSRAM1
  *     at 0x00000000 (4 MiB) described by a flash map of the same shape as the
  *     H743's (16 x 128 KiB, sector 0 the bootloader's): the slot is
- *     0x00020000, its vector table 0x00020400; reads are plain loads, as on
- *     the H743 (flash_h7.c), erase/program are not needed here;
+ *     0x00020000 (its vector table at the start), the record area the last
+ *     sector 0x001E0000; reads are plain loads, as on the H743 (flash_h7.c),
+ *     erase/program are not needed here;
  *   - clocks, USB and the flash controller are not modelled: the DFU branch
  *     prints its reason and exits;
  *   - output is ARM semihosting (SYS_WRITE0, SYS_EXIT), QEMU

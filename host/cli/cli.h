@@ -10,6 +10,7 @@
 #include "h7_error.h"
 #include "h7_ops.h"
 #include "h7_usb.h"
+#include "image_header.h"
 
 /* Exit codes (documented in docs/h7dfu.1 and `h7dfu --help`). */
 enum h7_exit {
@@ -78,8 +79,10 @@ int cli_save_image(const cli_opts_t *o, const h7_image_t *img, const char *path,
                    uint16_t pid);
 
 /* --- cli_slot.c: the h7dfu bootloader's application slot --- */
-/* Set cfg's commit span to the image header when img covers it. */
-void cli_slot_commit_span(const h7_image_t *img, h7_write_cfg_t *cfg);
+/* When img has data in the record area (sector 15): leave only the body in
+ * img and point cfg at the newest record found there (kept in record), which
+ * the write appends after the body. Returns 0, or -1 when out of memory. */
+int cli_slot_prepare(h7_image_t *img, h7_write_cfg_t *cfg, uint8_t record[BOOT_REC_SIZE]);
 /* False (with the bootloader's reason in why) when img targets the slot but
  * the bootloader would refuse to start it. */
 bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len);

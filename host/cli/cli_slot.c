@@ -5,29 +5,43 @@
 
 #include "h7_stamp.h"
 
-void cli_slot_commit_span(const h7_image_t *img, h7_write_cfg_t *cfg)
+int cli_slot_prepare(h7_image_t *img, h7_write_cfg_t *cfg, uint8_t record[BOOT_REC_SIZE])
 {
-    uint32_t addr, len;
-    h7_stamp_header_span(0, &addr, &len);
-    for (size_t i = 0; i < img->count; i++) {
-        const h7_segment_t *s = &img->seg[i];
-        if (s->addr < addr + len && (uint64_t)s->addr + s->len > addr) {
-            /* The image covers the header: write it after everything else, so
-             * a board interrupted mid-write never holds a valid-looking image. */
-            cfg->commit_addr = addr;
-            cfg->commit_len = len;
-            return;
-        }
+    h7_image_t body;
+    bool has = false;
+    if (h7_stamp_split(img, &body, record, &has) != 0)
+        return -1;
+    /* Data in the record area: not written as it stands (that would erase
+     * sector 15 at every update); its newest record is appended after the
+     * body is written and verified, so a board interrupted mid-write never
+     * holds a valid-looking image. */
+    bool in_area = h7_image_total_size(&body) != h7_image_total_size(img);
+    if (!in_area) {
+        h7_image_free(&body);
+        return 0;
     }
+    /* img keeps its file's details (format, suffix, targets), body's data. */
+    h7_segment_t *seg = img->seg;
+    size_t count = img->count;
+    img->seg = body.seg;
+    img->count = body.count;
+    body.seg = seg;
+    body.count = count;
+    h7_image_free(&body);
+    if (has) {
+        cfg->record = record;
+        cfg->record_area = BOOT_REC_AREA_ADDR;
+        cfg->record_area_size = BOOT_REC_AREA_SIZE;
+        cfg->record_size = BOOT_REC_SIZE;
+    }
+    return 0;
 }
 
 bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len)
 {
-    uint32_t addr, hlen;
-    h7_stamp_header_span(0, &addr, &hlen);
     /* Images for other places (a whole-flash image for ST's ROM bootloader at
      * 0x08000000, say) are not ours to judge. */
-    if (h7_image_min_addr(img) < addr)
+    if (h7_image_min_addr(img) < BOOT_APP_SLOT_ADDR)
         return true;
     h7_stamp_info_t si;
     if (h7_stamp_inspect(img, 0, &si) != 0) {

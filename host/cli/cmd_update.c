@@ -291,7 +291,13 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
              (unsigned long long)h7_image_total_size(&img), d.info.vid, d.info.pid);
     h7_write_cfg_t cfg = {
         .verify = true, .no_skip = no_skip, .progress = cli_progress, .user = (void *)o};
-    cli_slot_commit_span(&img, &cfg);
+    uint8_t record[BOOT_REC_SIZE];
+    if (cli_slot_prepare(&img, &cfg, record) != 0) {
+        cli_error(o, H7_EXIT_FAIL, "out of memory: nothing was written");
+        rc = H7_EXIT_FAIL;
+        cli_close(&d);
+        goto out;
+    }
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {

@@ -341,6 +341,9 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
             }
         }
     }
+    /* Last: the image record, which makes the image valid. */
+    if (rc == 0 && cfg->record)
+        rc = h7_record_append(dfu, cfg, report->device_crc, report);
     free(wb);
     free(skip);
     free(tmp);

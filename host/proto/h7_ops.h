@@ -45,6 +45,13 @@ typedef struct h7_write_cfg {
      * others are, e.g. an image header whose presence makes the image valid.
      * Whole 32-byte words; commit_len 0 = none. */
     uint32_t commit_addr, commit_len;
+    /* Image record (the h7dfu bootloader, core/boot/image_header.h): when
+     * record is set, after the image is written and verified the record_size
+     * bytes are appended to the append-only record area [record_area,
+     * + record_area_size) at its next free record slot and verified
+     * (h7_record_append). The image itself has no data in the area. */
+    const uint8_t *record;
+    uint32_t record_area, record_area_size, record_size;
     h7_progress_fn progress; /* may be NULL */
     void *user;
 } h7_write_cfg_t;
@@ -56,6 +63,9 @@ typedef struct h7_write_report {
     size_t sectors_skipped;    /* already held the image's bytes */
     bool device_crc;           /* the device computed CRCs (skip check, verify) */
     h7_plan_refusal_t refusal; /* set when the plan refused the image (H7_E_PLAN) */
+    uint32_t record_addr;      /* where the record is (cfg.record) */
+    bool record_present;       /* the newest record was this one already: not rewritten */
+    bool record_compacted;     /* the record area was erased first */
 } h7_write_report_t;
 
 /*
@@ -65,6 +75,24 @@ typedef struct h7_write_report {
  */
 int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                        const h7_write_cfg_t *cfg, h7_write_report_t *report);
+
+/*
+ * The record commit (h7_record.c), run by h7_ops_write_image last. The next
+ * free record slot: a binary search with small UPLOADs over the area (an
+ * UPLOAD the device refuses, e.g. on an ECC error, counts as used), then the
+ * rest of the area checked erased (device CRC when crc, else read back; not
+ * erased: *next = the record count, i.e. full). newest gets the record before
+ * *next (0xFF when none). From dfuIDLE.
+ */
+int h7_record_next(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, uint32_t *next,
+                   uint8_t *newest);
+/*
+ * Append cfg->record at the next free slot and verify it (cfg->verify); erase
+ * the area first when it is full, and erase it and write the record at its
+ * start when the free slot does not take it (compaction). Nothing is written
+ * when the newest record already equals it (unless cfg->no_skip).
+ */
+int h7_record_append(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, h7_write_report_t *report);
 
 /* Read len bytes at addr into buf. */
 int h7_ops_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len, h7_progress_fn progress,

@@ -1,8 +1,8 @@
 /*
- * Stamping application images on the host: put the h7dfu image header
- * (core/boot/image_header.h) in front of an application linked for the slot,
- * tell a writer which flash words hold the header (they are written last),
- * and inspect the header of any image file as the bootloader would.
+ * Stamping application images on the host: make the h7dfu image record
+ * (core/boot/image_header.h) of an application linked for the slot, split an
+ * image into its body and its record (a writer appends the record last), and
+ * inspect any image file as the bootloader would.
  */
 #ifndef H7_STAMP_H
 #define H7_STAMP_H
@@ -22,37 +22,38 @@ typedef struct h7_stamp_opts {
 } h7_stamp_opts_t;
 
 /*
- * Stamp an application linked at slot + 0x400 (vector table there; the 1 KiB
- * header region before it may be present in the input, its content is
- * replaced, or absent). The result has two segments: the 64-byte header at
- * slot and the body at slot + 0x400, gaps filled with 0xFF and padded with
- * 0xFF to a whole flash word. Refuses DfuSe alt settings other than 0, data
- * outside the slot, an empty body, and a vector table the bootloader would
- * refuse. out is initialised here; free it with h7_image_free().
- * Returns 0, or -1 with a message in err (err may be NULL).
+ * Stamp an application linked at the slot (vector table at the slot start,
+ * 0x08020000). The result has two segments: the body at the slot (gaps filled
+ * with 0xFF, padded with 0xFF to a whole flash word) and its 64-byte image
+ * record at the start of the record area (sector 15, BOOT_REC_AREA_ADDR:
+ * core/boot/image_header.h). Data of the input in the record area (the record
+ * of an earlier stamp) is replaced. Refuses DfuSe alt settings other than 0,
+ * data outside the slot and the record area, an empty body, and a vector
+ * table the bootloader would refuse. out is initialised here; free it with
+ * h7_image_free(). Returns 0, or -1 with a message in err (err may be NULL).
  */
 int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out, char *err,
              size_t errlen);
 
-/* The flash words that hold the header of a slot: [*addr, *addr + *len). A
- * writer programs them after every other word of the image. */
-void h7_stamp_header_span(uint32_t slot, uint32_t *addr, uint32_t *len);
-
 /*
- * Split img into body (every byte outside the header span) and header (the
- * bytes inside it), so a writer can write body, then header. Both are
- * initialised here; header is empty when img has no data there.
- * Returns 0, or -1 when out of memory.
+ * Split img into body (every byte outside the record area, other alt settings
+ * included) and the newest record it puts in the record area, picked as the
+ * bootloader picks it (the last record slot not fully erased). body is
+ * initialised here; *has_record is false when img has no such record (no data
+ * in the area, or only 0xFF). A writer writes the body, then appends the
+ * record (h7_write_cfg_t.record). Returns 0, or -1 when out of memory.
  */
-int h7_stamp_split(const h7_image_t *img, uint32_t slot, h7_image_t *body, h7_image_t *header);
+int h7_stamp_split(const h7_image_t *img, h7_image_t *body, uint8_t record[BOOT_REC_SIZE],
+                   bool *has_record);
 
 typedef struct h7_stamp_info {
     boot_validate_t result; /* what the bootloader would say */
     boot_image_info_t info; /* header fields, CRCs, vectors */
 } h7_stamp_info_t;
 
-/* Validate img as if it were the whole content of the slot (everything else
- * erased), with the bootloader's own code. slot 0 = BOOT_APP_SLOT_ADDR.
+/* Validate img as if it were the whole content of the flash (everything else
+ * erased: its record area included), with the bootloader's own code. slot 0 =
+ * BOOT_APP_SLOT_ADDR.
  * Returns 0, or -1 when out of memory. */
 int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out);
 

@@ -25,13 +25,6 @@ static uint32_t slot_or_default(uint32_t slot)
     return slot ? slot : BOOT_APP_SLOT_ADDR;
 }
 
-void h7_stamp_header_span(uint32_t slot, uint32_t *addr, uint32_t *len)
-{
-    uint32_t word = flash_map_stm32h743()->word_size;
-    *addr = slot_or_default(slot);
-    *len = (BOOT_HDR_SIZE + word - 1u) / word * word;
-}
-
 int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out, char *err,
              size_t errlen)
 {
@@ -42,12 +35,16 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
     h7_image_init(out);
     uint32_t slot = slot_or_default(opts->slot);
     uint32_t slot_size = boot_slot_size(map, slot);
-    if (slot_size <= BOOT_HDR_REGION)
-        return fail(err, errlen, "0x%08x is not the start of a free flash sector", slot);
-    uint32_t body_start = slot + BOOT_HDR_REGION;
+    if (slot_size == 0)
+        return fail(err, errlen,
+                    "0x%08x is not the start of a free flash sector before the "
+                    "record area",
+                    slot);
     uint64_t slot_end = (uint64_t)slot + slot_size;
+    uint32_t area = boot_record_area(map);
+    uint64_t area_end = (uint64_t)area + map->sector_size;
 
-    uint64_t body_end = body_start;
+    uint64_t body_end = slot;
     for (size_t i = 0; i < in->count; i++) {
         const h7_segment_t *s = &in->seg[i];
         uint64_t end = (uint64_t)s->addr + s->len;
@@ -56,26 +53,31 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
                         "data for DfuSe alt setting %u: only alt 0 (internal flash) "
                         "holds the application",
                         s->alt);
-        if (s->addr < slot || end > slot_end)
+        /* The record area part (an earlier stamp's record) is replaced; a
+         * segment may run from the slot into it (an objcopy of a stamped image). */
+        uint64_t e = end > area && s->addr < area_end ? (s->addr > area ? s->addr : area) : end;
+        if (e > s->addr && (s->addr < slot || e > slot_end))
             return fail(err, errlen,
                         "data at 0x%08x..0x%08llx is outside the application slot "
-                        "0x%08x..0x%08llx (link the application at 0x%08x)",
+                        "0x%08x..0x%08llx (link the application at 0x%08x; sector 15 "
+                        "0x%08x.. holds the image records)",
                         s->addr, (unsigned long long)(end - 1), slot,
-                        (unsigned long long)(slot_end - 1), body_start);
-        if (end > body_end)
-            body_end = end;
+                        (unsigned long long)(slot_end - 1), slot, area);
+        if (end > area_end)
+            return fail(err, errlen, "data at 0x%08x..0x%08llx runs past the end of the flash",
+                        s->addr, (unsigned long long)(end - 1));
+        if (e > s->addr && e > body_end)
+            body_end = e;
     }
-    if (body_end == body_start)
+    if (body_end == slot)
         return fail(err, errlen,
-                    "no data after the header region (expected the vector table "
-                    "at 0x%08x)",
-                    body_start);
+                    "no application data in the slot (expected the vector table at 0x%08x)", slot);
 
     uint32_t word = map->word_size;
-    uint64_t size = (body_end - body_start + word - 1u) / word * word;
-    if (size > slot_size - BOOT_HDR_REGION)
+    uint64_t size = (body_end - slot + word - 1u) / word * word;
+    if (size > slot_size)
         return fail(err, errlen, "image of %llu bytes does not fit the slot (%u bytes)",
-                    (unsigned long long)size, slot_size - BOOT_HDR_REGION);
+                    (unsigned long long)size, slot_size);
     uint8_t *body = malloc((size_t)size);
     if (!body)
         return fail(err, errlen, "out of memory");
@@ -83,10 +85,10 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
     for (size_t i = 0; i < in->count; i++) {
         const h7_segment_t *s = &in->seg[i];
         uint64_t end = (uint64_t)s->addr + s->len;
-        if (end <= body_start)
-            continue; /* header region only: replaced */
-        uint32_t skip = s->addr < body_start ? body_start - s->addr : 0;
-        memcpy(body + (s->addr + skip - body_start), s->data + skip, s->len - skip);
+        if (end > body_end)
+            end = body_end;
+        if (end > s->addr)
+            memcpy(body + (s->addr - slot), s->data, (size_t)(end - s->addr));
     }
 
     uint32_t sp = (uint32_t)body[0] | (uint32_t)body[1] << 8 | (uint32_t)body[2] << 16 |
@@ -97,15 +99,15 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
         free(body);
         return fail(err, errlen,
                     "no vector table at 0x%08x: initial stack pointer 0x%08x is not in DTCM or "
-                    "AXI SRAM",
-                    body_start, sp);
+                    "AXI SRAM (link the application at 0x%08x)",
+                    slot, sp, slot);
     }
-    if (!boot_vector_reset_ok(reset, body_start, (uint32_t)size)) {
+    if (!boot_vector_reset_ok(reset, slot, (uint32_t)size)) {
         free(body);
         return fail(err, errlen,
                     "reset vector 0x%08x is not a Thumb address inside the image "
                     "0x%08x..0x%08llx",
-                    reset, body_start, (unsigned long long)(body_start + size - 1));
+                    reset, slot, (unsigned long long)(slot + size - 1));
     }
 
     boot_image_header_t h = {
@@ -116,7 +118,7 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
         .load_addr = slot,
         .image_size = (uint32_t)size,
         .device_id = opts->device_id ? opts->device_id : BOOT_DEVICE_ID_H743,
-        .vector_offset = BOOT_HDR_REGION,
+        .vector_offset = BOOT_VECTOR_OFFSET,
         .flags = 0,
         .body_crc = boot_crc32(0, body, (size_t)size),
     };
@@ -124,8 +126,8 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
     boot_header_encode(&h, raw);
 
     h7_image_error_t ie;
-    if (h7_image_add(out, 0, slot, raw, sizeof raw, &ie) != 0 ||
-        h7_image_add(out, 0, body_start, body, (size_t)size, &ie) != 0) {
+    if (h7_image_add(out, 0, slot, body, (size_t)size, &ie) != 0 ||
+        h7_image_add(out, 0, area, raw, sizeof raw, &ie) != 0) {
         free(body);
         h7_image_free(out);
         return fail(err, errlen, "%s", ie.message);
@@ -137,37 +139,52 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
     return 0;
 }
 
-int h7_stamp_split(const h7_image_t *img, uint32_t slot, h7_image_t *body, h7_image_t *header)
+int h7_stamp_split(const h7_image_t *img, h7_image_t *body, uint8_t record[BOOT_REC_SIZE],
+                   bool *has_record)
 {
-    uint32_t ha, hl;
-    h7_stamp_header_span(slot, &ha, &hl);
-    uint64_t he = (uint64_t)ha + hl;
+    const flash_map_t *map = flash_map_stm32h743();
+    uint32_t area = boot_record_area(map), size = map->sector_size;
+    uint64_t ae = (uint64_t)area + size;
+    uint8_t *copy = malloc(size);
+    *has_record = false;
     h7_image_init(body);
-    h7_image_init(header);
+    if (copy == NULL)
+        return -1;
+    memset(copy, 0xFF, size);
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
         uint64_t start = s->addr, end = (uint64_t)s->addr + s->len;
-        /* Three possible pieces: before, inside, after the header span. */
+        /* Three possible pieces: before, inside, after the record area. */
         uint64_t cut[4] = {start, start, end, end};
         if (s->alt == 0) {
-            cut[1] = start < ha ? (end < ha ? end : ha) : start;
-            cut[2] = end > he ? (start > he ? start : he) : end;
+            cut[1] = start < area ? (end < area ? end : area) : start;
+            cut[2] = end > ae ? (start > ae ? start : ae) : end;
             if (cut[2] < cut[1])
                 cut[2] = cut[1];
         } else {
             cut[1] = cut[2] = end; /* other alt settings: all body */
         }
-        h7_image_t *dst[3] = {body, header, body};
-        for (int k = 0; k < 3; k++) {
+        if (cut[2] > cut[1])
+            memcpy(copy + (cut[1] - area), s->data + (cut[1] - start), (size_t)(cut[2] - cut[1]));
+        for (int k = 0; k < 3; k += 2) {
             if (cut[k + 1] > cut[k] &&
-                h7_image_add(dst[k], s->alt, (uint32_t)cut[k], s->data + (cut[k] - start),
+                h7_image_add(body, s->alt, (uint32_t)cut[k], s->data + (cut[k] - start),
                              (size_t)(cut[k + 1] - cut[k]), NULL) != 0) {
                 h7_image_free(body);
-                h7_image_free(header);
+                free(copy);
                 return -1;
             }
         }
     }
+    /* The newest record: the last record slot that is not fully erased. */
+    for (uint32_t off = size; off > 0 && !*has_record; off -= BOOT_REC_SIZE) {
+        const uint8_t *r = copy + off - BOOT_REC_SIZE;
+        for (uint32_t i = 0; i < BOOT_REC_SIZE && !*has_record; i++)
+            *has_record = r[i] != 0xFFu;
+        if (*has_record)
+            memcpy(record, r, BOOT_REC_SIZE);
+    }
+    free(copy);
     return 0;
 }
 
@@ -216,8 +233,11 @@ static bool mem_is_wp(void *ctx, unsigned sector)
     return true;
 }
 
-static const flash_ops_t mem_ops = {mem_erase_sector, mem_erase_bank, mem_program, mem_read,
-                                    mem_is_wp,        NULL,         NULL,        NULL};
+static const flash_ops_t mem_ops = {.erase_sector = mem_erase_sector,
+                                    .erase_bank = mem_erase_bank,
+                                    .program_word = mem_program,
+                                    .read = mem_read,
+                                    .is_write_protected = mem_is_wp};
 
 int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out)
 {
@@ -292,25 +312,39 @@ int h7_stamp_describe(const h7_stamp_info_t *si, char *buf, size_t len)
 {
     const boot_image_info_t *in = &si->info;
     const boot_image_header_t *h = &in->hdr;
+    const flash_map_t *map = flash_map_stm32h743();
+    uint32_t area = boot_record_area(map);
     char ver[32];
     h7_stamp_version_str(&h->version, ver, sizeof ver);
-    if (si->result == BOOT_ERR_NO_IMAGE || si->result == BOOT_ERR_SLOT ||
-        si->result == BOOT_ERR_BAD_MAGIC ||
-        (si->result == BOOT_ERR_READ && in->fail_addr == in->slot))
-        return snprintf(buf, len, "slot 0x%08x: no h7dfu image header (%s)\n", in->slot,
+    if (si->result == BOOT_ERR_NO_IMAGE || si->result == BOOT_ERR_SLOT)
+        return snprintf(buf, len,
+                        "slot 0x%08x: no h7dfu image record in the record area 0x%08x.. (%s)\n",
+                        in->slot, area, boot_validate_reason_name(si->result));
+    unsigned index = (unsigned)((in->record - area) / BOOT_REC_SIZE);
+    if (si->result == BOOT_ERR_BAD_MAGIC ||
+        (si->result == BOOT_ERR_READ && in->fail_addr == in->record))
+        return snprintf(buf, len,
+                        "slot 0x%08x: the newest record (0x%08x, record %u of %u) is not an "
+                        "h7dfu image record (%s)\n",
+                        in->slot, in->record, index + 1,
+                        (unsigned)(map->sector_size / BOOT_REC_SIZE),
                         boot_validate_reason_name(si->result));
-    int n = snprintf(buf, len,
-                     "slot        0x%08x\n"
-                     "version     %s\n"
-                     "size        %u bytes (body at 0x%08x)\n"
-                     "device id   0x%03x\n"
-                     "body crc    0x%08x\n"
-                     "header      v%u, %u bytes, crc 0x%08x\n"
-                     "vectors     sp 0x%08x, reset 0x%08x\n"
-                     "status      %s%s\n",
-                     in->slot, ver, h->image_size, h->load_addr + h->vector_offset, h->device_id,
-                     h->body_crc, h->hdr_version, h->hdr_size, h->hdr_crc, in->initial_sp,
-                     in->reset_vector, si->result == BOOT_VALID ? "valid" : "INVALID: ",
-                     si->result == BOOT_VALID ? "" : boot_validate_reason_name(si->result));
+    int n = snprintf(
+        buf, len,
+        "slot        0x%08x\n"
+        "version     %s\n"
+        "body        0x%08x..0x%08llx, %u bytes\n"
+        "record      0x%08x (record %u of %u in the record area)\n"
+        "device id   0x%03x\n"
+        "body crc    0x%08x\n"
+        "header      v%u, %u bytes, crc 0x%08x\n"
+        "vectors     sp 0x%08x, reset 0x%08x (table at 0x%08x)\n"
+        "status      %s%s\n",
+        in->slot, ver, h->load_addr,
+        (unsigned long long)h->load_addr + h->image_size - (h->image_size ? 1 : 0), h->image_size,
+        in->record, index + 1, (unsigned)(map->sector_size / BOOT_REC_SIZE), h->device_id,
+        h->body_crc, h->hdr_version, h->hdr_size, h->hdr_crc, in->initial_sp, in->reset_vector,
+        h->load_addr + h->vector_offset, si->result == BOOT_VALID ? "valid" : "INVALID: ",
+        si->result == BOOT_VALID ? "" : boot_validate_reason_name(si->result));
     return n;
 }

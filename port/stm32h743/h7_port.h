@@ -14,8 +14,8 @@
 /* Memory map shared by both images (see README.md). */
 #define H7_BOOTLOADER_ADDR 0x08000000u /* sector 0 of bank 1 */
 #define H7_APP_ADDR                                                                                \
-    0x08020000u                      /* sector 1: image header region, then the                    \
-                                      * vector table at +0x400 (image_header.h) */
+    0x08020000u                      /* sector 1: the app's vector table at the                    \
+                                      * slot start (image_header.h) */
 #define H7_ROM_BOOT_ADDR 0x1FF09800u /* ST system memory (AN2606, STM32H74x) */
 
 /* --- system_clock.c ----------------------------------------------------- */

@@ -60,7 +60,8 @@ static void decide_valid_image(void **state)
     boot_decision_t d = decide_with(fx, &blk, &info);
     assert_int_equal(d.action, BOOT_START_APP);
     assert_int_equal(d.why, BOOT_WHY_IMAGE_VALID);
-    assert_int_equal(info.vector_table, 0x08020400u);
+    assert_int_equal(info.vector_table, 0x08020000u);
+    assert_int_equal(info.record, BOOT_REC_AREA_ADDR);
     assert_int_equal(info.initial_sp, 0x20020000u);
     assert_int_equal(info.hdr.version.major, 1);
     assert_int_equal(info.hdr.version.patch, 3);

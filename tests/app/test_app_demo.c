@@ -81,6 +81,26 @@ static void version_two_digit_fields(void **state)
     assert_int_equal(dd[12] | dd[13] << 8, 0x1299); /* BCD digits clamp at 9 */
 }
 
+/* The version of the newest record (the last one appended), not the first. */
+static void version_from_newest_record(void **state)
+{
+    fx_t *fx = *state;
+    assert_int_equal(app_img_write(fx->f, 1, 1, 1, 0), FLASH_OK);
+    uint8_t hdr[BOOT_HDR_SIZE];
+    boot_image_header_t h;
+    assert_int_equal(sim_flash_read(fx->f, BOOT_REC_AREA_ADDR, hdr, sizeof hdr), FLASH_OK);
+    boot_header_decode(hdr, &h);
+    h.version = (boot_image_version_t){3, 2, 1, 0};
+    boot_header_encode(&h, hdr);
+    assert_int_equal(app_rec_append(fx->f, hdr), FLASH_OK);
+    start(fx);
+    uint8_t v[3];
+    demo_app_version(v);
+    assert_int_equal(v[0], 3);
+    assert_int_equal(v[1], 2);
+    assert_int_equal(v[2], 1);
+}
+
 static void no_header_reports_zero(void **state)
 {
     fx_t *fx = *state;
@@ -101,7 +121,7 @@ static void header_with_bad_crc_reports_zero(void **state)
     memset(w, 0, sizeof w);
     w[0] = 0x48, w[1] = 0x37, w[2] = 0x49, w[3] = 0x4D; /* "H7IM" */
     w[8] = 5;
-    assert_int_equal(sim_flash_program_word(fx->f, BOOT_APP_SLOT_ADDR, w), FLASH_OK);
+    assert_int_equal(sim_flash_program_word(fx->f, BOOT_REC_AREA_ADDR, w), FLASH_OK);
     start(fx);
     uint8_t v[3];
     demo_app_version(v);
@@ -167,6 +187,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(version_from_header, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(version_two_digit_fields, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(version_from_newest_record, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(no_header_reports_zero, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(header_with_bad_crc_reports_zero, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(detach_requests_update, fx_setup, fx_teardown),

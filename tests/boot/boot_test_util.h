@@ -13,7 +13,8 @@
 #include "sim_flash.h"
 
 #define SLOT      BOOT_APP_SLOT_ADDR
-#define BODY      (SLOT + BOOT_HDR_REGION)
+#define BODY      SLOT /* vector table at the slot start */
+#define REC_AREA  BOOT_REC_AREA_ADDR
 #define WORD      32u
 #define STACK_TOP 0x20020000u /* top of DTCM */
 
@@ -68,7 +69,7 @@ static inline void img_make(test_img_t *img, uint32_t size, uint32_t seed)
         .load_addr = SLOT,
         .image_size = size,
         .device_id = BOOT_DEVICE_ID_H743,
-        .vector_offset = BOOT_HDR_REGION,
+        .vector_offset = BOOT_VECTOR_OFFSET,
     };
     img_restamp(img);
 }
@@ -92,14 +93,21 @@ static inline flash_status_t prog_bytes(sim_flash_t *f, uint32_t addr, const uin
     return FLASH_OK;
 }
 
-/* The commit protocol: body in address order, then the header words. */
-static inline flash_status_t img_program(sim_flash_t *f, const test_img_t *img)
+/* The commit protocol: body in address order, then the record's words at
+ * record slot `index` of the area. */
+static inline flash_status_t img_program_at(sim_flash_t *f, const test_img_t *img, unsigned index)
 {
     flash_status_t st = prog_bytes(f, BODY, img->body, img->size);
     if (st != FLASH_OK) {
         return st;
     }
-    return prog_bytes(f, SLOT, img->hdr, BOOT_HDR_SIZE);
+    return prog_bytes(f, REC_AREA + index * BOOT_REC_SIZE, img->hdr, BOOT_HDR_SIZE);
+}
+
+/* The first record of an erased area. */
+static inline flash_status_t img_program(sim_flash_t *f, const test_img_t *img)
+{
+    return img_program_at(f, img, 0);
 }
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * h7_stamp: stamp an application image, write it header-last into the flash
+ * h7_stamp: stamp an application image, write it record-last into the flash
  * model, and check the bootloader's validation agrees; inspect and refusals.
  */
 #include <setjmp.h>
@@ -37,12 +37,17 @@ static void add(h7_image_t *img, uint32_t addr, const uint8_t *data, uint32_t le
     assert_int_equal(h7_image_add(img, 0, addr, data, len, &err), 0);
 }
 
-/* Write an image to a fresh flash the way the DFU writer must: everything but
- * the header span first, the header span last. Returns the validation. */
+/* Write an image to a fresh flash the way the DFU writer must: the body
+ * first, the record last. Returns the validation. */
 static boot_validate_t write_and_validate(const h7_image_t *img, boot_image_info_t *info)
 {
     h7_image_t body, header;
-    assert_int_equal(h7_stamp_split(img, SLOT, &body, &header), 0);
+    uint8_t rec[BOOT_REC_SIZE];
+    bool has = false;
+    assert_int_equal(h7_stamp_split(img, &body, rec, &has), 0);
+    assert_true(has);
+    h7_image_init(&header);
+    add(&header, REC_AREA, rec, sizeof rec);
     sim_flash_t *f = sim_flash_new(NULL);
     const h7_image_t *order[2] = {&body, &header};
     for (int k = 0; k < 2; k++) {
@@ -58,7 +63,7 @@ static boot_validate_t write_and_validate(const h7_image_t *img, boot_image_info
             }
         }
         if (k == 0) {
-            /* Body written, header not yet: never valid. */
+            /* Body written, record not yet: never valid. */
             flash_dev_t dev = sim_flash_dev(f);
             assert_int_equal(boot_validate(&dev, SLOT, NULL), BOOT_ERR_NO_IMAGE);
         }
@@ -83,13 +88,13 @@ static void test_stamp_roundtrip(void **state)
     assert_int_equal(h7_stamp(&in, &opts, &out, err, sizeof err), 0);
     assert_int_equal(out.count, 2);
     assert_int_equal(out.seg[0].addr, SLOT);
-    assert_int_equal(out.seg[0].len, BOOT_HDR_SIZE);
-    assert_int_equal(out.seg[1].addr, BODY);
-    assert_int_equal(out.seg[1].len, 5024); /* padded to a flash word */
-    assert_memory_equal(out.seg[1].data, app, 5000);
+    assert_int_equal(out.seg[0].len, 5024); /* padded to a flash word */
+    assert_memory_equal(out.seg[0].data, app, 5000);
     for (uint32_t i = 5000; i < 5024; i++) {
-        assert_int_equal(out.seg[1].data[i], 0xFF);
+        assert_int_equal(out.seg[0].data[i], 0xFF);
     }
+    assert_int_equal(out.seg[1].addr, REC_AREA);
+    assert_int_equal(out.seg[1].len, BOOT_REC_SIZE);
 
     boot_image_info_t info;
     assert_int_equal(write_and_validate(&out, &info), BOOT_VALID);
@@ -100,35 +105,44 @@ static void test_stamp_roundtrip(void **state)
     assert_int_equal(info.hdr.image_size, 5024);
     assert_int_equal(info.hdr.device_id, 0x450);
     /* Cross-check the CRC with host/image's independent implementation. */
-    assert_int_equal(info.hdr.body_crc, h7_crc32(0, out.seg[1].data, out.seg[1].len));
+    assert_int_equal(info.hdr.body_crc, h7_crc32(0, out.seg[0].data, out.seg[0].len));
+    assert_int_equal(info.hdr.hdr_version, 2);
+    assert_int_equal(info.hdr.load_addr, SLOT);
+    assert_int_equal(info.hdr.vector_offset, 0);
+    assert_int_equal(info.record, REC_AREA);
     h7_image_free(&in);
     h7_image_free(&out);
     free(app);
 }
 
-/* With the 1 KiB header region present in the input (zeros from the linker,
- * or an old header), the result is the same as without it. */
+/* With a record already in the input (an earlier stamp, in its own segment
+ * or at the end of one objcopy-filled segment), the result is the same as
+ * without it. */
 static void test_stamp_header_region_present(void **state)
 {
     (void)state;
     uint8_t *app = make_app(3000, 2);
-    uint8_t *with = malloc(BOOT_HDR_REGION + 3000);
-    memset(with, 0, BOOT_HDR_REGION);
-    memcpy(with + BOOT_HDR_REGION, app, 3000);
+    const uint32_t span = REC_AREA + BOOT_REC_SIZE - SLOT;
+    uint8_t *with = malloc(span);
+    memset(with, 0xFF, span);
+    memcpy(with, app, 3000);
+    memset(with + (REC_AREA - SLOT), 0x12, BOOT_REC_SIZE);
     h7_image_t a, b, sa, sb;
     h7_image_init(&a);
     h7_image_init(&b);
     add(&a, BODY, app, 3000);
-    add(&b, SLOT, with, BOOT_HDR_REGION + 3000);
+    add(&a, REC_AREA, with + (REC_AREA - SLOT), BOOT_REC_SIZE);
+    add(&b, SLOT, with, span);
     h7_stamp_opts_t opts = {.version = {1, 0, 0, 0}};
     assert_int_equal(h7_stamp(&a, &opts, &sa, NULL, 0), 0);
     assert_int_equal(h7_stamp(&b, &opts, &sb, NULL, 0), 0);
-    assert_int_equal(sa.count, sb.count);
-    for (size_t i = 0; i < sa.count; i++) {
-        assert_int_equal(sa.seg[i].addr, sb.seg[i].addr);
-        assert_int_equal(sa.seg[i].len, sb.seg[i].len);
-        assert_memory_equal(sa.seg[i].data, sb.seg[i].data, sa.seg[i].len);
-    }
+    assert_int_equal(sa.count, 2);
+    assert_int_equal(sa.seg[0].len, 3008);
+    /* b's body runs up to the record area (0xFF fill): longer, same start,
+     * the record right after it. */
+    assert_int_equal(h7_image_total_size(&sb), BOOT_APP_SLOT_SIZE + BOOT_REC_SIZE);
+    assert_memory_equal(sa.seg[0].data, sb.seg[0].data, sa.seg[0].len);
+    assert_int_equal(write_and_validate(&sb, NULL), BOOT_VALID);
     /* Re-stamping a stamped image with a new version works too. */
     h7_image_t sc;
     opts.version.major = 3;
@@ -156,11 +170,11 @@ static void test_stamp_gaps(void **state)
     add(&in, BODY, app, 1024);
     add(&in, BODY + 0x2000u, tail, sizeof tail); /* e.g. .data load image */
     assert_int_equal(h7_stamp(&in, NULL, &out, NULL, 0), 0);
-    assert_int_equal(out.seg[1].len, 0x2000u + 128u);
+    assert_int_equal(out.seg[0].len, 0x2000u + 128u);
     for (uint32_t i = 1024; i < 0x2000u; i++) {
-        assert_int_equal(out.seg[1].data[i], 0xFF); /* gap = erased flash */
+        assert_int_equal(out.seg[0].data[i], 0xFF); /* gap = erased flash */
     }
-    assert_memory_equal(out.seg[1].data + 0x2000u, tail, sizeof tail);
+    assert_memory_equal(out.seg[0].data + 0x2000u, tail, sizeof tail);
     assert_int_equal(write_and_validate(&out, NULL), BOOT_VALID);
     h7_image_free(&in);
     h7_image_free(&out);
@@ -209,11 +223,17 @@ static void test_stamp_refusals(void **state)
     add(&in, 0x08000000u, app, 2048);
     expect_refused(&in, "outside the application slot");
     h7_image_free(&in);
+    /* Linked at the old vector table address (slot + 0x400): no vector
+     * table at the slot start. */
+    h7_image_init(&in);
+    add(&in, BODY + 0x400u, app, 2048);
+    expect_refused(&in, "no vector table at 0x08020000");
+    h7_image_free(&in);
     /* Runs past the end of flash. */
     h7_image_init(&in);
     add(&in, BODY, app, 2048);
     add(&in, 0x081FFFF0u, app, 32);
-    expect_refused(&in, "outside the application slot");
+    expect_refused(&in, "past the end of the flash");
     h7_image_free(&in);
     /* Another DfuSe alt setting. */
     h7_image_init(&in);
@@ -221,14 +241,14 @@ static void test_stamp_refusals(void **state)
     assert_int_equal(h7_image_add(&in, 1, 0x90000000u, app, 16, NULL), 0);
     expect_refused(&in, "alt setting 1");
     h7_image_free(&in);
-    /* Only header-region data. */
+    /* Only record-area data. */
     h7_image_init(&in);
-    add(&in, SLOT, app, 512);
-    expect_refused(&in, "no data after the header region");
+    add(&in, REC_AREA, app, 64);
+    expect_refused(&in, "no application data in the slot");
     h7_image_free(&in);
     /* Empty image. */
     h7_image_init(&in);
-    expect_refused(&in, "no data after the header region");
+    expect_refused(&in, "no application data in the slot");
     /* No vector table at BODY (SP garbage). */
     uint8_t bad[64];
     memset(bad, 0x11, sizeof bad);
@@ -255,11 +275,11 @@ static void test_inspect_and_describe(void **state)
     h7_stamp_info_t si;
     char text[1024];
 
-    /* Not stamped: no header. */
+    /* Not stamped: no record. */
     assert_int_equal(h7_stamp_inspect(&in, 0, &si), 0);
     assert_int_equal(si.result, BOOT_ERR_NO_IMAGE);
     h7_stamp_describe(&si, text, sizeof text);
-    assert_non_null(strstr(text, "no h7dfu image header"));
+    assert_non_null(strstr(text, "no h7dfu image record"));
 
     h7_stamp_opts_t opts = {.version = {4, 5, 6, 78}};
     assert_int_equal(h7_stamp(&in, &opts, &out, NULL, 0), 0);
@@ -270,6 +290,8 @@ static void test_inspect_and_describe(void **state)
     assert_non_null(strstr(text, "4.5.6+78"));
     assert_non_null(strstr(text, "status      valid"));
     assert_non_null(strstr(text, "0x450"));
+    assert_non_null(strstr(text, "record      0x081e0000 (record 1 of 2048"));
+    assert_non_null(strstr(text, "body        0x08020000..0x08020fff, 4096 bytes"));
 
     /* Through a file format and back (what `h7dfu image info FILE` does). */
     static const h7_image_format_t fmts[] = {H7_FMT_IHEX, H7_FMT_DFUSE};
@@ -286,7 +308,7 @@ static void test_inspect_and_describe(void **state)
     }
 
     /* One body byte changed after stamping. */
-    out.seg[1].data[100] ^= 0x80;
+    out.seg[0].data[100] ^= 0x80;
     assert_int_equal(h7_stamp_inspect(&out, 0, &si), 0);
     assert_int_equal(si.result, BOOT_ERR_BODY_CRC);
     h7_stamp_describe(&si, text, sizeof text);
@@ -296,53 +318,48 @@ static void test_inspect_and_describe(void **state)
     free(app);
 }
 
-static void test_header_span_and_split(void **state)
+static void test_split(void **state)
 {
     (void)state;
-    uint32_t addr, len;
-    h7_stamp_header_span(0, &addr, &len);
-    assert_int_equal(addr, SLOT);
-    assert_int_equal(len, 64);
-    assert_int_equal(len % WORD, 0);
-
-    /* One segment covering header, header region and body. */
     uint8_t data[0x600];
     for (unsigned i = 0; i < sizeof data; i++) {
         data[i] = (uint8_t)i;
     }
-    h7_image_t img, body, header;
+    uint8_t rec[BOOT_REC_SIZE];
+    bool has = true;
+    h7_image_t img, body;
+
+    /* No data in the record area: all body, no record. */
     h7_image_init(&img);
     add(&img, SLOT, data, sizeof data);
-    add(&img, 0x08100000u, data, 64); /* bank 2 */
-    assert_int_equal(h7_stamp_split(&img, 0, &body, &header), 0);
-    assert_int_equal(header.count, 1);
-    assert_int_equal(header.seg[0].addr, SLOT);
-    assert_int_equal(header.seg[0].len, 64);
-    assert_memory_equal(header.seg[0].data, data, 64);
-    assert_int_equal(body.count, 2);
-    assert_int_equal(body.seg[0].addr, SLOT + 64u);
-    assert_int_equal(body.seg[0].len, sizeof data - 64u);
-    assert_memory_equal(body.seg[0].data, data + 64, sizeof data - 64u);
-    assert_int_equal(body.seg[1].addr, 0x08100000u);
-    assert_int_equal(h7_image_total_size(&body) + h7_image_total_size(&header),
-                     h7_image_total_size(&img));
-    h7_image_free(&img);
+    assert_int_equal(h7_stamp_split(&img, &body, rec, &has), 0);
+    assert_false(has);
+    assert_int_equal(h7_image_total_size(&body), sizeof data);
     h7_image_free(&body);
-    h7_image_free(&header);
 
-    /* A segment starting inside the span. */
-    h7_image_init(&img);
-    add(&img, SLOT + 32u, data, 64);
-    assert_int_equal(h7_stamp_split(&img, 0, &body, &header), 0);
-    assert_int_equal(header.count, 1);
-    assert_int_equal(header.seg[0].addr, SLOT + 32u);
-    assert_int_equal(header.seg[0].len, 32);
-    assert_int_equal(body.count, 1);
-    assert_int_equal(body.seg[0].addr, SLOT + 64u);
-    assert_int_equal(body.seg[0].len, 32);
+    /* One segment from sector 14 into the record area, plus records 0..2
+     * (record 2 the newest) and erased bytes after them. */
+    const uint32_t s14 = REC_AREA - 0x100u;
+    uint8_t span[0x100 + 4 * BOOT_REC_SIZE];
+    memset(span, 0xFF, sizeof span);
+    memcpy(span, data, 0x100);
+    for (unsigned r = 0; r < 3; r++) {
+        memset(span + 0x100 + r * BOOT_REC_SIZE, 0x10 + (int)r, BOOT_REC_SIZE);
+    }
+    add(&img, s14, span, sizeof span);
+    assert_int_equal(h7_image_add(&img, 2, REC_AREA, data, 64, NULL), 0); /* other alt */
+    assert_int_equal(h7_stamp_split(&img, &body, rec, &has), 0);
+    assert_true(has);
+    uint8_t want[BOOT_REC_SIZE];
+    memset(want, 0x12, sizeof want);
+    assert_memory_equal(rec, want, sizeof want);
+    assert_int_equal(body.count, 3);
+    assert_int_equal(body.seg[1].addr, s14);
+    assert_int_equal(body.seg[1].len, 0x100);
+    assert_int_equal(body.seg[2].alt, 2);
+    assert_int_equal(h7_image_total_size(&body), sizeof data + 0x100 + 64);
     h7_image_free(&img);
     h7_image_free(&body);
-    h7_image_free(&header);
 }
 
 static void test_version_parse(void **state)
@@ -374,14 +391,10 @@ static void test_version_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stamp_roundtrip),
-        cmocka_unit_test(test_stamp_header_region_present),
-        cmocka_unit_test(test_stamp_gaps),
-        cmocka_unit_test(test_stamp_wrong_device_refused),
-        cmocka_unit_test(test_stamp_refusals),
-        cmocka_unit_test(test_inspect_and_describe),
-        cmocka_unit_test(test_header_span_and_split),
-        cmocka_unit_test(test_version_parse),
+        cmocka_unit_test(test_stamp_roundtrip), cmocka_unit_test(test_stamp_header_region_present),
+        cmocka_unit_test(test_stamp_gaps),      cmocka_unit_test(test_stamp_wrong_device_refused),
+        cmocka_unit_test(test_stamp_refusals),  cmocka_unit_test(test_inspect_and_describe),
+        cmocka_unit_test(test_split),           cmocka_unit_test(test_version_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,22 +44,22 @@ static void test_header_layout(void **state)
     (void)state;
     boot_image_header_t h = {
         .magic = BOOT_HDR_MAGIC,
-        .hdr_version = 1,
+        .hdr_version = 2,
         .hdr_size = 64,
         .version = {2, 7, 0x1234, 0xA1B2C3D4u},
         .load_addr = 0x08020000u,
         .image_size = 0x00012340u,
         .device_id = 0x450,
-        .vector_offset = 0x400,
+        .vector_offset = 0,
         .flags = 0,
         .body_crc = 0xDEADBEEFu,
     };
     uint8_t raw[BOOT_HDR_SIZE];
     uint32_t crc = boot_header_encode(&h, raw);
     static const uint8_t expect_start[] = {
-        'H',  '7',  'I',  'M',  1,    0,    64,   0,    2,    7,    0x34, 0x12, 0xD4, 0xC3,
+        'H',  '7',  'I',  'M',  2,    0,    64,   0,    2,    7,    0x34, 0x12, 0xD4, 0xC3,
         0xB2, 0xA1, 0x00, 0x00, 0x02, 0x08, 0x40, 0x23, 0x01, 0x00, 0x50, 0x04, 0,    0,
-        0x00, 0x04, 0,    0,    0,    0,    0,    0,    0xEF, 0xBE, 0xAD, 0xDE,
+        0x00, 0x00, 0,    0,    0,    0,    0,    0,    0xEF, 0xBE, 0xAD, 0xDE,
     };
     assert_memory_equal(raw, expect_start, sizeof expect_start);
     for (unsigned i = BOOT_HDR_OFF_RESERVED; i < BOOT_HDR_CRC_OFFSET; i++) {
@@ -85,11 +85,17 @@ static void test_slot_size(void **state)
 {
     (void)state;
     const flash_map_t *m = flash_map_stm32h743();
-    assert_int_equal(boot_slot_size(m, 0x08020000u), 15u * 128u * 1024u);
-    assert_int_equal(boot_slot_size(m, 0x08100000u), 8u * 128u * 1024u);
+    /* Sectors 1..14: sector 15 is the record area (RM0433 4.3.4, Table 8). */
+    assert_int_equal(boot_slot_size(m, 0x08020000u), 14u * 128u * 1024u);
+    assert_int_equal(boot_slot_size(m, 0x08020000u), BOOT_APP_SLOT_SIZE);
+    assert_int_equal(boot_slot_size(m, 0x08100000u), 7u * 128u * 1024u);
     assert_int_equal(boot_slot_size(m, 0x08000000u), 0); /* bootloader's sector */
     assert_int_equal(boot_slot_size(m, 0x08020400u), 0); /* not a sector start */
+    assert_int_equal(boot_slot_size(m, 0x081E0000u), 0); /* the record area */
     assert_int_equal(boot_slot_size(m, 0x08200000u), 0); /* past the flash */
+    assert_int_equal(boot_record_area(m), BOOT_REC_AREA_ADDR);
+    assert_int_equal(m->sector_size, BOOT_REC_AREA_SIZE);
+    assert_int_equal(BOOT_REC_COUNT, 2048);
 }
 
 static void test_valid_image(void **state)
@@ -100,7 +106,8 @@ static void test_valid_image(void **state)
     boot_image_info_t info;
     assert_int_equal(check_img(&img, &info), BOOT_VALID);
     assert_int_equal(info.slot, SLOT);
-    assert_int_equal(info.slot_size, 15u * 128u * 1024u);
+    assert_int_equal(info.slot_size, 14u * 128u * 1024u);
+    assert_int_equal(info.record, REC_AREA);
     assert_int_equal(info.vector_table, BODY);
     assert_int_equal(info.initial_sp, STACK_TOP);
     assert_int_equal(info.reset_vector, (BODY + 0x300u) | 1u);
@@ -123,7 +130,7 @@ static void test_erased_slot(void **state)
     g_dev = sim_flash_dev(f);
     boot_image_info_t info;
     assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_ERR_NO_IMAGE);
-    /* Body present, header never written: still nothing. */
+    /* Body present, record never written: still nothing. */
     test_img_t img;
     img_make(&img, 2048, 3);
     assert_int_equal(prog_bytes(f, BODY, img.body, img.size), FLASH_OK);
@@ -151,7 +158,7 @@ static void test_header_format(void **state)
     (void)state;
     test_img_t img;
     img_make(&img, 1024, 5);
-    img.h.hdr_version = 2;
+    img.h.hdr_version = 1; /* the header-at-the-slot layout */
     img_reencode(&img);
     assert_int_equal(check_img(&img, NULL), BOOT_ERR_HEADER_FORMAT);
     img.h.hdr_version = BOOT_HDR_VERSION;
@@ -209,7 +216,7 @@ static void test_bad_address(void **state)
     img_reencode(&img);
     assert_int_equal(check_img(&img, NULL), BOOT_ERR_BAD_ADDRESS);
     img.h.load_addr = SLOT;
-    img.h.vector_offset = 0x200;
+    img.h.vector_offset = 0x400; /* the v1 layout */
     img_reencode(&img);
     assert_int_equal(check_img(&img, NULL), BOOT_ERR_BAD_ADDRESS);
     img_free(&img);
@@ -220,9 +227,9 @@ static void test_size_out_of_slot(void **state)
     (void)state;
     test_img_t img;
     img_make(&img, 1024, 10);
-    const uint32_t max = 15u * 128u * 1024u - BOOT_HDR_REGION;
-    static const uint32_t sizes[] = {0, 4, 15u * 128u * 1024u - BOOT_HDR_REGION + 1u,
-                                     15u * 128u * 1024u, 0xFFFFFFFFu};
+    const uint32_t max = BOOT_APP_SLOT_SIZE;
+    static const uint32_t sizes[] = {0, 4, BOOT_APP_SLOT_SIZE + 1u, 15u * 128u * 1024u,
+                                     0xFFFFFFFFu};
     for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         img.h.image_size = sizes[i];
         img_reencode(&img);
@@ -239,10 +246,10 @@ static void test_max_size_image(void **state)
 {
     (void)state;
     test_img_t img;
-    img_make(&img, 15u * 128u * 1024u - BOOT_HDR_REGION, 11);
+    img_make(&img, BOOT_APP_SLOT_SIZE, 11);
     boot_image_info_t info;
     assert_int_equal(check_img(&img, &info), BOOT_VALID);
-    assert_int_equal(info.hdr.image_size, 15u * 128u * 1024u - BOOT_HDR_REGION);
+    assert_int_equal(info.hdr.image_size, BOOT_APP_SLOT_SIZE);
     img_free(&img);
 }
 
@@ -303,7 +310,8 @@ static void test_vector_reset(void **state)
         {(BODY + 0x3Cu) | 1u, BOOT_ERR_VECTOR_RESET}, /* inside the core vectors */
         {(BODY + 2048u) | 1u, BOOT_ERR_VECTOR_RESET}, /* just past the body */
         {0x08000101u, BOOT_ERR_VECTOR_RESET},         /* the bootloader */
-        {(SLOT + 0x20u) | 1u, BOOT_ERR_VECTOR_RESET}, /* the header */
+        {(SLOT + 0x20u) | 1u, BOOT_ERR_VECTOR_RESET}, /* the vector table */
+        {(REC_AREA + 0x41u), BOOT_ERR_VECTOR_RESET},  /* the record area */
         {0xFFFFFFFFu, BOOT_ERR_VECTOR_RESET},         /* erased */
         {0x1FF09801u, BOOT_ERR_VECTOR_RESET},         /* ST ROM */
     };
@@ -324,30 +332,108 @@ static void test_bad_slot(void **state)
     g_dev = sim_flash_dev(f);
     assert_int_equal(boot_validate(&g_dev, 0x08000000u, NULL), BOOT_ERR_SLOT);
     assert_int_equal(boot_validate(&g_dev, 0x08020400u, NULL), BOOT_ERR_SLOT);
+    assert_int_equal(boot_validate(&g_dev, REC_AREA, NULL), BOOT_ERR_SLOT);
     assert_int_equal(boot_validate(&g_dev, 0x00000000u, NULL), BOOT_ERR_SLOT);
     assert_int_equal(boot_validate(NULL, SLOT, NULL), BOOT_ERR_SLOT);
     sim_flash_free(f);
 }
 
-/* A header with only one of its two flash words programmed is never valid. */
+/* A record with only one of its two flash words programmed is never valid,
+ * and the older record before it is not used instead (no fallback). */
 static void test_partial_header(void **state)
 {
     (void)state;
     test_img_t img;
     img_make(&img, 1024, 15);
+    const uint32_t rec = REC_AREA + 3u * BOOT_REC_SIZE;
     for (unsigned w = 0; w < 2; w++) {
         sim_flash_t *f = sim_flash_new(NULL);
+        /* records 0..2: this very image, valid */
+        for (unsigned i = 0; i < 3; i++) {
+            assert_int_equal(prog_bytes(f, REC_AREA + i * BOOT_REC_SIZE, img.hdr, BOOT_HDR_SIZE),
+                             FLASH_OK);
+        }
         assert_int_equal(prog_bytes(f, BODY, img.body, img.size), FLASH_OK);
-        assert_int_equal(sim_flash_program_word(f, SLOT + w * WORD, img.hdr + w * WORD), FLASH_OK);
         g_dev = sim_flash_dev(f);
-        boot_validate_t v = boot_validate(&g_dev, SLOT, NULL);
-        assert_int_equal(v, w == 0 ? BOOT_ERR_HEADER_CRC : BOOT_ERR_BAD_MAGIC);
-        /* Completing it makes it valid. */
-        assert_int_equal(sim_flash_program_word(f, SLOT + (1 - w) * WORD, img.hdr + (1 - w) * WORD),
-                         FLASH_OK);
         assert_int_equal(boot_validate(&g_dev, SLOT, NULL), BOOT_VALID);
+        assert_int_equal(sim_flash_program_word(f, rec + w * WORD, img.hdr + w * WORD), FLASH_OK);
+        boot_image_info_t info;
+        boot_validate_t v = boot_validate(&g_dev, SLOT, &info);
+        assert_int_equal(v, w == 0 ? BOOT_ERR_HEADER_CRC : BOOT_ERR_BAD_MAGIC);
+        assert_int_equal(info.record, rec);
+        /* Completing it makes it valid. */
+        assert_int_equal(sim_flash_program_word(f, rec + (1 - w) * WORD, img.hdr + (1 - w) * WORD),
+                         FLASH_OK);
+        assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_VALID);
+        assert_int_equal(info.record, rec);
         sim_flash_free(f);
     }
+    img_free(&img);
+}
+
+/* The newest record is the last record slot that is not fully erased. */
+static void test_newest_record(void **state)
+{
+    (void)state;
+    test_img_t img;
+    img_make(&img, 2048, 19);
+    sim_flash_t *f = sim_flash_new(NULL);
+    g_dev = sim_flash_dev(f);
+    assert_int_equal(prog_bytes(f, BODY, img.body, img.size), FLASH_OK);
+    boot_image_info_t info;
+    static const unsigned index[] = {0, 1, 2, 9, 2047};
+    for (unsigned k = 0; k < sizeof index / sizeof index[0]; k++) {
+        img.h.version = (boot_image_version_t){(uint8_t)(k + 1), 0, 0, 0};
+        img_reencode(&img);
+        uint32_t rec = REC_AREA + index[k] * BOOT_REC_SIZE;
+        assert_int_equal(prog_bytes(f, rec, img.hdr, BOOT_HDR_SIZE), FLASH_OK);
+        assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_VALID);
+        assert_int_equal(info.record, rec);
+        assert_int_equal(info.hdr.version.major, k + 1);
+    }
+    /* A newest record for another body: the older ones do not count. */
+    img.h.body_crc ^= 1u;
+    img_reencode(&img);
+    assert_int_equal(sim_flash_erase_sector(f, 15), FLASH_OK);
+    assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_ERR_NO_IMAGE);
+    assert_int_equal(info.record, 0);
+    img_restamp(&img);
+    assert_int_equal(prog_bytes(f, REC_AREA, img.hdr, BOOT_HDR_SIZE), FLASH_OK);
+    img.h.body_crc ^= 1u;
+    img_reencode(&img);
+    assert_int_equal(prog_bytes(f, REC_AREA + BOOT_REC_SIZE, img.hdr, BOOT_HDR_SIZE), FLASH_OK);
+    assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_ERR_BODY_CRC);
+    sim_flash_free(f);
+    img_free(&img);
+}
+
+/* A full area (2048 records): the last one counts; the area's sector erased
+ * and the record written at its start (compaction) count the same. */
+static void test_full_area(void **state)
+{
+    (void)state;
+    test_img_t img;
+    img_make(&img, 1024, 20);
+    sim_flash_t *f = sim_flash_new(NULL);
+    g_dev = sim_flash_dev(f);
+    assert_int_equal(prog_bytes(f, BODY, img.body, img.size), FLASH_OK);
+    for (unsigned i = 0; i < BOOT_REC_COUNT; i++) {
+        img.h.version = (boot_image_version_t){1, 0, (uint16_t)i, 0};
+        img_reencode(&img);
+        assert_int_equal(prog_bytes(f, REC_AREA + i * BOOT_REC_SIZE, img.hdr, BOOT_HDR_SIZE),
+                         FLASH_OK);
+    }
+    boot_image_info_t info;
+    assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_VALID);
+    assert_int_equal(info.record, REC_AREA + BOOT_REC_AREA_SIZE - BOOT_REC_SIZE);
+    assert_int_equal(info.hdr.version.patch, BOOT_REC_COUNT - 1u);
+    /* compaction: erase, then the record at the start */
+    assert_int_equal(sim_flash_erase_sector(f, 15), FLASH_OK);
+    assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_ERR_NO_IMAGE);
+    assert_int_equal(prog_bytes(f, REC_AREA, img.hdr, BOOT_HDR_SIZE), FLASH_OK);
+    assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_VALID);
+    assert_int_equal(info.record, REC_AREA);
+    sim_flash_free(f);
     img_free(&img);
 }
 
@@ -389,12 +475,20 @@ static void test_ecc_in_header(void **state)
     for (unsigned w = 0; w < 2; w++) {
         sim_flash_t *f = sim_flash_new(NULL);
         assert_int_equal(img_program(f, &img), FLASH_OK);
-        corrupt_word(f, SLOT + w * WORD);
+        corrupt_word(f, REC_AREA + w * WORD);
         g_dev = sim_flash_dev(f);
         boot_image_info_t info;
         assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_ERR_READ);
         assert_int_equal(info.flash_status, FLASH_ERR_ECC);
-        assert_int_equal(info.fail_addr, SLOT);
+        assert_int_equal(info.fail_addr, REC_AREA);
+        /* An ECC-broken record slot after a good record: no image either. */
+        uint8_t ones[WORD];
+        memset(ones, 0x5A, sizeof ones);
+        assert_int_equal(sim_flash_program_word(f, REC_AREA + BOOT_REC_SIZE + w * WORD, ones),
+                         FLASH_OK);
+        corrupt_word(f, REC_AREA + BOOT_REC_SIZE + w * WORD);
+        assert_int_equal(boot_validate(&g_dev, SLOT, &info), BOOT_ERR_READ);
+        assert_int_equal(info.fail_addr, REC_AREA + BOOT_REC_SIZE);
         sim_flash_free(f);
     }
     img_free(&img);
@@ -420,8 +514,9 @@ static void test_read_without_power(void **state)
 
 /* ---- power cut at every flash operation of an update ----
  *
- * The slot holds a valid v1 image. The update erases sector 1, programs the
- * v2 body word by word in address order, then the two header words. For every
+ * The slot holds a valid v1 image (record 0). The update erases sector 1,
+ * programs the v2 body word by word in address order, then appends the two
+ * words of its record (record 1). For every
  * operation n and every phase, a fresh replay is cut there; after power comes
  * back, boot_validate may say VALID only when the slot holds, byte for byte,
  * the complete v1 image (cut before the erase changed anything) or the
@@ -433,16 +528,25 @@ enum { SWEEP_BODY = 2048 };
 static flash_status_t update(sim_flash_t *f, const test_img_t *v2)
 {
     flash_status_t st = sim_flash_erase_sector(f, 1);
-    return st != FLASH_OK ? st : img_program(f, v2);
+    return st != FLASH_OK ? st : img_program_at(f, v2, 1);
 }
 
-static bool slot_holds(sim_flash_t *f, const test_img_t *img)
+/* The body and the record at index, and no record after it. */
+static bool slot_holds(sim_flash_t *f, const test_img_t *img, unsigned index)
 {
-    const uint8_t *raw = sim_flash_raw(f) + (SLOT - 0x08000000u);
-    return memcmp(raw, img->hdr, BOOT_HDR_SIZE) == 0 &&
-           memcmp(raw + BOOT_HDR_REGION, img->body, img->size) == 0 &&
-           sim_flash_word_state(f, SLOT) == SIM_WORD_PROGRAMMED &&
-           sim_flash_word_state(f, SLOT + WORD) == SIM_WORD_PROGRAMMED;
+    const uint8_t *raw = sim_flash_raw(f);
+    uint32_t rec = REC_AREA + index * BOOT_REC_SIZE;
+    for (uint32_t off = 0; off < img->size; off += WORD) {
+        if (sim_flash_word_state(f, SLOT + off) != SIM_WORD_PROGRAMMED) {
+            return false;
+        }
+    }
+    return memcmp(raw + (SLOT - 0x08000000u), img->body, img->size) == 0 &&
+           memcmp(raw + (rec - 0x08000000u), img->hdr, BOOT_HDR_SIZE) == 0 &&
+           sim_flash_word_state(f, rec) == SIM_WORD_PROGRAMMED &&
+           sim_flash_word_state(f, rec + WORD) == SIM_WORD_PROGRAMMED &&
+           sim_flash_word_state(f, rec + BOOT_REC_SIZE) == SIM_WORD_ERASED &&
+           sim_flash_word_state(f, rec + BOOT_REC_SIZE + WORD) == SIM_WORD_ERASED;
 }
 
 static void sweep(unsigned progress)
@@ -473,6 +577,7 @@ static void sweep(unsigned progress)
             /* Restore v1 (erase cleans any ECC damage of the last round). */
             sim_flash_power_on(f);
             assert_int_equal(sim_flash_erase_sector(f, 1), FLASH_OK);
+            assert_int_equal(sim_flash_erase_sector(f, 15), FLASH_OK);
             assert_int_equal(img_program(f, &v1), FLASH_OK);
             sim_flash_reset_stats(f);
             sim_flash_cut_at(f, n, phases[p]);
@@ -484,7 +589,7 @@ static void sweep(unsigned progress)
             boot_image_info_t info;
             boot_validate_t v = boot_validate(&g_dev, SLOT, &info);
             reasons[v]++;
-            bool is_v1 = slot_holds(f, &v1), is_v2 = slot_holds(f, &v2);
+            bool is_v1 = slot_holds(f, &v1, 0), is_v2 = slot_holds(f, &v2, 1);
             if (v == BOOT_VALID) {
                 if (!is_v1 && !is_v2) {
                     fail_msg("cut at op %llu phase %u: VALID but slot holds neither image",
@@ -572,6 +677,8 @@ int main(void)
         cmocka_unit_test(test_vector_reset),
         cmocka_unit_test(test_bad_slot),
         cmocka_unit_test(test_partial_header),
+        cmocka_unit_test(test_newest_record),
+        cmocka_unit_test(test_full_area),
         cmocka_unit_test(test_ecc_in_body),
         cmocka_unit_test(test_ecc_in_header),
         cmocka_unit_test(test_read_without_power),

@@ -28,8 +28,8 @@ static boot_validate_t check_img(const test_img_t *img)
 static void test_load_addr_must_be_the_slot(void **state)
 {
     (void)state;
-    static const uint32_t wrong[] = {SLOT + 32u, SLOT + BOOT_HDR_REGION, SLOT + 0x20000u,
-                                     0x08100000u, SLOT - 0x20000u};
+    static const uint32_t wrong[] = {SLOT + 32u, SLOT + 0x400u, SLOT + 0x20000u,
+                                     REC_AREA,   0x08100000u,   SLOT - 0x20000u};
     test_img_t img;
     img_make(&img, 2048, 11);
     assert_int_equal(check_img(&img), BOOT_VALID);

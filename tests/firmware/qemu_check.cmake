@@ -5,7 +5,7 @@
 #  2. the same app with one body byte flipped: "boot: stay in DFU", no app.
 #  3. no app at all: "boot: stay in DFU".
 set(SLOT 0x00020000)
-set(VT 0x00020400)
+set(AREA 0x001E0000) # the record area: the last sector of the QEMU flash map
 function(run_qemu out_var)
     execute_process(COMMAND timeout 20 ${QEMU} -M mps2-an500 -display none -monitor none
         -serial null -semihosting-config enable=on,target=native
@@ -29,14 +29,14 @@ foreach(mode good corrupt)
     endif()
 endforeach()
 
-run_qemu(out -device loader,file=${WORK}/hdr-good.bin,addr=${SLOT}
-             -device loader,file=${WORK}/body-good.bin,addr=${VT})
+run_qemu(out -device loader,file=${WORK}/hdr-good.bin,addr=${AREA}
+             -device loader,file=${WORK}/body-good.bin,addr=${SLOT})
 if(NOT out MATCHES "boot: valid image v1\\.2\\.3 -> start app\n" OR NOT out MATCHES "app: started\n")
     message(FATAL_ERROR "valid image: expected the bootloader to start the app")
 endif()
 
-run_qemu(out -device loader,file=${WORK}/hdr-corrupt.bin,addr=${SLOT}
-             -device loader,file=${WORK}/body-corrupt.bin,addr=${VT})
+run_qemu(out -device loader,file=${WORK}/hdr-corrupt.bin,addr=${AREA}
+             -device loader,file=${WORK}/body-corrupt.bin,addr=${SLOT})
 if(NOT out MATCHES "boot: stay in DFU \\([^)]*: bad body CRC\\)" OR out MATCHES "app:")
     message(FATAL_ERROR "corrupt image: expected DFU mode and no app")
 endif()

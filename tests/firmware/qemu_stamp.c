@@ -1,9 +1,11 @@
 /*
- * qemu_stamp BODY_IN SLOT MAJOR.MINOR.PATCH HDR_OUT BODY_OUT [corrupt]
- * Header for the QEMU boot test's application (its slot is not the H743's,
- * so `h7dfu image stamp` does not apply): core/boot's own encoder. BODY_OUT
- * is the body padded to whole flash words; "corrupt" flips one body byte
- * after the CRC was taken (an image the bootloader must refuse).
+ * qemu_stamp BODY_IN SLOT MAJOR.MINOR.PATCH AREA_OUT BODY_OUT [corrupt]
+ * Record for the QEMU boot test's application (its slot is not the H743's,
+ * so `h7dfu image stamp` does not apply): core/boot's own encoder. AREA_OUT
+ * is the whole 128 KiB record area (QEMU's memory is not erased flash): the
+ * record at its start, 0xFF after it. BODY_OUT is the body padded to whole
+ * flash words; "corrupt" flips one body byte after the CRC was taken (an
+ * image the bootloader must refuse).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +45,11 @@ int main(int argc, char **argv)
         .load_addr = (uint32_t)strtoul(argv[2], NULL, 0),
         .image_size = (uint32_t)padded,
         .device_id = BOOT_DEVICE_ID_H743,
-        .vector_offset = BOOT_HDR_REGION,
+        .vector_offset = BOOT_VECTOR_OFFSET,
         .body_crc = boot_crc32(0, body, padded),
     };
-    uint8_t hdr[BOOT_HDR_SIZE];
+    static uint8_t hdr[128 * 1024];
+    memset(hdr, 0xFF, sizeof hdr);
     boot_header_encode(&h, hdr);
     if (argc == 7 && strcmp(argv[6], "corrupt") == 0) {
         body[padded / 2] ^= 0x10u;

@@ -16,8 +16,8 @@
 #include "boot.h"
 
 #define BL_BASE         0x08000000u
-#define APP_BASE        0x08020000u /* slot: header region */
-#define APP_VECTORS     0x08020400u /* slot + BOOT_HDR_REGION */
+#define APP_BASE        BOOT_APP_SLOT_ADDR /* the slot: the vector table at its start */
+#define APP_VECTORS     (BOOT_APP_SLOT_ADDR + BOOT_VECTOR_OFFSET)
 #define NOINIT_ADDR     0x20000000u
 #define BL_FLASH_BUDGET (16u * 1024u)
 #define BL_RAM_BUDGET   (8u * 1024u)
@@ -183,21 +183,19 @@ static void app_layout_and_startable(void **state)
     (void)state;
     blob_t e = load("demo-app.elf");
     check_header(&e);
-    /* image_header.h: 1 KiB header region at the slot start, left zero for
-     * `h7dfu image stamp`; the vector table right after it. */
-    section_t hdr = find_section(&e, ".image_header");
-    assert_true(hdr.found);
-    assert_int_equal(hdr.addr, APP_BASE);
-    assert_int_equal(hdr.size, BOOT_HDR_REGION);
-    for (uint32_t i = 0; i < hdr.size; i++) {
-        assert_int_equal(e.data[hdr.offset + i], 0);
-    }
+    /* image_header.h: the vector table at the slot start, no header region;
+     * nothing in the record area (sector 15), nothing past the slot. */
+    assert_false(find_section(&e, ".image_header").found);
+    section_t vt = find_section(&e, ".isr_vector");
+    assert_true(vt.found);
+    assert_int_equal(vt.addr, APP_BASE);
+    assert_true(flash_end(&e, APP_BASE) <= BOOT_APP_SLOT_ADDR + BOOT_APP_SLOT_SIZE);
     uint32_t sp, reset;
     vectors(&e, APP_VECTORS, &sp, &reset);
     /* The bootloader's own vector rules (core/boot) accept the app. */
     uint32_t flash_used = flash_end(&e, APP_BASE) - APP_BASE;
     assert_true(boot_vector_sp_ok(sp));
-    assert_true(boot_vector_reset_ok(reset, APP_VECTORS, flash_used - BOOT_HDR_REGION));
+    assert_true(boot_vector_reset_ok(reset, APP_VECTORS, flash_used));
     section_t ni = find_section(&e, ".noinit");
     assert_true(ni.found);
     assert_int_equal(ni.addr, NOINIT_ADDR);
@@ -207,11 +205,11 @@ static void app_layout_and_startable(void **state)
     printf("demo-app: flash %u bytes at 0x%08x (vectors 0x%08x), RAM %u bytes\n", flash_used,
            APP_BASE, APP_VECTORS, ram_used);
     check_bin("demo-app.bin", &e, APP_BASE, APP_VECTORS);
-    /* Unstamped, the bootloader must refuse it: zero header, bad magic. */
+    /* Unstamped, the .bin is the body alone: the vector table at its start,
+     * no record in it (the bootloader refuses it until a record is written). */
     blob_t b = load("demo-app.bin");
-    boot_image_header_t h;
-    boot_header_decode(b.data, &h);
-    assert_int_not_equal(h.magic, BOOT_HDR_MAGIC);
+    assert_int_equal(rd32(&b, 0), sp);
+    assert_true(b.size <= BOOT_APP_SLOT_SIZE);
     free(b.data);
     free(e.data);
 }

@@ -1,7 +1,8 @@
 /*
  * Power-loss runner (littlefs / mcuboot style): during an update of a stamped
  * application, cut the power before, during and after each flash operation
- * (every sector erase, every word program, the header words), restart the
+ * (every sector erase, every word program, the record's words, the record
+ * area's erase when it is full), restart the
  * board, and check that
  *   - the boot decision either stays in DFU mode or starts an image that is
  *     exactly the old one or exactly the new one (never a partial image);
@@ -25,11 +26,13 @@
 #include "h7_ops.h"
 #include "h7_stamp.h"
 
-#define SLOT   0x08020000u
-#define VECTOR (SLOT + 0x400u)
+#define SLOT   BOOT_APP_SLOT_ADDR
+#define VECTOR SLOT /* the vector table at the slot start */
 
 typedef struct app {
-    h7_image_t img; /* stamped */
+    h7_image_t img;             /* stamped: body + record */
+    h7_image_t body;            /* the body alone */
+    uint8_t rec[BOOT_REC_SIZE]; /* its record */
     boot_image_version_t ver;
 } app_t;
 
@@ -62,6 +65,9 @@ static void make_app(app_t *a, size_t body, unsigned seed, uint8_t major)
     char err[256];
     assert_int_equal(h7_stamp(&raw, &so, &a->img, err, sizeof(err)), 0);
     a->ver = so.version;
+    bool has = false;
+    assert_int_equal(h7_stamp_split(&a->img, &a->body, a->rec, &has), 0);
+    assert_true(has);
     h7_image_free(&raw);
     free(b);
 }
@@ -70,24 +76,27 @@ static int write_app(h7_inproc_t *ip, const app_t *a, char *layout)
 {
     h7_dfu_t dfu;
     h7_dfu_init(&dfu, h7_inproc_transport(ip), 0, dfu_transfer_size(&ip->dfu));
-    h7_write_cfg_t cfg = {.verify = true};
-    uint32_t addr, len;
-    h7_stamp_header_span(SLOT, &addr, &len);
-    cfg.commit_addr = addr;
-    cfg.commit_len = len;
-    return h7_ops_write_image(&dfu, &a->img, layout, &cfg, NULL);
+    /* What h7dfu does with a stamped file: the body, then the record
+     * appended to the record area. */
+    h7_write_cfg_t cfg = {.verify = true,
+                          .record = a->rec,
+                          .record_area = BOOT_REC_AREA_ADDR,
+                          .record_area_size = BOOT_REC_AREA_SIZE,
+                          .record_size = BOOT_REC_SIZE};
+    return h7_ops_write_image(&dfu, &a->body, layout, &cfg, NULL);
 }
 
-/* The slot holds exactly app a (every segment byte for byte). */
-static bool holds(sim_flash_t *f, const app_t *a)
+/* The slot holds exactly app a (its body byte for byte) and the newest
+ * record, at rec, is a's. */
+static bool holds(sim_flash_t *f, const app_t *a, uint32_t rec)
 {
     const uint8_t *raw = sim_flash_raw(f);
-    for (size_t i = 0; i < a->img.count; i++) {
-        const h7_segment_t *s = &a->img.seg[i];
+    for (size_t i = 0; i < a->body.count; i++) {
+        const h7_segment_t *s = &a->body.seg[i];
         if (memcmp(raw + (s->addr - 0x08000000u), s->data, s->len) != 0)
             return false;
     }
-    return true;
+    return rec != 0 && memcmp(raw + (rec - 0x08000000u), a->rec, BOOT_REC_SIZE) == 0;
 }
 
 /* What the board does at power-on: the boot decision on the flash. */
@@ -120,8 +129,8 @@ static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v
     boot_image_info_t info;
     boot_decision_t d = power_on_decision(f, &info);
     if (d.action == BOOT_START_APP) {
-        bool is_old = info.hdr.version.major == v1->ver.major && holds(f, v1);
-        bool is_new = info.hdr.version.major == v2->ver.major && holds(f, v2);
+        bool is_old = info.hdr.version.major == v1->ver.major && holds(f, v1, info.record);
+        bool is_new = info.hdr.version.major == v2->ver.major && holds(f, v2, info.record);
         if (is_old)
             t->old_after_cut++;
         else if (is_new)
@@ -135,7 +144,7 @@ static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v
     if (write_app(&ip, v2, layout) != 0)
         bad = true;
     d = power_on_decision(f, &info);
-    if (d.action != BOOT_START_APP || !holds(f, v2))
+    if (d.action != BOOT_START_APP || !holds(f, v2, info.record))
         bad = true;
     if (bad) {
         t->failures++;
@@ -145,15 +154,29 @@ static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v
 }
 
 /* Installs v1 on a fresh flash (kept in *v1_flash) and returns how many flash
- * operations the update to v2 takes. */
-static uint64_t prepare(const app_t *v1, const app_t *v2, sim_flash_t **v1_flash)
+ * operations the update to v2 takes. full: the record area is full first
+ * (2047 older records, then v1's), so the update compacts it. */
+static uint64_t prepare(const app_t *v1, const app_t *v2, bool full, sim_flash_t **v1_flash)
 {
     sim_flash_t *f = sim_flash_new(NULL);
     h7_inproc_t ip;
     assert_true(h7_inproc_init(&ip, f, NULL, NULL));
     char layout[128];
     h7_inproc_layout(&ip, 0, layout, sizeof(layout));
+    for (uint32_t i = 0; full && i < BOOT_REC_COUNT - 1u; i++) {
+        uint8_t old[BOOT_REC_SIZE];
+        memcpy(old, v2->rec, sizeof old);
+        old[BOOT_HDR_OFF_BUILD] ^= 0x5A; /* an older record (its CRC does not matter) */
+        for (uint32_t w = 0; w < BOOT_REC_SIZE; w += 32u)
+            assert_int_equal(
+                sim_flash_program_word(f, BOOT_REC_AREA_ADDR + i * BOOT_REC_SIZE + w, old + w),
+                FLASH_OK);
+    }
     assert_int_equal(write_app(&ip, v1, layout), 0);
+    boot_image_info_t info;
+    assert_int_equal(power_on_decision(f, &info).action, BOOT_START_APP);
+    assert_int_equal(info.record, full ? BOOT_REC_AREA_ADDR + BOOT_REC_AREA_SIZE - BOOT_REC_SIZE
+                                       : BOOT_REC_AREA_ADDR);
     *v1_flash = sim_flash_new(NULL);
     sim_flash_copy_contents(*v1_flash, f);
     uint64_t before = sim_flash_op_count(f);
@@ -163,13 +186,13 @@ static uint64_t prepare(const app_t *v1, const app_t *v2, sim_flash_t **v1_flash
     return ops;
 }
 
-static void run(size_t body, uint64_t stride, const char *name)
+static void run(size_t body, uint64_t stride, bool full, const char *name)
 {
     app_t v1, v2;
     make_app(&v1, body, 1, 1);
     make_app(&v2, body, 2, 2);
     sim_flash_t *v1_flash;
-    uint64_t ops = prepare(&v1, &v2, &v1_flash);
+    uint64_t ops = prepare(&v1, &v2, full, &v1_flash);
     tally_t t = {0};
     static const sim_flash_phase_t phases[] = {SIM_FLASH_PHASE_BEFORE, SIM_FLASH_PHASE_DURING,
                                                SIM_FLASH_PHASE_AFTER};
@@ -186,6 +209,8 @@ static void run(size_t body, uint64_t stride, const char *name)
     sim_flash_free(v1_flash);
     h7_image_free(&v1.img);
     h7_image_free(&v2.img);
+    h7_image_free(&v1.body);
+    h7_image_free(&v2.body);
 }
 
 /* Stride between cut points: H7_POWERLOSS_STRIDE_<name>, else the default.
@@ -201,13 +226,22 @@ static void test_update_256k(void **state)
 {
     (void)state;
     uint64_t st = stride("H7_POWERLOSS_STRIDE_256K", 127);
-    run(256 * 1024 - 0x400, st, st == 1 ? "256 KiB, every cut point" : "256 KiB, strided");
+    run(256 * 1024, st, false, st == 1 ? "256 KiB, every cut point" : "256 KiB, strided");
 }
 
 static void test_update_1m(void **state)
 {
     (void)state;
-    run(1024 * 1024 - 0x400, stride("H7_POWERLOSS_STRIDE_1M", 2039), "1 MiB, strided");
+    run(1024 * 1024, stride("H7_POWERLOSS_STRIDE_1M", 2039), false, "1 MiB, strided");
+}
+
+/* The record area full: the update erases it and writes the record at its
+ * start; every cut point (a cut between that erase and the record leaves no
+ * image: DFU mode). */
+static void test_update_full_area(void **state)
+{
+    (void)state;
+    run(32 * 1024, 1, true, "32 KiB into a full record area, every cut point");
 }
 
 int main(void)
@@ -215,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_update_256k),
         cmocka_unit_test(test_update_1m),
+        cmocka_unit_test(test_update_full_area),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

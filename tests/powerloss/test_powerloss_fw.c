@@ -37,7 +37,7 @@
 #include "h7_stamp.h"
 #include "sim_flash.h"
 
-#define SLOT        0x08020000u
+#define SLOT        BOOT_APP_SLOT_ADDR
 #define FLASH_BASE  0x08000000u
 #define PID_DFU     0xDF11u
 #define PID_APP     0x5750u
@@ -69,6 +69,9 @@ typedef struct tally {
 
 static cfg_t g;
 static h7_image_t g_v1, g_v2;
+/* g_v2 split as h7dfu writes it: the body, then the record appended. */
+static h7_image_t g_v2_body;
+static uint8_t g_v2_rec[BOOT_REC_SIZE];
 static char g_layout[256];
 
 static unsigned long env_num(const char *name, unsigned long dflt)
@@ -136,13 +139,26 @@ static void install(sim_flash_t *f, const h7_image_t *img)
     }
 }
 
+/* The flash holds img's body byte for byte, and the newest record of the
+ * record area (the last record slot not fully erased) is img's record. */
 static bool holds(const sim_flash_t *f, const h7_image_t *img)
 {
     const uint8_t *raw = sim_flash_raw(f);
-    for (size_t i = 0; i < img->count; i++)
-        if (memcmp(raw + (img->seg[i].addr - FLASH_BASE), img->seg[i].data, img->seg[i].len))
-            return false;
-    return true;
+    h7_image_t body;
+    uint8_t rec[BOOT_REC_SIZE];
+    bool has = false, ok = h7_stamp_split(img, &body, rec, &has) == 0 && has;
+    for (size_t i = 0; ok && i < body.count; i++)
+        ok = memcmp(raw + (body.seg[i].addr - FLASH_BASE), body.seg[i].data, body.seg[i].len) == 0;
+    h7_image_free(&body);
+    const uint8_t *newest = NULL;
+    for (uint32_t a = BOOT_REC_AREA_ADDR + BOOT_REC_AREA_SIZE;
+         ok && newest == NULL && a > BOOT_REC_AREA_ADDR;) {
+        a -= BOOT_REC_SIZE;
+        for (uint32_t k = 0; k < BOOT_REC_SIZE && newest == NULL; k++)
+            if (raw[a - FLASH_BASE + k] != 0xFFu)
+                newest = raw + (a - FLASH_BASE);
+    }
+    return ok && newest != NULL && memcmp(newest, rec, BOOT_REC_SIZE) == 0;
 }
 
 /* ---- one board: flash, clock, chip, transport ---- */
@@ -207,9 +223,12 @@ static int write_v2(rig_t *r)
 {
     h7_dfu_t d;
     h7_dfu_init(&d, h7_inproc_chip_transport(&r->tp), 0, 2048);
-    h7_write_cfg_t wc = {.verify = true};
-    h7_stamp_header_span(SLOT, &wc.commit_addr, &wc.commit_len);
-    return h7_ops_write_image(&d, &g_v2, g_layout, &wc, NULL);
+    h7_write_cfg_t wc = {.verify = true,
+                         .record = g_v2_rec,
+                         .record_area = BOOT_REC_AREA_ADDR,
+                         .record_area_size = BOOT_REC_AREA_SIZE,
+                         .record_size = BOOT_REC_SIZE};
+    return h7_ops_write_image(&d, &g_v2_body, g_layout, &wc, NULL);
 }
 
 /* Leave DFU mode: the bootloader resets into its decision. */
@@ -393,6 +412,9 @@ static void test_powerloss_fw(void **state)
 
     make_app(&g_v1, 1, 1);
     make_app(&g_v2, 2, 2);
+    bool has = false;
+    assert_int_equal(h7_stamp_split(&g_v2, &g_v2_body, g_v2_rec, &has), 0);
+    assert_true(has);
     h7_image_t bl;
     h7_image_init(&bl);
     char path[1100];
@@ -452,6 +474,7 @@ static void test_powerloss_fw(void **state)
     assert_int_equal(t.bricked + t.partial + t.no_recovery + t.sim_gap + t.other, 0);
     h7_image_free(&g_v1);
     h7_image_free(&g_v2);
+    h7_image_free(&g_v2_body);
 }
 
 int main(void)

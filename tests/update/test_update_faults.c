@@ -1,7 +1,7 @@
 /*
  * The seed's failure, replayed at many points of an update on the virtual
  * board: power cut at a flash operation (after the erase, mid-body, inside
- * the header write) and the cable pulled mid-transfer. Every time: h7dfu
+ * the record write) and the cable pulled mid-transfer. Every time: h7dfu
  * fails with words, the board comes back on USB (DFU mode, or the new app
  * only when the new image is complete), never as an app with a wrong version,
  * and the same `h7dfu update` run again completes.
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -22,9 +23,10 @@
 static long s_ops, s_reqs;
 
 /* The flash log of the clean update: its last two operations program the
- * image header's two flash words (0x08020000, 0x08020020), and nothing
- * before them touches those words: the header is written last. */
-static bool header_written_last(long ops)
+ * two flash words of one record in the record area (sector 15: record 1,
+ * after the factory-installed v1's record 0), and nothing before them
+ * touches the area (no erase of sector 15): the record is written last. */
+static bool record_written_last(long ops)
 {
     FILE *f = fopen(ut_path("ops.log"), "r");
     if (!f)
@@ -40,14 +42,15 @@ static bool header_written_last(long ops)
             break;
         }
         n++;
-        bool header = strcmp(op, "program") == 0 && (addr == 0x08020000u || addr == 0x08020020u);
+        bool area = addr >= 0x081E0000u;
         bool last_two = n >= ops - 1;
-        if (header != last_two || (last_two && addr != (n == ops ? 0x08020020u : 0x08020000u)))
+        if (area != last_two || (last_two && (strcmp(op, "program") != 0 ||
+                                              addr != (n == ops ? 0x081E0060u : 0x081E0040u))))
             ok = false;
     }
     fclose(f);
     if (!ok || n != ops)
-        print_error("the update's flash operations do not end with the header's two words\n");
+        print_error("the update's flash operations do not end with the record's two words\n");
     return ok && n == ops;
 }
 
@@ -63,7 +66,7 @@ static int setup(void **state)
         return -1;
     s_ops = ut_err_number_before("operation(s)");
     s_reqs = ut_err_number_before("request(s)");
-    return s_ops > 10 && s_reqs > 10 && header_written_last(s_ops) ? 0 : -1;
+    return s_ops > 10 && s_reqs > 10 && record_written_last(s_ops) ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -77,7 +80,7 @@ static int teardown(void **state)
 #define FAIL_THEN_LIST "$H7DFU update $D/v2.hex; echo rc=$?; sleep 0.6; $H7DFU list"
 
 /* What the board must be after the fault: back in DFU mode, or running the
- * complete new image (only once the header, written last, is complete). */
+ * complete new image (only once the record, written last, is complete). */
 typedef enum { AFTER_DFU, AFTER_NEW_APP } after_t;
 
 static void fails_then_recovers_as(const char *sim_opts, const char *event, const char *why,
@@ -115,9 +118,9 @@ static void fails_then_recovers(const char *sim_opts, const char *event, const c
     fails_then_recovers_as(sim_opts, event, why, AFTER_DFU);
 }
 
-/* Every cut before the header's last word is complete leaves the slot
+/* Every cut before the record's last word is complete leaves the slot
  * invalid: the board comes back in DFU mode. Only a cut after the last
- * operation (the header's second word) may find the new image running. */
+ * operation (the record's second word) may find the new image running. */
 static void cut_at(long op, const char *phase)
 {
     char opts[64];
@@ -140,17 +143,72 @@ static void test_cut_mid_body(void **state)
     (void)state;
     cut_at(2, "before");
     cut_at(s_ops / 2, "during");
-    cut_at(s_ops - 2, "after"); /* body complete, header not started */
+    cut_at(s_ops - 2, "after"); /* body complete, record not started */
 }
 
-/* The header's two flash words are the last two operations (commit last). */
+/* The record's two flash words are the last two operations (commit last). */
 static void test_cut_in_header_write(void **state)
 {
     (void)state;
     cut_at(s_ops - 1, "during");
     cut_at(s_ops - 1, "after");
     cut_at(s_ops, "during");
-    cut_at(s_ops, "after"); /* header complete: the board may start v2 */
+    cut_at(s_ops, "after"); /* record complete: the board may start v2 */
+}
+
+/* Count the flash log's sector erases: in the slot, and of sector 15. */
+static void count_erases(unsigned *slot, unsigned *area, uint32_t *first)
+{
+    FILE *f = fopen(ut_path("ops1.log"), "r");
+    assert_non_null(f);
+    char line[128], op[32];
+    unsigned long long seq;
+    unsigned addr;
+    *slot = *area = 0;
+    *first = 0;
+    while (fgets(line, sizeof line, f)) {
+        assert_int_equal(sscanf(line, "%llu %31s %x", &seq, op, &addr), 3);
+        if (strcmp(op, "erase-sector") != 0)
+            continue;
+        if (addr >= 0x081E0000u) {
+            (*area)++;
+        } else {
+            if (*slot == 0)
+                *first = addr;
+            (*slot)++;
+        }
+    }
+    fclose(f);
+}
+
+/* An update whose body differs from the installed one in one sector erases
+ * exactly that sector, and not the record area (it only appends a record). */
+static void test_one_sector_update_erases_one_sector(void **state)
+{
+    (void)state;
+    unlink(ut_path("flash.h7"));
+    char opts[600];
+    snprintf(opts, sizeof(opts), "--install '%s'", ut_path("big4.hex"));
+    assert_int_equal(ut_board(opts, "true"), 0);
+    snprintf(opts, sizeof opts, "--flash-log '%s'", ut_path("ops1.log"));
+    assert_int_equal(ut_board(opts, "$H7DFU update $D/big5.hex"), 0);
+    assert_true(ut_flash_holds("big5.hex", 5, 0, 0));
+    unsigned slot, area;
+    uint32_t first;
+    count_erases(&slot, &area, &first);
+    assert_int_equal(slot, 1);
+    assert_int_equal(first, 0x08040000u); /* sector 2: the one that differs */
+    assert_int_equal(area, 0);
+    /* Back to 4.0.0: again one sector, and the record appended (record 2). */
+    assert_int_equal(ut_board(opts, "$H7DFU update $D/big4.hex"), 0);
+    assert_true(ut_flash_holds("big4.hex", 4, 0, 0));
+    count_erases(&slot, &area, &first);
+    assert_int_equal(slot, 1);
+    assert_int_equal(area, 0);
+    /* The same image again: nothing erased, nothing written. */
+    assert_int_equal(ut_board(opts, "$H7DFU update $D/big4.hex"), 0);
+    count_erases(&slot, &area, &first);
+    assert_int_equal(slot + area, 0);
 }
 
 static void test_unplug_mid_write(void **state)
@@ -167,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_cut_after_erase),
         cmocka_unit_test(test_cut_mid_body),
         cmocka_unit_test(test_cut_in_header_write),
+        cmocka_unit_test(test_one_sector_update_erases_one_sector),
         cmocka_unit_test(test_unplug_mid_write),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -33,22 +33,27 @@ static void make_body(uint8_t *body, size_t len, unsigned marker)
 {
     for (size_t i = 0; i < len; i++)
         body[i] = (uint8_t)(i * 7u + marker * 13u + (i >> 8));
-    const uint32_t words[2] = {0x20020000u, BOOT_APP_SLOT_ADDR + BOOT_HDR_REGION + 0x101u};
+    const uint32_t words[2] = {0x20020000u, BOOT_APP_SLOT_ADDR + 0x101u};
     for (int w = 0; w < 2; w++)
         for (int k = 0; k < 4; k++)
             body[w * 4 + k] = (uint8_t)(words[w] >> (8 * k));
 }
 
-static int save_image(const char *name, unsigned major, unsigned marker, bool stamp)
+static int save_sized(const char *name, unsigned major, unsigned marker, bool stamp, size_t size,
+                      long poke)
 {
-    enum { BODY = 40000 };
-    static uint8_t body[BODY];
+    static uint8_t body[3 * 128 * 1024];
+    if (size > sizeof body)
+        return -1;
+    const size_t BODY = size;
     make_body(body, BODY, marker);
+    if (poke >= 0)
+        body[poke] ^= 0x01u;
     h7_image_t raw, out;
     h7_image_error_t err;
     h7_image_init(&raw);
     h7_image_init(&out);
-    int rc = h7_image_add(&raw, 0, BOOT_APP_SLOT_ADDR + BOOT_HDR_REGION, body, BODY, &err);
+    int rc = h7_image_add(&raw, 0, BOOT_APP_SLOT_ADDR, body, BODY, &err);
     if (rc == 0 && stamp) {
         h7_stamp_opts_t o = {.version = {.major = (uint8_t)major}};
         char msg[256];
@@ -61,13 +66,20 @@ static int save_image(const char *name, unsigned major, unsigned marker, bool st
     return rc;
 }
 
+static int save_image(const char *name, unsigned major, unsigned marker, bool stamp)
+{
+    return save_sized(name, major, marker, stamp, 40000, -1);
+}
+
 const char *ut_setup(void)
 {
     snprintf(s_dir, sizeof(s_dir), "%s/h7upd.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(s_dir))
         return NULL;
     if (save_image("v1.hex", 1, 1, true) || save_image("v2.hex", 2, 2, true) ||
-        save_image("v3.hex", 3, 3, true) || save_image("raw.hex", 0, 2, false))
+        save_image("v3.hex", 3, 3, true) || save_image("raw.hex", 0, 2, false) ||
+        save_sized("big4.hex", 4, 4, true, 3 * 128 * 1024, -1) ||
+        save_sized("big5.hex", 5, 4, true, 3 * 128 * 1024, 128 * 1024 + 77))
         return NULL;
     setenv("H7DFU", H7DFU_PATH, 1);
     setenv("HELPER", APP_HELPER_PATH, 1);
@@ -144,15 +156,23 @@ bool ut_flash_holds(const char *image, unsigned major, unsigned minor, unsigned 
     bool ok = boot_validate(&dev, BOOT_APP_SLOT_ADDR, &info) == BOOT_VALID &&
               info.hdr.version.major == major && info.hdr.version.minor == minor &&
               info.hdr.version.patch == patch;
-    h7_image_t img;
+    h7_image_t img, body;
     h7_image_init(&img);
-    if (ok && h7_image_load_file(&img, ut_path(image), NULL, NULL) != 0)
+    h7_image_init(&body);
+    uint8_t rec[BOOT_REC_SIZE];
+    bool has = false;
+    if (ok && (h7_image_load_file(&img, ut_path(image), NULL, NULL) != 0 ||
+               h7_stamp_split(&img, &body, rec, &has) != 0 || !has))
         ok = false;
+    /* The body where the file puts it; the file's record is the newest one
+     * in the record area (wherever it was appended). */
     const uint8_t *raw = sim_flash_raw(f);
     const uint32_t base = sim_flash_map(f)->base;
-    for (size_t i = 0; ok && i < img.count; i++)
-        ok = memcmp(raw + (img.seg[i].addr - base), img.seg[i].data, img.seg[i].len) == 0;
+    for (size_t i = 0; ok && i < body.count; i++)
+        ok = memcmp(raw + (body.seg[i].addr - base), body.seg[i].data, body.seg[i].len) == 0;
+    ok = ok && memcmp(raw + (info.record - base), rec, sizeof rec) == 0;
     h7_image_free(&img);
+    h7_image_free(&body);
     sim_flash_free(f);
     return ok;
 }

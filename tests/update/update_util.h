@@ -19,8 +19,9 @@ extern char ut_out[65536];
 extern char ut_err[262144];
 
 /* Make a fresh work directory with app images: v1.hex, v2.hex, v3.hex (stamped
- * 1.0.0 / 2.0.0 / 3.0.0, different bodies) and raw.hex (the v2 body without a
- * header). Returns its path. */
+ * 1.0.0 / 2.0.0 / 3.0.0, different bodies), raw.hex (the v2 body without a
+ * record), big4.hex and big5.hex (4.0.0 / 5.0.0, three sectors of body that
+ * differ in one byte of the second sector). Returns its path. */
 const char *ut_setup(void);
 void ut_teardown(void);
 /* Path of a file in the work directory (static buffer, one of 4 in rotation). */
