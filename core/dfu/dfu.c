@@ -237,8 +237,8 @@ static dfu_status_t run_crc(dfu_t *dfu)
 
 static uint32_t armed_op_us(const dfu_t *dfu)
 {
-    if (dfu->op == DFU_OP_CRC32)
-        return (uint32_t)(((uint64_t)dfu->op_len32 * dfu->cfg.crc_ns_per_byte + 999u) / 1000u);
+    if (dfu->op == DFU_OP_CRC32) /* rounded up; no 64-bit division on the chip */
+        return (dfu->op_len32 / 1000u + 1u) * dfu->cfg.crc_ns_per_byte;
     return DFU_MANIFEST_US;
 }
 

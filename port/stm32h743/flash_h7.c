@@ -5,8 +5,13 @@
  *    every operation so a runaway write cannot program anything.
  *  - program (4.3.9 "Flash programming"): PG with PSIZE x64, eight 32-bit
  *    writes fill the 256-bit write buffer, which the controller then
- *    programs on its own (QW set while queued/busy); we wait for QW = 0 and
- *    check the error flags. A flash word is programmed exactly once.
+ *    programs on its own (QW set while queued/busy); poll() sees QW = 0 and
+ *    checks the error flags. A flash word is programmed exactly once.
+ *  - operations are started and polled (flash.h): the two banks have their
+ *    own controllers and work at the same time, and the main loop serves
+ *    USB meanwhile. The code that runs then is in ITCM (linker/
+ *    bootloader.ld): a fetch from a bank that is being written would stall
+ *    until the operation ends (RM0433 4.3.8).
  *  - sector erase (4.3.10): SER + SNB, then START; bank erase: BER + START.
  *  - every error flag is decoded (flash_sr.c) and cleared through
  *    FLASH_CCRx (4.9.6) before and after each operation.
@@ -14,18 +19,14 @@
  *    invalidated (and the I-cache) after every program or erase (cache.c).
  *
  * Sequences (RM0433 4.3.9 "FLASH program operations", single write
- * sequence; 4.3.10 "FLASH erase operations", sector erase): wait QW/BSY idle,
- * clear flags, unlock, set PG (or SER+SNB, then START in a second write),
- * write the eight words of one 256-bit flash word with nothing in between,
- * DSB, wait QW = 0, read and clear the flags, lock. FW (force write) is never
- * needed: a flash word is always written whole, so the write buffer is
- * always full when QW is raised. A stuck WBNE/QW/BSY (a hardware fault) ends
- * the wait after FLASH_OP_MAX_US with FLASH_ERR_HW, which the DFU layer
- * reports to the host; it never hangs the bootloader.
+ * sequence; 4.3.10 "FLASH erase operations", sector erase): check QW/BSY
+ * idle, clear flags, unlock, set PG (or SER+SNB, then START in a second
+ * write), write the eight words of one 256-bit flash word with nothing in
+ * between, DSB; later poll: QW = 0, read and clear the flags, lock. FW
+ * (force write) is never needed: a flash word is always written whole, so
+ * the write buffer is always full when QW is raised.
  *
  * Bank 1's registers are at 0x52002000, bank 2's at +0x100 (4.9).
- * Execution continues from bank 1 while bank 1 is written: the AXI read
- * stalls until the operation ends, which is what a polled driver wants.
  */
 #include <string.h>
 
@@ -34,8 +35,18 @@
 #include "regs/cm7.h"
 #include "regs/flash_ctl.h"
 
+/* The operation running on a bank: what poll() needs to finish it. */
+typedef struct {
+    bool active;
+    bool erase;
+    uint32_t addr; /* range to drop from the caches once done */
+    uint32_t len;
+    uint32_t t0_us;
+} h7_bank_op_t;
+
 typedef struct {
     bool guard_bootloader;
+    h7_bank_op_t op[2];
 } h7_flash_ctx_t;
 
 static h7_flash_ctx_t s_ctx;
@@ -45,67 +56,38 @@ static h7_flash_bank_t *bank_regs(unsigned bank)
     return H7_FLASH_BANK(bank);
 }
 
-static void unlock(h7_flash_bank_t *b)
-{
-    if (b->CR & FLASH_CR_LOCK) {
-        b->KEYR = FLASH_KEY1;
-        b->KEYR = FLASH_KEY2;
-    }
-}
-
-static void lock(h7_flash_bank_t *b)
-{
-    b->CR = FLASH_CR_LOCK;
-}
-
 /* The longest operation: a sector erase, DS12110 gives about 2 s maximum at
  * x64 (4 s at x8), and worn sectors are slower still: 10 s is the bound
  * after which the controller is taken as stuck. */
 #define FLASH_OP_MAX_US  10000000u
 #define FLASH_FAST_POLLS 1000u
+#define FLASH_BUSY_BITS  (FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_WBNE)
 
-/* Wait for QW, BSY and WBNE to clear: tight polls first (a word programs
- * in about 100 us), then 10 us steps for the first millisecond, then 1 ms
- * steps (an erase takes seconds) up to FLASH_OP_MAX_US. false: stuck. */
-static bool wait_idle(h7_flash_bank_t *b)
-{
-    const uint32_t busy = FLASH_SR_QW | FLASH_SR_BSY | FLASH_SR_WBNE;
-    if (h7_wait_reg(&b->SR, busy, 0u, FLASH_FAST_POLLS)) {
-        return true;
-    }
-    for (uint32_t us = 0; us < FLASH_OP_MAX_US;) {
-        uint32_t step = us < 1000u ? 10u : 1000u;
-        h7_delay_us(step);
-        us += step;
-        if ((b->SR & busy) == 0u) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Wait for the end of the operation, then decode and clear every flag. */
-static flash_status_t finish(h7_flash_bank_t *b, bool erase)
-{
-    if (!wait_idle(b)) {
-        return FLASH_ERR_HW;
-    }
-    uint32_t sr = b->SR;
-    b->CCR = sr & FLASH_SR_ALL_FLAGS;
-    return h7_flash_decode_sr(sr, erase);
-}
-
+/* Unlock an idle bank with clean flags (KEY1 then KEY2, RM0433 4.5.1).
+ * A bank still busy here has an operation nobody started: a fault. */
 static flash_status_t begin(h7_flash_bank_t *b)
 {
-    if (!wait_idle(b)) {
+    if (!h7_wait_reg(&b->SR, FLASH_BUSY_BITS, 0u, FLASH_FAST_POLLS)) {
         return FLASH_ERR_HW;
     }
     b->CCR = FLASH_SR_ALL_FLAGS; /* stale flags would be blamed on us */
-    unlock(b);
+    if (b->CR & FLASH_CR_LOCK) {
+        b->KEYR = FLASH_KEY1;
+        b->KEYR = FLASH_KEY2;
+    }
     return (b->CR & FLASH_CR_LOCK) ? FLASH_ERR_HW : FLASH_OK;
 }
 
-static flash_status_t h7_erase_sector(void *ctx, unsigned sector)
+static flash_status_t started(h7_flash_ctx_t *c, unsigned bank, bool erase, uint32_t addr,
+                              uint32_t len)
+{
+    c->op[bank] = (h7_bank_op_t){true, erase, addr, len, h7_clock_us(NULL)};
+    return FLASH_OK;
+}
+
+/* Sector erase (RM0433 4.3.10): SER + SNB with PSIZE x64, then START in a
+ * second write. Returns once started; poll() tells the end. */
+static flash_status_t h7_erase_start(void *ctx, unsigned sector)
 {
     const flash_map_t *m = flash_map_stm32h743();
     h7_flash_ctx_t *c = ctx;
@@ -118,43 +100,20 @@ static flash_status_t h7_erase_sector(void *ctx, unsigned sector)
     unsigned bank = sector / m->sectors_per_bank;
     h7_flash_bank_t *b = bank_regs(bank);
     flash_status_t st = begin(b);
-    if (st == FLASH_OK) {
-        b->CR = FLASH_CR_PSIZE(FLASH_CR_PSIZE_X64) | FLASH_CR_SER |
-                FLASH_CR_SNB(sector % m->sectors_per_bank);
-        b->CR |= FLASH_CR_START;
-        st = finish(b, true);
+    if (st != FLASH_OK) {
+        b->CR = FLASH_CR_LOCK;
+        return st;
     }
-    lock(b);
-    h7_cache_invalidate_range(flash_map_sector_addr(m, sector), m->sector_size);
-    return st;
+    b->CR = FLASH_CR_PSIZE(FLASH_CR_PSIZE_X64) | FLASH_CR_SER |
+            FLASH_CR_SNB(sector % m->sectors_per_bank);
+    b->CR |= FLASH_CR_START;
+    return started(c, bank, true, flash_map_sector_addr(m, sector), m->sector_size);
 }
 
-static flash_status_t h7_erase_bank(void *ctx, unsigned bank)
-{
-    const flash_map_t *m = flash_map_stm32h743();
-    h7_flash_ctx_t *c = ctx;
-    unsigned banks = m->sector_count / m->sectors_per_bank;
-    if (bank >= banks) {
-        return FLASH_ERR_ADDRESS;
-    }
-    uint32_t bank_mask = ((1u << m->sectors_per_bank) - 1u) << (bank * m->sectors_per_bank);
-    if (c->guard_bootloader && (m->reserved_mask & bank_mask) != 0u) {
-        return FLASH_ERR_PROTECTED;
-    }
-    h7_flash_bank_t *b = bank_regs(bank);
-    flash_status_t st = begin(b);
-    if (st == FLASH_OK) {
-        b->CR = FLASH_CR_PSIZE(FLASH_CR_PSIZE_X64) | FLASH_CR_BER;
-        b->CR |= FLASH_CR_START;
-        st = finish(b, true);
-    }
-    lock(b);
-    h7_cache_invalidate_range(flash_map_sector_addr(m, bank * m->sectors_per_bank),
-                              m->sector_size * m->sectors_per_bank);
-    return st;
-}
-
-static flash_status_t h7_program_word(void *ctx, uint32_t addr, const uint8_t *word)
+/* One 256-bit flash word (RM0433 4.3.9, single write sequence): PG, the
+ * eight 32-bit words with nothing in between; the controller programs the
+ * full write buffer on its own (QW set until done). Returns once started. */
+static flash_status_t h7_program_start(void *ctx, uint32_t addr, const uint8_t *word)
 {
     const flash_map_t *m = flash_map_stm32h743();
     h7_flash_ctx_t *c = ctx;
@@ -165,22 +124,54 @@ static flash_status_t h7_program_word(void *ctx, uint32_t addr, const uint8_t *w
     if (c->guard_bootloader && flash_map_is_reserved(m, (unsigned)sector)) {
         return FLASH_ERR_PROTECTED;
     }
-    h7_flash_bank_t *b = bank_regs((unsigned)sector / m->sectors_per_bank);
+    unsigned bank = (unsigned)sector / m->sectors_per_bank;
+    h7_flash_bank_t *b = bank_regs(bank);
     flash_status_t st = begin(b);
-    if (st == FLASH_OK) {
-        b->CR = FLASH_CR_PSIZE(FLASH_CR_PSIZE_X64) | FLASH_CR_PG;
-        h7_dsb();
-        volatile uint32_t *dst = (volatile uint32_t *)(uintptr_t)addr;
-        for (unsigned i = 0; i < 8u; i++) {
-            uint32_t w;
-            memcpy(&w, word + 4u * i, sizeof w);
-            dst[i] = w;
-        }
-        h7_dsb();
-        st = finish(b, false);
+    if (st != FLASH_OK) {
+        b->CR = FLASH_CR_LOCK;
+        return st;
     }
-    lock(b);
-    h7_cache_invalidate_range(addr, m->word_size);
+    b->CR = FLASH_CR_PSIZE(FLASH_CR_PSIZE_X64) | FLASH_CR_PG;
+    h7_dsb();
+    volatile uint32_t *dst = (volatile uint32_t *)(uintptr_t)addr;
+    for (unsigned i = 0; i < 8u; i++) {
+        uint32_t w;
+        memcpy(&w, word + 4u * i, sizeof w);
+        dst[i] = w;
+    }
+    h7_dsb();
+    return started(c, bank, false, addr, m->word_size);
+}
+
+/* The bank's operation: busy while QW/BSY/WBNE; then every flag decoded and
+ * cleared through FLASH_CCRx (4.9.6), the bank locked again, and the
+ * caches dropped for the range. A bank busy past FLASH_OP_MAX_US is stuck:
+ * FLASH_ERR_HW, reported to the host; it never hangs the bootloader. */
+static flash_status_t h7_poll(void *ctx, unsigned bank)
+{
+    h7_flash_ctx_t *c = ctx;
+    if (bank > 1u) {
+        return FLASH_ERR_ADDRESS;
+    }
+    h7_bank_op_t *op = &c->op[bank];
+    if (!op->active) {
+        return FLASH_OK;
+    }
+    h7_flash_bank_t *b = bank_regs(bank);
+    uint32_t sr = b->SR;
+    flash_status_t st;
+    if (sr & FLASH_BUSY_BITS) {
+        if (h7_clock_us(NULL) - op->t0_us <= FLASH_OP_MAX_US) {
+            return FLASH_BUSY;
+        }
+        st = FLASH_ERR_HW;
+    } else {
+        b->CCR = sr & FLASH_SR_ALL_FLAGS;
+        st = h7_flash_decode_sr(sr, op->erase);
+    }
+    op->active = false;
+    b->CR = FLASH_CR_LOCK;
+    h7_cache_invalidate_range(op->addr, op->len);
     return st;
 }
 
@@ -264,12 +255,13 @@ static bool h7_is_write_protected(void *ctx, unsigned sector)
     return (b->WPSN_CUR & FLASH_WPSN_WRPS(sector % m->sectors_per_bank)) == 0u;
 }
 
+/* Only the started form: the DFU work steps it from the main loop. */
 static const flash_ops_t h7_flash_ops = {
-    .erase_sector = h7_erase_sector,
-    .erase_bank = h7_erase_bank,
-    .program_word = h7_program_word,
     .read = h7_read,
     .is_write_protected = h7_is_write_protected,
+    .erase_start = h7_erase_start,
+    .program_start = h7_program_start,
+    .poll = h7_poll,
 };
 
 const flash_dev_t *h7_flash_dev(bool guard_bootloader)

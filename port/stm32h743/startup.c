@@ -4,7 +4,8 @@
  * Order in Reset_Handler, and why:
  *  0. VTOR to this image's own table before anything can fault: a core
  *     entered by a jump (ST's ROM bootloader's leave, a debugger) may have
- *     VTOR pointing at another image's handlers.
+ *     VTOR pointing at another image's handlers. Then the code to the
+ *     region it runs from (the bootloader's ITCM; linker/sections.ld).
  *  1. .data copy and .bss zero (linker symbols from linker/sections.ld); the
  *     shared .noinit request block is in neither, so it survives.
  *  2. FPU access (CPACR CP10/CP11): the toolchain uses -mfloat-abi=hard and
@@ -32,6 +33,7 @@
 #define H7_VECTOR_COUNT (16u + H7_IRQ_COUNT)
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+extern uint32_t _sitext, _stext, _etext;
 int main(void);
 void Reset_Handler(void);
 void Default_Handler(void);
@@ -59,11 +61,9 @@ void HardFault_Handler(void)
 
 extern const h7_vector_t h7_vectors[];
 
-void Reset_Handler(void)
+/* Everything after the code copy: runs from where the code was linked. */
+__attribute__((noinline)) static void start(void)
 {
-    SCB_VTOR = (uint32_t)(uintptr_t)h7_vectors;
-    h7_dsb();
-    h7_isb();
     size_t data_len = (size_t)((uintptr_t)&_edata - (uintptr_t)&_sdata);
     memcpy(&_sdata, &_sidata, data_len);
     memset(&_sbss, 0, (size_t)((uintptr_t)&_ebss - (uintptr_t)&_sbss));
@@ -80,10 +80,26 @@ void Reset_Handler(void)
     h7_system_reset();
 }
 
-/* Vector table: first in the image (linker keeps .isr_vector at the origin).
- * VTOR needs the table aligned to its size rounded up to a power of two:
- * 166 entries * 4 = 664 bytes -> 1 KiB; both image origins are 128 KiB
- * aligned. */
+/*
+ * The reset vector, in FLASH: the code is copied to the region it was linked
+ * for first (the bootloader's ITCM, enabled at reset on the H743, RM0433
+ * 2.3.1; nothing for the application, linked where it is stored), with a
+ * plain loop: memcpy is part of what is being copied.
+ */
+__attribute__((section(".boot_text"))) void Reset_Handler(void)
+{
+    SCB_VTOR = (uint32_t)(uintptr_t)h7_vectors;
+    if (&_stext != &_sitext) {
+        const volatile uint32_t *src = &_sitext;
+        for (volatile uint32_t *dst = &_stext; dst < &_etext;) {
+            *dst++ = *src++;
+        }
+    }
+    h7_dsb();
+    h7_isb();
+    start();
+}
+
 __attribute__((section(".isr_vector"), used)) const h7_vector_t h7_vectors[H7_VECTOR_COUNT] = {
     [0] = (h7_vector_t)(uintptr_t)&_estack,
     [1] = Reset_Handler,

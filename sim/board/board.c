@@ -352,6 +352,14 @@ static void chip_step(board_t *b)
     chip_track_image(b);
 }
 
+uint64_t board_next_event_ns(void *user)
+{
+    board_t *b = user;
+    return b->chip && (b->mode == BOARD_MODE_BOOTLOADER || b->mode == BOARD_MODE_APP)
+               ? h743_next_event_ns(b->chip)
+               : 0;
+}
+
 void board_step(void *user)
 {
     board_t *b = user;

@@ -101,6 +101,9 @@ void board_free(board_t *b);
 bool board_power_on(board_t *b);
 /* One pass of the board's main loop (sim_usb_bridge step callback). */
 void board_step(void *user);
+/* When the emulated chip next ends work of its own (a flash operation): for
+ * the bridge's waits (sim_usb_bridge_config_t.next_event_ns). 0: none. */
+uint64_t board_next_event_ns(void *user);
 /* Where the requests served so far are counted from (for the unplug fault):
  * count(user) returns the number of USB requests completed. */
 void board_set_request_counter(board_t *b, unsigned (*count)(void *user), void *user);

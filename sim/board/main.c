@@ -427,6 +427,7 @@ int main(int argc, char **argv)
                                        .time_div = time_div,
                                        .host_poll_div = host_poll_div,
                                        .device_runs_on_clock = bc.firmware != NULL,
+                                       .next_event_ns = board_next_event_ns,
                                        .realtime = (double)realtime};
         br = sim_usb_bridge_new(&cfg);
         if (br) {

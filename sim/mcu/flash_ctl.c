@@ -146,6 +146,7 @@ struct flash_ctl {
     sim_clock_t *clock;
     const flash_map_t *map;
     uint32_t acr;
+    bool other_access; /* another peripheral was read or written since the last SR read */
     uint32_t optcr;
     unsigned optkey_step;
     bool opt_locked_up;
@@ -166,18 +167,6 @@ struct flash_ctl {
 static uint64_t now_ns(const flash_ctl_t *f)
 {
     return f->clock ? sim_clock_now_ns(f->clock) : 0;
-}
-
-/* Where the operation just charged by sim_flash ends. */
-static uint64_t charged_end_ns(const flash_ctl_t *f)
-{
-    if (!f->clock) {
-        return 0;
-    }
-    if (f->clock->lane) {
-        return sim_clock_lane_end_ns(f->clock);
-    }
-    return sim_clock_now_ns(f->clock);
 }
 
 static bool bank_busy(const flash_ctl_t *f, const bank_t *b)
@@ -252,6 +241,12 @@ static void start_op(flash_ctl_t *f, unsigned bn, op_t op, uint32_t addr, const 
     flash_status_t st = FLASH_OK;
 
     sim_flash_set_times(f->flash, &t);
+    /* Each bank has its own controller (RM0433 4.3.1): the operation's time
+     * is this bank's, not a queue shared with the other bank, so the model
+     * does not charge the clock; it only says how long the work takes. */
+    sim_flash_stats_t before, after;
+    sim_flash_get_stats(f->flash, &before);
+    sim_flash_set_clock(f->flash, NULL);
     switch (op) {
     case OP_PROGRAM:
         st = sim_flash_program_word(f->flash, addr, word);
@@ -266,11 +261,13 @@ static void start_op(flash_ctl_t *f, unsigned bn, op_t op, uint32_t addr, const 
         st = sim_flash_erase_bank(f->flash, index);
         break;
     }
+    sim_flash_set_clock(f->flash, f->clock);
     sim_flash_set_times(f->flash, &saved);
+    sim_flash_get_stats(f->flash, &after);
 
     switch (st) {
     case FLASH_OK: {
-        uint64_t end = charged_end_ns(f);
+        uint64_t end = now_ns(f) + (after.busy_ns - before.busy_ns);
         if (!b->op_running || end > b->op_end_ns) {
             b->op_end_ns = end;
         }
@@ -496,7 +493,9 @@ bool flash_ctl_irq_pending(flash_ctl_t *f)
 /* A poll of FLASH_SRx while the bank works: see flash_ctl.h "Time". */
 static void sr_poll_advance(flash_ctl_t *f, bank_t *b)
 {
-    if (!f->clock || !bank_busy(f, b)) {
+    bool tight = !f->other_access;
+    f->other_access = false;
+    if (!f->clock || !bank_busy(f, b) || !tight) {
         return;
     }
     uint64_t now = sim_clock_now_ns(f->clock);
@@ -512,6 +511,11 @@ static void sr_poll_advance(flash_ctl_t *f, bank_t *b)
         step = rem;
     }
     sim_clock_wait_until(f->clock, now + step);
+}
+
+void flash_ctl_note_other_access(flash_ctl_t *f)
+{
+    f->other_access = true;
 }
 
 static uint32_t wpsn(const flash_ctl_t *f, unsigned bn)

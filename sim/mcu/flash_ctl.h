@@ -36,10 +36,13 @@
  * Time: programs and erases are applied to sim_flash when they start (where
  * power cuts are injected) and run on the clock's flash lane; the bank stays
  * busy (BSY, QW set, flash_ctl_bank_busy() true) until the lane reaches the
- * end of the operation. A read of FLASH_SRx while its bank is busy moves the
- * virtual clock forward by max(1 us, half the remaining time), capped at the
- * end of the operation: the firmware is polling anyway, and a polling loop
- * then ends after a logarithmic number of reads (a modelling choice).
+ * end of the operation. A read of FLASH_SRx while its bank is busy, in a
+ * loop that reads nothing else (no other peripheral access since the last
+ * FLASH_SRx read, flash_ctl_note_other_access()), moves the virtual clock
+ * forward by max(1 us, half the remaining time), capped at the end of the
+ * operation: the firmware is polling anyway, and a polling loop then ends
+ * after a logarithmic number of reads (a modelling choice). A main loop that
+ * also serves USB between reads runs in its own time.
  */
 #ifndef H7_MCU_FLASH_CTL_H
 #define H7_MCU_FLASH_CTL_H
@@ -100,6 +103,8 @@ flash_ctl_read_t flash_ctl_array_read(flash_ctl_t *f, uint32_t addr, unsigned si
  * (no read-while-write in one bank, RM0433 4.3.3).
  */
 bool flash_ctl_bank_busy(const flash_ctl_t *f, unsigned bank, uint64_t *until_ns);
+/* The core accessed another peripheral (see "Time" above). */
+void flash_ctl_note_other_access(flash_ctl_t *f);
 
 /* The end of an operation that never ends (flash_ctl_stick); the bank then
  * reports *until_ns one second ahead at every query. */

@@ -231,6 +231,7 @@ static bool otg_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
 {
     h743_t *h = ctx;
     bool ok = h->otg_periph.read(h->otg_periph.ctx, off, size, val, why);
+    flash_ctl_note_other_access(h->fctl);
     if (ok && off == OTG_GINTSTS_OFF)
         cm7_idle_poll(h->cpu, (*val & OTG_GINTSTS_WORK) == 0u);
     return ok;
@@ -246,6 +247,7 @@ static bool otg_write(void *ctx, uint32_t off, unsigned size, uint32_t val, cons
 {
     h743_t *h = ctx;
     cm7_idle_poll(h->cpu, false);
+    flash_ctl_note_other_access(h->fctl);
     bool was_done = otg_fs_host_control_done(h->otg);
     bool ok = h->otg_periph.write(h->otg_periph.ctx, off, size, val, why);
     otg_fs_poll(h->otg);
@@ -514,6 +516,26 @@ bool h743_powered(const h743_t *h)
     return h->powered;
 }
 
+/* The earliest end of a flash operation in progress (either bank). */
+static bool flash_busy_until(const h743_t *h, uint64_t *t)
+{
+    bool any = false;
+    for (unsigned bank = 0; bank < 2u; bank++) {
+        uint64_t u;
+        if (flash_ctl_bank_busy(h->fctl, bank, &u) && (!any || u < *t)) {
+            *t = u;
+            any = true;
+        }
+    }
+    return any;
+}
+
+uint64_t h743_next_event_ns(const h743_t *h)
+{
+    uint64_t t = 0;
+    return h->powered && flash_busy_until(h, &t) ? t : 0;
+}
+
 h743_event_t h743_run(h743_t *h, uint64_t until_ns)
 {
     if (!h->powered)
@@ -521,6 +543,18 @@ h743_event_t h743_run(h743_t *h, uint64_t until_ns)
     otg_fs_poll(h->otg);
     cm7_result_t r = cm7_run(h->cpu, until_ns);
     otg_fs_poll(h->otg);
+    /* Idle on USB, but a flash bank is still working: the firmware is
+     * waiting for it (a polled driver, RM0433 4.3.3), not for the host. Its
+     * polling loop would spin until the bank is done: time moves there and
+     * the firmware goes on (when that is in this slice; later ends are for
+     * h743_next_event_ns()). */
+    uint64_t done;
+    while (r == CM7_IDLE && flash_busy_until(h, &done) && done <= until_ns &&
+           sim_flash_powered(h->cfg.flash)) {
+        sim_clock_wait_until(h->cfg.clock, done);
+        r = cm7_run(h->cpu, until_ns);
+        otg_fs_poll(h->otg);
+    }
     if (!sim_flash_powered(h->cfg.flash)) {
         h743_power_off(h);
         return H743_POWER_LOST;

@@ -55,6 +55,10 @@ void h743_power_off(h743_t *h);
 bool h743_powered(const h743_t *h);
 /* Run the firmware until the virtual clock reaches until_ns or it idles. */
 h743_event_t h743_run(h743_t *h, uint64_t until_ns);
+/* When something inside the chip ends that an idle firmware waits for (a
+ * flash operation): the caller must not skip time past it without running
+ * the chip. 0: nothing pending. */
+uint64_t h743_next_event_ns(const h743_t *h);
 const char *h743_halt_reason(const h743_t *h);
 /* A halt the model caused (it met something it does not model), as opposed
  * to one the firmware caused (a lockup) or the hand-over to ST's ROM. */

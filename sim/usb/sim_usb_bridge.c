@@ -206,16 +206,29 @@ static uint64_t wall_ns(void)
  * loop, instruction by instruction) keeps running through the wait, as on a
  * real bus; once a step passes less than a microsecond it only polls, and the
  * rest is waited out. Other boards are simply waited for. */
-static void host_wait_until(sim_usb_bridge_t *b, uint64_t t)
+/* Time passes until t; a device that runs on the clock (the emulated chip)
+ * runs meanwhile: its flash work goes on while the host waits and while
+ * the bus carries a transfer. */
+static void device_runs_until(sim_usb_bridge_t *b, uint64_t t)
 {
     sim_clock_t *c = b->cfg.clock;
     while (b->cfg.device_runs_on_clock && sim_clock_now_ns(c) < t) {
         uint64_t before = sim_clock_now_ns(c);
         b->cfg.step(b->cfg.user);
-        if (sim_clock_now_ns(c) - before < SIM_NS_PER_US)
+        if (sim_clock_now_ns(c) - before >= SIM_NS_PER_US)
+            continue;
+        /* idle: on to its next event of its own, or the end of the wait */
+        uint64_t e = b->cfg.next_event_ns ? b->cfg.next_event_ns(b->cfg.user) : 0;
+        if (e <= sim_clock_now_ns(c) || e >= t)
             break;
+        sim_clock_wait_until(c, e);
     }
-    sim_clock_wait_until(c, t);
+}
+
+static void host_wait_until(sim_usb_bridge_t *b, uint64_t t)
+{
+    device_runs_until(b, t);
+    sim_clock_wait_until(b->cfg.clock, t);
 }
 
 static void timing_start(sim_usb_bridge_t *b, const uint8_t setup[8])
@@ -235,7 +248,9 @@ static void timing_start(sim_usb_bridge_t *b, const uint8_t setup[8])
     uint64_t start = sim_clock_now_ns(c);
     unsigned wlen = (unsigned)(setup[6] | (setup[7] << 8));
     uint64_t end = usb_fs_control_end_ns(start, wlen);
-    sim_clock_bus_advance(c, end - start);
+    device_runs_until(b, end);
+    if (sim_clock_now_ns(c) < end)
+        sim_clock_bus_advance(c, end - sim_clock_now_ns(c));
     b->st.usb_ns += end - start;
     if (b->cfg.realtime > 0) {
         /* the program feels the transfer: its ioctl returns when it is over */
@@ -288,9 +303,11 @@ static void pump(sim_usb_bridge_t *b, int steps)
             urb_t *u = g_queue_pop_head(&b->pending);
             if (!u)
                 return;
+            /* The host waits out bwPollTimeout (and the bus carries the
+             * request) before the device sees it: an answer that depends on
+             * the device's time is the one of the moment it is asked. */
+            timing_start(b, u->buf->data);
             int r = DEV(b, control_start, u->buf->data, u->buf->data + 8);
-            if (r == 0)
-                timing_start(b, u->buf->data);
             if (r != 0) {
                 urb_finish(b, u, r == -ENODEV ? -ESHUTDOWN : r, 0);
                 continue;
@@ -327,10 +344,10 @@ static int control_sync(sim_usb_bridge_t *b, uint8_t rt, uint8_t req, uint16_t v
                         (uint8_t)val, (uint8_t)(val >> 8),
                         (uint8_t)idx, (uint8_t)(idx >> 8),
                         (uint8_t)len, (uint8_t)(len >> 8)};
+    timing_start(b, setup);
     int r = DEV(b, control_start, setup, data);
     if (r != 0)
         return r;
-    timing_start(b, setup);
     uint16_t got = 0;
     for (int i = 0; i < SYNC_STEPS; i++) {
         b->cfg.step(b->cfg.user);

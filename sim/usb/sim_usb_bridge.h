@@ -57,6 +57,10 @@ typedef struct sim_usb_bridge_config {
     /* The device's steps advance the clock (the emulated chip): it is
      * stepped while the host waits out a bwPollTimeout. */
     bool device_runs_on_clock;
+    /* When an idle device next has work of its own (a flash operation
+     * ends), 0: none; the wait moves there and steps it again rather than
+     * skipping to its end. May be NULL. */
+    uint64_t (*next_event_ns)(void *user);
     /* > 0: virtual time passes at realtime x wall-clock time; the host's own
      * waits are then real and USB transfers take (scaled) real time. */
     double realtime;

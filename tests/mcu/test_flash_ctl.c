@@ -200,9 +200,10 @@ static uint64_t program_via_regs(fx_t *fx, uint32_t addr, uint8_t seed, unsigned
         unlock(fx, bank);
     }
     wr(fx, BANK(bank) + CR, CR_PSIZE(psize) | CR_PG);
-    uint64_t before = sim_clock_total_ns(&fx->clock);
+    uint64_t before = sim_clock_now_ns(&fx->clock), until = 0;
     store_word(fx, addr, w);
-    uint64_t charged = sim_clock_lane_end_ns(&fx->clock) - before;
+    assert_true(flash_ctl_bank_busy(fx->ctl, bank, &until));
+    uint64_t charged = until - before;
     wait_idle(fx, bank);
     assert_memory_equal(raw(fx, addr), w, WORD);
     return charged;
@@ -437,9 +438,10 @@ static void test_psize_changes_time(void **state)
 
     /* Erase uses the parallelism too (RM0433 4.3.9). */
     sim_flash_set_times(fx->flash, sim_flash_ds12110_times(SIM_FLASH_X64, false));
-    uint64_t t0 = sim_clock_total_ns(&fx->clock);
+    uint64_t t0 = sim_clock_now_ns(&fx->clock), until = 0;
     wr(fx, CR, CR_PSIZE(X16) | CR_SER | CR_SNB(1) | CR_START);
-    assert_int_equal(sim_clock_lane_end_ns(&fx->clock) - t0, 1800u * SIM_NS_PER_MS);
+    assert_true(flash_ctl_bank_busy(fx->ctl, 0, &until));
+    assert_int_equal(until - t0, 1800u * SIM_NS_PER_MS);
     wait_idle(fx, 0);
 }
 
@@ -498,6 +500,30 @@ static void test_sector_erase_both_banks(void **state)
     assert_int_equal(rd(fx, SR), SR_EOP);
 }
 
+/* RM0433 4.3.1: each bank has its own controller. A sector erase on bank 2
+ * and word programs on bank 1 run at the same time: bank 1's work ends
+ * long before bank 2's erase, and neither waits for the other. */
+static void test_banks_work_at_once(void **state)
+{
+    fx_t *fx = *state;
+    uint64_t t0 = sim_clock_now_ns(&fx->clock), until2 = 0, until1 = 0;
+    unlock(fx, 1);
+    wr(fx, BANK(1) + CR, CR_PSIZE(X64) | CR_SER | CR_SNB(1));
+    wr(fx, BANK(1) + CR, CR_PSIZE(X64) | CR_SER | CR_SNB(1) | CR_START);
+    assert_true(flash_ctl_bank_busy(fx->ctl, 1, &until2));
+    assert_int_equal(until2 - t0, 1000u * SIM_NS_PER_MS);
+    unlock(fx, 0);
+    wr(fx, CR, CR_PSIZE(X64) | CR_PG);
+    uint8_t w[WORD];
+    pattern(w, 7);
+    store_word(fx, SEC(1), w);
+    assert_true(flash_ctl_bank_busy(fx->ctl, 0, &until1));
+    assert_int_equal(until1 - t0, 100u * SIM_NS_PER_US);
+    /* bank 2's erase is not moved by bank 1's program */
+    assert_true(flash_ctl_bank_busy(fx->ctl, 1, &until2));
+    assert_int_equal(until2 - t0, 1000u * SIM_NS_PER_MS);
+}
+
 static void test_bank_erase(void **state)
 {
     fx_t *fx = *state;
@@ -505,11 +531,12 @@ static void test_bank_erase(void **state)
     program_via_regs(fx, SEC(9), 2, X64);
     program_via_regs(fx, SEC(15) + 0x1FFE0u, 3, X64);
 
-    uint64_t t0 = sim_clock_total_ns(&fx->clock);
+    uint64_t t0 = sim_clock_now_ns(&fx->clock), until = 0;
     wr(fx, BANK(1) + CR, CR_PSIZE(X64) | CR_BER | CR_SER | CR_START); /* BER wins */
     assert_true(erased(fx, BANK2, 8u * SECTOR));
     assert_false(erased(fx, SEC(0), WORD));
-    assert_int_equal(sim_clock_lane_end_ns(&fx->clock) - t0, 5000u * SIM_NS_PER_MS);
+    assert_true(flash_ctl_bank_busy(fx->ctl, 1, &until));
+    assert_int_equal(until - t0, 5000u * SIM_NS_PER_MS);
     wait_idle(fx, 1);
     assert_int_equal(rd(fx, BANK(1) + SR) & SR_EOP, SR_EOP);
 }
@@ -813,6 +840,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_psize_changes_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sector_erase_both_banks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stuck_operation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_banks_work_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bank_erase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_protection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_double_ecc_error, setup, teardown),

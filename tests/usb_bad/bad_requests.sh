@@ -10,7 +10,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 head -c 5000 /dev/urandom > "$dir/img.bin"
 "$sim" --fast --serial H7SIM-SERIAL-OF-31-CHARS-ZLP-01 run -- sh -c '
-    "$1" 0483:df11 > "$3/bad.out" || { cat "$3/bad.out"; echo "FAIL: usb_bad"; exit 1; }
+    "$1" 0483:df11 ${H7_FW_ELF:+--timed} > "$3/bad.out" || { cat "$3/bad.out"; echo "FAIL: usb_bad"; exit 1; }
     cat "$3/bad.out"
     # It ran its checks (not an early exit): "usb_bad: N checks, 0 failed", N >= 100.
     grep -qE "^usb_bad: [1-9][0-9]{2,} checks, 0 failed$" "$3/bad.out" || { echo "FAIL: usb_bad summary"; exit 1; }
