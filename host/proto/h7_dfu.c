@@ -275,10 +275,14 @@ bool h7_dfuse_has_command(h7_dfu_t *dfu, uint8_t cmd)
         h7_dfu_recover(dfu);
         return false;
     }
+    bool has = false;
     for (int i = 0; i < n; i++)
-        if (cmds[i] == cmd)
-            return true;
-    return false;
+        has = has || cmds[i] == cmd;
+    if (cmd == H7_DFUSE_CRC32) {
+        dfu->crc_known = true;
+        dfu->crc_cmd = has;
+    }
+    return has;
 }
 
 uint32_t h7_crc32c(uint32_t crc, const void *data, size_t len)
@@ -357,6 +361,30 @@ int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uin
     return rc;
 }
 
+int h7_dfuse_settle(h7_dfu_t *dfu, uint32_t addr)
+{
+    h7_dfu_status_rec_t st = {0};
+    int rc = 0;
+    if (dfu->crc_known && dfu->crc_cmd) {
+        uint8_t b[9] = {H7_DFUSE_CRC32, (uint8_t)addr, (uint8_t)(addr >> 8), (uint8_t)(addr >> 16),
+                        (uint8_t)(addr >> 24), 32, 0, 0, 0};
+        rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
+        if (rc == 0)
+            rc = h7_dfu_wait(dfu, &st);
+    }
+    /* ABORT lets started flash work end (core/dfu/dfu.h) and turns a failure
+     * of it into dfuERROR, which GETSTATUS then reports. */
+    if (rc == 0)
+        rc = h7_dfu_abort(dfu);
+    if (rc == 0)
+        rc = h7_dfu_get_status(dfu, &st);
+    if (rc == 0 && (st.state == H7_ST_ERROR || st.status != H7_STATUS_OK))
+        rc = device_error(dfu, &st);
+    if (rc)
+        snprintf(dfu->err.op, sizeof(dfu->err.op), "write");
+    return rc;
+}
+
 int h7_dfuse_write(h7_dfu_t *dfu, uint32_t addr, const uint8_t *data, size_t len,
                    void (*progress)(void *user, size_t done), void *user)
 {
@@ -385,6 +413,8 @@ int h7_dfuse_write(h7_dfu_t *dfu, uint32_t addr, const uint8_t *data, size_t len
         if (progress)
             progress(user, off);
     }
+    if (rc == 0)
+        rc = h7_dfuse_settle(dfu, addr & ~31u);
     return rc;
 }
 

@@ -86,6 +86,8 @@ typedef struct h7_dfu {
     unsigned timeout_ms;    /* per control transfer */
     unsigned max_wait_ms;   /* give up waiting for dfuDNBUSY after this (0: 60 s) */
     h7_error_t err;         /* the last failure */
+    bool crc_known;         /* h7_dfuse_has_command() asked about the CRC command */
+    bool crc_cmd;           /* ... and the device has it (the h7dfu bootloader) */
 } h7_dfu_t;
 
 void h7_dfu_init(h7_dfu_t *dfu, const h7_transport_t *t, uint8_t itf, uint16_t transfer_size);
@@ -129,7 +131,14 @@ uint32_t h7_crc32c(uint32_t crc, const void *data, size_t len);
 int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, uint32_t *crc);
 /* One data block (n >= 2) at address_pointer + (n - 2) * transfer_size. */
 int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len);
-/* Write len bytes at addr: set the pointer, then blocks of transfer_size. */
+/* The end of a write. The h7dfu bootloader programs in the background: on
+ * a device known to have the CRC command (h7_dfuse_has_command()), a CRC
+ * query of the word at addr waits for all its work (bwPollTimeout) and reports its
+ * failure; then ABORT, which on any device ends what was started, and
+ * GETSTATUS. 0 or the device's error. Leaves the device in dfuIDLE. */
+int h7_dfuse_settle(h7_dfu_t *dfu, uint32_t addr);
+/* Write len bytes at addr: set the pointer, blocks of transfer_size, then
+ * h7_dfuse_settle() (the device ends in dfuIDLE). */
 int h7_dfuse_write(h7_dfu_t *dfu, uint32_t addr, const uint8_t *data, size_t len,
                    void (*progress)(void *user, size_t done), void *user);
 /* Read len bytes at addr (set address, ABORT to dfuIDLE, UPLOAD blocks, ABORT). */

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flash_map.h"
+#include "h7_sched.h"
+
 const char *h7_phase_name(h7_phase_t p)
 {
     switch (p) {
@@ -211,6 +214,85 @@ static size_t commit_split(const h7_plan_block_t *b, const h7_write_cfg_t *cfg, 
     return n;
 }
 
+/*
+ * Pass 0: the erases the plan chose and that differ, and every block outside
+ * the commit span, in the order of h7_sched.h. On the h7dfu bootloader
+ * (device_crc) both banks are kept busy; on other devices one stream, an
+ * erase before the blocks of its sector. Settled at the end: the device's
+ * background work is over, and its failures reported, before verification.
+ */
+static int send_scheduled(h7_dfu_t *dfu, const h7_plan_t *plan, const bool *skip,
+                          const h7_plan_block_t *wb, size_t n_wb, const h7_write_cfg_t *cfg,
+                          h7_write_report_t *report, prog_ctx_t *pc)
+{
+    h7_plan_erase_t *er = calloc(plan->n_erase + 1u, sizeof(*er));
+    h7_plan_block_t *p0 = calloc(3u * n_wb + 1u, sizeof(*p0));
+    size_t n_er = 0, n_p0 = 0;
+    int rc = er && p0 ? 0 : H7_E_NOMEM;
+    for (size_t i = 0; rc == 0 && i < plan->n_erase; i++)
+        if (!skip[i])
+            er[n_er++] = plan->erase[i];
+    for (size_t i = 0; rc == 0 && i < n_wb; i++)
+        n_p0 += commit_split(&wb[i], cfg, 0, &p0[n_p0]);
+    const flash_map_t *m = flash_map_stm32h743();
+    h7_sched_in_t in = {
+        .erase = er,
+        .n_erase = n_er,
+        .block = p0,
+        .n_block = n_p0,
+        .xfer = dfu->transfer_size,
+        .flash_base = m->base,
+        .bank_size = report->device_crc ? (uint32_t)m->sectors_per_bank * m->sector_size : 0u,
+    };
+    h7_sched_item_t *it = NULL;
+    size_t n_it = 0;
+    if (rc == 0)
+        rc = h7_sched_make(&in, &it, &n_it);
+    if (rc == H7_E_NOMEM)
+        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
+    uint64_t erased = 0;
+    bool have_ptr = false;
+    uint32_t ptr = 0;
+    for (size_t i = 0; rc == 0 && i < n_it; i++) {
+        const h7_sched_item_t *x = &it[i];
+        if (x->kind == H7_SCHED_ERASE) {
+            rc = h7_dfuse_erase_sector(dfu, x->addr);
+            if (rc == 0) {
+                report->sectors_erased++;
+                erased += x->len;
+                if (cfg->progress)
+                    cfg->progress(cfg->user, H7_PHASE_ERASE, erased, plan->erase_bytes);
+            }
+            continue;
+        }
+        /* one address pointer for as many blocks as it reaches */
+        const uint32_t xs = dfu->transfer_size;
+        if (!have_ptr || x->addr < ptr || (x->addr - ptr) % xs != 0 ||
+            (x->addr - ptr) / xs > 0xffffu - 2u) {
+            rc = h7_dfuse_set_address(dfu, x->addr);
+            ptr = x->addr;
+            have_ptr = rc == 0;
+        }
+        if (rc == 0)
+            rc = h7_dfuse_write_block(dfu, (uint16_t)(2u + (x->addr - ptr) / xs), x->data,
+                                      (uint16_t)x->len);
+        if (rc) {
+            dfu->err.has_addr = true;
+            dfu->err.addr = x->addr;
+            break;
+        }
+        report->bytes_written += x->len;
+        pc->before += x->len;
+        block_progress(pc, 0);
+    }
+    if (rc == 0 && n_it > 0)
+        rc = h7_dfuse_settle(dfu, it[n_it - 1].addr & ~31u);
+    free(it);
+    free(er);
+    free(p0);
+    return rc;
+}
+
 int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                        const h7_write_cfg_t *cfg_in, h7_write_report_t *report)
 {
@@ -280,19 +362,6 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
         rc = H7_E_NOMEM;
     }
     const bool crc_verify = report->device_crc && !cfg->readback_verify;
-    /* erase exactly the sectors the plan chose and that differ; ascending,
-     * so the sector of an image header at the start goes first */
-    for (size_t i = 0; rc == 0 && i < plan.n_erase; i++) {
-        if (skip[i])
-            continue;
-        rc = h7_dfuse_erase_sector(dfu, plan.erase[i].addr);
-        if (rc == 0) {
-            report->sectors_erased++;
-            if (cfg->progress)
-                cfg->progress(cfg->user, H7_PHASE_ERASE, (i + 1) * (uint64_t)plan.erase[i].size,
-                              plan.erase_bytes);
-        }
-    }
     /* Pass 0 writes (and verifies) everything outside the commit span, pass 1
      * the span itself, so a device interrupted before the end never holds it. */
     prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, wb_bytes};
@@ -310,7 +379,9 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                     pc.total += parts[k].len;
             }
         }
-        for (size_t i = 0; rc == 0 && i < n_wb; i++) {
+        if (pass == 0 && rc == 0)
+            rc = send_scheduled(dfu, &plan, skip, wb, n_wb, cfg, report, &pc);
+        for (size_t i = 0; pass == 1 && rc == 0 && i < n_wb; i++) {
             h7_plan_block_t parts[3];
             size_t n = commit_split(&wb[i], cfg, pass, parts);
             for (size_t k = 0; rc == 0 && k < n; k++) {
