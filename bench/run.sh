@@ -60,14 +60,14 @@ head -c 131072 "$W/new1m.bin" >"$W/new128k.bin"
 cp "$W/new1m.bin" "$W/chg1m.bin"
 printf 'changed' | dd of="$W/chg1m.bin" bs=1 seek=$((3 * SECTOR + 1000)) conv=notrunc 2>/dev/null
 
-# stamped images: a body linked at 0x08020400 (plausible SP and Thumb reset
-# vector), the 1 KiB image header in front: BIG in all
-head -c $((BIG - 1024)) "$W/new1m.bin" >"$W/body1.bin"
+# stamped images: a body linked at the slot start 0x08020000 (plausible SP
+# and Thumb reset vector), BIG bytes; its record goes to sector 15
+head -c $((BIG)) "$W/new1m.bin" >"$W/body1.bin"
 printf '\000\000\002\040\001\006\002\010' | dd of="$W/body1.bin" bs=1 conv=notrunc 2>/dev/null
 cp "$W/body1.bin" "$W/body2.bin"
 printf 'changed' | dd of="$W/body2.bin" bs=1 seek=$((3 * SECTOR + 1000)) conv=notrunc 2>/dev/null
-"$H7" -q image stamp -V 1.0.0 -s 0x08020400 "$W/body1.bin" "$W/st1.bin" || echo "bench: stamp failed" >&2
-"$H7" -q image stamp -V 1.0.1 -s 0x08020400 "$W/body2.bin" "$W/st2.bin" || echo "bench: stamp failed" >&2
+"$H7" -q image stamp -V 1.0.0 -s 0x08020000 "$W/body1.bin" "$W/st1.bin" || echo "bench: stamp failed" >&2
+"$H7" -q image stamp -V 1.0.1 -s 0x08020000 "$W/body2.bin" "$W/st2.bin" || echo "bench: stamp failed" >&2
 
 # a flash file holding IMAGE (prepared outside the measured run)
 prep() { # prep FLASH IMAGE

@@ -80,21 +80,21 @@ if "$H7DFU" image stamp -V 1.0.0 "$APP_ELF" app-v1.hex >stamp.log 2>&1; then
         die "stamping $APP_ELF failed"
     say "   the firmware demo app ($APP_ELF), stamped as v1.0.0, v2.0.0, v3.0.0:"
 else
-    # The demo app must be linked with its vector table at 0x08020400 (the
-    # 1 KiB header region comes first); until it is, a generated body with a
-    # valid vector table stands in for it. The sim runs the demo app's C code
-    # either way: it never executes the ARM code in the slot.
+    # The demo app must be linked with its vector table at the slot start
+    # 0x08020000 (its record goes to sector 15); until it is, a generated body
+    # with a valid vector table stands in for it. The sim runs the demo app's C
+    # code either way: it never executes the ARM code in the slot.
     say "   NOTE: $APP_ELF cannot be stamped yet:"
     sed 's/^/     /' stamp.log
-    say "   falling back to a small generated test application (vector table at 0x08020400)"
+    say "   falling back to a small generated test application (vector table at 0x08020000)"
     {
-        printf '\000\000\002\040\001\005\002\010' # SP 0x20020000, reset 0x08020501 (Thumb)
+        printf '\000\000\002\040\001\001\002\010' # SP 0x20020000, reset 0x08020101 (Thumb)
         head -c 504 /dev/zero
         printf 'h7dfu generated test application\n'
         head -c 40000 /dev/zero | tr '\000' 'A'
     } >test-app.bin
     for v in 1 2 3; do
-        "$H7DFU" image stamp -V $v.0.0 -s 0x08020400 test-app.bin app-v$v.hex >/dev/null 2>&1 ||
+        "$H7DFU" image stamp -V $v.0.0 -s 0x08020000 test-app.bin app-v$v.hex >/dev/null 2>&1 ||
             die "stamping the generated test application failed"
     done
 fi

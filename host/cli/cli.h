@@ -78,6 +78,12 @@ h7_image_format_t cli_output_format(const char *path);
 int cli_save_image(const cli_opts_t *o, const h7_image_t *img, const char *path, uint16_t vid,
                    uint16_t pid);
 
+/* A stamped image (body + record) to path: as cli_save_image, except that a
+ * raw binary is h7dfu's stamped container (the 64-byte record, then the body;
+ * cli_load_image splits it again). */
+int cli_save_stamped(const cli_opts_t *o, const h7_image_t *img, const char *path, uint16_t vid,
+                     uint16_t pid);
+
 /* --- cli_slot.c: the h7dfu bootloader's application slot --- */
 /* When img has data in the record area (sector 15): leave only the body in
  * img and point cfg at the newest record found there (kept in record), which

@@ -2,12 +2,74 @@
  * the -f option, and the output format that follows a file name. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "boot.h"
+#include "h7_stamp.h"
+
+/*
+ * A stamped raw binary (h7dfu's own container, written by `h7dfu image stamp
+ * ... OUT.bin`): the 64-byte image record, then the body from the record's
+ * load address. Recognised by a record whose magic, format and CRC hold.
+ * Returns the record's load address, or 0 when path is not one.
+ */
+static uint32_t stamped_bin_load_addr(const char *path, const h7_load_opts_t *lo)
+{
+    if (lo && lo->format != H7_FMT_AUTO && lo->format != H7_FMT_BIN)
+        return 0;
+    uint8_t raw[BOOT_HDR_SIZE];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(raw, 1, sizeof raw, f);
+    fclose(f);
+    boot_image_header_t h;
+    boot_header_decode(raw, &h);
+    if (n != sizeof raw || h.magic != BOOT_HDR_MAGIC || h.hdr_version != BOOT_HDR_VERSION ||
+        h.hdr_size != BOOT_HDR_SIZE || h.hdr_crc != boot_header_crc(raw) ||
+        h.load_addr < BOOT_HDR_SIZE)
+        return 0;
+    return h.load_addr;
+}
+
+/* The container loaded at load_addr - 64 becomes body + record. */
+static int split_stamped_bin(h7_image_t *img, uint32_t load_addr)
+{
+    if (img->count != 1 || img->seg[0].addr != load_addr - BOOT_HDR_SIZE ||
+        img->seg[0].len <= BOOT_HDR_SIZE)
+        return -1;
+    h7_image_t out;
+    h7_image_init(&out);
+    const h7_segment_t *s = &img->seg[0];
+    if (h7_image_add(&out, 0, load_addr, s->data + BOOT_HDR_SIZE, s->len - BOOT_HDR_SIZE, NULL) ||
+        h7_image_add(&out, 0, BOOT_REC_AREA_ADDR, s->data, BOOT_HDR_SIZE, NULL)) {
+        h7_image_free(&out);
+        return -1;
+    }
+    h7_segment_t *seg = img->seg;
+    size_t count = img->count;
+    img->seg = out.seg;
+    img->count = out.count;
+    out.seg = seg;
+    out.count = count;
+    h7_image_free(&out);
+    return 0;
+}
 
 int cli_load_image(const cli_opts_t *o, const char *path, const h7_load_opts_t *lo, h7_image_t *img)
 {
     h7_image_error_t ierr;
     h7_image_init(img);
+    uint32_t stamped = stamped_bin_load_addr(path, lo);
+    if (stamped) {
+        h7_load_opts_t so = {
+            .format = H7_FMT_BIN, .has_base = true, .base = stamped - BOOT_HDR_SIZE};
+        if (h7_image_load_file(img, path, &so, &ierr) == 0 && split_stamped_bin(img, stamped) == 0)
+            return H7_EXIT_OK;
+        h7_image_free(img);
+        h7_image_init(img);
+    }
     if (h7_image_load_file(img, path, lo, &ierr) == 0)
         return H7_EXIT_OK;
     cli_error(o, H7_EXIT_FILE, "%s%s", ierr.message,
@@ -52,6 +114,31 @@ static int save_bin(const h7_image_t *img, const char *path)
     return rc ? -1 : 0;
 }
 
+/* A stamped image as a raw binary: the record, then the body (h7dfu's own
+ * container; a plain raw binary cannot hold the body at 0x08020000 and the
+ * record at 0x081E0000 without 1.75 MiB of 0xFF between them). */
+static int save_stamped_bin(const h7_image_t *body, const uint8_t rec[BOOT_REC_SIZE],
+                            const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.body", path) >= (int)sizeof tmp || save_bin(body, tmp) != 0)
+        return -1;
+    FILE *in = fopen(tmp, "rb"), *out = fopen(path, "wb");
+    int rc = in && out ? 0 : -1;
+    if (rc == 0)
+        rc |= fwrite(rec, 1, BOOT_REC_SIZE, out) != BOOT_REC_SIZE;
+    char buf[8192];
+    size_t n;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        rc |= fwrite(buf, 1, n, out) != n;
+    if (in)
+        fclose(in);
+    if (out)
+        rc |= fclose(out) != 0;
+    remove(tmp);
+    return rc ? -1 : 0;
+}
+
 int cli_save_image(const cli_opts_t *o, const h7_image_t *img, const char *path, uint16_t vid,
                    uint16_t pid)
 {
@@ -65,5 +152,25 @@ int cli_save_image(const cli_opts_t *o, const h7_image_t *img, const char *path,
         cli_error(o, H7_EXIT_FILE, "cannot write %s", path);
     else
         cli_error(o, H7_EXIT_FILE, "%s", ierr.message);
+    return H7_EXIT_FILE;
+}
+
+int cli_save_stamped(const cli_opts_t *o, const h7_image_t *img, const char *path, uint16_t vid,
+                     uint16_t pid)
+{
+    if (cli_output_format(path) != H7_FMT_BIN)
+        return cli_save_image(o, img, path, vid, pid);
+    h7_image_t body;
+    uint8_t rec[BOOT_REC_SIZE];
+    bool has = false;
+    if (h7_stamp_split(img, &body, rec, &has) != 0) {
+        cli_error(o, H7_EXIT_FILE, "out of memory");
+        return H7_EXIT_FILE;
+    }
+    int rc = has && body.count > 0 ? save_stamped_bin(&body, rec, path) : save_bin(img, path);
+    h7_image_free(&body);
+    if (rc == 0)
+        return H7_EXIT_OK;
+    cli_error(o, H7_EXIT_FILE, "cannot write %s", path);
     return H7_EXIT_FILE;
 }

@@ -11,12 +11,15 @@ int cli_slot_prepare(h7_image_t *img, h7_write_cfg_t *cfg, uint8_t record[BOOT_R
     bool has = false;
     if (h7_stamp_split(img, &body, record, &has) != 0)
         return -1;
-    /* Data in the record area: not written as it stands (that would erase
-     * sector 15 at every update); its newest record is appended after the
-     * body is written and verified, so a board interrupted mid-write never
-     * holds a valid-looking image. */
-    bool in_area = h7_image_total_size(&body) != h7_image_total_size(img);
-    if (!in_area) {
+    /* A stamped image (a body, and a record of the current format in the
+     * record area): the record is not written as it stands (that would erase
+     * sector 15 at every update) but appended after the body is written and
+     * verified, so a board interrupted mid-write never holds a valid-looking
+     * image. Other data for sector 15 is written as it stands. */
+    bool stamped = has && body.count > 0 && record[0] == 'H' && record[1] == '7' &&
+                   record[2] == 'I' && record[3] == 'M' && record[4] == BOOT_HDR_VERSION &&
+                   record[5] == 0;
+    if (!stamped) {
         h7_image_free(&body);
         return 0;
     }
@@ -28,12 +31,10 @@ int cli_slot_prepare(h7_image_t *img, h7_write_cfg_t *cfg, uint8_t record[BOOT_R
     body.seg = seg;
     body.count = count;
     h7_image_free(&body);
-    if (has) {
-        cfg->record = record;
-        cfg->record_area = BOOT_REC_AREA_ADDR;
-        cfg->record_area_size = BOOT_REC_AREA_SIZE;
-        cfg->record_size = BOOT_REC_SIZE;
-    }
+    cfg->record = record;
+    cfg->record_area = BOOT_REC_AREA_ADDR;
+    cfg->record_area_size = BOOT_REC_AREA_SIZE;
+    cfg->record_size = BOOT_REC_SIZE;
     return 0;
 }
 

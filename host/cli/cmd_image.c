@@ -10,11 +10,14 @@ static const char image_help[] =
     "usage: h7dfu image stamp -V VERSION [-s ADDR] [-f FORMAT] IN OUT\n"
     "       h7dfu image info [-s ADDR] [-f FORMAT] FILE\n\n"
     "stamp  writes OUT: the application IN (linked for the slot at 0x08020000, its\n"
-    "       vector table at 0x08020400) with the image header the bootloader checks\n"
-    "       (version, size, device 0x450, CRC32). OUT's format follows its extension:\n"
-    "       .hex Intel HEX, .dfu DfuSe (for 0483:df11), anything else raw binary\n"
-    "       starting at the slot.\n"
-    "info   says whether the bootloader would start FILE, and why not.\n\n"
+    "       vector table there) and its image record, the header the bootloader\n"
+    "       checks (version, size, device 0x450, CRC32), for the record area at\n"
+    "       0x081E0000 (sector 15). OUT's format follows its extension: .hex Intel\n"
+    "       HEX and .dfu DfuSe (for 0483:df11) hold the body and the record at their\n"
+    "       addresses (dfu-util and programmers write both); anything else is\n"
+    "       h7dfu's stamped binary, the 64-byte record then the body, which only\n"
+    "       h7dfu reads (it writes the body, then appends the record).\n"
+    "info   shows FILE's record and body and whether the bootloader would start it.\n\n"
     "  -V VERSION   MAJOR.MINOR.PATCH[+BUILD]\n"
     "  -s ADDR      address of a raw binary input\n"
     "  -f FORMAT    input format (default: detect)\n";
@@ -82,7 +85,7 @@ static int image_stamp(const cli_opts_t *o, int argc, char **argv)
     }
     const char *path = argv[optind + 1];
     /* A .dfu is for the h7dfu bootloader's VID:PID. */
-    rc = cli_save_image(o, &out, path, 0x0483, 0xdf11);
+    rc = cli_save_stamped(o, &out, path, 0x0483, 0xdf11);
     if (rc == H7_EXIT_OK) {
         char ver[32];
         h7_stamp_version_str(&so.version, ver, sizeof(ver));

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The bootloader refuses to start a stamped image whose header CRC is right
+# The bootloader refuses to start a stamped image whose record CRC is right
 # but which is not for this board: stamped for another device id, an initial
 # stack pointer outside RAM, a reset vector outside the image. h7dfu update
 # refuses each file before touching the board; with --force it writes it,
@@ -15,16 +15,17 @@ else
     python3 - "$dir/body.bin" <<'PY' || fail "making the application body"
 import random, struct, sys
 body = bytearray(random.Random(7).randbytes(8192))
-struct.pack_into("<II", body, 0, 0x20020000, 0x08020400 + 0x201)
+struct.pack_into("<II", body, 0, 0x20020000, 0x08020000 + 0x201)
 open(sys.argv[1], "wb").write(body)
 PY
-    "$h7dfu" -q image stamp -V 1.0.0 -s 0x08020400 "$dir/body.bin" "$dir/good.bin" ||
+    "$h7dfu" -q image stamp -V 1.0.0 -s 0x08020000 "$dir/body.bin" "$dir/good.bin" ||
         fail "stamp the application"
 fi
 
-# Variants of good.bin (raw, from the slot at 0x08020000: header at 0, body
-# at 0x400), the body CRC and the header CRC recomputed so that only the one
-# field is wrong.
+# Variants of good.bin (h7dfu's stamped binary: the 64-byte record, then the
+# body from the slot at 0x08020000), the body CRC and the record CRC
+# recomputed so that only the one field is wrong; NAME.body is the body alone
+# (what the slot holds after the update).
 python3 - "$dir" <<'PY' || fail "making the refused images"
 import struct, sys, zlib
 d = sys.argv[1]
@@ -35,17 +36,18 @@ def variant(name, device=None, sp=None, reset=None):
     if device is not None:
         struct.pack_into("<I", b, 0x18, device)
     if sp is not None:
-        struct.pack_into("<I", b, 0x400, sp)
+        struct.pack_into("<I", b, 0x40, sp)
     if reset is not None:
-        struct.pack_into("<I", b, 0x404, reset)
-    struct.pack_into("<I", b, 0x24, zlib.crc32(bytes(b[0x400:0x400 + size])))
+        struct.pack_into("<I", b, 0x44, reset)
+    struct.pack_into("<I", b, 0x24, zlib.crc32(bytes(b[0x40:0x40 + size])))
     struct.pack_into("<I", b, 0x3C, zlib.crc32(bytes(b[:0x3C])))
     open(f"{d}/{name}.bin", "wb").write(b)
+    open(f"{d}/{name}.body", "wb").write(b[0x40:])
     return size
 variant("same")  # the recomputation alone changes nothing
 size = variant("device", device=0x451)
 variant("sp", sp=0x30000000)
-variant("reset", reset=0x08020400 + size + 0x100 + 1)
+variant("reset", reset=0x08020000 + size + 0x100 + 1)
 PY
 cmp -s "$dir/good.bin" "$dir/same.bin" || fail "the CRC recomputation differs from h7dfu image stamp"
 
@@ -66,7 +68,7 @@ refused() {
         "the board is back in DFU mode, so its bootloader refused to start the image"
     [ -n "${H7_FW_ELF:-}" ] || expect_words "update --force $1 (sim log)" "$dir/sim.log" \
         "slot: $2 -> stay in DFU mode"
-    readback 0x08020000 "$dir/$1.bin"
+    readback 0x08020000 "$dir/$1.body"
 }
 refused device "image for another device"
 refused sp "initial stack pointer not in RAM"

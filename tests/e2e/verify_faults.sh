@@ -7,17 +7,20 @@
 #  2. A word programmed wrong at once (--flip-bit N): the device's own
 #     read-back after programming reports errVERIFY; h7dfu exits 6.
 #  3. On ST's ROM bootloader board, the read-back verify finds it too.
-#  4. Header last: the flash log of `write` and `update` of a stamped image
-#     ends with the image header's two flash words, written once each.
+#  4. Record last: the flash log of `write` and `update` of a stamped image
+#     ends with the two flash words of its record in the record area
+#     (sector 15, 0x081E0000 on a fresh board), written once each, and
+#     sector 15 is not erased.
 # With H7_FW_ELF set (the exact firmware, tests/fw_emu) part 3 is skipped:
 # the ROM board has no firmware mode.
 . "$(dirname "$0")/lib.sh"
 
 rand "$dir/img.bin" 8192
-# Operation 1 erases sector 1; operation 42 programs the flash word at
-# 0x08020540, in the second half of the first 2 KiB block; the flipped bit is
-# in its byte 21: 0x08020555.
-FLIP=42
+# Operation 1 erases sector 1; operation 44 programs the flash word at
+# 0x08020540 (img.bin is raw: written from 0x08020000 in order), in the
+# second half of the first 2 KiB block; the flipped bit is in its byte 21:
+# 0x08020555.
+FLIP=44
 onboard() { # SIM-OPTIONS... -- CMD...: the board with options, output in $dir/out/err
     _o=""
     while [ "$1" != "--" ]; do
@@ -59,10 +62,10 @@ else
     python3 - "$dir/body.bin" <<'PY'
 import random, struct, sys
 body = bytearray(random.Random(7).randbytes(8192))
-struct.pack_into("<II", body, 0, 0x20020000, 0x08020400 + 0x201)
+struct.pack_into("<II", body, 0, 0x20020000, 0x08020000 + 0x201)
 open(sys.argv[1], "wb").write(body)
 PY
-    "$h7dfu" -q image stamp -V 1.0.0 -s 0x08020400 "$dir/body.bin" "$dir/app.hex" || fail "stamp"
+    "$h7dfu" -q image stamp -V 1.0.0 -s 0x08020000 "$dir/body.bin" "$dir/app.hex" || fail "stamp"
 fi
 rm -f "$fl"
 onboard --flip-bit $FLIP:70 -- "$h7dfu" update "$dir/app.hex"
@@ -86,13 +89,13 @@ if [ -z "${H7_FW_ELF:-}" ]; then
     expect_words "ROM board: write with a late bit flip" "$dir/err" "verif" "What to do"
 fi
 
-# 4. header last, in the flash log of write and update.
+# 4. record last, in the flash log of write and update.
 header_last() { # WHAT LOG
     last2=$(grep ' program ' "$2" | tail -n 2 | awk '{print $3}' | tr '\n' ' ')
-    [ "$last2" = "0x08020000 0x08020020 " ] || { tail -n 5 "$2"; fail "$1: the last flash words written are '$last2', not the header's"; }
-    [ "$(tail -n 1 "$2" | awk '{print $3}')" = 0x08020020 ] || fail "$1: operations after the header"
-    n=$(grep -c ' program 0x0802000\| program 0x0802002' "$2")
-    [ "$n" -eq 2 ] || fail "$1: header words written $n times"
+    [ "$last2" = "0x081e0000 0x081e0020 " ] || { tail -n 5 "$2"; fail "$1: the last flash words written are '$last2', not the record's"; }
+    [ "$(tail -n 1 "$2" | awk '{print $3}')" = 0x081e0020 ] || fail "$1: operations after the record"
+    n=$(grep -c ' 0x081e' "$2")
+    [ "$n" -eq 2 ] || fail "$1: $n operations in the record area (want its two words, no erase)"
     [ "$(grep -c ' program ' "$2")" -gt 2 ] || fail "$1: no body written"
 }
 rm -f "$fl"
@@ -103,4 +106,4 @@ rm -f "$fl"
 onboard --flash-log "$dir/u.log" -- "$h7dfu" update "$dir/app.hex"
 expect_rc 0 "update"
 header_last "update" "$dir/u.log"
-echo "verify faults and header-last OK"
+echo "verify faults and record-last OK"

@@ -16,7 +16,10 @@ endif()
 if(NOT out MATCHES "1\\.0\\.0")
     message(FATAL_ERROR "h7dfu image info does not show version 1.0.0")
 endif()
-# The unstamped build must be refused (zero header region).
+if(NOT out MATCHES "record      0x081e0000" OR NOT out MATCHES "body        0x08020000")
+    message(FATAL_ERROR "h7dfu image info does not show the record at 0x081e0000 and the body at 0x08020000")
+endif()
+# The unstamped build must be refused (no record in the record area).
 execute_process(COMMAND ${H7DFU} image info ${IN} RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
 if(rc EQUAL 0)
     message(FATAL_ERROR "h7dfu image info accepts the UNSTAMPED demo-app.elf")

@@ -3,10 +3,10 @@
 # ECC errors) in the slot: the exact bootloader binary must come back in DFU
 # mode at the next power-on, quickly, and a new update must complete.
 #   cut 1: during the erase of the slot's first sector (operation 1)
-#   cut 2: during the program of the image header (the last operation)
+#   cut 2: during the program of the image record (the last operation)
 . "$(dirname "$0")/lib.sh"
 stamp 1.0.0 "$dir/v1.hex"
-stamp 1.0.1 "$dir/v2.hex"
+stamp_changed 1.0.1 "$dir/v2.hex"
 
 # Operations of a clean update v1 -> v2, counted on a copy.
 clean_update_ops "$dir/v1.hex" "$dir/v2.hex"

@@ -30,6 +30,17 @@ stamp() {
     "$h7dfu" image stamp -V "$1" "$app" "$2" >/dev/null || fail "stamp $1"
 }
 
+# stamp_changed VERSION OUT: the demo application with 32 more bytes after
+# its end (in the slot's first sector), stamped: an update from `stamp` to
+# this rewrites that sector, not only the record (the same body would cost
+# just the record's two words).
+stamp_changed() {
+    cp "${app%.elf}.bin" "$dir/changed.bin" || fail "no ${app%.elf}.bin"
+    printf '%32s' "" | tr ' ' 'Z' >>"$dir/changed.bin"
+    "$h7dfu" image stamp -V "$1" -s 0x08020000 "$dir/changed.bin" "$2" >/dev/null ||
+        fail "stamp $1 (changed body)"
+}
+
 # clean_update_ops V1 V2: install V1 (flash kept in $dir/v1.h7 for the cut
 # runs), update to V2 and set $ops to the flash operations the update took.
 clean_update_ops() {

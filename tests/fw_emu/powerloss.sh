@@ -9,7 +9,7 @@
 stride="${4:-97}"
 phases=$(echo "${5:-during}" | tr ',' ' ')
 stamp 1.0.0 "$dir/v1.hex"
-stamp 1.0.1 "$dir/v2.hex"
+stamp_changed 1.0.1 "$dir/v2.hex"
 clean_update_ops "$dir/v1.hex" "$dir/v2.hex"
 points="1"
 n=$((1 + stride))
