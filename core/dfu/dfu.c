@@ -121,9 +121,10 @@ static void drop_op(dfu_t *dfu)
 
 void dfu_reset(dfu_t *dfu)
 {
-    /* Work already started finishes: the flash does it anyway, and the next
-     * session must find the flash as the last one left it. */
-    dfu_work_flush(&dfu->work);
+    /* Work already started goes on in the background (the flash does it
+     * anyway; waiting here would leave a bus reset or SET_INTERFACE
+     * unanswered for seconds): an UPLOAD, a CRC or a leave of the next
+     * session waits for it, and its writes queue behind it. */
     dfu_work_clear_error(&dfu->work);
     drop_op(dfu);
     dfu->state = DFU_STATE_IDLE;
@@ -517,8 +518,8 @@ static uint32_t getstatus_dnload(dfu_t *dfu)
     case DFU_OP_WRITE:
         if (!start_job(dfu)) {
             dfu->state = DFU_STATE_DNBUSY;
-            return poll_ms(dfu_work_head_left_us(&dfu->work,
-                                                 dfu_work_bank_of(&dfu->work, dfu->op_addr)));
+            return poll_ms(
+                dfu_work_head_left_us(&dfu->work, dfu_work_bank_of(&dfu->work, dfu->op_addr)));
         }
         break;
     case DFU_OP_ERASE_SECTOR:
@@ -692,8 +693,7 @@ void dfu_poll(dfu_t *dfu)
     /* The armed CRC or leave: after its GETSTATUS has gone (else the host
      * would see that answer's status stage NAKed for the whole operation,
      * then wait bwPollTimeout on top) and once the flash is idle. */
-    if (dfu->cfg.ops_in_poll && dfu->getstatus_done && dfu->op_armed &&
-        dfu_work_idle(&dfu->work))
+    if (dfu->cfg.ops_in_poll && dfu->getstatus_done && dfu->op_armed && dfu_work_idle(&dfu->work))
         run_armed(dfu);
 }
 

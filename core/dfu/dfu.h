@@ -139,7 +139,7 @@ typedef struct dfu {
     /* ops_in_poll: the last GETSTATUS has finished its status stage, so poll()
      * may run the armed op (the host's wait starts there, not after it). */
     bool getstatus_done;
-    bool manifest_done; /* manifestation-tolerant: next GETSTATUS -> dfuIDLE */
+    bool manifest_done;             /* manifestation-tolerant: next GETSTATUS -> dfuIDLE */
     uint8_t buf_refs[DFU_BUFS_MAX]; /* jobs (or the stored op) using a buffer */
     uint32_t blocks_overlapped;     /* statistics: blocks received while busy */
     /* result of the last vendor command (UPLOAD block 1) */

@@ -63,8 +63,8 @@ typedef struct dfu_bank_work {
     uint32_t queued_us[DFU_WORK_QLEN];
     uint8_t head;
     uint8_t count;
-    bool in_flight;   /* started driver operation, or modelled busy time */
-    uint32_t pos;     /* head job: bytes done (WRITE) or sectors done */
+    bool in_flight;       /* started driver operation, or modelled busy time */
+    uint32_t pos;         /* head job: bytes done (WRITE) or sectors done */
     uint32_t busy_us;     /* blocking driver: the head job counts as running until */
     uint32_t head_end_us; /* estimate: the head job ends */
 } dfu_bank_work_t;

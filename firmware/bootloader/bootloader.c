@@ -61,7 +61,11 @@ bool bootloader_usb_init(const bootloader_config_t *cfg)
          * "default" to dfu_init) */
         .erase_sector_ms = H7_DFU_ERASE_SECTOR_MS_DEFAULT / div,
         .program_word_us = H7_DFU_PROGRAM_WORD_US_DEFAULT / div,
+        .crc_ns_per_byte = H7_DFU_CRC_NS_PER_BYTE_DEFAULT / div,
     };
+    if (dcfg.crc_ns_per_byte == 0u) {
+        dcfg.crc_ns_per_byte = 1u;
+    }
     if (dcfg.erase_sector_ms == 0u) {
         dcfg.erase_sector_ms = 1u;
     }

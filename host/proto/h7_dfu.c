@@ -363,11 +363,20 @@ int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uin
 
 int h7_dfuse_settle(h7_dfu_t *dfu, uint32_t addr)
 {
+    if (!dfu->crc_known || !dfu->crc_cmd)
+        return 0; /* a device that works while it answers: nothing pending */
     h7_dfu_status_rec_t st = {0};
     int rc = 0;
-    if (dfu->crc_known && dfu->crc_cmd) {
-        uint8_t b[9] = {H7_DFUSE_CRC32, (uint8_t)addr, (uint8_t)(addr >> 8), (uint8_t)(addr >> 16),
-                        (uint8_t)(addr >> 24), 32, 0, 0, 0};
+    {
+        uint8_t b[9] = {H7_DFUSE_CRC32,
+                        (uint8_t)addr,
+                        (uint8_t)(addr >> 8),
+                        (uint8_t)(addr >> 16),
+                        (uint8_t)(addr >> 24),
+                        32,
+                        0,
+                        0,
+                        0};
         rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
         if (rc == 0)
             rc = h7_dfu_wait(dfu, &st);

@@ -132,13 +132,14 @@ int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, ui
 /* One data block (n >= 2) at address_pointer + (n - 2) * transfer_size. */
 int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len);
 /* The end of a write. The h7dfu bootloader programs in the background: on
- * a device known to have the CRC command (h7_dfuse_has_command()), a CRC
- * query of the word at addr waits for all its work (bwPollTimeout) and reports its
- * failure; then ABORT, which on any device ends what was started, and
- * GETSTATUS. 0 or the device's error. Leaves the device in dfuIDLE. */
+ * a device known to have the CRC command (h7_dfuse_has_command() asked),
+ * a CRC query of the word at addr waits for all its work (bwPollTimeout),
+ * then ABORT and GETSTATUS report its failure; the device ends in dfuIDLE.
+ * Other devices finish each block before they answer: nothing is sent (an
+ * option-byte write of ST's ROM resets it). 0 or the device's error. */
 int h7_dfuse_settle(h7_dfu_t *dfu, uint32_t addr);
 /* Write len bytes at addr: set the pointer, blocks of transfer_size, then
- * h7_dfuse_settle() (the device ends in dfuIDLE). */
+ * h7_dfuse_settle(). */
 int h7_dfuse_write(h7_dfu_t *dfu, uint32_t addr, const uint8_t *data, size_t len,
                    void (*progress)(void *user, size_t done), void *user);
 /* Read len bytes at addr (set address, ABORT to dfuIDLE, UPLOAD blocks, ABORT). */

@@ -461,12 +461,18 @@ int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len)
     }
     if (rc == 0)
         rc = h7_dfu_recover(dfu);
+    if (rc == 0)
+        (void)h7_dfuse_has_command(dfu, H7_DFUSE_CRC32); /* for the settle below */
     for (a = addr; rc == 0 && a < end;) {
         h7_sector_t s;
         h7_layout_find(l, (uint32_t)a, &s);
         rc = h7_dfuse_erase_sector(dfu, s.addr);
         a = (uint64_t)s.addr + s.size;
     }
+    /* the erases run in the background on the h7dfu bootloader: done when
+     * this returns (the board may be unplugged next) */
+    if (rc == 0)
+        rc = h7_dfuse_settle(dfu, addr & ~31u);
     if (rc == H7_E_ARG)
         set_err(dfu, H7_E_ARG, "erase", true, addr, "empty range");
     free(l);
@@ -476,7 +482,13 @@ int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len)
 int h7_ops_mass_erase(h7_dfu_t *dfu)
 {
     int rc = h7_dfu_recover(dfu);
-    return rc ? rc : h7_dfuse_mass_erase(dfu);
+    if (rc == 0)
+        (void)h7_dfuse_has_command(dfu, H7_DFUSE_CRC32);
+    if (rc == 0)
+        rc = h7_dfuse_mass_erase(dfu);
+    /* done when this returns: the CRC query that waits for the erases
+     * reads a word of the flash's first sector */
+    return rc ? rc : h7_dfuse_settle(dfu, flash_map_stm32h743()->base);
 }
 
 int h7_ops_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr)

@@ -188,13 +188,20 @@ static void test_erase_queued_behind_block(void **state)
     assert_int_equal(s.poll, 0);
     assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
     /* a CRC waits for both: 0.7 ms of A, then the erase */
-    uint8_t c[9] = {DFUSE_CMD_CRC32, (uint8_t)e, (uint8_t)(e >> 8), (uint8_t)(e >> 16),
-                    (uint8_t)(e >> 24), 32, 0, 0, 0};
+    uint8_t c[9] = {DFUSE_CMD_CRC32,
+                    (uint8_t)e,
+                    (uint8_t)(e >> 8),
+                    (uint8_t)(e >> 16),
+                    (uint8_t)(e >> 24),
+                    32,
+                    0,
+                    0,
+                    0};
     cmd(f, c, 9);
     s = getstatus(f);
     assert_int_equal(s.state, DFU_STATE_DNBUSY);
     assert_int_equal(s.poll, ERASE_MS + 1); /* + 1 ms for the CRC, rounded */
-    f->now += ERASE_MS * 1000u; /* not quite */
+    f->now += ERASE_MS * 1000u;             /* not quite */
     assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
     assert_false(f->dfu.result_valid);
     f->now += 700;
@@ -470,8 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_polled_steps_without_waiting, setup_polled, teardown),
         cmocka_unit_test_setup_teardown(test_polled_both_banks_at_once, setup_polled, teardown),
         cmocka_unit_test_setup_teardown(test_polled_block_across_banks, setup_polled, teardown),
-        cmocka_unit_test_setup_teardown(test_polled_failure_drops_the_bank, setup_polled,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_polled_failure_drops_the_bank, setup_polled, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -341,6 +341,8 @@ static void test_err_check_erased(void **state)
     fx_t *f = *state;
     uint8_t b[64];
     payload(b, sizeof(b), 9);
+    /* known to program in the background: a write waits for it (settle) */
+    assert_true(h7_dfuse_has_command(&f->dfu, H7_DFUSE_CRC32));
     assert_int_equal(h7_dfuse_erase_sector(&f->dfu, APP), 0);
     assert_int_equal(h7_dfuse_write(&f->dfu, APP, b, sizeof(b), NULL, NULL), 0);
     expect_device_error(f, h7_dfuse_write(&f->dfu, APP, b, sizeof(b), NULL, NULL),

@@ -355,8 +355,7 @@ static void busy_poll_timeout(void)
     }
     /* The blocks wait for the erase (a second of flash time) in the
      * device's buffers: once they are full, one is seen busy. */
-    CHECK(!g_timed || busy >= 1, "no GETSTATUS answered dfuDNBUSY with a bwPollTimeout (%d)",
-          busy);
+    CHECK(!g_timed || busy >= 1, "no GETSTATUS answered dfuDNBUSY with a bwPollTimeout (%d)", busy);
     CHECK(ctrl(OUT_CLASS, ABORT, 0, NULL, 0) == 0, "ABORT after the blocks");
     expect_status("ABORT after the blocks", S_IDLE, OK);
 }
