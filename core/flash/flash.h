@@ -34,10 +34,10 @@ typedef enum flash_status {
  *  - started: erase_start / program_start start the operation on the
  *    sector's bank and return at once; poll(bank) answers FLASH_BUSY until
  *    it is over, then its result (once; FLASH_OK when idle). Each bank has
- *    its own controller (RM0433 4.3.1: bank 1 and bank 2 program and erase
- *    independently), so both banks may work at the same time, one
- *    operation each. Reading a bank while it works stalls the bus until the
- *    operation ends (RM0433 4.3.8): the caller reads only idle banks.
+ *    its own controller (RM0433 4.9: FLASH_CR1/SR1 for bank 1, FLASH_CR2/SR2
+ *    for bank 2), so both banks may work at the same time, one operation
+ *    each. Reading a bank while it works stalls the bus until the operation
+ *    ends (RM0433 4.3.3): the caller reads only idle banks.
  * core/dfu's flash work (dfu_work.h) uses the started form when poll is set.
  */
 typedef struct flash_ops {

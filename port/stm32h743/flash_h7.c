@@ -11,7 +11,7 @@
  *    own controllers and work at the same time, and the main loop serves
  *    USB meanwhile. The code that runs then is in ITCM (linker/
  *    bootloader.ld): a fetch from a bank that is being written would stall
- *    until the operation ends (RM0433 4.3.8).
+ *    until the operation ends (RM0433 4.3.3: no read while write in one bank).
  *  - sector erase (4.3.10): SER + SNB, then START; bank erase: BER + START.
  *  - every error flag is decoded (flash_sr.c) and cleared through
  *    FLASH_CCRx (4.9.6) before and after each operation.

@@ -241,9 +241,10 @@ static void start_op(flash_ctl_t *f, unsigned bn, op_t op, uint32_t addr, const 
     flash_status_t st = FLASH_OK;
 
     sim_flash_set_times(f->flash, &t);
-    /* Each bank has its own controller (RM0433 4.3.1): the operation's time
-     * is this bank's, not a queue shared with the other bank, so the model
-     * does not charge the clock; it only says how long the work takes. */
+    /* Each bank has its own controller (RM0433 4.9: FLASH_CR1/SR1 and
+     * FLASH_CR2/SR2): the operation's time is this bank's, not a queue
+     * shared with the other bank, so the model does not charge the clock;
+     * it only says how long the work takes. */
     sim_flash_stats_t before, after;
     sim_flash_get_stats(f->flash, &before);
     sim_flash_set_clock(f->flash, NULL);

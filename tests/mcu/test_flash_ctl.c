@@ -500,7 +500,8 @@ static void test_sector_erase_both_banks(void **state)
     assert_int_equal(rd(fx, SR), SR_EOP);
 }
 
-/* RM0433 4.3.1: each bank has its own controller. A sector erase on bank 2
+/* RM0433 4.9: each bank has its own controller (FLASH_CR1/SR1, FLASH_CR2/SR2).
+ * A sector erase on bank 2
  * and word programs on bank 1 run at the same time: bank 1's work ends
  * long before bank 2's erase, and neither waits for the other. */
 static void test_banks_work_at_once(void **state)
