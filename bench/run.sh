@@ -160,8 +160,8 @@ fi
 if [ -f "$SZ" ]; then
     awk 'function hex(s,  i, v) { v = 0; s = tolower(substr(s, 3));
              for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
-         $3 ~ /^0x8/ || $1 == ".data" { fl += hex($2) } $3 ~ /^0x2/ { ram += hex($2) }
-         END { printf "bootloader: flash %d bytes (%.1f KiB), RAM %d bytes (%.1f KiB)  [%s]\n", fl, fl / 1024, ram, ram / 1024, FILENAME }' "$SZ"
+         $3 ~ /^0x8/ || $1 == ".data" || $1 == ".text" { fl += hex($2) } $3 ~ /^0x2/ { ram += hex($2) }
+         END { printf "bootloader: flash %d bytes (%.1f KiB; .text runs from ITCM), RAM %d bytes (%.1f KiB, transfer buffers included)  [%s]\n", fl, fl / 1024, ram, ram / 1024, FILENAME }' "$SZ"
 else
     echo "bootloader: no size report (build the firmware: make firmware)"
 fi

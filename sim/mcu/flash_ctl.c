@@ -146,7 +146,8 @@ struct flash_ctl {
     sim_clock_t *clock;
     const flash_map_t *map;
     uint32_t acr;
-    bool other_access; /* another peripheral was read or written since the last SR read */
+    bool other_access; /* anything else was accessed since the last SR read */
+    const void *last_sr; /* the bank whose FLASH_SRx was read last */
     uint32_t optcr;
     unsigned optkey_step;
     bool opt_locked_up;
@@ -343,6 +344,7 @@ static void force_write(flash_ctl_t *f, unsigned bn)
 bool flash_ctl_array_write(flash_ctl_t *f, uint32_t addr, unsigned size, uint32_t val,
                            const char **why)
 {
+    f->other_access = true;
     if (size != 1u && size != 2u && size != 4u) {
         *why = "flash array store size not 1, 2 or 4";
         return false;
@@ -416,6 +418,7 @@ bool flash_ctl_array_write(flash_ctl_t *f, uint32_t addr, unsigned size, uint32_
 
 flash_ctl_read_t flash_ctl_array_read(flash_ctl_t *f, uint32_t addr, unsigned size)
 {
+    f->other_access = true;
     if (size == 0 || !flash_map_contains(f->map, addr, size)) {
         return FLASH_CTL_READ_BUS_ERROR;
     }
@@ -494,8 +497,9 @@ bool flash_ctl_irq_pending(flash_ctl_t *f)
 /* A poll of FLASH_SRx while the bank works: see flash_ctl.h "Time". */
 static void sr_poll_advance(flash_ctl_t *f, bank_t *b)
 {
-    bool tight = !f->other_access;
+    bool tight = !f->other_access && f->last_sr == b;
     f->other_access = false;
+    f->last_sr = b;
     if (!f->clock || !bank_busy(f, b) || !tight) {
         return;
     }
@@ -827,6 +831,9 @@ static bool periph_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, c
     unsigned bn = off / FLASH_CTL_BANK_STRIDE;
     uint32_t reg = off % FLASH_CTL_BANK_STRIDE & ~3u;
     uint32_t v;
+    if (reg != R_SR) {
+        f->other_access = true; /* not a loop on one FLASH_SRx */
+    }
     if (!reg_read(f, bn, reg, &v, why)) {
         return false;
     }
@@ -844,6 +851,7 @@ static bool periph_write(void *ctx, uint32_t off, unsigned size, uint32_t val, c
     unsigned bn = off / FLASH_CTL_BANK_STRIDE;
     uint32_t reg = off % FLASH_CTL_BANK_STRIDE & ~3u;
     bank_t *b = &f->bank[bn];
+    f->other_access = true;
 
     if (reg == R_KEYR) {
         return keyr_write(b, size, val, why);

@@ -37,8 +37,9 @@
  * power cuts are injected) and run on the clock's flash lane; the bank stays
  * busy (BSY, QW set, flash_ctl_bank_busy() true) until the lane reaches the
  * end of the operation. A read of FLASH_SRx while its bank is busy, in a
- * loop that reads nothing else (no other peripheral access since the last
- * FLASH_SRx read, flash_ctl_note_other_access()), moves the virtual clock
+ * loop that reads nothing else (the previous access was a read of the same
+ * FLASH_SRx: no other register, no flash array access, no other peripheral,
+ * flash_ctl_note_other_access()), moves the virtual clock
  * forward by max(1 us, half the remaining time), capped at the end of the
  * operation: the firmware is polling anyway, and a polling loop then ends
  * after a logarithmic number of reads (a modelling choice). A main loop that
@@ -103,7 +104,7 @@ flash_ctl_read_t flash_ctl_array_read(flash_ctl_t *f, uint32_t addr, unsigned si
  * (no read-while-write in one bank, RM0433 4.3.3).
  */
 bool flash_ctl_bank_busy(const flash_ctl_t *f, unsigned bank, uint64_t *until_ns);
-/* The core accessed another peripheral (see "Time" above). */
+/* The core accessed another peripheral or the flash array (see "Time"). */
 void flash_ctl_note_other_access(flash_ctl_t *f);
 
 /* The end of an operation that never ends (flash_ctl_stick); the bank then
