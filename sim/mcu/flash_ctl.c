@@ -146,7 +146,7 @@ struct flash_ctl {
     sim_clock_t *clock;
     const flash_map_t *map;
     uint32_t acr;
-    bool other_access; /* anything else was accessed since the last SR read */
+    bool other_access;   /* anything else was accessed since the last SR read */
     const void *last_sr; /* the bank whose FLASH_SRx was read last */
     uint32_t optcr;
     unsigned optkey_step;
