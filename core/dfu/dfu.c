@@ -369,10 +369,11 @@ static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uin
     if (!(dfu->cfg.attributes & DFU_ATTR_CAN_DNLOAD))
         return stall(dfu);
     if (s->wLength == 0) {
-        /* Leave: only after something was downloaded (DFU 1.1 A.2.3: a
-         * zero-length DNLOAD in dfuIDLE is an error). */
-        if (dfu->state != DFU_STATE_DNLOAD_IDLE)
-            return stall(dfu);
+        /* Leave, from dfuDNLOAD-IDLE and, as ST's DfuSe devices do (the DFU
+         * class of ST's USB device library ends the download on it in both
+         * states), from dfuIDLE: `dfu-util -s :leave -D file.dfu` sends
+         * ABORT, then this. DFU 1.1 A.2.3 lists it as an error in dfuIDLE;
+         * the boot layer starts only a valid image either way. */
         dfu->op = DFU_OP_MANIFEST;
         dfu->manifest_done = false;
         dfu->state = DFU_STATE_MANIFEST_SYNC;

@@ -70,8 +70,11 @@ int cli_load_image(const cli_opts_t *o, const char *path, const h7_load_opts_t *
         h7_image_free(img);
         h7_image_init(img);
     }
-    if (h7_image_load_file(img, path, lo, &ierr) == 0)
+    if (h7_image_load_file(img, path, lo, &ierr) == 0) {
+        if (img->warning[0] != '\0')
+            fprintf(stderr, "h7dfu: warning: %s: %s\n", path, img->warning);
         return H7_EXIT_OK;
+    }
     cli_error(o, H7_EXIT_FILE, "%s%s", ierr.message,
               ierr.code == H7_IMG_E_NEED_BASE ? " (use -s ADDR, e.g. -s 0x08020000)" : "");
     h7_image_free(img);

@@ -86,6 +86,9 @@ typedef struct h7_image {
     uint16_t start_cs, start_ip;
 
     char header[256]; /* S0 header text (printable bytes), "" if none */
+    /* Something accepted that the user should know (an S-record file
+     * without a termination record), "" if none; the caller shows it. */
+    char warning[160];
 
     bool has_suffix; /* DFU suffix seen (DfuSe / plain DFU) */
     uint16_t bcd_device, id_product, id_vendor, bcd_dfu;

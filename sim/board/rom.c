@@ -421,10 +421,9 @@ static int req_dnload(const usb_setup_t *s, const uint8_t *data)
     if (s_rom.state != DFU_STATE_IDLE && s_rom.state != DFU_STATE_DNLOAD_IDLE)
         return stall();
     if (s->wLength == 0) {
-        /* Leave (AN3156 "Leave DFU mode"): only after a set address or a
-         * download, i.e. from dfuDNLOAD-IDLE. */
-        if (s_rom.state != DFU_STATE_DNLOAD_IDLE)
-            return stall();
+        /* Leave (AN3156 "Leave DFU mode"): from dfuDNLOAD-IDLE or dfuIDLE,
+         * as the DFU class of ST's USB device library accepts it; the jump
+         * goes to the address pointer, as the last set address left it. */
         s_rom.state = DFU_STATE_MANIFEST_SYNC;
         return 0;
     }

@@ -77,4 +77,39 @@ assert i["device"]["devnum"] > b["devnum"] and i["state"] == "dfuIDLE", (b, i)
 h7 -q read 0x08060000:4096 "$dir/back.bin"
 expect_rc 0 "h7dfu read after :leave"
 cmp "$dir/c.bin" "$dir/back.bin" || fail "data written by dfu-util before :leave"
+
+# The address-less leave with a DfuSe file, as MicroPython's and many
+# projects' deploy targets run it: after the download dfu-util sends ABORT
+# and a zero-length DNLOAD from dfuIDLE. The board leaves (as ST's DfuSe
+# devices do) and starts the stamped application.
+if [ -n "${H7_FW_ELF:-}" ]; then
+    # the emulated chip runs the body: the real demo application
+    "$h7dfu" image stamp -V 2.7.1 "$(dirname "$H7_FW_ELF")/demo-app.elf" "$dir/app.dfu" >/dev/null ||
+        fail "stamp the demo application"
+else
+    # the native board runs its own application when the record validates:
+    # a body with a plausible vector table (SP in DTCM, reset in the body)
+    printf '\000\000\002\040\001\001\002\010' >"$dir/body.bin"
+    rand "$dir/rest.bin" 8184
+    cat "$dir/rest.bin" >>"$dir/body.bin"
+    "$h7dfu" image stamp -V 2.7.1 -s 0x08020000 "$dir/body.bin" "$dir/app.dfu" >/dev/null ||
+        fail "stamp a body"
+fi
+board sh -c '
+    dfu-util -a 0 -s :leave -D "$2/app.dfu" > "$2/du.txt" 2>&1 || exit 21
+    i=0
+    while [ $i -lt 50 ] && [ -z "$(lsusb -d 0483:5750)" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    "$1" --json list > "$2/list.json" || exit 22
+' sh "$h7dfu" "$dir" 2>"$dir/err"
+rc=$?
+[ $rc -eq 0 ] || { cat "$dir/du.txt" "$dir/err"; fail "dfu-util -s :leave -D app.dfu: $rc"; }
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["devices"]
+assert [x for x in d if x["pid"] == "5750" and x["mode"] != "dfu"], d
+assert not [x for x in d if x["pid"] == "df11"], d
+' "$dir/list.json" || { cat "$dir/list.json"; fail "dfu-util -s :leave: the application did not start"; }
 echo OK

@@ -39,6 +39,21 @@ rand "$dir/c.bin" 5001
 "$objcopy" -I binary -O srec --change-addresses 0x08060000 "$dir/c.bin" "$dir/c.srec" || fail objcopy
 write_and_check "$dir/c.srec" 0x08060000 "$dir/c.bin" srec
 
+# An S-record file without a termination record (what srec_cat writes from
+# a binary by default): written, with a warning naming the last line.
+rand "$dir/c2.bin" 3000
+"$objcopy" -I binary -O srec --change-addresses 0x08070000 "$dir/c2.bin" "$dir/c2.full" ||
+    fail objcopy
+grep -v '^S[789]' "$dir/c2.full" >"$dir/c2.srec"
+lines=$(wc -l <"$dir/c2.srec")
+h7 write "$dir/c2.srec"
+expect_rc 0 "write an S-record file without termination"
+expect_words "srec without termination" "$dir/err" "warning" "termination" "line $lines" \
+    "(srec, 3000 bytes at 0x08070000" "verified"
+h7 -q read 0x08070000:3000 "$dir/back.bin"
+expect_rc 0 "read back the S-record file without termination"
+cmp "$dir/c2.bin" "$dir/back.bin" || fail "srec without termination: read back differs"
+
 rand "$dir/d.bin" 12345
 printf 'ENTRY(_start)\nSECTIONS { _start = 0x08080001; . = 0x08080000; .data : { *(.data) } }\n' >"$dir/fw.ld"
 "$objcopy" -I binary -O elf32-littlearm -B arm "$dir/d.bin" "$dir/d.o" || fail objcopy
