@@ -338,9 +338,9 @@ static void test_fixtures_are_valid(void **state)
     /* no termination record (what srec_cat writes by default): the records
      * are taken, with a warning that names the last line */
     const char *noterm = "S0030000FC\n" S1OK;
-    assert_int_equal(h7_image_load_mem(&img, (const uint8_t *)noterm, strlen(noterm), "noterm.s19",
-                                       NULL, &err),
-                     0);
+    assert_int_equal(
+        h7_image_load_mem(&img, (const uint8_t *)noterm, strlen(noterm), "noterm.s19", NULL, &err),
+        0);
     assert_int_equal(img.count, 1);
     assert_int_equal(img.seg[0].len, 2);
     assert_non_null(strstr(img.warning, "termination"));
