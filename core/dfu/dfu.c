@@ -30,8 +30,10 @@
 #define DFU_NO_BUF      0xffu
 
 static const uint8_t dfuse_commands[] = {DFUSE_CMD_GET_COMMANDS, DFUSE_CMD_SET_ADDRESS,
-                                         DFUSE_CMD_ERASE, DFUSE_CMD_READ_UNPROTECT,
-                                         DFUSE_CMD_CRC32};
+                                         DFUSE_CMD_ERASE,        DFUSE_CMD_READ_UNPROTECT,
+                                         DFUSE_CMD_CRC32,        DFUSE_CMD_BOOT_STATUS};
+
+_Static_assert(DFU_BOOT_STATUS_LEN == DFU_CRC_RESULT_LEN, "both answer through UPLOAD block 1");
 
 static dfu_clock_fn s_default_clock;
 static void *s_default_clock_user;
@@ -308,6 +310,13 @@ static int dnload_command(dfu_t *dfu, const uint8_t *data, uint16_t len)
             else if (sector_protected(dfu, (unsigned)s))
                 fail_op(dfu, DFU_STATUS_ERR_WRITE);
         }
+        return 0;
+    case DFUSE_CMD_BOOT_STATUS:
+        if (len != 1 || dfu->cfg.boot_status == NULL)
+            return stall(dfu);
+        memcpy(dfu->result, dfu->cfg.boot_status, DFU_BOOT_STATUS_LEN);
+        dfu->result_valid = true;
+        dfu->op = DFU_OP_NOP;
         return 0;
     case DFUSE_CMD_READ_UNPROTECT:
         if (len != 1)

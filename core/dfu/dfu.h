@@ -74,6 +74,11 @@
 #define DFUSE_CMD_CRC32_LEN 13u /* with the seed; 9 = seed 0 */
 #define DFU_RESULT_BLOCK    1u
 #define DFU_CRC_RESULT_LEN  12u
+/* Vendor command: why the bootloader is in DFU mode (docs/protocol.md).
+ * DNLOAD block 0 = {0xC4}; after dfuDNLOAD-IDLE, ABORT, UPLOAD block 1
+ * returns the 12 bytes of cfg.boot_status. */
+#define DFUSE_CMD_BOOT_STATUS 0xC4u
+#define DFU_BOOT_STATUS_LEN   12u
 
 /* A free-running microsecond counter of the device (wraps at 2^32). */
 typedef uint32_t (*dfu_clock_fn)(void *user);
@@ -98,6 +103,9 @@ typedef struct dfu_config {
      * the bank busy while the host answers. */
     uint8_t *bufs;
     uint8_t buf_count;
+    /* DFU_BOOT_STATUS_LEN bytes the boot status command answers; NULL: the
+     * command stalls. */
+    const uint8_t *boot_status;
     /* Leave (zero-length DNLOAD) was confirmed by GETSTATUS: the bootloader's
      * boot layer decides what happens next (validate, reset). addr is the
      * DfuSe address pointer (where the host asked to start). May be NULL. */

@@ -22,6 +22,7 @@ static struct {
     usbd_interface_desc_t itf;
     usbd_device_desc_t dev;
     volatile bool leave;
+    uint8_t status[DFU_BOOT_STATUS_LEN];
 } s_bl;
 
 boot_decision_t bootloader_decide(volatile boot_request_block_t *req, const flash_dev_t *flash,
@@ -71,6 +72,24 @@ bool bootloader_usb_init(const bootloader_config_t *cfg)
     }
     if (dcfg.program_word_us == 0u) {
         dcfg.program_word_us = 1u;
+    }
+    if (cfg->boot != NULL && cfg->boot_info != NULL) {
+        /* {action, why, validation, 0, version major, minor, patch LE16,
+         * build LE32}: the newest record's version, as read */
+        const boot_image_version_t *v = &cfg->boot_info->hdr.version;
+        uint8_t *st = s_bl.status;
+        st[0] = (uint8_t)cfg->boot->action;
+        st[1] = (uint8_t)cfg->boot->why;
+        st[2] = (uint8_t)cfg->boot->validation;
+        st[3] = 0;
+        st[4] = v->major;
+        st[5] = v->minor;
+        st[6] = (uint8_t)v->patch;
+        st[7] = (uint8_t)(v->patch >> 8);
+        for (unsigned i = 0; i < 4u; i++) {
+            st[8 + i] = (uint8_t)(v->build >> (8u * i));
+        }
+        dcfg.boot_status = st;
     }
     if (!dfu_init(&s_bl.dfu, &dcfg) || cfg->xfer_buf_size < dfu_transfer_size(&s_bl.dfu)) {
         return false;

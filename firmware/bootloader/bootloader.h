@@ -34,6 +34,11 @@ typedef struct bootloader_config {
     uint8_t block_buf_count;
     bool ops_in_poll;        /* flash work from the main loop (the board does) */
     uint16_t poll_scale_div; /* divide reported bwPollTimeout (virtual board --fast); 0 = 1 */
+    /* The boot decision that left the board in DFU mode and what it read of
+     * the slot, for the boot status command (docs/protocol.md); NULL: none
+     * known. */
+    const boot_decision_t *boot;
+    const boot_image_info_t *boot_info;
     /* The device's microsecond clock (the port's, or the virtual board's):
      * bwPollTimeout counts the time already spent. NULL: none. */
     uint32_t (*now_us)(void *user);

@@ -28,13 +28,17 @@ static uint8_t s_blocks[BOOTLOADER_BLOCK_BUFS * H7_DFU_XFER_MAX]
     __attribute__((section(".xferbuf")));
 static char s_serial[25];
 
+/* Why the board stays in DFU mode, for the boot status command. */
+static boot_decision_t s_boot;
+static boot_image_info_t s_boot_info;
+
 void h7_early_boot(void)
 {
-    boot_image_info_t info;
-    boot_decision_t d = bootloader_decide(&h7_boot_request, h7_flash_dev(true), &info);
+    boot_decision_t d = bootloader_decide(&h7_boot_request, h7_flash_dev(true), &s_boot_info);
+    s_boot = d;
     switch (d.action) {
     case BOOT_START_APP:
-        h7_jump_to_vectors(info.vector_table);
+        h7_jump_to_vectors(s_boot_info.vector_table);
     case BOOT_ENTER_ROM_BOOTLOADER:
         h7_jump_to_vectors(H7_ROM_BOOT_ADDR);
     case BOOT_STAY_IN_DFU:
@@ -82,6 +86,8 @@ int main(void)
         .block_buf_count = BOOTLOADER_BLOCK_BUFS,
         .ops_in_poll = true,   /* flash work from the main loop, not inside dcd_poll */
         .now_us = h7_clock_us, /* bwPollTimeout: the time left */
+        .boot = &s_boot,
+        .boot_info = &s_boot_info,
     };
     if (!bootloader_usb_init(&cfg)) {
         /* A description that does not build is a firmware bug: stay put

@@ -341,6 +341,37 @@ int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, ui
     return 0;
 }
 
+int h7_dfuse_boot_status(h7_dfu_t *dfu, h7_boot_status_t *out)
+{
+    const uint8_t cmd = H7_DFUSE_BOOT_STATUS;
+    h7_dfu_status_rec_t st = {0};
+    int rc = h7_dfu_dnload(dfu, 0, &cmd, 1);
+    if (rc == 0)
+        rc = h7_dfu_wait(dfu, &st);
+    if (rc == 0)
+        rc = h7_dfu_abort(dfu); /* UPLOAD starts from dfuIDLE */
+    uint8_t r[16];
+    int n = 0;
+    if (rc == 0 && (n = h7_dfu_upload(dfu, 1, r, sizeof(r))) < 0)
+        rc = n;
+    if (rc == 0 && n != 12) {
+        set_err(dfu, H7_E_PROTOCOL, "boot status", 1, false, 0);
+        snprintf(dfu->err.detail, sizeof(dfu->err.detail), "the device answered %d bytes, not 12",
+                 n);
+        rc = H7_E_PROTOCOL;
+    }
+    if (rc)
+        return rc;
+    out->action = r[0];
+    out->why = r[1];
+    out->validation = r[2];
+    out->major = r[4];
+    out->minor = r[5];
+    out->patch = (uint16_t)(r[6] | r[7] << 8);
+    out->build = le32(r + 8);
+    return 0;
+}
+
 int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len)
 {
     int rc = h7_dfu_dnload(dfu, block, data, len);

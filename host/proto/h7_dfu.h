@@ -70,7 +70,8 @@ enum h7_dfu_status {
 #define H7_DFUSE_READ_UNPROTECT 0x92u
 /* h7dfu bootloader vendor command (docs/protocol.md): CRC-32 of a flash range,
  * result read back by UPLOAD of block 1. */
-#define H7_DFUSE_CRC32 0xC3u
+#define H7_DFUSE_CRC32       0xC3u
+#define H7_DFUSE_BOOT_STATUS 0xC4u
 
 typedef struct h7_dfu_status_rec {
     uint8_t status;   /* enum h7_dfu_status */
@@ -124,6 +125,18 @@ int h7_dfuse_get_commands(h7_dfu_t *dfu, uint8_t *cmds, uint16_t cap);
 bool h7_dfuse_has_command(h7_dfu_t *dfu, uint8_t cmd);
 /* CRC-32C, chainable like h7_crc32 (check value of "123456789" 0xE3069283). */
 uint32_t h7_crc32c(uint32_t crc, const void *data, size_t len);
+/* Why the h7dfu bootloader is in DFU mode: its boot decision at the last
+ * reset and the newest image record's version, as read (vendor command
+ * 0xC4, docs/protocol.md). The codes are core/boot's boot_action_t,
+ * boot_why_t, boot_validate_t. */
+typedef struct h7_boot_status {
+    uint8_t action, why, validation;
+    uint8_t major, minor;
+    uint16_t patch;
+    uint32_t build;
+} h7_boot_status_t;
+int h7_dfuse_boot_status(h7_dfu_t *dfu, h7_boot_status_t *out);
+
 /* CRC-32C (Castagnoli; h7_crc32c(seed, bytes, len)) of len bytes at addr
  * computed by the device with H7_DFUSE_CRC32, starting from seed. CRC-32C,
  * not the IEEE CRC-32 that image headers embed: data ending with its own

@@ -253,6 +253,8 @@ static bool boot(board_t *b)
             .block_buf_count = BOOTLOADER_BLOCK_BUFS,
             .ops_in_poll = true,
             .poll_scale_div = b->cfg.fast ? FAST_POLL_DIV : (uint16_t)b->cfg.poll_div,
+            .boot = &d,
+            .boot_info = &info,
         };
         if (!bootloader_usb_init(&bc))
             return false;

@@ -331,6 +331,33 @@ static void test_crc_known_value_and_range(void **state)
     assert_int_equal(ctl(f, OUT, DFU_REQ_DNLOAD, 0, tmp, 5), USBD_STALL);
 }
 
+static void test_boot_status_command(void **state)
+{
+    fx_t *f = *state;
+    uint8_t b[1] = {DFUSE_CMD_BOOT_STATUS}, r[16];
+    /* listed in the command list */
+    uint8_t cmds[16];
+    int n = ctl(f, IN, DFU_REQ_UPLOAD, 0, cmds, 16);
+    assert_true(n > 0 && memchr(cmds, DFUSE_CMD_BOOT_STATUS, (size_t)n) != NULL);
+    /* no status given to the driver: stall */
+    uint8_t tmp[1];
+    memcpy(tmp, b, 1);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_DNLOAD, 0, tmp, 1), USBD_STALL);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
+    /* given: answered in UPLOAD block 1, byte for byte */
+    static const uint8_t status[DFU_BOOT_STATUS_LEN] = {2, 1, 3, 0, 1, 2, 3, 0, 4, 0, 0, 0};
+    f->dfu.cfg.boot_status = status;
+    cmd(f, b, 1);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_ABORT, 0, NULL, 0), 0);
+    assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, DFU_RESULT_BLOCK, r, 16), 12);
+    assert_memory_equal(r, status, 12);
+    /* wrong length: stall */
+    uint8_t two[2] = {DFUSE_CMD_BOOT_STATUS, 0};
+    assert_int_equal(ctl(f, OUT, DFU_REQ_DNLOAD, 0, two, 2), USBD_STALL);
+}
+
 /* ---- a flash that starts operations and is polled (the H743's driver) ---- */
 
 static int setup_polled(void **state)
@@ -474,6 +501,7 @@ int main(void)
         T(test_background_failure_on_abort),
         T(test_crc_command),
         T(test_crc_known_value_and_range),
+        T(test_boot_status_command),
         cmocka_unit_test_setup_teardown(test_polled_steps_without_waiting, setup_polled, teardown),
         cmocka_unit_test_setup_teardown(test_polled_both_banks_at_once, setup_polled, teardown),
         cmocka_unit_test_setup_teardown(test_polled_block_across_banks, setup_polled, teardown),
