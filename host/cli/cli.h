@@ -2,6 +2,7 @@
 #ifndef H7_CLI_H
 #define H7_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,7 +34,13 @@ typedef struct cli_opts {
     bool quiet;
     bool verbose;
     unsigned timeout_ms; /* waiting for devices to appear */
+    unsigned given;      /* CLI_G_* of the global options given */
 } cli_opts_t;
+
+/* Global options by what they act on; a command without use for one refuses
+ * it rather than ignore it. */
+#define CLI_G_DEVICE 0x01u /* -d -S -p -w: which device */
+#define CLI_G_ALT    0x02u /* -a: which alternate setting */
 
 /* A device opened for DFU work. */
 typedef struct cli_dev {
@@ -103,6 +110,9 @@ void cli_json_str(FILE *f, const char *s);
 
 /* --- parsing helpers (cli_parse.c) --- */
 bool cli_parse_u32(const char *s, uint32_t *v);
+/* A length: a number as cli_parse_u32, optionally followed by K (KiB) or M
+ * (MiB), e.g. 128K, 1M, 0x20000. */
+bool cli_parse_len(const char *s, uint32_t *v);
 bool cli_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid);
 /* dfu-util style "ADDR[:LEN][:leave][:mass-erase][:force]". */
 typedef struct cli_addr_spec {
@@ -110,7 +120,34 @@ typedef struct cli_addr_spec {
     uint32_t addr, len;
 } cli_addr_spec_t;
 bool cli_parse_addr_spec(const char *s, cli_addr_spec_t *out);
-/* For commands without getopt: print text and return true on -h/--help. */
-bool cli_want_help(int argc, char **argv, const char *text);
+
+/* The command line of one command: its own options and the global ones, in
+ * any order before and after its positional arguments ("--" ends them). */
+typedef struct cli_cmd {
+    const char *name;           /* "write", "image stamp" */
+    const char *help;           /* printed on stdout by -h / --help */
+    const char *shorts;         /* own short options, getopt syntax ("s:f:") */
+    const struct option *longs; /* own long options, NULL-terminated, or NULL */
+    unsigned unused;            /* CLI_G_* the command has no use for: refused */
+} cli_cmd_t;
+#define CLI_OPT_END  (-1) /* no more options: argv[optind..] are the arguments */
+#define CLI_OPT_EXIT (-2) /* stop with *exit_code (help printed, or an error said) */
+/* Next own option of the command (getopt_long's value, optarg set); global
+ * options are applied to o on the way. argv[0] is the command's name. */
+int cli_getopt(cli_opts_t *o, int argc, char **argv, const cli_cmd_t *c, int *exit_code);
+/* Apply global option c (its short letter) with arg; H7_EXIT_OK to go on,
+ * else the exit code (after the error, or --version, was printed). */
+int cli_global_opt(cli_opts_t *o, int c, const char *arg, bool *stop);
+/* The arguments after the options: exactly want of them (min..max), or a
+ * usage error naming the first one too many (what: "FILE", "ADDR:LEN FILE").
+ * H7_EXIT_OK or H7_EXIT_USAGE. */
+int cli_want_args(const cli_opts_t *o, int argc, char **argv, const cli_cmd_t *c, int min, int max,
+                  const char *what);
+/* The global options, for main(). */
+extern const struct option cli_global_longs[];
+extern const char cli_global_shorts[];
+/* Seconds since the program started (for the elapsed times printed). */
+double cli_elapsed(void);
+void cli_clock_start(void);
 
 #endif

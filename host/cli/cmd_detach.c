@@ -3,19 +3,53 @@
 
 #include <string.h>
 
-int cmd_detach(const cli_opts_t *o, int argc, char **argv)
+static const char detach_help[] =
+    "usage: h7dfu [OPTIONS] detach [-d VID:PID] [-S SERIAL] [-p PATH] [-w SECONDS]\n\n"
+    "Sends DFU_DETACH to the application's DFU runtime interface; the device\n"
+    "restarts into its bootloader (DFU mode). If the device does not detach\n"
+    "by itself (no will-detach attribute), h7dfu resets the port.\n"
+    "A board already in DFU mode is left as it is: exit 0, and it says so.\n"
+    "Global options may also come after the command (`h7dfu --help`).\n";
+
+/* The board the filters select is in DFU mode already (and no application
+ * matches): nothing to do. */
+static bool already_dfu(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out)
 {
-    if (cli_want_help(argc, argv,
-                      "usage: h7dfu [OPTIONS] detach\n\n"
-                      "Sends DFU_DETACH to the application's DFU runtime interface; the device\n"
-                      "restarts into its bootloader (DFU mode). If the device does not detach\n"
-                      "by itself (no will-detach attribute), h7dfu resets the port.\n"))
-        return H7_EXIT_OK;
+    h7_usb_device_t all[16];
+    int n = h7_usb_find(usb, &o->filter, all, 16);
+    int n_dfu = 0, n_app = 0;
+    for (int i = 0; i < n && i < 16; i++) {
+        if (all[i].dfu_mode) {
+            if (n_dfu++ == 0)
+                *out = all[i];
+        } else {
+            n_app++;
+        }
+    }
+    return n_dfu == 1 && n_app == 0;
+}
+
+int cmd_detach(cli_opts_t *o, int argc, char **argv)
+{
+    static const cli_cmd_t cmd = {"detach", detach_help, "", NULL, CLI_G_ALT};
+    int ec = H7_EXIT_OK;
+    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+        return ec;
+    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK)
+        return H7_EXIT_USAGE;
     h7_usb_t *usb = NULL;
     int rc = cli_usb_init(o, &usb);
     if (rc != H7_EXIT_OK)
         return rc;
     h7_usb_device_t dev;
+    if (already_dfu(usb, o, &dev)) {
+        cli_info(o, "%04x:%04x serial %s is already in DFU mode: nothing to detach", dev.vid,
+                 dev.pid, dev.serial);
+        if (o->json)
+            printf("{\"ok\":true,\"command\":\"detach\",\"already_dfu\":true}\n");
+        h7_usb_exit(usb);
+        return H7_EXIT_OK;
+    }
     rc = cli_find_one(usb, o, false, &dev);
     if (rc != H7_EXIT_OK) {
         h7_usb_exit(usb);
@@ -42,7 +76,7 @@ int cmd_detach(const cli_opts_t *o, int argc, char **argv)
         cli_info(o, "detached %04x:%04x serial %s: it restarts in DFU mode", dev.vid, dev.pid,
                  dev.serial);
         if (o->json)
-            printf("{\"ok\":true,\"command\":\"detach\"}\n");
+            printf("{\"ok\":true,\"command\":\"detach\",\"already_dfu\":false}\n");
         rc = H7_EXIT_OK;
     }
     h7_usb_close(h);

@@ -1,14 +1,13 @@
 /* `h7dfu image stamp|info`: make and inspect images the h7dfu bootloader starts. */
 #include "cmd.h"
 
-#include <getopt.h>
 #include <string.h>
 
 #include "h7_stamp.h"
 
 static const char image_help[] =
-    "usage: h7dfu image stamp -V VERSION [-s ADDR] [-f FORMAT] IN OUT\n"
-    "       h7dfu image info [-s ADDR] [-f FORMAT] FILE\n\n"
+    "usage: h7dfu [OPTIONS] image stamp -V VERSION [-s ADDR] [-f FORMAT] IN OUT\n"
+    "       h7dfu [OPTIONS] image info [-s ADDR] [-f FORMAT] FILE\n\n"
     "stamp  writes OUT: the application IN (linked for the slot at 0x08020000, its\n"
     "       vector table there) and its image record, the header the bootloader\n"
     "       checks (version, size, device 0x450, CRC32), for the record area at\n"
@@ -17,18 +16,57 @@ static const char image_help[] =
     "       addresses (dfu-util and programmers write both); anything else is\n"
     "       h7dfu's stamped binary, the 64-byte record then the body, which only\n"
     "       h7dfu reads (it writes the body, then appends the record).\n"
-    "info   shows FILE's record and body and whether the bootloader would start it.\n\n"
-    "  -V VERSION   MAJOR.MINOR.PATCH[+BUILD]\n"
-    "  -s ADDR      address of a raw binary input\n"
-    "  -f FORMAT    input format (default: detect)\n";
+    "info   shows FILE's record and body and whether the bootloader would start it\n"
+    "       (exit 3 when it would not).\n\n"
+    "  -V VERSION   MAJOR.MINOR.PATCH[+BUILD] (stamp)\n"
+    "  -s, --address ADDR\n"
+    "               address of a raw binary input\n"
+    "  -f, --format FORMAT\n"
+    "               input format: bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
+    "No device is used: -d, -S, -p, -w and -a are refused.\n";
 
-/* The options both subcommands take: -s ADDR, -f FORMAT, -h, and for stamp
+static const char stamp_help[] =
+    "usage: h7dfu [OPTIONS] image stamp -V VERSION [-s ADDR] [-f FORMAT] IN OUT\n\n"
+    "Writes OUT: the application IN (linked for the slot at 0x08020000, its vector\n"
+    "table there) and its image record, the header the bootloader checks (version,\n"
+    "size, device 0x450, CRC32), for the record area at 0x081E0000 (sector 15).\n"
+    "OUT's format follows its extension: .hex Intel HEX and .dfu DfuSe (for\n"
+    "0483:df11) hold the body and the record at their addresses; anything else is\n"
+    "h7dfu's stamped binary, the 64-byte record then the body.\n\n"
+    "  -V VERSION   MAJOR.MINOR.PATCH[+BUILD]\n"
+    "  -s, --address ADDR\n"
+    "               address of a raw binary IN\n"
+    "  -f, --format FORMAT\n"
+    "               format of IN: bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
+    "No device is used: -d, -S, -p, -w and -a are refused. Here -V is the image's\n"
+    "version; `h7dfu --version` prints h7dfu's.\n";
+
+static const char info_help[] =
+    "usage: h7dfu [OPTIONS] image info [-s ADDR] [-f FORMAT] FILE\n\n"
+    "Shows FILE's image record and body and whether the h7dfu bootloader would\n"
+    "start it, and if not, why (exit 3).\n\n"
+    "  -s, --address ADDR\n"
+    "               address of a raw binary FILE\n"
+    "  -f, --format FORMAT\n"
+    "               format of FILE: bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
+    "No device is used: -d, -S, -p, -w and -a are refused.\n";
+
+/* The options both subcommands take: -s ADDR, -f FORMAT, and for stamp
  * -V VERSION. Returns -1 to go on, else the exit code. */
-static int parse_opts(const cli_opts_t *o, int argc, char **argv, h7_load_opts_t *lo,
-                      h7_stamp_opts_t *so, bool *have_version)
+static int parse_opts(cli_opts_t *o, int argc, char **argv, h7_load_opts_t *lo, h7_stamp_opts_t *so,
+                      bool *have_version)
 {
-    int c;
-    while ((c = getopt(argc, argv, so ? "V:s:f:h" : "s:f:h")) != -1) {
+    static const struct option longopts[] = {
+        {"address", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    static const cli_cmd_t stamp = {"image stamp", stamp_help, "V:s:f:", longopts,
+                                    CLI_G_DEVICE | CLI_G_ALT};
+    static const cli_cmd_t info = {"image info", info_help, "s:f:", longopts,
+                                   CLI_G_DEVICE | CLI_G_ALT};
+    int c, ec = H7_EXIT_OK;
+    while ((c = cli_getopt(o, argc, argv, so ? &stamp : &info, &ec)) >= 0) {
         switch (c) {
         case 'V':
             if (!h7_stamp_parse_version(optarg, &so->version)) {
@@ -49,18 +87,14 @@ static int parse_opts(const cli_opts_t *o, int argc, char **argv, h7_load_opts_t
             if (!cli_parse_format(o, optarg, &lo->format))
                 return H7_EXIT_USAGE;
             break;
-        case 'h':
-            fputs(image_help, stdout);
-            return H7_EXIT_OK;
-        default:
-            fputs(image_help, stderr);
-            return H7_EXIT_USAGE;
         }
     }
+    if (c == CLI_OPT_EXIT)
+        return ec;
     return -1;
 }
 
-static int image_stamp(const cli_opts_t *o, int argc, char **argv)
+static int image_stamp(cli_opts_t *o, int argc, char **argv)
 {
     h7_load_opts_t lo = {.format = H7_FMT_AUTO};
     h7_stamp_opts_t so;
@@ -69,8 +103,17 @@ static int image_stamp(const cli_opts_t *o, int argc, char **argv)
     int prc = parse_opts(o, argc, argv, &lo, &so, &have_version);
     if (prc >= 0)
         return prc;
-    if (!have_version || optind != argc - 2) {
-        cli_error(o, H7_EXIT_USAGE, "image stamp wants -V VERSION IN OUT");
+    if (optind + 2 < argc) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "image stamp takes IN OUT: '%s' is one argument too many (see `h7dfu image "
+                  "stamp --help`)",
+                  argv[optind + 2]);
+        return H7_EXIT_USAGE;
+    }
+    if (!have_version || optind + 2 != argc) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "image stamp wants -V VERSION IN OUT (see `h7dfu image "
+                  "stamp --help`)");
         return H7_EXIT_USAGE;
     }
     h7_image_t in, out;
@@ -99,14 +142,21 @@ static int image_stamp(const cli_opts_t *o, int argc, char **argv)
     return rc;
 }
 
-static int image_info(const cli_opts_t *o, int argc, char **argv)
+static int image_info(cli_opts_t *o, int argc, char **argv)
 {
     h7_load_opts_t lo = {.format = H7_FMT_AUTO};
     int prc = parse_opts(o, argc, argv, &lo, NULL, NULL);
     if (prc >= 0)
         return prc;
-    if (optind != argc - 1) {
-        cli_error(o, H7_EXIT_USAGE, "image info wants one FILE");
+    if (optind + 1 < argc) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "image info takes one FILE: '%s' is one argument too many (see `h7dfu image "
+                  "info --help`)",
+                  argv[optind + 1]);
+        return H7_EXIT_USAGE;
+    }
+    if (optind + 1 != argc) {
+        cli_error(o, H7_EXIT_USAGE, "image info wants a FILE (see `h7dfu image info --help`)");
         return H7_EXIT_USAGE;
     }
     h7_image_t img;
@@ -138,17 +188,33 @@ static int image_info(const cli_opts_t *o, int argc, char **argv)
     return valid ? H7_EXIT_OK : H7_EXIT_FILE;
 }
 
-int cmd_image(const cli_opts_t *o, int argc, char **argv)
+int cmd_image(cli_opts_t *o, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fputs(image_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? H7_EXIT_USAGE : H7_EXIT_OK;
+    /* The subcommand is the first argument that is not an option; options
+     * before it are the image command's (global ones, or --help). */
+    int sub = 1;
+    while (sub < argc && argv[sub][0] == '-' && strcmp(argv[sub], "--") != 0)
+        sub++;
+    if (sub < argc && (strcmp(argv[sub], "stamp") == 0 || strcmp(argv[sub], "info") == 0)) {
+        /* The subcommand's vector: its name, then everything else. */
+        char *name = argv[sub];
+        for (int i = sub; i > 1; i--)
+            argv[i] = argv[i - 1];
+        argv[1] = name;
+        optind = 0;
+        return strcmp(name, "stamp") == 0 ? image_stamp(o, argc - 1, argv + 1)
+                                          : image_info(o, argc - 1, argv + 1);
     }
-    optind = 1;
-    if (strcmp(argv[1], "stamp") == 0)
-        return image_stamp(o, argc - 1, argv + 1);
-    if (strcmp(argv[1], "info") == 0)
-        return image_info(o, argc - 1, argv + 1);
-    cli_error(o, H7_EXIT_USAGE, "unknown image command '%s': stamp or info", argv[1]);
+    static const cli_cmd_t cmd = {"image", image_help, "", NULL, CLI_G_DEVICE | CLI_G_ALT};
+    int ec = H7_EXIT_OK;
+    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+        return ec;
+    if (optind < argc)
+        cli_error(o, H7_EXIT_USAGE,
+                  "unknown image command '%s': stamp or info (see `h7dfu "
+                  "image --help`)",
+                  argv[optind]);
+    else
+        cli_error(o, H7_EXIT_USAGE, "image wants stamp or info (see `h7dfu image --help`)");
     return H7_EXIT_USAGE;
 }

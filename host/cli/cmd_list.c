@@ -30,14 +30,22 @@ static void json_device(const h7_usb_device_t *d)
     printf("]}");
 }
 
-int cmd_list(const cli_opts_t *o, int argc, char **argv)
+static const char list_help[] =
+    "usage: h7dfu [OPTIONS] list [-d VID:PID] [-S SERIAL] [-p PATH] [-w SECONDS] [--json]\n\n"
+    "Lists every USB device with a DFU interface: devices in DFU mode with\n"
+    "their alternate settings and memory layouts, and running applications\n"
+    "with a DFU runtime interface (which `h7dfu detach` can switch).\n"
+    "With -d, -S or -p only the devices that match; none matching is exit 4.\n"
+    "Global options may also come after the command (`h7dfu --help`).\n";
+
+int cmd_list(cli_opts_t *o, int argc, char **argv)
 {
-    if (cli_want_help(argc, argv,
-                      "usage: h7dfu [OPTIONS] list\n\n"
-                      "Lists every USB device with a DFU interface: devices in DFU mode with\n"
-                      "their alternate settings and memory layouts, and running applications\n"
-                      "with a DFU runtime interface (which `h7dfu detach` can switch).\n"))
-        return H7_EXIT_OK;
+    static const cli_cmd_t cmd = {"list", list_help, "", NULL, CLI_G_ALT};
+    int ec = H7_EXIT_OK;
+    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+        return ec;
+    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK)
+        return H7_EXIT_USAGE;
     h7_usb_t *usb = NULL;
     int rc = cli_usb_init(o, &usb);
     if (rc != H7_EXIT_OK)
@@ -48,6 +56,23 @@ int cmd_list(const cli_opts_t *o, int argc, char **argv)
     if (n < 0) {
         cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));
         return H7_EXIT_USB;
+    }
+    if (n == 0 && (o->given & CLI_G_DEVICE)) {
+        /* A filter is a question about one device: none is the answer of
+         * the other commands, exit 4. */
+        char what[160];
+        snprintf(what, sizeof(what), "%s%s%s%s%s%s", o->filter.serial ? " serial " : "",
+                 o->filter.serial ? o->filter.serial : "", o->filter.path ? " path " : "",
+                 o->filter.path ? o->filter.path : "", o->filter.vid || o->filter.pid ? " ID " : "",
+                 "");
+        if (o->filter.vid || o->filter.pid)
+            snprintf(what + strlen(what), sizeof(what) - strlen(what), "%04x:%04x", o->filter.vid,
+                     o->filter.pid);
+        cli_error(o, H7_EXIT_NO_DEVICE,
+                  "no DFU device with%s found%s: check the cable, and `h7dfu list` without "
+                  "-d/-S/-p for every device",
+                  what, o->timeout_ms ? " within the wait time" : "");
+        return H7_EXIT_NO_DEVICE;
     }
     if (o->json) {
         printf("{\"ok\":true,\"devices\":[");
@@ -86,14 +111,21 @@ static void print_layout(const char *s)
     }
 }
 
-int cmd_info(const cli_opts_t *o, int argc, char **argv)
+static const char info_help[] =
+    "usage: h7dfu [OPTIONS] info [-d VID:PID] [-S SERIAL] [-p PATH] [-w SECONDS] [--json]\n\n"
+    "Shows the one DFU-mode device selected by the options: IDs, strings,\n"
+    "DFU functional descriptor, each alternate setting's memory layout,\n"
+    "and its DFU state and status (decoded).\n"
+    "Global options may also come after the command (`h7dfu --help`).\n";
+
+int cmd_info(cli_opts_t *o, int argc, char **argv)
 {
-    if (cli_want_help(argc, argv,
-                      "usage: h7dfu [OPTIONS] info\n\n"
-                      "Shows the one DFU-mode device selected by the options: IDs, strings,\n"
-                      "DFU functional descriptor, each alternate setting's memory layout,\n"
-                      "and its DFU state and status (decoded).\n"))
-        return H7_EXIT_OK;
+    static const cli_cmd_t cmd = {"info", info_help, "", NULL, CLI_G_ALT};
+    int ec = H7_EXIT_OK;
+    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+        return ec;
+    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK)
+        return H7_EXIT_USAGE;
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);
     if (rc != H7_EXIT_OK)

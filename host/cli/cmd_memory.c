@@ -3,25 +3,58 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "h7_layout.h"
 
 static const char read_help[] =
-    "usage: h7dfu [OPTIONS] read ADDR:LEN FILE\n\n"
+    "usage: h7dfu [OPTIONS] read [--force] ADDR:LEN FILE\n\n"
     "Reads LEN bytes of device memory at ADDR into FILE. The format follows the\n"
-    "extension: .hex (Intel HEX), .dfu (DfuSe), anything else raw binary.\n";
+    "extension: .hex (Intel HEX), .dfu (DfuSe), anything else raw binary.\n"
+    "LEN may end in K (KiB) or M (MiB): 0x08020000:128K.\n\n"
+    "  --force          overwrite FILE when it exists (without it: refused, exit 2)\n"
+    "Global options may also come after the command or its arguments (`h7dfu --help`).\n";
 
-int cmd_read(const cli_opts_t *o, int argc, char **argv)
+enum { OPT_FORCE = 256, OPT_MASS };
+
+/* ADDR:LEN with a length > 0, or a usage error naming the argument. */
+static bool parse_range(cli_opts_t *o, const char *cmd, const char *arg, cli_addr_spec_t *spec)
 {
-    if (cli_want_help(argc, argv, read_help))
-        return H7_EXIT_OK;
+    if (cli_parse_addr_spec(arg, spec) && spec->has_addr && spec->has_len && spec->len > 0 &&
+        !spec->leave && !spec->mass_erase && !spec->force)
+        return true;
+    cli_error(o, H7_EXIT_USAGE,
+              "%s: bad range '%s': want ADDR:LEN, LEN > 0 in bytes or with K/M, e.g. "
+              "0x08020000:128K",
+              cmd, arg);
+    return false;
+}
+
+int cmd_read(cli_opts_t *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"force", no_argument, NULL, OPT_FORCE},
+                                             {NULL, 0, NULL, 0}};
+    static const cli_cmd_t cmd = {"read", read_help, "", longopts, 0};
+    bool force = false;
+    int c, ec = H7_EXIT_OK;
+    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0)
+        force = force || c == OPT_FORCE;
+    if (c == CLI_OPT_EXIT)
+        return ec;
+    if (cli_want_args(o, argc, argv, &cmd, 2, 2, "ADDR:LEN FILE, e.g. 0x08020000:64K out.bin") !=
+        H7_EXIT_OK)
+        return H7_EXIT_USAGE;
     cli_addr_spec_t spec;
-    if (argc != 3 || !cli_parse_addr_spec(argv[1], &spec) || !spec.has_addr || !spec.has_len ||
-        spec.len == 0) {
-        cli_error(o, H7_EXIT_USAGE, "read wants ADDR:LEN FILE, e.g. read 0x08020000:65536 out.bin");
+    if (!parse_range(o, "read", argv[optind], &spec))
+        return H7_EXIT_USAGE;
+    const char *path = argv[optind + 1];
+    if (!force && access(path, F_OK) == 0) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "%s exists: nothing was read; add --force to overwrite it, or name "
+                  "another file",
+                  path);
         return H7_EXIT_USAGE;
     }
-    const char *path = argv[2];
     uint8_t *buf = malloc(spec.len);
     if (!buf) {
         cli_error(o, H7_EXIT_FAIL, "out of memory for %u bytes", spec.len);
@@ -68,10 +101,11 @@ int cmd_read(const cli_opts_t *o, int argc, char **argv)
     h7_image_free(&img);
     if (rc != H7_EXIT_OK)
         goto out;
-    cli_info(o, "read %u bytes at 0x%08x into %s", spec.len, spec.addr, path);
+    cli_info(o, "read %u bytes at 0x%08x into %s in %.2f s", spec.len, spec.addr, path,
+             cli_elapsed());
     if (o->json)
-        printf("{\"ok\":true,\"command\":\"read\",\"address\":%u,\"bytes\":%u}\n", spec.addr,
-               spec.len);
+        printf("{\"ok\":true,\"command\":\"read\",\"address\":%u,\"bytes\":%u,\"seconds\":%.3f}\n",
+               spec.addr, spec.len, cli_elapsed());
 out:
     cli_close(&d);
     free(buf);
@@ -82,18 +116,35 @@ static const char erase_help[] =
     "usage: h7dfu [OPTIONS] erase ADDR:LEN | --mass\n\n"
     "Erases every sector touched by ADDR:LEN (checked against the device's memory\n"
     "layout before anything is erased), or with --mass all writable flash. The\n"
-    "bootloader's own sector is never erased.\n";
+    "bootloader's own sector is never erased. LEN may end in K (KiB) or M (MiB).\n\n"
+    "  --mass           erase all writable flash (DfuSe mass erase), instead of ADDR:LEN\n"
+    "Global options may also come after the command or its argument (`h7dfu --help`).\n";
 
-int cmd_erase(const cli_opts_t *o, int argc, char **argv)
+int cmd_erase(cli_opts_t *o, int argc, char **argv)
 {
-    if (cli_want_help(argc, argv, erase_help))
-        return H7_EXIT_OK;
+    static const struct option longopts[] = {{"mass", no_argument, NULL, OPT_MASS},
+                                             {NULL, 0, NULL, 0}};
+    static const cli_cmd_t cmd = {"erase", erase_help, "", longopts, 0};
+    bool mass = false;
+    int c, ec = H7_EXIT_OK;
+    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0)
+        mass = mass || c == OPT_MASS;
+    if (c == CLI_OPT_EXIT)
+        return ec;
     cli_addr_spec_t spec;
-    bool mass = argc == 2 && strcmp(argv[1], "--mass") == 0;
-    if (!mass && (argc != 2 || !cli_parse_addr_spec(argv[1], &spec) || !spec.has_addr ||
-                  !spec.has_len || spec.len == 0)) {
-        cli_error(o, H7_EXIT_USAGE, "erase wants ADDR:LEN or --mass");
-        return H7_EXIT_USAGE;
+    memset(&spec, 0, sizeof(spec));
+    if (mass) {
+        if (optind < argc) {
+            cli_error(o, H7_EXIT_USAGE,
+                      "erase takes --mass or ADDR:LEN, not both: '%s' is one argument too many",
+                      argv[optind]);
+            return H7_EXIT_USAGE;
+        }
+    } else {
+        if (cli_want_args(o, argc, argv, &cmd, 1, 1, "ADDR:LEN or --mass") != H7_EXIT_OK)
+            return H7_EXIT_USAGE;
+        if (!parse_range(o, "erase", argv[optind], &spec))
+            return H7_EXIT_USAGE;
     }
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);
@@ -104,7 +155,7 @@ int cmd_erase(const cli_opts_t *o, int argc, char **argv)
     if (r != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "erase failed");
     } else {
-        cli_info(o, mass ? "mass erase done" : "erase done");
+        cli_info(o, "%s done in %.2f s", mass ? "mass erase" : "erase", cli_elapsed());
         if (o->json)
             printf("{\"ok\":true,\"command\":\"erase\"}\n");
     }
@@ -117,16 +168,22 @@ static const char leave_help[] =
     "Leaves DFU mode. With ADDR, the device is told to start the code there\n"
     "(DfuSe set-address + zero-length download); without ADDR, the start of the\n"
     "first writable sector of the layout. h7dfu's bootloader always validates the\n"
-    "application and starts it through a reset.\n";
+    "application and starts it through a reset.\n"
+    "Global options may also come after the command or ADDR (`h7dfu --help`).\n";
 
-int cmd_leave(const cli_opts_t *o, int argc, char **argv)
+int cmd_leave(cli_opts_t *o, int argc, char **argv)
 {
-    if (cli_want_help(argc, argv, leave_help))
-        return H7_EXIT_OK;
+    static const cli_cmd_t cmd = {"leave", leave_help, "", NULL, 0};
+    int ec = H7_EXIT_OK;
+    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+        return ec;
+    if (cli_want_args(o, argc, argv, &cmd, 0, 1, "at most one ADDR") != H7_EXIT_OK)
+        return H7_EXIT_USAGE;
     uint32_t addr = 0;
-    bool has_addr = argc == 2;
-    if (argc > 2 || (has_addr && !cli_parse_u32(argv[1], &addr))) {
-        cli_error(o, H7_EXIT_USAGE, "leave wants at most one ADDR");
+    bool has_addr = optind < argc;
+    if (has_addr && !cli_parse_u32(argv[optind], &addr)) {
+        cli_error(o, H7_EXIT_USAGE, "leave: bad address '%s': want a number, e.g. 0x08020000",
+                  argv[optind]);
         return H7_EXIT_USAGE;
     }
     cli_dev_t d;

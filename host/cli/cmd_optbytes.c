@@ -3,7 +3,6 @@
  * ROM bootloader. */
 #include "cmd.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +13,7 @@
 #define MAX_SETS 8
 
 static const char ob_help[] =
-    "usage: h7dfu [OPTIONS] option-bytes [--set FIELD=VALUE]... [--write --yes]\n\n"
+    "usage: h7dfu [OPTIONS] option-bytes [--set FIELD=VALUE]... [--write [--yes]]\n\n"
     "Reads the option bytes through the device's \"@Option Bytes\" alternate setting\n"
     "(ST's ROM bootloader) and shows them decoded: read protection, boot addresses,\n"
     "write protection, PCROP and secure areas, watchdog and reset options.\n\n"
@@ -23,7 +22,11 @@ static const char ob_help[] =
     "                     result without writing it\n"
     "  --write            write the changed option bytes (the device then reloads\n"
     "                     them and restarts)\n"
-    "  --yes              confirm --write without a question (needed without a terminal)\n";
+    "  --yes              confirm --write without a question (needed without a terminal)\n"
+    "It uses the \"@Option Bytes\" alternate setting itself: -a is refused.\n"
+    "Global options may also come after the command (`h7dfu --help`).\n";
+
+enum { OPT_SET = 256, OPT_WRITE, OPT_YES };
 
 static int find_ob_alt(const cli_dev_t *probe)
 {
@@ -42,44 +45,47 @@ static bool confirm(void)
     return fgets(line, sizeof(line), stdin) && strcmp(line, "yes\n") == 0;
 }
 
-int cmd_optbytes(const cli_opts_t *o, int argc, char **argv)
+int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"set", required_argument, NULL, 's'},
-        {"write", no_argument, NULL, 'w'},
-        {"yes", no_argument, NULL, 'y'},
-        {"help", no_argument, NULL, 'h'},
+        {"set", required_argument, NULL, OPT_SET},
+        {"write", no_argument, NULL, OPT_WRITE},
+        {"yes", no_argument, NULL, OPT_YES},
         {NULL, 0, NULL, 0},
     };
+    static const cli_cmd_t cmd = {"option-bytes", ob_help, "", longopts, CLI_G_ALT};
     const char *sets[MAX_SETS];
     int nsets = 0;
     bool write = false, yes = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    int c, ec = H7_EXIT_OK;
+    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
         switch (c) {
-        case 's':
+        case OPT_SET:
             if (nsets == MAX_SETS) {
                 cli_error(o, H7_EXIT_USAGE, "at most %d --set", MAX_SETS);
                 return H7_EXIT_USAGE;
             }
             sets[nsets++] = optarg;
             break;
-        case 'w':
+        case OPT_WRITE:
             write = true;
             break;
-        case 'y':
+        case OPT_YES:
             yes = true;
             break;
-        case 'h':
-            fputs(ob_help, stdout);
-            return H7_EXIT_OK;
-        default:
-            fputs(ob_help, stderr);
-            return H7_EXIT_USAGE;
         }
     }
-    if (optind != argc || (write && nsets == 0)) {
-        cli_error(o, H7_EXIT_USAGE, "option-bytes takes --set FIELD=VALUE (and --write) only");
+    if (c == CLI_OPT_EXIT)
+        return ec;
+    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK)
+        return H7_EXIT_USAGE;
+    if (write && nsets == 0) {
+        cli_error(o, H7_EXIT_USAGE, "--write wants what to write: --set FIELD=VALUE");
+        return H7_EXIT_USAGE;
+    }
+    if (yes && !write) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "--yes confirms --write, which is not given: nothing to confirm");
         return H7_EXIT_USAGE;
     }
 

@@ -5,26 +5,35 @@
  */
 #include "cmd.h"
 
-#include <getopt.h>
 #include <string.h>
 #include <time.h>
 
 #include "h7_hidapp.h"
+#include "h7_stamp.h"
 
 static const char update_help[] =
-    "usage: h7dfu [OPTIONS] update [-s ADDR] [-f FORMAT] [--wait-dfu S] [--wait-app S] FILE\n\n"
+    "usage: h7dfu [OPTIONS] update [-s ADDR] [-f FORMAT] [--wait-dfu S] [--wait-app S]\n"
+    "                              [--force] [--no-skip] FILE\n\n"
     "Updates a running application in one step: detaches it (DFU_DETACH on its DFU\n"
     "runtime interface, or the HID \"enter update\" report), waits for the DFU\n"
     "bootloader with the same serial number, writes and verifies FILE, leaves DFU\n"
     "mode, and waits until the application is back, then prints its version.\n"
     "A board already in DFU mode (e.g. after an interrupted update) is written\n"
-    "directly, so running the same command again finishes the job.\n\n"
+    "directly, so running the same command again finishes the job.\n"
+    "When the application already runs the version stamped in FILE (its HID version\n"
+    "report), it says \"already up to date\", exit 0, and nothing is touched.\n\n"
     "  -s ADDR          address of a raw binary image\n"
     "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
     "  --wait-dfu S     seconds to wait for the bootloader (default 10)\n"
     "  --wait-app S     seconds to wait for the application to return (default 10)\n"
-    "  --force          write an image the bootloader would not start (unstamped)\n"
-    "  --no-skip        rewrite every touched sector, even those already equal\n";
+    "  --force          write even an image the bootloader would not start\n"
+    "                   (unstamped), or whose version the application already runs\n"
+    "  --no-skip        rewrite every touched sector, even those already equal\n"
+    "                   (and write when the application runs the same version)\n"
+    "  -v, --verbose    also the version comparison\n"
+    "Global options may also come after the command or FILE (`h7dfu --help`).\n";
+
+enum { OPT_WAIT_DFU = 256, OPT_WAIT_APP, OPT_FORCE, OPT_NO_SKIP };
 
 static uint64_t now_ms(void)
 {
@@ -115,6 +124,45 @@ static int read_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
     return rc;
 }
 
+/* The version stamped in img (its newest record), as "1.2.3[+4]"; false when
+ * img has none. */
+static bool image_version(const h7_image_t *img, char *buf, size_t len)
+{
+    h7_image_t body;
+    uint8_t rec[BOOT_REC_SIZE];
+    bool has = false;
+    if (h7_stamp_split(img, &body, rec, &has) != 0)
+        return false;
+    h7_image_free(&body);
+    boot_image_header_t h;
+    if (!has || memcmp(rec, "H7IM", 4) != 0)
+        return false;
+    boot_header_decode(rec, &h);
+    h7_stamp_version_str(&h.version, buf, len);
+    return true;
+}
+
+/* The application reports the version of img (major.minor.patch: its HID
+ * version report has no build number, and a patch above 254 is reported as
+ * 255, which then matches nothing). */
+static bool same_version(const h7_image_t *img, const h7_app_version_t *v)
+{
+    h7_image_t body;
+    uint8_t rec[BOOT_REC_SIZE];
+    bool has = false;
+    if (h7_stamp_split(img, &body, rec, &has) != 0)
+        return false;
+    h7_image_free(&body);
+    boot_image_header_t h;
+    if (!has || memcmp(rec, "H7IM", 4) != 0)
+        return false;
+    boot_header_decode(rec, &h);
+    if (h.version.patch >= 255)
+        return false;
+    return h.version.major == v->major && h.version.minor == v->minor &&
+           h.version.patch == v->patch;
+}
+
 /* Ask the application to restart in DFU mode. */
 static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
 {
@@ -148,20 +196,24 @@ static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
     return out;
 }
 
-int cmd_update(const cli_opts_t *o, int argc, char **argv)
+int cmd_update(cli_opts_t *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"address", required_argument, NULL, 's'},  {"format", required_argument, NULL, 'f'},
-        {"wait-dfu", required_argument, NULL, 'D'}, {"wait-app", required_argument, NULL, 'A'},
-        {"force", no_argument, NULL, 'F'},          {"no-skip", no_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"address", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"wait-dfu", required_argument, NULL, OPT_WAIT_DFU},
+        {"wait-app", required_argument, NULL, OPT_WAIT_APP},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"no-skip", no_argument, NULL, OPT_NO_SKIP},
+        {NULL, 0, NULL, 0},
     };
+    static const cli_cmd_t cmd = {"update", update_help, "s:f:", longopts, 0};
     h7_load_opts_t lopts = {.format = H7_FMT_AUTO};
     unsigned wait_dfu_ms = 10000, wait_app_ms = 10000;
     bool force = false, no_skip = false;
     uint32_t v;
-    int c;
-    while ((c = getopt_long(argc, argv, "s:f:h", longopts, NULL)) != -1) {
+    int c, ec = H7_EXIT_OK;
+    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
         switch (c) {
         case 's':
             if (!cli_parse_u32(optarg, &lopts.base)) {
@@ -174,32 +226,27 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
             if (!cli_parse_format(o, optarg, &lopts.format))
                 return H7_EXIT_USAGE;
             break;
-        case 'D':
-        case 'A':
+        case OPT_WAIT_DFU:
+        case OPT_WAIT_APP:
             if (!cli_parse_u32(optarg, &v) || v > 600) {
-                cli_error(o, H7_EXIT_USAGE, "--wait-* wants seconds (0..600)");
+                cli_error(o, H7_EXIT_USAGE, "%s wants seconds (0..600), not '%s'",
+                          c == OPT_WAIT_DFU ? "--wait-dfu" : "--wait-app", optarg);
                 return H7_EXIT_USAGE;
             }
-            *(c == 'D' ? &wait_dfu_ms : &wait_app_ms) = v * 1000u;
+            *(c == OPT_WAIT_DFU ? &wait_dfu_ms : &wait_app_ms) = v * 1000u;
             break;
-        case 'F':
+        case OPT_FORCE:
             force = true;
             break;
-        case 'K':
+        case OPT_NO_SKIP:
             no_skip = true;
             break;
-        case 'h':
-            fputs(update_help, stdout);
-            return H7_EXIT_OK;
-        default:
-            fputs(update_help, stderr);
-            return H7_EXIT_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        cli_error(o, H7_EXIT_USAGE, "update wants exactly one FILE (see `h7dfu update --help`)");
+    if (c == CLI_OPT_EXIT)
+        return ec;
+    if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK)
         return H7_EXIT_USAGE;
-    }
     const char *path = argv[optind];
 
     /* The file is checked before the application is disturbed. */
@@ -250,9 +297,35 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
 
     if (was_app) {
         h7_app_version_t ver;
-        if (read_app_version(&start, &ver) == 0)
+        bool have_ver = read_app_version(&start, &ver) == 0;
+        if (have_ver)
             cli_info(o, "application %04x:%04x serial %s runs version %u.%u.%u (%s)", start.vid,
                      start.pid, start.serial, ver.major, ver.minor, ver.patch, ver.text);
+        char fver[32];
+        if (have_ver && image_version(&img, fver, sizeof(fver)) && same_version(&img, &ver)) {
+            if (!force && !no_skip) {
+                cli_info(o,
+                         "already up to date: the application runs version %s, the version "
+                         "stamped in %s; nothing was written and the board was not reset "
+                         "(--force writes it anyway)",
+                         fver, path);
+                if (o->json) {
+                    printf("{\"ok\":true,\"command\":\"update\",\"up_to_date\":true,"
+                           "\"serial\":");
+                    cli_json_str(stdout, start.serial);
+                    printf(",\"bytes_written\":0,\"sectors_erased\":0,\"version\":");
+                    cli_json_str(stdout, ver.text);
+                    printf("}\n");
+                }
+                rc = H7_EXIT_OK;
+                goto out;
+            }
+            cli_info(o, "the application runs version %s already; writing anyway (%s)", fver,
+                     force ? "--force" : "--no-skip");
+        } else if (o->verbose && have_ver) {
+            cli_info(o, "%s holds version %s: not the application's", path,
+                     image_version(&img, fver, sizeof(fver)) ? fver : "(none)");
+        }
         cli_info(o, "detaching the application");
         if ((rc = detach_app(o, &start)) != H7_EXIT_OK)
             goto out;
@@ -321,10 +394,21 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
         goto out;
     }
     cli_close(&d);
-    cli_info(o,
-             "written and verified (%llu bytes, %zu sector(s) erased); starting the "
-             "application",
-             (unsigned long long)rep.bytes_written, rep.sectors_erased);
+    const bool nothing =
+        rep.bytes_written == 0 && rep.sectors_erased == 0 && (!cfg.record || rep.record_present);
+    char fver[32];
+    if (nothing)
+        cli_info(o,
+                 "the board already held %s%s%s: nothing was written; starting the "
+                 "application",
+                 path, image_version(&img, fver, sizeof(fver)) ? ", version " : "",
+                 image_version(&img, fver, sizeof(fver)) ? fver : "");
+    else
+        cli_info(o,
+                 "written and verified (%llu bytes, %zu sector(s) erased, %zu already equal) "
+                 "in %.2f s; starting the application",
+                 (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
+                 cli_elapsed());
 
     /* The application comes back with its own serial (the one we detached),
      * not necessarily the DFU device's. */
@@ -366,7 +450,7 @@ int cmd_update(const cli_opts_t *o, int argc, char **argv)
     if (o->json) {
         printf("{\"ok\":true,\"command\":\"update\",\"serial\":");
         cli_json_str(stdout, app.serial);
-        printf(",\"bytes_written\":%llu,\"sectors_erased\":%zu",
+        printf(",\"up_to_date\":false,\"bytes_written\":%llu,\"sectors_erased\":%zu",
                (unsigned long long)rep.bytes_written, rep.sectors_erased);
         if (have_ver) {
             printf(",\"version\":");

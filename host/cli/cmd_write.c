@@ -1,47 +1,103 @@
 /* `h7dfu write FILE`: plan, erase the touched sectors, write, verify, leave. */
 #include "cmd.h"
 
-#include <getopt.h>
 #include <string.h>
+
+#include "h7_layout.h"
+#include "h7_plan.h"
 
 static const char write_help[] =
     "usage: h7dfu [OPTIONS] write [-s ADDR[:leave][:mass-erase][:force]] [-f FORMAT]\n"
-    "                             [--no-verify] [--leave] FILE\n\n"
+    "                             [--leave] [--no-verify] [--no-skip] [--readback] FILE\n\n"
     "Writes FILE (Intel HEX, S-record, DfuSe .dfu, ELF, or raw binary) to the device.\n"
     "Only the sectors the image touches are erased; the bootloader's sector and any\n"
     "sector the device marks read-only are refused before anything is erased. Every\n"
     "block is read back and compared unless --no-verify.\n\n"
-    "  -s ADDR[:mods]   address for a raw binary (dfu-util syntax); modifiers:\n"
+    "  -s, --address ADDR[:mods]\n"
+    "                   address for a raw binary (dfu-util syntax); modifiers:\n"
     "                   leave (start the application afterwards), mass-erase (erase\n"
     "                   all writable flash first), force (accept a .dfu whose suffix\n"
     "                   names another VID:PID)\n"
-    "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
+    "  -f, --format FORMAT\n"
+    "                   bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
     "  --leave          leave DFU mode after a verified write\n"
     "  --no-verify      skip the verification (not with leave)\n"
     "  --no-skip        rewrite every touched sector, even those that already hold\n"
     "                   the image's bytes (checked by the device's CRC-32 or read-back)\n"
     "  --readback       verify byte for byte by read-back even when the device can\n"
-    "                   compute CRC-32s\n";
+    "                   compute CRC-32s\n"
+    "  -v, --verbose    also the device, the plan (sectors, blocks), what was erased,\n"
+    "                   skipped and verified, and the time of each phase\n"
+    "Global options may also come after the command or FILE (`h7dfu --help`).\n";
 
-int cmd_write(const cli_opts_t *o, int argc, char **argv)
+enum { OPT_LEAVE = 256, OPT_NO_VERIFY, OPT_NO_SKIP, OPT_READBACK };
+
+/* -v: the device and the plan before anything is sent. */
+static void say_plan(const cli_opts_t *o, const cli_dev_t *d, const h7_image_t *img,
+                     const h7_write_cfg_t *cfg)
+{
+    const char *layout = d->info.alts[d->alt_index].name;
+    cli_info(o, "device %04x:%04x serial %s at %s, alt %u \"%s\", transfer size %u", d->info.vid,
+             d->info.pid, d->info.serial, d->info.path, d->info.alts[d->alt_index].alt, layout,
+             d->dfu.transfer_size);
+    h7_layout_t l;
+    char err[128];
+    if (h7_layout_parse(layout, &l, err, sizeof(err)) != 0)
+        return;
+    h7_plan_t plan;
+    h7_plan_refusal_t ref;
+    h7_plan_opts_t po = h7_plan_default_opts();
+    po.alt = -1;
+    memset(&plan, 0, sizeof(plan));
+    if (h7_plan_make(img, &l, &po, &plan, &ref) != 0)
+        return; /* the write says why */
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < plan.n_block; i++)
+        bytes += plan.block[i].len;
+    cli_info(o,
+             "plan: %zu sector(s) touched (%llu bytes to erase at most), %zu block(s), "
+             "%llu bytes in whole 32-byte flash words%s",
+             plan.n_erase, (unsigned long long)plan.erase_bytes, plan.n_block,
+             (unsigned long long)bytes,
+             cfg->record ? ", then the image record appended to the record area" : "");
+    for (size_t i = 0; i < plan.n_erase; i++)
+        cli_info(o, "  sector at 0x%08x, %u bytes", plan.erase[i].addr, plan.erase[i].size);
+    cli_info(o, "%s",
+             cfg->no_skip ? "every touched sector is erased and written (--no-skip)"
+                          : "sectors that already hold the image's bytes are skipped");
+    h7_plan_free(&plan);
+}
+
+int cmd_write(cli_opts_t *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"address", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-        {"leave", no_argument, NULL, 'l'},         {"no-verify", no_argument, NULL, 'n'},
-        {"no-skip", no_argument, NULL, 'K'},       {"readback", no_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"address", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"leave", no_argument, NULL, OPT_LEAVE},
+        {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+        {"no-skip", no_argument, NULL, OPT_NO_SKIP},
+        {"readback", no_argument, NULL, OPT_READBACK},
+        {NULL, 0, NULL, 0},
     };
+    static const cli_cmd_t cmd = {"write", write_help, "s:f:", longopts, 0};
     cli_addr_spec_t spec;
     memset(&spec, 0, sizeof(spec));
     h7_load_opts_t lopts = {.format = H7_FMT_AUTO};
     bool verify = true, no_skip = false, readback = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "s:f:h", longopts, NULL)) != -1) {
+    int c, ec = H7_EXIT_OK;
+    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
         switch (c) {
         case 's': {
             bool leave = spec.leave;
             if (!cli_parse_addr_spec(optarg, &spec)) {
                 cli_error(o, H7_EXIT_USAGE, "bad -s '%s': want ADDR[:leave][:mass-erase][:force]",
+                          optarg);
+                return H7_EXIT_USAGE;
+            }
+            if (spec.has_len) {
+                cli_error(o, H7_EXIT_USAGE,
+                          "bad -s '%s': write takes no length (it writes the whole image); "
+                          "want ADDR[:leave][:mass-erase][:force]",
                           optarg);
                 return H7_EXIT_USAGE;
             }
@@ -52,30 +108,24 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
             if (!cli_parse_format(o, optarg, &lopts.format))
                 return H7_EXIT_USAGE;
             break;
-        case 'l':
+        case OPT_LEAVE:
             spec.leave = true;
             break;
-        case 'n':
+        case OPT_NO_VERIFY:
             verify = false;
             break;
-        case 'K':
+        case OPT_NO_SKIP:
             no_skip = true;
             break;
-        case 'R':
+        case OPT_READBACK:
             readback = true;
             break;
-        case 'h':
-            fputs(write_help, stdout);
-            return H7_EXIT_OK;
-        default:
-            fputs(write_help, stderr);
-            return H7_EXIT_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        cli_error(o, H7_EXIT_USAGE, "write wants exactly one FILE (see `h7dfu write --help`)");
+    if (c == CLI_OPT_EXIT)
+        return ec;
+    if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK)
         return H7_EXIT_USAGE;
-    }
     const char *path = argv[optind];
     lopts.has_base = spec.has_addr;
     lopts.base = spec.addr;
@@ -133,6 +183,8 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
         rc = H7_EXIT_FAIL;
         goto out;
     }
+    if (o->verbose)
+        say_plan(o, &d, &img, &cfg);
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {
@@ -140,9 +192,18 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
         goto out;
     }
     cli_progress_end();
-    cli_info(o, "wrote %llu bytes, erased %zu sector(s), %zu sector(s) already equal%s",
+    if (o->verbose) {
+        cli_info(o, "%s by %s; %llu bytes verified", verify ? "verified" : "not verified",
+                 rep.device_crc && !readback ? "the device's CRC-32" : "read-back",
+                 (unsigned long long)rep.bytes_verified);
+        if (cfg.record)
+            cli_info(o, "image record at 0x%08x%s%s", rep.record_addr,
+                     rep.record_present ? " (already there: not rewritten)" : "",
+                     rep.record_compacted ? " (the record area was full: erased first)" : "");
+    }
+    cli_info(o, "wrote %llu bytes, erased %zu sector(s), %zu sector(s) already equal%s, in %.2f s",
              (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
-             verify ? ", verified" : " (not verified)");
+             verify ? ", verified" : " (not verified)", cli_elapsed());
     if (spec.leave) {
         /* Start where the image starts, as dfu-util's -s ADDR:leave does. */
         uint32_t start = spec.has_addr ? spec.addr : h7_image_min_addr(&img);
@@ -154,9 +215,11 @@ int cmd_write(const cli_opts_t *o, int argc, char **argv)
     }
     if (o->json)
         printf("{\"ok\":true,\"command\":\"write\",\"file\":\"%s\",\"bytes_written\":%llu,"
-               "\"sectors_erased\":%zu,\"bytes_verified\":%llu,\"left\":%s}\n",
-               path, (unsigned long long)rep.bytes_written, rep.sectors_erased,
-               (unsigned long long)rep.bytes_verified, spec.leave ? "true" : "false");
+               "\"sectors_erased\":%zu,\"sectors_skipped\":%zu,\"bytes_verified\":%llu,\"left\":%s,"
+               "\"seconds\":%.3f}\n",
+               path, (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
+               (unsigned long long)rep.bytes_verified, spec.leave ? "true" : "false",
+               cli_elapsed());
 out:
     cli_close(&d);
     h7_image_free(&img);

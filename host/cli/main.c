@@ -9,7 +9,7 @@
 
 static const struct cmd {
     const char *name;
-    int (*run)(const cli_opts_t *o, int argc, char **argv);
+    int (*run)(cli_opts_t *o, int argc, char **argv);
     const char *summary;
 } cmds[] = {
     {"list", cmd_list, "list DFU devices and applications with a DFU runtime interface"},
@@ -30,7 +30,7 @@ static void usage(FILE *f)
                "Commands:\n");
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         fprintf(f, "  %-13s %s\n", cmds[i].name, cmds[i].summary);
-    fprintf(f, "\nOptions (before the command):\n"
+    fprintf(f, "\nOptions (before or after the command, or among its arguments):\n"
                "  -d, --device VID:PID   only devices with this ID (hex)\n"
                "  -S, --serial SERIAL    only the device with this serial number\n"
                "  -p, --path BUS-PORT    only the device on this USB path (as `list` shows)\n"
@@ -38,7 +38,7 @@ static void usage(FILE *f)
                "  -w, --wait SECONDS     wait this long for the device to appear (default 0)\n"
                "  -j, --json             print one JSON object on stdout, nothing else\n"
                "  -q, --quiet            no progress, only errors\n"
-               "  -v, --verbose          more detail\n"
+               "  -v, --verbose          more detail (write, update: the plan and timings)\n"
                "  -h, --help             this text; `h7dfu COMMAND --help` for a command\n"
                "  -V, --version          print the version\n"
                "\nExit codes: 0 ok, 1 other failure, 2 usage, 3 bad image file, 4 no (unique)\n"
@@ -51,73 +51,36 @@ int main(int argc, char **argv)
     cli_opts_t o;
     memset(&o, 0, sizeof(o));
     o.alt = -1;
-    static const struct option longopts[] = {
-        {"device", required_argument, NULL, 'd'},
-        {"serial", required_argument, NULL, 'S'},
-        {"path", required_argument, NULL, 'p'},
-        {"alt", required_argument, NULL, 'a'},
-        {"wait", required_argument, NULL, 'w'},
-        {"json", no_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    uint32_t v;
-    while ((c = getopt_long(argc, argv, "+d:S:p:a:w:jqvhV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            if (!cli_parse_vidpid(optarg, &o.vid, &o.pid)) {
-                cli_error(&o, H7_EXIT_USAGE, "-d wants VID:PID in hex, e.g. 0483:df11");
-                return H7_EXIT_USAGE;
-            }
-            o.filter.vid = o.vid;
-            o.filter.pid = o.pid;
-            break;
-        case 'S':
-            o.filter.serial = optarg;
-            break;
-        case 'p':
-            o.filter.path = optarg;
-            break;
-        case 'a':
-            if (!cli_parse_u32(optarg, &v) || v > 255) {
-                cli_error(&o, H7_EXIT_USAGE, "-a wants an alternate setting number 0..255");
-                return H7_EXIT_USAGE;
-            }
-            o.alt = (int)v;
-            break;
-        case 'w':
-            if (!cli_parse_u32(optarg, &v) || v > 3600) {
-                cli_error(&o, H7_EXIT_USAGE, "-w wants seconds (0..3600)");
-                return H7_EXIT_USAGE;
-            }
-            o.timeout_ms = v * 1000u;
-            break;
-        case 'j':
+    cli_clock_start();
+    /* --json anywhere also makes a command-line error JSON. */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
             o.json = true;
-            break;
-        case 'q':
-            o.quiet = true;
-            break;
-        case 'v':
-            o.verbose = true;
-            break;
-        case 'h':
+    int c;
+    char shorts[32];
+    snprintf(shorts, sizeof(shorts), "+:%s", cli_global_shorts);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shorts, cli_global_longs, NULL)) != -1) {
+        if (c == 'h') {
             usage(stdout);
             return H7_EXIT_OK;
-        case 'V':
-            printf("h7dfu %s\n", H7DFU_VERSION);
-            return H7_EXIT_OK;
-        default:
-            usage(stderr);
+        }
+        if (c == '?' || c == ':') {
+            if (c == '?' && optopt && optopt < 256)
+                cli_error(&o, H7_EXIT_USAGE, "unknown option '-%c' (see `h7dfu --help`)", optopt);
+            else
+                cli_error(&o, H7_EXIT_USAGE, "%s option '%s' (see `h7dfu --help`)",
+                          c == ':' ? "a value is missing after" : "unknown", argv[optind - 1]);
             return H7_EXIT_USAGE;
         }
+        bool stop;
+        int rc = cli_global_opt(&o, c, optarg, &stop);
+        if (rc != H7_EXIT_OK || stop)
+            return rc;
     }
     if (optind >= argc) {
         usage(stderr);
+        cli_error(&o, H7_EXIT_USAGE, "no command given (see `h7dfu --help`)");
         return H7_EXIT_USAGE;
     }
     const char *name = argv[optind];
@@ -126,7 +89,7 @@ int main(int argc, char **argv)
             /* The command parses its own options: argv[0] is its name. */
             int sub_argc = argc - optind;
             char **sub_argv = argv + optind;
-            optind = 1;
+            optind = 0; /* GNU getopt: start afresh (permuting) on the new vector */
             return cmds[i].run(&o, sub_argc, sub_argv);
         }
     }

@@ -47,7 +47,7 @@ rand "$dir/g.bin" 3000
 "$objcopy" -I binary -O elf32-littlearm -B arm "$dir/g.bin" "$dir/g.o" || fail objcopy
 printf 'SECTIONS { . = 0x08020000; .data : { *(.data) } }\n' >"$dir/g.ld"
 "${ARM_LD:-arm-none-eabi-ld}" -T "$dir/g.ld" -o "$dir/g.elf" "$dir/g.o" 2>/dev/null || fail ld
-h7 -q read 0x08020000:3000 "$dir/g.dfu" # the start of s1.bin
+h7 -q read --force 0x08020000:3000 "$dir/g.dfu" # the start of s1.bin
 expect_rc 0 "read .dfu"
 cp "$fl" "$dir/flash.before" # a read saves the same bytes; keep the reference exact
 python3 - "$dir" <<'PY' || fail "making corrupt fixtures"
@@ -109,7 +109,7 @@ refused 5 "dfu for 1234:5678" 'is for device 1234:5678' '0483:df11' 'nothing was
     write "$dir/other.dfu"
 h7 write -s :force "$dir/other.dfu"
 expect_rc 0 "dfu for 1234:5678 with :force"
-h7 -q read 0x08020000:3000 "$dir/back.bin"
+h7 -q read --force 0x08020000:3000 "$dir/back.bin"
 expect_rc 0 "read after the :force write"
 head -c 3000 "$dir/s1.bin" | cmp - "$dir/back.bin" || fail ":force write: read back differs"
 head -c 3000 "$dir/s1.bin" >"$dir/s1head.bin"

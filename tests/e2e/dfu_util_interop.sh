@@ -18,7 +18,7 @@ board dfu-util -a 0 -s 0x08020000 -D "$dir/a.bin" >"$dir/out" 2>&1 || {
     cat "$dir/out"
     fail "dfu-util -D"
 }
-h7 -q read 0x08020000:70000 "$dir/back.bin"
+h7 -q read --force 0x08020000:70000 "$dir/back.bin"
 expect_rc 0 "h7dfu read after dfu-util -D"
 cmp "$dir/a.bin" "$dir/back.bin" || fail "h7dfu read differs from what dfu-util wrote"
 
@@ -33,7 +33,7 @@ board dfu-util -a 0 -s 0x08040000:50000 -U "$dir/up.bin" >"$dir/out" 2>&1 || {
 cmp "$dir/b.bin" "$dir/up.bin" || fail "dfu-util -U differs from what h7dfu wrote"
 
 # A DfuSe file made by h7dfu read, downloaded by dfu-util after an erase.
-h7 -q read 0x08040000:50000 "$dir/b.dfu"
+h7 -q read --force 0x08040000:50000 "$dir/b.dfu"
 expect_rc 0 "h7dfu read into .dfu"
 h7 -q erase 0x08040000:50000
 expect_rc 0 "h7dfu erase"
@@ -46,7 +46,7 @@ board dfu-util -a 0 -D "$dir/b.dfu" >"$dir/out" 2>&1 || {
 expect_words "dfu-util -D .dfu made by h7dfu" "$dir/out" \
     "Parsing element 1, address = 0x08040000, size = 50000" "Download done." \
     "Done parsing DfuSe file"
-h7 -q read 0x08040000:50000 "$dir/back.bin"
+h7 -q read --force 0x08040000:50000 "$dir/back.bin"
 expect_rc 0 "h7dfu read after dfu-util -D .dfu"
 cmp "$dir/b.bin" "$dir/back.bin" || fail "dfu-util -D of h7dfu's .dfu: read back differs"
 
@@ -74,7 +74,7 @@ b = json.load(open(sys.argv[1]))["devices"][0]
 i = json.load(open(sys.argv[2]))
 assert i["device"]["devnum"] > b["devnum"] and i["state"] == "dfuIDLE", (b, i)
 ' "$dir/before.json" "$dir/after.json" || fail "dfu-util :leave: no re-enumeration"
-h7 -q read 0x08060000:4096 "$dir/back.bin"
+h7 -q read --force 0x08060000:4096 "$dir/back.bin"
 expect_rc 0 "h7dfu read after :leave"
 cmp "$dir/c.bin" "$dir/back.bin" || fail "data written by dfu-util before :leave"
 

@@ -81,7 +81,7 @@ for point in $(python3 -c "import random; r=random.Random($seed); print(*sorted(
         "$h" write --no-skip -s 0x08080000 "$d/big.bin" 2>"$d/unplug.err"; echo $? >"$d/unplug.rc"
         # The user runs the same command again (the unplug happened only once).
         "$h" -w 3 -q write --no-skip -s 0x08080000 "$d/big.bin"; echo $? >"$d/try1.rc"
-        "$h" -w 3 -q read 0x08080000:600000 "$d/back.bin"; echo $? >"$d/read.rc"
+        "$h" -w 3 -q read --force 0x08080000:600000 "$d/back.bin"; echo $? >"$d/read.rc"
     ' sh "$h7dfu" "$dir" || fail "sim run (unplug at request $point)"
     rc=$(cat "$dir/unplug.rc")
     [ "$rc" = 8 ] || { cat "$dir/unplug.err"; fail "unplug at $point: exit $rc, want 8"; }

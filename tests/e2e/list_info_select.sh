@@ -60,10 +60,12 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["ok"] is False and d["exit"] == 4 and "no DFU-mode device" in d["error"], d
 ' "$dir/out" || { cat "$dir/out"; fail "error as JSON"; }
-# list with a filter that matches nothing: exit 0, says so.
+# list with a filter that matches nothing: exit 4, as the other commands,
+# naming what was asked for; stdout lists nothing.
 sim_serial -S WRONG list
-expect_rc 0 "list -S WRONG"
-expect_words "list -S WRONG" "$dir/out" 'no DFU devices found'
+expect_rc 4 "list -S WRONG"
+expect_words "list -S WRONG" "$dir/err" 'no DFU device with serial WRONG found'
+[ -s "$dir/out" ] && fail "list -S WRONG printed a device"
 # Bad option values are usage errors (2).
 sim_serial -d nothex info
 expect_rc 2 "-d nothex"

@@ -38,7 +38,7 @@ rand "$dir/small.bin" 4000
 h7 write -s "$S6" "$dir/small.bin"
 expect_rc 0 "write 1-sector image"
 expect_words "write 1-sector image" "$dir/err" "erased 1 sector(s)" verified
-h7 -q read "$S5:393216" "$dir/s567.bin"
+h7 -q read --force "$S5:393216" "$dir/s567.bin"
 expect_rc 0 "read sectors 5-7"
 head -c 131072 "$dir/s567.bin" | cmp - "$dir/s5.bin" || fail "sector 5 changed by a write to sector 6"
 tail -c 131072 "$dir/s567.bin" | cmp - "$dir/s7.bin" || fail "sector 7 changed by a write to sector 6"
@@ -50,7 +50,7 @@ readback "$S6" "$dir/small.bin"
 # erase ADDR:LEN inside sector 5: the whole of sector 5 and nothing else.
 h7 erase 0x080a1000:16
 expect_rc 0 "erase 0x080a1000:16"
-h7 -q read "$S5:393216" "$dir/s567.bin"
+h7 -q read --force "$S5:393216" "$dir/s567.bin"
 expect_rc 0 "read sectors 5-7 after erase"
 head -c 131072 "$dir/s567.bin" >"$dir/s5now.bin"
 erased "$dir/s5now.bin" 131072 || fail "erase ADDR:LEN did not erase sector 5"
@@ -58,7 +58,7 @@ tail -c 131072 "$dir/s567.bin" | cmp - "$dir/s7.bin" || fail "erase of sector 5 
 # A range across two sectors erases both (6 and 7).
 h7 -q erase 0x080dfff0:32
 expect_rc 0 "erase across sectors 6/7"
-h7 -q read "$S6:262144" "$dir/s67.bin"
+h7 -q read --force "$S6:262144" "$dir/s67.bin"
 expect_rc 0 "read sectors 6-7 after erase"
 erased "$dir/s67.bin" 262144 || fail "erase across sectors 6/7 left data"
 
@@ -73,7 +73,7 @@ h7 --json erase --mass
 expect_rc 0 "erase --mass"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["command"]=="erase"' \
     "$dir/out" || fail "erase --json output"
-h7 -q read 0x08000000:4096 "$dir/b0.bin"
+h7 -q read --force 0x08000000:4096 "$dir/b0.bin"
 expect_rc 0 "read sector 0"
 cmp "$dir/b0.bin" "$dir/boot.bin" || fail "--mass erased the bootloader sector"
 # Sectors 1..15 checked in the flash file the sim saved (faster than a read).
@@ -115,7 +115,7 @@ leave_and_list leave 0x08020000
 rand "$dir/l.bin" 3000
 leave_and_list write -s 0x08020000:leave "$dir/l.bin"
 expect_words "write -s ADDR:leave" "$dir/err" "verified" "left DFU mode"
-h7 -q read 0x08020000:3000 "$dir/back.bin"
+h7 -q read --force 0x08020000:3000 "$dir/back.bin"
 expect_rc 0 "read after write :leave"
 cmp "$dir/l.bin" "$dir/back.bin" || fail "data written before leave lost"
 readback 0x08020000 "$dir/l.bin"

@@ -11,7 +11,7 @@ repeat="${3:-3}"
 command -v dfu-util >/dev/null || { echo "SKIP: dfu-util not found"; exit 77; }
 rand "$dir/1m.bin" 1048576
 check() { # the flash holds 1m.bin at 0x08020000
-    h7 -q read 0x08020000:1048576 "$dir/back.bin"
+    h7 -q read --force 0x08020000:1048576 "$dir/back.bin"
     expect_rc 0 "read back"
     cmp -s "$dir/1m.bin" "$dir/back.bin" || fail "$1: read back differs"
     h7 -q erase 0x08020000:1048576

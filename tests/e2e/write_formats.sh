@@ -19,7 +19,7 @@ write_and_check() {
     h7 write "$@" "$f"
     expect_rc 0 "write $f"
     expect_words "write $f" "$dir/err" "($fmt, $n bytes at $a" "wrote " "verified"
-    h7 -q read "$a:$n" "$dir/back.bin"
+    h7 -q read --force "$a:$n" "$dir/back.bin"
     expect_rc 0 "read back $f"
     cmp "$src" "$dir/back.bin" || fail "$f: read back differs"
     readback "$a" "$src"
@@ -50,7 +50,7 @@ h7 write "$dir/c2.srec"
 expect_rc 0 "write an S-record file without termination"
 expect_words "srec without termination" "$dir/err" "warning" "termination" "line $lines" \
     "(srec, 3000 bytes at 0x08070000" "verified"
-h7 -q read 0x08070000:3000 "$dir/back.bin"
+h7 -q read --force 0x08070000:3000 "$dir/back.bin"
 expect_rc 0 "read back the S-record file without termination"
 cmp "$dir/c2.bin" "$dir/back.bin" || fail "srec without termination: read back differs"
 
@@ -63,11 +63,11 @@ write_and_check "$dir/d.elf" 0x08080000 "$dir/d.bin" elf
 # DfuSe .dfu and Intel HEX written by h7dfu read: read the raw image back into
 # them, erase the sector, write them, compare.
 for ext in dfu hex; do
-    h7 -q read 0x08020000:70000 "$dir/a.$ext"
+    h7 -q read --force 0x08020000:70000 "$dir/a.$ext"
     expect_rc 0 "read into .$ext"
     h7 -q erase 0x08020000:70000
     expect_rc 0 "erase before .$ext"
-    h7 -q read 0x08020000:70000 "$dir/e.bin"
+    h7 -q read --force 0x08020000:70000 "$dir/e.bin"
     expect_rc 0 "read after erase"
     erased "$dir/e.bin" 70000 || fail "erase 0x08020000:70000 left data"
     [ $ext = dfu ] && fmt=dfuse || fmt=ihex

@@ -17,7 +17,7 @@ head -c 5000 /dev/urandom > "$dir/img.bin"
     [ -n "${H7_FW_ELF:-}" ] || grep -q "^usb_bad: string descriptor ZLP checked (serial descriptor 64 bytes)$" "$3/bad.out" ||
         { echo "FAIL: the string descriptor ZLP was not checked"; exit 1; }
     "$2" -q write -s 0x08060000 "$3/img.bin" || { echo "FAIL: write after bad requests"; exit 1; }
-    "$2" -q read 0x08060000:5000 "$3/back.bin" || { echo "FAIL: read after bad requests"; exit 1; }
+    "$2" -q read --force 0x08060000:5000 "$3/back.bin" || { echo "FAIL: read after bad requests"; exit 1; }
 ' sh "$bad" "$h7dfu" "$dir" || exit 1
 cmp "$dir/img.bin" "$dir/back.bin" || { echo "FAIL: read back differs"; exit 1; }
 echo OK

@@ -36,10 +36,10 @@ PY
     h="$1" d="$2"
     "$h" write -s 0x08060000 "$d/img.bin" 2> "$d/wp.err"; echo $? > "$d/wp.rc"
     "$h" --json write -s 0x08060000 "$d/img.bin" > "$d/wp.json" 2>/dev/null
-    "$h" read 0x08200000:16 "$d/x.bin" 2> "$d/rd.err"; echo $? > "$d/rd.rc"
+    "$h" read --force 0x08200000:16 "$d/x.bin" 2> "$d/rd.err"; echo $? > "$d/rd.rc"
     "$h" erase 0x08000100:16 2> "$d/er.err"; echo $? > "$d/er.rc"
     "$h" info > "$d/info.out" 2>&1; echo $? > "$d/info.rc"
-    "$h" -q write -s 0x08080000 "$d/img.bin" && "$h" -q read 0x08080000:3000 "$d/back.bin"
+    "$h" -q write -s 0x08080000 "$d/img.bin" && "$h" -q read --force 0x08080000:3000 "$d/back.bin"
 ' sh "$h7dfu" "$dir" || fail "write + read after the errors"
 
 [ "$(cat "$dir/wp.rc")" = 6 ] || { cat "$dir/wp.err"; fail "write to WRP sector: exit $(cat "$dir/wp.rc"), want 6"; }
