@@ -126,9 +126,10 @@ void dfu_reset(dfu_t *dfu)
     /* Work already started goes on in the background (the flash does it
      * anyway; waiting here would leave a bus reset or SET_INTERFACE
      * unanswered for seconds): an UPLOAD, a CRC or a leave of the next
-     * session waits for it, and its writes queue behind it. */
-    dfu_work_clear_error(&dfu->work);
+     * session waits for it, and its writes queue behind it. Its failure
+     * is kept: the next GETSTATUS reports it, even in dfuIDLE. */
     drop_op(dfu);
+    dfu->op_ran = false;
     dfu->state = DFU_STATE_IDLE;
     dfu->status = DFU_STATUS_OK;
     dfu->manifest_done = false;
@@ -384,6 +385,7 @@ static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uin
          * ABORT, then this. DFU 1.1 A.2.3 lists it as an error in dfuIDLE;
          * the boot layer starts only a valid image either way. */
         dfu->op = DFU_OP_MANIFEST;
+        dfu->op_ran = false;
         dfu->manifest_done = false;
         dfu->state = DFU_STATE_MANIFEST_SYNC;
         return 0;
@@ -600,8 +602,10 @@ static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
     dfu_work_step(&dfu->work);   /* what the flash has finished */
     uint32_t poll = 0;
     switch (dfu->state) {
+    case DFU_STATE_IDLE:
     case DFU_STATE_DNLOAD_IDLE:
-        /* a block accepted earlier may have failed since */
+        /* a block accepted earlier may have failed since (in this session
+         * or before a bus reset) */
         if (dfu_work_error(&dfu->work) == DFU_STATUS_OK)
             break;
         /* fall through */
@@ -657,8 +661,14 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
     case DFU_REQ_DNLOAD:
         return req_dnload(dfu, s, data, cap);
     case DFU_REQ_UPLOAD:
-        if (dfu->state == DFU_STATE_IDLE)
+        if (dfu->state == DFU_STATE_IDLE) {
             dfu_work_flush(&dfu->work); /* read what was written */
+            dfu_status_t err = dfu_work_error(&dfu->work);
+            if (err != DFU_STATUS_OK) {
+                dfu_work_clear_error(&dfu->work);
+                return stall_with(dfu, err); /* it failed: say so */
+            }
+        }
         return req_upload(dfu, s, data, cap);
     case DFU_REQ_GETSTATUS:
         return req_getstatus(dfu, data, cap);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flash_map.h"
+
 #define REQ_OUT             0x21u /* host-to-device, class, interface */
 #define REQ_IN              0xa1u /* device-to-host, class, interface */
 #define DEFAULT_TIMEOUT_MS  5000u
@@ -172,6 +174,7 @@ int h7_dfu_recover(h7_dfu_t *dfu)
     int rc = 0;
     /* A few rounds: a busy device first finishes (after bwPollTimeout), an
      * error is cleared, any other state is aborted (DFU 1.1 A.2). */
+    bool settled = false;
     for (int round = 0; round < 6; round++) {
         rc = h7_dfu_get_status(dfu, &st);
         if (rc == H7_E_TRANSPORT && dfu->err.xfer == H7_XFER_STALL)
@@ -190,6 +193,34 @@ int h7_dfu_recover(h7_dfu_t *dfu)
         case H7_ST_MANIFEST_SYNC:
             if (dfu->t->sleep_ms && st.poll_ms)
                 dfu->t->sleep_ms(dfu->t->ctx, st.poll_ms);
+            break;
+        case H7_ST_DNLOAD_IDLE:
+            if (!settled) {
+                /* A download left by an interrupted host: the h7dfu
+                 * bootloader may still program it, and an ABORT would
+                 * wait for that inside the request (seconds: longer than
+                 * a control transfer may take). A CRC query waits for it
+                 * with bwPollTimeout instead; a device without the
+                 * command stalls it, and the next round clears that. */
+                const uint32_t a = flash_map_stm32h743()->base;
+                uint8_t b[9] = {H7_DFUSE_CRC32,
+                                (uint8_t)a,
+                                (uint8_t)(a >> 8),
+                                (uint8_t)(a >> 16),
+                                (uint8_t)(a >> 24),
+                                32,
+                                0,
+                                0,
+                                0};
+                settled = true;
+                rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
+                if (rc == 0)
+                    rc = h7_dfu_wait(dfu, NULL);
+                if (rc == H7_E_DEVICE)
+                    rc = 0; /* a failure of the old work: cleared next round */
+                break;
+            }
+            rc = h7_dfu_abort(dfu);
             break;
         default:
             rc = h7_dfu_abort(dfu);

@@ -34,6 +34,7 @@
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
 extern uint32_t _sitext, _stext, _etext;
+extern uint32_t __itcm_trap_start[], __itcm_trap_end[];
 int main(void);
 void Reset_Handler(void);
 void Default_Handler(void);
@@ -93,6 +94,11 @@ __attribute__((section(".boot_text"))) void Reset_Handler(void)
         const volatile uint32_t *src = &_sitext;
         for (volatile uint32_t *dst = &_stext; dst < &_etext;) {
             *dst++ = *src++;
+        }
+        /* UDF #0xDE twice (ARMv7-M A7.7.191, T1 0xDExx): a jump below the
+         * code is a UsageFault, HardFault, reset into DFU mode */
+        for (volatile uint32_t *p = __itcm_trap_start; p < __itcm_trap_end;) {
+            *p++ = 0xDEDEDEDEu;
         }
     }
     h7_dsb();

@@ -32,7 +32,14 @@ typedef struct fx {
     dfu_t dfu;
     uint8_t bufs[4 * XFER];
     uint32_t now; /* the device's clock, us */
+    unsigned manifests;
 } fx_t;
+
+static void on_manifest(void *user, uint32_t addr)
+{
+    (void)addr;
+    ((fx_t *)user)->manifests++;
+}
 
 static uint32_t clk(void *user)
 {
@@ -376,6 +383,8 @@ static int setup_polled(void **state)
         .ops_in_poll = true,
         .now_us = clk,
         .clock_user = f,
+        .manifest = on_manifest,
+        .user = f,
     };
     assert_true(dfu_init(&f->dfu, &cfg));
     *state = f;
@@ -491,6 +500,155 @@ static void test_polled_failure_drops_the_bank(void **state)
         assert_int_equal(f->dfu.buf_refs[i], 0);
 }
 
+/* A block split across the banks holds its buffer until both halves are
+ * programmed: one word in bank 1, the rest in bank 2. */
+static void test_polled_split_block_holds_its_buffer(void **state)
+{
+    fx_t *f = *state;
+    uint32_t at = FAKE_BASE + 4u * FAKE_SECTOR - 32u;
+    uint8_t a[XFER];
+    pattern(a, XFER, 12);
+    set_address(f, at);
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    /* bank 1's word is done, bank 2 is still at it */
+    for (unsigned i = 0; i < 40 && f->dfu.work.bank[0].count != 0; i++)
+        loop(f, 1);
+    assert_int_equal(f->dfu.work.bank[0].count, 0);
+    assert_true(f->dfu.work.bank[1].count != 0);
+    assert_int_equal(f->dfu.buf_refs[0], 1);
+    /* three more blocks (far away, in bank 1): the fourth buffer is still
+     * the split block's, so the last answer says wait */
+    set_address(f, FAKE_BASE + 2u * FAKE_SECTOR);
+    for (unsigned i = 0; i < 2; i++) {
+        dnload(f, (uint16_t)(2 + i), a, XFER);
+        assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    }
+    dnload(f, 4, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
+    loop(f, 400);
+    assert_memory_equal(&f->flash.mem[at - FAKE_BASE], a, XFER);
+}
+
+/* A stored block dropped by a refused request frees its buffer. */
+static void test_polled_dropped_block_frees_its_buffer(void **state)
+{
+    fx_t *f = *state;
+    uint8_t a[XFER];
+    pattern(a, XFER, 13);
+    set_address(f, ADDR);
+    dnload(f, 2, a, XFER);
+    /* ABORT in dfuDNLOAD-SYNC: stalled, dfuERROR; the block is dropped */
+    assert_int_equal(ctl(f, OUT, DFU_REQ_ABORT, 0, NULL, 0), USBD_STALL);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
+    set_address(f, ADDR);
+    for (unsigned i = 0; i < 3; i++) {
+        dnload(f, (uint16_t)(2 + i), a, XFER);
+        assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    }
+}
+
+/* ABORT with work queued: it ends first, so what was sent is in flash. */
+static void test_polled_abort_waits_for_the_work(void **state)
+{
+    fx_t *f = *state;
+    uint8_t a[XFER], b[XFER];
+    pattern(a, XFER, 14);
+    pattern(b, XFER, 15);
+    set_address(f, ADDR);
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    dnload(f, 3, b, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    assert_false(dfu_work_idle(&f->dfu.work));
+    assert_int_equal(ctl(f, OUT, DFU_REQ_ABORT, 0, NULL, 0), 0);
+    assert_true(dfu_work_idle(&f->dfu.work));
+    assert_memory_equal(&f->flash.mem[ADDR - FAKE_BASE], a, XFER);
+    assert_memory_equal(&f->flash.mem[ADDR - FAKE_BASE + XFER], b, XFER);
+    assert_int_equal(f->flash.read_busy, 0);
+}
+
+/* A CRC sent with work queued runs once the flash is idle: it sees the
+ * data. */
+static void test_polled_crc_after_the_work(void **state)
+{
+    fx_t *f = *state;
+    uint8_t a[XFER];
+    pattern(a, XFER, 16);
+    set_address(f, ADDR);
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    crc_cmd(f, ADDR, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
+    loop(f, 1);
+    assert_false(f->dfu.result_valid); /* the block is not done */
+    for (unsigned i = 0; i < 200 && !f->dfu.result_valid; i++)
+        loop(f, 1);
+    assert_true(f->dfu.result_valid);
+    assert_int_equal(f->flash.read_busy, 0);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    uint32_t c = f->dfu.result[8] | (uint32_t)f->dfu.result[9] << 8 |
+                 (uint32_t)f->dfu.result[10] << 16 | (uint32_t)f->dfu.result[11] << 24;
+    assert_int_equal(c, dfu_crc32c(0, a, XFER));
+}
+
+/* A leave after a block failed in the background: dfuERROR with the
+ * failure, the boot layer is never told to leave. Then CLRSTATUS: dfuIDLE. */
+static void test_polled_leave_after_failure(void **state)
+{
+    fx_t *f = *state;
+    uint8_t a[XFER];
+    pattern(a, XFER, 17);
+    set_address(f, ADDR);
+    f->flash.fail_program = true;
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_DNLOAD, 0, NULL, 0), 0); /* leave */
+    st6_t s = getstatus(f);
+    for (unsigned i = 0; i < 50 && s.state == DFU_STATE_MANIFEST; i++) {
+        loop(f, 1);
+        s = getstatus(f);
+    }
+    assert_int_equal(s.state, DFU_STATE_ERROR);
+    assert_int_equal(s.status, DFU_STATUS_ERR_PROG);
+    assert_int_equal(f->manifests, 0);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
+    s = getstatus(f);
+    assert_int_equal(s.state, DFU_STATE_IDLE);
+    assert_int_equal(s.status, DFU_STATUS_OK);
+}
+
+/* A bus reset with a failing block still queued: the failure is reported
+ * by the next GETSTATUS, in dfuIDLE too; the reset clears a finished CRC's
+ * result state, so a leave right after it is a leave. */
+static void test_polled_reset_keeps_the_failure(void **state)
+{
+    fx_t *f = *state;
+    uint8_t a[XFER];
+    pattern(a, XFER, 18);
+    set_address(f, ADDR);
+    f->flash.fail_program = true;
+    dnload(f, 2, a, XFER);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    dfu_reset(&f->dfu);
+    loop(f, 50);
+    st6_t s = getstatus(f);
+    assert_int_equal(s.state, DFU_STATE_ERROR);
+    assert_int_equal(s.status, DFU_STATUS_ERR_PROG);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
+    f->flash.fail_program = false;
+    /* a CRC runs, then the host is gone and the bus is reset */
+    crc_cmd(f, ADDR, 32);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
+    loop(f, 5);
+    dfu_reset(&f->dfu);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_DNLOAD, 0, NULL, 0), 0); /* leave from dfuIDLE */
+    s = getstatus(f);
+    assert_int_not_equal(s.state, DFU_STATE_ERROR);
+    loop(f, 5);
+    assert_int_equal(f->manifests, 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -506,6 +664,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_polled_both_banks_at_once, setup_polled, teardown),
         cmocka_unit_test_setup_teardown(test_polled_block_across_banks, setup_polled, teardown),
         cmocka_unit_test_setup_teardown(test_polled_failure_drops_the_bank, setup_polled, teardown),
+        cmocka_unit_test_setup_teardown(test_polled_split_block_holds_its_buffer, setup_polled,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_polled_dropped_block_frees_its_buffer, setup_polled,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_polled_abort_waits_for_the_work, setup_polled,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_polled_crc_after_the_work, setup_polled, teardown),
+        cmocka_unit_test_setup_teardown(test_polled_leave_after_failure, setup_polled, teardown),
+        cmocka_unit_test_setup_teardown(test_polled_reset_keeps_the_failure, setup_polled,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
