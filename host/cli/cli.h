@@ -76,6 +76,11 @@ int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what);
  * H7_EXIT_FILE with img freed. */
 int cli_load_image(const cli_opts_t *o, const char *path, const h7_load_opts_t *lo,
                    h7_image_t *img);
+/* -s ADDR given (lo->has_base) for a file that carries its own addresses
+ * (not a raw binary or a plain DFU file): a usage error, said, rather than an
+ * address silently unused. H7_EXIT_OK or H7_EXIT_USAGE (img freed). */
+int cli_check_base_used(const cli_opts_t *o, const char *path, const h7_load_opts_t *lo,
+                        h7_image_t *img);
 /* -f FORMAT; false after printing the error. */
 bool cli_parse_format(const cli_opts_t *o, const char *arg, h7_image_format_t *fmt);
 /* Format of a file h7dfu writes, from its name: .hex/.ihex, .dfu, else raw. */

@@ -57,6 +57,19 @@ static int split_stamped_bin(h7_image_t *img, uint32_t load_addr)
     return 0;
 }
 
+int cli_check_base_used(const cli_opts_t *o, const char *path, const h7_load_opts_t *lo,
+                        h7_image_t *img)
+{
+    if (!lo->has_base || img->format == H7_FMT_BIN || img->format == H7_FMT_DFU)
+        return H7_EXIT_OK;
+    cli_error(o, H7_EXIT_USAGE,
+              "-s 0x%08x would have no effect: %s is %s, which carries its own addresses "
+              "(-s is for a raw binary); drop -s",
+              lo->base, path, h7_image_format_name(img->format));
+    h7_image_free(img);
+    return H7_EXIT_USAGE;
+}
+
 int cli_load_image(const cli_opts_t *o, const char *path, const h7_load_opts_t *lo, h7_image_t *img)
 {
     h7_image_error_t ierr;

@@ -39,7 +39,7 @@ static void human(uint64_t b, char *buf, size_t len)
 
 static void rate_str(uint64_t bytes, double secs, char *buf, size_t len)
 {
-    char h[32];
+    char h[24];
     human(secs > 0 ? (uint64_t)((double)bytes / secs) : bytes, h, sizeof(h));
     snprintf(buf, len, "%s/s", h);
 }
@@ -49,11 +49,11 @@ static void draw(bool final)
     double el = now_s() - t0;
     uint64_t done = final ? cur_total : cur_done;
     int pct = cur_total ? (int)(done * 100 / cur_total) : final ? 100 : 0;
-    char d[32], t[32], r[32], tail[96] = "";
+    char d[24], t[24], r[32], tail[96] = "";
     human(done, d, sizeof(d));
     human(cur_total, t, sizeof(t));
     if (erased) {
-        char e[32];
+        char e[24];
         human(erased, e, sizeof(e));
         snprintf(tail, sizeof(tail), final ? ", %s erased" : "  (%s erased)", e);
     }

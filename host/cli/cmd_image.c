@@ -120,6 +120,8 @@ static int image_stamp(cli_opts_t *o, int argc, char **argv)
     int rc = cli_load_image(o, argv[optind], &lo, &in);
     if (rc != H7_EXIT_OK)
         return rc;
+    if ((rc = cli_check_base_used(o, argv[optind], &lo, &in)) != H7_EXIT_OK)
+        return rc;
     char err[256];
     if (h7_stamp(&in, &so, &out, err, sizeof(err)) != 0) {
         cli_error(o, H7_EXIT_FILE, "%s: %s", argv[optind], err);
@@ -162,6 +164,8 @@ static int image_info(cli_opts_t *o, int argc, char **argv)
     h7_image_t img;
     int rc = cli_load_image(o, argv[optind], &lo, &img);
     if (rc != H7_EXIT_OK)
+        return rc;
+    if ((rc = cli_check_base_used(o, argv[optind], &lo, &img)) != H7_EXIT_OK)
         return rc;
     h7_stamp_info_t si;
     if (h7_stamp_inspect(&img, 0, &si) != 0) {

@@ -254,6 +254,8 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
     int lrc = cli_load_image(o, path, &lopts, &img);
     if (lrc != H7_EXIT_OK)
         return lrc;
+    if ((lrc = cli_check_base_used(o, path, &lopts, &img)) != H7_EXIT_OK)
+        return lrc;
 
     char why[128];
     if (!force && !cli_slot_image_ok(&img, why, sizeof(why))) {

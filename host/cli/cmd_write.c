@@ -143,6 +143,9 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
     int lrc = cli_load_image(o, path, &lopts, &img);
     if (lrc != H7_EXIT_OK)
         return lrc;
+    /* With leave, ADDR is where the application starts (dfu-util's -s). */
+    if (!spec.leave && (lrc = cli_check_base_used(o, path, &lopts, &img)) != H7_EXIT_OK)
+        return lrc;
 
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);
@@ -213,13 +216,16 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
         }
         cli_info(o, "left DFU mode: the device restarts");
     }
-    if (o->json)
-        printf("{\"ok\":true,\"command\":\"write\",\"file\":\"%s\",\"bytes_written\":%llu,"
+    if (o->json) {
+        printf("{\"ok\":true,\"command\":\"write\",\"file\":");
+        cli_json_str(stdout, path);
+        printf(",\"bytes_written\":%llu,"
                "\"sectors_erased\":%zu,\"sectors_skipped\":%zu,\"bytes_verified\":%llu,\"left\":%s,"
                "\"seconds\":%.3f}\n",
-               path, (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
+               (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
                (unsigned long long)rep.bytes_verified, spec.leave ? "true" : "false",
                cli_elapsed());
+    }
 out:
     cli_close(&d);
     h7_image_free(&img);

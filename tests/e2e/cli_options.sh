@@ -63,6 +63,14 @@ for args in "list extra" "info --bogus" "write $dir/app.hex other.hex" "read 0x0
     expect_rc 2 "$args"
     grep -q "error:" "$dir/err" || { cat "$dir/err"; fail "$args: no error message"; }
 done
+# -s ADDR for a file that carries its own addresses would have no effect.
+for args in "write -s 0x08040000 $dir/app.hex" "update $dir/app.hex -s 0x08040000" \
+    "image info $dir/app.hex -s 0x08040000"; do
+    # shellcheck disable=SC2086
+    sim_serial $args
+    expect_rc 2 "$args"
+    expect_words "$args" "$dir/err" "-s 0x08040000 would have no effect" "ihex"
+done
 sim_serial list extra
 expect_words "list extra" "$dir/err" "'extra'"
 sim_serial info --bogus

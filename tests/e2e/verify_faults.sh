@@ -99,7 +99,7 @@ header_last() { # WHAT LOG
     [ "$(grep -c ' program ' "$2")" -gt 2 ] || fail "$1: no body written"
 }
 rm -f "$fl"
-onboard --flash-log "$dir/w.log" -- "$h7dfu" write -s 0x08020000 "$dir/app.hex"
+onboard --flash-log "$dir/w.log" -- "$h7dfu" write "$dir/app.hex"
 expect_rc 0 "write of a stamped image"
 header_last "write" "$dir/w.log"
 rm -f "$fl"

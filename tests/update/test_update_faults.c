@@ -106,10 +106,12 @@ static void fails_then_recovers_as(const char *sim_opts, const char *event, cons
         assert_null(strstr(ut_out, "0483:5750"));
         assert_true(ut_flash_slot_invalid());
     }
-    /* the same command again finishes the job */
+    /* the same command again finishes the job; on a board that already runs
+     * v2 there is none left: up to date, nothing written */
     rc = ut_board("", "$H7DFU update $D/v2.hex");
     assert_int_equal(rc, 0);
-    HAS(ut_err, "is back, version 2.0.0");
+    HAS(ut_err, want == AFTER_NEW_APP ? "already up to date: the application runs version 2.0.0"
+                                      : "is back, version 2.0.0");
     assert_true(ut_flash_holds("v2.hex", 2, 0, 0));
 }
 
