@@ -1,4 +1,5 @@
 /* `h7dfu list` and `h7dfu info`. */
+#include "boot.h"
 #include "cmd.h"
 
 #include <string.h>
@@ -132,12 +133,23 @@ int cmd_info(cli_opts_t *o, int argc, char **argv)
         return rc;
     h7_dfu_status_rec_t st;
     int src = h7_dfu_get_status(&d.dfu, &st);
+    /* the h7dfu bootloader says why it is in DFU mode (docs/protocol.md) */
+    h7_boot_status_t bs;
+    bool has_bs = src >= 0 && st.state == H7_ST_IDLE &&
+                  h7_dfuse_has_command(&d.dfu, H7_DFUSE_BOOT_STATUS) &&
+                  h7_dfuse_boot_status(&d.dfu, &bs) == 0;
     if (o->json) {
         printf("{\"ok\":true,\"device\":");
         json_device(&d.info);
         if (src >= 0)
             printf(",\"state\":\"%s\",\"status\":\"%s\"", h7_dfu_state_name(st.state),
                    h7_dfu_status_name(st.status));
+        if (has_bs)
+            printf(",\"boot\":{\"decision\":\"%s\",\"why\":\"%s\",\"slot\":\"%s\","
+                   "\"record_version\":\"%u.%u.%u+%lu\"}",
+                   boot_action_name((boot_action_t)bs.action), boot_why_name((boot_why_t)bs.why),
+                   boot_validate_reason_name((boot_validate_t)bs.validation), bs.major, bs.minor,
+                   bs.patch, (unsigned long)bs.build);
         printf("}\n");
     } else {
         const h7_usb_device_t *i = &d.info;
@@ -160,6 +172,14 @@ int cmd_info(cli_opts_t *o, int argc, char **argv)
             printf("state       %s: %s\nstatus      %s: %s\n", h7_dfu_state_name(st.state),
                    h7_dfu_state_text(st.state), h7_dfu_status_name(st.status),
                    h7_dfu_status_text(st.status));
+        if (has_bs) {
+            printf("boot        %s at the last reset: %s; slot: %s", boot_action_name(bs.action),
+                   boot_why_name(bs.why), boot_validate_reason_name(bs.validation));
+            if (bs.major || bs.minor || bs.patch || bs.build)
+                printf("; newest record v%u.%u.%u+%lu", bs.major, bs.minor, bs.patch,
+                       (unsigned long)bs.build);
+            printf("\n");
+        }
     }
     if (src < 0) {
         rc = cli_fail_dfu(o, &d.dfu, "GETSTATUS");

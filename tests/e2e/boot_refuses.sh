@@ -69,6 +69,19 @@ refused() {
     [ -n "${H7_FW_ELF:-}" ] || expect_words "update --force $1 (sim log)" "$dir/sim.log" \
         "slot: $2 -> stay in DFU mode"
     readback 0x08020000 "$dir/$1.body"
+    # the bootloader says why (vendor command 0xC4): the decision, the
+    # reason found in the slot, the newest record's version
+    h7 info
+    expect_rc 0 "info after update --force $1"
+    expect_words "info after $1" "$dir/out" "boot        stay in DFU at the last reset" \
+        "no valid application" "slot: $2" "newest record v1.0.0+0"
+    h7 --json info
+    python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))["boot"]
+assert b["decision"] == "stay in DFU" and b["slot"] == sys.argv[2], b
+assert b["record_version"] == "1.0.0+0", b
+' "$dir/out" "$2" || { cat "$dir/out"; fail "info --json after $1: boot"; }
 }
 refused device "image for another device"
 refused sp "initial stack pointer not in RAM"
