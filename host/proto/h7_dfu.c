@@ -168,6 +168,24 @@ int h7_dfu_wait(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
     return 0;
 }
 
+/* A CRC query of the word at addr (vendor command 0xC3): the h7dfu
+ * bootloader answers it once its queued flash work is over, telling the
+ * time left in bwPollTimeout; a failure of that work is its answer. */
+static int wait_for_work(h7_dfu_t *dfu, uint32_t addr)
+{
+    uint8_t b[9] = {H7_DFUSE_CRC32,
+                    (uint8_t)addr,
+                    (uint8_t)(addr >> 8),
+                    (uint8_t)(addr >> 16),
+                    (uint8_t)(addr >> 24),
+                    32,
+                    0,
+                    0,
+                    0};
+    int rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
+    return rc ? rc : h7_dfu_wait(dfu, NULL);
+}
+
 int h7_dfu_recover(h7_dfu_t *dfu)
 {
     h7_dfu_status_rec_t st = {0};
@@ -202,20 +220,8 @@ int h7_dfu_recover(h7_dfu_t *dfu)
                  * a control transfer may take). A CRC query waits for it
                  * with bwPollTimeout instead; a device without the
                  * command stalls it, and the next round clears that. */
-                const uint32_t a = flash_map_stm32h743()->base;
-                uint8_t b[9] = {H7_DFUSE_CRC32,
-                                (uint8_t)a,
-                                (uint8_t)(a >> 8),
-                                (uint8_t)(a >> 16),
-                                (uint8_t)(a >> 24),
-                                32,
-                                0,
-                                0,
-                                0};
                 settled = true;
-                rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
-                if (rc == 0)
-                    rc = h7_dfu_wait(dfu, NULL);
+                rc = wait_for_work(dfu, flash_map_stm32h743()->base);
                 if (rc == H7_E_DEVICE)
                     rc = 0; /* a failure of the old work: cleared next round */
                 break;
@@ -428,21 +434,7 @@ int h7_dfuse_settle(h7_dfu_t *dfu, uint32_t addr)
     if (!dfu->crc_known || !dfu->crc_cmd)
         return 0; /* a device that works while it answers: nothing pending */
     h7_dfu_status_rec_t st = {0};
-    int rc = 0;
-    {
-        uint8_t b[9] = {H7_DFUSE_CRC32,
-                        (uint8_t)addr,
-                        (uint8_t)(addr >> 8),
-                        (uint8_t)(addr >> 16),
-                        (uint8_t)(addr >> 24),
-                        32,
-                        0,
-                        0,
-                        0};
-        rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
-        if (rc == 0)
-            rc = h7_dfu_wait(dfu, &st);
-    }
+    int rc = wait_for_work(dfu, addr);
     /* ABORT lets started flash work end (core/dfu/dfu.h) and turns a failure
      * of it into dfuERROR, which GETSTATUS then reports. */
     if (rc == 0)
