@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "h7_dfu.h"
+#include "h7_hidapp.h"
 #include "h7_error.h"
 #include "h7_ops.h"
 #include "h7_usb.h"
@@ -61,6 +62,12 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
 int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out, size_t max);
 /* True for a device listed while half added: none of its strings could be read. */
 bool cli_dev_half_seen(const h7_usb_device_t *d);
+/* After a leave from the h7dfu bootloader: wait for the board and say what
+ * it did (the application started, with its version; or back in DFU mode,
+ * with the bootloader's reason). H7_EXIT_OK, or H7_EXIT_DEVICE. */
+int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d);
+/* The running application's version (its HID report); 0 or < 0. */
+int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v);
 int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d);
 void cli_close(cli_dev_t *d);
 /* Where `leave` without an address sends the device: the first writable

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "boot.h"
+#include "h7_hidapp.h"
 #include "h7_layout.h"
 
 #define MAX_DEVICES 16
@@ -225,4 +227,96 @@ int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what)
     }
     cli_error(o, code, "%s: %s", what, msg);
     return code;
+}
+
+/* ---- after a leave: what the board did ---- */
+
+static void nap_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
+{
+    if (!app->has_hid)
+        return -1;
+    h7_usb_t *usb = NULL;
+    if (h7_usb_init(&usb) != 0)
+        return -1;
+    h7_usb_handle_t *h = NULL;
+    int rc = h7_usb_open(usb, app, app->hid_interface, -1, &h);
+    if (rc == 0) {
+        h7_transport_t t = h7_usb_transport(h);
+        rc = h7_app_read_version(&t, app->hid_interface, v);
+        h7_usb_close(h);
+    }
+    h7_usb_exit(usb);
+    return rc;
+}
+
+/* The bootloader back in DFU mode: why it did not start the image. */
+static void say_why_dfu(const cli_opts_t *o, const h7_usb_device_t *bl, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    h7_usb_t *usb = NULL;
+    if (h7_usb_init(&usb) != 0)
+        return;
+    h7_usb_handle_t *h = NULL;
+    if (bl->n_alts > 0 && h7_usb_open(usb, bl, bl->interface, bl->alts[0].alt, &h) == 0) {
+        h7_transport_t t = h7_usb_transport(h);
+        h7_dfu_t dfu;
+        h7_dfu_init(&dfu, &t, bl->interface, bl->transfer_size);
+        h7_boot_status_t bs;
+        if (h7_dfu_recover(&dfu) == 0 && h7_dfuse_boot_status(&dfu, &bs) == 0)
+            snprintf(buf, len, "%s; slot: %s", boot_why_name((boot_why_t)bs.why),
+                     boot_validate_reason_name((boot_validate_t)bs.validation));
+        h7_usb_close(h);
+    }
+    h7_usb_exit(usb);
+    (void)o;
+}
+
+int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
+{
+    const uint8_t old_devnum = d->info.devnum;
+    char serial[sizeof(d->info.serial)];
+    snprintf(serial, sizeof(serial), "%s", d->info.serial);
+    unsigned wait_ms = o->timeout_ms > 5000u ? o->timeout_ms : 5000u;
+    for (unsigned t = 0; t < wait_ms; t += 100u) {
+        nap_ms(100u);
+        h7_usb_t *usb = NULL;
+        if (h7_usb_init(&usb) != 0)
+            continue;
+        h7_usb_filter_t f = {.serial = serial};
+        h7_usb_device_t found[8];
+        int n = h7_usb_find(usb, &f, found, 8);
+        h7_usb_exit(usb);
+        for (int i = 0; i < n && i < 8; i++) {
+            const h7_usb_device_t *x = &found[i];
+            if (cli_dev_half_seen(x) || (x->dfu_mode && x->devnum == old_devnum))
+                continue; /* still the one that was told to leave */
+            if (!x->dfu_mode) {
+                h7_app_version_t v;
+                if (cli_app_version(x, &v) == 0)
+                    cli_info(o, "the application started: %04x:%04x serial %s, version %s", x->vid,
+                             x->pid, x->serial, v.text);
+                else
+                    cli_info(o, "the application started: %04x:%04x serial %s", x->vid, x->pid,
+                             x->serial);
+                return H7_EXIT_OK;
+            }
+            char why[160];
+            say_why_dfu(o, x, why, sizeof(why));
+            cli_error(o, H7_EXIT_DEVICE,
+                      "the board is back in DFU mode: its bootloader did not start the image%s%s",
+                      why[0] ? ": " : "", why);
+            return H7_EXIT_DEVICE;
+        }
+    }
+    cli_error(o, H7_EXIT_DEVICE,
+              "the board did not come back on USB within %u s after the leave; check the "
+              "cable and reset it",
+              wait_ms / 1000u);
+    return H7_EXIT_DEVICE;
 }

@@ -106,24 +106,6 @@ static bool wait_for(const cli_opts_t *o, const char *serial, const char *path, 
     return false;
 }
 
-static int read_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
-{
-    if (!app->has_hid)
-        return -1;
-    h7_usb_t *usb = NULL;
-    if (h7_usb_init(&usb) != 0)
-        return -1;
-    h7_usb_handle_t *h = NULL;
-    int rc = h7_usb_open(usb, app, app->hid_interface, -1, &h);
-    if (rc == 0) {
-        h7_transport_t t = h7_usb_transport(h);
-        rc = h7_app_read_version(&t, app->hid_interface, v);
-        h7_usb_close(h);
-    }
-    h7_usb_exit(usb);
-    return rc;
-}
-
 /* The version stamped in img (its newest record), as "1.2.3[+4]"; false when
  * img has none. */
 static bool image_version(const h7_image_t *img, char *buf, size_t len)
@@ -299,7 +281,7 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
 
     if (was_app) {
         h7_app_version_t ver;
-        bool have_ver = read_app_version(&start, &ver) == 0;
+        bool have_ver = cli_app_version(&start, &ver) == 0;
         if (have_ver)
             cli_info(o, "application %04x:%04x serial %s runs version %u.%u.%u (%s)", start.vid,
                      start.pid, start.serial, ver.major, ver.minor, ver.patch, ver.text);
@@ -443,7 +425,7 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         goto out;
     }
     h7_app_version_t ver;
-    bool have_ver = read_app_version(&app, &ver) == 0;
+    bool have_ver = cli_app_version(&app, &ver) == 0;
     if (have_ver)
         cli_info(o, "application %04x:%04x serial %s is back, version %u.%u.%u (%s)", app.vid,
                  app.pid, app.serial, ver.major, ver.minor, ver.patch, ver.text);

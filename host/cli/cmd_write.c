@@ -164,6 +164,21 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
         goto out;
     }
 
+    /* A leave on the h7dfu bootloader (it has the boot status command)
+     * starts only a stamped image it validates: refuse the others before
+     * anything is written, as update does. */
+    const bool h7bl = h7_dfuse_has_command(&d.dfu, H7_DFUSE_BOOT_STATUS);
+    char why[128];
+    if (spec.leave && h7bl && !spec.force && !cli_slot_image_ok(&img, why, sizeof(why))) {
+        cli_error(o, H7_EXIT_FILE,
+                  "%s is not an image the h7dfu bootloader would start (%s): stamp it with "
+                  "`h7dfu image stamp -V VERSION IN OUT` (or add :force to -s to write it and "
+                  "leave anyway); nothing was written",
+                  path, why);
+        rc = H7_EXIT_FILE;
+        goto out;
+    }
+
     cli_info(o, "writing %s (%s, %llu bytes at 0x%08x..0x%08llx) to %04x:%04x serial %s", path,
              h7_image_format_name(img.format), (unsigned long long)h7_image_total_size(&img),
              h7_image_min_addr(&img), (unsigned long long)h7_image_end_addr(&img), d.info.vid,
@@ -215,6 +230,8 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
             goto out;
         }
         cli_info(o, "left DFU mode: the device restarts");
+        if (h7bl && (rc = cli_after_leave(o, &d)) != H7_EXIT_OK)
+            goto out;
     }
     if (o->json) {
         printf("{\"ok\":true,\"command\":\"write\",\"file\":");

@@ -90,4 +90,12 @@ refused reset "reset vector not a Thumb address inside the image"
 h7 update -s 0x08020000 "$dir/good.bin"
 expect_rc 0 "update with the good image"
 expect_words "update with the good image" "$dir/err" "is back"
+# write with leave of the stamped image: h7dfu waits and says the
+# application started, with its version
+board sh -c '"$1" -q detach && "$1" -w 5 write -s 0x08020000:leave "$2"' sh "$h7dfu" \
+    "$dir/good.bin" >"$dir/out" 2>"$dir/err"
+rc=$?
+expect_rc 0 "detach, then write -s ADDR:leave of the stamped image"
+expect_words "write :leave of the stamped image" "$dir/err" "left DFU mode" \
+    "the application started" "1.0.0"
 echo OK

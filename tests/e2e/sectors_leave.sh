@@ -113,13 +113,24 @@ leave_and_list leave
 expect_words "leave" "$dir/err" "left DFU mode"
 leave_and_list leave 0x08020000
 rand "$dir/l.bin" 3000
-leave_and_list write -s 0x08020000:leave "$dir/l.bin"
-expect_words "write -s ADDR:leave" "$dir/err" "verified" "left DFU mode"
+# A leave of data the bootloader would not start (no image record) is
+# refused before anything is written...
+h7 write -s 0x08020000:leave "$dir/l.bin"
+expect_rc 3 "write -s ADDR:leave of a raw image"
+expect_words "write -s ADDR:leave of a raw image" "$dir/err" \
+    "not an image the h7dfu bootloader would start" "nothing was written"
+# ... and with :force it is written and left, and h7dfu says what the board
+# did: back in DFU mode, with the bootloader's reason (exit 6).
+h7 write -s 0x08020000:leave:force "$dir/l.bin"
+expect_rc 6 "write -s ADDR:leave:force of a raw image"
+expect_words "write -s ADDR:leave:force" "$dir/err" "verified" "left DFU mode" \
+    "back in DFU mode" "slot: no image"
 h7 -q read --force 0x08020000:3000 "$dir/back.bin"
 expect_rc 0 "read after write :leave"
 cmp "$dir/l.bin" "$dir/back.bin" || fail "data written before leave lost"
 readback 0x08020000 "$dir/l.bin"
-leave_and_list write --leave -s 0x08040000 "$dir/l.bin"
+h7 write --leave -s 0x08040000:force "$dir/l.bin"
+expect_rc 6 "write --leave -s ADDR:force"
 readback 0x08040000 "$dir/l.bin"
 # Leaving starts what is in flash: never into an image that was not verified.
 h7 write --no-verify -s 0x08060000:leave "$dir/l.bin"

@@ -42,7 +42,7 @@ still_dfu() { # WHAT: the board is in DFU mode, no application runs
 # 1a. device CRC verify, the flip 70 operations later (after the device's own
 # read-back of that block).
 rm -f "$fl"
-onboard --flip-bit $FLIP:70 -- "$h7dfu" write -s 0x08020000:leave "$dir/img.bin"
+onboard --flip-bit $FLIP:70 -- "$h7dfu" write -s 0x08020000:leave:force "$dir/img.bin"
 expect_rc 7 "write with a late bit flip (device CRC)"
 expect_words "write with a late bit flip (device CRC)" "$dir/err" "verif" "What to do"
 grep -q "left DFU mode\|starting the application" "$dir/err" "$dir/out" && fail "left DFU mode after a failed verify"
@@ -50,7 +50,7 @@ still_dfu "after a failed verify"
 
 # 1b. the same with the read-back verify (UPLOAD, byte for byte).
 rm -f "$fl"
-onboard --flip-bit $FLIP:70 -- "$h7dfu" write --readback -s 0x08020000:leave "$dir/img.bin"
+onboard --flip-bit $FLIP:70 -- "$h7dfu" write --readback -s 0x08020000:leave:force "$dir/img.bin"
 expect_rc 7 "write --readback with a late bit flip"
 expect_words "write --readback with a late bit flip" "$dir/err" "0x08020555"
 still_dfu "after a failed read-back verify"
