@@ -1,7 +1,7 @@
 /*
  * DFU 1.1 (Appendix A state table) + DfuSe (AN3156) state machine.
  *
- * Status codes chosen for refusals (see docs and the report):
+ * Status codes chosen for refusals (docs/bad-inputs.md lists them):
  *  - Set Address Pointer / Erase with an address outside the flash: errTARGET,
  *    as AN3156 "Set Address Pointer command" and "Erase command" specify.
  *  - Erase or write touching a reserved (bootloader) sector: errTARGET; the
@@ -125,9 +125,9 @@ void dfu_reset(dfu_t *dfu)
 {
     /* Work already started goes on in the background (the flash does it
      * anyway; waiting here would leave a bus reset or SET_INTERFACE
-     * unanswered for seconds): an UPLOAD, a CRC or a leave of the next
-     * session waits for it, and its writes queue behind it. Its failure
-     * is kept: the next GETSTATUS reports it, even in dfuIDLE. */
+     * unanswered for seconds): an UPLOAD, a CRC or a leave the next host
+     * sends waits for it, and its writes queue behind it. Its failure is
+     * kept: the next GETSTATUS reports it, even in dfuIDLE. */
     drop_op(dfu);
     dfu->op_ran = false;
     dfu->state = DFU_STATE_IDLE;
@@ -604,7 +604,7 @@ static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
     switch (dfu->state) {
     case DFU_STATE_IDLE:
     case DFU_STATE_DNLOAD_IDLE:
-        /* a block accepted earlier may have failed since (in this session
+        /* a block accepted earlier may have failed since (in this download
          * or before a bus reset) */
         if (dfu_work_error(&dfu->work) == DFU_STATUS_OK)
             break;
