@@ -46,10 +46,15 @@ static uint32_t clk(void *user)
     return ((fx_t *)user)->now;
 }
 
-static int setup(void **state)
+/* The fixture: a blocking fake flash (the simulator's kind, the driver
+ * models the time) or, polled, one that starts operations and is polled (the
+ * H743's kind, the main loop steps the work). */
+static fx_t *fx_new(bool polled)
 {
     fx_t *f = calloc(1, sizeof(*f));
     fake_flash_init(&f->flash);
+    if (polled)
+        fake_flash_set_polled(&f->flash, 3); /* each operation: busy for 3 polls */
     f->now = 1000;
     dfu_config_t cfg = {
         .flash = &f->flash.dev,
@@ -58,11 +63,19 @@ static int setup(void **state)
         .buf_count = 4,
         .erase_sector_ms = ERASE_MS,
         .program_word_us = PROG_US,
+        .ops_in_poll = polled,
         .now_us = clk,
         .clock_user = f,
+        .manifest = on_manifest,
+        .user = f,
     };
     assert_true(dfu_init(&f->dfu, &cfg));
-    *state = f;
+    return f;
+}
+
+static int setup(void **state)
+{
+    *state = fx_new(false);
     return 0;
 }
 
@@ -369,25 +382,7 @@ static void test_boot_status_command(void **state)
 
 static int setup_polled(void **state)
 {
-    fx_t *f = calloc(1, sizeof(*f));
-    fake_flash_init(&f->flash);
-    fake_flash_set_polled(&f->flash, 3); /* each operation: busy for 3 polls */
-    f->now = 1000;
-    dfu_config_t cfg = {
-        .flash = &f->flash.dev,
-        .transfer_size = XFER,
-        .bufs = f->bufs,
-        .buf_count = 4,
-        .erase_sector_ms = ERASE_MS,
-        .program_word_us = PROG_US,
-        .ops_in_poll = true,
-        .now_us = clk,
-        .clock_user = f,
-        .manifest = on_manifest,
-        .user = f,
-    };
-    assert_true(dfu_init(&f->dfu, &cfg));
-    *state = f;
+    *state = fx_new(true);
     return 0;
 }
 
@@ -649,6 +644,37 @@ static void test_polled_reset_keeps_the_failure(void **state)
     assert_int_equal(f->manifests, 1);
 }
 
+/* A bank whose queue is full (eight jobs) takes no more: the command
+ * answers dfuDNBUSY with the time until the bank ends its running job, and
+ * is queued once it has. */
+static void test_polled_full_queue_waits(void **state)
+{
+    fx_t *f = *state;
+    uint32_t e = FAKE_BASE + 2u * FAKE_SECTOR;
+    uint8_t b[5] = {DFUSE_CMD_ERASE, (uint8_t)e, (uint8_t)(e >> 8), (uint8_t)(e >> 16),
+                    (uint8_t)(e >> 24)};
+    fake_flash_set_polled(&f->flash, 100); /* the erases last 100 polls each */
+    for (unsigned i = 0; i < DFU_WORK_QLEN; i++)
+        erase_cmd(f, 2);
+    assert_int_equal(f->dfu.work.bank[0].count, DFU_WORK_QLEN);
+    cmd(f, b, 5);
+    st6_t s = getstatus(f);
+    assert_int_equal(s.state, DFU_STATE_DNBUSY);
+    assert_int_equal(s.poll, ERASE_MS); /* the first erase has just started */
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
+    /* the first erase ends: room, the ninth is queued (dfuDNBUSY with 0,
+     * as a command answers), then dfuDNLOAD-IDLE */
+    while (f->dfu.work.bank[0].count == DFU_WORK_QLEN)
+        loop(f, 1);
+    s = getstatus(f);
+    assert_int_equal(s.state, DFU_STATE_DNBUSY);
+    assert_int_equal(s.poll, 0);
+    assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
+    for (unsigned i = 0; i < 2000 && !dfu_work_idle(&f->dfu.work); i++)
+        loop(f, 1);
+    assert_int_equal(f->flash.erases, DFU_WORK_QLEN + 1u);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -674,6 +700,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_polled_leave_after_failure, setup_polled, teardown),
         cmocka_unit_test_setup_teardown(test_polled_reset_keeps_the_failure, setup_polled,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_polled_full_queue_waits, setup_polled, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
