@@ -530,8 +530,7 @@ static uint32_t getstatus_dnload(dfu_t *dfu)
     case DFU_OP_WRITE:
         if (!start_job(dfu)) {
             dfu->state = DFU_STATE_DNBUSY;
-            return poll_ms(
-                dfu_work_head_left_us(&dfu->work, dfu_work_bank_of(&dfu->work, dfu->op_addr)));
+            return poll_ms(dfu_work_queue_room_us(&dfu->work));
         }
         break;
     case DFU_OP_ERASE_SECTOR:
@@ -539,9 +538,7 @@ static uint32_t getstatus_dnload(dfu_t *dfu)
         /* A command answers dfuDNBUSY first (AN3156; dfu-util checks) */
         dfu->state = DFU_STATE_DNBUSY;
         if (!start_job(dfu))
-            return poll_ms(dfu_work_head_left_us(
-                &dfu->work,
-                dfu_work_bank_of(&dfu->work, flash_map_sector_addr(map_of(dfu), dfu->op_addr))));
+            return poll_ms(dfu_work_queue_room_us(&dfu->work));
         return 0;
     case DFU_OP_SET_ADDRESS:
         dfu->address = dfu->op_addr;

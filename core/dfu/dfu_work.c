@@ -63,7 +63,7 @@ void dfu_work_init(dfu_work_t *w, const dfu_work_config_t *cfg)
     w->cfg = *cfg;
 }
 
-unsigned dfu_work_bank_of(const dfu_work_t *w, uint32_t addr)
+static unsigned bank_of(const dfu_work_t *w, uint32_t addr)
 {
     const flash_map_t *m = map_of(w);
     int s = flash_map_sector_of(m, addr);
@@ -74,8 +74,8 @@ unsigned dfu_work_bank_of(const dfu_work_t *w, uint32_t addr)
 static unsigned job_bank(const dfu_work_t *w, const dfu_job_t *j)
 {
     if (j->kind == DFU_JOB_ERASE)
-        return dfu_work_bank_of(w, flash_map_sector_addr(map_of(w), j->addr));
-    return dfu_work_bank_of(w, j->addr);
+        return bank_of(w, flash_map_sector_addr(map_of(w), j->addr));
+    return bank_of(w, j->addr);
 }
 
 uint32_t dfu_work_job_us(const dfu_work_t *w, const dfu_job_t *j)
@@ -87,7 +87,7 @@ uint32_t dfu_work_job_us(const dfu_work_t *w, const dfu_job_t *j)
 
 bool dfu_work_has_room(const dfu_work_t *w, uint32_t addr)
 {
-    return w->bank[dfu_work_bank_of(w, addr)].count < DFU_WORK_QLEN;
+    return w->bank[bank_of(w, addr)].count < DFU_WORK_QLEN;
 }
 
 bool dfu_work_start(dfu_work_t *w, const dfu_job_t *job)
@@ -310,6 +310,16 @@ uint32_t dfu_work_head_left_us(const dfu_work_t *w, unsigned bank)
     /* Slower than typical (a worn sector, the maximum times): ask again
      * after an eighth of the typical time rather than at once. */
     return l != 0u ? l : job / 8u + 1u;
+}
+
+uint32_t dfu_work_queue_room_us(const dfu_work_t *w)
+{
+    uint32_t m = 0;
+    for (unsigned b = 0; b < DFU_WORK_BANKS; b++) {
+        uint32_t l = w->bank[b].count >= DFU_WORK_QLEN ? dfu_work_head_left_us(w, b) : 0u;
+        m = l > m ? l : m;
+    }
+    return m;
 }
 
 uint32_t dfu_work_all_left_us(const dfu_work_t *w)

@@ -88,11 +88,12 @@ void dfu_work_flush(dfu_work_t *w);
 bool dfu_work_idle(const dfu_work_t *w);
 /* Room for one more job on the bank of addr. */
 bool dfu_work_has_room(const dfu_work_t *w, uint32_t addr);
-unsigned dfu_work_bank_of(const dfu_work_t *w, uint32_t addr);
 /* Estimates from the typical durations: microseconds until the bank's
  * running job ends, and until all the work queued ends (every bank). */
 uint32_t dfu_work_head_left_us(const dfu_work_t *w, unsigned bank);
 uint32_t dfu_work_all_left_us(const dfu_work_t *w);
+/* Until every bank whose queue is full has room for one more job. */
+uint32_t dfu_work_queue_room_us(const dfu_work_t *w);
 /* The typical duration of a job. */
 uint32_t dfu_work_job_us(const dfu_work_t *w, const dfu_job_t *job);
 /* The DFU status for a flash driver's failure (generic: for FLASH_ERR_HW). */
