@@ -106,9 +106,8 @@ static bool wait_for(const cli_opts_t *o, const char *serial, const char *path, 
     return false;
 }
 
-/* The version stamped in img (its newest record), as "1.2.3[+4]"; false when
- * img has none. */
-static bool image_version(const h7_image_t *img, char *buf, size_t len)
+/* The newest image record img carries; false when it has none. */
+static bool image_record(const h7_image_t *img, boot_image_header_t *h)
 {
     h7_image_t body;
     uint8_t rec[BOOT_REC_SIZE];
@@ -116,10 +115,19 @@ static bool image_version(const h7_image_t *img, char *buf, size_t len)
     if (h7_stamp_split(img, &body, rec, &has) != 0)
         return false;
     h7_image_free(&body);
-    boot_image_header_t h;
     if (!has || memcmp(rec, "H7IM", 4) != 0)
         return false;
-    boot_header_decode(rec, &h);
+    boot_header_decode(rec, h);
+    return true;
+}
+
+/* The version stamped in img (its newest record), as "1.2.3[+4]"; false when
+ * img has none. */
+static bool image_version(const h7_image_t *img, char *buf, size_t len)
+{
+    boot_image_header_t h;
+    if (!image_record(img, &h))
+        return false;
     h7_stamp_version_str(&h.version, buf, len);
     return true;
 }
@@ -129,17 +137,8 @@ static bool image_version(const h7_image_t *img, char *buf, size_t len)
  * 255, which then matches nothing). */
 static bool same_version(const h7_image_t *img, const h7_app_version_t *v)
 {
-    h7_image_t body;
-    uint8_t rec[BOOT_REC_SIZE];
-    bool has = false;
-    if (h7_stamp_split(img, &body, rec, &has) != 0)
-        return false;
-    h7_image_free(&body);
     boot_image_header_t h;
-    if (!has || memcmp(rec, "H7IM", 4) != 0)
-        return false;
-    boot_header_decode(rec, &h);
-    if (h.version.patch >= 255)
+    if (!image_record(img, &h) || h.version.patch >= 255)
         return false;
     return h.version.major == v->major && h.version.minor == v->minor &&
            h.version.patch == v->patch;
