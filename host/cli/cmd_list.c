@@ -116,7 +116,8 @@ static const char info_help[] =
     "usage: h7dfu [OPTIONS] info [-d VID:PID] [-S SERIAL] [-p PATH] [-w SECONDS] [--json]\n\n"
     "Shows the one DFU-mode device selected by the options: IDs, strings,\n"
     "DFU functional descriptor, each alternate setting's memory layout,\n"
-    "and its DFU state and status (decoded).\n"
+    "its DFU state and status (decoded), and on the h7dfu bootloader why it\n"
+    "is in DFU mode (its boot decision, the slot check, the newest record).\n"
     "Global options may also come after the command (`h7dfu --help`).\n";
 
 int cmd_info(cli_opts_t *o, int argc, char **argv)
