@@ -62,6 +62,9 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
 int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out, size_t max);
 /* True for a device listed while half added: none of its strings could be read. */
 bool cli_dev_half_seen(const h7_usb_device_t *d);
+/* A monotonic millisecond clock, and a wait, for the device polls. */
+uint64_t cli_now_ms(void);
+void cli_sleep_ms(unsigned ms);
 /* After a leave from the h7dfu bootloader: wait for the board and say what
  * it did (the application started, with its version; or back in DFU mode,
  * with the bootloader's reason). H7_EXIT_OK, or H7_EXIT_DEVICE. */

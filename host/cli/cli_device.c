@@ -10,11 +10,17 @@
 
 #define MAX_DEVICES 16
 
-static uint64_t now_ms(void)
+uint64_t cli_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void cli_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+    nanosleep(&ts, NULL);
 }
 
 static void describe_short(const h7_usb_device_t *d, char *buf, size_t len)
@@ -68,16 +74,15 @@ static int scan(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_d
 
 int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out, size_t max)
 {
-    uint64_t deadline = now_ms() + o->timeout_ms;
+    uint64_t deadline = cli_now_ms() + o->timeout_ms;
     for (;;) {
         int n = h7_usb_find(usb, &o->filter, out, max);
         bool half = false;
         for (int i = 0; i < n && (size_t)i < max; i++)
             half = half || cli_dev_half_seen(&out[i]);
-        if (n < 0 || (n > 0 && !half) || now_ms() >= deadline)
+        if (n < 0 || (n > 0 && !half) || cli_now_ms() >= deadline)
             return n;
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
+        cli_sleep_ms(100u);
         h7_usb_refresh(usb);
     }
 }
@@ -86,14 +91,13 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
 {
     h7_usb_device_t found[MAX_DEVICES];
     int other = 0;
-    uint64_t deadline = now_ms() + o->timeout_ms;
+    uint64_t deadline = cli_now_ms() + o->timeout_ms;
     int n;
     for (;;) {
         n = scan(usb, o, want_dfu_mode, found, MAX_DEVICES, &other);
-        if ((n != 0 && !any_half_seen(found, n)) || now_ms() >= deadline)
+        if ((n != 0 && !any_half_seen(found, n)) || cli_now_ms() >= deadline)
             break;
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
+        cli_sleep_ms(100u);
         h7_usb_refresh(usb);
     }
     if (n < 0) {
@@ -231,12 +235,6 @@ int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what)
 
 /* ---- after a leave: what the board did ---- */
 
-static void nap_ms(unsigned ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
 {
     if (!app->has_hid)
@@ -284,7 +282,7 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
     snprintf(serial, sizeof(serial), "%s", d->info.serial);
     unsigned wait_ms = o->timeout_ms > 5000u ? o->timeout_ms : 5000u;
     for (unsigned t = 0; t < wait_ms; t += 100u) {
-        nap_ms(100u);
+        cli_sleep_ms(100u);
         h7_usb_t *usb = NULL;
         if (h7_usb_init(&usb) != 0)
             continue;

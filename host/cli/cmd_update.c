@@ -6,7 +6,6 @@
 #include "cmd.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "h7_hidapp.h"
 #include "h7_stamp.h"
@@ -35,19 +34,6 @@ static const char update_help[] =
 
 enum { OPT_WAIT_DFU = 256, OPT_WAIT_APP, OPT_FORCE, OPT_NO_SKIP };
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ST's system-memory bootloader (AN2606): 0483:df11 with an "@Option Bytes"
  * alternate setting, which the h7dfu bootloader never shows. */
 static bool is_st_rom(const h7_usb_device_t *d)
@@ -75,7 +61,7 @@ static bool wait_for(const cli_opts_t *o, const char *serial, const char *path, 
     h7_usb_filter_t fs = {.serial = serial && serial[0] ? serial : NULL};
     h7_usb_filter_t fp = {.path = path && path[0] ? path : NULL};
     (void)o;
-    uint64_t deadline = now_ms() + timeout_ms;
+    uint64_t deadline = cli_now_ms() + timeout_ms;
     *other_mode_seen = false;
     *by_path = false;
     do {
@@ -101,8 +87,8 @@ static bool wait_for(const cli_opts_t *o, const char *serial, const char *path, 
             }
             h7_usb_exit(usb);
         }
-        sleep_ms(100);
-    } while (now_ms() < deadline);
+        cli_sleep_ms(100u);
+    } while (cli_now_ms() < deadline);
     return false;
 }
 
