@@ -3,6 +3,7 @@
 #define H7_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,14 +18,15 @@
 /* Exit codes (documented in docs/h7dfu.1 and `h7dfu --help`). */
 enum h7_exit {
     H7_EXIT_OK = 0,
-    H7_EXIT_FAIL = 1,      /* anything not listed below */
-    H7_EXIT_USAGE = 2,     /* bad command line */
-    H7_EXIT_FILE = 3,      /* image file unreadable or malformed */
-    H7_EXIT_NO_DEVICE = 4, /* no matching device, or more than one */
-    H7_EXIT_REFUSED = 5,   /* the image does not fit the device: nothing was written */
-    H7_EXIT_DEVICE = 6,    /* the device reported a DFU error */
-    H7_EXIT_VERIFY = 7,    /* read-back differs from the image */
-    H7_EXIT_USB = 8,       /* transfer failed, device lost, or timed out */
+    H7_EXIT_FAIL = 1,          /* anything not listed below */
+    H7_EXIT_USAGE = 2,         /* bad command line */
+    H7_EXIT_FILE = 3,          /* image file unreadable or malformed */
+    H7_EXIT_NO_DEVICE = 4,     /* no matching device, or more than one */
+    H7_EXIT_REFUSED = 5,       /* the image does not fit the device: nothing was written */
+    H7_EXIT_DEVICE = 6,        /* the device reported a DFU error */
+    H7_EXIT_VERIFY = 7,        /* read-back differs from the image */
+    H7_EXIT_USB = 8,           /* transfer failed, device lost, or timed out */
+    H7_EXIT_INTERRUPTED = 130, /* stopped by SIGINT (Ctrl-C) or SIGTERM, device left in dfuIDLE */
 };
 
 typedef struct cli_opts {
@@ -81,6 +83,19 @@ uint32_t cli_default_start(const cli_dev_t *d);
 /* Map a libh7dfu failure to an exit code and print it. */
 int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what);
 
+/* --- cli_signal.c: SIGINT / SIGTERM during a device command --- */
+/* From now on the first SIGINT or SIGTERM only sets the stop flag (the
+ * operation stops at its next safe point); the next one ends the program. */
+void cli_stop_install(void);
+/* The flag, for h7_write_cfg_t.cancel. */
+volatile sig_atomic_t *cli_stop_flag(void);
+bool cli_stop_asked(void);
+/* Say that the command stopped on the signal and what it had done ("512 of
+ * 1024 bytes written"); returns H7_EXIT_INTERRUPTED. */
+int cli_interrupted(const cli_opts_t *o, const char *done);
+/* The same for a write that failed with H7_E_CANCELLED. */
+int cli_write_interrupted(const cli_opts_t *o, const h7_write_report_t *rep);
+
 /* --- cli_image.c --- */
 /* Load an image; on failure say what and where (file:line / offset), return
  * H7_EXIT_FILE with img freed. */
@@ -114,6 +129,12 @@ int cli_slot_prepare(h7_image_t *img, h7_write_cfg_t *cfg, uint8_t record[BOOT_R
 /* False (with the bootloader's reason in why) when img targets the slot but
  * the bootloader would refuse to start it. */
 bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len);
+/* Would the h7dfu bootloader start what its slot holds now? The check it runs
+ * at reset (core/boot's boot_validate), on the flash as read back: its boot
+ * status only tells what it found at the last reset, before any write since.
+ * 1: yes; 0: no, with its reason in why; -1: the device could not be read
+ * (dfu->err). The device ends in dfuIDLE. */
+int cli_slot_check_device(h7_dfu_t *dfu, char *why, size_t len);
 
 /* --- cli_output.c --- */
 void cli_progress(void *user, h7_phase_t phase, uint64_t done, uint64_t total);

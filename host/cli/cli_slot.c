@@ -1,8 +1,11 @@
 /* What the CLI knows of the h7dfu bootloader's application slot. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "boot.h"
+#include "flash.h"
 #include "h7_stamp.h"
 
 int cli_slot_prepare(h7_image_t *img, h7_write_cfg_t *cfg, uint8_t record[BOOT_REC_SIZE])
@@ -53,4 +56,68 @@ bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len)
         return true;
     snprintf(why, len, "%s", boot_validate_reason_name(si.result));
     return false;
+}
+
+/* The device's flash as core/boot reads it, through UPLOAD, a window of
+ * SLOT_WIN bytes at a time (the record area is scanned record by record). */
+#define SLOT_WIN 4096u
+
+typedef struct slot_reader {
+    h7_dfu_t *dfu;
+    uint32_t base; /* of the window in buf */
+    bool have;
+    bool lost; /* a transfer failed for good: the device is gone */
+    uint8_t buf[SLOT_WIN];
+} slot_reader_t;
+
+static flash_status_t slot_read(void *ctx, uint32_t addr, void *out, size_t len)
+{
+    slot_reader_t *r = ctx;
+    uint8_t *o = out;
+    while (len > 0) {
+        uint32_t base = addr & ~(SLOT_WIN - 1u);
+        if (!r->have || r->base != base) {
+            r->have = false;
+            if (r->lost)
+                return FLASH_ERR_HW;
+            if (h7_dfuse_read(r->dfu, base, r->buf, SLOT_WIN) != 0) {
+                /* A refused UPLOAD (an ECC error) is a read error of the
+                 * image, as on the chip; anything else ends the check. */
+                if (r->dfu->err.code == H7_E_TRANSPORT && r->dfu->err.xfer != H7_XFER_STALL) {
+                    r->lost = true;
+                    return FLASH_ERR_HW;
+                }
+                if (h7_dfu_recover(r->dfu) != 0)
+                    r->lost = true;
+                return FLASH_ERR_ECC;
+            }
+            r->base = base;
+            r->have = true;
+        }
+        size_t off = addr - base, n = SLOT_WIN - off < len ? SLOT_WIN - off : len;
+        memcpy(o, r->buf + off, n);
+        o += n;
+        addr += (uint32_t)n;
+        len -= n;
+    }
+    return FLASH_OK;
+}
+
+int cli_slot_check_device(h7_dfu_t *dfu, char *why, size_t len)
+{
+    slot_reader_t *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return -1;
+    r->dfu = dfu;
+    static const flash_ops_t ops = {.read = slot_read};
+    flash_dev_t dev = {&ops, r, flash_map_stm32h743()};
+    boot_validate_t v = boot_validate(&dev, BOOT_APP_SLOT_ADDR, NULL);
+    bool lost = r->lost;
+    free(r);
+    if (lost || h7_dfu_recover(dfu) != 0)
+        return -1;
+    if (v == BOOT_VALID)
+        return 1;
+    snprintf(why, len, "%s", boot_validate_reason_name(v));
+    return 0;
 }

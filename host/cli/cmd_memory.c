@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "h7_layout.h"
 
 static const char read_help[] =
@@ -84,8 +85,13 @@ int cmd_read(cli_opts_t *o, int argc, char **argv)
             a = (uint64_t)sec.addr + sec.size;
         }
     }
+    cli_stop_install();
     if (h7_ops_read(&d.dfu, spec.addr, buf, spec.len, cli_progress, (void *)o) != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "read failed");
+        goto out;
+    }
+    if (cli_stop_asked()) {
+        rc = cli_interrupted(o, "nothing was saved");
         goto out;
     }
     cli_progress_end();
@@ -150,10 +156,14 @@ int cmd_erase(cli_opts_t *o, int argc, char **argv)
     int rc = cli_open_dfu(o, &d);
     if (rc != H7_EXIT_OK)
         return rc;
+    /* An erase is not stopped halfway: a signal takes effect once it is over. */
+    cli_stop_install();
     int r = mass ? h7_ops_mass_erase(&d.dfu)
                  : h7_ops_erase(&d.dfu, d.info.alts[d.alt_index].name, spec.addr, spec.len);
     if (r != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "erase failed");
+    } else if (cli_stop_asked()) {
+        rc = cli_interrupted(o, "the erase was over");
     } else {
         cli_info(o, "%s done in %.2f s", mass ? "mass erase" : "erase", cli_elapsed());
         if (o->json)
@@ -164,18 +174,62 @@ int cmd_erase(cli_opts_t *o, int argc, char **argv)
 }
 
 static const char leave_help[] =
-    "usage: h7dfu [OPTIONS] leave [ADDR]\n\n"
+    "usage: h7dfu [OPTIONS] leave [--force] [ADDR]\n\n"
     "Leaves DFU mode. With ADDR, the device is told to start the code there\n"
     "(DfuSe set-address + zero-length download); without ADDR, the start of the\n"
-    "first writable sector of the layout. h7dfu's bootloader always validates the\n"
-    "application and starts it through a reset.\n"
+    "first writable sector of the layout.\n\n"
+    "On h7dfu's bootloader the application slot is checked first, as the bootloader\n"
+    "checks it at reset (record, CRCs, vector table): a slot it would not start is\n"
+    "refused (exit 3, with its reason; the board stays in DFU mode). After the\n"
+    "leave h7dfu waits for the board and says what it did: the application started\n"
+    "(with its version), or the bootloader stayed in DFU mode (exit 6, with why).\n"
+    "Other devices (ST's ROM bootloader) are told to leave as dfu-util does.\n\n"
+    "  --force          leave even when the bootloader would not start the slot\n"
     "Global options may also come after the command or ADDR (`h7dfu --help`).\n";
+
+/* The h7dfu bootloader: false (after saying why) when the slot holds nothing
+ * it would start and leaving is not forced, or the slot could not be read. */
+static bool leave_slot_ok(const cli_opts_t *o, cli_dev_t *d, bool force, int *rc)
+{
+    h7_boot_status_t bs;
+    if (o->verbose && h7_dfuse_boot_status(&d->dfu, &bs) == 0)
+        cli_info(o, "at its last reset the bootloader chose to %s (%s; slot: %s)",
+                 boot_action_name((boot_action_t)bs.action), boot_why_name((boot_why_t)bs.why),
+                 boot_validate_reason_name((boot_validate_t)bs.validation));
+    char why[96];
+    int ok = cli_slot_check_device(&d->dfu, why, sizeof(why));
+    if (ok < 0) {
+        *rc = cli_fail_dfu(o, &d->dfu, "leave: reading the application slot failed");
+        return false;
+    }
+    if (ok == 1)
+        return true;
+    if (force) {
+        cli_info(o,
+                 "the h7dfu bootloader would not start the application slot (%s): leaving "
+                 "anyway (--force)",
+                 why);
+        return true;
+    }
+    cli_error(o, H7_EXIT_FILE,
+              "the application slot holds no image the h7dfu bootloader would start (%s): write "
+              "one stamped with `h7dfu image stamp -V VERSION IN OUT` (or add --force to leave "
+              "anyway); the board stays in DFU mode",
+              why);
+    *rc = H7_EXIT_FILE;
+    return false;
+}
 
 int cmd_leave(cli_opts_t *o, int argc, char **argv)
 {
-    static const cli_cmd_t cmd = {"leave", leave_help, "", NULL, 0};
-    int ec = H7_EXIT_OK;
-    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+    static const struct option longopts[] = {{"force", no_argument, NULL, OPT_FORCE},
+                                             {NULL, 0, NULL, 0}};
+    static const cli_cmd_t cmd = {"leave", leave_help, "", longopts, 0};
+    bool force = false;
+    int c, ec = H7_EXIT_OK;
+    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0)
+        force = force || c == OPT_FORCE;
+    if (c == CLI_OPT_EXIT)
         return ec;
     if (cli_want_args(o, argc, argv, &cmd, 0, 1, "at most one ADDR") != H7_EXIT_OK)
         return H7_EXIT_USAGE;
@@ -192,13 +246,20 @@ int cmd_leave(cli_opts_t *o, int argc, char **argv)
         return rc;
     if (!has_addr)
         addr = cli_default_start(&d);
+    /* The h7dfu bootloader has the boot status command; ST's ROM does not. */
+    const bool h7bl = h7_dfuse_has_command(&d.dfu, H7_DFUSE_BOOT_STATUS);
+    if (h7bl && !leave_slot_ok(o, &d, force, &rc))
+        goto out;
     if (h7_ops_leave(&d.dfu, true, addr) != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "leave failed");
-    } else {
-        cli_info(o, "left DFU mode: the device restarts");
-        if (o->json)
-            printf("{\"ok\":true,\"command\":\"leave\"}\n");
+        goto out;
     }
+    cli_info(o, "left DFU mode: the device restarts");
+    if (h7bl && (rc = cli_after_leave(o, &d)) != H7_EXIT_OK)
+        goto out;
+    if (o->json)
+        printf("{\"ok\":true,\"command\":\"leave\"}\n");
+out:
     cli_close(&d);
     return rc;
 }

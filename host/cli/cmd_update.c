@@ -331,8 +331,11 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         goto out;
     cli_info(o, "writing %s (%llu bytes) to the bootloader %04x:%04x", path,
              (unsigned long long)h7_image_total_size(&img), d.info.vid, d.info.pid);
-    h7_write_cfg_t cfg = {
-        .verify = true, .no_skip = no_skip, .progress = cli_progress, .user = (void *)o};
+    h7_write_cfg_t cfg = {.verify = true,
+                          .no_skip = no_skip,
+                          .progress = cli_progress,
+                          .user = (void *)o,
+                          .cancel = cli_stop_flag()};
     uint8_t record[BOOT_REC_SIZE];
     if (cli_slot_prepare(&img, &cfg, record) != 0) {
         cli_error(o, H7_EXIT_FAIL, "out of memory: nothing was written");
@@ -342,7 +345,13 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
     }
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
+    cli_stop_install();
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {
+        if (d.dfu.err.code == H7_E_CANCELLED) {
+            rc = cli_write_interrupted(o, &rep);
+            cli_close(&d);
+            goto out;
+        }
         rc = cli_fail_dfu(o, &d.dfu, "update failed while writing");
         if (is_st_rom(&d.info))
             cli_info(o, "ST's ROM bootloader reported it and stays in DFU mode; nothing was "

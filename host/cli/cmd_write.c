@@ -183,6 +183,7 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
              h7_image_format_name(img.format), (unsigned long long)h7_image_total_size(&img),
              h7_image_min_addr(&img), (unsigned long long)h7_image_end_addr(&img), d.info.vid,
              d.info.pid, d.info.serial);
+    cli_stop_install();
     if (spec.mass_erase) {
         cli_info(o, "mass erase");
         if (h7_ops_mass_erase(&d.dfu) != 0) {
@@ -194,7 +195,8 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
                           .no_skip = no_skip,
                           .readback_verify = readback,
                           .progress = cli_progress,
-                          .user = (void *)o};
+                          .user = (void *)o,
+                          .cancel = cli_stop_flag()};
     uint8_t record[BOOT_REC_SIZE];
     if (cli_slot_prepare(&img, &cfg, record) != 0) {
         cli_error(o, H7_EXIT_FAIL, "out of memory: nothing was written");
@@ -206,7 +208,8 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {
-        rc = cli_fail_dfu(o, &d.dfu, "write failed");
+        rc = d.dfu.err.code == H7_E_CANCELLED ? cli_write_interrupted(o, &rep)
+                                              : cli_fail_dfu(o, &d.dfu, "write failed");
         goto out;
     }
     cli_progress_end();

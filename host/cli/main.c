@@ -43,7 +43,8 @@ static void usage(FILE *f)
                "  -V, --version          print the version\n"
                "\nExit codes: 0 ok, 1 other failure, 2 usage, 3 bad image file, 4 no (unique)\n"
                "device, 5 image does not fit (nothing written), 6 the device reported a DFU\n"
-               "error, 7 verify mismatch, 8 USB transfer failed or device lost.\n");
+               "error, 7 verify mismatch, 8 USB transfer failed or device lost, 130\n"
+               "interrupted (Ctrl-C or SIGTERM; the device is left in DFU mode, dfuIDLE).\n");
 }
 
 int main(int argc, char **argv)

@@ -35,6 +35,8 @@ const char *h7_errc_name(h7_errc_t code)
         return "device busy too long";
     case H7_E_NOMEM:
         return "out of memory";
+    case H7_E_CANCELLED:
+        return "stopped on request";
     }
     return "unknown error";
 }

@@ -20,6 +20,7 @@ typedef enum h7_errc {
     H7_E_ARG = -6,       /* bad argument from the caller */
     H7_E_TIMEOUT = -7,   /* the device stayed busy longer than allowed */
     H7_E_NOMEM = -8,
+    H7_E_CANCELLED = -9, /* the caller asked to stop (h7_write_cfg_t.cancel) */
 } h7_errc_t;
 
 typedef struct h7_error {

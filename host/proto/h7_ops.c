@@ -48,6 +48,30 @@ static int parse_layout(h7_dfu_t *dfu, const char *layout, h7_layout_t *l)
     return 0;
 }
 
+/* The caller asked to stop (h7_write_cfg_t.cancel). */
+static bool cancelled(const h7_write_cfg_t *cfg)
+{
+    return cfg->cancel != NULL && *cfg->cancel != 0;
+}
+
+/*
+ * Stop a write between two blocks: the block in flight is already done
+ * (h7_dfuse_write_block waits for dfuDNLOAD-IDLE); on the h7dfu bootloader its
+ * background work is waited for when anything was sent since the last settle
+ * (its failure, if any, is what gets reported), then ABORT to dfuIDLE.
+ */
+static int stop_cancelled(h7_dfu_t *dfu, bool pending, uint32_t addr)
+{
+    int rc = pending ? h7_dfuse_settle(dfu, addr) : 0;
+    if (rc == 0)
+        rc = h7_dfu_recover(dfu);
+    if (rc)
+        return rc;
+    set_err(dfu, H7_E_CANCELLED, "write image", false, 0,
+            "stopped on request between two blocks; the device is in dfuIDLE");
+    return H7_E_CANCELLED;
+}
+
 typedef struct prog_ctx {
     const h7_write_cfg_t *cfg;
     h7_phase_t phase;
@@ -255,6 +279,10 @@ static int send_scheduled(h7_dfu_t *dfu, const h7_plan_t *plan, const bool *skip
     uint32_t ptr = 0;
     for (size_t i = 0; rc == 0 && i < n_it; i++) {
         const h7_sched_item_t *x = &it[i];
+        if (cancelled(cfg)) {
+            rc = stop_cancelled(dfu, i > 0, it[i - 1u].addr & ~31u);
+            break;
+        }
         if (x->kind == H7_SCHED_ERASE) {
             rc = h7_dfuse_erase_sector(dfu, x->addr);
             if (rc == 0) {
@@ -366,7 +394,12 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
      * the span itself, so a device interrupted before the end never holds it. */
     prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, wb_bytes};
     uint64_t verified = 0;
+    report->bytes_to_write = wb_bytes;
     for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        if (pass == 1 && cancelled(cfg)) {
+            rc = stop_cancelled(dfu, false, 0); /* pass 0 ended settled */
+            break;
+        }
         if (pass == 1) {
             /* Shown as its own step: the bytes that make the image valid. */
             pc.phase = H7_PHASE_COMMIT;
@@ -399,6 +432,8 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
             for (size_t i = 0; rc == 0 && i < n_wb; i++) {
                 h7_plan_block_t parts[3];
                 size_t n = commit_split(&wb[i], cfg, pass, parts);
+                if (cancelled(cfg))
+                    rc = stop_cancelled(dfu, false, 0);
                 for (size_t k = 0; rc == 0 && k < n; k++) {
                     rc =
                         crc_verify ? verify_crc(dfu, &parts[k]) : verify_block(dfu, &parts[k], tmp);
@@ -413,6 +448,8 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
         }
     }
     /* Last: the image record, which makes the image valid. */
+    if (rc == 0 && cfg->record && cancelled(cfg))
+        rc = stop_cancelled(dfu, false, 0);
     if (rc == 0 && cfg->record)
         rc = h7_record_append(dfu, cfg, report->device_crc, report);
     free(wb);

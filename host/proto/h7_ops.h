@@ -16,6 +16,7 @@
 #ifndef H7_OPS_H
 #define H7_OPS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,11 +55,17 @@ typedef struct h7_write_cfg {
     uint32_t record_area, record_area_size, record_size;
     h7_progress_fn progress; /* may be NULL */
     void *user;
+    /* When set and *cancel becomes non-zero (a signal handler may set it),
+     * the write stops at the next block boundary: the device finishes the
+     * block in flight, is sent back to dfuIDLE, and h7_ops_write_image fails
+     * with H7_E_CANCELLED (report->bytes_written tells how far it got). */
+    volatile sig_atomic_t *cancel;
 } h7_write_cfg_t;
 
 typedef struct h7_write_report {
     size_t sectors_erased;
     uint64_t bytes_written;
+    uint64_t bytes_to_write; /* what the write has to send (sectors not skipped) */
     uint64_t bytes_verified;
     size_t sectors_skipped;    /* already held the image's bytes */
     bool device_crc;           /* the device computed CRCs (skip check, verify) */

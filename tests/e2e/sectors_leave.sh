@@ -81,17 +81,19 @@ tail -c +$((32 + 131072 + 1)) "$fl" | head -c $((15 * 131072)) >"$dir/app.bin"
 erased "$dir/app.bin" $((15 * 131072)) || fail "--mass left data in sectors 1..15"
 
 # leave: the board resets, comes back with a NEW device number; the next
-# command in the same run finds it.
+# command in the same run finds it. h7dfu waits for it and says what it did.
 # The emulated chip (H7_FW_ELF), like silicon, answers the leave's GETSTATUS
 # and drops off the bus 10 ms later, when h7dfu has returned; a command started
 # in between meets the old device going away (the native board is gone at
 # once). There the next command waits until lsusb no longer shows it.
-leave_and_list() { # ARGS of the leaving h7dfu command
+leave_and_list() { # WANT_RC ARGS of the leaving h7dfu command
+    _ll_want=$1
+    shift
     board sh -c '
         h7dfu="$1"; shift
         "$h7dfu" --json list > "$0/before.json" || exit 11
         old=$(lsusb -d 0483:df11)
-        "$h7dfu" "$@" || exit 12
+        "$h7dfu" "$@"; echo $? > "$0/leave.rc"
         i=0
         while [ -n "${H7_FW_ELF:-}" ] && [ $i -lt 50 ] && [ "$(lsusb -d 0483:df11)" = "$old" ]; do
             sleep 0.1
@@ -101,6 +103,8 @@ leave_and_list() { # ARGS of the leaving h7dfu command
     ' "$dir" "$h7dfu" "$@" 2>"$dir/err"
     rc=$?
     expect_rc 0 "$* then info"
+    rc=$(cat "$dir/leave.rc")
+    expect_rc "$_ll_want" "$*"
     python3 -c '
 import json, sys
 b = json.load(open(sys.argv[1]))["devices"][0]
@@ -109,9 +113,21 @@ assert a["devnum"] > b["devnum"], (b["devnum"], a["devnum"])
 assert a["serial"] == b["serial"] and a["path"] == b["path"]
 ' "$dir/before.json" "$dir/after.json" || fail "$*: no re-enumeration with a new device number"
 }
-leave_and_list leave
-expect_words "leave" "$dir/err" "left DFU mode"
-leave_and_list leave 0x08020000
+# On the h7dfu bootloader a leave is refused while the slot holds nothing it
+# would start (the flash is erased here): exit 3, the board still in DFU mode.
+h7 leave
+expect_rc 3 "leave with an empty slot"
+expect_words "leave with an empty slot" "$dir/err" "no image the h7dfu bootloader would start" \
+    "no image" "--force" "stays in DFU mode"
+grep -q "left DFU mode" "$dir/err" && fail "leave with an empty slot: it left"
+h7 --json info
+expect_rc 0 "info after a refused leave"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["state"]=="dfuIDLE", d' \
+    "$dir/out" || fail "after a refused leave the board is not in dfuIDLE"
+# --force leaves anyway; h7dfu says the board came back in DFU mode, and why.
+leave_and_list 6 leave --force
+expect_words "leave --force" "$dir/err" "left DFU mode" "back in DFU mode" "slot: no image"
+leave_and_list 6 leave --force 0x08020000
 rand "$dir/l.bin" 3000
 # A leave of data the bootloader would not start (no image record) is
 # refused before anything is written...
@@ -136,4 +152,28 @@ readback 0x08040000 "$dir/l.bin"
 h7 write --no-verify -s 0x08060000:leave "$dir/l.bin"
 expect_rc 2 "write --no-verify :leave"
 expect_words "write --no-verify :leave" "$dir/err" "leave needs a verified image"
+
+# A stamped application written, then `leave`: the slot check passes and h7dfu
+# says the application started, with its version (one board run: at the next
+# power-on the board would start it by itself). On the emulated chip
+# (H7_FW_ELF) the application is the real demo app.
+if [ -n "${H7_FW_ELF:-}" ]; then
+    "$h7dfu" -q image stamp -V 1.4.2 "$(dirname "$H7_FW_ELF")/demo-app.elf" "$dir/app.hex" ||
+        fail "stamp the demo app"
+else
+    python3 - "$dir/body.bin" <<'PY'
+import random, struct, sys
+body = bytearray(random.Random(7).randbytes(40 * 1024))
+struct.pack_into("<II", body, 0, 0x20020000, 0x08020000 + 0x201)
+open(sys.argv[1], "wb").write(body)
+PY
+    "$h7dfu" -q image stamp -V 1.4.2 -s 0x08020000 "$dir/body.bin" "$dir/app.hex" ||
+        fail "stamp the application"
+fi
+board sh -c '"$1" -q write "$2" || exit 11; "$1" leave' sh "$h7dfu" "$dir/app.hex" \
+    >"$dir/out" 2>"$dir/err"
+rc=$?
+expect_rc 0 "write a stamped application, then leave"
+expect_words "leave with a stamped application" "$dir/err" "left DFU mode" \
+    "the application started" "1.4.2"
 echo OK
