@@ -90,8 +90,8 @@ void cli_stop_install(void);
 /* The flag, for h7_write_cfg_t.cancel. */
 volatile sig_atomic_t *cli_stop_flag(void);
 bool cli_stop_asked(void);
-/* Say that the command stopped on the signal and what it had done ("512 of
- * 1024 bytes written"); returns H7_EXIT_INTERRUPTED. */
+/* Say that the command stopped on the signal ("interrupted: " what: how far
+ * it got, the board's state, what to do); returns H7_EXIT_INTERRUPTED. */
 int cli_interrupted(const cli_opts_t *o, const char *done);
 /* The same for a write that failed with H7_E_CANCELLED. */
 int cli_write_interrupted(const cli_opts_t *o, const h7_write_report_t *rep);

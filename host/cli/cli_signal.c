@@ -35,20 +35,18 @@ bool cli_stop_asked(void)
     return stop_asked != 0;
 }
 
-int cli_interrupted(const cli_opts_t *o, const char *done)
+int cli_interrupted(const cli_opts_t *o, const char *what)
 {
-    cli_progress_end();
-    cli_error(o, H7_EXIT_INTERRUPTED,
-              "interrupted: %s; the board is in DFU mode (dfuIDLE); run the same command again "
-              "to finish",
-              done);
+    cli_error(o, H7_EXIT_INTERRUPTED, "interrupted: %s", what);
     return H7_EXIT_INTERRUPTED;
 }
 
 int cli_write_interrupted(const cli_opts_t *o, const h7_write_report_t *rep)
 {
-    char done[96];
-    snprintf(done, sizeof(done), "%llu of %llu bytes written",
+    char what[192];
+    snprintf(what, sizeof(what),
+             "%llu of %llu bytes written; the board is in DFU mode (dfuIDLE); run the same "
+             "command again to finish",
              (unsigned long long)rep->bytes_written, (unsigned long long)rep->bytes_to_write);
-    return cli_interrupted(o, done);
+    return cli_interrupted(o, what);
 }

@@ -91,7 +91,11 @@ int cmd_read(cli_opts_t *o, int argc, char **argv)
         goto out;
     }
     if (cli_stop_asked()) {
-        rc = cli_interrupted(o, "nothing was saved");
+        cli_error(o, H7_EXIT_INTERRUPTED,
+                  "interrupted: the read was over, nothing was saved to %s; the board is in DFU "
+                  "mode (dfuIDLE); run the same command again to read it",
+                  path);
+        rc = H7_EXIT_INTERRUPTED;
         goto out;
     }
     cli_progress_end();
@@ -163,7 +167,8 @@ int cmd_erase(cli_opts_t *o, int argc, char **argv)
     if (r != 0) {
         rc = cli_fail_dfu(o, &d.dfu, "erase failed");
     } else if (cli_stop_asked()) {
-        rc = cli_interrupted(o, "the erase was over");
+        rc = cli_interrupted(o, "the erase is complete (an erase is not stopped halfway); the "
+                                "board is in DFU mode (dfuIDLE)");
     } else {
         cli_info(o, "%s done in %.2f s", mass ? "mass erase" : "erase", cli_elapsed());
         if (o->json)

@@ -3,9 +3,11 @@
  * through the in-process transport on the flash model: a sector is skipped
  * only when the device's CRC matches the expected content, changed sectors
  * are rewritten, the result is byte-exact; and the background-programming
- * device (with a clock) writes correctly.
+ * device (with a clock) writes correctly; a write stopped on request
+ * (h7_write_cfg_t.cancel) ends between two blocks with the device in dfuIDLE.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -251,6 +253,41 @@ static void test_timed_device_overlaps(void **state)
     assert_int_equal(r.sectors_skipped, 4);
 }
 
+/* Sets the cancel flag once 3 blocks were written, as a signal handler would. */
+static volatile sig_atomic_t cancel_flag;
+static void cancel_after_3(void *user, h7_phase_t phase, uint64_t done, uint64_t total)
+{
+    (void)user;
+    (void)total;
+    if (phase == H7_PHASE_WRITE && done >= 3u * 2048u)
+        cancel_flag = 1;
+}
+
+static void test_cancel_stops_between_blocks(void **state)
+{
+    fx_t *f = *state;
+    h7_image_t img;
+    memset(&img, 0, sizeof(img));
+    assert_int_equal(h7_image_add(&img, 0, APP, f->img, SIZE, NULL), 0);
+    cancel_flag = 0;
+    h7_write_cfg_t cfg = {.verify = true, .progress = cancel_after_3, .cancel = &cancel_flag};
+    h7_write_report_t rep;
+    assert_int_equal(h7_ops_write_image(&f->dfu, &img, f->layout, &cfg, &rep), H7_E_CANCELLED);
+    assert_int_equal(f->dfu.err.code, H7_E_CANCELLED);
+    assert_int_equal(rep.bytes_written, 3u * 2048u);
+    assert_int_equal(rep.bytes_to_write, (SIZE + 31u) / 32u * 32u);
+    assert_int_equal(rep.bytes_verified, 0);
+    /* the device finished its work and is back in dfuIDLE */
+    uint8_t st = 0;
+    assert_int_equal(h7_dfu_get_state(&f->dfu, &st), 0);
+    assert_int_equal(st, H7_ST_IDLE);
+    h7_image_free(&img);
+    /* the same write again completes (write_img checks the flash) */
+    uint64_t er;
+    h7_write_report_t r = write_img(f, false, &er);
+    assert_int_equal(r.bytes_written, (SIZE + 31u) / 32u * 32u);
+}
+
 int main(void)
 {
 #define T(fn)  cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -265,6 +302,8 @@ int main(void)
         T(test_self_crc_region_not_skipped),
         TT(test_timed_device_overlaps),
         TT(test_one_changed_sector_rewritten),
+        T(test_cancel_stops_between_blocks),
+        TT(test_cancel_stops_between_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
