@@ -92,7 +92,7 @@ volatile sig_atomic_t *cli_stop_flag(void);
 bool cli_stop_asked(void);
 /* Say that the command stopped on the signal ("interrupted: " what: how far
  * it got, the board's state, what to do); returns H7_EXIT_INTERRUPTED. */
-int cli_interrupted(const cli_opts_t *o, const char *done);
+int cli_interrupted(const cli_opts_t *o, const char *what);
 /* The same for a write that failed with H7_E_CANCELLED. */
 int cli_write_interrupted(const cli_opts_t *o, const h7_write_report_t *rep);
 

@@ -225,6 +225,9 @@ int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what)
     case H7_E_TIMEOUT:
         code = H7_EXIT_USB;
         break;
+    case H7_E_CANCELLED:
+        code = H7_EXIT_INTERRUPTED;
+        break;
     default:
         code = H7_EXIT_FAIL;
         break;

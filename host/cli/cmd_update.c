@@ -347,19 +347,19 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
     memset(&rep, 0, sizeof(rep));
     cli_stop_install();
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {
-        if (d.dfu.err.code == H7_E_CANCELLED) {
-            rc = cli_write_interrupted(o, &rep);
-            cli_close(&d);
-            goto out;
-        }
-        rc = cli_fail_dfu(o, &d.dfu, "update failed while writing");
+        const bool stopped = d.dfu.err.code == H7_E_CANCELLED;
+        rc = stopped ? cli_write_interrupted(o, &rep)
+                     : cli_fail_dfu(o, &d.dfu, "update failed while writing");
         if (is_st_rom(&d.info))
-            cli_info(o, "ST's ROM bootloader reported it and stays in DFU mode; nothing was "
-                        "started. The flash the update erased is now empty or partly written: "
-                        "do NOT reset or unplug the board (with BOOT0 low the H7 would run "
-                        "that flash and stay invisible on USB; then set BOOT0 high to reach "
-                        "the ROM again). Run the same command again to finish");
-        else
+            cli_info(o,
+                     "%s; nothing was started. The flash the update erased is now empty or "
+                     "partly written: "
+                     "do NOT reset or unplug the board (with BOOT0 low the H7 would run "
+                     "that flash and stay invisible on USB; then set BOOT0 high to reach "
+                     "the ROM again). Run the same command again to finish",
+                     stopped ? "ST's ROM bootloader stays in DFU mode"
+                             : "ST's ROM bootloader reported it and stays in DFU mode");
+        else if (!stopped)
             cli_info(o, "the board stays in DFU mode; run the same command again to finish");
         cli_close(&d);
         goto out;
