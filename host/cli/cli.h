@@ -18,7 +18,7 @@
 enum h7_exit {
     H7_EXIT_OK = 0,
     H7_EXIT_FAIL = 1,      /* anything not listed below */
-    H7_EXIT_USAGE = 2,     /* bad command line */
+    H7_EXIT_USAGE = 2,     /* bad command line; update/detach: several boards, none selected */
     H7_EXIT_FILE = 3,      /* image file unreadable or malformed */
     H7_EXIT_NO_DEVICE = 4, /* no matching device, or more than one */
     H7_EXIT_REFUSED = 5,   /* the image does not fit the device: nothing was written */

@@ -13,7 +13,7 @@
 
 static const char update_help[] =
     "usage: h7dfu [OPTIONS] update [-s ADDR] [-f FORMAT] [--wait-dfu S] [--wait-app S]\n"
-    "                              [--force] [--no-skip] FILE\n\n"
+    "                              [--force] [--no-skip] [--id VID:PID] FILE\n\n"
     "Updates a running application in one step: detaches it (DFU_DETACH on its DFU\n"
     "runtime interface, or the HID \"enter update\" report), waits for the DFU\n"
     "bootloader with the same serial number, writes and verifies FILE, leaves DFU\n"

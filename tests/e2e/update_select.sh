@@ -31,7 +31,8 @@ dock_is() {
 }
 
 # 1. detach, then update, without a selection: the board, never the dock.
-docked '"$1" detach && "$1" -w 3 list && "$1" update "$2" && "$1" list'
+# (-w: the board's bootloader takes a moment to come up after the detach)
+docked '"$1" detach && "$1" -w 5 update "$2" && "$1" list'
 expect_rc 0 "detach and update beside the dock"
 expect_words "detach and update beside the dock" "$dir/err" "detached 0483:5750 serial H7SIM0001" \
     "written and verified" "is back, version 2.0.0"
@@ -52,7 +53,7 @@ docked '"$1" detach --id 12x9:1; echo "rc=$?"'
 expect_words "bad --id" "$dir/err" "rc=2" "--id wants VID:PID"
 
 # 3. selected explicitly: the dock is detached, the user's choice.
-docked '"$1" -S DOCK0001 detach && "$1" -w 3 list'
+docked '"$1" -S DOCK0001 detach && sleep 0.5 && "$1" list'
 expect_rc 0 "detach -S DOCK0001"
 expect_words "detach -S DOCK0001" "$dir/err" "detached 1209:0001 serial DOCK0001"
 dock_is DFU "after detach -S DOCK0001"
