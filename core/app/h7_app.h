@@ -35,6 +35,7 @@
 
 #include "boot.h"
 #include "dfu_runtime.h"
+#include "h7_app_id.h"
 #include "usbd_class.h"
 
 /* ST's system memory bootloader entry on the STM32H742/743/750/753: its
@@ -136,6 +137,11 @@ const uint8_t *h7_app_dfu_functional_descriptor(const h7_app_dfu_t *d);
  */
 size_t h7_app_dfu_interface_descriptor(const h7_app_dfu_t *d, uint8_t *buf, size_t len,
                                        uint8_t string_index);
+/* The string to give that interface (string_index, or usbd_alt_desc_t.name):
+ * H7_APP_DFU_ITF_NAME (h7_app_id.h), or a string that starts with it. It is
+ * how h7dfu tells this application from other devices with a DFU run-time
+ * interface; without it, h7dfu touches the device only when selected or
+ * listed (--id, H7DFU_IDS). */
 
 /* The run-time interface as a core/usb class driver (ctx = d). */
 usbd_class_driver_t h7_app_dfu_class_driver(h7_app_dfu_t *d);

@@ -128,7 +128,7 @@ bool demo_app_usb_init(const demo_app_config_t *cfg)
         .cls = 0xFEu, /* DFU (DFU 1.1 4.1.2): run-time protocol 1 */
         .subclass = 0x01u,
         .protocol = 0x01u,
-        .name = "h7dfu runtime",
+        .name = H7_APP_DFU_ITF_NAME,
         .extra = h7_app_dfu_functional_descriptor(&s_app.dfu),
         .extra_len = DFU_FUNC_DESC_LEN,
     };

@@ -19,7 +19,7 @@
 enum h7_exit {
     H7_EXIT_OK = 0,
     H7_EXIT_FAIL = 1,          /* anything not listed below */
-    H7_EXIT_USAGE = 2,         /* bad command line */
+    H7_EXIT_USAGE = 2,         /* bad command line; update/detach: several boards, none selected */
     H7_EXIT_FILE = 3,          /* image file unreadable or malformed */
     H7_EXIT_NO_DEVICE = 4,     /* no matching device, or more than one */
     H7_EXIT_REFUSED = 5,       /* the image does not fit the device: nothing was written */
@@ -29,8 +29,17 @@ enum h7_exit {
     H7_EXIT_INTERRUPTED = 130, /* stopped by SIGINT (Ctrl-C) or SIGTERM, device left in dfuIDLE */
 };
 
+/* VID:PID pairs the user allows update and detach to touch without a
+ * selection (--id, H7DFU_IDS), besides h7dfu's own devices. */
+#define CLI_MAX_IDS 32
+typedef struct cli_ids {
+    unsigned n;
+    uint16_t vid[CLI_MAX_IDS], pid[CLI_MAX_IDS];
+} cli_ids_t;
+
 typedef struct cli_opts {
     h7_usb_filter_t filter;
+    cli_ids_t ids;
     uint16_t vid, pid;
     int alt; /* -1: first alt setting */
     bool json;
@@ -59,9 +68,20 @@ typedef struct cli_dev {
 /* h7_usb_init() with the error said in words; an exit code. */
 int cli_usb_init(const cli_opts_t *o, h7_usb_t **usb);
 int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out);
-/* Every device matching o->filter (fills at most max, returns how many or < 0),
+/* Every device matching o->filter (*out to free(), returns how many or < 0),
  * waiting up to o->timeout_ms (-w) until there is one and all are whole. */
-int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out, size_t max);
+int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t **out);
+/* -d, -S or -p given: the user chose the device. */
+bool cli_selected(const cli_opts_t *o);
+/*
+ * The board `update` or `detach` acts on, in either mode. Selected (-d -S
+ * -p): the one device that matches, whatever it is. Else only candidates:
+ * h7dfu applications (h7_usb_is_h7dfu_app), the h7dfu bootloader or ST's ROM
+ * bootloader in DFU mode, and devices whose VID:PID is in o->ids; several is
+ * a usage error (H7_EXIT_USAGE, each listed). Waits up to o->timeout_ms.
+ * H7_EXIT_OK or the exit code, said.
+ */
+int cli_find_target(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out);
 /* True for a device listed while half added: none of its strings could be read. */
 bool cli_dev_half_seen(const h7_usb_device_t *d);
 /* A monotonic millisecond clock, and a wait, for the device polls. */
@@ -150,6 +170,12 @@ bool cli_parse_u32(const char *s, uint32_t *v);
  * (MiB), e.g. 128K, 1M, 0x20000. */
 bool cli_parse_len(const char *s, uint32_t *v);
 bool cli_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid);
+/* "VID:PID[,VID:PID...]" added to ids; false (ids may be part filled) for a
+ * bad pair or more than CLI_MAX_IDS in all. */
+bool cli_parse_ids(const char *s, cli_ids_t *ids);
+/* --id ARG, or (arg NULL) the H7DFU_IDS environment variable when set, into
+ * o->ids. H7_EXIT_OK, or H7_EXIT_USAGE after saying what is wrong. */
+int cli_add_ids(cli_opts_t *o, const char *arg);
 /* dfu-util style "ADDR[:LEN][:leave][:mass-erase][:force]". */
 typedef struct cli_addr_spec {
     bool has_addr, has_len, leave, mass_erase, force;

@@ -1,14 +1,13 @@
 /* Finding, waiting for and opening the device the user means. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "boot.h"
 #include "h7_hidapp.h"
 #include "h7_layout.h"
-
-#define MAX_DEVICES 16
 
 uint64_t cli_now_ms(void)
 {
@@ -44,62 +43,89 @@ bool cli_dev_half_seen(const h7_usb_device_t *d)
 
 static bool any_half_seen(const h7_usb_device_t *d, int n)
 {
-    for (int i = 0; i < n && i < MAX_DEVICES; i++)
+    for (int i = 0; i < n; i++)
         if (cli_dev_half_seen(&d[i]))
             return true;
     return false;
 }
 
-/* One scan. Returns how many devices match (and are in the wanted mode). */
-static int scan(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out,
-                size_t max, int *other_mode)
-{
-    h7_usb_device_t all[MAX_DEVICES];
-    int n = h7_usb_find(usb, &o->filter, all, MAX_DEVICES);
-    if (n < 0)
-        return n;
-    int count = 0;
-    *other_mode = 0;
-    for (int i = 0; i < n && i < MAX_DEVICES; i++) {
-        if (all[i].dfu_mode != want_dfu_mode) {
-            (*other_mode)++;
-            continue;
-        }
-        if ((size_t)count < max)
-            out[count] = all[i];
-        count++;
-    }
-    return count;
-}
-
-int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out, size_t max)
+int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t **out)
 {
     uint64_t deadline = cli_now_ms() + o->timeout_ms;
     for (;;) {
-        int n = h7_usb_find(usb, &o->filter, out, max);
-        bool half = false;
-        for (int i = 0; i < n && (size_t)i < max; i++)
-            half = half || cli_dev_half_seen(&out[i]);
-        if (n < 0 || (n > 0 && !half) || cli_now_ms() >= deadline)
+        int n = h7_usb_find_all(usb, &o->filter, out);
+        if (n < 0 || (n > 0 && !any_half_seen(*out, n)) || cli_now_ms() >= deadline)
             return n;
+        free(*out);
+        *out = NULL;
         cli_sleep_ms(100u);
         h7_usb_refresh(usb);
+    }
+}
+
+/* Keep the devices keep() accepts, in order; returns how many. *rejected
+ * counts the others. */
+static int keep_only(h7_usb_device_t *d, int n,
+                     bool (*keep)(const cli_opts_t *, const void *, const h7_usb_device_t *),
+                     const cli_opts_t *o, const void *arg, int *rejected)
+{
+    int kept = 0;
+    *rejected = 0;
+    for (int i = 0; i < n; i++) {
+        if (!keep(o, arg, &d[i])) {
+            (*rejected)++;
+            continue;
+        }
+        if (kept != i)
+            d[kept] = d[i];
+        kept++;
+    }
+    return kept;
+}
+
+static bool in_mode(const cli_opts_t *o, const void *want_dfu_mode, const h7_usb_device_t *d)
+{
+    (void)o;
+    return d->dfu_mode == *(const bool *)want_dfu_mode;
+}
+
+/* Scan until a device in the wanted mode is there and every device is
+ * whole, or the wait is over. Returns how many devices are kept (< 0: a
+ * libusb error), *out to free(). */
+static int scan_until(h7_usb_t *usb, const cli_opts_t *o,
+                      bool (*keep)(const cli_opts_t *, const void *, const h7_usb_device_t *),
+                      const void *arg, h7_usb_device_t **out, int *rejected)
+{
+    uint64_t deadline = cli_now_ms() + o->timeout_ms;
+    for (;;) {
+        int n = h7_usb_find_all(usb, &o->filter, out);
+        if (n < 0)
+            return n;
+        bool half = any_half_seen(*out, n);
+        int kept = keep_only(*out, n, keep, o, arg, rejected);
+        if ((kept != 0 && !half) || cli_now_ms() >= deadline)
+            return kept;
+        free(*out);
+        *out = NULL;
+        cli_sleep_ms(100u);
+        h7_usb_refresh(usb);
+    }
+}
+
+static void list_devices(const h7_usb_device_t *d, int n)
+{
+    char line[1024];
+    for (int i = 0; i < n; i++) {
+        describe_short(&d[i], line, sizeof(line));
+        fprintf(stderr, "  %s\n", line);
     }
 }
 
 int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_device_t *out)
 {
-    h7_usb_device_t found[MAX_DEVICES];
+    h7_usb_device_t *found = NULL;
     int other = 0;
-    uint64_t deadline = cli_now_ms() + o->timeout_ms;
-    int n;
-    for (;;) {
-        n = scan(usb, o, want_dfu_mode, found, MAX_DEVICES, &other);
-        if ((n != 0 && !any_half_seen(found, n)) || cli_now_ms() >= deadline)
-            break;
-        cli_sleep_ms(100u);
-        h7_usb_refresh(usb);
-    }
+    int n = scan_until(usb, o, in_mode, &want_dfu_mode, &found, &other);
     if (n < 0) {
         cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));
         return H7_EXIT_USB;
@@ -116,22 +142,88 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
                       "-d/-S/-p filters",
                       want_dfu_mode ? "DFU-mode" : "DFU-runtime",
                       o->timeout_ms ? " within the wait time" : "");
+        free(found);
         return H7_EXIT_NO_DEVICE;
     }
     if (n > 1) {
-        char line[512];
         fprintf(stderr, "h7dfu: %d devices match:\n", n);
-        for (int i = 0; i < n && i < MAX_DEVICES; i++) {
-            describe_short(&found[i], line, sizeof(line));
-            fprintf(stderr, "  %s\n", line);
-        }
+        list_devices(found, n);
         cli_error(o, H7_EXIT_NO_DEVICE,
                   "more than one device matches: choose with -S SERIAL or "
                   "-p PATH");
+        free(found);
         return H7_EXIT_NO_DEVICE;
     }
     *out = found[0];
+    free(found);
     return H7_EXIT_OK;
+}
+
+bool cli_selected(const cli_opts_t *o)
+{
+    const h7_usb_filter_t *f = &o->filter;
+    return f->vid || f->pid || (f->serial && *f->serial) || (f->path && *f->path);
+}
+
+static bool listed(const cli_opts_t *o, const h7_usb_device_t *d)
+{
+    for (unsigned i = 0; i < o->ids.n; i++)
+        if (o->ids.vid[i] == d->vid && o->ids.pid[i] == d->pid)
+            return true;
+    return false;
+}
+
+/* What update and detach may touch: the user's choice, or, without one, a
+ * board of h7dfu's own or one the user listed. */
+static bool candidate(const cli_opts_t *o, const void *arg, const h7_usb_device_t *d)
+{
+    (void)arg;
+    if (cli_selected(o) || listed(o, d))
+        return true;
+    if (d->dfu_mode)
+        return h7_usb_is_h7dfu_bootloader(d) || h7_usb_is_st_rom(d);
+    return h7_usb_is_h7dfu_app(d);
+}
+
+int cli_find_target(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out)
+{
+    h7_usb_device_t *found = NULL;
+    int others = 0;
+    int n = scan_until(usb, o, candidate, NULL, &found, &others);
+    int rc = H7_EXIT_OK;
+    if (n < 0) {
+        cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));
+        return H7_EXIT_USB;
+    }
+    if (n == 0 && others > 0) {
+        rc = H7_EXIT_NO_DEVICE;
+        cli_error(o, rc,
+                  "no h7dfu application or bootloader found%s; %d other device(s) with a DFU "
+                  "interface left alone (`h7dfu list`): select one with -S SERIAL, -p PATH or "
+                  "-d VID:PID, or allow its VID:PID with --id or H7DFU_IDS",
+                  o->timeout_ms ? " within the wait time" : "", others);
+    } else if (n == 0) {
+        rc = H7_EXIT_NO_DEVICE;
+        cli_error(o, rc, "no %sdevice found%s: check the cable and `h7dfu list`",
+                  cli_selected(o) ? "matching " : "h7dfu ",
+                  o->timeout_ms ? " within the wait time" : "");
+    } else if (n > 1 && cli_selected(o)) {
+        rc = H7_EXIT_NO_DEVICE;
+        fprintf(stderr, "h7dfu: %d devices match:\n", n);
+        list_devices(found, n);
+        cli_error(o, rc, "more than one device matches: choose with -S SERIAL or -p PATH");
+    } else if (n > 1) {
+        rc = H7_EXIT_USAGE;
+        fprintf(stderr, "h7dfu: %d boards could be meant:\n", n);
+        list_devices(found, n);
+        cli_error(o, rc,
+                  "more than one board and none selected: choose one with -S SERIAL (or "
+                  "-p PATH); nothing was touched");
+    } else {
+        *out = found[0];
+    }
+    free(found);
+    return rc;
 }
 
 int cli_usb_init(const cli_opts_t *o, h7_usb_t **usb)
@@ -290,10 +382,11 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
         if (h7_usb_init(&usb) != 0)
             continue;
         h7_usb_filter_t f = {.serial = serial};
-        h7_usb_device_t found[8];
-        int n = h7_usb_find(usb, &f, found, 8);
+        h7_usb_device_t *found = NULL;
+        int n = h7_usb_find_all(usb, &f, &found);
         h7_usb_exit(usb);
-        for (int i = 0; i < n && i < 8; i++) {
+        int rc = -1;
+        for (int i = 0; i < n && rc < 0; i++) {
             const h7_usb_device_t *x = &found[i];
             if (cli_dev_half_seen(x) || (x->dfu_mode && x->devnum == old_devnum))
                 continue; /* still the one that was told to leave */
@@ -305,15 +398,19 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
                 else
                     cli_info(o, "the application started: %04x:%04x serial %s", x->vid, x->pid,
                              x->serial);
-                return H7_EXIT_OK;
+                rc = H7_EXIT_OK;
+                break;
             }
             char why[160];
             say_why_dfu(o, x, why, sizeof(why));
             cli_error(o, H7_EXIT_DEVICE,
                       "the board is back in DFU mode: its bootloader did not start the image%s%s",
                       why[0] ? ": " : "", why);
-            return H7_EXIT_DEVICE;
+            rc = H7_EXIT_DEVICE;
         }
+        free(found);
+        if (rc >= 0)
+            return rc;
     }
     cli_error(o, H7_EXIT_DEVICE,
               "the board did not come back on USB within %u s after the leave; check the "

@@ -70,6 +70,39 @@ bool cli_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
            parse_hex16(colon + 1, strlen(colon + 1), pid);
 }
 
+bool cli_parse_ids(const char *s, cli_ids_t *ids)
+{
+    char buf[1024];
+    if (!s || strlen(s) >= sizeof(buf))
+        return false;
+    strcpy(buf, s);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        uint16_t vid, pid;
+        if (ids->n >= CLI_MAX_IDS || !cli_parse_vidpid(tok, &vid, &pid))
+            return false;
+        ids->vid[ids->n] = vid;
+        ids->pid[ids->n] = pid;
+        ids->n++;
+    }
+    return true;
+}
+
+int cli_add_ids(cli_opts_t *o, const char *arg)
+{
+    const char *what = arg ? "--id" : "H7DFU_IDS";
+    const char *s = arg ? arg : getenv("H7DFU_IDS");
+    if (!s)
+        return H7_EXIT_OK;
+    if (cli_parse_ids(s, &o->ids))
+        return H7_EXIT_OK;
+    cli_error(o, H7_EXIT_USAGE,
+              "%s wants VID:PID pairs in hex separated by commas (at most %d in all), e.g. "
+              "1209:5750, not '%s'",
+              what, CLI_MAX_IDS, s);
+    return H7_EXIT_USAGE;
+}
+
 bool cli_parse_addr_spec(const char *s, cli_addr_spec_t *out)
 {
     memset(out, 0, sizeof(*out));

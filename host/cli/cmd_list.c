@@ -2,11 +2,10 @@
 #include "boot.h"
 #include "cmd.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "h7_layout.h"
-
-#define MAX_LIST 32
 
 static void json_device(const h7_usb_device_t *d)
 {
@@ -51,8 +50,8 @@ int cmd_list(cli_opts_t *o, int argc, char **argv)
     int rc = cli_usb_init(o, &usb);
     if (rc != H7_EXIT_OK)
         return rc;
-    h7_usb_device_t devs[MAX_LIST];
-    int n = cli_find_all(usb, o, devs, MAX_LIST);
+    h7_usb_device_t *devs = NULL;
+    int n = cli_find_all(usb, o, &devs);
     h7_usb_exit(usb);
     if (n < 0) {
         cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));
@@ -77,22 +76,24 @@ int cmd_list(cli_opts_t *o, int argc, char **argv)
     }
     if (o->json) {
         printf("{\"ok\":true,\"devices\":[");
-        for (int i = 0; i < n && i < MAX_LIST; i++) {
+        for (int i = 0; i < n; i++) {
             printf(i ? "," : "");
             json_device(&devs[i]);
         }
         printf("]}\n");
+        free(devs);
         return H7_EXIT_OK;
     }
     if (n == 0)
         printf("no DFU devices found\n");
-    for (int i = 0; i < n && i < MAX_LIST; i++) {
+    for (int i = 0; i < n; i++) {
         const h7_usb_device_t *d = &devs[i];
         printf("%04x:%04x %-8s path=%s devnum=%u serial=\"%s\" \"%s\"\n", d->vid, d->pid,
                d->dfu_mode ? "DFU" : "runtime", d->path, d->devnum, d->serial, d->product);
         for (unsigned a = 0; a < d->n_alts; a++)
             printf("    alt=%u name=\"%s\"\n", d->alts[a].alt, d->alts[a].name);
     }
+    free(devs);
     return H7_EXIT_OK;
 }
 

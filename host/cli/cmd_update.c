@@ -5,6 +5,7 @@
  */
 #include "cmd.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "h7_hidapp.h"
@@ -12,7 +13,7 @@
 
 static const char update_help[] =
     "usage: h7dfu [OPTIONS] update [-s ADDR] [-f FORMAT] [--wait-dfu S] [--wait-app S]\n"
-    "                              [--force] [--no-skip] FILE\n\n"
+    "                              [--force] [--no-skip] [--id VID:PID] FILE\n\n"
     "Updates a running application in one step: detaches it (DFU_DETACH on its DFU\n"
     "runtime interface, or the HID \"enter update\" report), waits for the DFU\n"
     "bootloader with the same serial number, writes and verifies FILE, leaves DFU\n"
@@ -21,6 +22,14 @@ static const char update_help[] =
     "directly, so running the same command again finishes the job.\n"
     "When the application already runs the version stamped in FILE (its HID version\n"
     "report), it says \"already up to date\", exit 0, and nothing is touched.\n\n"
+    "Without -d, -S or -p only h7dfu's own boards are candidates: applications\n"
+    "whose DFU runtime interface is named \"h7dfu runtime...\" (the h7dfu\n"
+    "application library), the h7dfu bootloader or ST's ROM bootloader in DFU\n"
+    "mode, and devices listed with --id or H7DFU_IDS. Other devices with a DFU\n"
+    "runtime interface (docks, keyboards) are never detached. More than one\n"
+    "candidate, in either mode, is exit 2 with each listed: choose one with\n"
+    "-S SERIAL. A device selected with -d, -S or -p is the user's choice: it is\n"
+    "updated even when it is not an h7dfu application.\n\n"
     "  -s ADDR          address of a raw binary image\n"
     "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
     "  --wait-dfu S     seconds to wait for the bootloader (default 10)\n"
@@ -29,22 +38,13 @@ static const char update_help[] =
     "                   (unstamped), or whose version the application already runs\n"
     "  --no-skip        rewrite every touched sector, even those already equal\n"
     "                   (and write when the application runs the same version)\n"
+    "  --id VID:PID     also a candidate: devices with this VID:PID (hex; repeatable,\n"
+    "                   or a comma-separated list); H7DFU_IDS=\"VID:PID,...\" in\n"
+    "                   the environment adds to it\n"
     "  -v, --verbose    also the version comparison\n"
     "Global options may also come after the command or FILE (`h7dfu --help`).\n";
 
-enum { OPT_WAIT_DFU = 256, OPT_WAIT_APP, OPT_FORCE, OPT_NO_SKIP };
-
-/* ST's system-memory bootloader (AN2606): 0483:df11 with an "@Option Bytes"
- * alternate setting, which the h7dfu bootloader never shows. */
-static bool is_st_rom(const h7_usb_device_t *d)
-{
-    if (d->vid != 0x0483 || d->pid != 0xdf11)
-        return false;
-    for (int i = 0; i < d->n_alts; i++)
-        if (strncmp(d->alts[i].name, "@Option Bytes", 13) == 0)
-            return true;
-    return false;
-}
+enum { OPT_WAIT_DFU = 256, OPT_WAIT_APP, OPT_FORCE, OPT_NO_SKIP, OPT_ID };
 
 /*
  * Poll for the board we started from, in DFU mode or as the application: by
@@ -71,19 +71,21 @@ static bool wait_for(const cli_opts_t *o, const char *serial, const char *path, 
                 const h7_usb_filter_t *f = pass == 0 ? &fs : &fp;
                 if ((pass == 0 && !fs.serial) || (pass == 1 && !fp.path))
                     continue;
-                h7_usb_device_t found[8];
-                int n = h7_usb_find(usb, f, found, 8);
-                for (int i = 0; i < n && i < 8; i++) {
+                h7_usb_device_t *found = NULL;
+                int n = h7_usb_find_all(usb, f, &found);
+                for (int i = 0; i < n; i++) {
                     if (cli_dev_half_seen(&found[i]))
                         continue; /* still being added: look again */
                     if (found[i].dfu_mode == dfu_mode) {
                         *out = found[i];
                         *by_path = pass == 1;
+                        free(found);
                         h7_usb_exit(usb);
                         return true;
                     }
                     *other_mode_seen = true;
                 }
+                free(found);
             }
             h7_usb_exit(usb);
         }
@@ -172,6 +174,7 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         {"wait-app", required_argument, NULL, OPT_WAIT_APP},
         {"force", no_argument, NULL, OPT_FORCE},
         {"no-skip", no_argument, NULL, OPT_NO_SKIP},
+        {"id", required_argument, NULL, OPT_ID},
         {NULL, 0, NULL, 0},
     };
     static const cli_cmd_t cmd = {"update", update_help, "s:f:", longopts, 0};
@@ -208,11 +211,16 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         case OPT_NO_SKIP:
             no_skip = true;
             break;
+        case OPT_ID:
+            if (cli_add_ids(o, optarg) != H7_EXIT_OK)
+                return H7_EXIT_USAGE;
+            break;
         }
     }
     if (c == CLI_OPT_EXIT)
         return ec;
-    if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK)
+    if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK ||
+        cli_add_ids(o, NULL) != H7_EXIT_OK)
         return H7_EXIT_USAGE;
     const char *path = argv[optind];
 
@@ -243,26 +251,15 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         h7_image_free(&img);
         return rc;
     }
-    /* A board already waiting in DFU mode (interrupted update) is taken as is. */
-    h7_usb_device_t found[2];
-    int n_dfu = 0;
-    {
-        h7_usb_device_t all[16];
-        int n = h7_usb_find(usb, &o->filter, all, 16);
-        for (int i = 0; i < n && i < 16; i++)
-            if (all[i].dfu_mode && n_dfu < 2)
-                found[n_dfu++] = all[i];
-    }
-    bool was_app = n_dfu != 1;
-    if (was_app)
-        rc = cli_find_one(usb, o, false, &start);
-    else
-        start = found[0];
+    /* The one candidate, running the application or already waiting in DFU
+     * mode (an interrupted update: then written as it is). */
+    rc = cli_find_target(usb, o, &start);
     h7_usb_exit(usb);
     if (rc != H7_EXIT_OK) {
         h7_image_free(&img);
         return rc;
     }
+    bool was_app = !start.dfu_mode;
 
     if (was_app) {
         h7_app_version_t ver;
@@ -312,7 +309,8 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                      "DFU device %04x:%04x serial %s found on the same USB path %s (the "
                      "application's serial is %s)%s",
                      dfu_dev.vid, dfu_dev.pid, dfu_dev.serial, dfu_dev.path, start.serial,
-                     is_st_rom(&dfu_dev) ? ": ST's ROM bootloader uses its own serial number" : "");
+                     h7_usb_is_st_rom(&dfu_dev) ? ": ST's ROM bootloader uses its own serial number"
+                                                : "");
     } else {
         cli_info(o, "board %04x:%04x serial %s is already in DFU mode", start.vid, start.pid,
                  start.serial);
@@ -350,7 +348,7 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         const bool stopped = d.dfu.err.code == H7_E_CANCELLED;
         rc = stopped ? cli_write_interrupted(o, &rep)
                      : cli_fail_dfu(o, &d.dfu, "update failed while writing");
-        if (is_st_rom(&d.info))
+        if (h7_usb_is_st_rom(&d.info))
             cli_info(o,
                      "%s; nothing was started. The flash the update erased is now empty or "
                      "partly written: "
@@ -390,7 +388,7 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
 
     /* The application comes back with its own serial (the one we detached),
      * not necessarily the DFU device's. */
-    const bool rom = is_st_rom(&dfu_dev);
+    const bool rom = h7_usb_is_st_rom(&dfu_dev);
     if (!wait_for(o, was_app ? start.serial : dfu_dev.serial, dfu_dev.path, false, wait_app_ms,
                   &app, &other, &by_path)) {
         if (rom && !other)

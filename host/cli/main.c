@@ -41,7 +41,8 @@ static void usage(FILE *f)
                "  -v, --verbose          more detail (write, update: the plan and timings)\n"
                "  -h, --help             this text; `h7dfu COMMAND --help` for a command\n"
                "  -V, --version          print the version\n"
-               "\nExit codes: 0 ok, 1 other failure, 2 usage, 3 bad image file, 4 no (unique)\n"
+               "\nExit codes: 0 ok, 1 other failure, 2 usage (also update/detach with several\n"
+               "boards and none selected), 3 bad image file, 4 no (unique)\n"
                "device, 5 image does not fit (nothing written), 6 the device reported a DFU\n"
                "error, 7 verify mismatch, 8 USB transfer failed or device lost, 130\n"
                "interrupted (Ctrl-C or SIGTERM; the device is left in DFU mode, dfuIDLE).\n");

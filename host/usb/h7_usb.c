@@ -1,6 +1,8 @@
 /* libusb discovery and transport for libh7dfu. */
 #include "h7_usb.h"
 
+#include "h7_app_id.h"
+
 #include <errno.h>
 #include <libusb.h>
 #include <stdio.h>
@@ -167,23 +169,63 @@ static bool matches(const h7_usb_filter_t *f, const h7_usb_device_t *d)
     return true;
 }
 
-int h7_usb_find(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_t *out, size_t max)
+int h7_usb_find_all(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_t **out)
 {
+    *out = NULL;
     libusb_device **list = NULL;
     ssize_t n = libusb_get_device_list(usb->ctx, &list);
     if (n < 0)
         return (int)n;
+    /* At most one entry per device on the bus: room for all, by construction. */
+    h7_usb_device_t *devs = n > 0 ? calloc((size_t)n, sizeof(*devs)) : NULL;
+    if (n > 0 && !devs) {
+        libusb_free_device_list(list, 1);
+        return LIBUSB_ERROR_NO_MEM;
+    }
     int count = 0;
     for (ssize_t i = 0; i < n; i++) {
-        h7_usb_device_t d;
-        if (!describe(list[i], &d) || !matches(filter, &d))
-            continue;
-        if ((size_t)count < max)
-            out[count] = d;
-        count++;
+        if (describe(list[i], &devs[count]) && matches(filter, &devs[count]))
+            count++;
     }
     libusb_free_device_list(list, 1);
+    if (count == 0) {
+        free(devs);
+        devs = NULL;
+    }
+    *out = devs;
     return count;
+}
+
+static bool has_alt_prefix(const h7_usb_device_t *d, const char *prefix)
+{
+    for (unsigned i = 0; i < d->n_alts; i++)
+        if (strncmp(d->alts[i].name, prefix, strlen(prefix)) == 0)
+            return true;
+    return false;
+}
+
+bool h7_usb_is_h7dfu_app(const h7_usb_device_t *d)
+{
+    /* The prefix ends at the string's end or at a space: "h7dfu runtimeX" is
+     * someone else's name. */
+    const size_t len = strlen(H7_APP_DFU_ITF_NAME);
+    if (d->dfu_mode || d->n_alts == 0)
+        return false;
+    const char *name = d->alts[0].name;
+    return strncmp(name, H7_APP_DFU_ITF_NAME, len) == 0 && (name[len] == '\0' || name[len] == ' ');
+}
+
+bool h7_usb_is_st_rom(const h7_usb_device_t *d)
+{
+    return d->dfu_mode && d->vid == 0x0483 && d->pid == 0xdf11 &&
+           has_alt_prefix(d, "@Option Bytes");
+}
+
+bool h7_usb_is_h7dfu_bootloader(const h7_usb_device_t *d)
+{
+    return d->dfu_mode && d->vid == 0x0483 && d->pid == 0xdf11 &&
+           strcmp(d->manufacturer, "h7dfu") == 0 && has_alt_prefix(d, "@Internal Flash") &&
+           !h7_usb_is_st_rom(d);
 }
 
 int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,

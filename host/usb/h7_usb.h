@@ -59,9 +59,24 @@ void h7_usb_exit(h7_usb_t *usb);
  * handle of the old context may be open. */
 int h7_usb_refresh(h7_usb_t *usb);
 
-/* Devices with a DFU interface (mode or runtime) matching the filter.
- * Fills at most max entries; returns the number found (may exceed max), or < 0. */
-int h7_usb_find(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_t *out, size_t max);
+/* Every device with a DFU interface (mode or runtime) matching the filter:
+ * *out is an array of them (free() it; NULL when none), sized by the bus's
+ * device count, so none is left out. Returns how many, or < 0 (a libusb
+ * error; *out is then NULL). */
+int h7_usb_find_all(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_t **out);
+
+/* An application built on the h7dfu application library (core/app): a DFU
+ * run-time interface whose string starts with H7_APP_DFU_ITF_NAME
+ * (core/app/h7_app_id.h). Decided from what discovery read, without opening
+ * the device. */
+bool h7_usb_is_h7dfu_app(const h7_usb_device_t *d);
+/* The h7dfu bootloader in DFU mode: 0483:df11, manufacturer "h7dfu", a DfuSe
+ * "@Internal Flash" layout and none of the alternate settings only ST's ROM
+ * bootloader has ("@Option Bytes", AN2606). */
+bool h7_usb_is_h7dfu_bootloader(const h7_usb_device_t *d);
+/* ST's system-memory bootloader in DFU mode (AN2606): 0483:df11 with an
+ * "@Option Bytes" alternate setting. */
+bool h7_usb_is_st_rom(const h7_usb_device_t *d);
 
 /* Open dev (by bus path and device number), claim interface itf and, when
  * alt >= 0, select that alternate setting. */

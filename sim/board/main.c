@@ -22,6 +22,7 @@
 #include "rom.h"
 #include "sim_clock.h"
 #include "sim_flash.h"
+#include "foreign_dfu.h"
 #include "sim_usb_bridge.h"
 
 static int usage(FILE *f, int code)
@@ -72,11 +73,15 @@ static int usage(FILE *f, int code)
         "                      transfers and flash work take (scaled) real time, a\n"
         "                      GETSTATUS before the work is done answers dfuDNBUSY\n"
         "  --stats FILE        write the modeled times (virtual clock) to FILE at exit\n"
+        "  --foreign-dfu-runtime\n"
+        "                      a second device on the bus (bus 2): another maker's USB\n"
+        "                      dock %04x:%04x serial %s with a DFU run-time interface;\n"
+        "                      a DFU_DETACH restarts it in DFU mode\n"
         "  --events            print the board's events (power, resets, boot decisions)\n"
         "  -v                  --events, usbfs requests, and statistics at exit\n"
         "Runs COMMAND with the virtual board on a fake USB bus (umockdev) and exits\n"
         "with COMMAND's status.\n",
-        BOOT_APP_SLOT_ADDR);
+        BOOT_APP_SLOT_ADDR, FOREIGN_DFU_VID, FOREIGN_DFU_PID, FOREIGN_DFU_SERIAL);
     return code;
 }
 
@@ -210,7 +215,7 @@ int main(int argc, char **argv)
 {
     const char *flash_file = NULL, *install = NULL, *bootloader = NULL;
     board_config_t bc = {.serial = "H7SIM0001"};
-    bool verbose = false, events = false;
+    bool verbose = false, events = false, foreign = false;
     unsigned realtime = 0;
     const char *stats_file = NULL;
     const char *flash_times = "typ";
@@ -314,6 +319,8 @@ int main(int argc, char **argv)
             stats_file = argv[++i];
         else if (!strcmp(a, "--events"))
             events = true;
+        else if (!strcmp(a, "--foreign-dfu-runtime"))
+            foreign = true;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
             verbose = events = true;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -412,7 +419,8 @@ int main(int argc, char **argv)
     /* the log starts with the run (--install is factory programming) */
     sim_flash_set_log(flash, flog);
     int status = 70;
-    sim_usb_bridge_t *br = NULL;
+    sim_usb_bridge_t *br = NULL, *foreign_br = NULL;
+    foreign_dfu_t *dock = NULL;
     if (!b || !board_power_on(b)) {
         fprintf(stderr, "h7dfu-sim: the board does not boot\n");
     } else {
@@ -430,7 +438,20 @@ int main(int argc, char **argv)
                                        .next_event_ns = board_next_event_ns,
                                        .realtime = (double)realtime};
         br = sim_usb_bridge_new(&cfg);
-        if (br) {
+        if (br && foreign) {
+            dock = foreign_dfu_new();
+            sim_usb_bridge_config_t fcfg = {.step = foreign_dfu_step,
+                                            .user = dock,
+                                            .dev_ops = foreign_dfu_ops(),
+                                            .dev = dock,
+                                            .busnum = 2,
+                                            .verbose = verbose,
+                                            .beside = br};
+            foreign_br = dock ? sim_usb_bridge_new(&fcfg) : NULL;
+        }
+        if (br && foreign && !foreign_br) {
+            fprintf(stderr, "h7dfu-sim: cannot add the foreign device\n");
+        } else if (br) {
             board_set_request_counter(b, requests_served, br);
             status = sim_usb_bridge_run(br, &argv[i]);
             if (status < 0)
@@ -459,6 +480,11 @@ int main(int argc, char **argv)
         if (obf)
             fclose(obf);
     }
+    if (events && dock && foreign_dfu_detached(dock))
+        fprintf(stderr, "h7dfu-sim: the foreign device %04x:%04x took a DFU_DETACH\n",
+                FOREIGN_DFU_VID, FOREIGN_DFU_PID);
+    sim_usb_bridge_free(foreign_br);
+    foreign_dfu_free(dock);
     sim_usb_bridge_free(br);
     if (flash_file && sim_flash_save(flash, flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: saving %s: %s\n", flash_file, strerror(errno));

@@ -37,7 +37,6 @@
 #define DESC_MAX    4096
 /* Ticks (1 ms) between two looks for programs that have died. */
 #define SWEEP_TICKS 10
-#define PORT_NAME   "1-1"
 
 /* A program's open node as umockdev shows it (one socket connection per
  * open()), with our end of that socket: umockdev tells neither when a program
@@ -66,7 +65,11 @@ struct sim_usb_bridge {
      * in ours: the board, dcd_sim and everything below are under this lock. */
     GMutex lock;
 
-    /* the device as the "kernel" sees it */
+    /* bridges beside this one on the same testbed (cfg.beside), run with it */
+    sim_usb_bridge_t *neighbour;
+
+    /* the device as the "kernel" sees it: port 1 of its bus */
+    char port[8];
     bool present;
     unsigned epoch_seen;
     uint8_t devnum, next_devnum;
@@ -558,8 +561,7 @@ static void device_add(sim_usb_bridge_t *b)
     snprintf(b->devnode, sizeof(b->devnode), "/dev/bus/usb/%03u/%03u", b->cfg.busnum, devnum);
 
     GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "P: /devices/platform/h7dfu-sim/usb%u/%s\n", b->cfg.busnum,
-                           PORT_NAME);
+    g_string_append_printf(s, "P: /devices/platform/h7dfu-sim/usb%u/%s\n", b->cfg.busnum, b->port);
     g_string_append_printf(s, "E: DEVNAME=%s\nE: DEVTYPE=usb_device\nE: SUBSYSTEM=usb\n",
                            b->devnode);
     g_string_append_printf(s, "E: BUSNUM=%03u\nE: DEVNUM=%03u\nE: MAJOR=189\nE: MINOR=%u\n",
@@ -610,7 +612,7 @@ static void device_add(sim_usb_bridge_t *b)
     }
     g_string_free(s, TRUE);
     snprintf(b->syspath, sizeof(b->syspath), "/sys/devices/platform/h7dfu-sim/usb%u/%s",
-             b->cfg.busnum, PORT_NAME);
+             b->cfg.busnum, b->port);
     if (!b->config)
         set_config_attr(b); /* unconfigured: an empty attribute */
     b->present = true;
@@ -1182,7 +1184,14 @@ sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
     b->next_devnum = b->cfg.first_devnum ? b->cfg.first_devnum : 2;
     b->wall0_ns = wall_ns();
     b->virt0_ns = b->cfg.clock ? sim_clock_now_ns(b->cfg.clock) : 0;
-    b->tb = umockdev_testbed_new();
+    snprintf(b->port, sizeof(b->port), "%u-1", b->cfg.busnum);
+    if (cfg->beside) {
+        sim_usb_bridge_t *last = cfg->beside;
+        while (last->neighbour)
+            last = last->neighbour;
+        last->neighbour = b;
+    }
+    b->tb = cfg->beside ? g_object_ref(cfg->beside->tb) : umockdev_testbed_new();
     gchar *root = umockdev_testbed_get_root_dir(b->tb);
     snprintf(b->sock_dir, sizeof(b->sock_dir), "%s/", root);
     g_free(root);
@@ -1218,9 +1227,9 @@ static gchar **child_env(void)
     return env;
 }
 
-int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
+/* Power the device's bus and enumerate it; false when it stays off. */
+static bool bring_up(sim_usb_bridge_t *b)
 {
-    /* Power the board's bus and enumerate it before the program starts. */
     g_mutex_lock(&b->lock);
     b->epoch_seen = DEV(b, connect_epoch) - 1u;
     /* An emulated chip needs a few hundred steps (its start-up runs
@@ -1230,8 +1239,18 @@ int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
     sync_presence(b);
     bool present = b->present;
     g_mutex_unlock(&b->lock);
-    if (!present)
+    return present;
+}
+
+int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
+{
+    /* Every device is on the bus before the program starts. */
+    if (!bring_up(b))
         fprintf(stderr, "h7dfu-sim: warning: the board is not on the bus\n");
+    for (sim_usb_bridge_t *n = b->neighbour; n; n = n->neighbour)
+        if (!bring_up(n))
+            fprintf(stderr, "h7dfu-sim: warning: the device on bus %u is not on it\n",
+                    n->cfg.busnum);
 
     gchar **env = child_env();
     GPid pid;
@@ -1247,10 +1266,13 @@ int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
         return -1;
     }
     g_child_watch_add(pid, on_child_exit, b);
-    b->tick = g_timeout_add(1, on_tick, b);
+    for (sim_usb_bridge_t *n = b; n; n = n->neighbour)
+        n->tick = g_timeout_add(1, on_tick, n);
     g_main_loop_run(b->loop);
-    g_source_remove(b->tick);
-    b->tick = 0;
+    for (sim_usb_bridge_t *n = b; n; n = n->neighbour) {
+        g_source_remove(n->tick);
+        n->tick = 0;
+    }
     if (WIFEXITED(b->child_status))
         return WEXITSTATUS(b->child_status);
     if (WIFSIGNALED(b->child_status))
@@ -1267,6 +1289,11 @@ void sim_usb_bridge_free(sim_usb_bridge_t *b)
 {
     if (!b)
         return;
+    for (sim_usb_bridge_t *p = b->cfg.beside; p; p = p->neighbour)
+        if (p->neighbour == b) {
+            p->neighbour = b->neighbour;
+            break;
+        }
     g_mutex_lock(&b->lock);
     /* Parked clients keep the handler alive: no more calls into b from it. */
     g_signal_handlers_disconnect_by_data(b->handler, b);

@@ -64,6 +64,10 @@ typedef struct sim_usb_bridge_config {
     /* > 0: virtual time passes at realtime x wall-clock time; the host's own
      * waits are then real and USB transfers take (scaled) real time. */
     double realtime;
+    /* NULL, or a bridge whose testbed this device joins, on a bus of its own
+     * (busnum differs): that bridge's sim_usb_bridge_run() brings both onto
+     * the bus and serves both. Free this one before it. */
+    struct sim_usb_bridge *beside;
 } sim_usb_bridge_config_t;
 
 typedef struct sim_usb_bridge_stats {
@@ -75,7 +79,8 @@ typedef struct sim_usb_bridge_stats {
     uint64_t host_wait_ns; /* virtual time the host waited for bwPollTimeout */
 } sim_usb_bridge_stats_t;
 
-/* Create the testbed (sets UMOCKDEV_DIR in this process). NULL on failure. */
+/* Create the testbed (sets UMOCKDEV_DIR in this process), or join the one of
+ * cfg->beside. NULL on failure. */
 sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg);
 /*
  * Run argv (argv[0] searched in PATH) under umockdev's preload library with the
