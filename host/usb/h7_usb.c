@@ -186,8 +186,8 @@ int h7_usb_find(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_t *o
     return count;
 }
 
-int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,
-                h7_usb_handle_t **handle)
+static int open_claim(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,
+                      h7_usb_handle_t **handle, int busy_tries)
 {
     libusb_device **list = NULL;
     ssize_t n = libusb_get_device_list(usb->ctx, &list);
@@ -214,7 +214,7 @@ int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt
      * new devices. Retry for up to a second before giving up. */
     for (int tries = 0;; tries++) {
         rc = libusb_claim_interface(h, itf);
-        if (rc != LIBUSB_ERROR_BUSY || tries == 20)
+        if (rc != LIBUSB_ERROR_BUSY || tries >= busy_tries)
             break;
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
@@ -235,6 +235,18 @@ int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt
     hd->itf = itf;
     *handle = hd;
     return 0;
+}
+
+int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,
+                h7_usb_handle_t **handle)
+{
+    return open_claim(usb, want, itf, alt, handle, 20);
+}
+
+int h7_usb_open_now(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,
+                    h7_usb_handle_t **handle)
+{
+    return open_claim(usb, want, itf, alt, handle, 0);
 }
 
 void h7_usb_close(h7_usb_handle_t *handle)
