@@ -106,8 +106,9 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
     }
     if (n == 0) {
         if (want_dfu_mode && other)
-            cli_error(o, H7_EXIT_NO_DEVICE,
-                      "no device in DFU mode; %d application(s) with a DFU runtime interface "
+            cli_error_hint(o, H7_EXIT_NO_DEVICE,
+                           "run `h7dfu detach` first, or use `h7dfu update FILE`", NULL,
+                           "no device in DFU mode; %d application(s) with a DFU runtime interface "
                       "found: run `h7dfu detach` first, or use `h7dfu update FILE`",
                       other);
         else
