@@ -109,8 +109,8 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
             cli_error_hint(o, H7_EXIT_NO_DEVICE,
                            "run `h7dfu detach` first, or use `h7dfu update FILE`", NULL,
                            "no device in DFU mode; %d application(s) with a DFU runtime interface "
-                      "found: run `h7dfu detach` first, or use `h7dfu update FILE`",
-                      other);
+                           "found: run `h7dfu detach` first, or use `h7dfu update FILE`",
+                           other);
         else
             cli_error(o, H7_EXIT_NO_DEVICE,
                       "no %s device found%s: check the cable, `h7dfu list`, and the "

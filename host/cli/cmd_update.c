@@ -310,8 +310,7 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                          "stamped in %s; nothing was written and the board was not reset "
                          "(--force writes it anyway)",
                          fver, path);
-                say_done(o, &start, path, true, &ver, has_hdr ? &hdr.version : NULL, &ver,
-                         NULL);
+                say_done(o, &start, path, true, &ver, has_hdr ? &hdr.version : NULL, &ver, NULL);
                 rc = H7_EXIT_OK;
                 goto out;
             }
@@ -442,8 +441,8 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                  app.pid, app.serial, ver.major, ver.minor, ver.patch, ver.text);
     else
         cli_info(o, "application %04x:%04x serial %s is back", app.vid, app.pid, app.serial);
-    say_done(o, &app, path, false, was_app && have_old ? &old : NULL,
-             has_hdr ? &hdr.version : NULL, have_ver ? &ver : NULL, &rep);
+    say_done(o, &app, path, false, was_app && have_old ? &old : NULL, has_hdr ? &hdr.version : NULL,
+             have_ver ? &ver : NULL, &rep);
     rc = H7_EXIT_OK;
 out:
     h7_image_free(&img);
