@@ -264,8 +264,12 @@ int cmd_info(cli_opts_t *o, int argc, char **argv)
         cli_note_device(&devs[0]);
         return app_info(o, &devs[0]);
     }
+    /* The wait (-w) for a device is over when none came. */
+    cli_opts_t oo = *o;
+    if (n <= 0)
+        oo.timeout_ms = 0;
     cli_dev_t d;
-    rc = cli_open_dfu(o, &d);
+    rc = cli_open_dfu(&oo, &d);
     if (rc != H7_EXIT_OK)
         return rc;
     h7_dfu_status_rec_t st;
