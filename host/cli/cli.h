@@ -15,6 +15,8 @@
 #include "h7_usb.h"
 #include "image_header.h"
 
+#include "cli_json.h"
+
 /* Exit codes (documented in docs/h7dfu.1 and `h7dfu --help`). */
 enum h7_exit {
     H7_EXIT_OK = 0,
@@ -93,6 +95,16 @@ void cli_sleep_ms(unsigned ms);
 int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d);
 /* The running application's version (its HID report); 0 or < 0. */
 int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v);
+/* The same for a look (list, info): an application another program holds is
+ * not waited for. */
+int cli_look_app_version(const h7_usb_device_t *app, h7_app_version_t *v);
+/* The h7dfu bootloader's boot status (vendor request 0xC4: its boot
+ * decision, the slot check, the newest record's version) of a DFU-mode
+ * device, opened for this only. recover: clear the device's state first and
+ * wait for its interface (after a leave); otherwise a device that is held by
+ * another program, or is not in dfuIDLE, is left alone. 0, or < 0 (also for
+ * a device without the request: not the h7dfu bootloader). */
+int cli_look_boot_status(const h7_usb_device_t *bl, bool recover, h7_boot_status_t *bs);
 int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d);
 void cli_close(cli_dev_t *d);
 /* Where `leave` without an address sends the device: the first writable
@@ -160,9 +172,42 @@ int cli_slot_check_device(h7_dfu_t *dfu, char *why, size_t len);
 void cli_progress(void *user, h7_phase_t phase, uint64_t done, uint64_t total);
 void cli_progress_end(void);
 void cli_info(const cli_opts_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A failure: said on stderr, and with --json the error document on stdout. */
 void cli_error(const cli_opts_t *o, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void cli_json_str(FILE *f, const char *s);
+/* cli_error with what to do (NULL: the exit code's usual advice) and the
+ * device's DFU state and status (NULL: none). */
+void cli_error_hint(const cli_opts_t *o, int code, const char *hint, const h7_error_t *dfu,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The one JSON document of a run, on stdout with --json (docs/h7dfu.1, JSON
+ * OUTPUT): "schema", "command", "ok" (exit 0), "exit", then the command's
+ * fields. A command writes it once it knows how it ends; cli_error writes the
+ * error document. */
+#define CLI_JSON_SCHEMA 1
+/* The command the document names ("write", "image stamp"). */
+void cli_set_command(const char *name);
+/* The device the command works on: its serial and path go into an error
+ * document as well. */
+void cli_note_device(const h7_usb_device_t *d);
+/* The short word of an exit code: usage, file, no-device, ... */
+const char *cli_exit_category(int code);
+/* Start the document; false (write nothing) without --json or when the
+ * run's document was printed already. */
+bool cli_doc_begin(const cli_opts_t *o, cli_json_t *j, int exit_code);
+/* Close whatever is open and end the line. */
+void cli_doc_end(cli_json_t *j);
+/* "serial" and "path" (USB bus path). */
+void cli_doc_device(cli_json_t *j, const h7_usb_device_t *d);
+/* Versions: {"major","minor","patch",("build",)"text"}; NULL: null. */
+void cli_doc_image_version(cli_json_t *j, const char *key, const boot_image_version_t *v);
+void cli_doc_app_version(cli_json_t *j, const char *key, const h7_app_version_t *v);
+/* The h7dfu bootloader's boot status: the slot check and the newest record;
+ * NULL: null. */
+void cli_doc_slot(cli_json_t *j, const char *key, const h7_boot_status_t *bs);
+/* The "error" object: category, message, hint, decoded DFU state/status. */
+void cli_doc_error(cli_json_t *j, int code, const char *msg, const char *hint,
+                   const h7_error_t *dfu);
 
 /* --- parsing helpers (cli_parse.c) --- */
 bool cli_parse_u32(const char *s, uint32_t *v);

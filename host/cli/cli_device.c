@@ -132,10 +132,11 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
     }
     if (n == 0) {
         if (want_dfu_mode && other)
-            cli_error(o, H7_EXIT_NO_DEVICE,
-                      "no device in DFU mode; %d application(s) with a DFU runtime interface "
-                      "found: run `h7dfu detach` first, or use `h7dfu update FILE`",
-                      other);
+            cli_error_hint(o, H7_EXIT_NO_DEVICE,
+                           "run `h7dfu detach` first, or use `h7dfu update FILE`", NULL,
+                           "no device in DFU mode; %d application(s) with a DFU runtime interface "
+                           "found: run `h7dfu detach` first, or use `h7dfu update FILE`",
+                           other);
         else
             cli_error(o, H7_EXIT_NO_DEVICE,
                       "no %s device found%s: check the cable, `h7dfu list`, and the "
@@ -155,6 +156,7 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
         return H7_EXIT_NO_DEVICE;
     }
     *out = found[0];
+    cli_note_device(out);
     free(found);
     return H7_EXIT_OK;
 }
@@ -324,13 +326,15 @@ int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what)
         code = H7_EXIT_FAIL;
         break;
     }
-    cli_error(o, code, "%s: %s", what, msg);
+    cli_error_hint(o, code, NULL, &dfu->err, "%s: %s", what, msg);
     return code;
 }
 
 /* ---- after a leave: what the board did ---- */
 
-int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
+/* The application's HID version report; now: do not wait for an interface
+ * another program holds. */
+static int app_version(const h7_usb_device_t *app, bool now, h7_app_version_t *v)
 {
     if (!app->has_hid)
         return -1;
@@ -338,7 +342,8 @@ int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
     if (h7_usb_init(&usb) != 0)
         return -1;
     h7_usb_handle_t *h = NULL;
-    int rc = h7_usb_open(usb, app, app->hid_interface, -1, &h);
+    int rc = now ? h7_usb_open_now(usb, app, app->hid_interface, -1, &h)
+                 : h7_usb_open(usb, app, app->hid_interface, -1, &h);
     if (rc == 0) {
         h7_transport_t t = h7_usb_transport(h);
         rc = h7_app_read_version(&t, app->hid_interface, v);
@@ -348,26 +353,51 @@ int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
     return rc;
 }
 
-/* The bootloader back in DFU mode: why it did not start the image. */
-static void say_why_dfu(const cli_opts_t *o, const h7_usb_device_t *bl, char *buf, size_t len)
+int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
 {
-    buf[0] = '\0';
+    return app_version(app, false, v);
+}
+
+int cli_look_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
+{
+    return app_version(app, true, v);
+}
+
+int cli_look_boot_status(const h7_usb_device_t *bl, bool recover, h7_boot_status_t *bs)
+{
     h7_usb_t *usb = NULL;
-    if (h7_usb_init(&usb) != 0)
-        return;
+    if (bl->n_alts == 0 || h7_usb_init(&usb) != 0)
+        return -1;
     h7_usb_handle_t *h = NULL;
-    if (bl->n_alts > 0 && h7_usb_open(usb, bl, bl->interface, bl->alts[0].alt, &h) == 0) {
+    int rc = recover ? h7_usb_open(usb, bl, bl->interface, bl->alts[0].alt, &h)
+                     : h7_usb_open_now(usb, bl, bl->interface, bl->alts[0].alt, &h);
+    if (rc == 0) {
         h7_transport_t t = h7_usb_transport(h);
         h7_dfu_t dfu;
-        h7_dfu_init(&dfu, &t, bl->interface, bl->transfer_size);
-        h7_boot_status_t bs;
-        if (h7_dfu_recover(&dfu) == 0 && h7_dfuse_boot_status(&dfu, &bs) == 0)
-            snprintf(buf, len, "%s; slot: %s", boot_why_name((boot_why_t)bs.why),
-                     boot_validate_reason_name((boot_validate_t)bs.validation));
+        h7_dfu_init(&dfu, &t, bl->interface, bl->transfer_size ? bl->transfer_size : 1024);
+        h7_dfu_status_rec_t st;
+        if (recover)
+            rc = h7_dfu_recover(&dfu);
+        else /* a look: a device busy with something else is left to it */
+            rc = h7_dfu_get_status(&dfu, &st) < 0 || st.state != H7_ST_IDLE ? -1 : 0;
+        if (rc == 0)
+            rc = h7_dfuse_has_command(&dfu, H7_DFUSE_BOOT_STATUS) ? 0 : -1;
+        if (rc == 0)
+            rc = h7_dfuse_boot_status(&dfu, bs);
         h7_usb_close(h);
     }
     h7_usb_exit(usb);
-    (void)o;
+    return rc;
+}
+
+/* The bootloader back in DFU mode: why it did not start the image. */
+static void say_why_dfu(const h7_usb_device_t *bl, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    h7_boot_status_t bs;
+    if (cli_look_boot_status(bl, true, &bs) == 0)
+        snprintf(buf, len, "%s; slot: %s", boot_why_name((boot_why_t)bs.why),
+                 boot_validate_reason_name((boot_validate_t)bs.validation));
 }
 
 int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
@@ -402,7 +432,7 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
                 break;
             }
             char why[160];
-            say_why_dfu(o, x, why, sizeof(why));
+            say_why_dfu(x, why, sizeof(why));
             cli_error(o, H7_EXIT_DEVICE,
                       "the board is back in DFU mode: its bootloader did not start the image%s%s",
                       why[0] ? ": " : "", why);

@@ -2,6 +2,9 @@
  * nothing but JSON on stdout with --json. Messages go to stderr. */
 #include "cli.h"
 
+#include "boot.h"
+#include "h7_stamp.h"
+
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -162,35 +165,217 @@ void cli_info(const cli_opts_t *o, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-void cli_json_str(FILE *f, const char *s)
+/*
+ * The one JSON document of a run (docs/h7dfu.1, JSON OUTPUT). A command
+ * writes its document at its end, once it knows it succeeded; a failure
+ * prints the error document through cli_error instead. At most one document
+ * is printed: a second one is dropped (its words still go to stderr).
+ */
+static const char *doc_command; /* NULL until main knows the command */
+static bool doc_printed;
+static char dev_serial[sizeof(((h7_usb_device_t *)0)->serial)],
+    dev_path[sizeof(((h7_usb_device_t *)0)->path)];
+static bool dev_known;
+
+void cli_set_command(const char *name)
 {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+    doc_command = name;
+}
+
+void cli_note_device(const h7_usb_device_t *d)
+{
+    snprintf(dev_serial, sizeof(dev_serial), "%s", d->serial);
+    snprintf(dev_path, sizeof(dev_path), "%s", d->path);
+    dev_known = true;
+}
+
+const char *cli_exit_category(int code)
+{
+    switch (code) {
+    case H7_EXIT_OK:
+        return "ok";
+    case H7_EXIT_USAGE:
+        return "usage";
+    case H7_EXIT_FILE:
+        return "file";
+    case H7_EXIT_NO_DEVICE:
+        return "no-device";
+    case H7_EXIT_REFUSED:
+        return "refused";
+    case H7_EXIT_DEVICE:
+        return "device";
+    case H7_EXIT_VERIFY:
+        return "verify";
+    case H7_EXIT_USB:
+        return "usb";
+    default:
+        return "fail";
     }
-    fputc('"', f);
+}
+
+bool cli_doc_begin(const cli_opts_t *o, cli_json_t *j, int exit_code)
+{
+    if (!o || !o->json || doc_printed)
+        return false;
+    doc_printed = true;
+    cli_json_init(j, stdout);
+    cli_json_begin_object(j, NULL);
+    cli_json_int(j, "schema", CLI_JSON_SCHEMA);
+    cli_json_string(j, "command", doc_command);
+    cli_json_bool(j, "ok", exit_code == H7_EXIT_OK);
+    cli_json_int(j, "exit", exit_code);
+    return true;
+}
+
+void cli_doc_end(cli_json_t *j)
+{
+    while (j->depth > 0)
+        cli_json_end(j);
+    fputc('\n', j->f);
+    fflush(j->f);
+}
+
+void cli_doc_device(cli_json_t *j, const h7_usb_device_t *d)
+{
+    cli_json_string(j, "serial", d->serial);
+    cli_json_string(j, "path", d->path);
+}
+
+void cli_doc_image_version(cli_json_t *j, const char *key, const boot_image_version_t *v)
+{
+    if (!v) {
+        cli_json_null(j, key);
+        return;
+    }
+    char text[32];
+    h7_stamp_version_str(v, text, sizeof(text));
+    cli_json_begin_object(j, key);
+    cli_json_int(j, "major", v->major);
+    cli_json_int(j, "minor", v->minor);
+    cli_json_int(j, "patch", v->patch);
+    cli_json_int(j, "build", v->build);
+    cli_json_string(j, "text", text);
+    cli_json_end(j);
+}
+
+void cli_doc_app_version(cli_json_t *j, const char *key, const h7_app_version_t *v)
+{
+    if (!v) {
+        cli_json_null(j, key);
+        return;
+    }
+    /* The application's report has no build number. */
+    cli_json_begin_object(j, key);
+    cli_json_int(j, "major", v->major);
+    cli_json_int(j, "minor", v->minor);
+    cli_json_int(j, "patch", v->patch);
+    cli_json_string(j, "text", v->text);
+    cli_json_end(j);
+}
+
+void cli_doc_slot(cli_json_t *j, const char *key, const h7_boot_status_t *bs)
+{
+    if (!bs) {
+        cli_json_null(j, key);
+        return;
+    }
+    boot_image_version_t v = {bs->major, bs->minor, bs->patch, bs->build};
+    bool has_rec = bs->major || bs->minor || bs->patch || bs->build;
+    cli_json_begin_object(j, key);
+    cli_json_bool(j, "valid", bs->validation == BOOT_VALID);
+    cli_json_string(j, "check", boot_validate_reason_name((boot_validate_t)bs->validation));
+    cli_json_string(j, "decision", boot_action_name((boot_action_t)bs->action));
+    cli_json_string(j, "why", boot_why_name((boot_why_t)bs->why));
+    cli_doc_image_version(j, "version", has_rec ? &v : NULL);
+    cli_json_end(j);
+}
+
+/* What to do, when the message does not say it better. */
+static const char *default_hint(int code)
+{
+    switch (code) {
+    case H7_EXIT_USAGE:
+        return "see `h7dfu --help` and `h7dfu COMMAND --help`";
+    case H7_EXIT_FILE:
+        return "check the file; `h7dfu image info FILE` shows what the bootloader would say "
+               "about it";
+    case H7_EXIT_NO_DEVICE:
+        return "check the cable and `h7dfu list`; choose one device with -S SERIAL or -p PATH";
+    case H7_EXIT_REFUSED:
+        return "nothing was written: check the addresses against `h7dfu info`";
+    case H7_EXIT_DEVICE:
+        return "`h7dfu info` shows the device's state; the next command clears its error";
+    case H7_EXIT_VERIFY:
+        return "write the image again; if it differs again, the flash may be worn";
+    case H7_EXIT_USB:
+        return "check the cable and the permissions (a udev rule), then run the command again";
+    default:
+        return NULL;
+    }
+}
+
+void cli_doc_error(cli_json_t *j, int code, const char *msg, const char *hint,
+                   const h7_error_t *dfu)
+{
+    cli_json_begin_object(j, "error");
+    cli_json_string(j, "category", cli_exit_category(code));
+    cli_json_string(j, "message", msg);
+    cli_json_string(j, "hint", hint);
+    if (dfu && dfu->has_dfu) {
+        cli_json_begin_object(j, "dfu");
+        cli_json_string(j, "state", h7_dfu_state_name(dfu->state));
+        cli_json_int(j, "state_code", dfu->state);
+        cli_json_string(j, "state_text", h7_dfu_state_text(dfu->state));
+        cli_json_string(j, "status", h7_dfu_status_name(dfu->status));
+        cli_json_int(j, "status_code", dfu->status);
+        cli_json_string(j, "status_text", h7_dfu_status_text(dfu->status));
+        cli_json_end(j);
+    } else {
+        cli_json_null(j, "dfu");
+    }
+    cli_json_end(j);
+}
+
+static void verror(const cli_opts_t *o, int code, const char *hint, const h7_error_t *dfu,
+                   const char *fmt, va_list ap)
+{
+    char msg[2048];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    progress_abort();
+    fprintf(stderr, "h7dfu: error: %s\n", msg);
+    cli_json_t j;
+    if (!cli_doc_begin(o, &j, code))
+        return;
+    if (dev_known) {
+        cli_json_string(&j, "serial", dev_serial);
+        cli_json_string(&j, "path", dev_path);
+    }
+    /* A libh7dfu message carries its advice: split it off as the hint. */
+    char *what = strstr(msg, ". What to do: ");
+    if (what) {
+        what[1] = '\0';
+        hint = what + 14;
+        size_t n = strlen(hint);
+        if (n && hint[n - 1] == '.')
+            what[14 + n - 1] = '\0';
+    }
+    cli_doc_error(&j, code, msg, hint ? hint : default_hint(code), dfu);
+    cli_doc_end(&j);
 }
 
 void cli_error(const cli_opts_t *o, int code, const char *fmt, ...)
 {
-    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    verror(o, code, NULL, NULL, fmt, ap);
     va_end(ap);
-    progress_abort();
-    if (o && o->json) {
-        printf("{\"ok\":false,\"exit\":%d,\"error\":", code);
-        cli_json_str(stdout, msg);
-        printf("}\n");
-    }
-    fprintf(stderr, "h7dfu: error: %s\n", msg);
+}
+
+void cli_error_hint(const cli_opts_t *o, int code, const char *hint, const h7_error_t *dfu,
+                    const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verror(o, code, hint, dfu, fmt, ap);
+    va_end(ap);
 }

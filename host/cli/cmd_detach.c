@@ -25,6 +25,16 @@ static const char detach_help[] =
 
 enum { OPT_ID = 256 };
 
+static void say_done(const cli_opts_t *o, const h7_usb_device_t *dev, bool already)
+{
+    cli_json_t j;
+    if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
+        cli_doc_device(&j, dev);
+        cli_json_bool(&j, "already_dfu", already);
+        cli_doc_end(&j);
+    }
+}
+
 int cmd_detach(cli_opts_t *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -55,8 +65,7 @@ int cmd_detach(cli_opts_t *o, int argc, char **argv)
     if (dev.dfu_mode) {
         cli_info(o, "%04x:%04x serial %s is already in DFU mode: nothing to detach", dev.vid,
                  dev.pid, dev.serial);
-        if (o->json)
-            printf("{\"ok\":true,\"command\":\"detach\",\"already_dfu\":true}\n");
+        say_done(o, &dev, true);
         h7_usb_exit(usb);
         return H7_EXIT_OK;
     }
@@ -80,8 +89,7 @@ int cmd_detach(cli_opts_t *o, int argc, char **argv)
             h7_usb_reset(h);
         cli_info(o, "detached %04x:%04x serial %s: it restarts in DFU mode", dev.vid, dev.pid,
                  dev.serial);
-        if (o->json)
-            printf("{\"ok\":true,\"command\":\"detach\",\"already_dfu\":false}\n");
+        say_done(o, &dev, false);
         rc = H7_EXIT_OK;
     }
     h7_usb_close(h);

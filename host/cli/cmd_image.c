@@ -136,8 +136,14 @@ static int image_stamp(cli_opts_t *o, int argc, char **argv)
         h7_stamp_version_str(&so.version, ver, sizeof(ver));
         cli_info(o, "stamped %s as version %s: %s (%llu bytes)", argv[optind], ver, path,
                  (unsigned long long)h7_image_total_size(&out));
-        if (o->json)
-            printf("{\"ok\":true,\"command\":\"image stamp\",\"version\":\"%s\"}\n", ver);
+        cli_json_t j;
+        if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
+            cli_json_string(&j, "input", argv[optind]);
+            cli_json_string(&j, "file", path);
+            cli_doc_image_version(&j, "version", &so.version);
+            cli_json_int(&j, "bytes", (long long)h7_image_total_size(&out));
+            cli_doc_end(&j);
+        }
     }
     h7_image_free(&in);
     h7_image_free(&out);
@@ -176,22 +182,41 @@ static int image_info(cli_opts_t *o, int argc, char **argv)
     char text[2048];
     h7_stamp_describe(&si, text, sizeof(text));
     bool valid = si.result == BOOT_VALID;
-    if (o->json) {
-        printf("{\"ok\":true,\"command\":\"image info\",\"valid\":%s,\"result\":\"%s\","
-               "\"description\":",
-               valid ? "true" : "false", boot_validate_reason_name(si.result));
-        cli_json_str(stdout, text);
-        printf("}\n");
-    } else {
+    /* Exit 3 when the bootloader would refuse the image: scripts can gate on it. */
+    rc = valid ? H7_EXIT_OK : H7_EXIT_FILE;
+    cli_json_t j;
+    if (cli_doc_begin(o, &j, rc)) {
+        const boot_image_info_t *bi = &si.info;
+        cli_json_string(&j, "file", argv[optind]);
+        cli_json_bool(&j, "valid", valid);
+        cli_json_string(&j, "check", boot_validate_reason_name(si.result));
+        if (bi->record != 0 && bi->hdr.magic == BOOT_HDR_MAGIC) {
+            cli_doc_image_version(&j, "version", &bi->hdr.version);
+            cli_json_addr(&j, "load_address", bi->hdr.load_addr);
+            cli_json_int(&j, "image_size", bi->hdr.image_size);
+            cli_json_addr(&j, "device_id", bi->hdr.device_id);
+            cli_json_addr(&j, "body_crc", bi->hdr.body_crc);
+        } else {
+            cli_json_null(&j, "version");
+        }
+        if (!valid) {
+            char msg[256];
+            snprintf(msg, sizeof(msg), "%s is not an image the h7dfu bootloader would start: %s",
+                     argv[optind], boot_validate_reason_name(si.result));
+            cli_doc_error(&j, rc, msg,
+                          "stamp it with `h7dfu image stamp -V VERSION IN OUT`; the text output "
+                          "says which check failed",
+                          NULL);
+        }
+        cli_doc_end(&j);
+    } else if (!o->json) {
         fputs(text, stdout);
         if (text[0] && text[strlen(text) - 1] != '\n')
             fputc('\n', stdout);
     }
     h7_image_free(&img);
-    /* Exit 3 when the bootloader would refuse the image: scripts can gate on it. */
-    return valid ? H7_EXIT_OK : H7_EXIT_FILE;
+    return rc;
 }
-
 int cmd_image(cli_opts_t *o, int argc, char **argv)
 {
     /* The subcommand is the first argument that is not an option; options
@@ -206,6 +231,7 @@ int cmd_image(cli_opts_t *o, int argc, char **argv)
             argv[i] = argv[i - 1];
         argv[1] = name;
         optind = 0;
+        cli_set_command(strcmp(name, "stamp") == 0 ? "image stamp" : "image info");
         return strcmp(name, "stamp") == 0 ? image_stamp(o, argc - 1, argv + 1)
                                           : image_info(o, argc - 1, argv + 1);
     }

@@ -113,9 +113,15 @@ int cmd_read(cli_opts_t *o, int argc, char **argv)
         goto out;
     cli_info(o, "read %u bytes at 0x%08x into %s in %.2f s", spec.len, spec.addr, path,
              cli_elapsed());
-    if (o->json)
-        printf("{\"ok\":true,\"command\":\"read\",\"address\":%u,\"bytes\":%u,\"seconds\":%.3f}\n",
-               spec.addr, spec.len, cli_elapsed());
+    cli_json_t j;
+    if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
+        cli_doc_device(&j, &d.info);
+        cli_json_addr(&j, "address", spec.addr);
+        cli_json_int(&j, "bytes", spec.len);
+        cli_json_string(&j, "file", path);
+        cli_json_seconds(&j, "seconds", cli_elapsed());
+        cli_doc_end(&j);
+    }
 out:
     cli_close(&d);
     free(buf);
@@ -171,8 +177,20 @@ int cmd_erase(cli_opts_t *o, int argc, char **argv)
                                 "board is in DFU mode (dfuIDLE)");
     } else {
         cli_info(o, "%s done in %.2f s", mass ? "mass erase" : "erase", cli_elapsed());
-        if (o->json)
-            printf("{\"ok\":true,\"command\":\"erase\"}\n");
+        cli_json_t j;
+        if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
+            cli_doc_device(&j, &d.info);
+            cli_json_bool(&j, "mass", mass);
+            if (mass) {
+                cli_json_null(&j, "address");
+                cli_json_null(&j, "bytes");
+            } else {
+                cli_json_addr(&j, "address", spec.addr);
+                cli_json_int(&j, "bytes", spec.len);
+            }
+            cli_json_seconds(&j, "seconds", cli_elapsed());
+            cli_doc_end(&j);
+        }
     }
     cli_close(&d);
     return rc;
@@ -262,8 +280,12 @@ int cmd_leave(cli_opts_t *o, int argc, char **argv)
     cli_info(o, "left DFU mode: the device restarts");
     if (h7bl && (rc = cli_after_leave(o, &d)) != H7_EXIT_OK)
         goto out;
-    if (o->json)
-        printf("{\"ok\":true,\"command\":\"leave\"}\n");
+    cli_json_t j;
+    if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
+        cli_doc_device(&j, &d.info);
+        cli_json_addr(&j, "address", addr);
+        cli_doc_end(&j);
+    }
 out:
     cli_close(&d);
     return rc;

@@ -45,6 +45,55 @@ static bool confirm(void)
     return fgets(line, sizeof(line), stdin) && strcmp(line, "yes\n") == 0;
 }
 
+static void json_area(cli_json_t *j, const char *key, const h7_ob_area_t *a)
+{
+    cli_json_begin_object(j, key);
+    cli_json_bool(j, "active", a->active);
+    cli_json_addr(j, "start", a->start);
+    cli_json_addr(j, "end", a->end);
+    cli_json_bool(j, "erase_on_regression", a->erase_on_regression);
+    cli_json_end(j);
+}
+
+/* The decoded option bytes as fields (changed: with the --set changes
+ * applied; written: they were programmed). */
+static void say_done(const cli_opts_t *o, const h7_usb_device_t *dev, const h7_optbytes_t *ob,
+                     bool changed, bool written)
+{
+    cli_json_t j;
+    if (!cli_doc_begin(o, &j, H7_EXIT_OK))
+        return;
+    cli_doc_device(&j, dev);
+    cli_json_bool(&j, "changed", changed);
+    cli_json_bool(&j, "written", written);
+    cli_json_begin_object(&j, "option_bytes");
+    cli_json_addr(&j, "optsr", ob->optsr);
+    cli_json_addr(&j, "optsr_prg", ob->optsr_prg);
+    cli_json_int(&j, "rdp", ob->rdp);
+    cli_json_int(&j, "rdp_level", ob->rdp_level);
+    cli_json_int(&j, "bor_level", ob->bor_level);
+    cli_json_bool(&j, "iwdg1_hw", ob->iwdg1_hw);
+    cli_json_bool(&j, "nrst_stop_d1", ob->nrst_stop_d1);
+    cli_json_bool(&j, "nrst_stby_d1", ob->nrst_stby_d1);
+    cli_json_bool(&j, "security", ob->security);
+    cli_json_bool(&j, "io_hslv", ob->io_hslv);
+    cli_json_bool(&j, "swap_bank", ob->swap_bank);
+    cli_json_bool(&j, "busy", ob->busy);
+    cli_json_bool(&j, "change_error", ob->change_error);
+    cli_json_addr(&j, "boot0", ob->boot_add0);
+    cli_json_addr(&j, "boot1", ob->boot_add1);
+    cli_json_int(&j, "wrp_bank1", ob->wrp_bank1);
+    if (ob->has_bank2)
+        cli_json_int(&j, "wrp_bank2", ob->wrp_bank2);
+    else
+        cli_json_null(&j, "wrp_bank2");
+    json_area(&j, "pcrop1", &ob->pcrop1);
+    json_area(&j, "secure1", &ob->secure1);
+    json_area(&j, "pcrop2", &ob->pcrop2);
+    json_area(&j, "secure2", &ob->secure2);
+    cli_doc_end(&j);
+}
+
 int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -154,18 +203,12 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
         free(view);
     }
     h7_ob_describe(&ob, text, sizeof(text));
-    if (o->json) {
-        printf("{\"ok\":true,\"command\":\"option-bytes\",\"rdp_level\":%d,\"boot0\":%u,"
-               "\"boot1\":%u,\"wrp_bank1\":%u,\"written\":%s,\"text\":",
-               ob.rdp_level, ob.boot_add0, ob.boot_add1, ob.wrp_bank1, write ? "true" : "false");
-        cli_json_str(stdout, text);
-        printf("}\n");
-    } else {
+    if (!o->json)
         printf("%s%s", nsets ? "after the change:\n" : "", text);
-    }
     if (!write) {
         if (nsets)
             cli_info(o, "nothing written: add --write (and --yes) to program these");
+        say_done(o, &d.info, &ob, nsets > 0, false);
         rc = H7_EXIT_OK;
         goto out;
     }
@@ -182,6 +225,7 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
         goto out;
     }
     cli_info(o, "option bytes written; the device reloads them and restarts");
+    say_done(o, &d.info, &ob, true, true);
     rc = H7_EXIT_OK;
 out:
     free(buf);

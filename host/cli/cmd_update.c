@@ -132,6 +132,30 @@ static bool same_version(const h7_image_t *img, const h7_app_version_t *v)
            h.version.patch == v->patch;
 }
 
+/* The document of an update that ended well: the board, the versions before
+ * (the application's report), in FILE and after, and what was written (rep
+ * NULL: nothing, already up to date). */
+static void say_done(const cli_opts_t *o, const h7_usb_device_t *app, const char *path,
+                     bool up_to_date, const h7_app_version_t *before,
+                     const boot_image_version_t *in_file, const h7_app_version_t *after,
+                     const h7_write_report_t *rep)
+{
+    cli_json_t j;
+    if (!cli_doc_begin(o, &j, H7_EXIT_OK))
+        return;
+    cli_doc_device(&j, app);
+    cli_json_string(&j, "file", path);
+    cli_json_bool(&j, "up_to_date", up_to_date);
+    cli_doc_app_version(&j, "old_version", before);
+    cli_doc_image_version(&j, "new_version", in_file);
+    cli_doc_app_version(&j, "app_version", after);
+    cli_json_int(&j, "bytes_written", rep ? (long long)rep->bytes_written : 0);
+    cli_json_int(&j, "sectors_erased", rep ? (long long)rep->sectors_erased : 0);
+    cli_json_int(&j, "sectors_skipped", rep ? (long long)rep->sectors_skipped : 0);
+    cli_json_seconds(&j, "seconds", cli_elapsed());
+    cli_doc_end(&j);
+}
+
 /* Ask the application to restart in DFU mode. */
 static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
 {
@@ -243,6 +267,9 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         return H7_EXIT_FILE;
     }
 
+    /* The version FILE installs (cli_slot_prepare takes the record out of img). */
+    boot_image_header_t hdr;
+    const bool has_hdr = image_record(&img, &hdr);
     int rc;
     h7_usb_device_t start, dfu_dev, app;
     bool other, by_path;
@@ -261,9 +288,14 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
     }
     bool was_app = !start.dfu_mode;
 
+    h7_app_version_t old;
+    memset(&old, 0, sizeof(old));
+    bool have_old = false;
     if (was_app) {
         h7_app_version_t ver;
         bool have_ver = cli_app_version(&start, &ver) == 0;
+        old = ver;
+        have_old = have_ver;
         if (have_ver)
             cli_info(o, "application %04x:%04x serial %s runs version %u.%u.%u (%s)", start.vid,
                      start.pid, start.serial, ver.major, ver.minor, ver.patch, ver.text);
@@ -275,14 +307,7 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                          "stamped in %s; nothing was written and the board was not reset "
                          "(--force writes it anyway)",
                          fver, path);
-                if (o->json) {
-                    printf("{\"ok\":true,\"command\":\"update\",\"up_to_date\":true,"
-                           "\"serial\":");
-                    cli_json_str(stdout, start.serial);
-                    printf(",\"bytes_written\":0,\"sectors_erased\":0,\"version\":");
-                    cli_json_str(stdout, ver.text);
-                    printf("}\n");
-                }
+                say_done(o, &start, path, true, &ver, has_hdr ? &hdr.version : NULL, &ver, NULL);
                 rc = H7_EXIT_OK;
                 goto out;
             }
@@ -423,17 +448,8 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                  app.pid, app.serial, ver.major, ver.minor, ver.patch, ver.text);
     else
         cli_info(o, "application %04x:%04x serial %s is back", app.vid, app.pid, app.serial);
-    if (o->json) {
-        printf("{\"ok\":true,\"command\":\"update\",\"serial\":");
-        cli_json_str(stdout, app.serial);
-        printf(",\"up_to_date\":false,\"bytes_written\":%llu,\"sectors_erased\":%zu",
-               (unsigned long long)rep.bytes_written, rep.sectors_erased);
-        if (have_ver) {
-            printf(",\"version\":");
-            cli_json_str(stdout, ver.text);
-        }
-        printf("}\n");
-    }
+    say_done(o, &app, path, false, was_app && have_old ? &old : NULL, has_hdr ? &hdr.version : NULL,
+             have_ver ? &ver : NULL, &rep);
     rc = H7_EXIT_OK;
 out:
     h7_image_free(&img);

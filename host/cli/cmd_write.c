@@ -236,15 +236,20 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
         if (h7bl && (rc = cli_after_leave(o, &d)) != H7_EXIT_OK)
             goto out;
     }
-    if (o->json) {
-        printf("{\"ok\":true,\"command\":\"write\",\"file\":");
-        cli_json_str(stdout, path);
-        printf(",\"bytes_written\":%llu,"
-               "\"sectors_erased\":%zu,\"sectors_skipped\":%zu,\"bytes_verified\":%llu,\"left\":%s,"
-               "\"seconds\":%.3f}\n",
-               (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
-               (unsigned long long)rep.bytes_verified, spec.leave ? "true" : "false",
-               cli_elapsed());
+    cli_json_t j;
+    if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
+        cli_doc_device(&j, &d.info);
+        cli_json_string(&j, "file", path);
+        cli_json_string(&j, "format", h7_image_format_name(img.format));
+        cli_json_addr(&j, "address", h7_image_min_addr(&img));
+        cli_json_int(&j, "bytes_written", (long long)rep.bytes_written);
+        cli_json_int(&j, "sectors_erased", (long long)rep.sectors_erased);
+        cli_json_int(&j, "sectors_skipped", (long long)rep.sectors_skipped);
+        cli_json_bool(&j, "verified", verify);
+        cli_json_int(&j, "bytes_verified", (long long)rep.bytes_verified);
+        cli_json_bool(&j, "left", spec.leave);
+        cli_json_seconds(&j, "seconds", cli_elapsed());
+        cli_doc_end(&j);
     }
 out:
     cli_close(&d);

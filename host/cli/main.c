@@ -92,6 +92,7 @@ int main(int argc, char **argv)
             int sub_argc = argc - optind;
             char **sub_argv = argv + optind;
             optind = 0; /* GNU getopt: start afresh (permuting) on the new vector */
+            cli_set_command(cmds[i].name);
             return cmds[i].run(&o, sub_argc, sub_argv);
         }
     }

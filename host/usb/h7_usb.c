@@ -228,8 +228,8 @@ bool h7_usb_is_h7dfu_bootloader(const h7_usb_device_t *d)
            !h7_usb_is_st_rom(d);
 }
 
-int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,
-                h7_usb_handle_t **handle)
+static int open_claim(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,
+                      h7_usb_handle_t **handle, int busy_tries)
 {
     libusb_device **list = NULL;
     ssize_t n = libusb_get_device_list(usb->ctx, &list);
@@ -256,7 +256,7 @@ int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt
      * new devices. Retry for up to a second before giving up. */
     for (int tries = 0;; tries++) {
         rc = libusb_claim_interface(h, itf);
-        if (rc != LIBUSB_ERROR_BUSY || tries == 20)
+        if (rc != LIBUSB_ERROR_BUSY || tries >= busy_tries)
             break;
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
@@ -277,6 +277,18 @@ int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt
     hd->itf = itf;
     *handle = hd;
     return 0;
+}
+
+int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,
+                h7_usb_handle_t **handle)
+{
+    return open_claim(usb, want, itf, alt, handle, 20);
+}
+
+int h7_usb_open_now(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int alt,
+                    h7_usb_handle_t **handle)
+{
+    return open_claim(usb, want, itf, alt, handle, 0);
 }
 
 void h7_usb_close(h7_usb_handle_t *handle)

@@ -82,6 +82,11 @@ bool h7_usb_is_st_rom(const h7_usb_device_t *d);
  * alt >= 0, select that alternate setting. */
 int h7_usb_open(h7_usb_t *usb, const h7_usb_device_t *dev, uint8_t itf, int alt,
                 h7_usb_handle_t **handle);
+/* As h7_usb_open, but an interface another program holds is not waited
+ * for: LIBUSB_ERROR_BUSY at once (for a look that must not stall or
+ * disturb that program). */
+int h7_usb_open_now(h7_usb_t *usb, const h7_usb_device_t *dev, uint8_t itf, int alt,
+                    h7_usb_handle_t **handle);
 void h7_usb_close(h7_usb_handle_t *handle);
 
 /* The transport over an opened device. Valid until h7_usb_close(). */

@@ -78,10 +78,10 @@ refused() {
     h7 --json info
     python3 -c '
 import json, sys
-b = json.load(open(sys.argv[1]))["boot"]
-assert b["decision"] == "stay in DFU" and b["slot"] == sys.argv[2], b
-assert b["record_version"] == "1.0.0+0", b
-' "$dir/out" "$2" || { cat "$dir/out"; fail "info --json after $1: boot"; }
+b = json.load(open(sys.argv[1]))["slot"]
+assert b["decision"] == "stay in DFU" and b["check"] == sys.argv[2] and b["valid"] is False, b
+assert b["version"] == {"major": 1, "minor": 0, "patch": 0, "build": 0, "text": "1.0.0"}, b
+' "$dir/out" "$2" || { cat "$dir/out"; fail "info --json after $1: slot"; }
 }
 refused device "image for another device"
 refused sp "initial stack pointer not in RAM"

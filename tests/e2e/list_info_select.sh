@@ -36,7 +36,7 @@ python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["ok"] and d["state"] == "dfuIDLE" and d["status"] == "OK", d
-assert d["device"]["serial"] == "0E2E00000000000000001234", d
+assert d["serial"] == d["device"]["serial"] == "0E2E00000000000000001234" and d["path"] == "1-1", d
 ' "$dir/out" || { cat "$dir/out"; fail "info --json content"; }
 
 # Selection: the right serial, VID:PID and path find it ...
@@ -58,7 +58,8 @@ expect_rc 4 "--json info -S WRONG"
 python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["ok"] is False and d["exit"] == 4 and "no DFU-mode device" in d["error"], d
+assert d["ok"] is False and d["exit"] == 4 and d["command"] == "info", d
+assert d["error"]["category"] == "no-device" and "no DFU-mode device" in d["error"]["message"], d
 ' "$dir/out" || { cat "$dir/out"; fail "error as JSON"; }
 # list with a filter that matches nothing: exit 4, as the other commands,
 # naming what was asked for; stdout lists nothing.

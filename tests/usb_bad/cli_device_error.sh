@@ -47,7 +47,8 @@ words "$dir/wp.err" "dfuERROR" "errWRITE" "write protected" "0x08060000"
 python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["ok"] is False and d["exit"] == 6 and "errWRITE" in d["error"], d
+assert d["ok"] is False and d["exit"] == 6 and "errWRITE" in d["error"]["message"], d
+assert d["error"]["category"] == "device" and d["error"]["dfu"]["status"] == "errWRITE", d
 ' "$dir/wp.json" || fail "--json error of the WRP write"
 sector3 | cmp - "$dir/s3.bin" || fail "the write-protected sector changed"
 
