@@ -111,7 +111,9 @@ check "erase" erase 0 'd["address"] == "0x08040000" and d["mass"] is False'
 h7 --json erase --mass
 check "erase --mass" erase 0 'd["mass"] is True and d["address"] is None'
 h7 --json leave
-check "leave" leave 0 'd["address"] == "0x08020000"'
+check "leave, empty slot" leave 3 'd["error"]["category"] == "file" and "no image" in d["error"]["message"]'
+h7 --json leave --force
+check "leave --force, empty slot" leave 6 'd["error"]["category"] == "device" and "back in DFU mode" in d["error"]["message"]'
 
 # 2. The application: written; the board then starts it. list and info show
 # its version.
