@@ -35,7 +35,7 @@ static bool has_record(const h7_boot_status_t *bs)
 /* "valid, version 1.2.3" / "no valid image (crc mismatch), newest record 1.2.3" */
 static void slot_text(const h7_boot_status_t *bs, char *buf, size_t len)
 {
-    char ver[40] = "";
+    char ver[64] = "";
     if (has_record(bs)) {
         boot_image_version_t v = {bs->major, bs->minor, bs->patch, bs->build};
         char t[32];
