@@ -93,6 +93,9 @@ void cli_sleep_ms(unsigned ms);
  * it did (the application started, with its version; or back in DFU mode,
  * with the bootloader's reason). H7_EXIT_OK, or H7_EXIT_DEVICE. */
 int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d);
+/* Leave DFU mode at addr and say so; on the h7dfu bootloader (h7bl) then
+ * cli_after_leave(). H7_EXIT_OK or the exit code (said). */
+int cli_leave_and_report(const cli_opts_t *o, cli_dev_t *d, uint32_t addr, bool h7bl);
 /* The running application's version (its HID report); 0 or < 0. */
 int cli_app_version(const h7_usb_device_t *app, h7_app_version_t *v);
 /* The same for a look (list, info): an application another program holds is

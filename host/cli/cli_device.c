@@ -448,3 +448,11 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
               wait_ms / 1000u);
     return H7_EXIT_DEVICE;
 }
+
+int cli_leave_and_report(const cli_opts_t *o, cli_dev_t *d, uint32_t addr, bool h7bl)
+{
+    if (h7_ops_leave(&d->dfu, true, addr) != 0)
+        return cli_fail_dfu(o, &d->dfu, "leave failed");
+    cli_info(o, "left DFU mode: the device restarts");
+    return h7bl ? cli_after_leave(o, d) : H7_EXIT_OK;
+}

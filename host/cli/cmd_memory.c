@@ -273,12 +273,7 @@ int cmd_leave(cli_opts_t *o, int argc, char **argv)
     const bool h7bl = h7_dfuse_has_command(&d.dfu, H7_DFUSE_BOOT_STATUS);
     if (h7bl && !leave_slot_ok(o, &d, force, &rc))
         goto out;
-    if (h7_ops_leave(&d.dfu, true, addr) != 0) {
-        rc = cli_fail_dfu(o, &d.dfu, "leave failed");
-        goto out;
-    }
-    cli_info(o, "left DFU mode: the device restarts");
-    if (h7bl && (rc = cli_after_leave(o, &d)) != H7_EXIT_OK)
+    if ((rc = cli_leave_and_report(o, &d, addr, h7bl)) != H7_EXIT_OK)
         goto out;
     cli_json_t j;
     if (cli_doc_begin(o, &j, H7_EXIT_OK)) {

@@ -228,12 +228,7 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
     if (spec.leave) {
         /* Start where the image starts, as dfu-util's -s ADDR:leave does. */
         uint32_t start = spec.has_addr ? spec.addr : h7_image_min_addr(&img);
-        if (h7_ops_leave(&d.dfu, true, start) != 0) {
-            rc = cli_fail_dfu(o, &d.dfu, "leave failed");
-            goto out;
-        }
-        cli_info(o, "left DFU mode: the device restarts");
-        if (h7bl && (rc = cli_after_leave(o, &d)) != H7_EXIT_OK)
+        if ((rc = cli_leave_and_report(o, &d, start, h7bl)) != H7_EXIT_OK)
             goto out;
     }
     cli_json_t j;
