@@ -7,8 +7,9 @@
 #
 # Build directories: the Makefile's variables BUILD, FW_BUILD, BENCH_BUILD,
 # FUZZ_BUILD, COV_BUILD, MUT_BUILD and INSTALL_BUILD from the environment;
-# those not set are fresh ones under H7_TARGETS_OUT (default: a new temporary directory, removed at the end), so
-# a plain run checks every target as on a fresh clone. The ctest tests
+# those not set are fresh ones under H7_TARGETS_OUT (default: a new temporary
+# directory, removed at the end), so a plain run checks every target as on a
+# fresh clone. The ctest tests
 # target_<name> (tests/targets/CMakeLists.txt) run it one target at a time,
 # with the trees make test has already built where the recipe is the same.
 #
