@@ -16,7 +16,7 @@
 #
 # Cost: INSTALL_BUILD is a release tree kept between runs (make test's is
 # <build>/targets/build-install): the first run builds the host programs and
-# the library without tests, about 35 s on 2 cores; later runs only
+# the library without tests, about 30 s on 2 cores; later runs only
 # relink what changed. The checks take about 3 s.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
