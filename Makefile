@@ -6,9 +6,14 @@ BENCH_BUILD ?= build-bench
 FUZZ_BUILD ?= build-fuzz
 COV_BUILD ?= build-cov
 MUT_BUILD ?= build-mut
+INSTALL_BUILD ?= build-install
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+# empty: /etc/udev/rules.d (cmake/install.cmake)
+UDEVRULESDIR ?=
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps host firmware test demo bench powerloss powerloss-fw fuzz coverage mutate format format-check clean
+.PHONY: all deps host firmware test demo bench powerloss powerloss-fw fuzz coverage mutate format format-check install uninstall clean
 
 all: host firmware
 
@@ -71,6 +76,28 @@ coverage: deps
 mutate: deps
 	@./scripts/mutate.sh $(MUT_BUILD)
 
+# A release build without sanitizers (INSTALL_BUILD) of the programs and of
+# libh7dfu (.so and .a), installed under DESTDIR/PREFIX with cmake --install
+# (cmake/install.cmake lists what goes where).
+install: deps
+	@cmake -S . -B $(INSTALL_BUILD) -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF \
+		-DH7DFU_INSTALL=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+		$(if $(UDEVRULESDIR),-DH7DFU_UDEVRULESDIR=$(UDEVRULESDIR)) >/dev/null
+	@cmake --build $(INSTALL_BUILD) -j $(JOBS)
+	@DESTDIR="$(DESTDIR)" cmake --install $(INSTALL_BUILD) --prefix $(PREFIX)
+
+# Removes every file the last install listed (INSTALL_BUILD/install_manifest.txt,
+# paths without DESTDIR), then the include/h7dfu and doc folders if empty.
+uninstall:
+	@test -f $(INSTALL_BUILD)/install_manifest.txt || \
+		{ echo "uninstall: no $(INSTALL_BUILD)/install_manifest.txt (make install first)" >&2; exit 1; }
+	@while IFS= read -r f || [ -n "$$f" ]; do \
+		if [ -e "$(DESTDIR)$$f" ] || [ -L "$(DESTDIR)$$f" ]; then \
+			echo "-- Removing: $(DESTDIR)$$f"; rm -f "$(DESTDIR)$$f" || exit 1; fi; \
+	done < $(INSTALL_BUILD)/install_manifest.txt
+	@sed -n 's|/h7dfu/[^/]*$$|/h7dfu|p' $(INSTALL_BUILD)/install_manifest.txt | sort -u | \
+		while IFS= read -r d; do rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done
+
 format:
 	@./scripts/format.sh fix
 
@@ -78,4 +105,4 @@ format-check:
 	@./scripts/format.sh check
 
 clean:
-	rm -rf $(BUILD) $(FW_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(COV_BUILD) $(MUT_BUILD)
+	rm -rf $(BUILD) $(FW_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(COV_BUILD) $(MUT_BUILD) $(INSTALL_BUILD)

@@ -6,9 +6,10 @@
 #   scripts/check-targets.sh [TARGET...]        (default: all of them)
 #
 # Build directories: the Makefile's variables BUILD, FW_BUILD, BENCH_BUILD,
-# FUZZ_BUILD, COV_BUILD and MUT_BUILD from the environment; those not set are fresh ones under
-# H7_TARGETS_OUT (default: a new temporary directory, removed at the end), so
-# a plain run checks every target as on a fresh clone. The ctest tests
+# FUZZ_BUILD, COV_BUILD, MUT_BUILD and INSTALL_BUILD from the environment;
+# those not set are fresh ones under H7_TARGETS_OUT (default: a new temporary
+# directory, removed at the end), so a plain run checks every target as on a
+# fresh clone. The ctest tests
 # target_<name> (tests/targets/CMakeLists.txt) run it one target at a time,
 # with the trees make test has already built where the recipe is the same.
 #
@@ -30,10 +31,11 @@ short_mode() {
     format) echo "format_on_copy" ;;
     coverage) echo "env COVERAGE_TESTS=^(test_boot_validate|test_dfu|test_flash_map|fw_port_logic)\$ make coverage" ;;
     mutate) echo "env MUTANTS=boot_sp_dtcm_start,dfu_write_reserved make mutate" ;;
+    install) echo "tests/install/check.sh" ;;
     *) return 1 ;;
     esac
 }
-ALL="demo test firmware bench powerloss powerloss-fw fuzz coverage mutate format"
+ALL="demo test firmware bench powerloss powerloss-fw fuzz coverage mutate format install"
 
 # `make format` rewrites files: run it on a copy of the tree (a git repository
 # of its own, as format.sh lists files with git), then check the result.
@@ -66,7 +68,8 @@ else
 fi
 : "${BUILD:=$out/build}" "${FW_BUILD:=$out/build-fw}" "${BENCH_BUILD:=$out/build-bench}"
 : "${FUZZ_BUILD:=$out/build-fuzz}" "${COV_BUILD:=$out/build-cov}" "${MUT_BUILD:=$out/build-mut}"
-export BUILD FW_BUILD BENCH_BUILD FUZZ_BUILD COV_BUILD MUT_BUILD
+: "${INSTALL_BUILD:=$out/build-install}"
+export BUILD FW_BUILD BENCH_BUILD FUZZ_BUILD COV_BUILD MUT_BUILD INSTALL_BUILD
 # A make above this one (make test -> ctest -> here) must not leak its
 # jobserver or flags into these makes.
 unset MAKEFLAGS MFLAGS MAKELEVEL
