@@ -51,6 +51,14 @@ bool h7_app_ensure_clean_start(bool started_dirty, h7_app_reset_fn reset)
 
 /* ---- DFU run-time ---- */
 
+/* Templates of the Microsoft OS 2.0 descriptors: interface 0 and the default
+ * vendor code, patched by h7_app_dfu_init() and
+ * h7_app_dfu_set_ms_os20_vendor_code(). */
+static const ms_os20_function_set_t ms_set_template =
+    MS_OS20_FUNCTION_SET(0u, H7_APP_DFU_INTERFACE_GUID);
+static const uint8_t ms_bos_template[MS_OS20_BOS_LEN] =
+    MS_OS20_BOS(MS_OS20_FUNCTION_SET_LEN, H7_APP_MS_OS20_VENDOR_CODE);
+
 static void on_detach(void *user, uint16_t timeout_ms)
 {
     (void)timeout_ms;
@@ -84,12 +92,50 @@ void h7_app_dfu_init(h7_app_dfu_t *d, uint8_t itf_num, uint16_t detach_timeout_m
      * from the run-time descriptor before the detach). */
     (void)dfu_functional_descriptor(d->func_desc, sizeof d->func_desc, attrs, detach_timeout_ms,
                                     H7_DFU_XFER_DEFAULT);
+    d->ms_set = ms_set_template;
+    memcpy(d->ms_bos, ms_bos_template, sizeof d->ms_bos);
+    ((uint8_t *)&d->ms_set)[MS_OS20_FUNCTION_SET_FIRST_ITF_OFF] = itf_num;
+    d->ms_os20 = (usbd_ms_os20_t){
+        .bos = d->ms_bos,
+        .set = &d->ms_set,
+        .set_len = MS_OS20_FUNCTION_SET_LEN,
+        .vendor_code = H7_APP_MS_OS20_VENDOR_CODE,
+    };
+}
+
+void h7_app_dfu_set_ms_os20_vendor_code(h7_app_dfu_t *d, uint8_t vendor_code)
+{
+    d->ms_bos[MS_OS20_BOS_VENDOR_CODE_OFF] = vendor_code;
+    d->ms_os20.vendor_code = vendor_code;
+}
+
+const usbd_ms_os20_t *h7_app_dfu_ms_os20(const h7_app_dfu_t *d)
+{
+    return &d->ms_os20;
+}
+
+const uint8_t *h7_app_dfu_bos_descriptor(const h7_app_dfu_t *d, uint16_t *len)
+{
+    *len = MS_OS20_BOS_LEN;
+    return d->ms_bos;
 }
 
 int h7_app_dfu_request_fields(h7_app_dfu_t *d, uint8_t bm_request_type, uint8_t b_request,
                               uint16_t w_value, uint16_t w_index, uint16_t w_length, uint8_t *data,
                               uint16_t cap)
 {
+    /* Microsoft OS 2.0 descriptor set (MS OS 2.0 Descriptors Specification,
+     * Table 8): vendor, device, IN, wIndex 7. */
+    if (bm_request_type == (USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_DEVICE) &&
+        b_request == d->ms_os20.vendor_code && w_index == MS_OS20_DESCRIPTOR_INDEX) {
+        uint16_t n = MS_OS20_FUNCTION_SET_LEN;
+        n = n < w_length ? n : w_length;
+        n = n < cap ? n : cap;
+        if (n != 0u) {
+            memcpy(data, &d->ms_set, n);
+        }
+        return n;
+    }
     if ((bm_request_type & USB_TYPE_MASK) != USB_TYPE_CLASS ||
         (bm_request_type & USB_RECIP_MASK) != USB_RECIP_INTERFACE ||
         (w_index & 0xffu) != d->rt.cfg.itf_num) {

@@ -25,6 +25,11 @@
  *     class driver.
  *
  *  3. The HID "enter update" report (core/hid/hid.h has the layout).
+ *
+ * The run-time interface comes with Microsoft OS 2.0 descriptors (WinUSB for
+ * that interface on Windows 8.1 and later without a driver install,
+ * docs/windows.md): a BOS descriptor and a descriptor set built at compile
+ * time, the interface number and the vendor request code patched in.
  */
 #ifndef H7_APP_H
 #define H7_APP_H
@@ -36,6 +41,8 @@
 #include "boot.h"
 #include "dfu_runtime.h"
 #include "h7_app_id.h"
+#include "ms_os20.h"
+#include "usbd.h"
 #include "usbd_class.h"
 
 /* ST's system memory bootloader entry on the STM32H742/743/750/753: its
@@ -88,11 +95,28 @@ bool h7_app_ensure_clean_start(bool started_dirty, h7_app_reset_fn reset);
 /* Interface descriptor (9) + DFU functional descriptor (9). */
 #define H7_APP_DFU_ITF_DESC_LEN 18u
 
+/* Microsoft OS 2.0: the default vendor request code that reads the
+ * descriptor set (any value the application's other vendor requests do not
+ * use; h7_app_dfu_set_ms_os20_vendor_code() changes it), and the device
+ * interface GUID WinUSB registers for the run-time interface. An application
+ * that is its own product defines its own GUID (docs/windows.md). */
+#ifndef H7_APP_MS_OS20_VENDOR_CODE
+#define H7_APP_MS_OS20_VENDOR_CODE 0x48u
+#endif
+#ifndef H7_APP_DFU_INTERFACE_GUID
+#define H7_APP_DFU_INTERFACE_GUID u"{9E26F7B6-ED75-4D5B-916C-5292D522C82E}"
+#endif
+
 typedef struct h7_app_dfu {
     dfu_runtime_t rt;
     volatile bool detach_requested; /* DETACH accepted (willDetach), or bus
                                        reset in appDETACH */
     uint8_t func_desc[DFU_FUNC_DESC_LEN];
+    /* Microsoft OS 2.0 descriptors for this interface (composite device:
+     * a function subset for interface itf_num). */
+    uint8_t ms_bos[MS_OS20_BOS_LEN];
+    ms_os20_function_set_t ms_set;
+    usbd_ms_os20_t ms_os20;
 } h7_app_dfu_t;
 
 /* Set up the run-time interface number itf_num, attributes
@@ -104,7 +128,8 @@ void h7_app_dfu_init(h7_app_dfu_t *d, uint8_t itf_num, uint16_t detach_timeout_m
  * One control request, raw: the 8 setup bytes as they came off the wire
  * (bmRequestType, bRequest, wValue, wIndex, wLength, little endian). Class
  * requests to the run-time interface are answered (DETACH, GETSTATUS,
- * GETSTATE); anything else returns USBD_STALL, so the caller can try its
+ * GETSTATE), and the Microsoft OS 2.0 descriptor set request (cut to
+ * wLength and cap); anything else returns USBD_STALL, so the caller can try its
  * other handlers first or stall. IN: up to cap bytes are written to data and
  * their count returned. OUT/no data: 0.
  */
@@ -115,6 +140,20 @@ int h7_app_dfu_request(h7_app_dfu_t *d, const uint8_t setup[8], uint8_t *data, u
 int h7_app_dfu_request_fields(h7_app_dfu_t *d, uint8_t bm_request_type, uint8_t b_request,
                               uint16_t w_value, uint16_t w_index, uint16_t w_length, uint8_t *data,
                               uint16_t cap);
+
+/* The vendor request code of the Microsoft OS 2.0 descriptor set (default
+ * H7_APP_MS_OS20_VENDOR_CODE); call it before the device is built. */
+void h7_app_dfu_set_ms_os20_vendor_code(h7_app_dfu_t *d, uint8_t vendor_code);
+
+/* For core/usb: usbd_device_desc_t.ms_os20 (the core then reports bcdUSB
+ * 0x0201 and answers the BOS and descriptor set requests). */
+const usbd_ms_os20_t *h7_app_dfu_ms_os20(const h7_app_dfu_t *d);
+
+/* For other stacks (Cube: the GetBOSDescriptor callback, with bcdUSB 0x0201
+ * in the device descriptor): the BOS descriptor and its length. The
+ * descriptor set request itself (bmRequestType 0xC0, bRequest = the vendor
+ * code, wIndex 7) is answered by h7_app_dfu_request(). */
+const uint8_t *h7_app_dfu_bos_descriptor(const h7_app_dfu_t *d, uint16_t *len);
 
 /* USB bus reset seen by the application's stack (DFU 1.1 A.1: a reset in
  * appDETACH means "enter DFU mode"). */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dcd.h"
+#include "ms_os20.h"
 #include "usbd_desc.h"
 
 #define EP_SLOTS 32u /* 16 OUT + 16 IN endpoint numbers */
@@ -362,9 +363,18 @@ static void get_descriptor(void)
             ctrl_send(s, s[0]);
         }
         break;
+    case USB_DT_BOS: /* USB 3.2 9.6.2: wTotalLength at bytes 2..3 */
+        if (u.desc->ms_os20 != NULL && index == 0) {
+            const uint8_t *bos = u.desc->ms_os20->bos;
+            /* const: an IN data stage only reads its buffer */
+            ctrl_send((uint8_t *)(uintptr_t)bos, (uint16_t)(bos[2] | bos[3] << 8));
+            break;
+        }
+        ctrl_stall();
+        break;
     default:
         /* Device qualifier and other-speed configuration: a full-speed-only
-         * device stalls them (USB 2.0 9.6.2); BOS only exists from 2.01. */
+         * device stalls them (USB 2.0 9.6.2). */
         ctrl_stall();
         break;
     }
@@ -571,6 +581,14 @@ void usbd_event_setup(const uint8_t setup[8])
     memset(&u.ctrl, 0, sizeof u.ctrl);
     u.ctrl.setup = usb_setup_parse(setup);
     const usb_setup_t *s = &u.ctrl.setup;
+    const usbd_ms_os20_t *ms = u.desc->ms_os20;
+    /* The Microsoft OS 2.0 descriptor set (MS OS 2.0 Descriptors
+     * Specification, Table 8): vendor, device, IN; in any state. */
+    if (ms != NULL && s->bmRequestType == (USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_DEVICE) &&
+        s->bRequest == ms->vendor_code && s->wIndex == MS_OS20_DESCRIPTOR_INDEX) {
+        ctrl_send((uint8_t *)(uintptr_t)ms->set, ms->set_len); /* read only, as above */
+        return;
+    }
     if ((s->bmRequestType & USB_TYPE_MASK) != USB_TYPE_STANDARD) {
         class_request();
         return;

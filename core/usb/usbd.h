@@ -45,10 +45,25 @@ typedef struct usbd_interface_desc {
     const usbd_class_driver_t *driver; /* owns this interface; NULL: none */
 } usbd_interface_desc_t;
 
+/*
+ * Microsoft OS 2.0 descriptors (ms_os20.h lays them out): the BOS descriptor
+ * (sent for GET_DESCRIPTOR(BOS), its wTotalLength bytes) and the descriptor
+ * set (sent for the vendor device request bmRequestType 0xC0, bRequest
+ * vendor_code, wIndex MS_OS20_DESCRIPTOR_INDEX, in any device state: Windows
+ * reads it before it configures the device). set_len and vendor_code are the
+ * values the BOS's platform capability announces.
+ */
+typedef struct usbd_ms_os20 {
+    const uint8_t *bos;
+    const void *set;
+    uint16_t set_len;
+    uint8_t vendor_code;
+} usbd_ms_os20_t;
+
 typedef struct usbd_device_desc {
     uint16_t vid, pid;
     uint16_t bcd_device;
-    uint16_t bcd_usb;                              /* 0 means 0x0200 */
+    uint16_t bcd_usb; /* 0 means 0x0200 (0x0201 with ms_os20, the least for a BOS) */
     uint8_t dev_class, dev_subclass, dev_protocol; /* 0: per interface */
     const char *manufacturer, *product, *serial;   /* NULL: no string */
     uint8_t attributes;                /* USB_CONFIG_ATTR_SELF_POWERED / _REMOTE_WAKEUP */
@@ -62,6 +77,8 @@ typedef struct usbd_device_desc {
     /* Suspend (true) / resume (false) notification; may be NULL. The device
      * never signals remote wakeup, even when the host enabled it. */
     void (*on_suspend)(bool suspended);
+    /* NULL: no BOS (GET_DESCRIPTOR(BOS) stalls) and no descriptor set. */
+    const usbd_ms_os20_t *ms_os20;
 } usbd_device_desc_t;
 
 typedef enum usbd_state {

@@ -160,7 +160,8 @@ bool usbd_desc_build(usbd_desc_set_t *set, const usbd_device_desc_t *d)
     uint8_t i_ser = d->serial ? next++ : 0;
     put8(&w, USBD_DEVICE_DESC_LEN);
     put8(&w, USB_DT_DEVICE);
-    put16(&w, d->bcd_usb ? d->bcd_usb : 0x0200u);
+    /* A host asks for the BOS only from bcdUSB 0x0201 (USB 2.0 LPM ECN). */
+    put16(&w, d->bcd_usb ? d->bcd_usb : d->ms_os20 ? 0x0201u : 0x0200u);
     put8(&w, d->dev_class);
     put8(&w, d->dev_subclass);
     put8(&w, d->dev_protocol);

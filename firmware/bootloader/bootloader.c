@@ -8,9 +8,21 @@
 #include <stddef.h>
 
 #include "dfu.h"
+#include "ms_os20.h"
 #include "usbd.h"
 
 #define BL_BCD_DEVICE 0x0200u
+
+/* Microsoft OS 2.0 descriptors: one function, so WinUSB for the whole device. */
+static const ms_os20_device_set_t s_ms_set = MS_OS20_DEVICE_SET(BOOTLOADER_INTERFACE_GUID);
+static const uint8_t s_ms_bos[MS_OS20_BOS_LEN] =
+    MS_OS20_BOS(MS_OS20_DEVICE_SET_LEN, BOOTLOADER_MS_OS20_VENDOR_CODE);
+static const usbd_ms_os20_t s_ms = {
+    .bos = s_ms_bos,
+    .set = &s_ms_set,
+    .set_len = MS_OS20_DEVICE_SET_LEN,
+    .vendor_code = BOOTLOADER_MS_OS20_VENDOR_CODE,
+};
 
 /* One device per program, like usbd itself. */
 static struct {
@@ -123,6 +135,7 @@ bool bootloader_usb_init(const bootloader_config_t *cfg)
         .num_itfs = 1,
         .ctrl_buf = cfg->xfer_buf,
         .ctrl_buf_size = cfg->xfer_buf_size,
+        .ms_os20 = &s_ms,
     };
     return usbd_init(&s_bl.dev);
 }

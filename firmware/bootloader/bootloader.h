@@ -13,8 +13,22 @@
 #include "boot.h"
 #include "flash.h"
 
-#define BOOTLOADER_VID 0x0483u /* the DFU VID:PID DfuSe tools look for (AN3156) */
+/* USB VID:PID, a build option (CMake H7_BOOTLOADER_VID / H7_BOOTLOADER_PID).
+ * The default is the DFU VID:PID DfuSe tools look for (AN3156); docs/windows.md
+ * says when to choose an own one. */
+#ifndef BOOTLOADER_VID
+#define BOOTLOADER_VID 0x0483u
+#endif
+#ifndef BOOTLOADER_PID
 #define BOOTLOADER_PID 0xDF11u
+#endif
+/* Microsoft OS 2.0 descriptors (core/usb/ms_os20.h, docs/windows.md): the
+ * vendor request code that reads the descriptor set, and the device interface
+ * GUID WinUSB registers for the bootloader. */
+#ifndef BOOTLOADER_MS_OS20_VENDOR_CODE
+#define BOOTLOADER_MS_OS20_VENDOR_CODE 0x48u
+#endif
+#define BOOTLOADER_INTERFACE_GUID u"{FF3587CE-4518-40C8-B597-2CF6F84B3BE8}"
 /* Transfer buffers for blocks waiting for the flash: one being programmed
  * per bank and one more per bank received meanwhile (measured against two
  * and three in docs/performance.md). */

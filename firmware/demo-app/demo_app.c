@@ -148,6 +148,8 @@ bool demo_app_usb_init(const demo_app_config_t *cfg)
         .max_power_ma = 100u,
         .itfs = s_app.itfs,
         .num_itfs = 2,
+        /* WinUSB for the DFU run-time interface on Windows (docs/windows.md) */
+        .ms_os20 = h7_app_dfu_ms_os20(&s_app.dfu),
     };
     return usbd_init(&s_app.dev);
 }

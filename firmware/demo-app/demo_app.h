@@ -13,8 +13,14 @@
 
 #include "flash.h"
 
+/* USB VID:PID, a build option (CMake H7_DEMO_APP_VID / H7_DEMO_APP_PID);
+ * docs/windows.md. */
+#ifndef DEMO_APP_VID
 #define DEMO_APP_VID 0x0483u
+#endif
+#ifndef DEMO_APP_PID
 #define DEMO_APP_PID 0x5750u
+#endif
 
 typedef struct demo_app_config {
     const flash_dev_t *flash; /* to read the version from the image header */

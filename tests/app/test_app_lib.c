@@ -227,6 +227,44 @@ static void enter_update_report(void **state)
     }
 }
 
+/* Microsoft OS 2.0: WinUSB for the run-time interface's function (its
+ * number patched in), the vendor code configurable, the set answered by the
+ * raw request handler (cut to wLength and cap). */
+static void dfu_ms_os20_descriptors(void **state)
+{
+    (void)state;
+    h7_app_dfu_t d;
+    h7_app_dfu_init(&d, 3, 0);
+    const usbd_ms_os20_t *ms = h7_app_dfu_ms_os20(&d);
+    uint16_t bos_len = 0;
+    const uint8_t *bos = h7_app_dfu_bos_descriptor(&d, &bos_len);
+    assert_ptr_equal(bos, ms->bos);
+    assert_int_equal(bos_len, 33);
+    assert_int_equal(bos[2] | bos[3] << 8, 33);
+    assert_int_equal(ms->vendor_code, H7_APP_MS_OS20_VENDOR_CODE);
+    assert_int_equal(bos[31], H7_APP_MS_OS20_VENDOR_CODE);
+    assert_int_equal(ms->set_len, 178);
+    assert_int_equal(bos[29] | bos[30] << 8, 178);
+    const uint8_t *set = ms->set;
+    assert_int_equal(set[18 + 4], 3); /* function subset bFirstInterface */
+    assert_memory_equal(set + 26 + 4, "WINUSB\0\0", 8);
+
+    h7_app_dfu_set_ms_os20_vendor_code(&d, 0x77);
+    assert_int_equal(ms->vendor_code, 0x77);
+    assert_int_equal(bos[31], 0x77);
+    uint8_t buf[256];
+    assert_int_equal(h7_app_dfu_request_fields(&d, 0xC0, 0x77, 0, 7, 255, buf, sizeof buf), 178);
+    assert_memory_equal(buf, set, 178);
+    assert_int_equal(h7_app_dfu_request_fields(&d, 0xC0, 0x77, 0, 7, 255, buf, 64), 64);
+    assert_int_equal(h7_app_dfu_request_fields(&d, 0xC0, 0x77, 0, 7, 12, buf, sizeof buf), 12);
+    assert_int_equal(h7_app_dfu_request_fields(&d, 0xC0, 0x77, 0, 7, 0, NULL, 0), 0);
+    assert_int_equal(
+        h7_app_dfu_request_fields(&d, 0xC0, H7_APP_MS_OS20_VENDOR_CODE, 0, 7, 255, buf, sizeof buf),
+        USBD_STALL);
+    assert_int_equal(h7_app_dfu_request_fields(&d, 0xC0, 0x77, 0, 6, 255, buf, sizeof buf),
+                     USBD_STALL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +278,7 @@ int main(void)
         cmocka_unit_test_setup(dfu_bus_reset_only_counts_in_detach, setup),
         cmocka_unit_test_setup(dfu_interface_descriptor_bytes, setup),
         cmocka_unit_test_setup(enter_update_report, setup),
+        cmocka_unit_test_setup(dfu_ms_os20_descriptors, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

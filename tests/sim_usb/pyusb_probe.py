@@ -43,7 +43,8 @@ def main():
     if len(devs) != 1:
         fail("%d DFU devices found" % len(devs))
     dev = devs[0]
-    if dev.bcdUSB != 0x0200 or dev.bMaxPacketSize0 != 64:
+    # 2.01: the BOS with the Microsoft OS 2.0 descriptors (docs/windows.md)
+    if dev.bcdUSB != 0x0201 or dev.bMaxPacketSize0 != 64:
         fail("device descriptor: bcdUSB %04x, bMaxPacketSize0 %d" % (dev.bcdUSB, dev.bMaxPacketSize0))
     if usb.util.get_string(dev, dev.iSerialNumber) != serial:
         fail("serial %r" % usb.util.get_string(dev, dev.iSerialNumber))
