@@ -248,13 +248,19 @@ static int write_through_rom(const cli_opts_t *o, const h7_usb_device_t *rom, co
         return rc;
     h7_write_cfg_t cfg = {.verify = true, .progress = cli_progress, .user = (void *)o};
     memset(rep, 0, sizeof(*rep));
-    if (h7_dfu_recover(&od.dfu) != 0 ||
-        h7_ops_write_image(&od.dfu, img, layout, &cfg, rep) != 0) {
+    if (h7_dfu_recover(&od.dfu) != 0 || h7_ops_write_image(&od.dfu, img, layout, &cfg, rep) != 0) {
         cli_progress_end();
+        bool gone = od.dfu.err.code == H7_E_TRANSPORT;
         rc = cli_fail_dfu(o, &od.dfu, "writing sector 0 through ST's ROM bootloader failed");
-        fprintf(stderr,
-                "h7dfu: the board stays in ST's ROM bootloader: do not reset or unplug it (sector "
-                "0 may be erased); run the same command with --rom again\n");
+        if (gone)
+            fprintf(stderr, "h7dfu: the board went away inside the window: sector 0 may be "
+                            "erased or half written, and then the board shows nothing on USB. "
+                            "Recover: BOOT0 high, power on, `h7dfu update-bootloader --rom "
+                            "FILE`, then BOOT0 low and reset\n");
+        else
+            fprintf(stderr, "h7dfu: the board stays in ST's ROM bootloader: do not reset or "
+                            "unplug it (sector 0 may be erased); run `h7dfu update-bootloader "
+                            "--rom FILE` again\n");
         close_dev(&od);
         return rc;
     }
@@ -300,8 +306,8 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
         h7_image_free(&img);
         return rc;
     }
-    cli_info(o, "%s: h7dfu bootloader v%u.%u for the STM32H743, %u bytes", path, id.major,
-             id.minor, id.image_size);
+    cli_info(o, "%s: h7dfu bootloader v%u.%u for the STM32H743, %u bytes", path, id.major, id.minor,
+             id.image_size);
 
     /* The board: an application, the h7dfu bootloader, or ST's ROM. */
     h7_usb_t *usb = NULL;
