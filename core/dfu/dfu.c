@@ -29,9 +29,9 @@
 #define DFU_MANIFEST_US 10000u
 #define DFU_NO_BUF      0xffu
 
-static const uint8_t dfuse_commands[] = {DFUSE_CMD_GET_COMMANDS, DFUSE_CMD_SET_ADDRESS,
-                                         DFUSE_CMD_ERASE,        DFUSE_CMD_READ_UNPROTECT,
-                                         DFUSE_CMD_CRC32,        DFUSE_CMD_BOOT_STATUS};
+static const uint8_t dfuse_commands[] = {
+    DFUSE_CMD_GET_COMMANDS, DFUSE_CMD_SET_ADDRESS, DFUSE_CMD_ERASE,    DFUSE_CMD_READ_UNPROTECT,
+    DFUSE_CMD_CRC32,        DFUSE_CMD_BOOT_STATUS, DFUSE_CMD_ENTER_ROM};
 
 _Static_assert(DFU_BOOT_STATUS_LEN == DFU_CRC_RESULT_LEN, "both answer through UPLOAD block 1");
 
@@ -378,12 +378,17 @@ static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uin
         return stall(dfu);
     if (!(dfu->cfg.attributes & DFU_ATTR_CAN_DNLOAD))
         return stall(dfu);
-    if (s->wLength == 0) {
+    /* 0xC5: a leave to ST's ROM bootloader (the boot layer resets into it) */
+    const bool to_rom = s->wValue == 0 && s->wLength == 1 && cap >= 1 && data != NULL &&
+                        data[0] == DFUSE_CMD_ENTER_ROM;
+    if (s->wLength == 0 || to_rom) {
         /* Leave, from dfuDNLOAD-IDLE and, as ST's DfuSe devices do (the DFU
          * class of ST's USB device library ends the download on it in both
          * states), from dfuIDLE: `dfu-util -s :leave -D file.dfu` sends
          * ABORT, then this. DFU 1.1 A.2.3 lists it as an error in dfuIDLE;
          * the boot layer starts only a valid image either way. */
+        if (to_rom)
+            dfu->address = DFU_ROM_BOOT_ADDR;
         dfu->op = DFU_OP_MANIFEST;
         dfu->op_ran = false;
         dfu->manifest_done = false;

@@ -79,6 +79,13 @@
  * returns the 12 bytes of cfg.boot_status. */
 #define DFUSE_CMD_BOOT_STATUS 0xC4u
 #define DFU_BOOT_STATUS_LEN   12u
+/* Vendor command: restart into ST's ROM bootloader (docs/protocol.md).
+ * DNLOAD block 0 = {0xC5} acts as a leave whose address is ST's system
+ * memory bootloader (AN2606, STM32H74x/75x: 0x1FF09800): the manifest
+ * callback gets DFU_ROM_BOOT_ADDR and the boot layer resets with its
+ * ENTER_ROM_BOOTLOADER request. */
+#define DFUSE_CMD_ENTER_ROM 0xC5u
+#define DFU_ROM_BOOT_ADDR   0x1FF09800u
 
 /* A free-running microsecond counter of the device (wraps at 2^32). */
 typedef uint32_t (*dfu_clock_fn)(void *user);

@@ -34,6 +34,7 @@ static struct {
     usbd_interface_desc_t itf;
     usbd_device_desc_t dev;
     volatile bool leave;
+    bool to_rom; /* the leave was the host's 0xC5: restart into ST's ROM */
     uint8_t status[DFU_BOOT_STATUS_LEN];
 } s_bl;
 
@@ -50,7 +51,7 @@ boot_decision_t bootloader_decide(volatile boot_request_block_t *req, const flas
 static void on_manifest(void *user, uint32_t addr)
 {
     (void)user;
-    (void)addr;
+    s_bl.to_rom = addr == DFU_ROM_BOOT_ADDR;
     s_bl.leave = true;
 }
 
@@ -60,6 +61,7 @@ bool bootloader_usb_init(const bootloader_config_t *cfg)
         return false;
     }
     s_bl.leave = false;
+    s_bl.to_rom = false;
     uint16_t div = cfg->poll_scale_div != 0u ? cfg->poll_scale_div : 1u;
     dfu_config_t dcfg = {
         .flash = cfg->flash,
@@ -148,6 +150,9 @@ bool bootloader_task(void)
 
 boot_request_t bootloader_leave_request(const flash_dev_t *flash)
 {
+    if (s_bl.to_rom) {
+        return BOOT_REQ_ENTER_ROM_BOOTLOADER;
+    }
     return boot_validate(flash, BOOT_APP_SLOT_ADDR, NULL) == BOOT_VALID ? BOOT_REQ_START_APP
                                                                         : BOOT_REQ_STAY_IN_DFU;
 }

@@ -74,7 +74,8 @@ bool bootloader_usb_init(const bootloader_config_t *cfg);
 bool bootloader_task(void);
 
 /* The request to reset with after leave: START_APP when the slot validates,
- * STAY_IN_DFU otherwise (the board comes back in DFU mode, never runs junk). */
+ * STAY_IN_DFU otherwise (the board comes back in DFU mode, never runs junk);
+ * ENTER_ROM_BOOTLOADER when the host asked for ST's ROM (0xC5). */
 boot_request_t bootloader_leave_request(const flash_dev_t *flash);
 
 #endif

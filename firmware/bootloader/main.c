@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bl_ident.h"
 #include "bootloader.h"
 #include "dfu.h"
 #include "h7_port.h"
@@ -27,6 +28,19 @@ static uint8_t s_xfer[H7_DFU_XFER_MAX] __attribute__((section(".xferbuf")));
 static uint8_t s_blocks[BOOTLOADER_BLOCK_BUFS * H7_DFU_XFER_MAX]
     __attribute__((section(".xferbuf")));
 static char s_serial[25];
+
+/* Who this image is (core/boot/bl_ident.h): read by h7dfu update-bootloader
+ * and the virtual board. Its size is the linker's (bootloader.ld). */
+extern const uint8_t __bl_flash_used[];
+__attribute__((section(".bl_ident"), used)) const h7_bl_ident_t h7_bl_ident = {
+    .magic = H7_BL_IDENT_MAGIC,
+    .device_id = BOOT_DEVICE_ID_H743,
+    .major = H7_BL_VERSION_MAJOR,
+    .minor = H7_BL_VERSION_MINOR,
+    .base = H7_BL_BASE,
+    .image_size = (uint32_t)(uintptr_t)__bl_flash_used,
+};
+_Static_assert(sizeof(h7_bl_ident_t) == H7_BL_IDENT_SIZE, "the identity is 16 bytes");
 
 /* Why the board stays in DFU mode, for the boot status command. */
 static boot_decision_t s_boot;

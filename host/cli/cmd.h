@@ -15,5 +15,6 @@ int cmd_detach(cli_opts_t *o, int argc, char **argv);
 int cmd_update(cli_opts_t *o, int argc, char **argv);
 int cmd_image(cli_opts_t *o, int argc, char **argv);
 int cmd_optbytes(cli_opts_t *o, int argc, char **argv);
+int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ static const struct cmd {
     {"option-bytes", cmd_optbytes, "show (decoded) or change the option bytes (ST ROM bootloader)"},
     {"image", cmd_image, "stamp an application image for the h7dfu bootloader, or inspect one"},
     {"update", cmd_update, "detach the application, write + verify FILE, wait for it to return"},
+    {"update-bootloader", cmd_update_bootloader,
+     "replace the h7dfu bootloader in sector 0 through ST's ROM bootloader"},
 };
 
 static void usage(FILE *f)

@@ -72,6 +72,7 @@ enum h7_dfu_status {
  * result read back by UPLOAD of block 1. */
 #define H7_DFUSE_CRC32       0xC3u
 #define H7_DFUSE_BOOT_STATUS 0xC4u
+#define H7_DFUSE_ENTER_ROM   0xC5u /* restart into ST's ROM bootloader */
 
 typedef struct h7_dfu_status_rec {
     uint8_t status;   /* enum h7_dfu_status */

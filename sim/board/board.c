@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bl_ident.h"
 #include "bootloader.h"
 #include "dcd_sim.h"
 #include "elf_syms.h"
@@ -58,6 +59,9 @@ struct board {
     elf_syms_t *syms;
     uint32_t vtor_seen;
     bool sim_failed;
+    /* ROM boards: this boot ran the h7dfu bootloader found in sector 0 (its
+     * application then asks it, not the ROM, for updates) */
+    bool h7bl;
 };
 
 /* Virtual time one board step lets the emulated core run at most. */
@@ -164,20 +168,20 @@ board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
         sim_flash_cut_at(flash, cfg->power_cut_op, cfg->power_cut_phase);
     if (cfg->flip_op)
         sim_flash_flip_after(flash, cfg->flip_op, cfg->flip_delay);
-    if (cfg->rom) {
-        if (cfg->option_bytes)
-            memcpy(b->ob, cfg->option_bytes, sizeof(b->ob));
-        else
-            rom_ob_factory(b->ob);
-        b->fault.fail_block = cfg->rom_fail_block;
-        b->fault.status = cfg->rom_fail_status;
-        /* A unique ID per serial: the ROM's serial differs from the app's,
-         * as on a real board. */
-        uint32_t uid[3] = {0x00200036u, 0x50000000u, 0x20000000u};
-        for (const char *p = cfg->serial; *p; p++)
-            uid[1] = uid[1] * 31u + (uint8_t)*p;
-        rom_serial_from_uid(uid, b->rom_serial);
-    }
+    /* Every H743 has ST's ROM: ROM boards boot it by BOOT0 / BOOT_ADD, the
+     * others when the bootloader hands over to it (ENTER_ROM_BOOTLOADER). */
+    if (cfg->option_bytes)
+        memcpy(b->ob, cfg->option_bytes, sizeof(b->ob));
+    else
+        rom_ob_factory(b->ob);
+    b->fault.fail_block = cfg->rom_fail_block;
+    b->fault.status = cfg->rom_fail_status;
+    /* A unique ID per serial: the ROM's serial differs from the app's, as on
+     * a real board. */
+    uint32_t uid[3] = {0x00200036u, 0x50000000u, 0x20000000u};
+    for (const char *p = cfg->serial; *p; p++)
+        uid[1] = uid[1] * 31u + (uint8_t)*p;
+    rom_serial_from_uid(uid, b->rom_serial);
     if (cfg->firmware && !chip_new(b)) {
         board_free(b);
         return NULL;
@@ -204,8 +208,12 @@ static void ram_garbage(board_t *b)
 
 static bool rom_board_boot(board_t *b);
 static void rom_leave_jump(board_t *b, uint32_t addr);
+static bool start_rom(board_t *b, const char *why);
 
-/* Step 1 of the start-up flow, then the personality it selects. */
+static bool run_h7_bootloader(board_t *b);
+
+/* Power-on or reset: the emulated chip, the ROM board's boot pins, or the
+ * h7dfu bootloader. */
 static bool boot(board_t *b)
 {
     if (b->chip) {
@@ -224,6 +232,14 @@ static bool boot(board_t *b)
     }
     if (b->cfg.rom)
         return rom_board_boot(b);
+    return run_h7_bootloader(b);
+}
+
+/* The h7dfu bootloader's reset: step 1 of the start-up flow
+ * (bootloader_decide, the firmware's own C code), then the personality it
+ * selects. */
+static bool run_h7_bootloader(board_t *b)
+{
     boot_request_t req = boot_request_get(&b->ram_req);
     boot_image_info_t info;
     memset(&info, 0, sizeof(info));
@@ -238,9 +254,12 @@ static bool boot(board_t *b)
             return false;
         b->mode = BOARD_MODE_APP;
         b->st.app_starts++;
+    } else if (d.action == BOOT_ENTER_ROM_BOOTLOADER) {
+        /* The bootloader's hand-over, from the reset state: a jump to ST's
+         * system memory (firmware/bootloader/main.c h7_early_boot). */
+        return start_rom(b, "request ENTER_ROM_BOOTLOADER: the h7dfu bootloader jumps to ST's "
+                            "system memory (0x1FF09800)");
     } else {
-        if (d.action == BOOT_ENTER_ROM_BOOTLOADER)
-            EVENT(b, "boot: ST's ROM bootloader is not modelled; our bootloader runs instead\n");
         EVENT(b, "boot: request %s, slot: %s -> stay in DFU mode (%s)\n", boot_request_name(req),
               d.validation == BOOT_VALID ? "valid image" : boot_validate_reason_name(d.validation),
               why);
@@ -392,7 +411,7 @@ void board_step(void *user)
             break;
         }
         if (demo_app_task()) {
-            if (b->cfg.rom) {
+            if (b->cfg.rom && !b->h7bl) {
                 /* No h7dfu bootloader: the app library's ROM hand-over. */
                 h7_app_enter_rom_bootloader(&b->ram_req, NULL);
                 system_reset(b, BOOT_REQ_NONE);
@@ -552,6 +571,44 @@ static void jump_recorded(uint32_t vector_table)
     (void)vector_table; /* the board starts the ROM itself (start_rom) */
 }
 
+/* What sector 0 holds, for the code at 0x08000000. */
+typedef enum sector0 {
+    SECTOR0_OTHER = 0,  /* no h7dfu bootloader identity: an application, or nothing */
+    SECTOR0_H7BL,       /* the h7dfu bootloader, whole */
+    SECTOR0_H7BL_BROKEN /* its identity, but the image is not whole (a cut write) */
+} sector0_t;
+
+/* The h7dfu bootloader is recognised by its identity (core/boot/bl_ident.h).
+ * It is whole when no word of [0x08000000, + image_size) is half programmed
+ * (ECC error) and the image's last flash word is programmed: the ROM, as
+ * every programmer, writes in ascending address order, so a write cut short
+ * leaves the end erased. A board without --rom has the bootloader model as
+ * its sector 0 whatever the flash holds there. */
+static sector0_t sector0(board_t *b, h7_bl_ident_t *id)
+{
+    if (!b->cfg.rom)
+        return SECTOR0_H7BL;
+    const flash_map_t *m = sim_flash_map(b->flash);
+    const uint8_t *raw = sim_flash_raw(b->flash) + (H7_BL_BASE - m->base);
+    memset(id, 0, sizeof(*id));
+    h7_bl_check_t c = h7_bl_check(raw, H7_BL_SECTOR_SIZE, id);
+    if (c == H7_BL_NO_IDENT)
+        return SECTOR0_OTHER;
+    if (c != H7_BL_OK)
+        return SECTOR0_H7BL_BROKEN;
+    for (uint32_t off = 0; off < id->image_size; off += m->word_size)
+        if (sim_flash_word_state(b->flash, H7_BL_BASE + off) == SIM_WORD_ECC_CORRUPT)
+            return SECTOR0_H7BL_BROKEN;
+    uint32_t last = H7_BL_BASE + ((id->image_size - 1u) & ~(m->word_size - 1u));
+    return sim_flash_word_state(b->flash, last) == SIM_WORD_PROGRAMMED ? SECTOR0_H7BL
+                                                                       : SECTOR0_H7BL_BROKEN;
+}
+
+static const char broken_bl[] =
+    "the h7dfu bootloader in sector 0 is only partly written (its write was cut): the core "
+    "runs into erased or corrupt flash and faults; the board is INVISIBLE on USB until it is "
+    "started with BOOT0 high (ST's ROM) and sector 0 is written again";
+
 /* Reset or power-on of a ROM board: the core boots from BOOT_ADD0 (BOOT0 pin
  * low) or BOOT_ADD1 (high), RM0433 "Boot configuration". The H74x has no
  * empty-flash check (AN2606 pattern 10): erased flash at BOOT_ADD0 is run
@@ -562,8 +619,25 @@ static bool rom_board_boot(board_t *b)
     char why[200];
     snprintf(why, sizeof(why), "BOOT0 %s, BOOT_ADD%d = 0x%08x", b->cfg.boot0 ? "high" : "low",
              b->cfg.boot0 ? 1 : 0, addr);
+    b->h7bl = false;
     if (addr >= ROM_SYSMEM_BASE && addr < ROM_SYSMEM_BASE + ROM_SYSMEM_SIZE)
         return start_rom(b, why);
+    h7_bl_ident_t id;
+    sector0_t s0 = addr == H7_BL_BASE ? sector0(b, &id) : SECTOR0_OTHER;
+    if (s0 == SECTOR0_H7BL) {
+        /* The h7dfu bootloader's own C code runs (compiled for the host),
+         * as on a board without --rom. */
+        EVENT(b, "boot: %s -> the h7dfu bootloader v%u.%u in sector 0 (%u bytes)\n", why, id.major,
+              id.minor, id.image_size);
+        b->h7bl = true;
+        return run_h7_bootloader(b);
+    }
+    if (s0 == SECTOR0_H7BL_BROKEN) {
+        char msg[480];
+        snprintf(msg, sizeof(msg), "boot: %s: %s", why, broken_bl);
+        hang(b, msg);
+        return true;
+    }
     if (!rom_vector_plausible(&b->fdev, addr)) {
         char msg[480];
         snprintf(msg, sizeof(msg),
@@ -605,6 +679,20 @@ static void rom_leave_jump(board_t *b, uint32_t addr)
 {
     b->st.rom_jumps++;
     EVENT(b, "ROM: leave: jump to 0x%08x without a reset\n", addr);
+    h7_bl_ident_t id;
+    sector0_t s0 = addr == H7_BL_BASE ? sector0(b, &id) : SECTOR0_OTHER;
+    if (s0 == SECTOR0_H7BL) {
+        /* Its main() finds the chip as the ROM left it (h7_started_dirty)
+         * and resets: the boot decision then runs from a clean reset. */
+        EVENT(b, "h7dfu bootloader: started without a reset (the ROM's state): it resets "
+                 "itself\n");
+        system_reset(b, BOOT_REQ_NONE);
+        return;
+    }
+    if (s0 == SECTOR0_H7BL_BROKEN) {
+        hang(b, broken_bl);
+        return;
+    }
     if (!rom_vector_plausible(&b->fdev, addr)) {
         hang(b,
              "ROM: no valid vector table at the jump address: the core faults; the board is "

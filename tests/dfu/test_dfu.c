@@ -507,9 +507,10 @@ static void test_upload_commands_and_memory(void **state)
     fx_t *f = *state;
     uint8_t b[XFER];
     int n = ctl(f, IN, DFU_REQ_UPLOAD, 0, b, XFER);
-    assert_int_equal(n, 6);
-    const uint8_t cmds[6] = {0x00, 0x21, 0x41, 0x92, DFUSE_CMD_CRC32, DFUSE_CMD_BOOT_STATUS};
-    assert_memory_equal(b, cmds, 6);
+    assert_int_equal(n, 7);
+    const uint8_t cmds[7] = {
+        0x00, 0x21, 0x41, 0x92, DFUSE_CMD_CRC32, DFUSE_CMD_BOOT_STATUS, DFUSE_CMD_ENTER_ROM};
+    assert_memory_equal(b, cmds, 7);
     assert_int_equal(dfu_get_state(&f->dfu), DFU_STATE_IDLE); /* short frame */
 
     pattern(&f->flash.mem[FAKE_SECTOR + XFER], XFER, 9);

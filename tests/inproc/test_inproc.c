@@ -551,11 +551,12 @@ static void test_get_commands(void **state)
     fx_t *f = *state;
     uint8_t c[16];
     int n = h7_dfuse_get_commands(&f->dfu, c, sizeof(c));
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 7);
     assert_int_equal(c[1], H7_DFUSE_SET_ADDRESS);
     assert_int_equal(c[2], H7_DFUSE_ERASE);
     assert_int_equal(c[4], H7_DFUSE_CRC32);
     assert_int_equal(c[5], H7_DFUSE_BOOT_STATUS);
+    assert_int_equal(c[6], H7_DFUSE_ENTER_ROM);
 }
 
 /* ---- names and messages ---- */

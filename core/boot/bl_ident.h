@@ -1,0 +1,110 @@
+/*
+ * The h7dfu bootloader's identity: 16 bytes the bootloader image carries at a
+ * fixed offset of sector 0, right after its vector table. The host's
+ * `h7dfu update-bootloader` refuses an image without it (or built for
+ * another chip), and the virtual board recognises the h7dfu bootloader in
+ * sector 0 by it. Header only: the firmware needs the layout, the host and
+ * the virtual board also the check.
+ *
+ *   offset  size  field
+ *   0x00    4     magic "H7BL"
+ *   0x04    2     device_id 0x450: DEV_ID of the STM32H742/743/750/753
+ *                 (RM0433 61.5.8, DBGMCU_IDC bits 11:0)
+ *   0x06    1+1   version major, minor
+ *   0x08    4     base 0x08000000: where it is linked (sector 0)
+ *   0x0C    4     image_size: bytes from base (vector table to the end of
+ *                 the initialised data), at most one 128 KiB sector
+ */
+#ifndef H7_BL_IDENT_H
+#define H7_BL_IDENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot.h"
+
+#define H7_BL_IDENT_MAGIC 0x4C423748u /* bytes "H7BL" */
+/* After the vector table: 16 core vectors + 150 interrupt positions
+ * (RM0433 "Interrupt and exception vectors"; port/stm32h743/startup.c),
+ * 166 x 4 bytes. The bootloader's linker script asserts the placement. */
+#define H7_BL_IDENT_OFFSET  0x298u
+#define H7_BL_IDENT_SIZE    16u
+#define H7_BL_BASE          0x08000000u /* sector 0, bank 1 (RM0433 4.3.4) */
+#define H7_BL_SECTOR_SIZE   0x00020000u
+#define H7_BL_VERSION_MAJOR 1u
+#define H7_BL_VERSION_MINOR 0u
+
+typedef struct h7_bl_ident {
+    uint32_t magic;
+    uint16_t device_id;
+    uint8_t major, minor;
+    uint32_t base;
+    uint32_t image_size;
+} h7_bl_ident_t;
+
+typedef enum h7_bl_check {
+    H7_BL_OK = 0,
+    H7_BL_NO_IDENT,     /* too short, or no "H7BL" at the identity's offset */
+    H7_BL_WRONG_DEVICE, /* built for another chip */
+    H7_BL_BAD_BASE,     /* not linked for 0x08000000 */
+    H7_BL_BAD_SIZE,     /* size past the sector, or past the bytes given */
+    H7_BL_BAD_VECTORS,  /* initial SP or reset vector implausible */
+} h7_bl_check_t;
+
+static inline uint32_t h7_bl_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* img: the bytes from 0x08000000 on (len of them, erased bytes 0xFF).
+ * Fills *out (may be NULL) from the identity whenever its magic is there. */
+static inline h7_bl_check_t h7_bl_check(const uint8_t *img, uint32_t len, h7_bl_ident_t *out)
+{
+    if (len < H7_BL_IDENT_OFFSET + H7_BL_IDENT_SIZE)
+        return H7_BL_NO_IDENT;
+    const uint8_t *p = img + H7_BL_IDENT_OFFSET;
+    h7_bl_ident_t id = {
+        .magic = h7_bl_le32(p),
+        .device_id = (uint16_t)(p[4] | p[5] << 8),
+        .major = p[6],
+        .minor = p[7],
+        .base = h7_bl_le32(p + 8),
+        .image_size = h7_bl_le32(p + 12),
+    };
+    if (id.magic != H7_BL_IDENT_MAGIC)
+        return H7_BL_NO_IDENT;
+    if (out)
+        *out = id;
+    if (id.device_id != BOOT_DEVICE_ID_H743)
+        return H7_BL_WRONG_DEVICE;
+    if (id.base != H7_BL_BASE)
+        return H7_BL_BAD_BASE;
+    if (id.image_size < H7_BL_IDENT_OFFSET + H7_BL_IDENT_SIZE ||
+        id.image_size > H7_BL_SECTOR_SIZE || id.image_size > len)
+        return H7_BL_BAD_SIZE;
+    if (!boot_vector_sp_ok(h7_bl_le32(img)) ||
+        !boot_vector_reset_ok(h7_bl_le32(img + 4), H7_BL_BASE, id.image_size))
+        return H7_BL_BAD_VECTORS;
+    return H7_BL_OK;
+}
+
+static inline const char *h7_bl_check_name(h7_bl_check_t c)
+{
+    switch (c) {
+    case H7_BL_OK:
+        return "an h7dfu bootloader";
+    case H7_BL_NO_IDENT:
+        return "no h7dfu bootloader identity (\"H7BL\" at offset 0x298)";
+    case H7_BL_WRONG_DEVICE:
+        return "built for another chip";
+    case H7_BL_BAD_BASE:
+        return "not linked for 0x08000000";
+    case H7_BL_BAD_SIZE:
+        return "its size is past sector 0 or past the image";
+    case H7_BL_BAD_VECTORS:
+        return "no valid vector table (initial SP, reset vector)";
+    }
+    return "?";
+}
+
+#endif
