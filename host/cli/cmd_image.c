@@ -71,8 +71,7 @@ static int parse_opts(cli_opts_t *o, int argc, char **argv, h7_load_opts_t *lo, 
     int c, ec = H7_EXIT_OK;
     while ((c = cli_getopt(o, argc, argv, so ? &stamp : &info, &ec)) >= 0) {
         switch (c) {
-        case 'V':
-        {
+        case 'V': {
             char note[256], why[256];
             if (!h7_stamp_parse_version_text(optarg, &so->version, note, sizeof note, why,
                                              sizeof why)) {
@@ -82,8 +81,7 @@ static int parse_opts(cli_opts_t *o, int argc, char **argv, h7_load_opts_t *lo, 
             if (note[0] != '\0')
                 cli_info(o, "%s", note);
             *have_version = true;
-        }
-            break;
+        } break;
         case 's':
             if (!cli_parse_u32(optarg, &lo->base)) {
                 cli_error(o, H7_EXIT_USAGE, "bad -s '%s': want an address", optarg);

@@ -79,8 +79,8 @@ int h7_stamp_version_str(const boot_image_version_t *v, char *buf, size_t len);
  * or one sentence naming what the record does not keep. Returns false on
  * refusal; *v is then untouched.
  */
-bool h7_stamp_parse_version_text(const char *s, boot_image_version_t *v, char *note,
-                                 size_t notelen, char *err, size_t errlen);
+bool h7_stamp_parse_version_text(const char *s, boot_image_version_t *v, char *note, size_t notelen,
+                                 char *err, size_t errlen);
 /* The same without the note and the reason. */
 bool h7_stamp_parse_version(const char *s, boot_image_version_t *v);
 

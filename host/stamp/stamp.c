@@ -425,8 +425,10 @@ bool h7_stamp_parse_version_text(const char *text, boot_image_version_t *v, char
             n += snprintf(note + n, notelen - (size_t)n, "%s the '-dirty' mark", sep);
         }
         if (described && n >= 0 && (size_t)n < notelen)
-            snprintf(note + n, notelen - (size_t)n, " (the build number %lu is the count of "
-                     "commits after the tag)", build);
+            snprintf(note + n, notelen - (size_t)n,
+                     " (the build number %lu is the count of "
+                     "commits after the tag)",
+                     build);
     }
     return true;
 }

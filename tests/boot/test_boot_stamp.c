@@ -428,7 +428,7 @@ static void test_version_parse_git(void **state)
     static const struct {
         const char *in, *why;
     } bad[] = {
-        {"abcdef1", "want [v]MAJOR"},         /* git describe --always, no tag */
+        {"abcdef1", "want [v]MAJOR"}, /* git describe --always, no tag */
         {"vv1.2.3", "want [v]MAJOR"},
         {"v1.2", "want [v]MAJOR"},
         {"release-1.2.3", "want [v]MAJOR"},
@@ -462,10 +462,14 @@ static void test_version_parse_git(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stamp_roundtrip), cmocka_unit_test(test_stamp_header_region_present),
-        cmocka_unit_test(test_stamp_gaps),      cmocka_unit_test(test_stamp_wrong_device_refused),
-        cmocka_unit_test(test_stamp_refusals),  cmocka_unit_test(test_inspect_and_describe),
-        cmocka_unit_test(test_split),           cmocka_unit_test(test_version_parse),
+        cmocka_unit_test(test_stamp_roundtrip),
+        cmocka_unit_test(test_stamp_header_region_present),
+        cmocka_unit_test(test_stamp_gaps),
+        cmocka_unit_test(test_stamp_wrong_device_refused),
+        cmocka_unit_test(test_stamp_refusals),
+        cmocka_unit_test(test_inspect_and_describe),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_version_parse),
         cmocka_unit_test(test_version_parse_git),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ typedef struct {
 } SCB_Type;
 #define SCB ((SCB_Type *)0xE000ED00UL)
 
-#define SCB_CPACR (*(volatile uint32_t *)0xE000ED88UL)
+#define SCB_CPACR              (*(volatile uint32_t *)0xE000ED88UL)
 #define SCB_AIRCR_VECTKEY      (0x05FAUL << 16)
 #define SCB_AIRCR_PRIGROUP_Msk (7UL << 8)
 #define SCB_AIRCR_SYSRESETREQ  (1UL << 2)
