@@ -18,7 +18,8 @@ static const char image_help[] =
     "       h7dfu reads (it writes the body, then appends the record).\n"
     "info   shows FILE's record and body and whether the bootloader would start it\n"
     "       (exit 3 when it would not).\n\n"
-    "  -V VERSION   MAJOR.MINOR.PATCH[+BUILD] (stamp)\n"
+    "  -V VERSION   [v]MAJOR.MINOR.PATCH[-PRE][+BUILD] or `git describe --tags`\n"
+    "               output (stamp)\n"
     "  -s, --address ADDR\n"
     "               address of a raw binary input\n"
     "  -f, --format FORMAT\n"
@@ -33,7 +34,9 @@ static const char stamp_help[] =
     "OUT's format follows its extension: .hex Intel HEX and .dfu DfuSe (for\n"
     "0483:df11) hold the body and the record at their addresses; anything else is\n"
     "h7dfu's stamped binary, the 64-byte record then the body.\n\n"
-    "  -V VERSION   MAJOR.MINOR.PATCH[+BUILD]\n"
+    "  -V VERSION   [v]MAJOR.MINOR.PATCH[-PRE][+BUILD], or `git describe --tags\n"
+    "               --dirty` output: v1.2.3-4-gabcdef is 1.2.3+4 (build = commits\n"
+    "               after the tag); pre-release, hash and -dirty are not stored\n"
     "  -s, --address ADDR\n"
     "               address of a raw binary IN\n"
     "  -f, --format FORMAT\n"
@@ -68,14 +71,17 @@ static int parse_opts(cli_opts_t *o, int argc, char **argv, h7_load_opts_t *lo, 
     int c, ec = H7_EXIT_OK;
     while ((c = cli_getopt(o, argc, argv, so ? &stamp : &info, &ec)) >= 0) {
         switch (c) {
-        case 'V':
-            if (!h7_stamp_parse_version(optarg, &so->version)) {
-                cli_error(o, H7_EXIT_USAGE, "bad version '%s': want MAJOR.MINOR.PATCH[+BUILD]",
-                          optarg);
+        case 'V': {
+            char note[256], why[256];
+            if (!h7_stamp_parse_version_text(optarg, &so->version, note, sizeof note, why,
+                                             sizeof why)) {
+                cli_error(o, H7_EXIT_USAGE, "%s", why);
                 return H7_EXIT_USAGE;
             }
+            if (note[0] != '\0')
+                cli_info(o, "%s", note);
             *have_version = true;
-            break;
+        } break;
         case 's':
             if (!cli_parse_u32(optarg, &lo->base)) {
                 cli_error(o, H7_EXIT_USAGE, "bad -s '%s': want an address", optarg);

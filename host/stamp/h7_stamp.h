@@ -59,7 +59,29 @@ int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out)
 
 /* "1.2.3+45" (build omitted when 0). Returns snprintf's count. */
 int h7_stamp_version_str(const boot_image_version_t *v, char *buf, size_t len);
-/* Parse "MAJOR.MINOR.PATCH[+BUILD]" (major, minor <= 255, patch <= 65535). */
+/*
+ * Parse a version as people and git write it into the record's fields
+ * (major, minor <= 255, patch <= 65535, build 32 bits; nothing else fits):
+ *
+ *   1.2.3              1.2.3, build 0
+ *   v1.2.3, V1.2.3     the same: a leading v is dropped (tag names)
+ *   1.2.3+45           build 45
+ *   1.2.3-rc1          1.2.3: the pre-release is NOT stored (no text field):
+ *                      a note says so; 1.2.3-rc1 and 1.2.3 make equal records
+ *   v1.2.3-4-gabcdef   `git describe --tags`: 4 commits after the tag v1.2.3:
+ *                      1.2.3+4 (build = commit count), the hash not stored
+ *   ...-dirty          `--dirty`: accepted, not stored, noted
+ *   v1.2.3-rc1-4-gabcdef  1.2.3+4, pre-release and hash noted
+ *
+ * Anything else (a bare hash from `git describe --always`, missing fields,
+ * numbers out of range, text after '+', '+BUILD' together with a describe
+ * count) is refused with the reason in err. note (may be NULL) receives ""
+ * or one sentence naming what the record does not keep. Returns false on
+ * refusal; *v is then untouched.
+ */
+bool h7_stamp_parse_version_text(const char *s, boot_image_version_t *v, char *note, size_t notelen,
+                                 char *err, size_t errlen);
+/* The same without the note and the reason. */
 bool h7_stamp_parse_version(const char *s, boot_image_version_t *v);
 
 /* Multi-line human description of an inspection (for `h7dfu image info`).

@@ -3,6 +3,7 @@
  */
 #include "h7_stamp.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -273,39 +274,168 @@ int h7_stamp_version_str(const boot_image_version_t *v, char *buf, size_t len)
     return snprintf(buf, len, "%u.%u.%u", v->major, v->minor, v->patch);
 }
 
-static bool parse_num(const char **s, unsigned long max, unsigned long *out)
+/* A `git describe` suffix at the end of s[0..*len): "-COUNT-gHASH" (COUNT
+ * commits after the tag, HASH 4..64 hex digits of the commit). Found: *len is
+ * shortened to exclude it, *count set, the hash copied to hash. */
+static bool take_describe(const char *s, size_t *len, unsigned long *count, char *hash,
+                          size_t hashlen)
 {
-    const char *p = *s;
-    if (*p < '0' || *p > '9')
+    size_t e = *len, h = e;
+    while (h > 0 && isxdigit((unsigned char)s[h - 1]))
+        h--;
+    size_t nhex = e - h;
+    if (nhex < 4 || nhex > 64 || h < 4 || s[h - 1] != 'g' || s[h - 2] != '-')
         return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(p, &end, 10);
-    if (errno || v > max)
+    size_t c = h - 2, d = c;
+    while (d > 0 && isdigit((unsigned char)s[d - 1]))
+        d--;
+    if (d == c || d == 0 || s[d - 1] != '-' || c - d > 9)
         return false;
-    *s = end;
-    *out = v;
+    *count = strtoul(s + d, NULL, 10);
+    snprintf(hash, hashlen, "%.*s", (int)nhex, s + h);
+    *len = d - 1;
+    return true;
+}
+
+/* A semantic-versioning pre-release: dot-separated identifiers of
+ * [0-9A-Za-z-], none empty. */
+static bool valid_prerelease(const char *s, size_t len)
+{
+    if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == '.' && s[i + 1] == '.')
+            return false;
+        if (ch != '.' && ch != '-' && !isalnum((unsigned char)ch))
+            return false;
+    }
+    return true;
+}
+
+bool h7_stamp_parse_version_text(const char *text, boot_image_version_t *v, char *note,
+                                 size_t notelen, char *err, size_t errlen)
+{
+    static const char want[] = "want [v]MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD] or the output of "
+                               "`git describe --tags [--dirty]` (v1.2.3-4-gabcdef[-dirty])";
+    if (note && notelen)
+        note[0] = '\0';
+    if (text == NULL) {
+        fail(err, errlen, "no version: %s", want);
+        return false;
+    }
+    const char *s = text;
+    if (*s == 'v' || *s == 'V')
+        s++;
+    static const struct {
+        const char *name;
+        unsigned long max;
+    } fields[3] = {{"MAJOR", 255}, {"MINOR", 255}, {"PATCH", 65535}};
+    unsigned long num[3] = {0, 0, 0}, build = 0;
+    for (unsigned i = 0; i < 3; i++) {
+        if (i > 0 && *s++ != '.') {
+            fail(err, errlen, "bad version '%s': %s", text, want);
+            return false;
+        }
+        if (*s < '0' || *s > '9') {
+            fail(err, errlen, "bad version '%s': %s", text, want);
+            return false;
+        }
+        const char *p = s;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        errno = 0;
+        num[i] = strtoul(s, NULL, 10);
+        if (errno || num[i] > fields[i].max || p - s > 10) {
+            fail(err, errlen, "bad version '%s': %s is at most %lu (the image record's field)",
+                 text, fields[i].name, fields[i].max);
+            return false;
+        }
+        s = p;
+    }
+    /* The rest: [-PRERELEASE][+BUILD], or git describe's [-PRERELEASE]
+     * -COUNT-gHASH[-dirty] (COUNT becomes the build number). */
+    size_t len = strlen(s);
+    bool dirty = false, described = false;
+    char hash[65] = "";
+    static const char dirty_sfx[] = "-dirty";
+    if (len >= sizeof dirty_sfx - 1 && strcmp(s + len - (sizeof dirty_sfx - 1), dirty_sfx) == 0) {
+        dirty = true;
+        len -= sizeof dirty_sfx - 1;
+    }
+    if (take_describe(s, &len, &build, hash, sizeof hash))
+        described = true;
+    const char *plus = memchr(s, '+', len);
+    size_t pre_end = plus ? (size_t)(plus - s) : len;
+    size_t pre_len = 0;
+    if (pre_end > 0) {
+        if (s[0] != '-' || !valid_prerelease(s + 1, pre_end - 1)) {
+            fail(err, errlen, "bad version '%s': %s", text, want);
+            return false;
+        }
+        pre_len = pre_end - 1;
+    }
+    if (plus) {
+        const char *b = plus + 1;
+        size_t blen = len - pre_end - 1;
+        size_t k = 0;
+        while (k < blen && b[k] >= '0' && b[k] <= '9')
+            k++;
+        if (blen == 0 || k != blen || blen > 10) {
+            fail(err, errlen,
+                 "bad version '%s': the build after '+' must be a number (the image record "
+                 "holds a 32-bit build number, no text)",
+                 text);
+            return false;
+        }
+        errno = 0;
+        build = strtoul(b, NULL, 10);
+        if (errno || build > 0xFFFFFFFFul) {
+            fail(err, errlen, "bad version '%s': BUILD is at most 4294967295", text);
+            return false;
+        }
+        if (described) {
+            fail(err, errlen,
+                 "bad version '%s': both a +BUILD and git describe's commit count (the build "
+                 "number is one of them)",
+                 text);
+            return false;
+        }
+    }
+    v->major = (uint8_t)num[0];
+    v->minor = (uint8_t)num[1];
+    v->patch = (uint16_t)num[2];
+    v->build = (uint32_t)build;
+    /* What the record cannot hold, said rather than dropped in silence. */
+    if (note && notelen && (pre_len || described || dirty)) {
+        char ver[32];
+        h7_stamp_version_str(v, ver, sizeof ver);
+        int n = snprintf(note, notelen, "version '%s' is stamped as %s", text, ver);
+        const char *sep = ": the image record has no room for";
+        if (pre_len && n >= 0 && (size_t)n < notelen) {
+            n += snprintf(note + n, notelen - (size_t)n, "%s the pre-release '%.*s'", sep,
+                          (int)pre_len, s + 1);
+            sep = ",";
+        }
+        if (described && n >= 0 && (size_t)n < notelen) {
+            n += snprintf(note + n, notelen - (size_t)n, "%s the commit %s", sep, hash);
+            sep = ",";
+        }
+        if (dirty && n >= 0 && (size_t)n < notelen) {
+            n += snprintf(note + n, notelen - (size_t)n, "%s the '-dirty' mark", sep);
+        }
+        if (described && n >= 0 && (size_t)n < notelen)
+            snprintf(note + n, notelen - (size_t)n,
+                     " (the build number %lu is the count of "
+                     "commits after the tag)",
+                     build);
+    }
     return true;
 }
 
 bool h7_stamp_parse_version(const char *s, boot_image_version_t *v)
 {
-    unsigned long a, b, c, d = 0;
-    if (!parse_num(&s, 255, &a) || *s++ != '.' || !parse_num(&s, 255, &b) || *s++ != '.' ||
-        !parse_num(&s, 65535, &c))
-        return false;
-    if (*s == '+') {
-        s++;
-        if (!parse_num(&s, 0xFFFFFFFFul, &d))
-            return false;
-    }
-    if (*s != '\0')
-        return false;
-    v->major = (uint8_t)a;
-    v->minor = (uint8_t)b;
-    v->patch = (uint16_t)c;
-    v->build = (uint32_t)d;
-    return true;
+    return h7_stamp_parse_version_text(s, v, NULL, 0, NULL, 0);
 }
 
 int h7_stamp_describe(const h7_stamp_info_t *si, char *buf, size_t len)

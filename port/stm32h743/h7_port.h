@@ -23,7 +23,12 @@
 void h7_clock_init(void);
 /* Current sys_ck (64 MHz out of reset, 400 MHz after h7_clock_init). */
 uint32_t h7_sysclk_hz(void);
-/* Busy wait on SysTick (polled, no interrupt). */
+/* For applications whose clock tree is set up by other code (a CubeMX
+ * project's SystemClock_Config()): the CPU clock h7_delay_us() counts. */
+void h7_sysclk_hz_set(uint32_t hz);
+/* Busy wait on SysTick (polled, no interrupt). After h7_sysclk_hz_set(), a
+ * SysTick that was running (a HAL's 1 ms tick) gets its reload value and
+ * control bits back after the wait; the ticks of the wait are lost to it. */
 void h7_delay_us(uint32_t us);
 
 /* --- wait.c ------------------------------------------------------------- */

@@ -56,10 +56,29 @@ uint32_t h7_sysclk_hz(void)
     return s_sysclk_hz;
 }
 
+/* Set by h7_sysclk_hz_set(): other code (a HAL) owns the clock tree and may
+ * run SysTick as its tick, so h7_delay_us() gives SysTick back. */
+static bool s_systick_shared;
+
+void h7_sysclk_hz_set(uint32_t hz)
+{
+    if (hz >= 1000000u) {
+        s_sysclk_hz = hz;
+    }
+    s_systick_shared = true;
+}
+
 void h7_delay_us(uint32_t us)
 {
     /* SysTick's reload is 24 bits (ARMv7-M B3.3.3): at 400 MHz that is
-     * 41.9 ms, so count in chunks of at most 10 ms. */
+     * 41.9 ms, so count in chunks of at most 10 ms. In an application whose
+     * HAL runs SysTick (h7_sysclk_hz_set() was called, ENABLE set) it is
+     * put back afterwards. */
+    uint32_t csr = 0u, rvr = 0u;
+    if (s_systick_shared) {
+        csr = SYST_CSR;
+        rvr = SYST_RVR;
+    }
     uint32_t per_us = s_sysclk_hz / 1000000u;
     while (us > 0u) {
         uint32_t chunk = us > 10000u ? 10000u : us;
@@ -72,6 +91,11 @@ void h7_delay_us(uint32_t us)
         us -= chunk;
     }
     SYST_CSR = 0u;
+    if ((csr & SYST_CSR_ENABLE) != 0u) {
+        SYST_RVR = rvr;
+        SYST_CVR = 0u;
+        SYST_CSR = csr;
+    }
 }
 
 void h7_clock_init(void)

@@ -388,13 +388,89 @@ static void test_version_parse(void **state)
     }
 }
 
+/* Versions as tags and `git describe --tags --dirty` write them. */
+static void test_version_parse_git(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        unsigned major, minor, patch, build;
+        const char *note; /* substring of the note, "" = no note */
+    } ok[] = {
+        {"v1.2.3", 1, 2, 3, 0, ""},
+        {"V1.2.3", 1, 2, 3, 0, ""},
+        {"1.2.3", 1, 2, 3, 0, ""},
+        {"1.2.3+7", 1, 2, 3, 7, ""},
+        {"1.2.3-rc1", 1, 2, 3, 0, "pre-release 'rc1'"},
+        {"v2.0.0-beta.2+9", 2, 0, 0, 9, "pre-release 'beta.2'"},
+        {"v1.2.3-4-gabcdef", 1, 2, 3, 4, "commit abcdef"},
+        {"v1.2.3-4-gabcdef0123456789abcdef0123456789abcd", 1, 2, 3, 4, "commits after the tag"},
+        {"v1.2.3-14-g1a2b3c4-dirty", 1, 2, 3, 14, "'-dirty' mark"},
+        {"v1.2.3-dirty", 1, 2, 3, 0, "'-dirty' mark"},
+        {"v1.2.3-rc1-dirty", 1, 2, 3, 0, "pre-release 'rc1'"},
+        {"v1.2.3-rc1-2-gdeadbeef", 1, 2, 3, 2, "pre-release 'rc1'"},
+        {"255.255.65535-0-g0000", 255, 255, 65535, 0, "commit 0000"},
+    };
+    for (unsigned i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        boot_image_version_t v;
+        char note[256], err[256];
+        if (!h7_stamp_parse_version_text(ok[i].in, &v, note, sizeof note, err, sizeof err))
+            fail_msg("refused \"%s\": %s", ok[i].in, err);
+        if (v.major != ok[i].major || v.minor != ok[i].minor || v.patch != ok[i].patch ||
+            v.build != ok[i].build)
+            fail_msg("\"%s\" -> %u.%u.%u+%u", ok[i].in, v.major, v.minor, v.patch,
+                     (unsigned)v.build);
+        if (ok[i].note[0] == '\0')
+            assert_string_equal(note, "");
+        else if (strstr(note, ok[i].note) == NULL)
+            fail_msg("\"%s\": note \"%s\" lacks \"%s\"", ok[i].in, note, ok[i].note);
+    }
+    static const struct {
+        const char *in, *why;
+    } bad[] = {
+        {"abcdef1", "want [v]MAJOR"}, /* git describe --always, no tag */
+        {"vv1.2.3", "want [v]MAJOR"},
+        {"v1.2", "want [v]MAJOR"},
+        {"release-1.2.3", "want [v]MAJOR"},
+        {"1.2.3-", "want [v]MAJOR"},
+        {"1.2.3-rc..1", "want [v]MAJOR"},
+        {"1.2.3-rc_1", "want [v]MAJOR"},
+        {"1.2.3 ", "want [v]MAJOR"},
+        {"1.2.3+abc", "must be a number"},
+        {"1.2.3+", "must be a number"},
+        {"1.2.3+4-5-gabcdef", "both a +BUILD"},
+        {"256.0.0", "MAJOR is at most 255"},
+        {"1.256.0", "MINOR is at most 255"},
+        {"1.2.65536", "PATCH is at most 65535"},
+        {"1.2.99999999999999999999", "PATCH is at most 65535"},
+        {"1.2.3+4294967296", "at most 4294967295"},
+    };
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        boot_image_version_t v = {9, 9, 9, 9};
+        char note[256], err[256] = "";
+        if (h7_stamp_parse_version_text(bad[i].in, &v, note, sizeof note, err, sizeof err))
+            fail_msg("accepted \"%s\"", bad[i].in);
+        if (strstr(err, bad[i].why) == NULL)
+            fail_msg("\"%s\": reason \"%s\" lacks \"%s\"", bad[i].in, err, bad[i].why);
+        if (v.major != 9 || v.build != 9)
+            fail_msg("\"%s\": refused but changed the version", bad[i].in);
+    }
+    boot_image_version_t v;
+    assert_false(h7_stamp_parse_version_text(NULL, &v, NULL, 0, NULL, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stamp_roundtrip), cmocka_unit_test(test_stamp_header_region_present),
-        cmocka_unit_test(test_stamp_gaps),      cmocka_unit_test(test_stamp_wrong_device_refused),
-        cmocka_unit_test(test_stamp_refusals),  cmocka_unit_test(test_inspect_and_describe),
-        cmocka_unit_test(test_split),           cmocka_unit_test(test_version_parse),
+        cmocka_unit_test(test_stamp_roundtrip),
+        cmocka_unit_test(test_stamp_header_region_present),
+        cmocka_unit_test(test_stamp_gaps),
+        cmocka_unit_test(test_stamp_wrong_device_refused),
+        cmocka_unit_test(test_stamp_refusals),
+        cmocka_unit_test(test_inspect_and_describe),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_version_parse),
+        cmocka_unit_test(test_version_parse_git),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
