@@ -27,7 +27,8 @@ assert v["alts"] == [{"alt": 0, "name": "@Internal Flash  /0x081E0000/01*128Kg/0
 sim_serial info
 expect_rc 0 "info"
 expect_words "info" "$dir/out" 'device      0483:df11' 'serial      0E2E00000000000000001234' 'transfer size 2048' \
-    'version 1.1a' '0x08000000   1 x 131072 bytes' '0x08020000  15 x 131072 bytes' \
+    'version 1.1a' '0x081e0000   1 x 131072 bytes' '0x08020000  14 x 131072 bytes' \
+    '0x08000000   1 x 131072 bytes' \
     'state       dfuIDLE' 'status      OK'
 
 sim_serial --json info
