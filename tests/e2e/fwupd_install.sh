@@ -8,7 +8,7 @@
 # version 2.0 and the GUID of USB\VID_0483&PID_5750.
 # fwupdtool keeps its state and lock in the test's directory (FWUPD_*
 # variables) and sees only the dfu plugin. Skips (77) without fwupdtool or
-# gcab, or when not root (fwupdtool refuses to run otherwise).
+# gcab, or when not root (fwupdtool is meant to run as root).
 . "$(dirname "$0")/lib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 for t in fwupdtool gcab python3; do
