@@ -30,7 +30,7 @@
 #include "h7_layout.h"
 #include "h7_plan.h"
 
-#define H743_LAYOUT "@Internal Flash  /0x08000000/01*128Ka,15*128Kg"
+#define H743_LAYOUT "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka"
 
 static bool terminated(const char *s, size_t cap)
 {

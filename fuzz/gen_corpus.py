@@ -225,6 +225,7 @@ def image_seeds():
             put("image_" + fmt, name, data)
             put("image_auto", name, data)
     layouts = [
+        b"@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka",
         b"@Internal Flash  /0x08000000/01*128Ka,15*128Kg",
         b"@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
         b"@Option Bytes  /0x5200201C/01*128 e/0x08000000/2*1Ka",

@@ -9,7 +9,7 @@ gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 libusb-1.0-0-dev libcmocka-dev
 umockdev libumockdev-dev libglib2.0-dev
 dfu-util usbutils qemu-system-arm groff-base python3 gcovr
-libunicorn-dev python3-usb"
+libunicorn-dev python3-usb fwupd gcab"
 
 missing=""
 for p in $PKGS; do

@@ -236,3 +236,15 @@ bool h7_app_is_enter_update_report(const uint8_t *report, size_t len)
     return report != NULL && len >= HID_ENTER_UPDATE_LEN && report[0] == HID_CMD_ENTER_UPDATE &&
            memcmp(report + 1, magic, sizeof magic - 1u) == 0;
 }
+
+static unsigned bcd2(unsigned v)
+{
+    if (v > 99u)
+        v = 99u;
+    return (v / 10u) << 4 | v % 10u;
+}
+
+uint16_t h7_app_bcd_device(unsigned major, unsigned minor)
+{
+    return (uint16_t)(bcd2(major) << 8 | bcd2(minor));
+}

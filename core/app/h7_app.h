@@ -185,6 +185,15 @@ size_t h7_app_dfu_interface_descriptor(const h7_app_dfu_t *d, uint8_t *buf, size
 /* The run-time interface as a core/usb class driver (ctx = d). */
 usbd_class_driver_t h7_app_dfu_class_driver(h7_app_dfu_t *d);
 
+/*
+ * bcdDevice for the application's device descriptor from its version (the
+ * stamped record's major and minor): 0xJJNN, binary-coded decimal as USB 2.0
+ * 9.6.1 has it, major and minor two digits each (clamped to 99). fwupd reads
+ * it as the device's version in its "bcd" format ("2.0" for 0x0200,
+ * docs/fwupd.md); the patch number is not in it.
+ */
+uint16_t h7_app_bcd_device(unsigned major, unsigned minor);
+
 /* ---- 3. HID "enter update" report ---- */
 
 /* True for an Output/Feature report that asks for the bootloader: first byte

@@ -126,28 +126,37 @@ size_t flash_map_dfuse_layout(const flash_map_t *m, char *buf, size_t len)
     /* Two spaces between name and '/', as ST's own bootloaders write it. */
     put_ch(&o, '@');
     put_str(&o, m->name);
-    put_str(&o, "  /");
-    put_hex32(&o, m->base);
-    put_ch(&o, '/');
+    put_str(&o, "  ");
 
-    unsigned s = 0;
-    bool first = true;
-    while (s < m->sector_count) {
-        bool reserved = flash_map_is_reserved(m, s);
-        unsigned run = 1;
-        while (s + run < m->sector_count && flash_map_is_reserved(m, s + run) == reserved) {
-            run++;
+    /*
+     * One zone ("/addr/count*size type", UM0424 4.3.2) per run of sectors
+     * with the same attribute, listed from the highest address down, and the
+     * last sector (the record area, written as an element of its own) a zone
+     * of its own. Some hosts take the first listed sector whose range
+     * [start, start + size] holds an address, its end included (fwupd's dfu
+     * plugin): in this order an element that starts on a zone boundary
+     * resolves to the zone that starts there, not to the one that ends there.
+     * Hosts that look a sector up by its address (dfu-util) see no
+     * difference.
+     */
+    unsigned end = m->sector_count;
+    while (end > 0) {
+        unsigned start = end - 1;
+        bool reserved = flash_map_is_reserved(m, start);
+        if (end < m->sector_count) {
+            while (start > 0 && flash_map_is_reserved(m, start - 1) == reserved) {
+                start--;
+            }
         }
-        if (!first) {
-            put_ch(&o, ',');
-        }
-        first = false;
-        put_dec(&o, run, 2);
+        put_ch(&o, '/');
+        put_hex32(&o, flash_map_sector_addr(m, start));
+        put_ch(&o, '/');
+        put_dec(&o, end - start, 2);
         put_ch(&o, '*');
         put_size(&o, m->sector_size);
         /* 'a' = readable; 'g' = readable + erasable + writable (UM0424). */
         put_ch(&o, reserved ? 'a' : 'g');
-        s += run;
+        end = start;
     }
 
     if (o.overflow || len == 0) {

@@ -36,8 +36,10 @@ bool flash_map_is_reserved(const flash_map_t *m, unsigned sector);
 
 /*
  * The DfuSe memory-layout string of the map, e.g.
- * "@Internal Flash  /0x08000000/01*128Ka,15*128Kg": reserved sectors readable
- * only ('a'), the others readable, erasable and writable ('g').
+ * "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka":
+ * reserved sectors readable only ('a'), the others readable, erasable and
+ * writable ('g'); zones from the highest address down, the last sector a zone
+ * of its own (why: flash_map.c).
  * Returns the string length (excluding NUL), or 0 when buf is too small.
  */
 size_t flash_map_dfuse_layout(const flash_map_t *m, char *buf, size_t len);

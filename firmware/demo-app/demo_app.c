@@ -55,16 +55,6 @@ static void read_version(const flash_dev_t *flash, uint8_t out[3])
     out[2] = h.version.patch > 0xFFu ? 0xFFu : (uint8_t)h.version.patch;
 }
 
-/* bcdDevice 0xJJMN (USB 2.0 9.6.1): major in two BCD digits, minor and
- * patch one each, clamped. */
-static uint16_t bcd_device(const uint8_t v[3])
-{
-    unsigned major = v[0] > 99u ? 99u : v[0];
-    unsigned minor = v[1] > 9u ? 9u : v[1];
-    unsigned patch = v[2] > 9u ? 9u : v[2];
-    return (uint16_t)((major / 10u) << 12 | (major % 10u) << 8 | minor << 4 | patch);
-}
-
 /* "h7dfu demo X.Y.Z" without stdio (the firmware links no printf). */
 static void version_string(const uint8_t v[3], char out[32])
 {
@@ -140,7 +130,7 @@ bool demo_app_usb_init(const demo_app_config_t *cfg)
     s_app.dev = (usbd_device_desc_t){
         .vid = DEMO_APP_VID,
         .pid = DEMO_APP_PID,
-        .bcd_device = bcd_device(s_app.version),
+        .bcd_device = h7_app_bcd_device(s_app.version[0], s_app.version[1]),
         .manufacturer = "h7dfu",
         .product = "h7dfu demo app",
         .serial = cfg->serial,

@@ -290,10 +290,18 @@ uint32_t cli_default_start(const cli_dev_t *d)
     char err[64];
     if (h7_layout_parse(d->info.alts[d->alt_index].name, &l, err, sizeof(err)) != 0)
         return 0x08000000u; /* not a DfuSe layout: the STM32 flash base */
-    for (size_t g = 0; g < l.ngroups; g++)
-        if (l.group[g].attr & H7_MEM_WRITE)
-            return l.group[g].addr;
-    return l.ngroups ? l.group[0].addr : 0x08000000u;
+    /* The lowest writable address, else the lowest address: zones may be
+     * listed in any order (h7dfu's bootloader lists the highest first). */
+    uint64_t best = UINT64_MAX, any = UINT64_MAX;
+    for (size_t g = 0; g < l.ngroups; g++) {
+        if (l.group[g].addr < any)
+            any = l.group[g].addr;
+        if ((l.group[g].attr & H7_MEM_WRITE) && l.group[g].addr < best)
+            best = l.group[g].addr;
+    }
+    if (best != UINT64_MAX)
+        return (uint32_t)best;
+    return any != UINT64_MAX ? (uint32_t)any : 0x08000000u;
 }
 
 int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what)

@@ -1,7 +1,8 @@
 /*
  * DfuSe memory layouts: the interface string a DfuSe device gives each
  * alternate setting (AN3156, UM0424), e.g.
- *   "@Internal Flash  /0x08000000/01*128Ka,15*128Kg"
+ *   "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka"
+ *   (h7dfu's bootloader: zones listed from the highest address down)
  *   "@Option Bytes  /0x5200201C/01*128 e"
  * parsed into groups of equal sectors with their attributes. A string may
  * hold several regions: "/0xADDR/groups/0xADDR/groups".
@@ -39,7 +40,7 @@ typedef struct h7_sector {
     uint32_t addr;
     uint32_t size;
     uint8_t attr;
-    unsigned index; /* counted over the whole layout, in string order */
+    unsigned index; /* sectors of the layout at lower addresses: its number */
 } h7_sector_t;
 
 /* Parse s. Returns 0, or -1 with a message naming the column in err. */

@@ -165,7 +165,6 @@ int h7_layout_parse(const char *s, h7_layout_t *out, char *err, size_t err_len)
 
 bool h7_layout_find(const h7_layout_t *l, uint32_t addr, h7_sector_t *out)
 {
-    unsigned index = 0;
     for (size_t i = 0; i < l->ngroups; i++) {
         const h7_mem_group_t *g = &l->group[i];
         uint64_t end = (uint64_t)g->addr + (uint64_t)g->size * g->count;
@@ -174,10 +173,13 @@ bool h7_layout_find(const h7_layout_t *l, uint32_t addr, h7_sector_t *out)
             out->addr = g->addr + k * g->size;
             out->size = g->size;
             out->attr = g->attr;
-            out->index = index + k;
+            /* Its number in address order: zones may be listed in any order. */
+            out->index = k;
+            for (size_t j = 0; j < l->ngroups; j++)
+                if (l->group[j].addr < g->addr)
+                    out->index += l->group[j].count;
             return true;
         }
-        index += g->count;
     }
     return false;
 }

@@ -5,6 +5,7 @@
  * main loop; one mutex covers both.
  */
 #include "sim_usb_bridge.h"
+#include "sim_uevent.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -507,14 +508,19 @@ static void node_detach_all(sim_usb_bridge_t *b)
     g_ptr_array_set_size(b->attached, 0);
 }
 
-/* The node: an empty plain file, as umockdev makes one for a usb device. */
+/* The node: a plain file holding what reading a usbfs node gives (the device
+ * descriptor, then every configuration descriptor set; Linux
+ * drivers/usb/core/devio.c usbdev_read). libusb reads it when a program hands
+ * it an open node (libusb_wrap_sys_device, as fwupd does); the ioctls go to
+ * the bridge. */
 static bool node_create(sim_usb_bridge_t *b)
 {
     gchar *root = umockdev_testbed_get_root_dir(b->tb);
     gchar *node = g_build_filename(root, b->devnode, NULL);
     gchar *dir = g_path_get_dirname(node);
-    FILE *f = g_mkdir_with_parents(dir, 0755) == 0 ? fopen(node, "w") : NULL;
-    bool ok = f != NULL && fclose(f) == 0;
+    FILE *f = g_mkdir_with_parents(dir, 0755) == 0 ? fopen(node, "wb") : NULL;
+    bool ok = f != NULL && fwrite(b->desc, 1, b->desc_len, f) == b->desc_len;
+    ok = f != NULL && fclose(f) == 0 && ok;
     if (!ok)
         fprintf(stderr, "h7dfu-sim: cannot create %s: %s\n", node, g_strerror(errno));
     g_free(dir);
@@ -532,6 +538,31 @@ static void node_delete(sim_usb_bridge_t *b)
     g_free(root);
 }
 
+/* The uevent of the device as it is now (sim_uevent.h): the properties
+ * libusb's hotplug reads (DEVNAME, BUSNUM, DEVNUM) and those the kernel adds
+ * for a usb_device. */
+static void send_uevent(sim_usb_bridge_t *b, const char *action)
+{
+    const uint8_t *d = b->desc;
+    char busnum[8], devnum[8], minor[8], product[32], type[16];
+    snprintf(busnum, sizeof(busnum), "%03u", b->cfg.busnum);
+    snprintf(devnum, sizeof(devnum), "%03u", b->devnum);
+    snprintf(minor, sizeof(minor), "%u", (b->cfg.busnum - 1u) * 128u + b->devnum - 1u);
+    snprintf(product, sizeof(product), "%x/%x/%x", d[8] | d[9] << 8, d[10] | d[11] << 8,
+             d[12] | d[13] << 8);
+    snprintf(type, sizeof(type), "%u/%u/%u", d[4], d[5], d[6]);
+    const sim_uevent_prop_t props[] = {
+        {"DEVNAME", b->devnode}, {"BUSNUM", busnum},   {"DEVNUM", devnum}, {"MAJOR", "189"},
+        {"MINOR", minor},        {"PRODUCT", product}, {"TYPE", type},
+    };
+    gchar *root = umockdev_testbed_get_root_dir(b->tb);
+    /* DEVPATH is below /sys */
+    int n = sim_uevent_send(root, action, b->syspath + strlen("/sys"), "usb", "usb_device", props,
+                            (int)G_N_ELEMENTS(props));
+    LOG(b, "uevent %s %s to %d monitor(s)\n", action, b->syspath, n);
+    g_free(root);
+}
+
 static void device_remove(sim_usb_bridge_t *b)
 {
     if (!b->present)
@@ -543,6 +574,9 @@ static void device_remove(sim_usb_bridge_t *b)
     claims_clear(b);
     /* Enumeration no longer lists it, then new opens fail with ENOENT; the
      * ioctl socket stays (see above). */
+    /* As the kernel does, a "remove" uevent tells programs listening to udev
+     * (libusb's hotplug, fwupd) before the device goes. */
+    send_uevent(b, "remove");
     umockdev_testbed_remove_device(b->tb, b->syspath);
     node_delete(b);
     b->st.devnum = 0;
@@ -616,6 +650,7 @@ static void device_add(sim_usb_bridge_t *b)
     if (!b->config)
         set_config_attr(b); /* unconfigured: an empty attribute */
     b->present = true;
+    send_uevent(b, "add");
     b->st.enumerations++;
     b->st.devnum = devnum;
     LOG(b, "connect %s %04x:%04x \"%s\" \"%s\" serial \"%s\"\n", b->devnode, d[8] | d[9] << 8,
@@ -653,6 +688,38 @@ static void *resolve(UMockdevIoctlClient *c, size_t len)
 static int errno_of(int r)
 {
     return r == -ETIMEDOUT ? ETIMEDOUT : r == -EPIPE ? EPIPE : r == -ENODEV ? ENODEV : EIO;
+}
+
+/* USBDEVFS_CONTROL: a control transfer that blocks until it ends (libusb
+ * uses it for GET_CONFIGURATION); returns the bytes moved, or sets *e. */
+static int do_control(sim_usb_bridge_t *b, UMockdevIoctlClient *c, int *e)
+{
+    UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(c);
+    GError *err = NULL;
+    UMockdevIoctlData *cd =
+        umockdev_ioctl_data_resolve(arg, 0, sizeof(struct usbdevfs_ctrltransfer), &err);
+    if (!cd) {
+        g_clear_error(&err);
+        *e = EFAULT;
+        return 0;
+    }
+    struct usbdevfs_ctrltransfer *ct = (struct usbdevfs_ctrltransfer *)cd->data;
+    uint8_t *data = NULL;
+    if (ct->wLength) {
+        UMockdevIoctlData *dd = umockdev_ioctl_data_resolve(
+            cd, offsetof(struct usbdevfs_ctrltransfer, data), ct->wLength, &err);
+        if (!dd) {
+            g_clear_error(&err);
+            *e = EFAULT;
+            return 0;
+        }
+        data = dd->data;
+    }
+    uint16_t actual = 0;
+    int r = control_sync(b, ct->bRequestType, ct->bRequest, ct->wValue, ct->wIndex, data,
+                         ct->wLength, &actual);
+    *e = r ? errno_of(r) : 0;
+    return r ? 0 : actual;
 }
 
 static int do_submit(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
@@ -1081,6 +1148,17 @@ static void handle_locked(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
             e = 0;
         else
             e = ENOTTY;
+    } else if (req == USBDEVFS_CONTROL) {
+        ret = do_control(b, c, &e);
+    } else if (req == USBDEVFS_CONNECTINFO) {
+        /* The older form of CONNINFO_EX (libusb_wrap_sys_device asks it):
+         * the device's address and whether it is low speed. */
+        struct usbdevfs_connectinfo *ci = resolve(c, sizeof(*ci));
+        if (ci) {
+            ci->devnum = b->devnum;
+            ci->slow = 0;
+        }
+        e = ci ? 0 : EFAULT;
     } else if (req == USBDEVFS_GET_SPEED) {
         ret = USB_SPEED_FULL;
     } else if (_IOC_TYPE(req) == 'U' && _IOC_NR(req) == _IOC_NR(USBDEVFS_CONNINFO_EX(0))) {

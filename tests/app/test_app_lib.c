@@ -265,6 +265,17 @@ static void dfu_ms_os20_descriptors(void **state)
                      USBD_STALL);
 }
 
+/* bcdDevice from the version: two BCD digits each for major and minor. */
+static void bcd_device_from_version(void **state)
+{
+    (void)state;
+    assert_int_equal(h7_app_bcd_device(1, 0), 0x0100);
+    assert_int_equal(h7_app_bcd_device(2, 0), 0x0200);
+    assert_int_equal(h7_app_bcd_device(12, 34), 0x1234);
+    assert_int_equal(h7_app_bcd_device(1, 9), 0x0109);
+    assert_int_equal(h7_app_bcd_device(100, 255), 0x9999); /* clamped */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup(dfu_interface_descriptor_bytes, setup),
         cmocka_unit_test_setup(enter_update_report, setup),
         cmocka_unit_test_setup(dfu_ms_os20_descriptors, setup),
+        cmocka_unit_test(bcd_device_from_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
 # alt string, leaves with :leave, and takes the .dfu files h7dfu makes.
 . "$(dirname "$0")/lib.sh"
 command -v dfu-util >/dev/null || { echo "SKIP: dfu-util not found"; exit 77; }
-alt='name="@Internal Flash  /0x08000000/01*128Ka,15*128Kg"'
+alt='name="@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka"'
 
 # A serial that is also a chip UID (24 hex digits): the same with --firmware.
 "$sim" --fast --serial 0E2E00000000000000000D0F --flash "$fl" run -- dfu-util -l >"$dir/out" 2>&1 ||

@@ -7,7 +7,7 @@ sim_serial() { "$sim" --fast --serial 0E2E00000000000000001234 run -- "$h7dfu" "
 sim_serial list
 expect_rc 0 "list"
 expect_words "list" "$dir/out" '0483:df11 DFU' 'path=1-1' 'serial="0E2E00000000000000001234"' \
-    'alt=0 name="@Internal Flash  /0x08000000/01*128Ka,15*128Kg"'
+    'alt=0 name="@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka"'
 
 sim_serial --json list
 expect_rc 0 "list --json"
@@ -21,13 +21,14 @@ v = devs[0]
 assert (v["vid"], v["pid"], v["mode"], v["serial"]) == ("0483", "df11", "dfu", "0E2E00000000000000001234"), v
 assert v["transfer_size"] == 2048 and v["bcd_dfu"] == "011a", v
 assert v["path"] == "1-1" and v["bus"] == 1 and v["devnum"] >= 2, v
-assert v["alts"] == [{"alt": 0, "name": "@Internal Flash  /0x08000000/01*128Ka,15*128Kg"}], v
+assert v["alts"] == [{"alt": 0, "name": "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka"}], v
 ' "$dir/out" || { cat "$dir/out"; fail "list --json content"; }
 
 sim_serial info
 expect_rc 0 "info"
 expect_words "info" "$dir/out" 'device      0483:df11' 'serial      0E2E00000000000000001234' 'transfer size 2048' \
-    'version 1.1a' '0x08000000   1 x 131072 bytes' '0x08020000  15 x 131072 bytes' \
+    'version 1.1a' '0x081e0000   1 x 131072 bytes' '0x08020000  14 x 131072 bytes' \
+    '0x08000000   1 x 131072 bytes' \
     'state       dfuIDLE' 'status      OK'
 
 sim_serial --json info

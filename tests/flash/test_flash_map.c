@@ -64,7 +64,8 @@ static void test_dfuse_layout_h743(void **state)
     (void)state;
     char buf[128];
     size_t n = flash_map_dfuse_layout(flash_map_stm32h743(), buf, sizeof buf);
-    assert_string_equal(buf, "@Internal Flash  /0x08000000/01*128Ka,15*128Kg");
+    assert_string_equal(
+        buf, "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka");
     assert_int_equal(n, strlen(buf));
 }
 
@@ -83,24 +84,27 @@ static void test_dfuse_layout_runs(void **state)
     };
     char buf[128];
     flash_map_dfuse_layout(&m, buf, sizeof buf);
-    assert_string_equal(buf, "@Test  /0x0800C000/02*016Ka,01*016Kg,01*016Ka,02*016Kg");
+    /* From the top down, the last sector alone. */
+    assert_string_equal(buf, "@Test  /0x08020000/01*016Kg/0x0801C000/01*016Kg/0x08018000/01*016Ka"
+                             "/0x08014000/01*016Kg/0x0800C000/02*016Ka");
 
     m.reserved_mask = 0;
     m.sector_size = 1024u * 1024u;
     m.sector_count = 2;
     flash_map_dfuse_layout(&m, buf, sizeof buf);
-    assert_string_equal(buf, "@Test  /0x0800C000/02*001Mg");
+    assert_string_equal(buf, "@Test  /0x0810C000/01*001Mg/0x0800C000/01*001Mg");
 
     m.sector_size = 100;
     flash_map_dfuse_layout(&m, buf, sizeof buf);
-    assert_string_equal(buf, "@Test  /0x0800C000/02*100 g");
+    assert_string_equal(buf, "@Test  /0x0800C064/01*100 g/0x0800C000/01*100 g");
 }
 
 static void test_dfuse_layout_small_buffer(void **state)
 {
     (void)state;
-    const char *want = "@Internal Flash  /0x08000000/01*128Ka,15*128Kg";
-    char buf[64];
+    const char *want =
+        "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka";
+    char buf[96];
     size_t need = strlen(want);
     memset(buf, 'x', sizeof buf);
     assert_int_equal(flash_map_dfuse_layout(flash_map_stm32h743(), buf, need), 0);

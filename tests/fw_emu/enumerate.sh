@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 chip -- dfu-util -l >"$dir/l" 2>&1 || { cat "$dir/l"; fail "dfu-util -l"; }
 expect_words "dfu-util -l" "$dir/l" "Found DFU: [0483:df11]" "serial=\"$serial\"" \
-    "@Internal Flash  /0x08000000/"
+    "@Internal Flash  /0x081E0000/"
 chip -- lsusb -v -d 0483:df11 >"$dir/u" 2>&1 || { cat "$dir/u"; fail "lsusb"; }
 expect_words "lsusb" "$dir/u" "idVendor           0x0483" "bInterfaceClass       254"
 echo "enumerate OK"

@@ -17,7 +17,7 @@
 #include "h7_layout.h"
 #include "h7_plan.h"
 
-#define H743 "@Internal Flash  /0x08000000/01*128Ka,15*128Kg"
+#define H743 "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka"
 #define KiB  1024u
 
 static void parse_ok(const char *s, h7_layout_t *l)
@@ -43,14 +43,19 @@ static void test_layout_h743(void **state)
     h7_layout_t l;
     parse_ok(H743, &l);
     assert_string_equal(l.name, "Internal Flash");
-    assert_int_equal(l.ngroups, 2);
-    assert_int_equal(l.group[0].addr, 0x08000000);
+    assert_int_equal(l.ngroups, 3);
+    /* Zones from the highest address down: the record area, the slot, the
+     * bootloader's sector. */
+    assert_int_equal(l.group[0].addr, 0x081E0000);
     assert_int_equal(l.group[0].count, 1);
-    assert_int_equal(l.group[0].size, 128 * KiB);
-    assert_int_equal(l.group[0].attr, H7_MEM_READ);
+    assert_int_equal(l.group[0].attr, H7_MEM_READ | H7_MEM_ERASE | H7_MEM_WRITE);
     assert_int_equal(l.group[1].addr, 0x08020000);
-    assert_int_equal(l.group[1].count, 15);
+    assert_int_equal(l.group[1].count, 14);
     assert_int_equal(l.group[1].attr, H7_MEM_READ | H7_MEM_ERASE | H7_MEM_WRITE);
+    assert_int_equal(l.group[2].addr, 0x08000000);
+    assert_int_equal(l.group[2].count, 1);
+    assert_int_equal(l.group[2].size, 128 * KiB);
+    assert_int_equal(l.group[2].attr, H7_MEM_READ);
     assert_int_equal(h7_layout_size(&l, 0), 2048 * KiB);
     assert_int_equal(h7_layout_size(&l, H7_MEM_WRITE), 15 * 128 * KiB);
 
@@ -62,6 +67,15 @@ static void test_layout_h743(void **state)
     assert_int_equal(s.index, 15);
     assert_false(h7_layout_find(&l, 0x08200000, &s));
     assert_false(h7_layout_find(&l, 0x07FFFFFF, &s));
+    /* Sector numbers count in address order, whatever the zone order. */
+    assert_true(h7_layout_find(&l, 0x08000000, &s));
+    assert_int_equal(s.index, 0);
+    assert_int_equal(s.attr, H7_MEM_READ);
+    assert_true(h7_layout_find(&l, 0x08020000, &s));
+    assert_int_equal(s.index, 1);
+    assert_true(h7_layout_find(&l, 0x081E0000, &s));
+    assert_int_equal(s.index, 15);
+    assert_int_equal(s.addr, 0x081E0000);
 }
 
 static void test_layout_st_strings(void **state)

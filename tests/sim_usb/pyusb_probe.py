@@ -53,7 +53,7 @@ def main():
     if intf.bInterfaceClass != 0xFE or intf.bInterfaceSubClass != 1 or intf.bInterfaceProtocol != 2:
         fail("not a DFU-mode interface")
     layout = usb.util.get_string(dev, intf.iInterface)
-    if not layout.startswith("@Internal Flash  /0x08000000/"):
+    if not layout.startswith("@Internal Flash  /0x081E0000/"):
         fail("layout %r" % layout)
     # the DFU functional descriptor (0x21) follows the interface descriptor
     func = intf.extra_descriptors
