@@ -31,16 +31,6 @@ enum { OPT_ROM = 256 };
 
 #define WAIT_MS 5000u
 
-static bool is_rom(const h7_usb_device_t *d)
-{
-    if (!d->dfu_mode)
-        return false;
-    for (unsigned i = 0; i < d->n_alts; i++)
-        if (strncmp(d->alts[i].name, "@Option Bytes", 13) == 0)
-            return true;
-    return false;
-}
-
 /* FILE as the bytes of sector 0 (0xFF elsewhere); H7_EXIT_OK or the refusal,
  * said. */
 static int check_image(const cli_opts_t *o, const char *path, const h7_image_t *img, uint8_t *buf,
@@ -79,15 +69,16 @@ static int check_image(const cli_opts_t *o, const char *path, const h7_image_t *
     return H7_EXIT_OK;
 }
 
-/* One look at the bus: the devices matching f. */
-static int look(const h7_usb_filter_t *f, h7_usb_device_t *out, int max)
+/* One look at the bus: the devices matching f (*out is malloc'd, or NULL). */
+static int look(const h7_usb_filter_t *f, h7_usb_device_t **out)
 {
     h7_usb_t *usb = NULL;
+    *out = NULL;
     if (h7_usb_init(&usb) != 0)
         return -1;
-    int n = h7_usb_find(usb, f, out, (size_t)max);
+    int n = h7_usb_find_all(usb, f, out);
     h7_usb_exit(usb);
-    return n < max ? n : max;
+    return n;
 }
 
 enum want { WANT_ROM, WANT_DFU, WANT_BACK };
@@ -101,19 +92,21 @@ static bool wait_for(const cli_opts_t *o, const char *path, const char *serial, 
     for (unsigned t = 0; t < ms; t += 100u) {
         cli_sleep_ms(100u);
         h7_usb_filter_t f = {.path = path};
-        h7_usb_device_t d[8];
-        int n = look(&f, d, 8);
+        h7_usb_device_t *d = NULL;
+        int n = look(&f, &d);
         for (int i = 0; i < n; i++) {
             if (cli_dev_half_seen(&d[i]) || d[i].devnum == skip)
                 continue;
-            bool rom = is_rom(&d[i]);
+            bool rom = h7_usb_is_st_rom(&d[i]);
             bool ours = !serial || strcmp(d[i].serial, serial) == 0;
             if ((w == WANT_ROM && rom) || (w == WANT_DFU && d[i].dfu_mode && ours && !rom) ||
                 (w == WANT_BACK && (rom || ours))) {
                 *out = d[i];
+                free(d);
                 return true;
             }
         }
+        free(d);
     }
     return false;
 }
@@ -311,14 +304,15 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
 
     /* The board: an application, the h7dfu bootloader, or ST's ROM. */
     h7_usb_t *usb = NULL;
-    h7_usb_device_t d[16];
+    h7_usb_device_t *d = NULL;
     if ((rc = cli_usb_init(o, &usb)) != H7_EXIT_OK) {
         h7_image_free(&img);
         return rc;
     }
-    int n = cli_find_all(usb, o, d, 16);
+    int n = cli_find_all(usb, o, &d);
     h7_usb_exit(usb);
     if (n != 1) {
+        free(d);
         cli_error(o, H7_EXIT_NO_DEVICE,
                   n == 0 ? "no board found: check the cable, `h7dfu list`, and the -d/-S/-p "
                            "filters (a board that shows nothing: BOOT0 high, then --rom)"
@@ -327,9 +321,10 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
         return H7_EXIT_NO_DEVICE;
     }
     h7_usb_device_t dev = d[0], rom;
+    free(d);
     char serial[sizeof(dev.serial)] = "", where[sizeof(dev.path)];
     snprintf(where, sizeof(where), "%s", dev.path);
-    if (rom_given && !is_rom(&dev)) {
+    if (rom_given && !h7_usb_is_st_rom(&dev)) {
         cli_error(o, H7_EXIT_NO_DEVICE,
                   "--rom: %04x:%04x at %s is not ST's ROM bootloader (no \"@Option Bytes\" "
                   "alt); drop --rom to hand over from the h7dfu bootloader",
@@ -337,7 +332,7 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
         h7_image_free(&img);
         return H7_EXIT_NO_DEVICE;
     }
-    if (is_rom(&dev)) {
+    if (h7_usb_is_st_rom(&dev)) {
         rom = dev;
         cli_info(o, "ST's ROM bootloader at %s (serial %s)", rom.path, rom.serial);
         warn_window(o);
@@ -392,7 +387,7 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
                   "sector 0 was verified: check BOOT0 (low) and reset the board");
         return H7_EXIT_DEVICE;
     }
-    if (is_rom(&back)) {
+    if (h7_usb_is_st_rom(&back)) {
         what = "rom";
         cli_info(o, "ST's ROM bootloader came back: BOOT0 is high. Set BOOT0 low and reset the "
                     "board to start the new bootloader");
@@ -409,11 +404,17 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
         cli_info(o, "the new bootloader v%u.%u started the application (serial %s)", id.major,
                  id.minor, back.serial);
     }
-    if (o->json) {
-        printf("{\"ok\":true,\"command\":\"update-bootloader\",\"file\":");
-        cli_json_str(stdout, path);
-        printf(",\"version\":\"%u.%u\",\"bytes_written\":%llu,\"back\":\"%s\"}\n", id.major,
-               id.minor, (unsigned long long)rep.bytes_written, what);
+    cli_json_t j;
+    if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
+        cli_doc_device(&j, &back);
+        cli_json_string(&j, "file", path);
+        cli_json_begin_object(&j, "bootloader_version");
+        cli_json_int(&j, "major", id.major);
+        cli_json_int(&j, "minor", id.minor);
+        cli_json_end(&j);
+        cli_json_int(&j, "bytes_written", (long long)rep.bytes_written);
+        cli_json_string(&j, "back", what);
+        cli_doc_end(&j);
     }
     return H7_EXIT_OK;
 }

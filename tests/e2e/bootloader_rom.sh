@@ -64,7 +64,7 @@ expect_rc 0 "first flash: leave"
 onrom -- sh -c '"$0" list && "$0" info' "$h7dfu"
 expect_rc 0 "first flash: list + info with BOOT0 low"
 expect_words "first flash: the h7dfu bootloader runs" "$dir/out" "h7dfu bootloader" \
-    "@Internal Flash  /0x08000000/01*128Ka,15*128Kg" "boot        stay in DFU"
+    "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka" "boot        stay in DFU"
 expect_words "first flash: sector 0 recognised" "$dir/err" "the h7dfu bootloader v1.0 in sector 0"
 grep -q "Option Bytes" "$dir/out" && fail "first flash: the ROM answered, not the h7dfu bootloader"
 onrom -- "$h7dfu" update -s 0x08020000 "$dir/app.bin"
@@ -96,8 +96,14 @@ head -c "$(wc -c <"$dir/bl11.bin")" "$dir/s0" | cmp -s - "$dir/bl11.bin" ||
     fail "sector 0 does not hold bl11.bin"
 onrom -- "$h7dfu" -j update-bootloader "$dir/bl11.bin"
 expect_rc 0 "update-bootloader again (same image)"
-expect_words "json" "$dir/out" '"command":"update-bootloader"' '"version":"1.1"' \
-    '"back":"application"'
+python3 - "$dir/out" <<'PY' || fail "update-bootloader --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == 1 and d["command"] == "update-bootloader" and d["ok"] is True, d
+assert d["bootloader_version"] == {"major": 1, "minor": 1}, d
+assert d["back"] == "application" and isinstance(d["bytes_written"], int), d
+assert d["serial"] and d["path"], d
+PY
 
 # ---- 3. power cut inside the window, BOOT0 recovery ----
 # The run's flash operations: 1 = the ROM's erase of sector 0, then its

@@ -60,7 +60,8 @@ static void app_by_interface_string(void **state)
 static void bootloader_and_rom(void **state)
 {
     (void)state;
-    const char *flash = "@Internal Flash  /0x08000000/01*128Ka,15*128Kg";
+    const char *flash =
+        "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka";
     h7_usb_device_t d = dfu_mode("h7dfu", flash, NULL);
     assert_true(h7_usb_is_h7dfu_bootloader(&d));
     assert_false(h7_usb_is_st_rom(&d));
