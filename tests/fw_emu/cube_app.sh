@@ -57,7 +57,7 @@ fi
 expect_words "post-build without a tag" "$dir/make.log" "no version for the image record"
 
 chip --install "$dir/v1.hex" -- "$h7dfu" list >"$dir/l1" 2>&1 || { cat "$dir/l1"; fail "list v1"; }
-expect_words "list v1" "$dir/l1" "0483:5750" "h7dfu cube-app" "serial=\"$serial\"" "cube-app DFU runtime"
+expect_words "list v1" "$dir/l1" "0483:5750" "h7dfu cube-app" "serial=\"$serial\"" "h7dfu runtime (cube-app)"
 chip --events -- "$h7dfu" update "$dir/v2.hex" >"$dir/o2" 2>&1 || { cat "$dir/o2"; fail "update v2"; }
 expect_words "update v2" "$dir/o2" "runs version 1.2.3" "detaching the application" \
     "system reset (SYSRESETREQ" "is back, version 1.3.0 (cube-app 1.3.0)"

@@ -125,7 +125,9 @@ bool h7dfu_usb_start(void)
         .cls = 0xFEu, /* application specific: DFU, run-time protocol (DFU 1.1 4.1.2) */
         .subclass = 0x01u,
         .protocol = 0x01u,
-        .name = "cube-app DFU runtime",
+        /* The identity h7dfu update looks for without a selection
+         * (core/app/h7_app_id.h), then the product's own words. */
+        .name = H7_APP_DFU_ITF_NAME " (cube-app)",
         .extra = h7_app_dfu_functional_descriptor(&s_usb.dfu),
         .extra_len = DFU_FUNC_DESC_LEN,
     };
