@@ -1,5 +1,5 @@
 #!/bin/sh
-# `make demo`: the field failure (shared/field-failure.md) on the virtual
+# `make demo`: the reported field failure (docs/rom-bootloader.md) on the virtual
 # STM32H743, start to end, through libusb:
 #   1. the demo application v1 runs on the board (HID + DFU run-time);
 #   2. `h7dfu update app-v2.hex` takes it to v2, and the HID app v2 is back;

@@ -17,7 +17,7 @@
  *     jump from a running application leaves USB (OTG_FS enabled, pull-up
  *     on, FIFOs set up), the PLL clock tree, the caches and pending or
  *     enabled interrupts behind, and the ROM's own USB set-up then fails
- *     (the seed scenario's invisible board).
+ *     (the invisible board of the reported field failure).
  *
  *  2. The DFU run-time interface (DFU 1.1 4.1, A.1) as a plain request
  *     handler over dfu_runtime: for ST's Cube USB device library (call it
@@ -79,7 +79,7 @@ void h7_app_enter_rom_bootloader(volatile boot_request_block_t *blk, h7_app_rese
 bool h7_app_early_init_check(volatile boot_request_block_t *blk, h7_app_jump_fn jump);
 
 /*
- * The other half of the seed scenario's failure: ST's ROM bootloader "leave"
+ * The other half of the reported field failure: ST's ROM bootloader "leave"
  * starts the application by a jump, with its own clock tree, USB core and
  * interrupts still set up, and the application's USB then never enumerates.
  * Call this first in main(), with what the port found (h7_started_dirty() on

@@ -1,7 +1,7 @@
 /*
  * Device controller driver (dcd) interface: the only part of the USB stack that
  * touches a controller. One implementation per controller family:
- * port/stm32h743/dcd_dwc2.c (Synopsys DWC2 OTG_FS) and sim/dcd_sim.c (the
+ * port/stm32h743/dcd_dwc2.c (Synopsys DWC2 OTG_FS) and sim/usb/dcd_sim.c (the
  * virtual board's controller, driven by usbfs requests from the host).
  * Full speed only; endpoint 0 has wMaxPacketSize0 = 64 (USBD_EP0_SIZE).
  *

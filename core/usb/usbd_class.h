@@ -46,7 +46,7 @@ typedef struct usbd_class_driver {
     void (*poll)(void *ctx);
     void *ctx;
     /*
-     * Added after the first version (optional, may be NULL, which stalls): a
+     * Optional (may be NULL, which stalls): a
      * STANDARD request with recipient interface that the core does not answer
      * itself, for one of the driver's interfaces (HID: GET_DESCRIPTOR of the
      * report descriptor). Same contract as control(). Kept apart from control()

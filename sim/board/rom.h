@@ -1,8 +1,8 @@
 /*
  * A model of ST's system-memory (ROM) bootloader of the STM32H742/743/750/753
  * in its USB DFU mode, for the virtual board's "ROM board" (h7dfu-sim --rom):
- * a board that keeps ST's bootloader and has no h7dfu bootloader, as the seed
- * scenario's board. It is a model of ST's code, not ours, so it does not
+ * a board that keeps ST's bootloader and has no h7dfu bootloader, as the board
+ * of the reported field failure does. It is a model of ST's code, not ours, so it does not
  * reuse core/dfu's state machine: a small DfuSe responder (AN3156) over the
  * device core (core/usb) with two alternate settings, the internal flash and
  * an option-byte register store. docs/rom-bootloader.md lists every fact and
@@ -78,7 +78,7 @@ bool rom_vector_plausible(const flash_dev_t *flash, uint32_t addr);
 /* "errWRITE", "errTARGET", ... or a number 1..15; false when unknown. */
 bool rom_parse_status(const char *s, uint8_t *status);
 
-/* The seed's failure, injected: the Nth data block (DNLOAD wValue >= 2 on the
+/* The reported field failure, injected: the Nth data block (DNLOAD wValue >= 2 on the
  * flash alt setting, 1 = the first one of the run) fails once with status. */
 typedef struct rom_fault {
     uint32_t fail_block; /* 0: none */

@@ -218,7 +218,7 @@ static void test_stamp_refusals(void **state)
     (void)state;
     uint8_t *app = make_app(2048, 5);
     h7_image_t in;
-    /* Linked for 0x08000000 (the seed's image): outside the slot. */
+    /* Linked for 0x08000000 (the failing product's image): outside the slot. */
     h7_image_init(&in);
     add(&in, 0x08000000u, app, 2048);
     expect_refused(&in, "outside the application slot");

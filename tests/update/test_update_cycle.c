@@ -1,5 +1,5 @@
 /*
- * `h7dfu update` end to end through libusb on the virtual board: the seed's
+ * `h7dfu update` end to end through libusb on the virtual board: the
  * whole cycle (HID app v1 -> update -> HID app v2 back), the two ways into
  * the bootloader (DFU_DETACH, the HID "enter update" report), and an
  * unstamped image refused before the application is touched.
@@ -91,7 +91,7 @@ static void test_detach_then_update(void **state)
     assert_true(ut_flash_holds("v2.hex", 2, 0, 0));
 }
 
-/* HID path: the "enter update" report (what the seed's host sends) puts the
+/* HID path: the "enter update" report (what the product's host tool sends) puts the
  * board into DFU mode; update completes; the HID app reports v3. */
 static void test_hid_enter_update(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * The seed's failure, replayed at many points of an update on the virtual
+ * The reported field failure, replayed at many points of an update on the virtual
  * board: power cut at a flash operation (after the erase, mid-body, inside
  * the record write) and the cable pulled mid-transfer. Every time: h7dfu
  * fails with words, the board comes back on USB (DFU mode, or the new app

@@ -2,8 +2,8 @@
  * Embedded flash controller (FLASH). RM0433 section 4 "Embedded flash memory
  * (FLASH)", register map 4.9.36 (Table "Register map and reset value").
  * Base 0x5200 2000: RM0433 2.3.2 Table 8 (D1 AHB3). Bank 1 registers at
- * 0x000.., bank 2 registers at 0x100..; the seed's option-byte read at
- * 0x5200201C is FLASH_OPTSR_CUR.
+ * 0x000.., bank 2 registers at 0x100..; the option-byte address
+ * ST's ROM bootloader shows, 0x5200201C, is FLASH_OPTSR_CUR.
  *
  * Audit: base, bank stride 0x100, the offsets pinned below, the KEYR keys and
  * every CR/SR/ACR bit were checked against ST's STM32H7 CMSIS header

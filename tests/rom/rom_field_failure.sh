@@ -1,5 +1,5 @@
 #!/bin/sh
-# The seed's failure ("failed to download Segment[0]" right after sector 0 was
+# The reported field failure ("failed to download Segment[0]" right after sector 0 was
 # erased), injected at the first data block: h7dfu shows the DFU state and
 # status, what they mean and what to do, never leaves, the board stays in DFU
 # mode, and the same command run again finishes.
