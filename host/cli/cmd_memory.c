@@ -87,6 +87,9 @@ int cmd_read(cli_opts_t *o, int argc, char **argv)
     }
     cli_stop_install();
     if (h7_ops_read(&d.dfu, spec.addr, buf, spec.len, cli_progress, (void *)o) != 0) {
+        if (d.dfu.err.status == H7_STATUS_ERR_TARGET)
+            cli_info(o, "the device refuses to read this memory back: a locked bootloader "
+                        "(docs/production.md); writes are still verified by its CRC command");
         rc = cli_fail_dfu(o, &d.dfu, "read failed");
         goto out;
     }
