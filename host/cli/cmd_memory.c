@@ -230,6 +230,11 @@ static bool leave_slot_ok(const cli_opts_t *o, cli_dev_t *d, bool force, int *rc
     }
     if (ok == 1)
         return true;
+    if (ok == 2) {
+        cli_info(o, "the bootloader does not let the host read the slot back (a locked build): "
+                    "leaving; it starts the application only if the slot validates");
+        return true;
+    }
     if (force) {
         cli_info(o,
                  "the h7dfu bootloader would not start the application slot (%s): leaving "

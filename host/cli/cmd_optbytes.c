@@ -39,7 +39,7 @@ enum { OPT_SET = 256, OPT_WRITE, OPT_YES, OPT_YES_LOCK, OPT_YES_ERASE };
  * RM0433 4.5.3 "Readout protection (RDP)": level 1 blocks flash access from a
  * debugger and from code booted from system memory (ST's ROM bootloader) or
  * RAM, not the CPU running from flash; 1 -> 0 mass-erases the user flash.
- * RM0433 4.5.5 "Write protection (WRP)": a WRPSN sector cannot be erased or
+ * RM0433 4.5 "Write protection (WRP)", FLASH_WPSN_CUR1R 4.9.13: a WRPSN sector cannot be erased or
  * programmed by anyone until the option byte is cleared. */
 static void say_consequences(const cli_opts_t *o, const h7_optbytes_t *cur,
                              const h7_optbytes_t *next)

@@ -320,7 +320,7 @@ static void run_op(void)
         break;
     case OP_MASS_ERASE:
         /* A bank erase with a write-protected sector is not done (RM0433
-         * 4.3.10 "Flash bank erase": WRPERR); refused as a protected
+         * 4.3.10 erase operations: WRPERR); refused as a protected
          * sector's erase is, errTARGET. */
         st = rom_ob_wrp_bank1(s_rom.cfg.ob) ? DFU_STATUS_ERR_TARGET : do_mass_erase();
         break;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The locked bootloader (h7dfu-sim --locked: core/dfu with the UPLOAD window,
 # docs/production.md): memory UPLOAD refused by dfu-util and h7dfu read with
-# the status in words; h7dfu write still verifies, through the CRC command.
+# the status in words; h7dfu write still verifies, through the CRC command;
+# leave does without its read-back of the slot.
 . "$(dirname "$0")/lib.sh"
 
 locked() {
@@ -31,4 +32,12 @@ fi
 h7 -q read --force 0x08020000:40000 "$dir/back.bin"
 expect_rc 0 "read on the default bootloader"
 cmp "$dir/a.bin" "$dir/back.bin" || fail "read-back differs"
+# leave: the slot check cannot read the slot; the bootloader checks it.
+printf '\000\000\002\040\001\001\002\010' | dd of="$dir/a.bin" conv=notrunc 2>/dev/null
+"$h7dfu" image stamp -V 1.0.0 -s 0x08020000 "$dir/a.bin" "$dir/a.hex" >/dev/null 2>&1 || fail "stamp"
+locked sh -c "\"$h7dfu\" -q write \"$dir/a.hex\" && \"$h7dfu\" leave" >"$dir/out" 2>"$dir/err"
+rc=$?
+expect_rc 0 "write + leave on the locked bootloader"
+expect_words "leave" "$dir/err" "a locked build" "the application started"
+
 echo OK

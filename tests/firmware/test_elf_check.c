@@ -177,8 +177,8 @@ static void bootloader_image_check(const char *name)
     uint32_t flash_used = flash_end(&e, BL_BASE) - BL_BASE;
     uint32_t ram_used = section_size(&e, ".data") + section_size(&e, ".bss") + stack.size;
     uint32_t xfer = section_size(&e, ".xferbuf");
-    printf("%s: flash %u / %u bytes, RAM %u / %u bytes (+ %u transfer buffer)\n", name,
-           flash_used, BL_FLASH_BUDGET, ram_used, BL_RAM_BUDGET, xfer);
+    printf("%s: flash %u / %u bytes, RAM %u / %u bytes (+ %u transfer buffer)\n", name, flash_used,
+           BL_FLASH_BUDGET, ram_used, BL_RAM_BUDGET, xfer);
     assert_true(flash_used <= BL_FLASH_BUDGET);
     assert_true(ram_used <= BL_RAM_BUDGET);
     assert_true(xfer >= 1024u); /* the usbd control buffer really lives there */
