@@ -13,7 +13,8 @@
 #define MAX_SETS 8
 
 static const char ob_help[] =
-    "usage: h7dfu [OPTIONS] option-bytes [--set FIELD=VALUE]... [--write [--yes]]\n\n"
+    "usage: h7dfu [OPTIONS] option-bytes [--set FIELD=VALUE]... [--write [--yes]\n"
+    "                                     [--yes-lock] [--yes-erase]]\n\n"
     "Reads the option bytes through the device's \"@Option Bytes\" alternate setting\n"
     "(ST's ROM bootloader) and shows them decoded: read protection, boot addresses,\n"
     "write protection, PCROP and secure areas, watchdog and reset options.\n\n"
