@@ -14,6 +14,8 @@
  *  - Word not erased before programming: errCHECK_ERASED; program failure:
  *    errPROG; erase failure: errERASE; read-back mismatch or ECC error on
  *    read: errVERIFY; power lost during the operation: errPOR.
+ *  - Memory UPLOAD outside the window of a locked build (H7_DFU_UPLOAD_LIMIT,
+ *    docs/production.md): stall, dfuERROR, errTARGET.
  *  - Read Unprotect (0x92): refused with errVENDOR, the code AN3156 uses for
  *    everything read-protection related; our bootloader never changes RDP.
  *  - Unknown request or command, wrong length or direction, request not
@@ -440,6 +442,12 @@ static int req_upload(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t 
         n = want;
         if (addr + n > end)
             n = (uint32_t)(end - addr); /* short frame: the end of the memory */
+#if H7_DFU_UPLOAD_LIMIT
+        if (dfu->cfg.upload_limited &&
+            (addr < dfu->cfg.upload_base ||
+             addr + n > (uint64_t)dfu->cfg.upload_base + dfu->cfg.upload_size))
+            return stall_with(dfu, DFU_STATUS_ERR_TARGET);
+#endif
         flash_status_t st = dfu->cfg.flash->ops->read(dfu->cfg.flash->ctx, (uint32_t)addr, data, n);
         if (st != FLASH_OK)
             return stall_with(dfu, dfu_status_of_flash(st, DFU_STATUS_ERR_UNKNOWN));

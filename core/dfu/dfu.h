@@ -87,6 +87,16 @@
 #define DFUSE_CMD_ENTER_ROM 0xC5u
 #define DFU_ROM_BOOT_ADDR   0x1FF09800u
 
+/* The locked configuration (docs/production.md): H7_DFU_UPLOAD_LIMIT = 1
+ * compiles in a window for memory UPLOAD (dfu_config_t.upload_*). The
+ * default bootloader image leaves it out (0 bytes of its 16 KiB); the locked
+ * bootloader image and the host builds (the virtual board's --locked) have
+ * it. The DfuSe command list (UPLOAD block 0) and the vendor results (block
+ * 1: CRC, boot status) are never limited: bitCanUpload stays set. */
+#ifndef H7_DFU_UPLOAD_LIMIT
+#define H7_DFU_UPLOAD_LIMIT 0
+#endif
+
 /* A free-running microsecond counter of the device (wraps at 2^32). */
 typedef uint32_t (*dfu_clock_fn)(void *user);
 
@@ -118,6 +128,15 @@ typedef struct dfu_config {
      * DfuSe address pointer (where the host asked to start). May be NULL. */
     void (*manifest)(void *user, uint32_t addr);
     void *user;
+#if H7_DFU_UPLOAD_LIMIT
+    /* upload_limited: a memory UPLOAD reads only [upload_base, upload_base +
+     * upload_size) (size 0: nothing); any other block stalls, dfuERROR with
+     * errTARGET (the address is memory, not one this device lets the host
+     * read, as for reserved sectors). */
+    bool upload_limited;
+    uint32_t upload_base;
+    uint32_t upload_size;
+#endif
 } dfu_config_t;
 
 /* What a DNLOAD asked for, until GETSTATUS hands it on. */

@@ -78,6 +78,11 @@ bool bootloader_usb_init(const bootloader_config_t *cfg)
         .program_word_us = H7_DFU_PROGRAM_WORD_US_DEFAULT / div,
         .crc_ns_per_byte = H7_DFU_CRC_NS_PER_BYTE_DEFAULT / div,
     };
+#if H7_DFU_UPLOAD_LIMIT
+    dcfg.upload_limited = cfg->locked;
+    dcfg.upload_base = BOOTLOADER_UPLOAD_BASE;
+    dcfg.upload_size = BOOTLOADER_UPLOAD_SIZE;
+#endif
     if (dcfg.crc_ns_per_byte == 0u) {
         dcfg.crc_ns_per_byte = 1u;
     }

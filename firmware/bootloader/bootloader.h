@@ -36,6 +36,16 @@
 #define BOOTLOADER_BLOCK_BUFS 4u
 #endif
 
+/* The locked bootloader's UPLOAD window (CMake H7_LOCKED_UPLOAD_BASE /
+ * H7_LOCKED_UPLOAD_SIZE): what a product chooses to let the host read back,
+ * e.g. a record sector; empty by default (every memory read refused). */
+#ifndef BOOTLOADER_UPLOAD_BASE
+#define BOOTLOADER_UPLOAD_BASE 0u
+#endif
+#ifndef BOOTLOADER_UPLOAD_SIZE
+#define BOOTLOADER_UPLOAD_SIZE 0u
+#endif
+
 typedef struct bootloader_config {
     const flash_dev_t *flash;
     const char *serial;  /* USB serial number: the same as the application's */
@@ -57,6 +67,12 @@ typedef struct bootloader_config {
      * bwPollTimeout counts the time already spent. NULL: none. */
     uint32_t (*now_us)(void *user);
     void *clock_user;
+#if H7_DFU_UPLOAD_LIMIT
+    /* The locked configuration (docs/production.md): DFU UPLOAD of memory
+     * reads only the product's window, BOOTLOADER_UPLOAD_BASE/SIZE (size 0,
+     * the default: nothing). */
+    bool locked;
+#endif
 } bootloader_config_t;
 
 /*

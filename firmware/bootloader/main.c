@@ -102,6 +102,9 @@ int main(void)
         .now_us = h7_clock_us, /* bwPollTimeout: the time left */
         .boot = &s_boot,
         .boot_info = &s_boot_info,
+#if H7_DFU_UPLOAD_LIMIT
+        .locked = true, /* the bootloader-locked image (firmware/CMakeLists.txt) */
+#endif
     };
     if (!bootloader_usb_init(&cfg)) {
         /* A description that does not build is a firmware bug: stay put

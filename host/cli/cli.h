@@ -168,7 +168,9 @@ bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len);
  * at reset (core/boot's boot_validate), on the flash as read back: its boot
  * status only tells what it found at the last reset, before any write since.
  * 1: yes; 0: no, with its reason in why; -1: the device could not be read
- * (dfu->err). The device ends in dfuIDLE. */
+ * (dfu->err); 2: the device refuses to be read (a locked bootloader,
+ * docs/production.md): unknown, the bootloader checks at its reset. The
+ * device ends in dfuIDLE. */
 int cli_slot_check_device(h7_dfu_t *dfu, char *why, size_t len);
 
 /* --- cli_output.c --- */

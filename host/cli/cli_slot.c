@@ -66,7 +66,8 @@ typedef struct slot_reader {
     h7_dfu_t *dfu;
     uint32_t base; /* of the window in buf */
     bool have;
-    bool lost; /* a transfer failed for good: the device is gone */
+    bool lost;    /* a transfer failed for good: the device is gone */
+    bool refused; /* the device does not let the host read (a locked bootloader) */
     uint8_t buf[SLOT_WIN];
 } slot_reader_t;
 
@@ -89,6 +90,12 @@ static flash_status_t slot_read(void *ctx, uint32_t addr, void *out, size_t len)
                 }
                 if (h7_dfu_recover(r->dfu) != 0)
                     r->lost = true;
+                if (r->dfu->err.status == H7_STATUS_ERR_TARGET) {
+                    /* memory UPLOAD refused: the locked configuration
+                     * (docs/production.md) */
+                    r->refused = r->lost = true;
+                    return FLASH_ERR_HW;
+                }
                 return FLASH_ERR_ECC;
             }
             r->base = base;
@@ -112,8 +119,10 @@ int cli_slot_check_device(h7_dfu_t *dfu, char *why, size_t len)
     static const flash_ops_t ops = {.read = slot_read};
     flash_dev_t dev = {&ops, r, flash_map_stm32h743()};
     boot_validate_t v = boot_validate(&dev, BOOT_APP_SLOT_ADDR, NULL);
-    bool lost = r->lost;
+    bool lost = r->lost, refused = r->refused;
     free(r);
+    if (refused && h7_dfu_recover(dfu) == 0)
+        return 2;
     if (lost || h7_dfu_recover(dfu) != 0)
         return -1;
     if (v == BOOT_VALID)

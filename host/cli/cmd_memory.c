@@ -87,6 +87,9 @@ int cmd_read(cli_opts_t *o, int argc, char **argv)
     }
     cli_stop_install();
     if (h7_ops_read(&d.dfu, spec.addr, buf, spec.len, cli_progress, (void *)o) != 0) {
+        if (d.dfu.err.status == H7_STATUS_ERR_TARGET)
+            cli_info(o, "the device refuses to read this memory back: a locked bootloader "
+                        "(docs/production.md); writes are still verified by its CRC command");
         rc = cli_fail_dfu(o, &d.dfu, "read failed");
         goto out;
     }
@@ -227,6 +230,11 @@ static bool leave_slot_ok(const cli_opts_t *o, cli_dev_t *d, bool force, int *rc
     }
     if (ok == 1)
         return true;
+    if (ok == 2) {
+        cli_info(o, "the bootloader does not let the host read the slot back (a locked build): "
+                    "leaving; it starts the application only if the slot validates");
+        return true;
+    }
     if (force) {
         cli_info(o,
                  "the h7dfu bootloader would not start the application slot (%s): leaving "

@@ -13,7 +13,8 @@
 #define MAX_SETS 8
 
 static const char ob_help[] =
-    "usage: h7dfu [OPTIONS] option-bytes [--set FIELD=VALUE]... [--write [--yes]]\n\n"
+    "usage: h7dfu [OPTIONS] option-bytes [--set FIELD=VALUE]... [--write [--yes]\n"
+    "                                     [--yes-lock] [--yes-erase]]\n\n"
     "Reads the option bytes through the device's \"@Option Bytes\" alternate setting\n"
     "(ST's ROM bootloader) and shows them decoded: read protection, boot addresses,\n"
     "write protection, PCROP and secure areas, watchdog and reset options.\n\n"
@@ -23,10 +24,44 @@ static const char ob_help[] =
     "  --write            write the changed option bytes (the device then reloads\n"
     "                     them and restarts)\n"
     "  --yes              confirm --write without a question (needed without a terminal)\n"
+    "  --yes-lock         also needed to write rdp=1 (read protection: see below)\n"
+    "  --yes-erase        also needed to write rdp=0 on a read-protected chip: the\n"
+    "                     chip then mass-erases its whole flash, bootloader included\n"
+    "The locked production configuration (docs/production.md): --set wrpsn=0x01\n"
+    "write-protects sector 0 (the h7dfu bootloader), --set rdp=1 keeps debuggers and\n"
+    "the ROM bootloader from reading the flash; the h7dfu bootloader still updates the\n"
+    "application. Level 2 is permanent and never set by h7dfu.\n"
     "It uses the \"@Option Bytes\" alternate setting itself: -a is refused.\n"
     "Global options may also come after the command (`h7dfu --help`).\n";
 
-enum { OPT_SET = 256, OPT_WRITE, OPT_YES };
+enum { OPT_SET = 256, OPT_WRITE, OPT_YES, OPT_YES_LOCK, OPT_YES_ERASE };
+
+/* What a change of the protections does, said before it is written.
+ * RM0433 4.5.3 "Readout protection (RDP)": level 1 blocks flash access from a
+ * debugger and from code booted from system memory (ST's ROM bootloader) or
+ * RAM, not the CPU running from flash; 1 -> 0 mass-erases the user flash.
+ * RM0433 4.5 "Write protection (WRP)", FLASH_WPSN_CUR1R 4.9.13: a WRPSN sector cannot be erased or
+ * programmed by anyone until the option byte is cleared. */
+static void say_consequences(const cli_opts_t *o, const h7_optbytes_t *cur,
+                             const h7_optbytes_t *next)
+{
+    if (cur->rdp_level == 0 && next->rdp_level == 1)
+        cli_info(o, "RDP level 1: debuggers and ST's ROM bootloader can no longer read the flash "
+                    "(ROM DFU UPLOAD refused, errVENDOR) nor write it; the h7dfu bootloader, "
+                    "running from flash, still updates the application; going back to level 0 "
+                    "mass-erases the whole flash (both banks, the bootloader too)");
+    if (cur->rdp_level == 1 && next->rdp_level == 0)
+        cli_info(o, "RDP regression to level 0: the chip MASS-ERASES its whole flash (both "
+                    "banks: the h7dfu bootloader in sector 0 and the application) before it "
+                    "opens; afterwards only ST's ROM bootloader can start (BOOT0) to flash the "
+                    "bootloader again");
+    if (!(cur->wrp_bank1 & 1u) && (next->wrp_bank1 & 1u))
+        cli_info(o, "sector 0 write protected (WRPSN): the h7dfu bootloader can no longer be "
+                    "erased or replaced (update-bootloader, ROM writes there are refused) "
+                    "until wrp is cleared");
+    if ((cur->wrp_bank1 & 1u) && !(next->wrp_bank1 & 1u))
+        cli_info(o, "sector 0 no longer write protected");
+}
 
 static int find_ob_alt(const cli_dev_t *probe)
 {
@@ -100,12 +135,14 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
         {"set", required_argument, NULL, OPT_SET},
         {"write", no_argument, NULL, OPT_WRITE},
         {"yes", no_argument, NULL, OPT_YES},
+        {"yes-lock", no_argument, NULL, OPT_YES_LOCK},
+        {"yes-erase", no_argument, NULL, OPT_YES_ERASE},
         {NULL, 0, NULL, 0},
     };
     static const cli_cmd_t cmd = {"option-bytes", ob_help, "", longopts, CLI_G_ALT};
     const char *sets[MAX_SETS];
     int nsets = 0;
-    bool write = false, yes = false;
+    bool write = false, yes = false, yes_lock = false, yes_erase = false;
     int c, ec = H7_EXIT_OK;
     while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
         switch (c) {
@@ -121,6 +158,12 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
             break;
         case OPT_YES:
             yes = true;
+            break;
+        case OPT_YES_LOCK:
+            yes_lock = true;
+            break;
+        case OPT_YES_ERASE:
+            yes_erase = true;
             break;
         }
     }
@@ -168,7 +211,7 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
     uint32_t base = l.group[0].addr;
     uint32_t len = l.group[0].size * l.group[0].count;
     uint8_t *buf = calloc(1, len ? len : 1);
-    h7_optbytes_t ob;
+    h7_optbytes_t ob, cur;
     char text[4096];
     if (!buf) {
         cli_close(&d);
@@ -184,6 +227,7 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
         rc = H7_EXIT_DEVICE;
         goto out;
     }
+    cur = ob;
     for (int i = 0; i < nsets; i++) {
         char err[256];
         if (!h7_ob_set(buf, len, sets[i], err, sizeof(err))) {
@@ -205,11 +249,26 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
     h7_ob_describe(&ob, text, sizeof(text));
     if (!o->json)
         printf("%s%s", nsets ? "after the change:\n" : "", text);
+    if (nsets)
+        say_consequences(o, &cur, &ob);
     if (!write) {
         if (nsets)
             cli_info(o, "nothing written: add --write (and --yes) to program these");
         say_done(o, &d.info, &ob, nsets > 0, false);
         rc = H7_EXIT_OK;
+        goto out;
+    }
+    if (cur.rdp_level == 0 && ob.rdp_level == 1 && !yes_lock) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "rdp=1 read-protects the chip: add --yes-lock to write it (nothing was written)");
+        rc = H7_EXIT_USAGE;
+        goto out;
+    }
+    if (cur.rdp_level == 1 && ob.rdp_level == 0 && !yes_erase) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "rdp=0 on a read-protected chip erases all of its flash: add --yes-erase to "
+                  "write it (nothing was written)");
+        rc = H7_EXIT_USAGE;
         goto out;
     }
     if (!yes && !confirm()) {

@@ -235,7 +235,10 @@ bool h7_ob_set(uint8_t *buf, size_t len, const char *assignment, char *err, size
         }
         uint32_t byte = v == 0 ? RDP_LEVEL0 : RDP_LEVEL1;
         put32(buf + OFF_OPTSR_PRG, (sr & ~OPTSR_RDP_MASK) | byte << OPTSR_RDP_SHIFT);
-    } else if (klen == 3 && strncmp(assignment, "wrp", 3) == 0) {
+    } else if ((klen == 3 && strncmp(assignment, "wrp", 3) == 0) ||
+               (klen == 5 && strncmp(assignment, "wrpsn", 5) == 0)) {
+        /* FLASH_WPSN_PRG1R WRPSN [7:0]: 0 = sector protected (RM0433
+         * 4.9.14); the mask here is the sectors to protect (1 = protected). */
         if (v > 0xFFu) {
             snprintf(err, errlen, "wrp wants a mask of bank 1 sectors 0..7 (0x00..0xff)");
             return false;
@@ -248,8 +251,8 @@ bool h7_ob_set(uint8_t *buf, size_t len, const char *assignment, char *err, size
         }
         put32(buf + OFF_OPTSR_PRG, (sr & ~OPTSR_BOR_MASK) | v << OPTSR_BOR_SHIFT);
     } else {
-        snprintf(err, errlen, "unknown option '%.*s': boot0, boot1, rdp, wrp or bor", (int)klen,
-                 assignment);
+        snprintf(err, errlen, "unknown option '%.*s': boot0, boot1, rdp, wrp (wrpsn) or bor",
+                 (int)klen, assignment);
         return false;
     }
     return true;

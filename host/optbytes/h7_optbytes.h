@@ -51,7 +51,8 @@ size_t h7_ob_describe(const h7_optbytes_t *ob, char *buf, size_t len);
 
 /* Change one field in the programming copies of buf (as read at H7_OB_BASE):
  * "boot0=ADDR", "boot1=ADDR", "rdp=0|1" (level 2 is permanent and refused),
- * "wrp=MASK" (bank 1 sectors to protect), "bor=0..3". False with a message
+ * "wrp=MASK" or "wrpsn=MASK" (bank 1 sectors to protect, bit n = sector n:
+ * 0x01 = sector 0, the h7dfu bootloader), "bor=0..3". False with a message
  * in err for an unknown field, a bad value, or a refused change. */
 bool h7_ob_set(uint8_t *buf, size_t len, const char *assignment, char *err, size_t errlen);
 

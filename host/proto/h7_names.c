@@ -23,8 +23,10 @@ static const named_t states[] = {
 
 static const named_t statuses[] = {
     {"OK", "no error: the last request succeeded"},
-    {"errTARGET", "the device refused the target: the address is not one it lets the host use "
-                  "(outside its memory, or the bootloader's own sector)"},
+    {"errTARGET",
+     "the device refused the target: the address is not one it lets the host use "
+     "(outside its memory, the bootloader's own sector, or, for a read, memory a locked "
+     "bootloader does not let the host read back)"},
     {"errFILE", "the file is not meant for this device (vendor-specific check failed)"},
     {"errWRITE", "the device is unable to write memory: the sector is write protected"},
     {"errERASE", "the memory erase failed"},

@@ -274,6 +274,7 @@ static bool run_h7_bootloader(board_t *b)
             .poll_scale_div = b->cfg.fast ? FAST_POLL_DIV : (uint16_t)b->cfg.poll_div,
             .boot = &d,
             .boot_info = &info,
+            .locked = b->cfg.locked,
         };
         if (!bootloader_usb_init(&bc))
             return false;
@@ -426,6 +427,10 @@ void board_step(void *user)
             rom_leave_jump(b, rom_jump_address());
             break;
         case ROM_EV_RESET:
+            if (rom_last_note()[0] && strcmp(rom_last_note(), b->last_note) != 0) {
+                snprintf(b->last_note, sizeof(b->last_note), "%s", rom_last_note());
+                EVENT(b, "%s\n", b->last_note);
+            }
             EVENT(b, "ROM: option bytes applied / read unprotect done: system reset\n");
             system_reset(b, BOOT_REQ_NONE);
             break;

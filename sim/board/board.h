@@ -64,10 +64,11 @@ typedef struct board_config {
      * option bytes (BOOT0 pin low/high) into the application at 0x08000000 or
      * ST's ROM bootloader (rom.h). */
     bool rom;
-    bool boot0;                  /* BOOT0 pin high: BOOT_ADD1 (factory: the ROM) */
-    bool rom_app_naive;          /* the app does not cope with the ROM's leave (no reset) */
-    uint32_t rom_fail_block;     /* inject a failure at this data block (1 = first); 0: none */
-    uint8_t rom_fail_status;     /* its DFU status; 0: errWRITE */
+    bool locked;             /* the bootloader's locked configuration: no memory UPLOAD (dfu.h) */
+    bool boot0;              /* BOOT0 pin high: BOOT_ADD1 (factory: the ROM) */
+    bool rom_app_naive;      /* the app does not cope with the ROM's leave (no reset) */
+    uint32_t rom_fail_block; /* inject a failure at this data block (1 = first); 0: none */
+    uint8_t rom_fail_status; /* its DFU status; 0: errWRITE */
     const uint8_t *option_bytes; /* initial ROM_OB_SIZE bytes; NULL: factory state */
     /* Emulated chip (sim/mcu/h743.h): the firmware in the flash runs on an
      * emulated Cortex-M7 instead of the portable personalities. firmware

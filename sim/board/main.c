@@ -66,6 +66,8 @@ static int usage(FILE *f, int code)
         "                      the app there; BOOT0 high: the ROM (0483:df11);\n"
         "                      --install puts a raw .bin at 0x08000000;\n"
         "                      option bytes are kept in FILE.ob next to --flash FILE\n"
+        "  --locked            the bootloader's locked configuration: DFU UPLOAD of\n"
+        "                      memory refused (docs/production.md)\n"
         "  --boot0             BOOT0 pin high (ROM board: start ST's ROM bootloader)\n"
         "  --rom-app-naive     the app does not survive the ROM's leave (jump, no reset)\n"
         "  --rom-fail-block N[:STATUS]\n"
@@ -289,6 +291,8 @@ int main(int argc, char **argv)
                 bc.unplug_after_requests = (unsigned)v;
         } else if (!strcmp(a, "--rom"))
             bc.rom = true;
+        else if (!strcmp(a, "--locked"))
+            bc.locked = true;
         else if (!strcmp(a, "--boot0"))
             bc.boot0 = true;
         else if (!strcmp(a, "--rom-app-naive"))

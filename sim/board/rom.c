@@ -85,6 +85,7 @@ static void put32(uint8_t *p, uint32_t v)
 #define OPTSR_RO_MASK   0xC0000001u /* OPT_BUSY bit 0, OPTCHANGEERR bit 30: read-only */
 #define OPTSR_SWAP_BANK 0x80000000u
 #define RDP_LEVEL0      0xAAu
+#define RDP_LEVEL2      0xCCu /* RM0433 4.5.3: permanent */
 /* PRAR/SCAR (RM0433 4.9.10, 4.9.12): start 0x0FF > end 0x000: no area. */
 #define AREA_NONE 0x000000FFu
 
@@ -121,13 +122,36 @@ uint8_t rom_ob_wrp_bank1(const uint8_t ob[ROM_OB_SIZE])
     return (uint8_t)~get32(ob + ROM_OB_WPSN_CUR1);
 }
 
+static uint8_t do_mass_erase(void);
+
 /* The host wrote the window: take the programming copies, then load them as
  * an OPTSTART + option-byte load would (RM0433 4.4.3 "Option byte
- * modification"): *_CUR = *_PRG. Read-only status bits stay ours. */
-static void ob_apply(const uint8_t *data, uint16_t len)
+ * modification"): *_CUR = *_PRG. Read-only status bits stay ours.
+ * RDP level 1 -> level 0 (RDP 0xAA programmed while RDP is neither 0xAA nor
+ * 0xCC) is the regression of RM0433 4.5.3 "Readout protection (RDP)": the
+ * user flash of both banks is mass erased first, write-protected sectors
+ * included (the level change, not a sector erase, so WRPSN does not stop
+ * it), then the new option bytes load; WRPSN takes the programmed value
+ * (what the host wrote: unchanged unless it changed it). Level 2 (0xCC)
+ * cannot change any more (RM0433 4.5.3): the write is ignored. */
+static uint8_t ob_apply(const uint8_t *data, uint16_t len)
 {
     uint8_t *ob = s_rom.cfg.ob;
     uint32_t old_sr = get32(ob + ROM_OB_OPTSR_CUR);
+    uint8_t old_rdp = (uint8_t)((old_sr & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT);
+    uint8_t new_rdp =
+        len >= ROM_OB_OPTSR_PRG + 4u
+            ? (uint8_t)((get32(data + ROM_OB_OPTSR_PRG) & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT)
+            : old_rdp;
+    if (old_rdp == RDP_LEVEL2)
+        return DFU_STATUS_ERR_VENDOR;
+    if (old_rdp != RDP_LEVEL0 && new_rdp == RDP_LEVEL0) {
+        uint8_t st = do_mass_erase();
+        if (st != DFU_STATUS_OK)
+            return st;
+        snprintf(s_rom.note, sizeof s_rom.note,
+                 "ROM: RDP regression level 1 -> 0: user flash mass erased (both banks)");
+    }
     memcpy(ob, data, len);
     uint32_t sr = (get32(ob + ROM_OB_OPTSR_PRG) & ~OPTSR_RO_MASK) | (old_sr & OPTSR_RO_MASK & ~1u);
     sr = (sr & ~OPTSR_SWAP_BANK) | (get32(ob + ROM_OB_OPTSR_PRG) & OPTSR_SWAP_BANK);
@@ -137,6 +161,7 @@ static void ob_apply(const uint8_t *data, uint16_t len)
     put32(ob + ROM_OB_SCAR_CUR1, get32(ob + ROM_OB_SCAR_PRG1));
     put32(ob + ROM_OB_WPSN_CUR1, get32(ob + ROM_OB_WPSN_PRG1));
     put32(ob + ROM_OB_BOOT_CUR, get32(ob + ROM_OB_BOOT_PRG));
+    return DFU_STATUS_OK;
 }
 
 static bool rdp_active(void)
@@ -266,6 +291,8 @@ static uint8_t do_erase(uint32_t addr)
     return flash_err_status(f->ops->erase_sector(f->ctx, (unsigned)sec), DFU_STATUS_ERR_ERASE);
 }
 
+/* All user flash, both banks (the DfuSe mass erase, the read unprotect and
+ * the RDP regression). */
 static uint8_t do_mass_erase(void)
 {
     const flash_dev_t *f = s_rom.cfg.flash;
@@ -292,7 +319,10 @@ static void run_op(void)
         st = do_erase(s_rom.op_addr);
         break;
     case OP_MASS_ERASE:
-        st = do_mass_erase();
+        /* A bank erase with a write-protected sector is not done (RM0433
+         * 4.3.10 erase operations: WRPERR); refused as a protected
+         * sector's erase is, errTARGET. */
+        st = rom_ob_wrp_bank1(s_rom.cfg.ob) ? DFU_STATUS_ERR_TARGET : do_mass_erase();
         break;
     case OP_READ_UNPROTECT:
         /* AN3156 "Read unprotect": level 0 again, the flash mass erased, then
@@ -308,8 +338,8 @@ static void run_op(void)
         break;
     case OP_WRITE:
         if (s_rom.alt == ALT_OB) {
-            ob_apply(s_rom.data, s_rom.op_len);
-            s_rom.reset_after = true;
+            st = ob_apply(s_rom.data, s_rom.op_len);
+            s_rom.reset_after = st == DFU_STATUS_OK;
             break;
         }
         st = do_write(s_rom.op_addr, s_rom.data, s_rom.op_len);
@@ -453,8 +483,11 @@ static int req_upload(const usb_setup_t *s, uint8_t *data, uint16_t cap)
     }
     if (s->wValue == 1 || s->wLength > ROM_XFER_SIZE)
         return stall();
-    if (rdp_active()) {
-        /* AN3156: read with read protection -> dfuERROR, errVENDOR. */
+    if (rdp_active() && s_rom.alt == ALT_FLASH) {
+        /* AN3156: read with read protection -> dfuERROR, errVENDOR. RDP
+         * guards the user flash, not the option bytes, which stay readable
+         * and writable from the bootloader at level 1 (RM0433 4.5.3): the
+         * regression to level 0 is written through them. */
         s_rom.state = DFU_STATE_ERROR;
         s_rom.status = DFU_STATUS_ERR_VENDOR;
         return USBD_STALL;

@@ -545,6 +545,32 @@ static void test_upload_outside_stalls_erraddress(void **state)
     assert_int_equal(dfu_get_status(&f->dfu), DFU_STATUS_ERR_ADDRESS);
 }
 
+/* The locked configuration: memory UPLOAD only inside the window (errTARGET
+ * elsewhere); the command list still comes back. */
+static void test_upload_locked_window(void **state)
+{
+    fx_t *f = *state;
+    uint8_t b[XFER];
+    f->dfu.cfg.upload_limited = true;
+    f->dfu.cfg.upload_base = FAKE_BASE + FAKE_SECTOR;
+    f->dfu.cfg.upload_size = XFER;
+    pattern(&f->flash.mem[FAKE_SECTOR], XFER, 3);
+    set_address_ok(f, FAKE_BASE + FAKE_SECTOR);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_ABORT, 0, NULL, 0), 0);
+    assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, 2, b, XFER), XFER);
+    assert_memory_equal(b, &f->flash.mem[FAKE_SECTOR], XFER);
+    assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, 3, b, XFER), USBD_STALL);
+    assert_int_equal(dfu_get_state(&f->dfu), DFU_STATE_ERROR);
+    assert_int_equal(dfu_get_status(&f->dfu), DFU_STATUS_ERR_TARGET);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
+    /* empty window: every memory block refused, the command list is not */
+    f->dfu.cfg.upload_size = 0;
+    assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, 2, b, XFER), USBD_STALL);
+    assert_int_equal(dfu_get_status(&f->dfu), DFU_STATUS_ERR_TARGET);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
+    assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, 0, b, XFER), 7);
+}
+
 /* ---- leave / manifest ---- */
 
 static void test_leave_not_tolerant(void **state)
@@ -904,6 +930,7 @@ int main(void)
         T(test_upload_commands_and_memory),
         T(test_upload_short_frame_at_end),
         T(test_upload_outside_stalls_erraddress),
+        T(test_upload_locked_window),
         T(test_leave_not_tolerant),
         cmocka_unit_test(test_leave_tolerant_returns_to_idle),
         T(test_zero_length_dnload_in_idle_leaves),

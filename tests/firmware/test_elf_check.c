@@ -153,10 +153,14 @@ static void check_bin(const char *bin_name, const blob_t *e, uint32_t base, uint
     free(b.data);
 }
 
-static void bootloader_layout_and_budget(void **state)
+/* The default bootloader and the locked one (docs/production.md): the same
+ * layout and the same 16 KiB budget. */
+static void bootloader_image_check(const char *name)
 {
-    (void)state;
-    blob_t e = load("bootloader.elf");
+    char elf[64], bin[64];
+    snprintf(elf, sizeof elf, "%s.elf", name);
+    snprintf(bin, sizeof bin, "%s.bin", name);
+    blob_t e = load(elf);
     check_header(&e);
     uint32_t sp, reset;
     vectors(&e, BL_BASE, &sp, &reset);
@@ -178,8 +182,8 @@ static void bootloader_layout_and_budget(void **state)
     uint32_t flash_used = flash_end(&e, BL_BASE) - BL_BASE;
     uint32_t ram_used = section_size(&e, ".data") + section_size(&e, ".bss") + stack.size;
     uint32_t xfer = section_size(&e, ".xferbuf");
-    printf("bootloader: flash %u / %u bytes, RAM %u / %u bytes (+ %u transfer buffer)\n",
-           flash_used, BL_FLASH_BUDGET, ram_used, BL_RAM_BUDGET, xfer);
+    printf("%s: flash %u / %u bytes, RAM %u / %u bytes (+ %u transfer buffer)\n", name, flash_used,
+           BL_FLASH_BUDGET, ram_used, BL_RAM_BUDGET, xfer);
     assert_true(flash_used <= BL_FLASH_BUDGET);
     assert_true(ram_used <= BL_RAM_BUDGET);
     assert_true(xfer >= 1024u); /* the usbd control buffer really lives there */
@@ -187,8 +191,15 @@ static void bootloader_layout_and_budget(void **state)
     section_t ni = find_section(&e, ".noinit");
     assert_true(ni.found);
     assert_int_equal(ni.addr, NOINIT_ADDR);
-    check_bin("bootloader.bin", &e, BL_BASE, BL_BASE);
+    check_bin(bin, &e, BL_BASE, BL_BASE);
     free(e.data);
+}
+
+static void bootloader_layout_and_budget(void **state)
+{
+    (void)state;
+    bootloader_image_check("bootloader");
+    bootloader_image_check("bootloader-locked");
 }
 
 static void app_layout_and_startable(void **state)

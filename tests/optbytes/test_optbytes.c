@@ -106,6 +106,9 @@ static void test_set_fields(void **state)
     assert_int_equal(get32(w + 0x28), 0x1FF00802u);
     assert_true(h7_ob_set(w, sizeof(w), "wrp=0x03", err, sizeof(err)));
     assert_int_equal(get32(w + 0x20) & 0xFF, 0xFC);
+    /* FLASH_WPSN_PRG1R: WRPSN bit 0 cleared = sector 0 protected (RM0433 4.9.14) */
+    assert_true(h7_ob_set(w, sizeof(w), "wrpsn=0x01", err, sizeof(err)));
+    assert_int_equal(get32(w + 0x20) & 0xFF, 0xFE);
     assert_true(h7_ob_set(w, sizeof(w), "rdp=1", err, sizeof(err)));
     assert_int_equal((get32(w + 0x04) >> 8) & 0xFF, 0xBB);
     assert_true(h7_ob_set(w, sizeof(w), "bor=2", err, sizeof(err)));
