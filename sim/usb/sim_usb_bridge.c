@@ -930,17 +930,20 @@ static bool socket_known(const sim_usb_bridge_t *b, int fd, ino_t ino)
     return false;
 }
 
-/* Our end of the connection umockdev has just accepted (client-connected is
- * emitted right after the accept, before the next one): a socket that is not
- * a listener, whose address is in the testbed (an accepted socket carries its
- * listener's path), and not yet known. If several, the newest: socket inode
+/* Our end of the connection umockdev has just accepted on devnode's socket
+ * (client-connected is emitted right after the accept, before the next one):
+ * a socket that is not a listener, whose address is that socket's path (an
+ * accepted socket carries its listener's path; other devices of the testbed
+ * have other paths), and not yet known. If several, the newest: socket inode
  * numbers only grow. */
-static bool peer_socket(const sim_usb_bridge_t *b, int *fd_out, ino_t *ino_out)
+static bool peer_socket(const sim_usb_bridge_t *b, const char *devnode, int *fd_out, ino_t *ino_out)
 {
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if ((size_t)snprintf(path, sizeof(path), "%sioctl%s", b->sock_dir, devnode) >= sizeof(path))
+        return false;
     DIR *d = opendir("/proc/self/fd");
     if (!d)
         return false;
-    size_t dir_len = strlen(b->sock_dir);
     bool found = false;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -950,13 +953,13 @@ static bool peer_socket(const sim_usb_bridge_t *b, int *fd_out, ino_t *ino_out)
             continue;
         struct stat st;
         struct sockaddr_un a;
-        socklen_t alen = sizeof(a);
+        memset(&a, 0, sizeof(a));
+        socklen_t alen = sizeof(a) - 1; /* a.sun_path stays terminated */
         int listening = 1;
         socklen_t llen = sizeof(listening);
         if (fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
             getsockname((int)fd, (struct sockaddr *)&a, &alen) != 0 || a.sun_family != AF_UNIX ||
-            alen <= offsetof(struct sockaddr_un, sun_path) + dir_len ||
-            strncmp(a.sun_path, b->sock_dir, dir_len) != 0 ||
+            strcmp(a.sun_path, path) != 0 ||
             getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) != 0 || listening ||
             socket_known(b, (int)fd, st.st_ino))
             continue;
@@ -1240,7 +1243,7 @@ static void on_client_connected(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gp
     peer_t *p = g_new0(peer_t, 1);
     p->client = g_object_ref(c);
     p->fd = -1;
-    if (!peer_socket(b, &p->fd, &p->ino))
+    if (!peer_socket(b, umockdev_ioctl_client_get_devnode(c), &p->fd, &p->ino))
         fprintf(stderr,
                 "h7dfu-sim: warning: no socket for a program on %s: if it dies with a "
                 "request in flight, its claims stay\n",
