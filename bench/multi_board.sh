@@ -61,7 +61,7 @@ measure() {
     done
     rm -f "$W"/host.$k.* "$W/stats.$k"
     if [ $PARALLEL = 1 ]; then
-        host="/usr/bin/time -f '%U %S %M' -o $W/host.$k.all $H7 -q update --all --parallel $k $W/v1.bin"
+        host="/usr/bin/time -f '%U %S %M' -o $W/host.$k.all $H7 -q update --all --parallel $k $W/v1.bin || echo FAIL"
     else
         host=""
         i=1

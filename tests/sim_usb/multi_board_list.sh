@@ -14,7 +14,8 @@ fail() {
 "$sim" --fast --board serial=MBA001,flash="$dir/a.h7" --board serial=MBB002,flash="$dir/b.h7" \
     --board serial=MBC003,rom,boot0,flash="$dir/c.h7" run -- sh -c "
         \"$h7dfu\" list; echo ---; lsusb; echo ---; ls /sys/bus/usb/devices;
-        echo ---; for p in 1-1 1-2 1-3; do echo \$p \$(cat /sys/bus/usb/devices/\$p/serial); done" \
+        echo ---; for p in 1-1 1-2 1-3; do echo \$p \$(cat /sys/bus/usb/devices/\$p/serial); done;
+        echo ---; \"$h7dfu\" -p 1-2 info" \
     >"$dir/out" 2>&1 || fail "exit status $?"
 cat "$dir/out"
 # h7dfu list: the serial on the path of its port, and the personality
@@ -26,6 +27,8 @@ grep -q 'path=1-3 .*"DFU in FS Mode"' "$dir/out" || fail "board 3 (ST's ROM)"
 [ "$(grep '^Bus 001 Device' "$dir/out" | cut -d' ' -f4 | sort -u | wc -l)" -eq 3 ] ||
     fail "lsusb: device numbers not distinct"
 grep -q '^1-1 MBA001$' "$dir/out" && grep -q '^1-2 MBB002$' "$dir/out" || fail "sysfs serial"
+# h7dfu -p selects by that path
+grep -q '^serial *MBB002$' "$dir/out" || fail "h7dfu -p 1-2 info"
 # each board's own flash file
 for f in a b c; do [ -s "$dir/$f.h7" ] || fail "$f.h7 not saved"; done
 [ -s "$dir/c.h7.ob" ] || fail "option bytes of the ROM board not saved"
