@@ -371,8 +371,8 @@ int main(int argc, char **argv)
     if (nspecs) {
         if (single) {
             fprintf(stderr,
-                    "h7dfu-sim: %s is an option of the one board: with --board, give it "
-                    "in the SPEC (see --help)\n",
+                    "h7dfu-sim: %s does not go with --board (a board's own settings go into "
+                    "its SPEC, see --help)\n",
                     single);
             return 2;
         }
