@@ -59,7 +59,7 @@ measure() {
         boards="$boards --board serial=H7MB$(printf %04d $i),flash=$W/b$i.flash"
         i=$((i + 1))
     done
-    rm -f "$W"/host.$k.* "$W/stats.$k"
+    rm -f "$W"/host."$k".* "$W/stats.$k"
     if [ $PARALLEL = 1 ]; then
         host="/usr/bin/time -f '%U %S %M' -o $W/host.$k.all $H7 -q update --all --parallel $k $W/v1.bin || echo FAIL"
     else
@@ -94,19 +94,23 @@ modeled() { # modeled K: "max mean"
         awk '{ s += $1; if ($1 > m) m = $1 } END { printf "%.3f %.3f", m, s / NR }'
 }
 hostcpu() { # hostcpu K: "cpu_per_board maxrss_kib"
-    cat "$W"/host.$1.* | awk -v k="$1" '{ c += $1 + $2; if ($3 > m) m = $3 } END { printf "%.3f %d", c / k, m }'
+    cat "$W"/host."$1".* | awk -v k="$1" '{ c += $1 + $2; if ($3 > m) m = $3 } END { printf "%.3f %d", c / k, m }'
 }
 
 measure 1
 measure $N
-set -- $(modeled 1)
-one=$1
-set -- $(modeled $N)
-max=$1 mean=$2
-set -- $(hostcpu 1)
-h1cpu=$1 h1rss=$2
-set -- $(hostcpu $N)
-hncpu=$1 hnrss=$2
+read -r one _ <<EOF2
+$(modeled 1)
+EOF2
+read -r max mean <<EOF2
+$(modeled $N)
+EOF2
+read -r h1cpu h1rss <<EOF2
+$(hostcpu 1)
+EOF2
+read -r hncpu hnrss <<EOF2
+$(hostcpu $N)
+EOF2
 simcpu=$(awk -v k=$N '{ printf "%.3f", ($1 + $2) / k }' "$W/sim.$N")
 simrss=$(awk '{ print $3 }' "$W/sim.$N")
 ratio=$(awk -v a="$max" -v b="$one" 'BEGIN { printf "%.2f", a / b }')

@@ -26,7 +26,8 @@ grep -q 'path=1-3 .*"DFU in FS Mode"' "$dir/out" || fail "board 3 (ST's ROM)"
 [ "$(grep -c '^Bus 001 Device .*0483:df11' "$dir/out")" -eq 3 ] || fail "lsusb: not 3 devices"
 [ "$(grep '^Bus 001 Device' "$dir/out" | cut -d' ' -f4 | sort -u | wc -l)" -eq 3 ] ||
     fail "lsusb: device numbers not distinct"
-grep -q '^1-1 MBA001$' "$dir/out" && grep -q '^1-2 MBB002$' "$dir/out" || fail "sysfs serial"
+grep -q '^1-1 MBA001$' "$dir/out" || fail "sysfs serial of 1-1"
+grep -q '^1-2 MBB002$' "$dir/out" || fail "sysfs serial of 1-2"
 # h7dfu -p selects by that path
 grep -q '^serial *MBB002$' "$dir/out" || fail "h7dfu -p 1-2 info"
 # each board's own flash file
