@@ -361,6 +361,10 @@ static void finish(const cli_opts_t *o, board_t *b)
     b->exit = WIFEXITED(st) ? WEXITSTATUS(st) : b->signal ? 128 + b->signal : H7_EXIT_FAIL;
     b->pid = 0;
     b->done = true;
+    /* Not seen at the start: the path its run found it on. */
+    const char *doc = doc_of(b);
+    if (!b->path[0] && doc)
+        doc_string(doc, NULL, "path", b->path, sizeof(b->path));
     if (o->verbose && b->err.len) {
         /* Its words, together, not interleaved with the others'. */
         const char *s = buf_str(&b->err);
@@ -394,8 +398,9 @@ static int boards_by_serial(const cli_opts_t *o, board_t **out)
     h7_usb_device_t *found = NULL;
     int nf = 0;
     if (h7_usb_init(&usb) == 0) {
-        h7_usb_filter_t f = {.vid = o->filter.vid, .pid = o->filter.pid};
-        nf = h7_usb_find_all(usb, &f, &found);
+        cli_opts_t any = *o;
+        any.filter.serial = NULL;
+        nf = cli_find_all(usb, &any, &found);
         h7_usb_exit(usb);
     }
     for (int i = 0; i < n; i++) {
