@@ -39,6 +39,7 @@ bench: deps firmware
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DH7DFU_SANITIZE=OFF >/dev/null
 	@cmake --build $(BENCH_BUILD) -j $(JOBS)
 	@./bench/run.sh $(BENCH_BUILD)
+	@./bench/multi_board.sh $(BENCH_BUILD)
 	@./bench/fw_emu.sh $(BENCH_BUILD) $(FW_BUILD)/firmware
 
 # Every cut point of a 256 KiB update, every 97th of a 1 MiB one (release

@@ -39,6 +39,7 @@ typedef struct cli_ids {
     uint16_t vid[CLI_MAX_IDS], pid[CLI_MAX_IDS];
 } cli_ids_t;
 
+#define CLI_MAX_SERIAL_ARGS 64
 typedef struct cli_opts {
     h7_usb_filter_t filter;
     cli_ids_t ids;
@@ -49,6 +50,10 @@ typedef struct cli_opts {
     bool verbose;
     unsigned timeout_ms; /* waiting for devices to appear */
     unsigned given;      /* CLI_G_* of the global options given */
+    /* Every -S given, in order (filter.serial is the last one): several, or
+     * a comma-separated list, name several boards (update only). */
+    const char *serial_args[CLI_MAX_SERIAL_ARGS];
+    unsigned n_serial_args;
 } cli_opts_t;
 
 /* Global options by what they act on; a command without use for one refuses
@@ -84,6 +89,15 @@ bool cli_selected(const cli_opts_t *o);
  * H7_EXIT_OK or the exit code, said.
  */
 int cli_find_target(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out);
+/* -S named several boards (repeated, or "A,B"): a usage error, said, for a
+ * command that works on one device. H7_EXIT_OK or H7_EXIT_USAGE. */
+int cli_one_serial(const cli_opts_t *o);
+/* Every h7dfu board present, for `update --all`: h7dfu applications and the
+ * h7dfu bootloader in DFU mode (never ST's ROM bootloader, which any STM32
+ * has), and devices whose VID:PID is in o->ids; within o->filter's VID:PID.
+ * Waits up to o->timeout_ms for one, and until all are whole. How many (*out
+ * to free()), or < 0: a libusb error. */
+int cli_find_boards(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t **out);
 /* True for a device listed while half added: none of its strings could be read. */
 bool cli_dev_half_seen(const h7_usb_device_t *d);
 /* A monotonic millisecond clock, and a wait, for the device polls. */
@@ -223,6 +237,11 @@ bool cli_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid);
 /* "VID:PID[,VID:PID...]" added to ids; false (ids may be part filled) for a
  * bad pair or more than CLI_MAX_IDS in all. */
 bool cli_parse_ids(const char *s, cli_ids_t *ids);
+/* The serial numbers of n -S arguments, each "S" or "S1,S2,...": split at the
+ * commas, duplicates dropped, in order. *out (free() it: one block) holds
+ * the count of pointers; returns how many, or -1 for an empty serial ("A,,B",
+ * a trailing comma) or no memory. */
+int cli_split_serials(const char *const *args, unsigned n, char ***out);
 /* --id ARG, or (arg NULL) the H7DFU_IDS environment variable when set, into
  * o->ids. H7_EXIT_OK, or H7_EXIT_USAGE after saying what is wrong. */
 int cli_add_ids(cli_opts_t *o, const char *arg);

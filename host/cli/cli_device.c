@@ -49,6 +49,16 @@ static bool any_half_seen(const h7_usb_device_t *d, int n)
     return false;
 }
 
+int cli_one_serial(const cli_opts_t *o)
+{
+    if (o->n_serial_args <= 1 && !(o->filter.serial && strchr(o->filter.serial, ',')))
+        return H7_EXIT_OK;
+    cli_error(o, H7_EXIT_USAGE,
+              "several serial numbers given (-S): only `update` works on several boards; "
+              "choose one here");
+    return H7_EXIT_USAGE;
+}
+
 int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t **out)
 {
     uint64_t deadline = cli_now_ms() + o->timeout_ms;
@@ -185,6 +195,25 @@ static bool candidate(const cli_opts_t *o, const void *arg, const h7_usb_device_
     if (d->dfu_mode)
         return h7_usb_is_h7dfu_bootloader(d) || h7_usb_is_st_rom(d);
     return h7_usb_is_h7dfu_app(d);
+}
+
+/* A board of h7dfu's own, or listed, for --all. */
+static bool any_board(const cli_opts_t *o, const void *arg, const h7_usb_device_t *d)
+{
+    (void)arg;
+    if (listed(o, d))
+        return true;
+    return d->dfu_mode ? h7_usb_is_h7dfu_bootloader(d) : h7_usb_is_h7dfu_app(d);
+}
+
+int cli_find_boards(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t **out)
+{
+    cli_opts_t all = *o;
+    all.filter.serial = NULL;
+    all.filter.path = NULL;
+    int others = 0;
+    *out = NULL;
+    return scan_until(usb, &all, any_board, NULL, out, &others);
 }
 
 int cli_find_target(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out)

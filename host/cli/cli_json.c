@@ -110,3 +110,9 @@ void cli_json_seconds(cli_json_t *j, const char *k, double s)
     key(j, k);
     fprintf(j->f, "%.3f", s);
 }
+
+void cli_json_raw(cli_json_t *j, const char *k, const char *json)
+{
+    key(j, k);
+    fputs(json, j->f);
+}

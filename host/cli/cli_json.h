@@ -35,6 +35,9 @@ void cli_json_addr(cli_json_t *j, const char *key, uint32_t addr);
 void cli_json_id(cli_json_t *j, const char *key, uint16_t v);
 /* A time in seconds, to the millisecond. */
 void cli_json_seconds(cli_json_t *j, const char *key, double s);
+/* A JSON value written by this program (one object on one line, e.g. another
+ * run's document), as it is. */
+void cli_json_raw(cli_json_t *j, const char *key, const char *json);
 /* s as a JSON string literal, quotes included (NULL: ""). */
 void cli_json_escape(FILE *f, const char *s);
 

@@ -132,6 +132,49 @@ bool cli_parse_addr_spec(const char *s, cli_addr_spec_t *out)
     return true;
 }
 
+int cli_split_serials(const char *const *args, unsigned n, char ***out)
+{
+    /* One block: the pointers, then the strings (at most the arguments'
+     * length with their terminators). */
+    size_t chars = 0, most = 0;
+    for (unsigned i = 0; i < n; i++) {
+        chars += strlen(args[i]) + 1;
+        most += 1;
+        for (const char *p = args[i]; *p; p++)
+            most += *p == ',';
+    }
+    char **v = malloc(most * sizeof(char *) + chars + 1);
+    *out = NULL;
+    if (!v)
+        return -1;
+    char *buf = (char *)(v + most);
+    int count = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const char *p = args[i];
+        for (;;) {
+            size_t len = strcspn(p, ",");
+            if (len == 0) {
+                free(v);
+                return -1;
+            }
+            memcpy(buf, p, len);
+            buf[len] = '\0';
+            bool dup = false;
+            for (int k = 0; k < count && !dup; k++)
+                dup = strcmp(v[k], buf) == 0;
+            if (!dup) {
+                v[count++] = buf;
+                buf += len + 1;
+            }
+            if (p[len] == '\0')
+                break;
+            p += len + 1;
+        }
+    }
+    *out = v;
+    return count;
+}
+
 /* The global options (also after the command). Long-only values stay
  * clear of every short letter. */
 const char cli_global_shorts[] = "d:S:p:a:w:jqvhV";
@@ -182,6 +225,12 @@ int cli_global_opt(cli_opts_t *o, int c, const char *arg, bool *stop)
         o->filter.pid = o->pid;
         break;
     case 'S':
+        if (o->n_serial_args >= CLI_MAX_SERIAL_ARGS) {
+            cli_error(o, H7_EXIT_USAGE, "more than %d -S options: list the serials as -S A,B,C",
+                      CLI_MAX_SERIAL_ARGS);
+            return H7_EXIT_USAGE;
+        }
+        o->serial_args[o->n_serial_args++] = arg;
         o->filter.serial = arg;
         break;
     case 'p':
@@ -302,6 +351,10 @@ int cli_getopt(cli_opts_t *o, int argc, char **argv, const cli_cmd_t *c, int *ex
             *exit_code = rc;
             return CLI_OPT_EXIT;
         }
+    }
+    if (strcmp(c->name, "update") != 0 && cli_one_serial(o) != H7_EXIT_OK) {
+        *exit_code = H7_EXIT_USAGE;
+        return CLI_OPT_EXIT;
     }
     for (int k = 0; k < 2; k++) {
         unsigned g = k ? CLI_G_ALT : CLI_G_DEVICE;

@@ -13,7 +13,8 @@
 
 static const char update_help[] =
     "usage: h7dfu [OPTIONS] update [-s ADDR] [-f FORMAT] [--wait-dfu S] [--wait-app S]\n"
-    "                              [--force] [--no-skip] [--id VID:PID] FILE\n\n"
+    "                              [--force] [--no-skip] [--id VID:PID] FILE\n"
+    "       h7dfu [OPTIONS] update {-S SERIAL,SERIAL... | --all} [--parallel N] [...] FILE\n\n"
     "Updates a running application in one step: detaches it (DFU_DETACH on its DFU\n"
     "runtime interface, or the HID \"enter update\" report), waits for the DFU\n"
     "bootloader with the same serial number, writes and verifies FILE, leaves DFU\n"
@@ -30,6 +31,16 @@ static const char update_help[] =
     "candidate, in either mode, is exit 2 with each listed: choose one with\n"
     "-S SERIAL. A device selected with -d, -S or -p is the user's choice: it is\n"
     "updated even when it is not an h7dfu application.\n\n"
+    "Several boards: -S A,B,C (or -S repeated) names them by serial number, --all\n"
+    "takes every h7dfu board present (h7dfu applications and the h7dfu bootloader\n"
+    "in DFU mode, and --id devices; never ST's ROM bootloader or another device).\n"
+    "Each board goes through the whole update on its own (a run of\n"
+    "`h7dfu --json -q -S SERIAL update FILE` each), --parallel N at once; a board\n"
+    "that fails does not stop the others. One line per board as it ends, then a\n"
+    "summary; with --json one document with a result per board. Exit 0 when all\n"
+    "succeeded, else the exit status of the first failed board in the list\n"
+    "(--all: ordered by serial number); run the same command again to finish\n"
+    "the boards that failed (the others say \"already up to date\").\n\n"
     "  -s ADDR          address of a raw binary image\n"
     "  -f FORMAT        bin, ihex, srec, dfuse, dfu, elf (default: detect)\n"
     "  --wait-dfu S     seconds to wait for the bootloader (default 10)\n"
@@ -41,10 +52,12 @@ static const char update_help[] =
     "  --id VID:PID     also a candidate: devices with this VID:PID (hex; repeatable,\n"
     "                   or a comma-separated list); H7DFU_IDS=\"VID:PID,...\" in\n"
     "                   the environment adds to it\n"
+    "  --all            every h7dfu board present (see above)\n"
+    "  --parallel N     several boards: update N at once (1..64, default 1)\n"
     "  -v, --verbose    also the version comparison\n"
     "Global options may also come after the command or FILE (`h7dfu --help`).\n";
 
-enum { OPT_WAIT_DFU = 256, OPT_WAIT_APP, OPT_FORCE, OPT_NO_SKIP, OPT_ID };
+enum { OPT_WAIT_DFU = 256, OPT_WAIT_APP, OPT_FORCE, OPT_NO_SKIP, OPT_ID, OPT_ALL, OPT_PARALLEL };
 
 /*
  * Poll for the board we started from, in DFU mode or as the application: by
@@ -199,12 +212,16 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         {"force", no_argument, NULL, OPT_FORCE},
         {"no-skip", no_argument, NULL, OPT_NO_SKIP},
         {"id", required_argument, NULL, OPT_ID},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"parallel", required_argument, NULL, OPT_PARALLEL},
         {NULL, 0, NULL, 0},
     };
     static const cli_cmd_t cmd = {"update", update_help, "s:f:", longopts, 0};
     h7_load_opts_t lopts = {.format = H7_FMT_AUTO};
     unsigned wait_dfu_ms = 10000, wait_app_ms = 10000;
     bool force = false, no_skip = false;
+    cli_many_t many = {.parallel = 1};
+    bool parallel_given = false;
     uint32_t v;
     int c, ec = H7_EXIT_OK;
     while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
@@ -215,10 +232,12 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                 return H7_EXIT_USAGE;
             }
             lopts.has_base = true;
+            many.address = optarg;
             break;
         case 'f':
             if (!cli_parse_format(o, optarg, &lopts.format))
                 return H7_EXIT_USAGE;
+            many.format = optarg;
             break;
         case OPT_WAIT_DFU:
         case OPT_WAIT_APP:
@@ -228,12 +247,25 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                 return H7_EXIT_USAGE;
             }
             *(c == OPT_WAIT_DFU ? &wait_dfu_ms : &wait_app_ms) = v * 1000u;
+            *(c == OPT_WAIT_DFU ? &many.wait_dfu : &many.wait_app) = optarg;
             break;
         case OPT_FORCE:
-            force = true;
+            force = many.force = true;
             break;
         case OPT_NO_SKIP:
-            no_skip = true;
+            no_skip = many.no_skip = true;
+            break;
+        case OPT_ALL:
+            many.all = true;
+            break;
+        case OPT_PARALLEL:
+            if (!cli_parse_u32(optarg, &v) || v < 1 || v > CLI_MAX_PARALLEL) {
+                cli_error(o, H7_EXIT_USAGE, "--parallel wants a number of boards (1..%d), not '%s'",
+                          CLI_MAX_PARALLEL, optarg);
+                return H7_EXIT_USAGE;
+            }
+            many.parallel = v;
+            parallel_given = true;
             break;
         case OPT_ID:
             if (cli_add_ids(o, optarg) != H7_EXIT_OK)
@@ -247,6 +279,23 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         cli_add_ids(o, NULL) != H7_EXIT_OK)
         return H7_EXIT_USAGE;
     const char *path = argv[optind];
+    const bool is_many = many.all || parallel_given || o->n_serial_args > 1 ||
+                         (o->filter.serial && strchr(o->filter.serial, ','));
+    if (is_many && many.all && o->filter.serial) {
+        cli_error(o, H7_EXIT_USAGE, "--all and -S exclude each other: --all is every h7dfu board");
+        return H7_EXIT_USAGE;
+    }
+    if (is_many && o->filter.path) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "-p selects one board: several boards are chosen by serial number (-S A,B "
+                  "or --all)");
+        return H7_EXIT_USAGE;
+    }
+    if (is_many && !many.all && !o->filter.serial) {
+        cli_error(o, H7_EXIT_USAGE,
+                  "--parallel is for several boards: name them with -S A,B,... or --all");
+        return H7_EXIT_USAGE;
+    }
 
     /* The file is checked before the application is disturbed. */
     h7_image_t img;
@@ -261,10 +310,17 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         cli_error(o, H7_EXIT_FILE,
                   "%s is not an image the h7dfu bootloader would start (%s): stamp it with "
                   "`h7dfu image stamp -V VERSION IN OUT` (or --force to write it anyway); "
-                  "the application was not touched",
-                  path, why);
+                  "%s",
+                  path, why, is_many ? "no board was touched" : "the application was not touched");
         h7_image_free(&img);
         return H7_EXIT_FILE;
+    }
+    if (is_many) {
+        /* Each board in a run of its own (cmd_update_many.c), the file
+         * checked once here. */
+        h7_image_free(&img);
+        many.file = path;
+        return cli_update_many(o, &many);
     }
 
     /* The version FILE installs (cli_slot_prepare takes the record out of img). */

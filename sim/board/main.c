@@ -9,6 +9,7 @@
  * demo application (HID + DFU run-time), both compiled from the firmware's
  * portable sources. COMMAND runs under umockdev with the board on bus 1
  * (sim/usb); h7dfu-sim exits with COMMAND's status and saves the flash.
+ * With --board, several boards share the bus (multi.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "sim_clock.h"
 #include "sim_flash.h"
 #include "foreign_dfu.h"
+#include "multi.h"
 #include "sim_usb_bridge.h"
 
 static int usage(FILE *f, int code)
@@ -30,6 +32,7 @@ static int usage(FILE *f, int code)
     fprintf(
         f,
         "usage: h7dfu-sim [OPTIONS] run -- COMMAND...\n"
+        "       h7dfu-sim --board SPEC [--board SPEC]... [OPTIONS] run -- COMMAND...\n"
         "  --flash FILE        flash contents, loaded at start (erased if missing), saved at exit\n"
         "  --install FILE      factory-program FILE (ELF, hex, srec, dfu; raw .bin at 0x%08x)\n"
         "                      into the flash before starting, as over SWD\n"
@@ -81,11 +84,23 @@ static int usage(FILE *f, int code)
         "                      a second device on the bus (bus 2): another maker's USB\n"
         "                      dock %04x:%04x serial %s with a DFU run-time interface;\n"
         "                      a DFU_DETACH restarts it in DFU mode\n"
+        "  --board SPEC        one board of several on the bus (repeat it, up to %d): board k\n"
+        "                      is on bus 1, port k (sysfs 1-k); each has its own flash,\n"
+        "                      serial, personality, faults and virtual clock. SPEC:\n"
+        "                        serial=S[,flash=FILE][,rom][,boot0][,firmware=ELF]\n"
+        "                        [,install=FILE][,bootloader=FILE][,rom-app-naive]\n"
+        "                        [,power-cut=N[:before|during|after]][,unplug=N]\n"
+        "                        [,power-off-ms=MS][,unplug-ms=MS]\n"
+        "                      keys as the options of one board (unplug=N: after N\n"
+        "                      requests); with --board only --fast, --flash-times,\n"
+        "                      --power-off-ms, --unplug-ms, --stats, --events and -v\n"
+        "                      apply, to every board; --stats then writes one JSON\n"
+        "                      object per board and line (serial, path, modeled_s, ...)\n"
         "  --events            print the board's events (power, resets, boot decisions)\n"
         "  -v                  --events, usbfs requests, and statistics at exit\n"
         "Runs COMMAND with the virtual board on a fake USB bus (umockdev) and exits\n"
         "with COMMAND's status.\n",
-        BOOT_APP_SLOT_ADDR, FOREIGN_DFU_VID, FOREIGN_DFU_PID, FOREIGN_DFU_SERIAL);
+        BOOT_APP_SLOT_ADDR, FOREIGN_DFU_VID, FOREIGN_DFU_PID, FOREIGN_DFU_SERIAL, MULTI_MAX_BOARDS);
     return code;
 }
 
@@ -130,7 +145,7 @@ static bool parse_cut(const char *s, board_config_t *c)
 /* DS12110 gives typical and maximum program/erase times; it gives no
  * figure for aged sectors, which are reported slower still: "worn" charges
  * twice the maximum, a margin for the host's timeouts. */
-static void set_flash_times(sim_flash_t *f, const char *which)
+static sim_flash_times_t flash_times_of(const char *which)
 {
     sim_flash_times_t t = *sim_flash_ds12110_times(SIM_FLASH_X64, strcmp(which, "typ") != 0);
     if (!strcmp(which, "worn")) {
@@ -138,7 +153,7 @@ static void set_flash_times(sim_flash_t *f, const char *which)
         t.sector_erase_ns *= 2u;
         t.bank_erase_ns *= 2u;
     }
-    sim_flash_set_times(f, &t);
+    return t;
 }
 
 static unsigned requests_served(void *user)
@@ -225,11 +240,26 @@ int main(int argc, char **argv)
     const char *flash_times = "typ";
     const char *flash_log = NULL;
     unsigned long long v;
+    const char *specs[MULTI_MAX_BOARDS];
+    size_t nspecs = 0;
+    /* an option of the one board (not for --board) */
+    const char *single = NULL;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
-        if (!strcmp(a, "--flash") && has)
+        if (strcmp(a, "--board") && strcmp(a, "--fast") && strcmp(a, "--flash-times") &&
+            strcmp(a, "--power-off-ms") && strcmp(a, "--unplug-ms") && strcmp(a, "--stats") &&
+            strcmp(a, "--events") && strcmp(a, "-v") && strcmp(a, "--verbose") && a[0] == '-' &&
+            strcmp(a, "-h") && strcmp(a, "--help") && !single)
+            single = a;
+        if (!strcmp(a, "--board") && has) {
+            if (nspecs == MULTI_MAX_BOARDS) {
+                fprintf(stderr, "h7dfu-sim: at most %d --board options\n", MULTI_MAX_BOARDS);
+                return 2;
+            }
+            specs[nspecs++] = argv[++i];
+        } else if (!strcmp(a, "--flash") && has)
             flash_file = argv[++i];
         else if (!strcmp(a, "--install") && has)
             install = argv[++i];
@@ -342,6 +372,24 @@ int main(int argc, char **argv)
     if (i >= argc)
         return usage(stderr, 2);
     bc.events = events ? stderr : NULL;
+    if (nspecs) {
+        if (single) {
+            fprintf(stderr,
+                    "h7dfu-sim: %s does not go with --board (a board's own settings go into "
+                    "its SPEC, see --help)\n",
+                    single);
+            return 2;
+        }
+        sim_flash_times_t times = flash_times_of(flash_times);
+        multi_opts_t mo = {.fast = bc.fast,
+                           .verbose = verbose,
+                           .events = events,
+                           .times = &times,
+                           .power_off_ms = bc.power_off_ms,
+                           .unplug_ms = bc.unplug_ms,
+                           .stats_file = stats_file};
+        return multi_run(specs, nspecs, &mo, &argv[i]);
+    }
 
     sim_clock_t clock;
     sim_clock_init(&clock);
@@ -350,7 +398,8 @@ int main(int argc, char **argv)
     sim_flash_t *flash = sim_flash_new(&clock);
     if (!flash)
         return 70;
-    set_flash_times(flash, flash_times);
+    sim_flash_times_t times = flash_times_of(flash_times);
+    sim_flash_set_times(flash, &times);
     FILE *flog = NULL;
     if (flash_log && (flog = fopen(flash_log, "w")) == NULL) {
         fprintf(stderr, "h7dfu-sim: %s: %s\n", flash_log, strerror(errno));

@@ -63,17 +63,25 @@ struct sim_usb_bridge {
     GMainLoop *loop;
     guint tick;
     /* umockdev calls handle_ioctl() from its own thread while the tick runs
-     * in ours: the board, dcd_sim and everything below are under this lock. */
+     * in ours: the board, dcd_sim and everything below are under this lock.
+     * Bridges beside each other share the first one's (lk): the boards
+     * behind them may share state (cfg.enter). */
     GMutex lock;
+    GMutex *lk;
 
-    /* bridges beside this one on the same testbed (cfg.beside), run with it */
+    /* bridges beside this one on the same testbed (cfg.beside), run with it;
+     * root: the first of them (this one when alone) */
     sim_usb_bridge_t *neighbour;
+    sim_usb_bridge_t *root;
+    /* root only: the next device number to try on each bus, as the kernel
+     * hands them out per bus (0: 2) */
+    uint8_t bus_next[256];
 
-    /* the device as the "kernel" sees it: port 1 of its bus */
+    /* the device as the "kernel" sees it: cfg.port of its bus */
     char port[8];
     bool present;
     unsigned epoch_seen;
-    uint8_t devnum, next_devnum;
+    uint8_t devnum;
     char devnode[64];
     char syspath[128];
     uint8_t desc[DESC_MAX];
@@ -101,6 +109,19 @@ struct sim_usb_bridge {
 
 /* The device end (sim_usb_device_ops_t): dcd_sim unless the config names one. */
 #define DEV(b, fn, ...) ((b)->dev_ops->fn((b)->cfg.dev, ##__VA_ARGS__))
+
+/* Take the (shared) lock and make this bridge's device the current one. */
+static void bridge_lock(sim_usb_bridge_t *b)
+{
+    g_mutex_lock(b->lk);
+    if (b->cfg.enter)
+        b->cfg.enter(b->cfg.user);
+}
+
+static void bridge_unlock(sim_usb_bridge_t *b)
+{
+    g_mutex_unlock(b->lk);
+}
 
 static bool dcd_connected(void *dev)
 {
@@ -582,13 +603,40 @@ static void device_remove(sim_usb_bridge_t *b)
     b->st.devnum = 0;
 }
 
+/* Whether another bridge on b's bus has devnum now, or keeps its socket. */
+static bool devnum_taken(const sim_usb_bridge_t *b, uint8_t devnum)
+{
+    char node[64];
+    snprintf(node, sizeof(node), "/dev/bus/usb/%03u/%03u", b->cfg.busnum, devnum);
+    for (const sim_usb_bridge_t *o = b->root; o; o = o->neighbour)
+        if (o != b && o->cfg.busnum == b->cfg.busnum &&
+            ((o->present && o->devnum == devnum) || node_attached(o, node)))
+            return true;
+    return false;
+}
+
+/* The next free device number on the bus (2..127, then round again), shared
+ * by the devices on it as a hub driver shares them. A number whose socket
+ * another device keeps (node_attach()) is skipped; b's own old ones are
+ * free, so there is always one. */
+static uint8_t pick_devnum(sim_usb_bridge_t *b)
+{
+    uint8_t *next = &b->root->bus_next[b->cfg.busnum];
+    if (*next < 2)
+        *next = b->cfg.first_devnum ? b->cfg.first_devnum : 2;
+    uint8_t d = *next;
+    for (int i = 0; i < 126 && devnum_taken(b, d); i++)
+        d = (uint8_t)(d >= 127 ? 2 : d + 1);
+    *next = (uint8_t)(d >= 127 ? 2 : d + 1);
+    return d;
+}
+
 static void device_add(sim_usb_bridge_t *b)
 {
     char strs[3][128];
-    uint8_t devnum = b->next_devnum;
+    uint8_t devnum = pick_devnum(b);
     if (!enumerate(b, devnum, strs))
         return;
-    b->next_devnum = (uint8_t)(devnum >= 127 ? 2 : devnum + 1);
     b->devnum = devnum;
     const uint8_t *d = b->desc;
     const uint8_t *c = d + 18;
@@ -603,8 +651,8 @@ static void device_add(sim_usb_bridge_t *b)
     g_string_append_printf(s, "E: PRODUCT=%x/%x/%x\nE: TYPE=%u/%u/%u\n", d[8] | d[9] << 8,
                            d[10] | d[11] << 8, d[12] | d[13] << 8, d[4], d[5], d[6]);
     /* sysfs attributes end in a newline, as the kernel writes them (tools strip it) */
-    g_string_append_printf(s, "A: busnum=%u\\n\nA: devnum=%u\\n\nA: devpath=1\\n\n", b->cfg.busnum,
-                           devnum);
+    g_string_append_printf(s, "A: busnum=%u\\n\nA: devnum=%u\\n\nA: devpath=%u\\n\n", b->cfg.busnum,
+                           devnum, b->cfg.port);
     g_string_append_printf(s, "A: idVendor=%04x\\n\nA: idProduct=%04x\\n\nA: bcdDevice=%04x\\n\n",
                            d[8] | d[9] << 8, d[10] | d[11] << 8, d[12] | d[13] << 8);
     g_string_append_printf(s, "A: version=%2x.%02x\\n\nA: speed=12\\n\nA: maxchild=0\\n\n", d[3],
@@ -882,17 +930,20 @@ static bool socket_known(const sim_usb_bridge_t *b, int fd, ino_t ino)
     return false;
 }
 
-/* Our end of the connection umockdev has just accepted (client-connected is
- * emitted right after the accept, before the next one): a socket that is not
- * a listener, whose address is in the testbed (an accepted socket carries its
- * listener's path), and not yet known. If several, the newest: socket inode
+/* Our end of the connection umockdev has just accepted on devnode's socket
+ * (client-connected is emitted right after the accept, before the next one):
+ * a socket that is not a listener, whose address is that socket's path (an
+ * accepted socket carries its listener's path; other devices of the testbed
+ * have other paths), and not yet known. If several, the newest: socket inode
  * numbers only grow. */
-static bool peer_socket(const sim_usb_bridge_t *b, int *fd_out, ino_t *ino_out)
+static bool peer_socket(const sim_usb_bridge_t *b, const char *devnode, int *fd_out, ino_t *ino_out)
 {
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if ((size_t)snprintf(path, sizeof(path), "%sioctl%s", b->sock_dir, devnode) >= sizeof(path))
+        return false;
     DIR *d = opendir("/proc/self/fd");
     if (!d)
         return false;
-    size_t dir_len = strlen(b->sock_dir);
     bool found = false;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -902,13 +953,13 @@ static bool peer_socket(const sim_usb_bridge_t *b, int *fd_out, ino_t *ino_out)
             continue;
         struct stat st;
         struct sockaddr_un a;
-        socklen_t alen = sizeof(a);
+        memset(&a, 0, sizeof(a));
+        socklen_t alen = sizeof(a) - 1; /* a.sun_path stays terminated */
         int listening = 1;
         socklen_t llen = sizeof(listening);
         if (fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
             getsockname((int)fd, (struct sockaddr *)&a, &alen) != 0 || a.sun_family != AF_UNIX ||
-            alen <= offsetof(struct sockaddr_un, sun_path) + dir_len ||
-            strncmp(a.sun_path, b->sock_dir, dir_len) != 0 ||
+            strcmp(a.sun_path, path) != 0 ||
             getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) != 0 || listening ||
             socket_known(b, (int)fd, st.st_ino))
             continue;
@@ -1168,7 +1219,7 @@ static void handle_locked(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
                                           .devnum = b->devnum,
                                           .speed = USB_SPEED_FULL,
                                           .num_ports = 1,
-                                          .ports = {1}};
+                                          .ports = {b->cfg.port}};
         uint8_t *p = resolve(c, len);
         if (p)
             memcpy(p, &ci, len < sizeof(ci) ? len : sizeof(ci));
@@ -1188,17 +1239,17 @@ static void on_client_connected(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gp
 {
     (void)h;
     sim_usb_bridge_t *b = user;
-    g_mutex_lock(&b->lock);
+    bridge_lock(b);
     peer_t *p = g_new0(peer_t, 1);
     p->client = g_object_ref(c);
     p->fd = -1;
-    if (!peer_socket(b, &p->fd, &p->ino))
+    if (!peer_socket(b, umockdev_ioctl_client_get_devnode(c), &p->fd, &p->ino))
         fprintf(stderr,
                 "h7dfu-sim: warning: no socket for a program on %s: if it dies with a "
                 "request in flight, its claims stay\n",
                 umockdev_ioctl_client_get_devnode(c));
     g_ptr_array_add(b->peers, p);
-    g_mutex_unlock(&b->lock);
+    bridge_unlock(b);
 }
 
 /* Never emitted by umockdev 0.17 (see above); handled in case a later one does. */
@@ -1206,20 +1257,20 @@ static void on_client_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpo
 {
     (void)h;
     sim_usb_bridge_t *b = user;
-    g_mutex_lock(&b->lock);
+    bridge_lock(b);
     peer_t *p = peer_of(b, c);
     if (p)
         peer_gone(b, p);
-    g_mutex_unlock(&b->lock);
+    bridge_unlock(b);
 }
 
 static gboolean handle_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpointer user)
 {
     (void)h;
     sim_usb_bridge_t *b = user;
-    g_mutex_lock(&b->lock);
+    bridge_lock(b);
     handle_locked(b, c);
-    g_mutex_unlock(&b->lock);
+    bridge_unlock(b);
     return TRUE;
 }
 
@@ -1227,7 +1278,7 @@ static gboolean handle_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpoin
 static gboolean on_tick(gpointer user)
 {
     sim_usb_bridge_t *b = user;
-    g_mutex_lock(&b->lock);
+    bridge_lock(b);
     b->cfg.step(b->cfg.user);
     pump(b, PUMP_STEPS);
     sync_presence(b);
@@ -1235,7 +1286,7 @@ static gboolean on_tick(gpointer user)
         b->sweep = 0;
         peers_sweep(b);
     }
-    g_mutex_unlock(&b->lock);
+    bridge_unlock(b);
     return G_SOURCE_CONTINUE;
 }
 
@@ -1259,15 +1310,20 @@ sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
     b->dev_ops = cfg->dev_ops ? cfg->dev_ops : &dcd_sim_ops;
     if (!b->cfg.busnum)
         b->cfg.busnum = 1;
-    b->next_devnum = b->cfg.first_devnum ? b->cfg.first_devnum : 2;
+    if (!b->cfg.port)
+        b->cfg.port = 1;
     b->wall0_ns = wall_ns();
     b->virt0_ns = b->cfg.clock ? sim_clock_now_ns(b->cfg.clock) : 0;
-    snprintf(b->port, sizeof(b->port), "%u-1", b->cfg.busnum);
+    snprintf(b->port, sizeof(b->port), "%u-%u", b->cfg.busnum, b->cfg.port);
+    b->root = b;
+    b->lk = &b->lock;
     if (cfg->beside) {
         sim_usb_bridge_t *last = cfg->beside;
         while (last->neighbour)
             last = last->neighbour;
         last->neighbour = b;
+        b->root = cfg->beside->root;
+        b->lk = b->root->lk;
     }
     b->tb = cfg->beside ? g_object_ref(cfg->beside->tb) : umockdev_testbed_new();
     gchar *root = umockdev_testbed_get_root_dir(b->tb);
@@ -1308,7 +1364,7 @@ static gchar **child_env(void)
 /* Power the device's bus and enumerate it; false when it stays off. */
 static bool bring_up(sim_usb_bridge_t *b)
 {
-    g_mutex_lock(&b->lock);
+    bridge_lock(b);
     b->epoch_seen = DEV(b, connect_epoch) - 1u;
     /* An emulated chip needs a few hundred steps (its start-up runs
      * instruction by instruction); a board that stays off ends it early. */
@@ -1316,7 +1372,7 @@ static bool bring_up(sim_usb_bridge_t *b)
         b->cfg.step(b->cfg.user);
     sync_presence(b);
     bool present = b->present;
-    g_mutex_unlock(&b->lock);
+    bridge_unlock(b);
     return present;
 }
 
@@ -1327,8 +1383,7 @@ int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
         fprintf(stderr, "h7dfu-sim: warning: the board is not on the bus\n");
     for (sim_usb_bridge_t *n = b->neighbour; n; n = n->neighbour)
         if (!bring_up(n))
-            fprintf(stderr, "h7dfu-sim: warning: the device on bus %u is not on it\n",
-                    n->cfg.busnum);
+            fprintf(stderr, "h7dfu-sim: warning: the device at %s is not on the bus\n", n->port);
 
     gchar **env = child_env();
     GPid pid;
@@ -1372,7 +1427,7 @@ void sim_usb_bridge_free(sim_usb_bridge_t *b)
             p->neighbour = b->neighbour;
             break;
         }
-    g_mutex_lock(&b->lock);
+    bridge_lock(b);
     /* Parked clients keep the handler alive: no more calls into b from it. */
     g_signal_handlers_disconnect_by_data(b->handler, b);
     device_remove(b);
@@ -1384,7 +1439,7 @@ void sim_usb_bridge_free(sim_usb_bridge_t *b)
     for (guint i = 0; i < b->peers->len; i++)
         peer_free(g_ptr_array_index(b->peers, i));
     g_ptr_array_free(b->peers, TRUE);
-    g_mutex_unlock(&b->lock);
+    bridge_unlock(b);
     g_object_unref(b->handler);
     g_object_unref(b->tb);
     g_main_loop_unref(b->loop);

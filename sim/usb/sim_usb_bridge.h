@@ -1,6 +1,6 @@
 /*
  * The virtual board on the host's USB, for unmodified libusb programs: a
- * umockdev testbed serves the board as /sys/bus/usb/devices/1-1 and
+ * umockdev testbed serves the board as /sys/bus/usb/devices/1-1 (BUS-PORT) and
  * /dev/bus/usb/001/NNN, and this bridge answers the usbfs ioctls a program
  * issues on that node by driving the simulated controller (dcd_sim.h).
  *
@@ -42,6 +42,7 @@ typedef struct sim_usb_bridge_config {
     const sim_usb_device_ops_t *dev_ops;
     void *dev;
     uint8_t busnum;       /* 0 = 1 */
+    uint8_t port;         /* root port on that bus, 0 = 1: sysfs name BUS-PORT */
     uint8_t first_devnum; /* 0 = 2 (1 is the root hub on a real bus) */
     bool verbose;         /* log enumeration and every usbfs request on stderr */
     /* Timing (usb_timing.h): every control transfer is charged on clock (NULL:
@@ -65,9 +66,16 @@ typedef struct sim_usb_bridge_config {
      * waits are then real and USB transfers take (scaled) real time. */
     double realtime;
     /* NULL, or a bridge whose testbed this device joins, on a bus of its own
-     * (busnum differs): that bridge's sim_usb_bridge_run() brings both onto
-     * the bus and serves both. Free this one before it. */
+     * or on another port (busnum or port differs): that bridge's
+     * sim_usb_bridge_run() brings all onto the bus and serves them. Device
+     * numbers on a bus are shared out among them, and they share one lock,
+     * so their devices never run at the same time. Free this one before it. */
     struct sim_usb_bridge *beside;
+    /* Called with the lock held before the bridge touches the device (its
+     * step, its controller): devices that share state (several native boards
+     * in one process, sim/board/board_ctx.h) make theirs the current one.
+     * May be NULL. */
+    void (*enter)(void *user);
 } sim_usb_bridge_config_t;
 
 typedef struct sim_usb_bridge_stats {

@@ -1,0 +1,11 @@
+/* firmware/bootloader/bootloader.c, compiled into h7dfu-sim in place of its library's copy, with
+ * its file-scope state reachable for board contexts (board_ctx.h). */
+#include "../../../firmware/bootloader/bootloader.c"
+
+#include "board_ctx.h"
+
+size_t board_ctx_parts_bootloader(board_ctx_part_t *out)
+{
+    out[0] = (board_ctx_part_t){(void *)&s_bl, sizeof(s_bl)};
+    return 1;
+}

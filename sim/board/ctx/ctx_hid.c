@@ -1,0 +1,11 @@
+/* core/hid/hid.c, compiled into h7dfu-sim in place of its library's copy, with its
+ * file-scope state reachable for board contexts (board_ctx.h). */
+#include "../../../core/hid/hid.c"
+
+#include "board_ctx.h"
+
+size_t board_ctx_parts_hid(board_ctx_part_t *out)
+{
+    out[0] = (board_ctx_part_t){(void *)&hid, sizeof(hid)};
+    return 1;
+}
