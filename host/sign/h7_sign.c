@@ -130,8 +130,8 @@ static int read_file(const char *path, unsigned char **buf, size_t *len, char *e
 int h7_key_load(const char *path, h7_key_t *key, char *err, size_t errlen)
 {
     memset(key, 0, sizeof *key);
-    unsigned char *buf;
-    size_t len;
+    unsigned char *buf = NULL;
+    size_t len = 0;
     if (read_file(path, &buf, &len, err, errlen) != 0)
         return -1;
     mbedtls_pk_context *pk = calloc(1, sizeof *pk);
