@@ -4,12 +4,13 @@
 # built from fuzz target NAME's sources, linked with what it exercises.
 set(H7_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(H7_FUZZ_IMAGE_FORMATS auto bin ihex srec dfuse dfu elf)
-set(H7_FUZZ_TARGETS dfu_requests usbd_std plan)
+set(H7_FUZZ_TARGETS dfu_requests usbd_std plan signed)
 foreach(fmt ${H7_FUZZ_IMAGE_FORMATS})
     list(APPEND H7_FUZZ_TARGETS image_${fmt})
 endforeach()
 # Libraries under test: the libFuzzer build instruments them for coverage.
-set(H7_FUZZ_LIBS h7_dfu h7_flash h7_usbd h7_hid h7_sim_flash h7_sim_clock h7_image h7_plan)
+set(H7_FUZZ_LIBS h7_dfu h7_flash h7_usbd h7_hid h7_sim_flash h7_sim_clock h7_image h7_plan
+                 h7_boot)
 
 function(h7_fuzz_target name target)
     cmake_parse_arguments(F "STANDALONE" "" "" ${ARGN})
@@ -23,6 +24,9 @@ function(h7_fuzz_target name target)
     elseif(name STREQUAL "plan")
         set(src fuzz_plan.c)
         set(libs h7_plan h7_image)
+    elseif(name STREQUAL "signed")
+        set(src fuzz_signed.c)
+        set(libs h7_boot h7_flash)
     elseif(name MATCHES "^image_(.*)$")
         string(TOUPPER ${CMAKE_MATCH_1} fmt)
         set(src fuzz_image.c)

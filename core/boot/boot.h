@@ -58,6 +58,13 @@ typedef enum boot_validate {
     BOOT_ERR_VECTOR_SP,     /* initial stack pointer not in DTCM / AXI SRAM */
     BOOT_ERR_VECTOR_RESET,  /* reset vector not Thumb or not inside the body */
     BOOT_ERR_SLOT,          /* slot address not at a free sector start */
+    /* Signed bootloaders only (boot_sig.h): */
+    BOOT_ERR_UNSIGNED,      /* no signature trailer after the body */
+    BOOT_ERR_SIG_FORMAT,    /* trailer of an unknown version, size or algorithm */
+    BOOT_ERR_SIG_KEY,       /* signed with another key than the bootloader's */
+    BOOT_ERR_SIGNATURE,     /* the signature does not verify */
+    BOOT_ERR_COUNTER,       /* security counter lower than the last started image's */
+    BOOT_ERR_COUNTER_STORE, /* the security counter could not be stored */
     BOOT_VALIDATE_COUNT
 } boot_validate_t;
 
@@ -75,6 +82,11 @@ typedef struct boot_image_info {
     uint32_t reset_vector;       /* vector table word 1 */
     uint32_t fail_addr;          /* address of the failing read (BOOT_ERR_READ) */
     flash_status_t flash_status; /* status of the failing read */
+    /* The signature trailer (boot_sig.h), when one was read: */
+    bool has_sig;
+    uint32_t security_counter; /* the image's */
+    uint32_t stored_counter;   /* the bootloader's (signed builds) */
+    uint8_t key_id[16];
 } boot_image_info_t;
 
 /* Bytes from slot to the record area (the map's last sector) or to the next

@@ -5,6 +5,16 @@
  */
 #include "boot.h"
 
+#if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
+#include "boot_sig.h"
+#include "mbedtls/sha256.h"
+#define SIGNED    1
+#define KEY_PARAM , const boot_sig_key_t *key
+#else
+#define SIGNED 0
+#define KEY_PARAM
+#endif
+
 /* RM0433 2.3.1 "Memory map": DTCM 128 KiB at 0x2000 0000, AXI SRAM 512 KiB
  * at 0x2400 0000. The initial SP is the top of the stack (full descending),
  * so the end address itself is allowed and the start is not. */
@@ -45,6 +55,18 @@ const char *boot_validate_reason_name(boot_validate_t v)
         return "reset vector not a Thumb address inside the image";
     case BOOT_ERR_SLOT:
         return "slot is not a free sector start";
+    case BOOT_ERR_UNSIGNED:
+        return "image not signed";
+    case BOOT_ERR_SIG_FORMAT:
+        return "unsupported signature format";
+    case BOOT_ERR_SIG_KEY:
+        return "signed with another key";
+    case BOOT_ERR_SIGNATURE:
+        return "signature does not verify";
+    case BOOT_ERR_COUNTER:
+        return "security counter lower than the last started image's";
+    case BOOT_ERR_COUNTER_STORE:
+        return "security counter could not be stored";
     case BOOT_VALIDATE_COUNT:
         break;
     }
@@ -115,7 +137,35 @@ static boot_validate_t read_fail(boot_image_info_t *info, uint32_t addr, flash_s
     return BOOT_ERR_READ;
 }
 
-static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot, boot_image_info_t *info)
+#if SIGNED
+/* The trailer after the body: parsed into *t, reported in info. */
+static boot_validate_t read_trailer(const flash_dev_t *dev, boot_image_info_t *info,
+                                    uint8_t tr[BOOT_SIG_SIZE], boot_sig_trailer_t *t, bool required)
+{
+    const boot_image_header_t *h = &info->hdr;
+    if ((uint64_t)h->image_size + BOOT_SIG_SIZE > info->slot_size) {
+        return BOOT_ERR_UNSIGNED; /* no room for one */
+    }
+    uint32_t a = boot_sig_trailer_addr(info->slot, h->image_size);
+    flash_status_t st = dev->ops->read(dev->ctx, a, tr, BOOT_SIG_SIZE);
+    if (st != FLASH_OK) {
+        /* Only an error when a signature is required. */
+        return required ? read_fail(info, a, st) : BOOT_ERR_READ;
+    }
+    boot_validate_t v = boot_sig_parse(tr, t);
+    if (v == BOOT_VALID) {
+        info->has_sig = true;
+        info->security_counter = t->security_counter;
+        for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++) {
+            info->key_id[i] = t->key_id[i];
+        }
+    }
+    return v;
+}
+#endif
+
+static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot,
+                                boot_image_info_t *info KEY_PARAM)
 {
     uint8_t raw[BOOT_HDR_SIZE];
     boot_image_header_t *h = &info->hdr;
@@ -158,6 +208,31 @@ static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot, boot_imag
         return BOOT_ERR_SIZE;
     }
 
+#if SIGNED
+    uint8_t tr[BOOT_SIG_SIZE];
+    boot_sig_trailer_t t;
+    mbedtls_sha256_context sha;
+    boot_validate_t tv = read_trailer(dev, info, tr, &t, key != NULL);
+    if (key != NULL) {
+        if (tv != BOOT_VALID) {
+            return tv;
+        }
+        bool same = true;
+        for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++) {
+            same = same && t.key_id[i] == key->id[i];
+        }
+        if (!same) {
+            return BOOT_ERR_SIG_KEY;
+        }
+        /* Signed message: the record as written, the trailer's signed part,
+         * the body (below, read once for the CRC and the hash). */
+        mbedtls_sha256_init(&sha);
+        mbedtls_sha256_starts_ret(&sha, 0);
+        mbedtls_sha256_update_ret(&sha, raw, BOOT_HDR_SIZE);
+        mbedtls_sha256_update_ret(&sha, tr, BOOT_SIG_SIGNED_LEN);
+    }
+#endif
+
     uint32_t body = slot;
     uint8_t buf[CHUNK];
     uint32_t crc = 0;
@@ -174,6 +249,11 @@ static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot, boot_imag
                                  ((uint32_t)buf[6] << 16) | ((uint32_t)buf[7] << 24);
         }
         crc = boot_crc32(crc, buf, n);
+#if SIGNED
+        if (key != NULL) {
+            mbedtls_sha256_update_ret(&sha, buf, n);
+        }
+#endif
     }
     info->body_crc = crc;
     if (crc != h->body_crc) {
@@ -186,10 +266,33 @@ static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot, boot_imag
     if (!boot_vector_reset_ok(info->reset_vector, body, h->image_size)) {
         return BOOT_ERR_VECTOR_RESET;
     }
+#if SIGNED
+    if (key != NULL) {
+        uint8_t hash[32];
+        mbedtls_sha256_finish_ret(&sha, hash);
+        mbedtls_sha256_free(&sha);
+        if (!boot_sig_verify_hash(key->point, hash, t.rs)) {
+            return BOOT_ERR_SIGNATURE;
+        }
+        uint32_t next;
+        st = boot_counter_read(dev, &info->stored_counter, &next);
+        if (st != FLASH_OK) {
+            return read_fail(info, boot_counter_area(dev->map), st);
+        }
+        if (t.security_counter < info->stored_counter) {
+            return BOOT_ERR_COUNTER;
+        }
+    }
+#endif
     return BOOT_VALID;
 }
 
+#if SIGNED
+boot_validate_t boot_validate_key(const flash_dev_t *dev, uint32_t slot, const boot_sig_key_t *key,
+                                  boot_image_info_t *out)
+#else
 boot_validate_t boot_validate(const flash_dev_t *dev, uint32_t slot, boot_image_info_t *out)
+#endif
 {
     boot_image_info_t local;
     boot_image_info_t *info = out ? out : &local;
@@ -201,5 +304,24 @@ boot_validate_t boot_validate(const flash_dev_t *dev, uint32_t slot, boot_image_
     if (dev == NULL || dev->ops == NULL || dev->ops->read == NULL || dev->map == NULL) {
         return BOOT_ERR_SLOT;
     }
+#if SIGNED
+    return validate(dev, slot, info, key);
+#else
     return validate(dev, slot, info);
+#endif
 }
+
+#if SIGNED
+boot_validate_t boot_validate(const flash_dev_t *dev, uint32_t slot, boot_image_info_t *out)
+{
+    const boot_sig_key_t *key = boot_sig_get_key();
+#if !defined(H7_BOOT_SIG_OPTIONAL)
+    if (key == NULL) {
+        /* A signed bootloader without its key starts nothing. */
+        boot_validate_t v = boot_validate_key(dev, slot, NULL, out);
+        return v == BOOT_VALID ? BOOT_ERR_SIG_KEY : v;
+    }
+#endif
+    return boot_validate_key(dev, slot, key, out);
+}
+#endif

@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+#if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
+#include "boot_sig.h"
+#endif
 #include "dfu.h"
 #include "ms_os20.h"
 #include "usbd.h"
@@ -44,8 +47,24 @@ boot_decision_t bootloader_decide(volatile boot_request_block_t *req, const flas
     /* Taken and cleared first: whatever happens next, a request acts once. */
     boot_request_t r = boot_request_get(req);
     boot_request_clear(req);
+#if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
+    boot_image_info_t local;
+    if (info == NULL) {
+        info = &local;
+    }
+#endif
     boot_validate_t v = boot_validate(flash, BOOT_APP_SLOT_ADDR, info);
+#if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
+    /* Downgrade protection: the image's security counter is stored before it
+     * starts (boot_sig.h); an image that cannot be recorded does not start. */
+    boot_decision_t d = boot_decide(r, v);
+    if (d.action == BOOT_START_APP && !boot_counter_commit(flash, info)) {
+        d = boot_decide(r, BOOT_ERR_COUNTER_STORE);
+    }
+    return d;
+#else
     return boot_decide(r, v);
+#endif
 }
 
 static void on_manifest(void *user, uint32_t addr)

@@ -89,6 +89,12 @@ bool bootloader_usb_init(const bootloader_config_t *cfg);
  * (manifest): the caller disconnects and resets with bootloader_leave_request(). */
 bool bootloader_task(void);
 
+#if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
+/* The signed build (signed.c): mbedtls's arena and the built-in key; before
+ * the first bootloader_decide. */
+void bootloader_signed_init(void);
+#endif
+
 /* The request to reset with after leave: START_APP when the slot validates,
  * STAY_IN_DFU otherwise (the board comes back in DFU mode, never runs junk);
  * ENTER_ROM_BOOTLOADER when the host asked for ST's ROM (0xC5). */

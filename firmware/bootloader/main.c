@@ -48,7 +48,16 @@ static boot_image_info_t s_boot_info;
 
 void h7_early_boot(void)
 {
+#if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
+    /* The decision may append to the security counter log in this image's
+     * own sector 0 (boot_sig.h): the only write to it, so unguarded here;
+     * main() guards the sector again before the DFU device runs. */
+    bootloader_signed_init();
+    h7_clock_us_start(); /* the flash driver's timeouts, at the reset clock */
+    boot_decision_t d = bootloader_decide(&h7_boot_request, h7_flash_dev(false), &s_boot_info);
+#else
     boot_decision_t d = bootloader_decide(&h7_boot_request, h7_flash_dev(true), &s_boot_info);
+#endif
     s_boot = d;
     switch (d.action) {
     case BOOT_START_APP:

@@ -14,6 +14,7 @@ int cmd_leave(cli_opts_t *o, int argc, char **argv);
 int cmd_detach(cli_opts_t *o, int argc, char **argv);
 int cmd_update(cli_opts_t *o, int argc, char **argv);
 int cmd_image(cli_opts_t *o, int argc, char **argv);
+int cmd_key(cli_opts_t *o, int argc, char **argv);
 int cmd_optbytes(cli_opts_t *o, int argc, char **argv);
 int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv);
 

@@ -21,6 +21,7 @@ static const struct cmd {
     {"detach", cmd_detach, "send DFU_DETACH to a running application"},
     {"option-bytes", cmd_optbytes, "show (decoded) or change the option bytes (ST ROM bootloader)"},
     {"image", cmd_image, "stamp an application image for the h7dfu bootloader, or inspect one"},
+    {"key", cmd_key, "generate a signing key (P-256), export its public key"},
     {"update", cmd_update, "detach the application, write + verify FILE, wait for it to return"},
     {"update-bootloader", cmd_update_bootloader,
      "replace the h7dfu bootloader in sector 0 through ST's ROM bootloader"},

@@ -13,12 +13,15 @@
 
 #include "boot.h"
 #include "h7_image.h"
+#include "h7_sign.h"
 
 typedef struct h7_stamp_opts {
     boot_image_version_t version;
-    uint32_t slot;      /* slot start; 0 = BOOT_APP_SLOT_ADDR */
-    uint32_t device_id; /* 0 = BOOT_DEVICE_ID_H743 (another value makes an
-                           image the bootloader refuses, for tests) */
+    uint32_t slot;             /* slot start; 0 = BOOT_APP_SLOT_ADDR */
+    uint32_t device_id;        /* 0 = BOOT_DEVICE_ID_H743 (another value makes an
+                                  image the bootloader refuses, for tests) */
+    const h7_key_t *key;       /* sign with it (a private key); NULL: unsigned */
+    uint32_t security_counter; /* in the signature trailer (signed images) */
 } h7_stamp_opts_t;
 
 /*
@@ -29,7 +32,9 @@ typedef struct h7_stamp_opts {
  * core/boot/image_header.h). Data of the input in the record area (the record
  * of an earlier stamp) is replaced. Refuses DfuSe alt settings other than 0,
  * data outside the slot and the record area, an empty body, and a vector
- * table the bootloader would refuse. out is initialised here; free it with
+ * table the bootloader would refuse. With opts->key the body is followed by
+ * the 128-byte signature trailer (core/boot/boot_sig.h), in the body's
+ * segment. out is initialised here; free it with
  * h7_image_free(). Returns 0, or -1 with a message in err (err may be NULL).
  */
 int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out, char *err,
@@ -47,8 +52,11 @@ int h7_stamp_split(const h7_image_t *img, h7_image_t *body, uint8_t record[BOOT_
                    bool *has_record);
 
 typedef struct h7_stamp_info {
-    boot_validate_t result; /* what the bootloader would say */
-    boot_image_info_t info; /* header fields, CRCs, vectors */
+    boot_validate_t result;     /* what the bootloader would say */
+    boot_image_info_t info;     /* header fields, CRCs, vectors, the trailer */
+    bool sig_checked;           /* checked with a key (h7_stamp_inspect_key) */
+    boot_validate_t sig_result; /* then: BOOT_VALID, or why not */
+    uint8_t checked_key_id[BOOT_SIG_KEY_ID_LEN];
 } h7_stamp_info_t;
 
 /* Validate img as if it were the whole content of the flash (everything else
@@ -56,6 +64,10 @@ typedef struct h7_stamp_info {
  * BOOT_APP_SLOT_ADDR.
  * Returns 0, or -1 when out of memory. */
 int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out);
+/* The same as a signed bootloader with key would (NULL: h7_stamp_inspect),
+ * its security counter store empty. */
+int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_key_t *key,
+                         h7_stamp_info_t *out);
 
 /* "1.2.3+45" (build omitted when 0). Returns snprintf's count. */
 int h7_stamp_version_str(const boot_image_version_t *v, char *buf, size_t len);
@@ -87,5 +99,8 @@ bool h7_stamp_parse_version(const char *s, boot_image_version_t *v);
 /* Multi-line human description of an inspection (for `h7dfu image info`).
  * Returns snprintf's count. */
 int h7_stamp_describe(const h7_stamp_info_t *si, char *buf, size_t len);
+/* The signature line of it: "none (unsigned image)", or the key id and
+ * counter and whether the signature verifies with the key given. */
+int h7_stamp_describe_sig(const h7_stamp_info_t *si, char *buf, size_t len);
 
 #endif

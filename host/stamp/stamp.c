@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mbedtls/sha256.h"
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -29,7 +31,7 @@ static uint32_t slot_or_default(uint32_t slot)
 int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out, char *err,
              size_t errlen)
 {
-    static const h7_stamp_opts_t defaults = {{0, 0, 0, 0}, 0, 0};
+    static const h7_stamp_opts_t defaults = {{0, 0, 0, 0}, 0, 0, NULL, 0};
     const flash_map_t *map = flash_map_stm32h743();
     if (!opts)
         opts = &defaults;
@@ -79,7 +81,15 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
     if (size > slot_size)
         return fail(err, errlen, "image of %llu bytes does not fit the slot (%u bytes)",
                     (unsigned long long)size, slot_size);
-    uint8_t *body = malloc((size_t)size);
+    bool sign = opts->key != NULL;
+    if (sign && size + BOOT_SIG_SIZE > slot_size)
+        return fail(err, errlen,
+                    "image of %llu bytes leaves no room for the %u-byte signature trailer in the "
+                    "slot (%u bytes)",
+                    (unsigned long long)size, BOOT_SIG_SIZE, slot_size);
+    if (sign && !opts->key->has_private)
+        return fail(err, errlen, "signing needs a private key: -k names a public key");
+    uint8_t *body = malloc((size_t)size + BOOT_SIG_SIZE);
     if (!body)
         return fail(err, errlen, "out of memory");
     memset(body, 0xFF, (size_t)size);
@@ -126,8 +136,35 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
     uint8_t raw[BOOT_HDR_SIZE];
     boot_header_encode(&h, raw);
 
+    size_t body_len = (size_t)size;
+    if (sign) {
+        /* The trailer after the body; the signature covers the record, the
+         * trailer's first half and the body (core/boot/boot_sig.h). */
+        boot_sig_trailer_t t = {.security_counter = opts->security_counter,
+                                .algorithm = BOOT_SIG_ALG_P256};
+        memcpy(t.key_id, opts->key->pub.id, sizeof t.key_id);
+        uint8_t *tr = body + size;
+        boot_sig_encode(&t, tr);
+        uint8_t hash[32];
+        mbedtls_sha256_context sha;
+        mbedtls_sha256_init(&sha);
+        mbedtls_sha256_starts_ret(&sha, 0);
+        mbedtls_sha256_update_ret(&sha, raw, sizeof raw);
+        mbedtls_sha256_update_ret(&sha, tr, BOOT_SIG_SIGNED_LEN);
+        mbedtls_sha256_update_ret(&sha, body, (size_t)size);
+        mbedtls_sha256_finish_ret(&sha, hash);
+        mbedtls_sha256_free(&sha);
+        char why[160];
+        if (h7_key_sign_hash(opts->key, hash, t.rs, why, sizeof why) != 0) {
+            free(body);
+            return fail(err, errlen, "%s", why);
+        }
+        boot_sig_encode(&t, tr);
+        body_len += BOOT_SIG_SIZE;
+    }
+
     h7_image_error_t ie;
-    if (h7_image_add(out, 0, slot, body, (size_t)size, &ie) != 0 ||
+    if (h7_image_add(out, 0, slot, body, body_len, &ie) != 0 ||
         h7_image_add(out, 0, area, raw, sizeof raw, &ie) != 0) {
         free(body);
         h7_image_free(out);
@@ -242,6 +279,12 @@ static const flash_ops_t mem_ops = {.erase_sector = mem_erase_sector,
 
 int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out)
 {
+    return h7_stamp_inspect_key(img, slot, NULL, out);
+}
+
+int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_key_t *key,
+                         h7_stamp_info_t *out)
+{
     const flash_map_t *map = flash_map_stm32h743();
     uint32_t size = flash_map_size(map);
     mem_flash_t m = {map, malloc(size)};
@@ -261,7 +304,18 @@ int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out)
             memcpy(m.mem + (lo - map->base), s->data + (lo - s->addr), (size_t)(hi - lo));
     }
     flash_dev_t dev = {&mem_ops, &m, map};
-    out->result = boot_validate(&dev, slot_or_default(slot), &out->info);
+    /* Without a key: as an unsigned bootloader (the trailer is reported). */
+    out->result = boot_validate_key(&dev, slot_or_default(slot), NULL, &out->info);
+    out->sig_checked = key != NULL;
+    out->sig_result = BOOT_VALID;
+    memset(out->checked_key_id, 0, sizeof out->checked_key_id);
+    if (key != NULL) {
+        memcpy(out->checked_key_id, key->id, sizeof out->checked_key_id);
+        boot_image_info_t si;
+        out->sig_result = boot_validate_key(&dev, slot_or_default(slot), key, &si);
+        if (out->result == BOOT_VALID)
+            out->result = out->sig_result;
+    }
     free(m.mem);
     return 0;
 }
@@ -438,6 +492,30 @@ bool h7_stamp_parse_version(const char *s, boot_image_version_t *v)
     return h7_stamp_parse_version_text(s, v, NULL, 0, NULL, 0);
 }
 
+int h7_stamp_describe_sig(const h7_stamp_info_t *si, char *buf, size_t len)
+{
+    const boot_image_info_t *in = &si->info;
+    char id[2 * BOOT_SIG_KEY_ID_LEN + 1], kid[2 * BOOT_SIG_KEY_ID_LEN + 1];
+    h7_key_id_str(in->key_id, id);
+    h7_key_id_str(si->checked_key_id, kid);
+    if (!in->has_sig)
+        return snprintf(buf, len, "none (unsigned image)%s",
+                        si->sig_checked ? ": a signed bootloader refuses it" : "");
+    if (!si->sig_checked)
+        return snprintf(buf, len,
+                        "ECDSA P-256, key id %s, security counter %lu (not checked: give -k KEY)",
+                        id, (unsigned long)in->security_counter);
+    if (si->sig_result == BOOT_VALID)
+        return snprintf(buf, len,
+                        "ECDSA P-256, key id %s, security counter %lu: verifies with the key", id,
+                        (unsigned long)in->security_counter);
+    return snprintf(buf, len,
+                    "ECDSA P-256, key id %s, security counter %lu: does NOT verify with the key %s "
+                    "(%s)",
+                    id, (unsigned long)in->security_counter, kid,
+                    boot_validate_reason_name(si->sig_result));
+}
+
 int h7_stamp_describe(const h7_stamp_info_t *si, char *buf, size_t len)
 {
     const boot_image_info_t *in = &si->info;
@@ -451,6 +529,8 @@ int h7_stamp_describe(const h7_stamp_info_t *si, char *buf, size_t len)
                         "slot 0x%08x: no h7dfu image record in the record area 0x%08x.. (%s)\n",
                         in->slot, area, boot_validate_reason_name(si->result));
     unsigned index = (unsigned)((in->record - area) / BOOT_REC_SIZE);
+    char sig[256];
+    h7_stamp_describe_sig(si, sig, sizeof sig);
     if (si->result == BOOT_ERR_BAD_MAGIC ||
         (si->result == BOOT_ERR_READ && in->fail_addr == in->record))
         return snprintf(buf, len,
@@ -469,12 +549,13 @@ int h7_stamp_describe(const h7_stamp_info_t *si, char *buf, size_t len)
         "body crc    0x%08x\n"
         "header      v%u, %u bytes, crc 0x%08x\n"
         "vectors     sp 0x%08x, reset 0x%08x (table at 0x%08x)\n"
+        "signature   %s\n"
         "status      %s%s\n",
         in->slot, ver, h->load_addr,
         (unsigned long long)h->load_addr + h->image_size - (h->image_size ? 1 : 0), h->image_size,
         in->record, index + 1, (unsigned)(map->sector_size / BOOT_REC_SIZE), h->device_id,
         h->body_crc, h->hdr_version, h->hdr_size, h->hdr_crc, in->initial_sp, in->reset_vector,
-        h->load_addr + h->vector_offset, si->result == BOOT_VALID ? "valid" : "INVALID: ",
+        h->load_addr + h->vector_offset, sig, si->result == BOOT_VALID ? "valid" : "INVALID: ",
         si->result == BOOT_VALID ? "" : boot_validate_reason_name(si->result));
     return n;
 }

@@ -331,7 +331,10 @@ static void chip_track_image(board_t *b)
     if (vtor >= BOOT_APP_SLOT_ADDR && vtor < 0x08200000u) {
         b->mode = BOARD_MODE_APP;
         b->st.app_starts++;
-        EVENT(b, "boot: the bootloader started the application (vector table 0x%08x)\n", vtor);
+        EVENT(b,
+              "boot: the bootloader started the application (vector table 0x%08x) at core "
+              "cycle %llu\n",
+              vtor, (unsigned long long)h743_cycles(b->chip));
     } else {
         b->mode = BOARD_MODE_BOOTLOADER;
         b->st.dfu_starts++;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h7_sign.h"
+
 #include "board.h"
 #include "board_install.h"
 #include "dfu.h"
@@ -43,6 +45,9 @@ static int usage(FILE *f, int code)
         "                      register models of the H743: ELF (the bootloader that\n"
         "                      `make firmware` builds) is put into sector 0 and booted;\n"
         "                      an application ELF given with --install runs the same way\n"
+        "  --signing-key KEY   the bootloader is the signed one: it starts only images\n"
+        "                      signed with KEY (PEM, public or private) whose security\n"
+        "                      counter is not below the last started one's\n"
         "  --serial S          USB serial number (default H7SIM0001); with --firmware the\n"
         "                      chip's unique ID: 24 hex digits are used as they are\n"
         "  --fast              tiny bwPollTimeout and reset delays\n"
@@ -239,6 +244,7 @@ int main(int argc, char **argv)
     const char *stats_file = NULL;
     const char *flash_times = "typ";
     const char *flash_log = NULL;
+    const char *signing_key = NULL;
     unsigned long long v;
     const char *specs[MULTI_MAX_BOARDS];
     size_t nspecs = 0;
@@ -267,6 +273,8 @@ int main(int argc, char **argv)
             bootloader = argv[++i];
         else if (!strcmp(a, "--firmware") && has)
             bc.firmware = argv[++i];
+        else if (!strcmp(a, "--signing-key") && has)
+            signing_key = argv[++i];
         else if (!strcmp(a, "--flip-bit") && has) {
             char *end;
             const char *arg = argv[++i];
@@ -372,6 +380,22 @@ int main(int argc, char **argv)
     if (i >= argc)
         return usage(stderr, 2);
     bc.events = events ? stderr : NULL;
+    /* A signed bootloader (core/boot/boot_sig.h): the native personality
+     * trusts this key; the emulated firmware has its own built in. */
+    static h7_key_t sig_key;
+    if (signing_key) {
+        char kerr[300];
+        if (bc.firmware) {
+            fprintf(stderr, "h7dfu-sim: --signing-key is for the native bootloader: a signed "
+                            "firmware has its key built in\n");
+            return 2;
+        }
+        if (h7_key_load(signing_key, &sig_key, kerr, sizeof kerr) != 0) {
+            fprintf(stderr, "h7dfu-sim: %s\n", kerr);
+            return 66;
+        }
+        boot_sig_set_key(&sig_key.pub);
+    }
     if (nspecs) {
         if (single) {
             fprintf(stderr,

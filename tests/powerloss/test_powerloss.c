@@ -9,6 +9,13 @@
  *   - the same update, run again, completes and the new image validates.
  * Runs the real code in one process: host/proto -> sim/inproc -> core/dfu ->
  * sim/flash, and core/boot for the decision.
+ *
+ * Signed (test_update_signed): the signed bootloader's decision (the test key
+ * of tests/keys, images with security counters 5 and 6) and its security
+ * counter store: the cut points include the counter write of the first start
+ * of the new image, and after every cut the stored counter is 5 or 6, never
+ * lower than the started image's, 6 once the new image started; the old
+ * image is refused afterwards.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +28,7 @@
 #include <cmocka.h>
 
 #include "boot.h"
+#include "boot_sig.h"
 #include "h7_dfu.h"
 #include "h7_inproc.h"
 #include "h7_ops.h"
@@ -36,13 +44,17 @@ typedef struct app {
     boot_image_version_t ver;
 } app_t;
 
+/* Signed runs: the key that signs and that the bootloader trusts. */
+static h7_key_t g_key;
+static bool g_signed;
+
 typedef struct tally {
     unsigned long cuts, dfu_after_cut, old_after_cut, new_after_cut, failures;
 } tally_t;
 
 /* A plausible application: vector table (SP in DTCM, Thumb reset vector in
  * the body), then pseudo-random code bytes. */
-static void make_app(app_t *a, size_t body, unsigned seed, uint8_t major)
+static void make_app(app_t *a, size_t body, unsigned seed, uint8_t major, uint32_t counter)
 {
     uint8_t *b = malloc(body);
     assert_non_null(b);
@@ -62,6 +74,8 @@ static void make_app(app_t *a, size_t body, unsigned seed, uint8_t major)
     h7_stamp_opts_t so;
     memset(&so, 0, sizeof(so));
     so.version.major = major;
+    so.key = g_signed ? &g_key : NULL;
+    so.security_counter = counter;
     char err[256];
     assert_int_equal(h7_stamp(&raw, &so, &a->img, err, sizeof(err)), 0);
     a->ver = so.version;
@@ -99,13 +113,29 @@ static bool holds(sim_flash_t *f, const app_t *a, uint32_t rec)
     return rec != 0 && memcmp(raw + (rec - 0x08000000u), a->rec, BOOT_REC_SIZE) == 0;
 }
 
-/* What the board does at power-on: the boot decision on the flash. */
+/* What the board does at power-on: the boot decision on the flash (signed:
+ * with the key, and the counter stored before the start, as
+ * bootloader_decide does). */
 static boot_decision_t power_on_decision(sim_flash_t *f, boot_image_info_t *info)
 {
     flash_dev_t dev = sim_flash_dev(f);
+    boot_sig_set_key(g_signed ? &g_key.pub : NULL);
     boot_validate_t v = boot_validate(&dev, SLOT, info);
     /* RAM is lost with the power: no request survives. */
-    return boot_decide(BOOT_REQ_NONE, v);
+    boot_decision_t d = boot_decide(BOOT_REQ_NONE, v);
+    if (g_signed && d.action == BOOT_START_APP && !boot_counter_commit(&dev, info))
+        d = boot_decide(BOOT_REQ_NONE, BOOT_ERR_COUNTER_STORE);
+    boot_sig_set_key(NULL);
+    return d;
+}
+
+static uint32_t stored_counter(sim_flash_t *f)
+{
+    flash_dev_t dev = sim_flash_dev(f);
+    uint32_t v = 0, next;
+    if (boot_counter_read(&dev, &v, &next) != FLASH_OK)
+        return 0xFFFFFFFFu;
+    return v;
 }
 
 static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v2, uint64_t op,
@@ -121,13 +151,26 @@ static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v
     int rc = write_app(&ip, v2, layout);
     t->cuts++;
     bool bad = false;
+    boot_image_info_t info;
+    boot_decision_t d;
+    if (g_signed && rc == 0 && sim_flash_powered(f)) {
+        /* The reset after the update: the counter write may be cut. */
+        d = power_on_decision(f, &info);
+        rc = d.action == BOOT_START_APP ? 0 : -1;
+    }
     if (rc == 0 && sim_flash_powered(f)) {
         /* the cut point lies past the end of the update */
         bad = true;
     }
     h7_inproc_power_on(&ip);
-    boot_image_info_t info;
-    boot_decision_t d = power_on_decision(f, &info);
+    d = power_on_decision(f, &info);
+    uint32_t ctr = stored_counter(f);
+    if (g_signed &&
+        (ctr < 5u || ctr > 6u || (d.action == BOOT_START_APP && ctr < info.security_counter))) {
+        bad = true;
+        print_error("cut at op %llu phase %d: stored counter %lu\n", (unsigned long long)op,
+                    (int)phase, (unsigned long)ctr);
+    }
     if (d.action == BOOT_START_APP) {
         bool is_old = info.hdr.version.major == v1->ver.major && holds(f, v1, info.record);
         bool is_new = info.hdr.version.major == v2->ver.major && holds(f, v2, info.record);
@@ -145,6 +188,8 @@ static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v
         bad = true;
     d = power_on_decision(f, &info);
     if (d.action != BOOT_START_APP || !holds(f, v2, info.record))
+        bad = true;
+    if (g_signed && stored_counter(f) != 6u)
         bad = true;
     if (bad) {
         t->failures++;
@@ -181,7 +226,20 @@ static uint64_t prepare(const app_t *v1, const app_t *v2, bool full, sim_flash_t
     sim_flash_copy_contents(*v1_flash, f);
     uint64_t before = sim_flash_op_count(f);
     assert_int_equal(write_app(&ip, v2, layout), 0);
+    if (g_signed) {
+        /* and the counter stored at the new image's first start */
+        assert_int_equal(stored_counter(f), 5u);
+        assert_int_equal(power_on_decision(f, &info).action, BOOT_START_APP);
+        assert_int_equal(stored_counter(f), 6u);
+    }
     uint64_t ops = sim_flash_op_count(f) - before;
+    if (g_signed) {
+        /* the old image is refused from now on */
+        assert_int_equal(write_app(&ip, v1, layout), 0);
+        boot_decision_t d = power_on_decision(f, &info);
+        assert_int_equal(d.action, BOOT_STAY_IN_DFU);
+        assert_int_equal(d.validation, BOOT_ERR_COUNTER);
+    }
     sim_flash_free(f);
     return ops;
 }
@@ -189,14 +247,19 @@ static uint64_t prepare(const app_t *v1, const app_t *v2, bool full, sim_flash_t
 static void run(size_t body, uint64_t stride, bool full, const char *name)
 {
     app_t v1, v2;
-    make_app(&v1, body, 1, 1);
-    make_app(&v2, body, 2, 2);
+    make_app(&v1, body, 1, 1, 5);
+    make_app(&v2, body, 2, 2, 6);
     sim_flash_t *v1_flash;
     uint64_t ops = prepare(&v1, &v2, full, &v1_flash);
     tally_t t = {0};
     static const sim_flash_phase_t phases[] = {SIM_FLASH_PHASE_BEFORE, SIM_FLASH_PHASE_DURING,
                                                SIM_FLASH_PHASE_AFTER};
     for (uint64_t op = 1; op <= ops; op += (op + stride > ops && op != ops) ? ops - op : stride)
+        for (size_t p = 0; p < 3; p++)
+            one_cut(v1_flash, &v1, &v2, op, phases[p], &t);
+    /* Signed: every one of the last operations (the body's last words with
+     * the trailer, the record, the counter write at the first start). */
+    for (uint64_t op = ops > 12u ? ops - 12u : 1u; g_signed && stride > 1 && op < ops; op++)
         for (size_t p = 0; p < 3; p++)
             one_cut(v1_flash, &v1, &v2, op, phases[p], &t);
     printf("powerloss %s: %llu flash operations in the update, %lu cut points tried "
@@ -244,9 +307,25 @@ static void test_update_full_area(void **state)
     run(32 * 1024, 1, true, "32 KiB into a full record area, every cut point");
 }
 
+/* A signed update on the signed bootloader, the counter write included. */
+static void test_update_signed(void **state)
+{
+    (void)state;
+    char err[256];
+    if (h7_key_load(H7_TEST_KEY, &g_key, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    g_signed = true;
+    uint64_t st = stride("H7_POWERLOSS_STRIDE_SIGNED", 61);
+    run(64 * 1024, st, false,
+        st == 1 ? "64 KiB signed, every cut point" : "64 KiB signed, strided");
+    g_signed = false;
+    h7_key_free(&g_key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_update_signed),
         cmocka_unit_test(test_update_256k),
         cmocka_unit_test(test_update_1m),
         cmocka_unit_test(test_update_full_area),

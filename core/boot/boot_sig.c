@@ -1,0 +1,159 @@
+/*
+ * Signature trailer encoding and the security counter store (boot_sig.h).
+ * Portable and free of crypto: the unsigned tools use it too.
+ */
+#include "boot_sig.h"
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+boot_validate_t boot_sig_parse(const uint8_t raw[BOOT_SIG_SIZE], boot_sig_trailer_t *out)
+{
+    if (get32(raw) != BOOT_SIG_MAGIC) {
+        return BOOT_ERR_UNSIGNED;
+    }
+    if (get32(raw + 4) != (BOOT_SIG_VERSION | (BOOT_SIG_SIZE << 16)) ||
+        get32(raw + 0x0C) != BOOT_SIG_ALG_P256) {
+        return BOOT_ERR_SIG_FORMAT;
+    }
+    for (unsigned i = 0x20; i < BOOT_SIG_OFF_RS; i++) {
+        if (raw[i] != 0) {
+            return BOOT_ERR_SIG_FORMAT;
+        }
+    }
+    if (out != NULL) {
+        out->security_counter = get32(raw + BOOT_SIG_OFF_COUNTER);
+        out->algorithm = BOOT_SIG_ALG_P256;
+        for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++) {
+            out->key_id[i] = raw[BOOT_SIG_OFF_KEY_ID + i];
+        }
+        for (unsigned i = 0; i < BOOT_SIG_RS_LEN; i++) {
+            out->rs[i] = raw[BOOT_SIG_OFF_RS + i];
+        }
+    }
+    return BOOT_VALID;
+}
+
+void boot_sig_encode(const boot_sig_trailer_t *t, uint8_t out[BOOT_SIG_SIZE])
+{
+    for (unsigned i = 0; i < BOOT_SIG_SIZE; i++) {
+        out[i] = 0;
+    }
+    put32(out, BOOT_SIG_MAGIC);
+    put32(out + 4, BOOT_SIG_VERSION | (BOOT_SIG_SIZE << 16));
+    put32(out + BOOT_SIG_OFF_COUNTER, t->security_counter);
+    put32(out + 0x0C, t->algorithm);
+    for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++) {
+        out[BOOT_SIG_OFF_KEY_ID + i] = t->key_id[i];
+    }
+    for (unsigned i = 0; i < BOOT_SIG_RS_LEN; i++) {
+        out[BOOT_SIG_OFF_RS + i] = t->rs[i];
+    }
+}
+
+uint32_t boot_counter_area(const flash_map_t *map)
+{
+    return map->base + map->sector_size - BOOT_CTR_AREA_SIZE;
+}
+
+/* 1: a valid entry (its value in *v), 0: erased, -1: anything else (used). */
+static int entry_kind(const uint8_t e[BOOT_CTR_ENTRY_SIZE], uint32_t *v)
+{
+    bool erased = true;
+    for (unsigned i = 0; i < BOOT_CTR_ENTRY_SIZE; i++) {
+        erased = erased && e[i] == 0xFFu;
+    }
+    if (erased) {
+        return 0;
+    }
+    if (get32(e) != BOOT_CTR_MAGIC || get32(e + 8) != ~get32(e + 4)) {
+        return -1;
+    }
+    for (unsigned i = 12; i < BOOT_CTR_ENTRY_SIZE; i++) {
+        if (e[i] != 0) {
+            return -1;
+        }
+    }
+    *v = get32(e + 4);
+    return 1;
+}
+
+flash_status_t boot_counter_read(const flash_dev_t *dev, uint32_t *value, uint32_t *next)
+{
+    uint32_t area = boot_counter_area(dev->map);
+    *value = 0;
+    *next = 0;
+    for (uint32_t off = 0; off < BOOT_CTR_AREA_SIZE; off += BOOT_CTR_ENTRY_SIZE) {
+        uint8_t e[BOOT_CTR_ENTRY_SIZE];
+        flash_status_t st = dev->ops->read(dev->ctx, area + off, e, sizeof e);
+        if (st == FLASH_ERR_ECC) {
+            continue; /* a word a power cut broke: used, no value */
+        }
+        if (st != FLASH_OK) {
+            return st;
+        }
+        uint32_t v = 0;
+        int k = entry_kind(e, &v);
+        if (k == 0) {
+            *next = area + off; /* entries form a prefix of the log */
+            return FLASH_OK;
+        }
+        if (k > 0 && v > *value) {
+            *value = v;
+        }
+    }
+    return FLASH_OK;
+}
+
+/* One flash word, by whichever form the driver offers (flash.h). */
+static flash_status_t program_word(const flash_dev_t *dev, uint32_t addr, const uint8_t *w)
+{
+    if (dev->ops->program_word != NULL) {
+        return dev->ops->program_word(dev->ctx, addr, w);
+    }
+    if (dev->ops->program_start == NULL || dev->ops->poll == NULL) {
+        return FLASH_ERR_HW;
+    }
+    flash_status_t st = dev->ops->program_start(dev->ctx, addr, w);
+    unsigned bank = (unsigned)flash_map_sector_of(dev->map, addr) / dev->map->sectors_per_bank;
+    while (st == FLASH_OK && (st = dev->ops->poll(dev->ctx, bank)) == FLASH_BUSY) {
+    }
+    return st;
+}
+
+flash_status_t boot_counter_raise(const flash_dev_t *dev, uint32_t value)
+{
+    uint32_t stored, next;
+    flash_status_t st = boot_counter_read(dev, &stored, &next);
+    if (st != FLASH_OK || value <= stored) {
+        return st;
+    }
+    uint8_t e[BOOT_CTR_ENTRY_SIZE];
+    for (unsigned i = 0; i < sizeof e; i++) {
+        e[i] = 0;
+    }
+    put32(e, BOOT_CTR_MAGIC);
+    put32(e + 4, value);
+    put32(e + 8, ~value);
+    uint32_t end = boot_counter_area(dev->map) + BOOT_CTR_AREA_SIZE;
+    /* A word that reads erased but does not take the entry (programmed in
+     * part before a power cut) is skipped: the next one is tried. The
+     * program's own status is the check (the controller reports PGSERR,
+     * WRPERR, ...); a cut during it leaves a word the next read skips. */
+    for (; next != 0 && next < end; next += BOOT_CTR_ENTRY_SIZE) {
+        if (program_word(dev, next, e) == FLASH_OK) {
+            return FLASH_OK;
+        }
+    }
+    return FLASH_ERR_PROGRAM;
+}

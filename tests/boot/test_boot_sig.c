@@ -1,0 +1,104 @@
+/*
+ * The signature trailer's format and the security counter log (boot_sig.h)
+ * on the flash model: values only go up, a full log refuses, a word a power
+ * cut broke is skipped.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "boot_sig.h"
+#include "sim_flash.h"
+
+static void test_trailer_format(void **state)
+{
+    (void)state;
+    boot_sig_trailer_t t = {.security_counter = 7, .algorithm = BOOT_SIG_ALG_P256};
+    for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++)
+        t.key_id[i] = (uint8_t)i;
+    for (unsigned i = 0; i < BOOT_SIG_RS_LEN; i++)
+        t.rs[i] = (uint8_t)(0xA0 + i);
+    uint8_t raw[BOOT_SIG_SIZE], raw2[BOOT_SIG_SIZE];
+    boot_sig_encode(&t, raw);
+    assert_memory_equal(raw, "H7SG", 4);
+    boot_sig_trailer_t u;
+    assert_int_equal(boot_sig_parse(raw, &u), BOOT_VALID);
+    boot_sig_encode(&u, raw2);
+    assert_memory_equal(raw, raw2, sizeof raw);
+    assert_int_equal(u.security_counter, 7);
+    memcpy(raw2, raw, sizeof raw);
+    raw2[0] ^= 1;
+    assert_int_equal(boot_sig_parse(raw2, NULL), BOOT_ERR_UNSIGNED);
+    memcpy(raw2, raw, sizeof raw);
+    raw2[4] = 2; /* version */
+    assert_int_equal(boot_sig_parse(raw2, NULL), BOOT_ERR_SIG_FORMAT);
+    memcpy(raw2, raw, sizeof raw);
+    raw2[0x0C] = 2; /* algorithm */
+    assert_int_equal(boot_sig_parse(raw2, NULL), BOOT_ERR_SIG_FORMAT);
+    memcpy(raw2, raw, sizeof raw);
+    raw2[0x30] = 1; /* reserved */
+    assert_int_equal(boot_sig_parse(raw2, NULL), BOOT_ERR_SIG_FORMAT);
+    memset(raw2, 0xFF, sizeof raw2); /* erased flash after the body */
+    assert_int_equal(boot_sig_parse(raw2, NULL), BOOT_ERR_UNSIGNED);
+}
+
+static uint32_t stored(const flash_dev_t *dev, uint32_t *next)
+{
+    uint32_t v = 0xDEAD, n = 0;
+    assert_int_equal(boot_counter_read(dev, &v, &n), FLASH_OK);
+    if (next)
+        *next = n;
+    return v;
+}
+
+static void test_counter_log(void **state)
+{
+    (void)state;
+    sim_flash_t *f = sim_flash_new(NULL);
+    flash_dev_t dev = sim_flash_dev(f);
+    uint32_t area = boot_counter_area(dev.map), next;
+    assert_int_equal(area, 0x0801E000u);
+    assert_int_equal(stored(&dev, &next), 0);
+    assert_int_equal(next, area);
+    assert_int_equal(boot_counter_raise(&dev, 5), FLASH_OK);
+    assert_int_equal(stored(&dev, &next), 5);
+    assert_int_equal(next, area + BOOT_CTR_ENTRY_SIZE);
+    /* lower or equal: nothing written */
+    assert_int_equal(boot_counter_raise(&dev, 3), FLASH_OK);
+    assert_int_equal(boot_counter_raise(&dev, 5), FLASH_OK);
+    assert_int_equal(stored(&dev, &next), 5);
+    assert_int_equal(next, area + BOOT_CTR_ENTRY_SIZE);
+
+    /* a power cut during the next entry: the old value stays, the broken
+     * word is skipped by the next raise */
+    sim_flash_cut_at(f, sim_flash_op_count(f) + 1, SIM_FLASH_PHASE_DURING);
+    assert_int_not_equal(boot_counter_raise(&dev, 9), FLASH_OK);
+    sim_flash_power_on(f);
+    assert_int_equal(stored(&dev, &next), 5);
+    assert_int_equal(next, area + 2 * BOOT_CTR_ENTRY_SIZE);
+    assert_int_equal(boot_counter_raise(&dev, 9), FLASH_OK);
+    assert_int_equal(stored(&dev, NULL), 9);
+
+    /* a full log keeps its value and refuses higher ones */
+    for (uint32_t v = 10; stored(&dev, &next) < v - 1 || next != 0; v++)
+        if (boot_counter_raise(&dev, v) != FLASH_OK)
+            break;
+    assert_int_equal(stored(&dev, &next), 9 + BOOT_CTR_AREA_SIZE / BOOT_CTR_ENTRY_SIZE - 3);
+    assert_int_equal(next, 0);
+    assert_int_equal(boot_counter_raise(&dev, 100000), FLASH_ERR_PROGRAM);
+    assert_int_equal(boot_counter_raise(&dev, 3), FLASH_OK);
+    sim_flash_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trailer_format),
+        cmocka_unit_test(test_counter_log),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
