@@ -225,7 +225,7 @@ static void say_board(const cli_opts_t *o, board_t *b)
 static bool start(const cli_opts_t *o, const cli_many_t *m, board_t *b)
 {
     const char *argv[40];
-    char wait[16], dev[16], alt[8];
+    char wait[16], dev[16], alt[16];
     int n = 0;
     argv[n++] = "h7dfu";
     argv[n++] = "--json";
@@ -595,7 +595,7 @@ int cli_update_many(cli_opts_t *o, const cli_many_t *m)
         }
         int pr = poll(pf, np, 200);
         if (pr < 0 && errno != EINTR)
-            break;
+            cli_sleep_ms(100u); /* poll failed: look again */
         for (nfds_t k = 0; pr > 0 && k < np; k++) {
             if (!pf[k].revents)
                 continue;
