@@ -595,7 +595,7 @@ int cli_update_many(cli_opts_t *o, const cli_many_t *m)
         }
         int pr = poll(pf, np, 200);
         if (pr < 0 && errno != EINTR)
-            break;
+            cli_sleep_ms(100u); /* poll failed: look again */
         for (nfds_t k = 0; pr > 0 && k < np; k++) {
             if (!pf[k].revents)
                 continue;

@@ -58,6 +58,11 @@ void h7_usb_exit(h7_usb_t *usb)
 {
     if (!usb)
         return;
+    /* Hand libusb the device arrivals and departures it has queued (a board
+     * that just detached or restarted): libusb_exit frees only the devices
+     * no such event still holds, so without this one leaks now and then. */
+    struct timeval zero = {0, 0};
+    libusb_handle_events_timeout_completed(usb->ctx, &zero, NULL);
     libusb_exit(usb->ctx);
     free(usb);
 }
