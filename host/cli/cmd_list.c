@@ -104,6 +104,20 @@ static const char list_help[] =
     "With -d, -S or -p only the devices that match; none matching is exit 4.\n"
     "Global options may also come after the command (`h7dfu --help`).\n";
 
+/* Every device matching the selection, in one look at the bus: the count
+ * (*devs malloc'd), or < 0 with *rc the exit code (said) when libusb could
+ * not start. */
+static int find_all_now(const cli_opts_t *o, h7_usb_device_t **devs, int *rc)
+{
+    h7_usb_t *usb = NULL;
+    *devs = NULL;
+    if ((*rc = cli_usb_init(o, &usb)) != H7_EXIT_OK)
+        return -1;
+    int n = cli_find_all(usb, o, devs);
+    h7_usb_exit(usb);
+    return n;
+}
+
 int cmd_list(cli_opts_t *o, int argc, char **argv)
 {
     static const cli_cmd_t cmd = {"list", list_help, "", NULL, CLI_G_ALT};
@@ -112,13 +126,11 @@ int cmd_list(cli_opts_t *o, int argc, char **argv)
         return ec;
     if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK)
         return H7_EXIT_USAGE;
-    h7_usb_t *usb = NULL;
-    int rc = cli_usb_init(o, &usb);
+    h7_usb_device_t *devs;
+    int rc;
+    int n = find_all_now(o, &devs, &rc);
     if (rc != H7_EXIT_OK)
         return rc;
-    h7_usb_device_t *devs = NULL;
-    int n = cli_find_all(usb, o, &devs);
-    h7_usb_exit(usb);
     if (n < 0) {
         cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));
         return H7_EXIT_USB;
@@ -260,13 +272,11 @@ int cmd_info(cli_opts_t *o, int argc, char **argv)
         return H7_EXIT_USAGE;
     /* Only a running application matches: show it. Otherwise the one
      * DFU-mode device, or why there is none. */
-    h7_usb_t *usb = NULL;
-    int rc = cli_usb_init(o, &usb);
+    h7_usb_device_t *devs;
+    int rc;
+    int n = find_all_now(o, &devs, &rc);
     if (rc != H7_EXIT_OK)
         return rc;
-    h7_usb_device_t *devs = NULL;
-    int n = cli_find_all(usb, o, &devs);
-    h7_usb_exit(usb);
     if (n == 1 && !devs[0].dfu_mode) {
         h7_usb_device_t app = devs[0];
         free(devs);

@@ -31,16 +31,29 @@ static bool parse_range(cli_opts_t *o, const char *cmd, const char *arg, cli_add
     return false;
 }
 
+/* The options of a command whose only own option is --force (read, leave). */
+static const struct option force_longopts[] = {{"force", no_argument, NULL, OPT_FORCE},
+                                               {NULL, 0, NULL, 0}};
+
+/* Takes the command's options; false (with the exit code in *ec: help
+ * printed or an error said) when the command stops there. */
+static bool getopt_force(cli_opts_t *o, int argc, char **argv, const cli_cmd_t *cmd, bool *force,
+                         int *ec)
+{
+    int c;
+    *force = false;
+    *ec = H7_EXIT_OK;
+    while ((c = cli_getopt(o, argc, argv, cmd, ec)) >= 0)
+        *force = *force || c == OPT_FORCE;
+    return c != CLI_OPT_EXIT;
+}
+
 int cmd_read(cli_opts_t *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"force", no_argument, NULL, OPT_FORCE},
-                                             {NULL, 0, NULL, 0}};
-    static const cli_cmd_t cmd = {"read", read_help, "", longopts, 0};
-    bool force = false;
-    int c, ec = H7_EXIT_OK;
-    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0)
-        force = force || c == OPT_FORCE;
-    if (c == CLI_OPT_EXIT)
+    static const cli_cmd_t cmd = {"read", read_help, "", force_longopts, 0};
+    bool force;
+    int ec;
+    if (!getopt_force(o, argc, argv, &cmd, &force, &ec))
         return ec;
     if (cli_want_args(o, argc, argv, &cmd, 2, 2, "ADDR:LEN FILE, e.g. 0x08020000:64K out.bin") !=
         H7_EXIT_OK)
@@ -253,14 +266,10 @@ static bool leave_slot_ok(const cli_opts_t *o, cli_dev_t *d, bool force, int *rc
 
 int cmd_leave(cli_opts_t *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"force", no_argument, NULL, OPT_FORCE},
-                                             {NULL, 0, NULL, 0}};
-    static const cli_cmd_t cmd = {"leave", leave_help, "", longopts, 0};
-    bool force = false;
-    int c, ec = H7_EXIT_OK;
-    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0)
-        force = force || c == OPT_FORCE;
-    if (c == CLI_OPT_EXIT)
+    static const cli_cmd_t cmd = {"leave", leave_help, "", force_longopts, 0};
+    bool force;
+    int ec;
+    if (!getopt_force(o, argc, argv, &cmd, &force, &ec))
         return ec;
     if (cli_want_args(o, argc, argv, &cmd, 0, 1, "at most one ADDR") != H7_EXIT_OK)
         return H7_EXIT_USAGE;
