@@ -125,9 +125,13 @@ static flash_status_t program_word(const flash_dev_t *dev, uint32_t addr, const 
         return FLASH_ERR_HW;
     }
     flash_status_t st = dev->ops->program_start(dev->ctx, addr, w);
-    unsigned bank = (unsigned)flash_map_sector_of(dev->map, addr) / dev->map->sectors_per_bank;
-    while (st == FLASH_OK && (st = dev->ops->poll(dev->ctx, bank)) == FLASH_BUSY) {
+    if (st != FLASH_OK) {
+        return st;
     }
+    unsigned bank = (unsigned)flash_map_sector_of(dev->map, addr) / dev->map->sectors_per_bank;
+    do {
+        st = dev->ops->poll(dev->ctx, bank); /* the driver bounds a stuck bank */
+    } while (st == FLASH_BUSY);
     return st;
 }
 
