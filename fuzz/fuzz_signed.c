@@ -86,7 +86,7 @@ static const flash_ops_t sp_ops = {.read = sp_read, .program_word = sp_program};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_reader_t r = fuzz_reader(data, size);
-    g.map = flash_map_stm32h743();
+    g.map = flash_map_stm32h743_signed();
     memset(g.ctr, 0xFF, sizeof g.ctr);
     memset(g.slot, 0xFF, sizeof g.slot);
     unsigned n = fuzz_u8(&r) % 9u;

@@ -63,7 +63,12 @@ void boot_sig_encode(const boot_sig_trailer_t *t, uint8_t out[BOOT_SIG_SIZE])
 
 uint32_t boot_counter_area(const flash_map_t *map)
 {
-    return map->base + map->sector_size - BOOT_CTR_AREA_SIZE;
+    for (unsigned s = map->sector_count; s-- > 1u;) {
+        if (flash_map_is_reserved(map, s) && map->sector_size >= BOOT_CTR_AREA_SIZE) {
+            return flash_map_sector_addr(map, s);
+        }
+    }
+    return 0;
 }
 
 /* 1: a valid entry (its value in *v), 0: erased, -1: anything else (used). */
@@ -93,7 +98,7 @@ flash_status_t boot_counter_read(const flash_dev_t *dev, uint32_t *value, uint32
     uint32_t area = boot_counter_area(dev->map);
     *value = 0;
     *next = 0;
-    for (uint32_t off = 0; off < BOOT_CTR_AREA_SIZE; off += BOOT_CTR_ENTRY_SIZE) {
+    for (uint32_t off = 0; area != 0 && off < BOOT_CTR_AREA_SIZE; off += BOOT_CTR_ENTRY_SIZE) {
         uint8_t e[BOOT_CTR_ENTRY_SIZE];
         flash_status_t st = dev->ops->read(dev->ctx, area + off, e, sizeof e);
         if (st == FLASH_ERR_ECC) {

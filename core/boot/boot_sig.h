@@ -31,9 +31,12 @@
  * trailer's first 64 bytes (counter, algorithm, key id), then the body
  * [load_addr, load_addr + image_size).
  *
- * Security counter store: the last 8 KiB of the bootloader's own sector 0
- * (BOOT_CTR_AREA_ADDR), out of reach of DfuSe (sector 0 is read-only in the
- * layout) and of the record-area compaction. An append-only log of 32-byte
+ * Security counter store: the first BOOT_CTR_AREA_SIZE bytes of a sector of
+ * its own, the last reserved sector of the flash map after sector 0 (sector 14, 0x081C0000, in the signed map,
+ * flash_map_stm32h743_signed()). It is out of reach of DfuSe (reserved in the
+ * layout), of the record-area compaction, of a reflash of the bootloader, and
+ * of a write protection of sector 0 (WRPSN, docs/production.md), which would
+ * otherwise refuse the bootloader's own writes. An append-only log of 32-byte
  * entries (one flash word each, programmed once, never erased by the
  * bootloader): magic "H7SC", counter, ~counter, then zeros. The stored value
  * is the largest valid entry; an entry a power cut left unreadable (ECC) or
@@ -42,7 +45,9 @@
  * the stored value; a power cut before that leaves the old value and the
  * image still starts later, one after it leaves the new value. 256 raises
  * fit; a full log keeps its value and refuses images with a higher counter
- * (BOOT_ERR_COUNTER_STORE) until the bootloader is flashed again.
+ * (BOOT_ERR_COUNTER_STORE) until the sector is erased by other means (SWD,
+ * ST's ROM bootloader). A map without such a sector stores nothing: images
+ * with a counter above 0 are refused the same way.
  */
 #ifndef H7_BOOT_SIG_H
 #define H7_BOOT_SIG_H
@@ -64,7 +69,7 @@
 #define BOOT_SIG_OFF_KEY_ID  0x10u
 #define BOOT_SIG_OFF_RS      0x40u
 
-/* Counter store: sector 0's last 8 KiB (flash base + sector size - 8 KiB). */
+/* Counter store: the first 8 KiB of its sector (256 entries). */
 #define BOOT_CTR_AREA_SIZE  0x2000u
 #define BOOT_CTR_ENTRY_SIZE 32u
 #define BOOT_CTR_MAGIC      0x43533748u /* bytes "H7SC" */
@@ -91,7 +96,8 @@ void boot_sig_encode(const boot_sig_trailer_t *t, uint8_t out[BOOT_SIG_SIZE]);
 
 /* ---- counter store ---- */
 
-/* Address of the counter log in a flash map (sector 0's tail). */
+/* Address of the counter log in a flash map: the start of its last reserved
+ * sector after sector 0; 0 when the map has none. */
 uint32_t boot_counter_area(const flash_map_t *map);
 /* The stored counter (0 when the log is empty) and the next free entry
  * (0 when the log is full). Unreadable entries count as used. */

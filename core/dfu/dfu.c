@@ -481,19 +481,17 @@ static bool start_job(dfu_t *dfu)
             j.addr = split;
         }
     } else if (dfu->op == DFU_OP_MASS_ERASE) {
-        /* one job per bank: the sectors after the reserved ones */
+        /* one job per sector the host may erase (reserved ones can lie
+         * anywhere in a bank), queued once the banks are idle: a bank's
+         * sectors fit its queue (DFU_WORK_QLEN) */
+        if (!dfu_work_idle(&dfu->work))
+            return false;
         j.kind = DFU_JOB_ERASE;
-        for (unsigned b = 0; b < DFU_WORK_BANKS; b++)
-            if (!dfu_work_has_room(&dfu->work, m->base + b * m->sectors_per_bank * m->sector_size))
-                return false;
-        for (unsigned s = 0; s < m->sector_count; s += m->sectors_per_bank) {
-            unsigned first = s;
-            while (first < s + m->sectors_per_bank && flash_map_is_reserved(m, first))
-                first++;
-            j.addr = first;
-            j.len = (uint16_t)(s + m->sectors_per_bank - first);
-            if (j.len != 0 && !dfu_work_start(&dfu->work, &j))
-                return false;
+        j.len = 1;
+        for (unsigned s = 0; s < m->sector_count; s++) {
+            j.addr = s;
+            if (!flash_map_is_reserved(m, s))
+                (void)dfu_work_start(&dfu->work, &j);
         }
         dfu->op = DFU_OP_NONE;
         return true;

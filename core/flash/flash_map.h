@@ -22,6 +22,9 @@ typedef struct flash_map {
 /* STM32H743xI: 2 MiB in 2 banks of 8 x 128 KiB, 256-bit flash words
  * (RM0433 4.3.1 and Table 7). Sector 0 is the bootloader's. */
 const flash_map_t *flash_map_stm32h743(void);
+/* The same chip for the signed bootloader: sector 14 is reserved too (the
+ * security counter log, core/boot/boot_sig.h). */
+const flash_map_t *flash_map_stm32h743_signed(void);
 
 static inline uint32_t flash_map_size(const flash_map_t *m)
 {

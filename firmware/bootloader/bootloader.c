@@ -31,7 +31,7 @@ static const usbd_ms_os20_t s_ms = {
 static struct {
     dfu_t dfu;
     usbd_class_driver_t drv;
-    char alt_name[96]; /* the DfuSe layout string: 80 characters */
+    char alt_name[112]; /* the DfuSe layout string: 80 characters, 99 signed */
     uint8_t func_desc[DFU_FUNC_DESC_LEN];
     usbd_alt_desc_t alt;
     usbd_interface_desc_t itf;

@@ -49,10 +49,11 @@ static boot_image_info_t s_boot_info;
 void h7_early_boot(void)
 {
 #if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
-    /* The decision may append to the security counter log in this image's
-     * own sector 0 (boot_sig.h): the only write to it, so unguarded here;
-     * main() guards the sector again before the DFU device runs. */
+    /* The decision may append to the security counter log in its reserved
+     * sector (boot_sig.h): the only write there, so unguarded here; main()
+     * guards the reserved sectors again before the DFU device runs. */
     bootloader_signed_init();
+    h7_flash_set_map(flash_map_stm32h743_signed());
     h7_clock_us_start(); /* the flash driver's timeouts, at the reset clock */
     boot_decision_t d = bootloader_decide(&h7_boot_request, h7_flash_dev(false), &s_boot_info);
 #else

@@ -50,6 +50,9 @@ typedef struct {
 } h7_flash_ctx_t;
 
 static h7_flash_ctx_t s_ctx;
+static flash_dev_t s_dev;
+/* The map whose reserved sectors are guarded: the chip's unless set. */
+static const flash_map_t *s_map;
 
 static h7_flash_bank_t *bank_regs(unsigned bank)
 {
@@ -94,7 +97,7 @@ static flash_status_t h7_erase_start(void *ctx, unsigned sector)
     if (sector >= m->sector_count) {
         return FLASH_ERR_ADDRESS;
     }
-    if (c->guard_bootloader && flash_map_is_reserved(m, sector)) {
+    if (c->guard_bootloader && flash_map_is_reserved(s_dev.map, sector)) {
         return FLASH_ERR_PROTECTED;
     }
     unsigned bank = sector / m->sectors_per_bank;
@@ -121,7 +124,7 @@ static flash_status_t h7_program_start(void *ctx, uint32_t addr, const uint8_t *
         return FLASH_ERR_ADDRESS;
     }
     int sector = flash_map_sector_of(m, addr);
-    if (c->guard_bootloader && flash_map_is_reserved(m, (unsigned)sector)) {
+    if (c->guard_bootloader && flash_map_is_reserved(s_dev.map, (unsigned)sector)) {
         return FLASH_ERR_PROTECTED;
     }
     unsigned bank = (unsigned)sector / m->sectors_per_bank;
@@ -264,12 +267,16 @@ static const flash_ops_t h7_flash_ops = {
     .poll = h7_poll,
 };
 
+void h7_flash_set_map(const flash_map_t *map)
+{
+    s_map = map;
+}
+
 const flash_dev_t *h7_flash_dev(bool guard_bootloader)
 {
-    static flash_dev_t dev;
     s_ctx.guard_bootloader = guard_bootloader;
-    dev.ops = &h7_flash_ops;
-    dev.ctx = &s_ctx;
-    dev.map = flash_map_stm32h743();
-    return &dev;
+    s_dev.ops = &h7_flash_ops;
+    s_dev.ctx = &s_ctx;
+    s_dev.map = s_map != NULL ? s_map : flash_map_stm32h743();
+    return &s_dev;
 }

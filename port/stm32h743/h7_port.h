@@ -71,6 +71,10 @@ void h7_cache_invalidate_range(uint32_t addr, uint32_t len);
  * erase/program of sector 0 and erase of bank 1 (bootloader self-protection,
  * independent of the DFU layer's own check). */
 const flash_dev_t *h7_flash_dev(bool guard_bootloader);
+/* The map h7_flash_dev() gives (its reserved sectors are the guarded ones):
+ * the signed bootloader's, with the security counter sector; NULL, the
+ * chip's (flash_map_stm32h743()). Set before h7_flash_dev(). */
+void h7_flash_set_map(const flash_map_t *map);
 
 /* --- reset.c ------------------------------------------------------------ */
 /* core/boot's request block (boot.h), in the shared .noinit section at

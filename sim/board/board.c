@@ -214,8 +214,22 @@ static bool run_h7_bootloader(board_t *b);
 
 /* Power-on or reset: the emulated chip, the ROM board's boot pins, or the
  * h7dfu bootloader. */
+/* The option bytes take effect at reset (RM0433 4.4.3 "Option byte loading"):
+ * FLASH_WPSN_CUR1R's cleared bits are the write-protected bank-1 sectors,
+ * which the flash then refuses to erase or program (WRPERR, 4.7.2) for the
+ * bootloader and the application. ST's ROM (sim/board/rom.c) keeps the
+ * protection from the option bytes itself, with the level regression's
+ * mass erase that it does not stop: none in the flash model while it runs. */
+static void load_option_bytes(board_t *b, bool rom)
+{
+    uint8_t wrp = rom ? 0u : rom_ob_wrp_bank1(b->ob);
+    for (unsigned s = 0; s < 8u; s++)
+        sim_flash_set_write_protect(b->flash, s, (wrp >> s) & 1u);
+}
+
 static bool boot(board_t *b)
 {
+    load_option_bytes(b, false);
     if (b->chip) {
         /* The emulated chip boots the bootloader in its flash: the decision
          * is the firmware's own. */
@@ -566,6 +580,7 @@ static bool start_rom(board_t *b, const char *why)
                        .serial = b->rom_serial,
                        .fast = b->cfg.fast};
     b->last_note[0] = '\0';
+    load_option_bytes(b, true);
     if (!rom_usb_init(&rc))
         return false;
     b->mode = BOARD_MODE_ROM;

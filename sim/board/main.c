@@ -422,6 +422,8 @@ int main(int argc, char **argv)
     sim_flash_t *flash = sim_flash_new(&clock);
     if (!flash)
         return 70;
+    if (signing_key) /* the signed bootloader's map: the counter sector is reserved */
+        (void)sim_flash_set_map(flash, flash_map_stm32h743_signed());
     sim_flash_times_t times = flash_times_of(flash_times);
     sim_flash_set_times(flash, &times);
     FILE *flog = NULL;

@@ -469,6 +469,18 @@ const flash_map_t *sim_flash_map(const sim_flash_t *f)
     return f->map;
 }
 
+bool sim_flash_set_map(sim_flash_t *f, const flash_map_t *map)
+{
+    const flash_map_t *m = f->map;
+    if (map->base != m->base || map->sector_size != m->sector_size ||
+        map->sector_count != m->sector_count || map->sectors_per_bank != m->sectors_per_bank ||
+        map->word_size != m->word_size) {
+        return false;
+    }
+    f->map = map;
+    return true;
+}
+
 flash_dev_t sim_flash_dev(sim_flash_t *f)
 {
     flash_dev_t d = {.ops = &sim_flash_ops, .ctx = f, .map = f->map};

@@ -134,6 +134,10 @@ sim_flash_t *sim_flash_new(sim_clock_t *clock);
 void sim_flash_free(sim_flash_t *f);
 
 const flash_map_t *sim_flash_map(const sim_flash_t *f);
+/* Describe the same chip by another map (another set of reserved sectors,
+ * e.g. flash_map_stm32h743_signed()): devices made by sim_flash_dev() after
+ * this carry it. false (nothing changed) when its geometry differs. */
+bool sim_flash_set_map(sim_flash_t *f, const flash_map_t *map);
 /* The flash as the device core sees it. */
 flash_dev_t sim_flash_dev(sim_flash_t *f);
 extern const flash_ops_t sim_flash_ops;

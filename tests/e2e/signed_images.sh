@@ -118,4 +118,53 @@ stamp higher -k "$dir/test-key.pem" -c 6
 sh7 -w 5 write -s 0x08020000:leave "$dir/higher.bin"
 expect_rc 0 "write :leave of counter 6"
 refused good "security counter lower than the last started image's" board
+
+# The counter log is sector 14's (0x081C0000), reserved in the signed
+# board's layout: no host can write or erase it, and it is not in sector 0.
+sh7 info
+expect_words "signed layout" "$dir/out" \
+    "@Internal Flash  /0x081E0000/01*128Kg/0x081C0000/01*128Ka/0x08020000/13*128Kg/0x08000000/01*128Ka"
+sh7 erase 0x081C0000:32
+[ "$rc" -ne 0 ] || fail "erase of the counter sector accepted"
+python3 - "$fl" <<'PY' || fail "the counter log is not where it belongs"
+import struct, sys
+f = open(sys.argv[1], "rb").read()[32:]
+s14 = f[0x1C0000:0x1C0000 + 8192]
+entries = [struct.unpack_from("<4sII", s14, o) for o in range(0, 8192, 32)]
+vals = [v for m, v, nv in entries if m == b"H7SC" and nv == (~v & 0xFFFFFFFF)]
+assert vals and max(vals) == 6, vals
+assert b"H7SC" not in f[:0x20000], "a counter entry in sector 0"
+PY
+
+# With sector 0 write-protected (WRPSN, set through ST's ROM with BOOT0 high
+# as docs/production.md says), the bootloader still raises the counter: the
+# log is outside the protected sector. A --rom board runs the bootloader's C
+# code when sector 0 holds the h7dfu bootloader (its identity).
+fw="${H7_FW_DIR:-${3:-}}"
+if [ -f "$fw/bootloader.bin" ]; then
+    rboard() {
+        "$sim" --fast --rom --signing-key "$dir/pub.pem" --flash "$fl" "$@" >"$dir/out" 2>"$dir/err"
+        rc=$?
+    }
+    rboard --bootloader "$fw/bootloader.bin" --boot0 run -- \
+        "$h7dfu" -w 5 option-bytes --set wrpsn=0x01 --write --yes
+    expect_rc 0 "WRPSN sector 0 through the ROM"
+    expect_words "WRPSN" "$dir/err" "sector 0 write protected"
+    stamp seven -k "$dir/test-key.pem" -c 7
+    rboard run -- "$h7dfu" -w 10 update "$dir/seven.bin"
+    expect_rc 0 "update to counter 7 with sector 0 write-protected"
+    expect_words "update to counter 7" "$dir/err" "the application"
+    rboard run -- sh -c '"$1" -q detach >/dev/null 2>&1; "$1" -w 5 erase 0x08000000:32' sh "$h7dfu"
+    [ "$rc" -ne 0 ] || fail "erase of sector 0 accepted"
+    python3 - "$fl" <<'PY' || fail "counter 7 is not stored"
+import struct, sys
+f = open(sys.argv[1], "rb").read()[32:]
+s14 = f[0x1C0000:0x1C0000 + 8192]
+vals = [struct.unpack_from("<4sII", s14, o) for o in range(0, 8192, 32)]
+assert max(v for m, v, nv in vals if m == b"H7SC" and nv == (~v & 0xFFFFFFFF)) == 7
+PY
+else
+    echo "the WRPSN case skipped: no bootloader.bin in '$fw' (make firmware)"
+fi
+refused higher "security counter lower than the last started image's" board
 echo OK

@@ -5,9 +5,9 @@
 # mode and says why), the demo application signed with the built-in key
 # starts. Prints the core cycles from power-on to the application's start,
 # signed and unsigned bootloader, for the verification's cost. The image's
-# security counter is 0, the empty log's value: no counter write at start
-# (the emulated flash controller does not yet complete a write polled from
-# the reset-time decision; the counter log is tested on the native board).
+# security counter 3 is stored in sector 14 (the reset-time decision programs
+# it through the flash driver's started form, polled at the reset clock) and
+# an image with counter 2 is then refused.
 . "$(dirname "$0")/lib.sh"
 sbl="$fwdir/bootloader-signed.elf"
 key="$(dirname "$0")/../keys/test-signing-key.pem"
@@ -19,7 +19,8 @@ schip() {
 "$h7dfu" -q key generate "$dir/other.pem" || fail "key generate"
 "$h7dfu" -q image stamp -V 1.0.0 "$app" "$dir/unsigned.bin" || fail "stamp"
 "$h7dfu" -q image stamp -V 1.0.0 -k "$dir/other.pem" "$app" "$dir/other.bin" || fail "stamp -k other"
-"$h7dfu" -q image stamp -V 1.0.0 -k "$key" -c 0 "$app" "$dir/signed.bin" || fail "stamp -k"
+"$h7dfu" -q image stamp -V 1.0.0 -k "$key" -c 3 "$app" "$dir/signed.bin" || fail "stamp -k"
+"$h7dfu" -q image stamp -V 1.0.0 -k "$key" -c 2 "$app" "$dir/older.bin" || fail "stamp -k -c 2"
 
 for x in "unsigned:image not signed" "other:signed with another key"; do
     n=${x%%:*} why=${x#*:}
@@ -29,6 +30,19 @@ done
 schip --events run -- "$h7dfu" -w 120 write -s 0x08020000:leave "$dir/signed.bin" >"$dir/out" 2>&1 ||
     { cat "$dir/out"; fail "write :leave of the signed image"; }
 expect_words "signed image" "$dir/out" "the application started"
+python3 - "$fl" <<'PY' || fail "counter 3 is not in the log (sector 14)"
+import struct, sys
+f = open(sys.argv[1], "rb").read()[32:]
+e = [struct.unpack_from("<4sII", f, 0x1C0000 + o) for o in range(0, 8192, 32)]
+v = [c for m, c, n in e if m == b"H7SC" and n == (~c & 0xFFFFFFFF)]
+assert v == [3], v
+PY
+schip run -- sh -c '"$1" -q detach && "$1" -w 30 write -s 0x08020000:leave "$2"' sh "$h7dfu" \
+    "$dir/older.bin" >"$dir/out" 2>&1
+expect_words "write :leave older" "$dir/out" "the board is back in DFU mode" \
+    "slot: security counter lower than the last started image's"
+schip run -- "$h7dfu" -w 30 write -s 0x08020000:leave "$dir/signed.bin" >"$dir/out" 2>&1 ||
+    { cat "$dir/out"; fail "write :leave of the signed image again"; }
 # Power-on to the application, signed and unsigned bootloader.
 schip --events run -- true >"$dir/s.log" 2>&1
 "$sim" --firmware "$bl" --serial "$serial" --fast --flash "$fl" --events run -- true >"$dir/u.log" 2>&1

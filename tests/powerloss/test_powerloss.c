@@ -138,10 +138,21 @@ static uint32_t stored_counter(sim_flash_t *f)
     return v;
 }
 
+/* A fresh flash; the signed bootloader's map (the counter sector reserved)
+ * when signed. */
+static sim_flash_t *new_flash(void)
+{
+    sim_flash_t *f = sim_flash_new(NULL);
+    assert_non_null(f);
+    if (g_signed)
+        assert_true(sim_flash_set_map(f, flash_map_stm32h743_signed()));
+    return f;
+}
+
 static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v2, uint64_t op,
                     sim_flash_phase_t phase, tally_t *t)
 {
-    sim_flash_t *f = sim_flash_new(NULL);
+    sim_flash_t *f = new_flash();
     sim_flash_copy_contents(f, v1_flash);
     h7_inproc_t ip;
     assert_true(h7_inproc_init(&ip, f, NULL, NULL));
@@ -203,7 +214,7 @@ static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v
  * (2047 older records, then v1's), so the update compacts it. */
 static uint64_t prepare(const app_t *v1, const app_t *v2, bool full, sim_flash_t **v1_flash)
 {
-    sim_flash_t *f = sim_flash_new(NULL);
+    sim_flash_t *f = new_flash();
     h7_inproc_t ip;
     assert_true(h7_inproc_init(&ip, f, NULL, NULL));
     char layout[128];
@@ -222,7 +233,7 @@ static uint64_t prepare(const app_t *v1, const app_t *v2, bool full, sim_flash_t
     assert_int_equal(power_on_decision(f, &info).action, BOOT_START_APP);
     assert_int_equal(info.record, full ? BOOT_REC_AREA_ADDR + BOOT_REC_AREA_SIZE - BOOT_REC_SIZE
                                        : BOOT_REC_AREA_ADDR);
-    *v1_flash = sim_flash_new(NULL);
+    *v1_flash = new_flash();
     sim_flash_copy_contents(*v1_flash, f);
     uint64_t before = sim_flash_op_count(f);
     assert_int_equal(write_app(&ip, v2, layout), 0);
