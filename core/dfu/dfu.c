@@ -15,7 +15,8 @@
  *    errPROG; erase failure: errERASE; read-back mismatch or ECC error on
  *    read: errVERIFY; power lost during the operation: errPOR.
  *  - Memory UPLOAD outside the window of a locked build (H7_DFU_UPLOAD_LIMIT,
- *    docs/production.md): stall, dfuERROR, errTARGET.
+ *    docs/production.md): stall, dfuERROR, errTARGET; its CRC command over a
+ *    range that is neither whole sectors nor in the open range: errTARGET.
  *  - Read Unprotect (0x92): refused with errVENDOR, the code AN3156 uses for
  *    everything read-protection related; our bootloader never changes RDP.
  *  - Unknown request or command, wrong length or direction, request not
@@ -221,9 +222,27 @@ static int free_buf(const dfu_t *dfu)
 
 /* ---- the operations that wait for the flash to be idle ---- */
 
-/* CRC-32C of [op_addr, op_addr + op_len32): the vendor command. */
+#if H7_DFU_UPLOAD_LIMIT
+/* A locked build's CRC ranges (dfu_config_t.crc_open_*). */
+static bool crc_range_open(const dfu_t *dfu)
+{
+    const flash_map_t *m = map_of(dfu);
+    uint32_t a = dfu->op_addr, n = dfu->op_len32;
+    return ((a - m->base) % m->sector_size == 0 && n % m->sector_size == 0) ||
+           (a >= dfu->cfg.crc_open_base &&
+            (uint64_t)a + n <= (uint64_t)dfu->cfg.crc_open_base + dfu->cfg.crc_open_size);
+}
+#endif
+
+/* CRC-32C of [op_addr, op_addr + op_len32): the vendor command. A locked
+ * build refuses a range it does not answer once the queued work is over, so
+ * that hosts can still use the command to wait for that work. */
 static dfu_status_t run_crc(dfu_t *dfu)
 {
+#if H7_DFU_UPLOAD_LIMIT
+    if (dfu->cfg.upload_limited && !crc_range_open(dfu))
+        return DFU_STATUS_ERR_TARGET;
+#endif
     const flash_dev_t *f = dfu->cfg.flash;
     uint8_t chunk[64];
     uint32_t crc = dfu->op_seed;

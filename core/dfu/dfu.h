@@ -136,6 +136,13 @@ typedef struct dfu_config {
     bool upload_limited;
     uint32_t upload_base;
     uint32_t upload_size;
+    /* With upload_limited, the CRC command answers whole sectors and
+     * [crc_open_base, crc_open_base + crc_open_size) only (the
+     * record area: versions and CRCs, what the host checks after it appends
+     * a record); any other range fails with errTARGET. CRCs of short ranges
+     * would read the flash back a few bytes at a time. */
+    uint32_t crc_open_base;
+    uint32_t crc_open_size;
 #endif
 } dfu_config_t;
 

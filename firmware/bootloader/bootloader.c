@@ -101,6 +101,8 @@ bool bootloader_usb_init(const bootloader_config_t *cfg)
     dcfg.upload_limited = cfg->locked;
     dcfg.upload_base = BOOTLOADER_UPLOAD_BASE;
     dcfg.upload_size = BOOTLOADER_UPLOAD_SIZE;
+    dcfg.crc_open_base = BOOT_REC_AREA_ADDR; /* records: what the host checks */
+    dcfg.crc_open_size = BOOT_REC_AREA_SIZE;
 #endif
     if (dcfg.crc_ns_per_byte == 0u) {
         dcfg.crc_ns_per_byte = 1u;

@@ -170,7 +170,9 @@ int h7_dfu_wait(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
 
 /* A CRC query of the word at addr (vendor command 0xC3): the h7dfu
  * bootloader answers it once its queued flash work is over, telling the
- * time left in bwPollTimeout; a failure of that work is its answer. */
+ * time left in bwPollTimeout; a failure of that work is its answer. A locked
+ * bootloader refuses the range itself then (errTARGET: it answers whole
+ * sectors only): the work is over all the same. */
 static int wait_for_work(h7_dfu_t *dfu, uint32_t addr)
 {
     uint8_t b[9] = {H7_DFUSE_CRC32,
@@ -183,7 +185,11 @@ static int wait_for_work(h7_dfu_t *dfu, uint32_t addr)
                     0,
                     0};
     int rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
-    return rc ? rc : h7_dfu_wait(dfu, NULL);
+    if (rc == 0)
+        rc = h7_dfu_wait(dfu, NULL);
+    if (rc == H7_E_DEVICE && dfu->err.status == H7_STATUS_ERR_TARGET)
+        rc = h7_dfu_clr_status(dfu);
+    return rc;
 }
 
 int h7_dfu_recover(h7_dfu_t *dfu)

@@ -111,26 +111,6 @@ static uint32_t crc_seed(uint32_t addr)
     return 0x9e3779b9u ^ addr;
 }
 
-/* Verify one written piece by the device's CRC-32. */
-static int verify_crc(h7_dfu_t *dfu, const h7_plan_block_t *b)
-{
-    uint32_t got = 0;
-    int rc = h7_dfuse_crc32(dfu, b->addr, b->len, crc_seed(b->addr), &got);
-    if (rc) {
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "verify");
-        return rc;
-    }
-    uint32_t want = h7_crc32c(crc_seed(b->addr), b->data, b->len);
-    if (got != want) {
-        char d[120];
-        snprintf(d, sizeof(d), "the flash's CRC-32 is 0x%08x, the image's 0x%08x (%u bytes)",
-                 (unsigned)got, (unsigned)want, (unsigned)b->len);
-        set_err(dfu, H7_E_VERIFY, "verify", true, b->addr, d);
-        return H7_E_VERIFY;
-    }
-    return 0;
-}
-
 /* What sector e holds after erase + write of the plan: 0xFF, then blocks. */
 static void expected_sector(const h7_plan_t *plan, const h7_plan_erase_t *e, uint8_t *out)
 {
@@ -143,6 +123,69 @@ static void expected_sector(const h7_plan_t *plan, const h7_plan_erase_t *e, uin
         if (s < x)
             memcpy(out + (s - es), b->data + (s - bs), (size_t)(x - s));
     }
+}
+
+static int crc_mismatch(h7_dfu_t *dfu, const h7_plan_block_t *b, uint32_t got, uint32_t want)
+{
+    char d[120];
+    snprintf(d, sizeof(d), "the flash's CRC-32 is 0x%08x, the image's 0x%08x (%u bytes)",
+             (unsigned)got, (unsigned)want, (unsigned)b->len);
+    set_err(dfu, H7_E_VERIFY, "verify", true, b->addr, d);
+    return H7_E_VERIFY;
+}
+
+/* The sectors of the plan that hold b, each checked whole against what it
+ * holds after this pass (pass 0: the commit span still erased). A locked
+ * bootloader answers CRCs of whole sectors only (docs/production.md). */
+static int verify_sectors(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_cfg_t *cfg, int pass,
+                          const h7_plan_block_t *b)
+{
+    uint64_t bs = b->addr, be = (uint64_t)b->addr + b->len;
+    uint64_t cs = cfg->commit_addr, ce = (uint64_t)cfg->commit_addr + cfg->commit_len;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < plan->n_erase; i++) {
+        const h7_plan_erase_t *e = &plan->erase[i];
+        uint64_t es = e->addr, ee = (uint64_t)e->addr + e->size;
+        if (ee <= bs || es >= be)
+            continue;
+        uint8_t *want = malloc(e->size);
+        if (want == NULL) {
+            set_err(dfu, H7_E_NOMEM, "verify", false, 0, NULL);
+            return H7_E_NOMEM;
+        }
+        expected_sector(plan, e, want);
+        if (pass == 0 && cfg->commit_len != 0 && cs < ee && ce > es) {
+            uint64_t s = cs > es ? cs : es, x = ce < ee ? ce : ee;
+            memset(want + (s - es), 0xff, (size_t)(x - s));
+        }
+        h7_plan_block_t whole = {e->addr, e->size, want};
+        uint32_t got = 0, crc = h7_crc32c(crc_seed(e->addr), want, e->size);
+        rc = h7_dfuse_crc32(dfu, e->addr, e->size, crc_seed(e->addr), &got);
+        if (rc)
+            snprintf(dfu->err.op, sizeof(dfu->err.op), "verify");
+        else if (got != crc)
+            rc = crc_mismatch(dfu, &whole, got, crc);
+        free(want);
+    }
+    return rc;
+}
+
+/* Verify one written piece by the device's CRC-32; where the device refuses
+ * a range that is not whole sectors (errTARGET), by its sectors. */
+static int verify_crc(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_cfg_t *cfg, int pass,
+                      const h7_plan_block_t *b)
+{
+    uint32_t got = 0;
+    int rc = h7_dfuse_crc32(dfu, b->addr, b->len, crc_seed(b->addr), &got);
+    if (rc && dfu->err.has_dfu && dfu->err.status == H7_STATUS_ERR_TARGET &&
+        h7_dfu_recover(dfu) == 0)
+        return verify_sectors(dfu, plan, cfg, pass, b);
+    if (rc) {
+        snprintf(dfu->err.op, sizeof(dfu->err.op), "verify");
+        return rc;
+    }
+    uint32_t want = h7_crc32c(crc_seed(b->addr), b->data, b->len);
+    return got != want ? crc_mismatch(dfu, b, got, want) : 0;
 }
 
 /* Mark the sectors that already hold their expected content. A device that
@@ -435,8 +478,8 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                 if (cancelled(cfg))
                     rc = stop_cancelled(dfu, false, 0);
                 for (size_t k = 0; rc == 0 && k < n; k++) {
-                    rc =
-                        crc_verify ? verify_crc(dfu, &parts[k]) : verify_block(dfu, &parts[k], tmp);
+                    rc = crc_verify ? verify_crc(dfu, &plan, cfg, pass, &parts[k])
+                                    : verify_block(dfu, &parts[k], tmp);
                     if (rc == 0) {
                         verified += parts[k].len;
                         report->bytes_verified += parts[k].len;

@@ -170,10 +170,17 @@ board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
         sim_flash_flip_after(flash, cfg->flip_op, cfg->flip_delay);
     /* Every H743 has ST's ROM: ROM boards boot it by BOOT0 / BOOT_ADD, the
      * others when the bootloader hands over to it (ENTER_ROM_BOOTLOADER). */
-    if (cfg->option_bytes)
+    if (cfg->option_bytes) {
         memcpy(b->ob, cfg->option_bytes, sizeof(b->ob));
-    else
+    } else {
+        /* No option bytes kept: those of the flash as it was saved (its
+         * write protection, which the flash file keeps). */
         rom_ob_factory(b->ob);
+        uint8_t wrp = 0;
+        for (unsigned s = 0; s < 8u; s++)
+            wrp |= (uint8_t)(sim_flash_is_write_protected(flash, s) << s);
+        rom_ob_set_wrp_bank1(b->ob, wrp);
+    }
     b->fault.fail_block = cfg->rom_fail_block;
     b->fault.status = cfg->rom_fail_status;
     /* A unique ID per serial: the ROM's serial differs from the app's, as on

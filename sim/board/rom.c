@@ -122,6 +122,13 @@ uint8_t rom_ob_wrp_bank1(const uint8_t ob[ROM_OB_SIZE])
     return (uint8_t)~get32(ob + ROM_OB_WPSN_CUR1);
 }
 
+void rom_ob_set_wrp_bank1(uint8_t ob[ROM_OB_SIZE], uint8_t mask)
+{
+    uint32_t v = (get32(ob + ROM_OB_WPSN_CUR1) | 0xFFu) & ~(uint32_t)mask;
+    put32(ob + ROM_OB_WPSN_CUR1, v);
+    put32(ob + ROM_OB_WPSN_PRG1, v);
+}
+
 static uint8_t do_mass_erase(void);
 
 /* The host wrote the window: take the programming copies, then load them as

@@ -65,6 +65,8 @@ uint32_t rom_ob_boot_addr(const uint8_t ob[ROM_OB_SIZE], bool boot0_pin);
 uint8_t rom_ob_rdp(const uint8_t ob[ROM_OB_SIZE]);
 /* Write-protected bank-1 sector mask (bit n: sector n). */
 uint8_t rom_ob_wrp_bank1(const uint8_t ob[ROM_OB_SIZE]);
+/* Set it (FLASH_WPSN_CUR1R and _PRG1R: the option bytes as loaded). */
+void rom_ob_set_wrp_bank1(uint8_t ob[ROM_OB_SIZE], uint8_t mask);
 
 /* ST's serial format: 12 upper-case hex digits from the 96-bit unique ID
  * (RM0433 "Device electronic signature", UID at 0x1FF1E800): (UID0 + UID2) as 8 digits, then the

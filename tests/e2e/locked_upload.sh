@@ -1,7 +1,8 @@
 #!/bin/sh
 # The locked bootloader (h7dfu-sim --locked: core/dfu with the UPLOAD window,
 # docs/production.md): memory UPLOAD refused by dfu-util and h7dfu read with
-# the status in words; h7dfu write still verifies, through the CRC command;
+# the status in words; h7dfu write still verifies, through the CRC command
+# over whole sectors (a short range is refused: locked_crc.py);
 # leave does without its read-back of the slot.
 . "$(dirname "$0")/lib.sh"
 
@@ -26,6 +27,13 @@ if command -v dfu-util >/dev/null; then
         fail "dfu-util -U of the whole flash succeeded on the locked bootloader"
     [ "$(wc -c <"$dir/up.bin" 2>/dev/null || echo 0)" -eq 0 ] ||
         fail "dfu-util -U got flash bytes from the locked bootloader"
+fi
+
+# Nor does its CRC command answer short ranges (whole sectors and the
+# record area only; pyusb, when installed).
+if /usr/bin/python3 -c 'import usb.core' 2>/dev/null; then
+    locked /usr/bin/python3 "$(dirname "$0")/locked_crc.py" >"$dir/out" 2>&1 ||
+        { cat "$dir/out"; fail "locked CRC ranges"; }
 fi
 
 # The default bootloader still reads back (the lock is the build's choice).
