@@ -124,18 +124,22 @@ static void unmap_alt(uint8_t itf)
 }
 
 /* The dcd has no per-endpoint close: endpoints of a previous alternate setting
- * stay open in the controller but are unmapped here, so nothing reaches them. */
-static void open_alt(uint8_t itf, uint8_t alt_index)
+ * stay open in the controller but are unmapped here, so nothing reaches them.
+ * false when the controller cannot open one (its FIFO RAM is exhausted): the
+ * endpoints it did open are mapped, the caller undoes them. */
+static bool open_alt(uint8_t itf, uint8_t alt_index)
 {
     const usbd_alt_desc_t *alt = &u.desc->itfs[itf].alts[alt_index];
+    bool ok = true;
     u.alt[itf] = alt_index;
     for (uint8_t e = 0; e < alt->num_eps; e++) {
         const usbd_endpoint_desc_t *ep = &alt->eps[e];
         unsigned slot = ep_slot(ep->addr);
-        (void)dcd_ep_open(ep->addr, ep->type, ep->max_packet);
+        ok = dcd_ep_open(ep->addr, ep->type, ep->max_packet) && ok;
         u.ep_itf[slot] = itf;
         u.ep_halted &= ~(1u << slot);
     }
+    return ok;
 }
 
 static void clear_config(void)
@@ -173,13 +177,13 @@ static void ctrl_status_in(void)
 {
     u.ctrl.stage = CTRL_STATUS_IN;
     u.ctrl.chunk = 0;
-    (void)dcd_ep_xfer(0x80, u.buf, 0);
+    DCD_ASSERT(dcd_ep_xfer(0x80, u.buf, 0));
 }
 
 static void ctrl_next_in(void)
 {
     u.ctrl.chunk = min16(USBD_EP0_SIZE, (uint16_t)(u.ctrl.total - u.ctrl.done));
-    (void)dcd_ep_xfer(0x80, u.ctrl.data + u.ctrl.done, u.ctrl.chunk);
+    DCD_ASSERT(dcd_ep_xfer(0x80, u.ctrl.data + u.ctrl.done, u.ctrl.chunk));
 }
 
 /* Reply to an IN request: the data stage, cut to wLength. */
@@ -201,7 +205,7 @@ static void ctrl_send(uint8_t *data, uint16_t len)
 static void ctrl_next_out(void)
 {
     u.ctrl.chunk = min16(USBD_EP0_SIZE, (uint16_t)(u.ctrl.total - u.ctrl.done));
-    (void)dcd_ep_xfer(0x00, u.ctrl.data + u.ctrl.done, u.ctrl.chunk);
+    DCD_ASSERT(dcd_ep_xfer(0x00, u.ctrl.data + u.ctrl.done, u.ctrl.chunk));
 }
 
 /* Let a driver handle a request whose data (if any) is in u.buf. OUT: the
@@ -290,7 +294,7 @@ static void ep0_xfer_done(uint8_t ep_addr, uint16_t len)
         } else {
             u.ctrl.stage = CTRL_STATUS_OUT;
             u.ctrl.chunk = 0;
-            (void)dcd_ep_xfer(0x00, u.buf, 0);
+            DCD_ASSERT(dcd_ep_xfer(0x00, u.buf, 0));
         }
         break;
     case CTRL_DATA_OUT:
@@ -380,19 +384,26 @@ static void get_descriptor(void)
     }
 }
 
-static void set_configuration(uint8_t value)
+/* false (the request fails, the device stays unconfigured) when the
+ * controller cannot open the configuration's endpoints. */
+static bool set_configuration(uint8_t value)
 {
+    bool ok = true;
     dcd_ep_close_all();
     clear_config();
+    u.state = u.address != 0 ? USBD_STATE_ADDRESSED : USBD_STATE_DEFAULT;
     if (value == 1) {
-        u.state = USBD_STATE_CONFIGURED;
         for (uint8_t i = 0; i < u.desc->num_itfs; i++) {
-            open_alt(i, 0);
+            ok = open_alt(i, 0) && ok;
         }
-    } else {
-        u.state = u.address != 0 ? USBD_STATE_ADDRESSED : USBD_STATE_DEFAULT;
+        if (ok) {
+            u.state = USBD_STATE_CONFIGURED;
+        } else {
+            clear_config(); /* what did open is unmapped: nothing reaches it */
+        }
     }
     reset_classes();
+    return ok;
 }
 
 static void std_device(void)
@@ -444,7 +455,9 @@ static void std_device(void)
         if (is_in() || s->wValue > 1u) {
             break;
         }
-        set_configuration((uint8_t)s->wValue);
+        if (!set_configuration((uint8_t)s->wValue)) {
+            break;
+        }
         ctrl_status_in();
         return;
     default: /* SET_DESCRIPTOR and anything unknown */
@@ -461,11 +474,10 @@ static bool set_interface(uint8_t itf, uint8_t alt)
         return false;
     }
     unmap_alt(itf);
-    open_alt(itf, alt);
-    if (d->driver != NULL && d->driver->set_alt != NULL &&
-        !d->driver->set_alt(d->driver->ctx, itf, alt)) {
+    if (!open_alt(itf, alt) || (d->driver != NULL && d->driver->set_alt != NULL &&
+                                !d->driver->set_alt(d->driver->ctx, itf, alt))) {
         unmap_alt(itf);
-        open_alt(itf, old);
+        (void)open_alt(itf, old); /* reopened: it fitted before */
         return false;
     }
     return true;

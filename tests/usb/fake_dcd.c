@@ -20,6 +20,7 @@ static struct {
     bool halted[32];
     bool ep0_stalled;
     uint8_t address;
+    uint8_t refuse_open; /* this endpoint's opens fail (0: none) */
 } f;
 
 static unsigned slot(uint8_t ep)
@@ -120,9 +121,16 @@ void dcd_set_address(uint8_t addr)
 
 bool dcd_ep_open(uint8_t ep_addr, uint8_t type, uint16_t max_packet)
 {
-    f.open[slot(ep_addr)] = true;
     record(FAKE_EP_OPEN, ep_addr, type, max_packet);
+    if (f.refuse_open != 0 && ep_addr == f.refuse_open)
+        return false; /* e.g. the controller's FIFO RAM is exhausted */
+    f.open[slot(ep_addr)] = true;
     return true;
+}
+
+void fake_dcd_refuse_open(uint8_t ep)
+{
+    f.refuse_open = ep;
 }
 
 void dcd_ep_close_all(void)

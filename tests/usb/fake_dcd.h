@@ -45,6 +45,8 @@ bool fake_dcd_ep0_stalled(void);
 /* A transfer is armed on ep; its length in *len. */
 bool fake_dcd_pending(uint8_t ep, uint16_t *len);
 bool fake_dcd_is_open(uint8_t ep);
+/* Make every dcd_ep_open() of ep fail from now on (0: none fails). */
+void fake_dcd_refuse_open(uint8_t ep);
 bool fake_dcd_halted(uint8_t ep);
 uint8_t fake_dcd_address(void);
 

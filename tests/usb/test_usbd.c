@@ -607,6 +607,33 @@ static void test_alt_settings(void **state)
                      HOST_STALL);
 }
 
+/* The controller cannot open an endpoint (FIFO RAM exhausted): the request
+ * that needs it fails, nothing is routed to it, the device stays usable. */
+static void test_ep_open_failure(void **state)
+{
+    (void)state;
+    uint8_t b[1], rep[64];
+    fake_dcd_refuse_open(0x03);
+    assert_int_equal(host_control_out(0, USB_REQ_SET_CONFIGURATION, 1, 0, NULL, 0), HOST_STALL);
+    assert_false(usbd_configured());
+    assert_int_equal(host_control_in(RT_STD_IN_DEV, USB_REQ_GET_CONFIGURATION, 0, 0, 1, b, NULL),
+                     HOST_OK);
+    assert_int_equal(b[0], 0);
+    assert_false(usbd_ep_xfer(0x82, rep, 64)); /* opened, but not mapped */
+    fake_dcd_refuse_open(0x81);
+    configure();
+    assert_true(usbd_configured());
+    /* SET_INTERFACE to the alt whose endpoint fails: refused, alt 0 kept. */
+    unsigned alts = da.set_alts;
+    assert_int_equal(host_control_out(RT_STD_OUT_ITF, USB_REQ_SET_INTERFACE, 1, 0, NULL, 0),
+                     HOST_STALL);
+    assert_int_equal(da.set_alts, alts);
+    assert_int_equal(usbd_alt_setting(0), 0);
+    assert_false(usbd_ep_xfer(0x81, rep, 64));
+    assert_true(usbd_ep_xfer(0x82, rep, 64));
+    fake_dcd_refuse_open(0);
+}
+
 /* ---- class routing ---- */
 
 static void test_class_routing(void **state)
@@ -890,6 +917,7 @@ int main(void)
         cmocka_unit_test_setup(test_zlp_rules, setup_dev),
         cmocka_unit_test_setup(test_set_address, setup_dev),
         cmocka_unit_test_setup(test_set_configuration, setup_dev),
+        cmocka_unit_test_setup(test_ep_open_failure, setup_dev),
         cmocka_unit_test_setup(test_device_status_remote_wakeup, setup_dev),
         cmocka_unit_test_setup(test_remote_wakeup_not_offered, setup_dev),
         cmocka_unit_test_setup(test_interface_status, setup_dev),
