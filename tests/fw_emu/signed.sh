@@ -7,7 +7,8 @@
 # signed and unsigned bootloader, for the verification's cost. The image's
 # security counter 3 is stored in sector 14 (the reset-time decision programs
 # it through the flash driver's started form, polled at the reset clock) and
-# an image with counter 2 is then refused.
+# an image with counter 2 is then refused; a power cut during the counter
+# write of the next update loses nothing.
 . "$(dirname "$0")/lib.sh"
 sbl="$fwdir/bootloader-signed.elf"
 key="$(dirname "$0")/../keys/test-signing-key.pem"
@@ -43,6 +44,31 @@ expect_words "write :leave older" "$dir/out" "the board is back in DFU mode" \
     "slot: security counter lower than the last started image's"
 schip run -- "$h7dfu" -w 30 write -s 0x08020000:leave "$dir/signed.bin" >"$dir/out" 2>&1 ||
     { cat "$dir/out"; fail "write :leave of the signed image again"; }
+# A power cut while the reset-time decision programs the next counter entry
+# (the last flash operation of an update to counter 4): the board comes back,
+# skips the broken word, starts the image and stores 4 after it; the log
+# never reads lower than 3 on the way.
+"$h7dfu" -q image stamp -V 1.0.1 -k "$key" -c 4 "$app" "$dir/four.bin" || fail "stamp -c 4"
+cp "$fl" "$dir/at3.h7"
+upd4() {
+    schip "$@" run -- sh -c '"$1" -q detach && "$1" -w 60 write -s 0x08020000:leave "$2"' sh \
+        "$h7dfu" "$dir/four.bin" >"$dir/out" 2>&1
+}
+upd4 -v || { cat "$dir/out"; fail "update to counter 4"; }
+ops=$(sed -n 's/.*flash: \([0-9]*\) operation(s).*/\1/p' "$dir/out" | tail -n 1)
+[ -n "$ops" ] || { cat "$dir/out"; fail "no flash operation count"; }
+cp "$dir/at3.h7" "$fl"
+upd4 --power-cut "$ops:during" --events || { cat "$dir/out"; fail "update to counter 4, cut"; }
+expect_words "cut in the counter write" "$dir/out" "POWER CUT at flash operation" "the application started"
+python3 - "$fl" <<'PY' || fail "counter log after the cut"
+import struct, sys
+f = open(sys.argv[1], "rb").read()[32:]
+e = [struct.unpack_from("<4sII", f, 0x1C0000 + o) for o in range(0, 8192, 32)]
+valid = [c for m, c, n in e if m == b"H7SC" and n == (~c & 0xFFFFFFFF)]
+used = [x for x in e if x != (b"\xff" * 4, 0xFFFFFFFF, 0xFFFFFFFF)]
+assert valid == [3, 4], valid
+assert len(used) == 3, used  # 3, the word the cut broke, 4
+PY
 # Power-on to the application, signed and unsigned bootloader.
 schip --events run -- true >"$dir/s.log" 2>&1
 "$sim" --firmware "$bl" --serial "$serial" --fast --flash "$fl" --events run -- true >"$dir/u.log" 2>&1
