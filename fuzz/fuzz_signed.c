@@ -34,10 +34,12 @@ static const uint8_t test_key_point[BOOT_SIG_PUBKEY_LEN] = {
     0x6a, 0x8c, 0x92, 0xf1, 0x15, 0xe4, 0xde, 0x2d, 0x31, 0xcb, 0x85, 0x08, 0xfb,
 };
 
-/* A sparse flash: the counter log, one record, the slot's first bytes. */
+/* A sparse flash: the counter log's first entries (erased after them), one
+ * record, the slot's first bytes. */
+#define CTR_KEPT (16u * 32u)
 typedef struct sparse {
     const flash_map_t *map;
-    uint8_t ctr[BOOT_CTR_AREA_SIZE];
+    uint8_t ctr[CTR_KEPT];
     uint8_t rec[BOOT_REC_SIZE];
     uint8_t slot[SLOT_MAX];
 } sparse_t;
@@ -47,7 +49,7 @@ static sparse_t g;
 static uint8_t byte_at(uint32_t a)
 {
     uint32_t ctr = boot_counter_area(g.map), area = boot_record_area(g.map);
-    if (a >= ctr && a - ctr < BOOT_CTR_AREA_SIZE)
+    if (a >= ctr && a - ctr < CTR_KEPT)
         return g.ctr[a - ctr];
     if (a >= area && a - area < BOOT_REC_SIZE)
         return g.rec[a - area];
@@ -71,7 +73,7 @@ static flash_status_t sp_program(void *ctx, uint32_t addr, const uint8_t *word)
 {
     (void)ctx;
     uint32_t ctr = boot_counter_area(g.map);
-    if (addr < ctr || addr - ctr >= BOOT_CTR_AREA_SIZE || (addr - ctr) % 32u)
+    if (addr < ctr || addr - ctr >= CTR_KEPT || (addr - ctr) % 32u)
         return FLASH_ERR_ADDRESS;
     uint8_t *d = g.ctr + (addr - ctr);
     for (unsigned i = 0; i < 32u; i++)

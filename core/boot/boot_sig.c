@@ -120,22 +120,25 @@ flash_status_t boot_counter_read(const flash_dev_t *dev, uint32_t *value, uint32
     return FLASH_OK;
 }
 
-/* One flash word, by whichever form the driver offers (flash.h). */
-static flash_status_t program_word(const flash_dev_t *dev, uint32_t addr, const uint8_t *w)
+/* One flash word (w) or the erase of a sector (w NULL, addr in it), by
+ * whichever form the driver offers (flash.h). */
+static flash_status_t flash_op(const flash_dev_t *dev, uint32_t addr, const uint8_t *w)
 {
-    if (dev->ops->program_word != NULL) {
-        return dev->ops->program_word(dev->ctx, addr, w);
+    const flash_ops_t *o = dev->ops;
+    unsigned sector = (unsigned)flash_map_sector_of(dev->map, addr);
+    if (w != NULL ? o->program_word != NULL : o->erase_sector != NULL) {
+        return w != NULL ? o->program_word(dev->ctx, addr, w) : o->erase_sector(dev->ctx, sector);
     }
-    if (dev->ops->program_start == NULL || dev->ops->poll == NULL) {
+    if ((w != NULL ? o->program_start == NULL : o->erase_start == NULL) || o->poll == NULL) {
         return FLASH_ERR_HW;
     }
-    flash_status_t st = dev->ops->program_start(dev->ctx, addr, w);
+    flash_status_t st =
+        w != NULL ? o->program_start(dev->ctx, addr, w) : o->erase_start(dev->ctx, sector);
     if (st != FLASH_OK) {
         return st;
     }
-    unsigned bank = (unsigned)flash_map_sector_of(dev->map, addr) / dev->map->sectors_per_bank;
     do {
-        st = dev->ops->poll(dev->ctx, bank); /* the driver bounds a stuck bank */
+        st = o->poll(dev->ctx, sector / dev->map->sectors_per_bank); /* bounded by the driver */
     } while (st == FLASH_BUSY);
     return st;
 }
@@ -147,20 +150,36 @@ flash_status_t boot_counter_raise(const flash_dev_t *dev, uint32_t value)
     if (st != FLASH_OK || value <= stored) {
         return st;
     }
-    uint8_t e[BOOT_CTR_ENTRY_SIZE];
+    uint32_t area = boot_counter_area(dev->map);
+    if (area != 0 && next == 0 && stored == 0) {
+        /* No free entry and no value (entries are written with values of 1
+         * and up): the sector holds no log but what was there before the
+         * signed bootloader (an application's bytes) or words power cuts
+         * broke. Erasing it loses nothing. */
+        st = flash_op(dev, area, NULL);
+        if (st != FLASH_OK) {
+            return st;
+        }
+        next = area;
+    }
+    uint8_t e[BOOT_CTR_ENTRY_SIZE], back[BOOT_CTR_ENTRY_SIZE];
     for (unsigned i = 0; i < sizeof e; i++) {
         e[i] = 0;
     }
     put32(e, BOOT_CTR_MAGIC);
     put32(e + 4, value);
     put32(e + 8, ~value);
-    uint32_t end = boot_counter_area(dev->map) + BOOT_CTR_AREA_SIZE;
-    /* A word that reads erased but does not take the entry (programmed in
-     * part before a power cut) is skipped: the next one is tried. The
-     * program's own status is the check (the controller reports PGSERR,
-     * WRPERR, ...); a cut during it leaves a word the next read skips. */
-    for (; next != 0 && next < end; next += BOOT_CTR_ENTRY_SIZE) {
-        if (program_word(dev, next, e) == FLASH_OK) {
+    /* An entry counts once it reads back whole: the controller does not
+     * report programming a word that was not erased, and a word a power cut
+     * programmed in part may read erased. Two words are tried: one a cut
+     * broke is skipped; an error that repeats (a protected or failing
+     * sector) does not use up the log. */
+    for (unsigned tries = 0; tries < 2u && next != 0 && next < area + BOOT_CTR_AREA_SIZE;
+         tries++, next += BOOT_CTR_ENTRY_SIZE) {
+        uint32_t v = 0;
+        if (flash_op(dev, next, e) == FLASH_OK &&
+            dev->ops->read(dev->ctx, next, back, sizeof back) == FLASH_OK &&
+            entry_kind(back, &v) > 0 && v == value) {
             return FLASH_OK;
         }
     }

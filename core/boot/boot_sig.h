@@ -31,22 +31,25 @@
  * trailer's first 64 bytes (counter, algorithm, key id), then the body
  * [load_addr, load_addr + image_size).
  *
- * Security counter store: the first BOOT_CTR_AREA_SIZE bytes of a sector of
- * its own, the last reserved sector of the flash map after sector 0 (sector 14, 0x081C0000, in the
- * signed map, flash_map_stm32h743_signed()). It is out of reach of DfuSe (reserved in the layout),
- * of the record-area compaction, of a reflash of the bootloader, and of a write protection of
- * sector 0 (WRPSN, docs/production.md), which would otherwise refuse the bootloader's own writes.
- * An append-only log of 32-byte entries (one flash word each, programmed once, never erased by the
- * bootloader): magic "H7SC", counter, ~counter, then zeros. The stored value
- * is the largest valid entry; an entry a power cut left unreadable (ECC) or
+ * Security counter store: a sector of its own, the last reserved sector of
+ * the flash map after sector 0 (sector 14, 0x081C0000, in the signed map,
+ * flash_map_stm32h743_signed()). It is out of reach of DfuSe (reserved in
+ * the layout), of the record-area compaction, of a reflash of the
+ * bootloader, and of a write protection of sector 0 (WRPSN,
+ * docs/production.md), which would refuse the bootloader's own writes.
+ *
+ * An append-only log of 32-byte entries (one flash word each, programmed
+ * once): magic "H7SC", counter, ~counter, then zeros. The stored value is
+ * the largest valid entry; an entry a power cut left unreadable (ECC) or
  * half written is skipped, and the next entry goes after it. The bootloader
  * appends an entry before it starts an image whose counter is higher than
- * the stored value; a power cut before that leaves the old value and the
- * image still starts later, one after it leaves the new value. 256 raises
- * fit; a full log keeps its value and refuses images with a higher counter
- * (BOOT_ERR_COUNTER_STORE) until the sector is erased by other means (SWD,
- * ST's ROM bootloader). A map without such a sector stores nothing: images
- * with a counter above 0 are refused the same way.
+ * the stored value, and reads it back; a power cut before that leaves the
+ * old value and the image still starts later, one after it leaves the new
+ * value. 4096 raises fit; a full log keeps its value and refuses images with
+ * a higher counter (BOOT_ERR_COUNTER_STORE). The bootloader erases the
+ * sector only when it holds no valid entry and no free one (bytes from
+ * before the signed bootloader). A map without such a sector stores
+ * nothing: images with a counter above 0 are refused the same way.
  */
 #ifndef H7_BOOT_SIG_H
 #define H7_BOOT_SIG_H
@@ -68,8 +71,8 @@
 #define BOOT_SIG_OFF_KEY_ID  0x10u
 #define BOOT_SIG_OFF_RS      0x40u
 
-/* Counter store: the first 8 KiB of its sector (256 entries). */
-#define BOOT_CTR_AREA_SIZE  0x2000u
+/* Counter store: its whole sector (4096 entries). */
+#define BOOT_CTR_AREA_SIZE  0x20000u
 #define BOOT_CTR_ENTRY_SIZE 32u
 #define BOOT_CTR_MAGIC      0x43533748u /* bytes "H7SC" */
 

@@ -401,7 +401,7 @@ static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uin
         return stall(dfu);
     /* 0xC5: a leave to ST's ROM bootloader (the boot layer resets into it) */
     const bool to_rom = s->wValue == 0 && s->wLength == 1 && cap >= 1 && data != NULL &&
-                        data[0] == DFUSE_CMD_ENTER_ROM;
+                        data[0] == DFUSE_CMD_ENTER_ROM && !dfu->cfg.no_rom_handover;
     if (s->wLength == 0 || to_rom) {
         /* Leave, from dfuDNLOAD-IDLE and, as ST's DfuSe devices do (the DFU
          * class of ST's USB device library ends the download on it in both
@@ -443,7 +443,9 @@ static int req_upload(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t 
     uint16_t want = s->wLength < cap ? s->wLength : cap;
     uint32_t n;
     if (s->wValue == 0) {
-        n = sizeof(dfuse_commands) < want ? sizeof(dfuse_commands) : want;
+        /* 0xC5 is the last: left out when there is no hand-over */
+        n = (uint32_t)sizeof(dfuse_commands) - (dfu->cfg.no_rom_handover ? 1u : 0u);
+        n = n < want ? n : want;
         memcpy(data, dfuse_commands, n);
     } else if (s->wValue == DFU_RESULT_BLOCK) {
         /* the result of the last vendor command (docs/protocol.md) */

@@ -128,6 +128,12 @@ typedef struct dfu_config {
      * DfuSe address pointer (where the host asked to start). May be NULL. */
     void (*manifest)(void *user, uint32_t addr);
     void *user;
+    /* No DfuSe command 0xC5 (restart into ST's ROM bootloader): not listed,
+     * a one-byte 0xC5 download stalls. A signed or locked bootloader sets it:
+     * the ROM would let any host set the boot address option bytes (BOOT_ADD0,
+     * RDP level 1 included) or, at level 0, read and erase the flash, around
+     * the signature and the lock (docs/production.md). */
+    bool no_rom_handover;
 #if H7_DFU_UPLOAD_LIMIT
     /* upload_limited: a memory UPLOAD reads only [upload_base, upload_base +
      * upload_size) (size 0: nothing); any other block stalls, dfuERROR with

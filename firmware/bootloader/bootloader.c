@@ -48,6 +48,13 @@ boot_decision_t bootloader_decide(volatile boot_request_block_t *req, const flas
     boot_request_t r = boot_request_get(req);
     boot_request_clear(req);
 #if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
+    /* A signed bootloader never hands over to ST's ROM (dfu.h,
+     * no_rom_handover): a request for it keeps the board in DFU mode. */
+    if (r == BOOT_REQ_ENTER_ROM_BOOTLOADER && boot_sig_get_key() != NULL) {
+        r = BOOT_REQ_STAY_IN_DFU;
+    }
+#endif
+#if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
     boot_image_info_t local;
     if (info == NULL) {
         info = &local;
@@ -97,7 +104,11 @@ bool bootloader_usb_init(const bootloader_config_t *cfg)
         .program_word_us = H7_DFU_PROGRAM_WORD_US_DEFAULT / div,
         .crc_ns_per_byte = H7_DFU_CRC_NS_PER_BYTE_DEFAULT / div,
     };
+#if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
+    dcfg.no_rom_handover = boot_sig_get_key() != NULL; /* dfu.h: around the signature */
+#endif
 #if H7_DFU_UPLOAD_LIMIT
+    dcfg.no_rom_handover = dcfg.no_rom_handover || cfg->locked; /* around the lock */
     dcfg.upload_limited = cfg->locked;
     dcfg.upload_base = BOOTLOADER_UPLOAD_BASE;
     dcfg.upload_size = BOOTLOADER_UPLOAD_SIZE;

@@ -87,14 +87,46 @@ static void test_counter_log(void **state)
     assert_int_equal(boot_counter_raise(&dev, 9), FLASH_OK);
     assert_int_equal(stored(&dev, NULL), 9);
 
-    /* a full log keeps its value and refuses higher ones */
-    for (uint32_t v = 10; stored(&dev, &next) < v - 1 || next != 0; v++)
-        if (boot_counter_raise(&dev, v) != FLASH_OK)
-            break;
-    assert_int_equal(stored(&dev, &next), 9 + BOOT_CTR_AREA_SIZE / BOOT_CTR_ENTRY_SIZE - 3);
+    /* a full log keeps its value and refuses higher ones: the entries after
+     * the third written in the log's format ("H7SC", v, ~v, zeros) */
+    uint32_t last = 9;
+    for (uint32_t a = area + 3 * BOOT_CTR_ENTRY_SIZE; a < area + BOOT_CTR_AREA_SIZE;
+         a += BOOT_CTR_ENTRY_SIZE) {
+        uint8_t e[BOOT_CTR_ENTRY_SIZE] = {'H', '7', 'S', 'C'};
+        last++;
+        for (unsigned i = 0; i < 4; i++) {
+            e[4 + i] = (uint8_t)(last >> (8 * i));
+            e[8 + i] = (uint8_t)(~last >> (8 * i));
+        }
+        assert_int_equal(sim_flash_program_word(f, a, e), FLASH_OK);
+    }
+    assert_int_equal(stored(&dev, &next), last);
+    assert_int_equal(last, 9 + BOOT_CTR_AREA_SIZE / BOOT_CTR_ENTRY_SIZE - 3);
     assert_int_equal(next, 0);
     assert_int_equal(boot_counter_raise(&dev, 100000), FLASH_ERR_PROGRAM);
     assert_int_equal(boot_counter_raise(&dev, 3), FLASH_OK);
+    assert_int_equal(stored(&dev, NULL), last); /* never erased while it holds a value */
+    sim_flash_free(f);
+}
+
+/* The sector as the unsigned bootloader's application left it (no entry,
+ * no free word): erased at the first raise, then a log. */
+static void test_counter_sector_reclaimed(void **state)
+{
+    (void)state;
+    sim_flash_t *f = sim_flash_new(NULL);
+    assert_true(sim_flash_set_map(f, flash_map_stm32h743_signed()));
+    flash_dev_t dev = sim_flash_dev(f);
+    uint32_t area = boot_counter_area(dev.map), next;
+    uint8_t w[32];
+    memset(w, 0x5A, sizeof w);
+    for (uint32_t a = area; a < area + BOOT_CTR_AREA_SIZE; a += sizeof w)
+        assert_int_equal(sim_flash_program_word(f, a, w), FLASH_OK);
+    assert_int_equal(stored(&dev, &next), 0);
+    assert_int_equal(next, 0);
+    assert_int_equal(boot_counter_raise(&dev, 2), FLASH_OK);
+    assert_int_equal(stored(&dev, &next), 2);
+    assert_int_equal(next, area + BOOT_CTR_ENTRY_SIZE);
     sim_flash_free(f);
 }
 
@@ -106,6 +138,7 @@ typedef struct polled {
     flash_status_t pending;
     unsigned busy_left;
     unsigned polls;
+    bool corrupt; /* the word written is not the word given */
 } polled_t;
 
 static flash_status_t polled_read(void *ctx, uint32_t addr, void *buf, size_t len)
@@ -118,7 +151,10 @@ static flash_status_t polled_program_start(void *ctx, uint32_t addr, const uint8
 {
     polled_t *p = ctx;
     assert_int_equal(p->busy_left, 0); /* never started on a busy bank */
-    p->pending = p->inner->ops->program_word(p->inner->ctx, addr, word);
+    uint8_t w[32];
+    memcpy(w, word, sizeof w);
+    w[4] ^= (uint8_t)(p->corrupt ? 0x01 : 0x00);
+    p->pending = p->inner->ops->program_word(p->inner->ctx, addr, w);
     p->busy_left = 3;
     return FLASH_OK;
 }
@@ -161,12 +197,36 @@ static void test_counter_log_polled(void **state)
     sim_flash_free(f);
 }
 
+/* A word that takes the program but does not read back as the entry (the
+ * controller reports nothing for a word that was not erased): not counted;
+ * after two such words the raise fails instead of using up the log. */
+static void test_counter_read_back(void **state)
+{
+    (void)state;
+    sim_flash_t *f = sim_flash_new(NULL);
+    assert_true(sim_flash_set_map(f, flash_map_stm32h743_signed()));
+    flash_dev_t inner = sim_flash_dev(f);
+    polled_t p = {.inner = &inner, .corrupt = true};
+    p.ops.read = polled_read;
+    p.ops.program_start = polled_program_start;
+    p.ops.poll = polled_poll;
+    flash_dev_t dev = {.ops = &p.ops, .ctx = &p, .map = inner.map};
+    uint32_t area = boot_counter_area(dev.map), next;
+    assert_int_equal(boot_counter_raise(&dev, 4), FLASH_ERR_PROGRAM);
+    assert_int_equal(stored(&dev, &next), 0);
+    assert_int_equal(next, area + 2 * BOOT_CTR_ENTRY_SIZE); /* two words, not the log */
+    p.corrupt = false;
+    assert_int_equal(boot_counter_raise(&dev, 4), FLASH_OK);
+    assert_int_equal(stored(&dev, &next), 4);
+    sim_flash_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trailer_format),
-        cmocka_unit_test(test_counter_log),
-        cmocka_unit_test(test_counter_log_polled),
+        cmocka_unit_test(test_trailer_format),     cmocka_unit_test(test_counter_log),
+        cmocka_unit_test(test_counter_log_polled), cmocka_unit_test(test_counter_sector_reclaimed),
+        cmocka_unit_test(test_counter_read_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
