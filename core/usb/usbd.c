@@ -48,6 +48,8 @@ typedef struct ctrl {
     uint8_t address;
 } ctrl_t;
 
+/* The device: one per program (the core is a singleton, like the controller
+ * it drives). */
 static struct {
     const usbd_device_desc_t *desc;
     usbd_desc_set_t ds;
@@ -62,7 +64,7 @@ static struct {
     uint32_t ep_halted;       /* bit per EP slot */
     uint8_t reply[2];         /* standard request replies */
     ctrl_t ctrl;
-} u;
+} s_dev;
 
 static uint8_t ctrl_default_buf[USBD_CTRL_BUF_SIZE];
 
@@ -80,21 +82,21 @@ static uint16_t min16(uint16_t a, uint16_t b)
 
 static const usbd_class_driver_t *itf_driver(uint8_t itf)
 {
-    if (u.desc == NULL || itf >= u.desc->num_itfs) {
+    if (s_dev.desc == NULL || itf >= s_dev.desc->num_itfs) {
         return NULL;
     }
-    return u.desc->itfs[itf].driver;
+    return s_dev.desc->itfs[itf].driver;
 }
 
 /* Each driver once, even when it owns several interfaces. */
 static bool first_owner(uint8_t itf)
 {
-    const usbd_class_driver_t *drv = u.desc->itfs[itf].driver;
+    const usbd_class_driver_t *drv = s_dev.desc->itfs[itf].driver;
     if (drv == NULL) {
         return false;
     }
     for (uint8_t i = 0; i < itf; i++) {
-        if (u.desc->itfs[i].driver == drv) {
+        if (s_dev.desc->itfs[i].driver == drv) {
             return false;
         }
     }
@@ -103,8 +105,8 @@ static bool first_owner(uint8_t itf)
 
 static void reset_classes(void)
 {
-    for (uint8_t i = 0; u.desc != NULL && i < u.desc->num_itfs; i++) {
-        const usbd_class_driver_t *drv = u.desc->itfs[i].driver;
+    for (uint8_t i = 0; s_dev.desc != NULL && i < s_dev.desc->num_itfs; i++) {
+        const usbd_class_driver_t *drv = s_dev.desc->itfs[i].driver;
         if (first_owner(i) && drv->reset != NULL) {
             drv->reset(drv->ctx);
         }
@@ -115,11 +117,11 @@ static void reset_classes(void)
 
 static void unmap_alt(uint8_t itf)
 {
-    const usbd_alt_desc_t *alt = &u.desc->itfs[itf].alts[u.alt[itf]];
+    const usbd_alt_desc_t *alt = &s_dev.desc->itfs[itf].alts[s_dev.alt[itf]];
     for (uint8_t e = 0; e < alt->num_eps; e++) {
         unsigned slot = ep_slot(alt->eps[e].addr);
-        u.ep_itf[slot] = NO_ITF;
-        u.ep_halted &= ~(1u << slot);
+        s_dev.ep_itf[slot] = NO_ITF;
+        s_dev.ep_halted &= ~(1u << slot);
     }
 }
 
@@ -129,38 +131,38 @@ static void unmap_alt(uint8_t itf)
  * endpoints it did open are mapped, the caller undoes them. */
 static bool open_alt(uint8_t itf, uint8_t alt_index)
 {
-    const usbd_alt_desc_t *alt = &u.desc->itfs[itf].alts[alt_index];
+    const usbd_alt_desc_t *alt = &s_dev.desc->itfs[itf].alts[alt_index];
     bool ok = true;
-    u.alt[itf] = alt_index;
+    s_dev.alt[itf] = alt_index;
     for (uint8_t e = 0; e < alt->num_eps; e++) {
         const usbd_endpoint_desc_t *ep = &alt->eps[e];
         unsigned slot = ep_slot(ep->addr);
         ok = dcd_ep_open(ep->addr, ep->type, ep->max_packet) && ok;
-        u.ep_itf[slot] = itf;
-        u.ep_halted &= ~(1u << slot);
+        s_dev.ep_itf[slot] = itf;
+        s_dev.ep_halted &= ~(1u << slot);
     }
     return ok;
 }
 
 static void clear_config(void)
 {
-    memset(u.alt, 0, sizeof u.alt);
-    memset(u.ep_itf, NO_ITF, sizeof u.ep_itf);
-    u.ep_halted = 0;
+    memset(s_dev.alt, 0, sizeof s_dev.alt);
+    memset(s_dev.ep_itf, NO_ITF, sizeof s_dev.ep_itf);
+    s_dev.ep_halted = 0;
 }
 
 /* Back to a state without configuration: bus reset, disconnect. */
 static void device_reset(usbd_state_t state)
 {
-    bool was_suspended = u.suspended;
-    memset(&u.ctrl, 0, sizeof u.ctrl);
-    u.state = state;
-    u.address = 0;
-    u.remote_wakeup = false;
-    u.suspended = false;
+    bool was_suspended = s_dev.suspended;
+    memset(&s_dev.ctrl, 0, sizeof s_dev.ctrl);
+    s_dev.state = state;
+    s_dev.address = 0;
+    s_dev.remote_wakeup = false;
+    s_dev.suspended = false;
     clear_config();
-    if (was_suspended && u.desc->on_suspend != NULL) {
-        u.desc->on_suspend(false);
+    if (was_suspended && s_dev.desc->on_suspend != NULL) {
+        s_dev.desc->on_suspend(false);
     }
     reset_classes();
 }
@@ -169,84 +171,85 @@ static void device_reset(usbd_state_t state)
 
 static void ctrl_stall(void)
 {
-    u.ctrl.stage = CTRL_STALLED;
+    s_dev.ctrl.stage = CTRL_STALLED;
     dcd_ep_stall(0x00);
 }
 
 static void ctrl_status_in(void)
 {
-    u.ctrl.stage = CTRL_STATUS_IN;
-    u.ctrl.chunk = 0;
-    DCD_ASSERT(dcd_ep_xfer(0x80, u.buf, 0));
+    s_dev.ctrl.stage = CTRL_STATUS_IN;
+    s_dev.ctrl.chunk = 0;
+    DCD_ASSERT(dcd_ep_xfer(0x80, s_dev.buf, 0));
 }
 
 static void ctrl_next_in(void)
 {
-    u.ctrl.chunk = min16(USBD_EP0_SIZE, (uint16_t)(u.ctrl.total - u.ctrl.done));
-    DCD_ASSERT(dcd_ep_xfer(0x80, u.ctrl.data + u.ctrl.done, u.ctrl.chunk));
+    s_dev.ctrl.chunk = min16(USBD_EP0_SIZE, (uint16_t)(s_dev.ctrl.total - s_dev.ctrl.done));
+    DCD_ASSERT(dcd_ep_xfer(0x80, s_dev.ctrl.data + s_dev.ctrl.done, s_dev.ctrl.chunk));
 }
 
 /* Reply to an IN request: the data stage, cut to wLength. */
 static void ctrl_send(uint8_t *data, uint16_t len)
 {
-    uint16_t wlen = u.ctrl.setup.wLength;
+    uint16_t wlen = s_dev.ctrl.setup.wLength;
     if (wlen == 0) { /* no data stage at all */
         ctrl_status_in();
         return;
     }
-    u.ctrl.stage = CTRL_DATA_IN;
-    u.ctrl.data = data;
-    u.ctrl.total = min16(len, wlen);
-    u.ctrl.done = 0;
-    u.ctrl.zlp = u.ctrl.total < wlen && u.ctrl.total != 0 && u.ctrl.total % USBD_EP0_SIZE == 0;
+    s_dev.ctrl.stage = CTRL_DATA_IN;
+    s_dev.ctrl.data = data;
+    s_dev.ctrl.total = min16(len, wlen);
+    s_dev.ctrl.done = 0;
+    s_dev.ctrl.zlp =
+        s_dev.ctrl.total < wlen && s_dev.ctrl.total != 0 && s_dev.ctrl.total % USBD_EP0_SIZE == 0;
     ctrl_next_in();
 }
 
 static void ctrl_next_out(void)
 {
-    u.ctrl.chunk = min16(USBD_EP0_SIZE, (uint16_t)(u.ctrl.total - u.ctrl.done));
-    DCD_ASSERT(dcd_ep_xfer(0x00, u.ctrl.data + u.ctrl.done, u.ctrl.chunk));
+    s_dev.ctrl.chunk = min16(USBD_EP0_SIZE, (uint16_t)(s_dev.ctrl.total - s_dev.ctrl.done));
+    DCD_ASSERT(dcd_ep_xfer(0x00, s_dev.ctrl.data + s_dev.ctrl.done, s_dev.ctrl.chunk));
 }
 
-/* Let a driver handle a request whose data (if any) is in u.buf. OUT: the
+/* Let a driver handle a request whose data (if any) is in s_dev.buf. OUT: the
  * whole data stage is in (cap = wLength); IN: room for the reply. */
 static int call_driver(void)
 {
-    const usbd_class_driver_t *drv = u.ctrl.owner;
+    const usbd_class_driver_t *drv = s_dev.ctrl.owner;
     int (*fn)(void *, const usb_setup_t *, uint8_t *, uint16_t) =
-        u.ctrl.owner_std ? drv->std_control : drv->control;
-    uint16_t cap = u.ctrl.setup.wLength;
-    if ((u.ctrl.setup.bmRequestType & USB_DIR_IN) != 0) {
-        cap = min16(cap, u.buf_size);
+        s_dev.ctrl.owner_std ? drv->std_control : drv->control;
+    uint16_t cap = s_dev.ctrl.setup.wLength;
+    if ((s_dev.ctrl.setup.bmRequestType & USB_DIR_IN) != 0) {
+        cap = min16(cap, s_dev.buf_size);
     }
-    return fn(drv->ctx, &u.ctrl.setup, u.buf, cap);
+    return fn(drv->ctx, &s_dev.ctrl.setup, s_dev.buf, cap);
 }
 
 static void route_to_driver(const usbd_class_driver_t *drv, bool std)
 {
-    const usb_setup_t *s = &u.ctrl.setup;
+    const usb_setup_t *s = &s_dev.ctrl.setup;
     if (drv == NULL || (std ? drv->std_control : drv->control) == NULL) {
         ctrl_stall();
         return;
     }
-    u.ctrl.owner = drv;
-    u.ctrl.owner_std = std;
+    s_dev.ctrl.owner = drv;
+    s_dev.ctrl.owner_std = std;
     if ((s->bmRequestType & USB_DIR_IN) == 0 && s->wLength != 0) {
-        if (s->wLength > u.buf_size) {
+        if (s->wLength > s_dev.buf_size) {
             /* Too long to receive: the driver still hears of the request (no
              * data received: cap 0 < wLength; data still points to the control
              * buffer, never NULL) so it can record the protocol error (DFU:
              * errSTALLEDPKT), then it is stalled whatever the driver says. */
             int (*fn)(void *, const usb_setup_t *, uint8_t *, uint16_t) =
                 std ? drv->std_control : drv->control;
-            (void)fn(drv->ctx, s, u.buf, 0);
+            (void)fn(drv->ctx, s, s_dev.buf, 0);
             ctrl_stall();
             return;
         }
-        u.ctrl.stage = CTRL_DATA_OUT;
-        u.ctrl.data = u.buf;
-        u.ctrl.total = s->wLength;
-        u.ctrl.done = 0;
+        s_dev.ctrl.stage = CTRL_DATA_OUT;
+        s_dev.ctrl.data = s_dev.buf;
+        s_dev.ctrl.total = s->wLength;
+        s_dev.ctrl.done = 0;
         ctrl_next_out();
         return;
     }
@@ -256,7 +259,7 @@ static void route_to_driver(const usbd_class_driver_t *drv, bool std)
         return;
     }
     if ((s->bmRequestType & USB_DIR_IN) != 0) {
-        ctrl_send(u.buf, min16((uint16_t)(n > 0xffff ? 0xffff : n), u.buf_size));
+        ctrl_send(s_dev.buf, min16((uint16_t)(n > 0xffff ? 0xffff : n), s_dev.buf_size));
     } else {
         ctrl_status_in();
     }
@@ -264,12 +267,12 @@ static void route_to_driver(const usbd_class_driver_t *drv, bool std)
 
 static void ctrl_complete(void)
 {
-    ctrl_t done = u.ctrl;
-    u.ctrl.stage = CTRL_IDLE;
+    ctrl_t done = s_dev.ctrl;
+    s_dev.ctrl.stage = CTRL_IDLE;
     if (done.set_address) {
-        u.address = done.address;
-        if (u.state != USBD_STATE_CONFIGURED) {
-            u.state = done.address != 0 ? USBD_STATE_ADDRESSED : USBD_STATE_DEFAULT;
+        s_dev.address = done.address;
+        if (s_dev.state != USBD_STATE_CONFIGURED) {
+            s_dev.state = done.address != 0 ? USBD_STATE_ADDRESSED : USBD_STATE_DEFAULT;
         }
     }
     if (done.owner != NULL && done.owner->control_done != NULL) {
@@ -280,33 +283,34 @@ static void ctrl_complete(void)
 static void ep0_xfer_done(uint8_t ep_addr, uint16_t len)
 {
     bool in = (ep_addr & USB_DIR_IN) != 0;
-    switch (u.ctrl.stage) {
+    switch (s_dev.ctrl.stage) {
     case CTRL_DATA_IN:
         if (!in) {
             return; /* stale completion of an abandoned transfer */
         }
-        u.ctrl.done = (uint16_t)(u.ctrl.done + u.ctrl.chunk);
-        if (u.ctrl.done < u.ctrl.total) {
+        s_dev.ctrl.done = (uint16_t)(s_dev.ctrl.done + s_dev.ctrl.chunk);
+        if (s_dev.ctrl.done < s_dev.ctrl.total) {
             ctrl_next_in();
-        } else if (u.ctrl.zlp) {
-            u.ctrl.zlp = false;
+        } else if (s_dev.ctrl.zlp) {
+            s_dev.ctrl.zlp = false;
             ctrl_next_in(); /* zero bytes left: a zero-length packet */
         } else {
-            u.ctrl.stage = CTRL_STATUS_OUT;
-            u.ctrl.chunk = 0;
-            DCD_ASSERT(dcd_ep_xfer(0x00, u.buf, 0));
+            s_dev.ctrl.stage = CTRL_STATUS_OUT;
+            s_dev.ctrl.chunk = 0;
+            DCD_ASSERT(dcd_ep_xfer(0x00, s_dev.buf, 0));
         }
         break;
     case CTRL_DATA_OUT:
         if (in) {
             return;
         }
-        if (len > u.ctrl.chunk || (len < u.ctrl.chunk && u.ctrl.done + len < u.ctrl.total)) {
+        if (len > s_dev.ctrl.chunk ||
+            (len < s_dev.ctrl.chunk && s_dev.ctrl.done + len < s_dev.ctrl.total)) {
             ctrl_stall(); /* babble, or the host ended the data stage early */
             return;
         }
-        u.ctrl.done = (uint16_t)(u.ctrl.done + len);
-        if (u.ctrl.done < u.ctrl.total) {
+        s_dev.ctrl.done = (uint16_t)(s_dev.ctrl.done + len);
+        if (s_dev.ctrl.done < s_dev.ctrl.total) {
             ctrl_next_out();
         } else if (call_driver() < 0) {
             ctrl_stall();
@@ -334,42 +338,42 @@ static void ep0_xfer_done(uint8_t ep_addr, uint16_t len)
 
 static bool is_in(void)
 {
-    return (u.ctrl.setup.bmRequestType & USB_DIR_IN) != 0;
+    return (s_dev.ctrl.setup.bmRequestType & USB_DIR_IN) != 0;
 }
 
 static void reply16(uint16_t v)
 {
-    u.reply[0] = (uint8_t)(v & 0xffu);
-    u.reply[1] = (uint8_t)(v >> 8);
-    ctrl_send(u.reply, 2);
+    s_dev.reply[0] = (uint8_t)(v & 0xffu);
+    s_dev.reply[1] = (uint8_t)(v >> 8);
+    ctrl_send(s_dev.reply, 2);
 }
 
 static void get_descriptor(void)
 {
-    uint8_t type = (uint8_t)(u.ctrl.setup.wValue >> 8);
-    uint8_t index = (uint8_t)(u.ctrl.setup.wValue & 0xffu);
+    uint8_t type = (uint8_t)(s_dev.ctrl.setup.wValue >> 8);
+    uint8_t index = (uint8_t)(s_dev.ctrl.setup.wValue & 0xffu);
     switch (type) {
     case USB_DT_DEVICE:
-        ctrl_send(u.ds.buf, USBD_DEVICE_DESC_LEN);
+        ctrl_send(s_dev.ds.buf, USBD_DEVICE_DESC_LEN);
         break;
     case USB_DT_CONFIG:
         if (index != 0) {
             ctrl_stall();
         } else {
-            ctrl_send(u.ds.buf + u.ds.cfg_off, u.ds.cfg_len);
+            ctrl_send(s_dev.ds.buf + s_dev.ds.cfg_off, s_dev.ds.cfg_len);
         }
         break;
     case USB_DT_STRING:
-        if (index >= u.ds.num_strings) {
+        if (index >= s_dev.ds.num_strings) {
             ctrl_stall();
         } else {
-            uint8_t *s = u.ds.buf + u.ds.str_off[index];
+            uint8_t *s = s_dev.ds.buf + s_dev.ds.str_off[index];
             ctrl_send(s, s[0]);
         }
         break;
     case USB_DT_BOS: /* USB 3.2 9.6.2: wTotalLength at bytes 2..3 */
-        if (u.desc->ms_os20 != NULL && index == 0) {
-            const uint8_t *bos = u.desc->ms_os20->bos;
+        if (s_dev.desc->ms_os20 != NULL && index == 0) {
+            const uint8_t *bos = s_dev.desc->ms_os20->bos;
             /* const: an IN data stage only reads its buffer */
             ctrl_send((uint8_t *)(uintptr_t)bos, (uint16_t)(bos[2] | bos[3] << 8));
             break;
@@ -391,13 +395,13 @@ static bool set_configuration(uint8_t value)
     bool ok = true;
     dcd_ep_close_all();
     clear_config();
-    u.state = u.address != 0 ? USBD_STATE_ADDRESSED : USBD_STATE_DEFAULT;
+    s_dev.state = s_dev.address != 0 ? USBD_STATE_ADDRESSED : USBD_STATE_DEFAULT;
     if (value == 1) {
-        for (uint8_t i = 0; i < u.desc->num_itfs; i++) {
+        for (uint8_t i = 0; i < s_dev.desc->num_itfs; i++) {
             ok = open_alt(i, 0) && ok;
         }
         if (ok) {
-            u.state = USBD_STATE_CONFIGURED;
+            s_dev.state = USBD_STATE_CONFIGURED;
         } else {
             clear_config(); /* what did open is unmapped: nothing reaches it */
         }
@@ -408,32 +412,32 @@ static bool set_configuration(uint8_t value)
 
 static void std_device(void)
 {
-    const usb_setup_t *s = &u.ctrl.setup;
+    const usb_setup_t *s = &s_dev.ctrl.setup;
     switch (s->bRequest) {
     case USB_REQ_GET_STATUS:
         if (!is_in()) {
             break;
         }
-        reply16((uint16_t)(((u.desc->attributes & USB_CONFIG_ATTR_SELF_POWERED) ? 1u : 0u) |
-                           (u.remote_wakeup ? 2u : 0u)));
+        reply16((uint16_t)(((s_dev.desc->attributes & USB_CONFIG_ATTR_SELF_POWERED) ? 1u : 0u) |
+                           (s_dev.remote_wakeup ? 2u : 0u)));
         return;
     case USB_REQ_CLEAR_FEATURE:
     case USB_REQ_SET_FEATURE:
         if (is_in() || s->wValue != USB_FEATURE_DEVICE_REMOTE_WAKEUP ||
-            (u.desc->attributes & USB_CONFIG_ATTR_REMOTE_WAKEUP) == 0) {
+            (s_dev.desc->attributes & USB_CONFIG_ATTR_REMOTE_WAKEUP) == 0) {
             break; /* TEST_MODE is high-speed only */
         }
-        u.remote_wakeup = s->bRequest == USB_REQ_SET_FEATURE;
+        s_dev.remote_wakeup = s->bRequest == USB_REQ_SET_FEATURE;
         ctrl_status_in();
         return;
     case USB_REQ_SET_ADDRESS: /* stalled once configured (unspecified in 9.4.6) */
         if (is_in() || s->wValue > 127u || s->wIndex != 0 || s->wLength != 0 ||
-            u.state == USBD_STATE_CONFIGURED) {
+            s_dev.state == USBD_STATE_CONFIGURED) {
             break;
         }
         dcd_set_address((uint8_t)s->wValue);
-        u.ctrl.set_address = true;
-        u.ctrl.address = (uint8_t)s->wValue;
+        s_dev.ctrl.set_address = true;
+        s_dev.ctrl.address = (uint8_t)s->wValue;
         ctrl_status_in();
         return;
     case USB_REQ_GET_DESCRIPTOR:
@@ -446,8 +450,8 @@ static void std_device(void)
         if (!is_in()) {
             break;
         }
-        u.reply[0] = u.state == USBD_STATE_CONFIGURED ? 1u : 0u;
-        ctrl_send(u.reply, 1);
+        s_dev.reply[0] = s_dev.state == USBD_STATE_CONFIGURED ? 1u : 0u;
+        ctrl_send(s_dev.reply, 1);
         return;
     case USB_REQ_SET_CONFIGURATION:
         /* Accepted in the Default state too (USB 2.0 leaves it unspecified):
@@ -468,8 +472,8 @@ static void std_device(void)
 
 static bool set_interface(uint8_t itf, uint8_t alt)
 {
-    const usbd_interface_desc_t *d = &u.desc->itfs[itf];
-    uint8_t old = u.alt[itf];
+    const usbd_interface_desc_t *d = &s_dev.desc->itfs[itf];
+    uint8_t old = s_dev.alt[itf];
     if (alt >= d->num_alts) {
         return false;
     }
@@ -485,9 +489,9 @@ static bool set_interface(uint8_t itf, uint8_t alt)
 
 static void std_interface(void)
 {
-    const usb_setup_t *s = &u.ctrl.setup;
+    const usb_setup_t *s = &s_dev.ctrl.setup;
     uint8_t itf = (uint8_t)(s->wIndex & 0xffu);
-    if (u.state != USBD_STATE_CONFIGURED || itf >= u.desc->num_itfs) {
+    if (s_dev.state != USBD_STATE_CONFIGURED || itf >= s_dev.desc->num_itfs) {
         ctrl_stall();
         return;
     }
@@ -502,8 +506,8 @@ static void std_interface(void)
         if (!is_in()) {
             break;
         }
-        u.reply[0] = u.alt[itf];
-        ctrl_send(u.reply, 1);
+        s_dev.reply[0] = s_dev.alt[itf];
+        ctrl_send(s_dev.reply, 1);
         return;
     case USB_REQ_SET_INTERFACE:
         if (is_in() || s->wValue > 0xffu || !set_interface(itf, (uint8_t)s->wValue)) {
@@ -523,12 +527,12 @@ static void std_interface(void)
 
 static void std_endpoint(void)
 {
-    const usb_setup_t *s = &u.ctrl.setup;
+    const usb_setup_t *s = &s_dev.ctrl.setup;
     uint8_t ep = (uint8_t)(s->wIndex & 0xffu);
     unsigned slot = ep_slot(ep);
     bool ep0 = (ep & 0x7fu) == 0;
     if ((ep & 0x70u) != 0 ||
-        (!ep0 && (u.state != USBD_STATE_CONFIGURED || u.ep_itf[slot] == NO_ITF))) {
+        (!ep0 && (s_dev.state != USBD_STATE_CONFIGURED || s_dev.ep_itf[slot] == NO_ITF))) {
         ctrl_stall();
         return;
     }
@@ -537,7 +541,7 @@ static void std_endpoint(void)
         if (!is_in()) {
             break;
         }
-        reply16((u.ep_halted & (1u << slot)) ? 1u : 0u);
+        reply16((s_dev.ep_halted & (1u << slot)) ? 1u : 0u);
         return;
     case USB_REQ_CLEAR_FEATURE:
     case USB_REQ_SET_FEATURE:
@@ -547,10 +551,10 @@ static void std_endpoint(void)
         /* EP0 has no halt feature to keep (USB 2.0 9.4.5): accept, do nothing. */
         if (!ep0) {
             if (s->bRequest == USB_REQ_SET_FEATURE) {
-                u.ep_halted |= 1u << slot;
+                s_dev.ep_halted |= 1u << slot;
                 dcd_ep_stall(ep);
             } else {
-                u.ep_halted &= ~(1u << slot);
+                s_dev.ep_halted &= ~(1u << slot);
                 dcd_ep_clear_stall(ep);
             }
         }
@@ -564,9 +568,9 @@ static void std_endpoint(void)
 
 static void class_request(void)
 {
-    const usb_setup_t *s = &u.ctrl.setup;
+    const usb_setup_t *s = &s_dev.ctrl.setup;
     uint8_t itf = NO_ITF;
-    if (u.state != USBD_STATE_CONFIGURED) {
+    if (s_dev.state != USBD_STATE_CONFIGURED) {
         ctrl_stall();
         return;
     }
@@ -575,7 +579,7 @@ static void class_request(void)
         itf = (uint8_t)(s->wIndex & 0xffu);
         break;
     case USB_RECIP_ENDPOINT:
-        itf = u.ep_itf[ep_slot((uint8_t)(s->wIndex & 0xffu))];
+        itf = s_dev.ep_itf[ep_slot((uint8_t)(s->wIndex & 0xffu))];
         break;
     default:
         break;
@@ -587,13 +591,13 @@ static void class_request(void)
 
 void usbd_event_setup(const uint8_t setup[8])
 {
-    if (u.desc == NULL) {
+    if (s_dev.desc == NULL) {
         return;
     }
-    memset(&u.ctrl, 0, sizeof u.ctrl);
-    u.ctrl.setup = usb_setup_parse(setup);
-    const usb_setup_t *s = &u.ctrl.setup;
-    const usbd_ms_os20_t *ms = u.desc->ms_os20;
+    memset(&s_dev.ctrl, 0, sizeof s_dev.ctrl);
+    s_dev.ctrl.setup = usb_setup_parse(setup);
+    const usb_setup_t *s = &s_dev.ctrl.setup;
+    const usbd_ms_os20_t *ms = s_dev.desc->ms_os20;
     /* The Microsoft OS 2.0 descriptor set (MS OS 2.0 Descriptors
      * Specification, Table 8): vendor, device, IN; in any state. */
     if (ms != NULL && s->bmRequestType == (USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_DEVICE) &&
@@ -623,23 +627,23 @@ void usbd_event_setup(const uint8_t setup[8])
 
 void usbd_event_xfer_done(uint8_t ep_addr, uint16_t len)
 {
-    if (u.desc == NULL) {
+    if (s_dev.desc == NULL) {
         return;
     }
     if ((ep_addr & 0x0fu) == 0) {
         ep0_xfer_done(ep_addr, len);
         return;
     }
-    uint8_t itf = u.ep_itf[ep_slot(ep_addr)];
+    uint8_t itf = s_dev.ep_itf[ep_slot(ep_addr)];
     const usbd_class_driver_t *drv = itf_driver(itf);
-    if (u.state == USBD_STATE_CONFIGURED && drv != NULL && drv->xfer_done != NULL) {
+    if (s_dev.state == USBD_STATE_CONFIGURED && drv != NULL && drv->xfer_done != NULL) {
         drv->xfer_done(drv->ctx, ep_addr, len);
     }
 }
 
 void usbd_event_bus_reset(void)
 {
-    if (u.desc == NULL) {
+    if (s_dev.desc == NULL) {
         return;
     }
     dcd_set_address(0);
@@ -649,7 +653,7 @@ void usbd_event_bus_reset(void)
 
 void usbd_event_disconnect(void)
 {
-    if (u.desc == NULL) {
+    if (s_dev.desc == NULL) {
         return;
     }
     dcd_ep_close_all();
@@ -658,23 +662,23 @@ void usbd_event_disconnect(void)
 
 void usbd_event_suspend(void)
 {
-    if (u.desc == NULL || u.suspended || u.state == USBD_STATE_DETACHED) {
+    if (s_dev.desc == NULL || s_dev.suspended || s_dev.state == USBD_STATE_DETACHED) {
         return;
     }
-    u.suspended = true;
-    if (u.desc->on_suspend != NULL) {
-        u.desc->on_suspend(true);
+    s_dev.suspended = true;
+    if (s_dev.desc->on_suspend != NULL) {
+        s_dev.desc->on_suspend(true);
     }
 }
 
 void usbd_event_resume(void)
 {
-    if (u.desc == NULL || !u.suspended) {
+    if (s_dev.desc == NULL || !s_dev.suspended) {
         return;
     }
-    u.suspended = false;
-    if (u.desc->on_suspend != NULL) {
-        u.desc->on_suspend(false);
+    s_dev.suspended = false;
+    if (s_dev.desc->on_suspend != NULL) {
+        s_dev.desc->on_suspend(false);
     }
 }
 
@@ -682,27 +686,27 @@ void usbd_event_resume(void)
 
 bool usbd_init(const usbd_device_desc_t *desc)
 {
-    memset(&u, 0, sizeof u);
+    memset(&s_dev, 0, sizeof s_dev);
     clear_config();
-    if (!usbd_desc_build(&u.ds, desc)) {
+    if (!usbd_desc_build(&s_dev.ds, desc)) {
         return false;
     }
-    u.desc = desc;
-    u.buf = desc->ctrl_buf != NULL ? desc->ctrl_buf : ctrl_default_buf;
-    u.buf_size = desc->ctrl_buf != NULL ? desc->ctrl_buf_size : (uint16_t)USBD_CTRL_BUF_SIZE;
-    u.state = USBD_STATE_DETACHED;
+    s_dev.desc = desc;
+    s_dev.buf = desc->ctrl_buf != NULL ? desc->ctrl_buf : ctrl_default_buf;
+    s_dev.buf_size = desc->ctrl_buf != NULL ? desc->ctrl_buf_size : (uint16_t)USBD_CTRL_BUF_SIZE;
+    s_dev.state = USBD_STATE_DETACHED;
     dcd_init();
     return true;
 }
 
 void usbd_task(void)
 {
-    if (u.desc == NULL) {
+    if (s_dev.desc == NULL) {
         return;
     }
     dcd_poll();
-    for (uint8_t i = 0; i < u.desc->num_itfs; i++) {
-        const usbd_class_driver_t *drv = u.desc->itfs[i].driver;
+    for (uint8_t i = 0; i < s_dev.desc->num_itfs; i++) {
+        const usbd_class_driver_t *drv = s_dev.desc->itfs[i].driver;
         if (first_owner(i) && drv->poll != NULL) {
             drv->poll(drv->ctx);
         }
@@ -711,14 +715,14 @@ void usbd_task(void)
 
 void usbd_connect(void)
 {
-    if (u.desc != NULL) {
+    if (s_dev.desc != NULL) {
         dcd_connect();
     }
 }
 
 void usbd_disconnect(void)
 {
-    if (u.desc == NULL) {
+    if (s_dev.desc == NULL) {
         return;
     }
     dcd_disconnect();
@@ -727,29 +731,29 @@ void usbd_disconnect(void)
 
 usbd_state_t usbd_state(void)
 {
-    return u.state;
+    return s_dev.state;
 }
 
 bool usbd_configured(void)
 {
-    return u.state == USBD_STATE_CONFIGURED;
+    return s_dev.state == USBD_STATE_CONFIGURED;
 }
 
 bool usbd_suspended(void)
 {
-    return u.suspended;
+    return s_dev.suspended;
 }
 
 uint8_t usbd_alt_setting(uint8_t itf)
 {
-    return itf < USBD_MAX_INTERFACES ? u.alt[itf] : 0;
+    return itf < USBD_MAX_INTERFACES ? s_dev.alt[itf] : 0;
 }
 
 bool usbd_ep_xfer(uint8_t ep_addr, uint8_t *buf, uint16_t len)
 {
     unsigned slot = ep_slot(ep_addr);
-    if (u.state != USBD_STATE_CONFIGURED || (ep_addr & 0x0fu) == 0 || (ep_addr & 0x70u) != 0 ||
-        u.ep_itf[slot] == NO_ITF || (u.ep_halted & (1u << slot)) != 0) {
+    if (s_dev.state != USBD_STATE_CONFIGURED || (ep_addr & 0x0fu) == 0 || (ep_addr & 0x70u) != 0 ||
+        s_dev.ep_itf[slot] == NO_ITF || (s_dev.ep_halted & (1u << slot)) != 0) {
         return false;
     }
     return dcd_ep_xfer(ep_addr, buf, len);
@@ -757,28 +761,28 @@ bool usbd_ep_xfer(uint8_t ep_addr, uint8_t *buf, uint16_t len)
 
 const uint8_t *usbd_device_descriptor(void)
 {
-    return u.desc != NULL ? u.ds.buf : NULL;
+    return s_dev.desc != NULL ? s_dev.ds.buf : NULL;
 }
 
 const uint8_t *usbd_config_descriptor(uint16_t *len)
 {
-    if (u.desc == NULL) {
+    if (s_dev.desc == NULL) {
         *len = 0;
         return NULL;
     }
-    *len = u.ds.cfg_len;
-    return u.ds.buf + u.ds.cfg_off;
+    *len = s_dev.ds.cfg_len;
+    return s_dev.ds.buf + s_dev.ds.cfg_off;
 }
 
 const uint8_t *usbd_string_descriptor(uint8_t index)
 {
-    if (u.desc == NULL || index >= u.ds.num_strings) {
+    if (s_dev.desc == NULL || index >= s_dev.ds.num_strings) {
         return NULL;
     }
-    return u.ds.buf + u.ds.str_off[index];
+    return s_dev.ds.buf + s_dev.ds.str_off[index];
 }
 
 uint8_t usbd_string_index_of_alt(uint8_t itf, uint8_t alt)
 {
-    return usbd_desc_alt_string_index(u.desc, itf, alt);
+    return usbd_desc_alt_string_index(s_dev.desc, itf, alt);
 }
