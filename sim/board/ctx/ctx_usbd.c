@@ -6,7 +6,7 @@
 
 size_t board_ctx_parts_usbd(board_ctx_part_t *out)
 {
-    out[0] = (board_ctx_part_t){(void *)&u, sizeof(u)};
+    out[0] = (board_ctx_part_t){(void *)&s_dev, sizeof(s_dev)};
     out[1] = (board_ctx_part_t){(void *)&ctrl_default_buf, sizeof(ctrl_default_buf)};
     return 2;
 }
