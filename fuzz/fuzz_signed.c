@@ -4,10 +4,11 @@
  * counter log of boot_counter_read / boot_counter_raise).
  *
  * Input: byte 0 = N (mod 9) counter log entries, then N * 32 bytes of the
- * log (sector 0's tail), then h7dfu's stamped binary: the 64-byte record
- * (at the record area's start), then the slot's bytes (body and trailer,
- * at most 16 KiB). Everything else reads erased. The trusted key is the
- * test key tests/keys/test-signing-key.pem (corpus: images signed with it).
+ * log (the start of sector 14, 0x081C0000, in the signed flash map), then
+ * h7dfu's stamped binary: the 64-byte record (at the record area's start),
+ * then the slot's bytes (body and trailer, at most 16 KiB). Everything else
+ * reads erased. The trusted key is the test key
+ * tests/keys/test-signing-key.pem (corpus: images signed with it).
  *
  * Invariants (abort on violation):
  *   - parse(encode(parse(x))) == parse(x) for the trailer bytes at any offset;

@@ -22,14 +22,16 @@ static const char image_help[] =
     "       h7dfu reads (it writes the body, then appends the record).\n"
     "       With -k KEY (a P-256 private key, `h7dfu key generate`) the body is\n"
     "       followed by its ECDSA signature and security counter.\n"
-    "sign   signs a stamped image IN again with KEY (same version) into OUT.\n"
+    "sign   signs a stamped image IN again with KEY (same version and, without\n"
+    "       -c, the security counter of a signed IN) into OUT.\n"
     "info   shows FILE's record and body, its signature (checked with -k KEY)\n"
     "       and whether the bootloader would start it (exit 3 when it would not).\n\n"
     "  -k, --key KEY\n"
     "               P-256 key (PEM or DER): private to sign, any to check (info)\n"
     "  -c, --security-counter N\n"
-    "               the signed image's security counter (default 0): a signed\n"
-    "               bootloader refuses images below the last one it started\n"
+    "               the signed image's security counter (default 0; sign: that\n"
+    "               of a signed IN): a signed bootloader refuses images below\n"
+    "               the last one it started\n"
     "  -V VERSION   [v]MAJOR.MINOR.PATCH[-PRE][+BUILD] or what git describe\n"
     "               prints for a tag (stamp)\n"
     "  -s, --address ADDR\n"
@@ -66,11 +68,13 @@ static const char stamp_help[] =
 static const char sign_help[] =
     "usage: h7dfu [OPTIONS] image sign -k KEY [-c N] [-s ADDR] [-f FORMAT] IN OUT\n\n"
     "Signs the stamped image IN (signed or not) with KEY, keeping its version,\n"
-    "into OUT (format from its extension, as for stamp).\n\n"
+    "into OUT (format from its extension, as for stamp). An earlier signature is\n"
+    "replaced; its security counter is kept unless -c gives another.\n\n"
     "  -k, --key KEY\n"
     "               P-256 private key (PEM or DER, `h7dfu key generate`)\n"
     "  -c, --security-counter N\n"
-    "               the security counter in the signature (default 0)\n"
+    "               the security counter in the signature (default: that of\n"
+    "               a signed IN, 0 for an unsigned one)\n"
     "  -s, --address ADDR\n"
     "               address of a raw binary IN\n"
     "  -f, --format FORMAT\n"
@@ -188,10 +192,31 @@ static int load_key(cli_opts_t *o, const char *path, h7_key_t *key, bool need_pr
     return H7_EXIT_OK;
 }
 
+/* The signature trailer at addr in img (alt 0), parsed: false when img does
+ * not hold all of its bytes or they are not a trailer. */
+static bool find_trailer(const h7_image_t *img, uint32_t addr, boot_sig_trailer_t *t)
+{
+    uint8_t raw[BOOT_SIG_SIZE];
+    size_t have = 0;
+    for (size_t i = 0; i < img->count; i++) {
+        const h7_segment_t *s = &img->seg[i];
+        uint64_t lo = s->addr > addr ? s->addr : addr;
+        uint64_t hi = (uint64_t)s->addr + s->len;
+        if (hi > (uint64_t)addr + BOOT_SIG_SIZE)
+            hi = (uint64_t)addr + BOOT_SIG_SIZE;
+        if (s->alt != 0 || hi <= lo)
+            continue;
+        memcpy(raw + (lo - addr), s->data + (lo - s->addr), (size_t)(hi - lo));
+        have += (size_t)(hi - lo);
+    }
+    return have == BOOT_SIG_SIZE && boot_sig_parse(raw, t) == BOOT_VALID;
+}
+
 /* IN cut to what its record covers: the body up to image_size (an old
- * signature trailer dropped), nothing in the record area. */
-static int stamped_body(const h7_image_t *in, h7_image_t *out, boot_image_header_t *h, char *err,
-                        size_t errlen)
+ * signature trailer dropped), nothing in the record area. *counter: the old
+ * trailer's security counter (0 when IN has none). */
+static int stamped_body(const h7_image_t *in, h7_image_t *out, boot_image_header_t *h,
+                        uint32_t *counter, char *err, size_t errlen)
 {
     h7_image_t body;
     uint8_t rec[BOOT_REC_SIZE];
@@ -210,6 +235,8 @@ static int stamped_body(const h7_image_t *in, h7_image_t *out, boot_image_header
         return -1;
     }
     uint64_t end = (uint64_t)h->load_addr + h->image_size;
+    boot_sig_trailer_t t;
+    *counter = end <= UINT32_MAX && find_trailer(&body, (uint32_t)end, &t) ? t.security_counter : 0;
     for (size_t i = 0; i < body.count; i++) {
         const h7_segment_t *s = &body.seg[i];
         uint64_t e = (uint64_t)s->addr + s->len < end ? (uint64_t)s->addr + s->len : end;
@@ -279,7 +306,8 @@ static int image_stamp(cli_opts_t *o, int argc, char **argv, bool resign)
     if (resign) {
         boot_image_header_t h;
         h7_image_t cut;
-        if (stamped_body(&in, &cut, &h, err, sizeof err) != 0) {
+        uint32_t counter;
+        if (stamped_body(&in, &cut, &h, &counter, err, sizeof err) != 0) {
             cli_error(o, H7_EXIT_FILE, "%s: %s", argv[optind], err);
             h7_image_free(&in);
             h7_key_free(&key);
@@ -290,6 +318,10 @@ static int image_stamp(cli_opts_t *o, int argc, char **argv, bool resign)
         so.version = h.version;
         so.slot = h.load_addr;
         so.device_id = h.device_id;
+        /* Without -c a signed IN keeps its counter: re-signing (another
+         * key, a moved body) must not lower it to 0 by accident. */
+        if (!have_counter)
+            so.security_counter = counter;
     }
     if (h7_stamp(&in, &so, &out, err, sizeof(err)) != 0) {
         cli_error(o, H7_EXIT_FILE, "%s: %s", argv[optind], err);

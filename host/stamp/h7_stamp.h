@@ -34,7 +34,9 @@ typedef struct h7_stamp_opts {
  * data outside the slot and the record area, an empty body, and a vector
  * table the bootloader would refuse. With opts->key the body is followed by
  * the 128-byte signature trailer (core/boot/boot_sig.h), in the body's
- * segment. out is initialised here; free it with
+ * segment, and both must fit the signed bootloader's slot: its flash map
+ * (flash_map_stm32h743_signed) reserves sector 14 for the security counter
+ * log, so the slot at 0x08020000 is 13 sectors. out is initialised here; free it with
  * h7_image_free(). Returns 0, or -1 with a message in err (err may be NULL).
  */
 int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out, char *err,
@@ -57,6 +59,8 @@ typedef struct h7_stamp_info {
     bool sig_checked;           /* checked with a key (h7_stamp_inspect_key) */
     boot_validate_t sig_result; /* then: BOOT_VALID, or why not */
     uint8_t checked_key_id[BOOT_SIG_KEY_ID_LEN];
+    uint32_t signed_slot_size; /* the signed bootloader's slot at info.slot
+                                  (flash_map_stm32h743_signed: 0 if none) */
 } h7_stamp_info_t;
 
 /* Validate img as if it were the whole content of the flash (everything else
@@ -64,8 +68,12 @@ typedef struct h7_stamp_info {
  * BOOT_APP_SLOT_ADDR.
  * Returns 0, or -1 when out of memory. */
 int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out);
-/* The same as a signed bootloader with key would (NULL: h7_stamp_inspect),
- * its security counter store empty. */
+/* The same as a signed bootloader with key would (NULL: h7_stamp_inspect):
+ * with its flash map, whose slot ends at its security counter log (sector 14,
+ * 0x081C0000: 13 sectors from 0x08020000), and that log empty. An image whose
+ * body and signature trailer run past that slot is BOOT_ERR_SIZE, also when
+ * only the trailer does (the signed bootloader would find no trailer there,
+ * BOOT_ERR_UNSIGNED; its DfuSe layout refuses the write before that). */
 int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_key_t *key,
                          h7_stamp_info_t *out);
 

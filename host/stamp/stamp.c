@@ -82,11 +82,26 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
         return fail(err, errlen, "image of %llu bytes does not fit the slot (%u bytes)",
                     (unsigned long long)size, slot_size);
     bool sign = opts->key != NULL;
-    if (sign && size + BOOT_SIG_SIZE > slot_size)
-        return fail(err, errlen,
-                    "image of %llu bytes leaves no room for the %u-byte signature trailer in the "
-                    "slot (%u bytes)",
-                    (unsigned long long)size, BOOT_SIG_SIZE, slot_size);
+    if (sign) {
+        /* The signed bootloader's slot ends where its security counter log
+         * (sector 14, reserved in its map) begins: body and trailer fit
+         * there or the signed bootloader never sees the image whole. */
+        const flash_map_t *smap = flash_map_stm32h743_signed();
+        uint32_t sslot = boot_slot_size(smap, slot), ctr = boot_counter_area(smap);
+        if (sslot == 0)
+            return fail(err, errlen,
+                        "0x%08x is not a slot of the signed bootloader: sector %d (0x%08x) holds "
+                        "its security counter log",
+                        slot, flash_map_sector_of(smap, ctr), ctr);
+        if (size + BOOT_SIG_SIZE > sslot)
+            return fail(err, errlen,
+                        "signed image of %llu bytes and its %u-byte signature trailer do not fit "
+                        "the signed bootloader's slot 0x%08x..0x%08llx (%u bytes): sector %d "
+                        "(0x%08x) holds its security counter log",
+                        (unsigned long long)size, BOOT_SIG_SIZE, slot,
+                        (unsigned long long)slot + sslot - 1, sslot, flash_map_sector_of(smap, ctr),
+                        ctr);
+    }
     if (sign && !opts->key->has_private)
         return fail(err, errlen, "signing needs a private key: -k names a public key");
     uint8_t *body = malloc((size_t)size + BOOT_SIG_SIZE);
@@ -308,11 +323,24 @@ int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_ke
     out->result = boot_validate_key(&dev, slot_or_default(slot), NULL, &out->info);
     out->sig_checked = key != NULL;
     out->sig_result = BOOT_VALID;
+    const flash_map_t *smap = flash_map_stm32h743_signed();
+    out->signed_slot_size = boot_slot_size(smap, slot_or_default(slot));
     memset(out->checked_key_id, 0, sizeof out->checked_key_id);
     if (key != NULL) {
+        /* As the signed bootloader: its map (the slot ends at its counter
+         * log, sector 14), its counter log erased. */
         memcpy(out->checked_key_id, key->id, sizeof out->checked_key_id);
+        uint32_t ctr = boot_counter_area(smap);
+        memset(m.mem + (ctr - map->base), 0xFF, BOOT_CTR_AREA_SIZE);
+        mem_flash_t sm = {smap, m.mem};
+        flash_dev_t sdev = {&mem_ops, &sm, smap};
         boot_image_info_t si;
-        out->sig_result = boot_validate_key(&dev, slot_or_default(slot), key, &si);
+        out->sig_result = boot_validate_key(&sdev, slot_or_default(slot), key, &si);
+        /* A trailer past the signed slot reads as none there ("image not
+         * signed"); a signed board cannot even hold it: say its size. */
+        if (out->sig_result == BOOT_ERR_UNSIGNED && out->info.has_sig &&
+            (uint64_t)out->info.hdr.image_size + BOOT_SIG_SIZE > out->signed_slot_size)
+            out->sig_result = BOOT_ERR_SIZE;
         if (out->result == BOOT_VALID)
             out->result = out->sig_result;
     }
@@ -501,10 +529,23 @@ int h7_stamp_describe_sig(const h7_stamp_info_t *si, char *buf, size_t len)
     if (!in->has_sig)
         return snprintf(buf, len, "none (unsigned image)%s",
                         si->sig_checked ? ": a signed bootloader refuses it" : "");
+    /* Body and trailer past the signed bootloader's slot (sectors 1..13):
+     * no signed bootloader starts it, whatever the signature. */
+    bool too_big = (uint64_t)in->hdr.image_size + BOOT_SIG_SIZE > si->signed_slot_size;
+    char big[160] = "";
+    if (too_big)
+        snprintf(big, sizeof big,
+                 "%s: %llu bytes with the trailer, a signed bootloader's slot holds %lu",
+                 si->sig_checked ? "not checked" : "; too large for a signed bootloader",
+                 (unsigned long long)in->hdr.image_size + BOOT_SIG_SIZE,
+                 (unsigned long)si->signed_slot_size);
     if (!si->sig_checked)
         return snprintf(buf, len,
-                        "ECDSA P-256, key id %s, security counter %lu (not checked: give -k KEY)",
-                        id, (unsigned long)in->security_counter);
+                        "ECDSA P-256, key id %s, security counter %lu (not checked: give -k KEY)%s",
+                        id, (unsigned long)in->security_counter, big);
+    if (too_big && si->sig_result == BOOT_ERR_SIZE)
+        return snprintf(buf, len, "ECDSA P-256, key id %s, security counter %lu: %s", id,
+                        (unsigned long)in->security_counter, big);
     if (si->sig_result == BOOT_VALID)
         return snprintf(buf, len,
                         "ECDSA P-256, key id %s, security counter %lu: verifies with the key", id,

@@ -571,6 +571,123 @@ static void test_upload_locked_window(void **state)
     assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, 0, b, XFER), 7);
 }
 
+/* ---- the CRC command's ranges in the locked configuration ---- */
+
+/* CRC-32C bit by bit (reflected polynomial 0x82F63B78, register started at
+ * ~seed), apart from dfu.c's. */
+static uint32_t crc32c_ref(uint32_t seed, const uint8_t *p, size_t n)
+{
+    uint32_t c = ~seed;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+static uint32_t rd32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* The CRC command over [a, a + n) (the 9-byte form for seed 0, else the
+ * 13-byte one): DFU_STATUS_OK with the device's answer in *crc (its echo of
+ * a and n checked), or the status it failed with (the error cleared). */
+static dfu_status_t crc_of(fx_t *f, uint32_t a, uint32_t n, uint32_t seed, uint32_t *crc)
+{
+    uint8_t c[13] = {DFUSE_CMD_CRC32};
+    for (int k = 0; k < 4; k++) {
+        c[1 + k] = (uint8_t)(a >> (8 * k));
+        c[5 + k] = (uint8_t)(n >> (8 * k));
+        c[9 + k] = (uint8_t)(seed >> (8 * k));
+    }
+    st6_t s = dnload_cycle(f, 0, c, seed ? 13 : 9, NULL);
+    for (int i = 0; i < 4 && s.state == DFU_STATE_DNBUSY; i++)
+        assert_int_equal(getstatus(f, &s), 6);
+    if (s.state == DFU_STATE_ERROR) {
+        assert_int_not_equal(s.status, DFU_STATUS_OK);
+        assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
+        return (dfu_status_t)s.status;
+    }
+    expect(s, DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
+    assert_int_equal(ctl(f, OUT, DFU_REQ_ABORT, 0, NULL, 0), 0);
+    uint8_t r[16];
+    assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, DFU_RESULT_BLOCK, r, 16), 12);
+    assert_int_equal(rd32(&r[0]), a);
+    assert_int_equal(rd32(&r[4]), n);
+    *crc = rd32(&r[8]);
+    return DFU_STATUS_OK;
+}
+
+/* CRC of [a, a + n) answered, and equal to the flash content's. */
+static void crc_answered_seed(fx_t *f, uint32_t a, uint32_t n, uint32_t seed)
+{
+    uint32_t crc = 0;
+    assert_int_equal(crc_of(f, a, n, seed, &crc), DFU_STATUS_OK);
+    assert_int_equal(crc, crc32c_ref(seed, &f->flash.mem[a - FAKE_BASE], n));
+}
+
+static void crc_answered(fx_t *f, uint32_t a, uint32_t n)
+{
+    crc_answered_seed(f, a, n, 0);
+}
+
+/* Refused with errTARGET (dfuIDLE again after CLRSTATUS). */
+static void crc_refused_seed(fx_t *f, uint32_t a, uint32_t n, uint32_t seed)
+{
+    uint32_t crc = 0;
+    assert_int_equal(crc_of(f, a, n, seed, &crc), DFU_STATUS_ERR_TARGET);
+    assert_int_equal(dfu_get_state(&f->dfu), DFU_STATE_IDLE);
+}
+
+static void crc_refused(fx_t *f, uint32_t a, uint32_t n)
+{
+    crc_refused_seed(f, a, n, 0);
+}
+
+/* upload_limited (the locked bootloader): the CRC command answers whole
+ * sectors and the open range (here the last sector, the record area as
+ * firmware/bootloader/bootloader.c sets it) only; any other range fails with
+ * errTARGET. Without upload_limited every range in the flash is answered. */
+static void test_crc_locked_ranges(void **state)
+{
+    fx_t *f = *state;
+    const uint32_t s3 = FAKE_BASE + 3u * FAKE_SECTOR, rec = FAKE_BASE + 7u * FAKE_SECTOR;
+    assert_int_equal(crc32c_ref(0, (const uint8_t *)"123456789", 9), 0xE3069283u);
+    pattern(f->flash.mem, FAKE_SIZE, 13);
+    f->dfu.cfg.upload_limited = true;
+    f->dfu.cfg.upload_base = 0;
+    f->dfu.cfg.upload_size = 0;
+    f->dfu.cfg.crc_open_base = rec;
+    f->dfu.cfg.crc_open_size = FAKE_SECTOR;
+
+    crc_refused(f, s3, 4);                        /* four bytes of the application */
+    crc_refused(f, s3 + 32u, 64);                 /* a record's worth elsewhere */
+    crc_refused(f, s3, FAKE_SECTOR - 32u);        /* a sector less one word */
+    crc_refused(f, s3 + 32u, FAKE_SECTOR);        /* a sector's length, not a sector */
+    crc_refused(f, FAKE_BASE, 64);                /* the bootloader's vector table */
+    crc_refused(f, rec - 32u, 64);                /* runs into the open range */
+    crc_refused_seed(f, s3, 4, 0x01020304u);      /* the seeded form alike */
+    crc_answered(f, s3, FAKE_SECTOR);             /* a whole sector */
+    crc_answered(f, s3, 2u * FAKE_SECTOR);        /* two */
+    crc_answered(f, FAKE_BASE, 2u * FAKE_SECTOR); /* the bootloader's sector too */
+    crc_answered(f, rec, FAKE_SECTOR);            /* the record area */
+    crc_answered(f, rec + 64u, 64);               /* a record */
+    crc_answered(f, rec + 1u, 4);                 /* any range inside the open one */
+    crc_answered(f, rec + FAKE_SECTOR - 4u, 4);   /* up to its end */
+    crc_answered_seed(f, rec + 64u, 60, 0xabcdef01u);
+
+    /* not limited: every range */
+    f->dfu.cfg.upload_limited = false;
+    crc_answered(f, s3, 4);
+    crc_answered(f, s3 + 32u, 64);
+    crc_answered(f, FAKE_BASE, 64);
+    crc_answered(f, rec - 32u, 64);
+    crc_answered(f, s3, FAKE_SECTOR);
+    crc_answered_seed(f, s3, 4, 0x01020304u);
+}
+
 /* ---- leave / manifest ---- */
 
 static void test_leave_not_tolerant(void **state)
@@ -931,6 +1048,7 @@ int main(void)
         T(test_upload_short_frame_at_end),
         T(test_upload_outside_stalls_erraddress),
         T(test_upload_locked_window),
+        T(test_crc_locked_ranges),
         T(test_leave_not_tolerant),
         cmocka_unit_test(test_leave_tolerant_returns_to_idle),
         T(test_zero_length_dnload_in_idle_leaves),

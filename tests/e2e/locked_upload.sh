@@ -30,11 +30,11 @@ if command -v dfu-util >/dev/null; then
 fi
 
 # Nor does its CRC command answer short ranges (whole sectors and the
-# record area only; pyusb, when installed).
-if /usr/bin/python3 -c 'import usb.core' 2>/dev/null; then
-    locked /usr/bin/python3 "$(dirname "$0")/locked_crc.py" >"$dir/out" 2>&1 ||
-        { cat "$dir/out"; fail "locked CRC ranges"; }
-fi
+# record area only), through pyusb: scripts/deps.sh installs python3-usb.
+/usr/bin/python3 -c 'import usb.core' 2>/dev/null ||
+    fail "pyusb is not importable by /usr/bin/python3 (python3-usb: scripts/deps.sh)"
+locked /usr/bin/python3 "$(dirname "$0")/locked_crc.py" >"$dir/out" 2>&1 ||
+    { cat "$dir/out"; fail "locked CRC ranges"; }
 
 # The default bootloader still reads back (the lock is the build's choice).
 h7 -q read --force 0x08020000:40000 "$dir/back.bin"
