@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config git
-clang clang-format libclang-rt-dev
+clang clang-format-16 libclang-rt-dev
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 libusb-1.0-0-dev libcmocka-dev
 umockdev libumockdev-dev libglib2.0-dev

@@ -13,8 +13,9 @@
 /* Generated from H7_SIGNING_KEY (firmware/CMakeLists.txt). */
 extern const uint8_t h7_signing_key_point[BOOT_SIG_PUBKEY_LEN];
 
-/* ECDSA P-256 verification's peak with mbedtls_config_fw.h is measured by
- * tests (bench/fw_emu_signed.sh reports it); the arena has room to spare. */
+/* The heap of ECDSA P-256 verification with mbedtls_config_fw.h. Too small
+ * an arena fails the verification (the image is refused, never started);
+ * tests/fw_emu/signed.sh verifies good and tampered images with this one. */
 #define H7_MBEDTLS_ARENA 6144u
 static uint8_t s_arena[H7_MBEDTLS_ARENA] __attribute__((aligned(8)));
 static boot_sig_key_t s_key;
