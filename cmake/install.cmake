@@ -1,12 +1,12 @@
 # `make install` (H7DFU_INSTALL=ON, a release tree of its own): libh7dfu as one
 # shared library (SONAME libh7dfu.so.0) and one static library built from the
-# objects of the host modules (host/usb, proto, plan, image and core/flash,
-# which the protocol uses), its public headers under include/h7dfu/, h7dfu.pc,
-# the programs h7dfu and h7dfu-sim, the man page, udev rules and bash
+# objects of the host modules (host/usb, proto, plan, image, and core/flash and
+# core/util, which they use), its public headers under include/h7dfu/,
+# h7dfu.pc, the programs h7dfu and h7dfu-sim, the man page, udev rules and bash
 # completion. `make uninstall` removes what install_manifest.txt lists.
 include(GNUInstallDirs)
 
-set(H7DFU_LIB_MODULES h7_usb h7_proto h7_plan h7_image h7_flash)
+set(H7DFU_LIB_MODULES h7_usb h7_proto h7_plan h7_image h7_flash h7_util)
 set(H7DFU_LIB_OBJECTS "")
 foreach(m ${H7DFU_LIB_MODULES})
     list(APPEND H7DFU_LIB_OBJECTS $<TARGET_OBJECTS:${m}>)
@@ -31,7 +31,7 @@ set(H7DFU_PUBLIC_HEADERS
     ${CMAKE_SOURCE_DIR}/host/proto/h7_transport.h ${CMAKE_SOURCE_DIR}/host/proto/h7_dfu.h
     ${CMAKE_SOURCE_DIR}/host/proto/h7_error.h ${CMAKE_SOURCE_DIR}/host/proto/h7_ops.h
     ${CMAKE_SOURCE_DIR}/host/image/h7_image.h ${CMAKE_SOURCE_DIR}/host/plan/h7_plan.h
-    ${CMAKE_SOURCE_DIR}/host/plan/h7_layout.h)
+    ${CMAKE_SOURCE_DIR}/host/plan/h7_layout.h ${CMAKE_SOURCE_DIR}/core/util/h7_util.h)
 
 # h7dfu.pc: the prefix is the one given at install time (cmake --install
 # --prefix), so one tree installs anywhere.

@@ -10,7 +10,7 @@ foreach(fmt ${H7_FUZZ_IMAGE_FORMATS})
 endforeach()
 # Libraries under test: the libFuzzer build instruments them for coverage.
 set(H7_FUZZ_LIBS h7_dfu h7_flash h7_usbd h7_hid h7_sim_flash h7_sim_clock h7_image h7_plan
-                 h7_boot)
+                 h7_boot h7_util)
 
 function(h7_fuzz_target name target)
     cmake_parse_arguments(F "STANDALONE" "" "" ${ARGN})

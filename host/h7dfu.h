@@ -16,6 +16,8 @@
  *                   refused (h7_layout.h: the DfuSe memory layout string)
  *   h7_error.h      every failure as one h7_error_t, and its message
  *   h7_transport.h  the transport interface (control transfers, waits)
+ *   h7_util.h       CRC-32 and CRC-32C as the bootloader computes them,
+ *                   little-endian loads and stores
  *
  * Conventions: functions return 0 (or a count) on success and a negative code
  * on failure: libusb error codes for h7_usb_* (h7_usb_strerror), h7_errc_t
@@ -34,5 +36,6 @@
 #include "h7_plan.h"
 #include "h7_transport.h"
 #include "h7_usb.h"
+#include "h7_util.h"
 
 #endif

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "boot.h"
+#include "h7_util.h"
 
 #define H7_BL_IDENT_MAGIC 0x4C423748u /* bytes "H7BL" */
 /* After the vector table: 16 core vectors + 150 interrupt positions
@@ -51,11 +52,6 @@ typedef enum h7_bl_check {
     H7_BL_BAD_VECTORS,  /* initial SP or reset vector implausible */
 } h7_bl_check_t;
 
-static inline uint32_t h7_bl_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* img: the bytes from 0x08000000 on (len of them, erased bytes 0xFF).
  * Fills *out (may be NULL) from the identity whenever its magic is there. */
 static inline h7_bl_check_t h7_bl_check(const uint8_t *img, uint32_t len, h7_bl_ident_t *out)
@@ -64,12 +60,12 @@ static inline h7_bl_check_t h7_bl_check(const uint8_t *img, uint32_t len, h7_bl_
         return H7_BL_NO_IDENT;
     const uint8_t *p = img + H7_BL_IDENT_OFFSET;
     h7_bl_ident_t id = {
-        .magic = h7_bl_le32(p),
-        .device_id = (uint16_t)(p[4] | p[5] << 8),
+        .magic = h7_get_le32(p),
+        .device_id = h7_get_le16(p + 4),
         .major = p[6],
         .minor = p[7],
-        .base = h7_bl_le32(p + 8),
-        .image_size = h7_bl_le32(p + 12),
+        .base = h7_get_le32(p + 8),
+        .image_size = h7_get_le32(p + 12),
     };
     if (id.magic != H7_BL_IDENT_MAGIC)
         return H7_BL_NO_IDENT;
@@ -82,8 +78,8 @@ static inline h7_bl_check_t h7_bl_check(const uint8_t *img, uint32_t len, h7_bl_
     if (id.image_size < H7_BL_IDENT_OFFSET + H7_BL_IDENT_SIZE ||
         id.image_size > H7_BL_SECTOR_SIZE || id.image_size > len)
         return H7_BL_BAD_SIZE;
-    if (!boot_vector_sp_ok(h7_bl_le32(img)) ||
-        !boot_vector_reset_ok(h7_bl_le32(img + 4), H7_BL_BASE, id.image_size))
+    if (!boot_vector_sp_ok(h7_get_le32(img)) ||
+        !boot_vector_reset_ok(h7_get_le32(img + 4), H7_BL_BASE, id.image_size))
         return H7_BL_BAD_VECTORS;
     return H7_BL_OK;
 }

@@ -3,27 +3,15 @@
  * Portable and free of crypto: the unsigned tools use it too.
  */
 #include "boot_sig.h"
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
+#include "h7_util.h"
 
 boot_validate_t boot_sig_parse(const uint8_t raw[BOOT_SIG_SIZE], boot_sig_trailer_t *out)
 {
-    if (get32(raw) != BOOT_SIG_MAGIC) {
+    if (h7_get_le32(raw) != BOOT_SIG_MAGIC) {
         return BOOT_ERR_UNSIGNED;
     }
-    if (get32(raw + 4) != (BOOT_SIG_VERSION | (BOOT_SIG_SIZE << 16)) ||
-        get32(raw + 0x0C) != BOOT_SIG_ALG_P256) {
+    if (h7_get_le32(raw + 4) != (BOOT_SIG_VERSION | (BOOT_SIG_SIZE << 16)) ||
+        h7_get_le32(raw + 0x0C) != BOOT_SIG_ALG_P256) {
         return BOOT_ERR_SIG_FORMAT;
     }
     for (unsigned i = 0x20; i < BOOT_SIG_OFF_RS; i++) {
@@ -32,7 +20,7 @@ boot_validate_t boot_sig_parse(const uint8_t raw[BOOT_SIG_SIZE], boot_sig_traile
         }
     }
     if (out != NULL) {
-        out->security_counter = get32(raw + BOOT_SIG_OFF_COUNTER);
+        out->security_counter = h7_get_le32(raw + BOOT_SIG_OFF_COUNTER);
         out->algorithm = BOOT_SIG_ALG_P256;
         for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++) {
             out->key_id[i] = raw[BOOT_SIG_OFF_KEY_ID + i];
@@ -49,10 +37,10 @@ void boot_sig_encode(const boot_sig_trailer_t *t, uint8_t out[BOOT_SIG_SIZE])
     for (unsigned i = 0; i < BOOT_SIG_SIZE; i++) {
         out[i] = 0;
     }
-    put32(out, BOOT_SIG_MAGIC);
-    put32(out + 4, BOOT_SIG_VERSION | (BOOT_SIG_SIZE << 16));
-    put32(out + BOOT_SIG_OFF_COUNTER, t->security_counter);
-    put32(out + 0x0C, t->algorithm);
+    h7_put_le32(out, BOOT_SIG_MAGIC);
+    h7_put_le32(out + 4, BOOT_SIG_VERSION | (BOOT_SIG_SIZE << 16));
+    h7_put_le32(out + BOOT_SIG_OFF_COUNTER, t->security_counter);
+    h7_put_le32(out + 0x0C, t->algorithm);
     for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++) {
         out[BOOT_SIG_OFF_KEY_ID + i] = t->key_id[i];
     }
@@ -81,7 +69,7 @@ static int entry_kind(const uint8_t e[BOOT_CTR_ENTRY_SIZE], uint32_t *v)
     if (erased) {
         return 0;
     }
-    if (get32(e) != BOOT_CTR_MAGIC || get32(e + 8) != ~get32(e + 4)) {
+    if (h7_get_le32(e) != BOOT_CTR_MAGIC || h7_get_le32(e + 8) != ~h7_get_le32(e + 4)) {
         return -1;
     }
     for (unsigned i = 12; i < BOOT_CTR_ENTRY_SIZE; i++) {
@@ -89,7 +77,7 @@ static int entry_kind(const uint8_t e[BOOT_CTR_ENTRY_SIZE], uint32_t *v)
             return -1;
         }
     }
-    *v = get32(e + 4);
+    *v = h7_get_le32(e + 4);
     return 1;
 }
 
@@ -166,9 +154,9 @@ flash_status_t boot_counter_raise(const flash_dev_t *dev, uint32_t value)
     for (unsigned i = 0; i < sizeof e; i++) {
         e[i] = 0;
     }
-    put32(e, BOOT_CTR_MAGIC);
-    put32(e + 4, value);
-    put32(e + 8, ~value);
+    h7_put_le32(e, BOOT_CTR_MAGIC);
+    h7_put_le32(e + 4, value);
+    h7_put_le32(e + 8, ~value);
     /* An entry counts once it reads back whole: the controller does not
      * report programming a word that was not erased, and a word a power cut
      * programmed in part may read erased. Two words are tried: one a cut

@@ -4,6 +4,7 @@
  * slot must end in DFU mode, never in a fault.
  */
 #include "boot.h"
+#include "h7_util.h"
 
 #if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
 #include "boot_sig.h"
@@ -243,12 +244,10 @@ static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot,
             return read_fail(info, body + off, st);
         }
         if (off == 0) {
-            info->initial_sp = (uint32_t)buf[0] | ((uint32_t)buf[1] << 8) |
-                               ((uint32_t)buf[2] << 16) | ((uint32_t)buf[3] << 24);
-            info->reset_vector = (uint32_t)buf[4] | ((uint32_t)buf[5] << 8) |
-                                 ((uint32_t)buf[6] << 16) | ((uint32_t)buf[7] << 24);
+            info->initial_sp = h7_get_le32(buf);
+            info->reset_vector = h7_get_le32(buf + 4);
         }
-        crc = boot_crc32(crc, buf, n);
+        crc = h7_crc32(crc, buf, n);
 #if SIGNED
         if (key != NULL) {
             mbedtls_sha256_update_ret(&sha, buf, n);

@@ -48,7 +48,8 @@
  *   0x20   4    flags           none defined in v2, must be 0
  *   0x24   4    body_crc        CRC-32 of the body [load_addr, + image_size):
  *                               IEEE 802.3 reflected, poly 0xEDB88320,
- *                               init/xorout 0xFFFFFFFF (the DFU suffix CRC)
+ *                               init/xorout 0xFFFFFFFF (the DFU suffix CRC,
+ *                               h7_crc32 in core/util/h7_util.h)
  *   0x28   20   reserved        0
  *   0x3C   4    hdr_crc         the same CRC-32 over bytes 0x00..0x3B
  *
@@ -112,11 +113,6 @@ typedef struct boot_image_header {
     uint32_t body_crc;
     uint32_t hdr_crc;
 } boot_image_header_t;
-
-/* CRC-32 (IEEE 802.3, reflected). Start with crc = 0 and chain calls:
- * boot_crc32(boot_crc32(0, a, n), b, m) == CRC of a then b. Check value of
- * "123456789" is 0xCBF43926. Small (16-entry table) for the bootloader. */
-uint32_t boot_crc32(uint32_t crc, const void *data, size_t len);
 
 /* Encode h into out (reserved bytes zero). hdr_crc is computed and written,
  * whatever h->hdr_crc holds; the computed value is returned. */

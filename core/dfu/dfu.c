@@ -26,6 +26,8 @@
 
 #include <string.h>
 
+#include "h7_util.h"
+
 /* bwPollTimeout is 24 bits (DFU 1.1 6.1.2). */
 #define DFU_POLL_MAX 0xffffffu
 /* Time we give the boot layer's manifest callback. */
@@ -45,26 +47,6 @@ void dfu_set_default_clock(dfu_clock_fn now_us, void *user)
 {
     s_default_clock = now_us;
     s_default_clock_user = user;
-}
-
-uint32_t dfu_crc32c(uint32_t crc, const uint8_t *data, size_t len)
-{
-    /* 16-entry table, a nibble at a time: small for the bootloader. */
-    /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), not the
-     * IEEE CRC-32 that image headers and DFU suffixes embed: a range ending
-     * with its own IEEE CRC-32 has a constant IEEE CRC-32 (the residue),
-     * whatever it holds, and would compare equal. */
-    static const uint32_t t[16] = {0x00000000u, 0x105ec76fu, 0x20bd8edeu, 0x30e349b1u,
-                                   0x417b1dbcu, 0x5125dad3u, 0x61c69362u, 0x7198540du,
-                                   0x82f63b78u, 0x92a8fc17u, 0xa24bb5a6u, 0xb21572c9u,
-                                   0xc38d26c4u, 0xd3d3e1abu, 0xe330a81au, 0xf36e6f75u};
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= data[i];
-        crc = (crc >> 4) ^ t[crc & 15u];
-        crc = (crc >> 4) ^ t[crc & 15u];
-    }
-    return ~crc;
 }
 
 static void job_finished(void *user, const dfu_job_t *job, dfu_status_t status)
@@ -162,19 +144,6 @@ static const flash_map_t *map_of(const dfu_t *dfu)
     return dfu->cfg.flash->map;
 }
 
-static uint32_t rd32le(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static void wr32le(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 static bool sector_protected(const dfu_t *dfu, unsigned s)
 {
     const flash_dev_t *f = dfu->cfg.flash;
@@ -251,11 +220,11 @@ static dfu_status_t run_crc(dfu_t *dfu)
         flash_status_t st = f->ops->read(f->ctx, dfu->op_addr + off, chunk, n);
         if (st != FLASH_OK)
             return dfu_status_of_flash(st, DFU_STATUS_ERR_VERIFY);
-        crc = dfu_crc32c(crc, chunk, n);
+        crc = h7_crc32c(crc, chunk, n);
     }
-    wr32le(&dfu->result[0], dfu->op_addr);
-    wr32le(&dfu->result[4], dfu->op_len32);
-    wr32le(&dfu->result[8], crc);
+    h7_put_le32(&dfu->result[0], dfu->op_addr);
+    h7_put_le32(&dfu->result[4], dfu->op_len32);
+    h7_put_le32(&dfu->result[8], crc);
     dfu->result_valid = true;
     return DFU_STATUS_OK;
 }
@@ -305,7 +274,7 @@ static int dnload_command(dfu_t *dfu, const uint8_t *data, uint16_t len)
     case DFUSE_CMD_SET_ADDRESS:
         if (len != 5)
             return stall(dfu);
-        dfu->op_addr = rd32le(&data[1]);
+        dfu->op_addr = h7_get_le32(&data[1]);
         dfu->op = DFU_OP_SET_ADDRESS;
         if (flash_map_sector_of(m, dfu->op_addr) < 0)
             fail_op(dfu, DFU_STATUS_ERR_TARGET);
@@ -324,7 +293,7 @@ static int dnload_command(dfu_t *dfu, const uint8_t *data, uint16_t len)
             return stall(dfu);
         dfu->op = DFU_OP_ERASE_SECTOR;
         {
-            int s = flash_map_sector_of(m, rd32le(&data[1]));
+            int s = flash_map_sector_of(m, h7_get_le32(&data[1]));
             dfu->op_addr = (uint32_t)s; /* the sector number */
             dfu->op_len = 1;
             if (s < 0 || flash_map_is_reserved(m, (unsigned)s))
@@ -351,9 +320,9 @@ static int dnload_command(dfu_t *dfu, const uint8_t *data, uint16_t len)
         if (len != DFUSE_CMD_CRC32_LEN && len != 9u)
             return stall(dfu);
         dfu->result_valid = false;
-        dfu->op_addr = rd32le(&data[1]);
-        dfu->op_len32 = rd32le(&data[5]);
-        dfu->op_seed = len == DFUSE_CMD_CRC32_LEN ? rd32le(&data[9]) : 0u;
+        dfu->op_addr = h7_get_le32(&data[1]);
+        dfu->op_len32 = h7_get_le32(&data[5]);
+        dfu->op_seed = len == DFUSE_CMD_CRC32_LEN ? h7_get_le32(&data[9]) : 0u;
         dfu->op = DFU_OP_CRC32;
         if (dfu->op_len32 == 0 || !flash_map_contains(m, dfu->op_addr, dfu->op_len32))
             fail_op(dfu, DFU_STATUS_ERR_ADDRESS);

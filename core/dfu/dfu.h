@@ -30,8 +30,8 @@
  *
  * Vendor command DFUSE_CMD_CRC32 (docs/protocol.md): DNLOAD block 0 =
  * {0xC3, address LE32, length LE32, seed LE32}; after dfuDNLOAD-IDLE, ABORT, then UPLOAD
- * block 1 returns {address, length, CRC-32C} (12 bytes, LE). Advertised in
- * the "get commands" list.
+ * block 1 returns {address, length, CRC-32C} (12 bytes, LE; h7_crc32c in
+ * core/util/h7_util.h). Advertised in the "get commands" list.
  *
  * No malloc, no stdio: the state is one caller-owned dfu_t; the transfer
  * buffers are the caller's.
@@ -198,9 +198,6 @@ typedef struct dfu {
  * program, like usbd): the virtual board sets its virtual clock here. NULL
  * turns timed mode off for later dfu_init() calls. */
 void dfu_set_default_clock(dfu_clock_fn now_us, void *user);
-/* CRC-32C (Castagnoli, reflected 0x82F63B78, init and final xor ~0; check
- * value of "123456789" 0xE3069283): chain from crc = 0 (or a seed). */
-uint32_t dfu_crc32c(uint32_t crc, const uint8_t *data, size_t len);
 
 /* Set up dfu with cfg (copied). False when cfg is unusable (no flash, no
  * buffers, transfer size above H7_DFU_XFER_MAX or not a multiple of the

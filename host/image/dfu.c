@@ -33,7 +33,7 @@ bool img_has_dfu_suffix(const uint8_t *buf, size_t len)
         return false;
     const uint8_t *s = buf + len - SUFFIX_LEN;
     return memcmp(s + 8, "UFD", 3) == 0 && s[11] == SUFFIX_LEN &&
-           img_le32(s + 12) == suffix_crc(buf, len);
+           h7_get_le32(s + 12) == suffix_crc(buf, len);
 }
 
 static int load_dfuse_body(h7_image_t *img, const uint8_t *buf, size_t body, const char *name,
@@ -48,7 +48,7 @@ static int load_dfuse_body(h7_image_t *img, const uint8_t *buf, size_t body, con
     if (buf[5] != 0x01)
         return img_fail(err, H7_IMG_E_FORMAT, name, 0, 5, "DfuSe prefix version %u (not 1)",
                         buf[5]);
-    uint32_t image_size = img_le32(buf + 6);
+    uint32_t image_size = h7_get_le32(buf + 6);
     if (image_size != body)
         return img_fail(err, H7_IMG_E_LENGTH, name, 0, 6,
                         "DfuSe image size %u differs from the file without suffix (%zu)",
@@ -79,11 +79,11 @@ static int load_dfuse_body(h7_image_t *img, const uint8_t *buf, size_t body, con
             goto out;
         }
         tg[t].alt = p[6];
-        if (img_le32(p + 7) != 0) {
+        if (h7_get_le32(p + 7) != 0) {
             memcpy(tg[t].name, p + 11, 255);
             tg[t].name[255] = '\0';
         }
-        uint32_t tsize = img_le32(p + 266), nelem = img_le32(p + 270);
+        uint32_t tsize = h7_get_le32(p + 266), nelem = h7_get_le32(p + 270);
         size_t toff = off;
         off += TARGET_LEN;
         if (tsize > body - off) {
@@ -99,7 +99,7 @@ static int load_dfuse_body(h7_image_t *img, const uint8_t *buf, size_t body, con
                          "target %u element %u: header runs past the target's size", t + 1, e + 1);
                 goto out;
             }
-            uint32_t addr = img_le32(buf + off), size = img_le32(buf + off + 4);
+            uint32_t addr = h7_get_le32(buf + off), size = h7_get_le32(buf + off + 4);
             if (size > tend - off - ELEMENT_HDR) {
                 img_fail(err, H7_IMG_E_TRUNCATED, name, 0, (long)off + 4,
                          "target %u element %u: %u bytes run past the target's size", t + 1, e + 1,
@@ -162,16 +162,16 @@ int img_load_dfu(h7_image_t *img, const uint8_t *buf, size_t len, const char *na
     if (s[11] != SUFFIX_LEN)
         return img_fail(err, H7_IMG_E_LENGTH, name, 0, (long)body + 11,
                         "DFU suffix length %u (expected 16)", s[11]);
-    uint32_t want = suffix_crc(buf, len), got = img_le32(s + 12);
+    uint32_t want = suffix_crc(buf, len), got = h7_get_le32(s + 12);
     if (got != want)
         return img_fail(err, H7_IMG_E_CHECKSUM, name, 0, (long)body + 12,
                         "the DFU suffix says CRC 0x%08x but the data gives 0x%08x (corrupt file)",
                         got, want);
     img->has_suffix = true;
-    img->bcd_device = img_le16(s);
-    img->id_product = img_le16(s + 2);
-    img->id_vendor = img_le16(s + 4);
-    img->bcd_dfu = img_le16(s + 6);
+    img->bcd_device = h7_get_le16(s);
+    img->id_product = h7_get_le16(s + 2);
+    img->id_vendor = h7_get_le16(s + 4);
+    img->bcd_dfu = h7_get_le16(s + 6);
 
     if (fmt == H7_FMT_DFUSE) {
         if (img->bcd_dfu != BCD_DFUSE)
@@ -216,7 +216,7 @@ int img_write_dfuse(const h7_image_t *img, const h7_write_opts_t *opts, img_out_
         return -1;
 
     uint8_t prefix[PREFIX_LEN] = {'D', 'f', 'u', 'S', 'e', 0x01};
-    img_put32(prefix + 6, (uint32_t)total);
+    h7_put_le32(prefix + 6, (uint32_t)total);
     prefix[10] = (uint8_t)targets;
     img_out_put(o, prefix, sizeof(prefix));
 
@@ -227,32 +227,32 @@ int img_write_dfuse(const h7_image_t *img, const h7_write_opts_t *opts, img_out_
             tsize += ELEMENT_HDR + (uint64_t)img->seg[j++].len;
         uint8_t tp[TARGET_LEN] = {'T', 'a', 'r', 'g', 'e', 't'};
         tp[6] = img->seg[i].alt;
-        img_put32(tp + 7, 1);
+        h7_put_le32(tp + 7, 1);
         const char *tname = target_name(img, img->seg[i].alt, opts);
         size_t tlen = strlen(tname);
         memcpy(tp + 11, tname, tlen < 254 ? tlen : 254); /* NUL-padded 255-byte field */
-        img_put32(tp + 266, (uint32_t)tsize);
-        img_put32(tp + 270, (uint32_t)(j - i));
+        h7_put_le32(tp + 266, (uint32_t)tsize);
+        h7_put_le32(tp + 270, (uint32_t)(j - i));
         img_out_put(o, tp, sizeof(tp));
         for (; i < j; i++) {
             uint8_t eh[ELEMENT_HDR];
-            img_put32(eh, img->seg[i].addr);
-            img_put32(eh + 4, img->seg[i].len);
+            h7_put_le32(eh, img->seg[i].addr);
+            h7_put_le32(eh + 4, img->seg[i].len);
             img_out_put(o, eh, sizeof(eh));
             img_out_put(o, img->seg[i].data, img->seg[i].len);
         }
     }
 
     uint8_t sfx[SUFFIX_LEN];
-    img_put16(sfx, opts ? opts->bcd_device : 0xFFFF);
-    img_put16(sfx + 2, opts ? opts->id_product : 0xFFFF);
-    img_put16(sfx + 4, opts ? opts->id_vendor : 0xFFFF);
-    img_put16(sfx + 6, BCD_DFUSE);
+    h7_put_le16(sfx, opts ? opts->bcd_device : 0xFFFF);
+    h7_put_le16(sfx + 2, opts ? opts->id_product : 0xFFFF);
+    h7_put_le16(sfx + 4, opts ? opts->id_vendor : 0xFFFF);
+    h7_put_le16(sfx + 6, BCD_DFUSE);
     memcpy(sfx + 8, "UFD", 3);
     sfx[11] = SUFFIX_LEN;
-    img_put32(sfx + 12, 0);
+    h7_put_le32(sfx + 12, 0);
     img_out_put(o, sfx, sizeof(sfx));
     if (!o->oom)
-        img_put32(o->buf + o->len - 4, suffix_crc(o->buf, o->len));
+        h7_put_le32(o->buf + o->len - 4, suffix_crc(o->buf, o->len));
     return 0;
 }

@@ -33,15 +33,15 @@ int img_load_elf(h7_image_t *img, const uint8_t *buf, size_t len, const char *na
     if (len < EHDR_SIZE)
         return img_fail(err, H7_IMG_E_TRUNCATED, name, 0, (long)len,
                         "the ELF header needs %d bytes, the file has %zu", EHDR_SIZE, len);
-    uint16_t type = img_le16(buf + 16), machine = img_le16(buf + 18);
+    uint16_t type = h7_get_le16(buf + 16), machine = h7_get_le16(buf + 18);
     if (machine != EM_ARM)
         return img_fail(err, H7_IMG_E_FORMAT, name, 0, 18,
                         "e_machine %u is not ARM (40): built for another CPU", machine);
     if (type != ET_EXEC)
         return img_fail(err, H7_IMG_E_FORMAT, name, 0, 16,
                         "e_type %u: not an executable (link it first)", type);
-    uint32_t entry = img_le32(buf + 24), phoff = img_le32(buf + 28);
-    uint16_t phentsize = img_le16(buf + 42), phnum = img_le16(buf + 44);
+    uint32_t entry = h7_get_le32(buf + 24), phoff = h7_get_le32(buf + 28);
+    uint16_t phentsize = h7_get_le16(buf + 42), phnum = h7_get_le16(buf + 44);
     if (phnum == 0)
         return img_fail(err, H7_IMG_E_EMPTY, name, 0, 44, "no program headers");
     if (phentsize != PHDR_SIZE)
@@ -59,8 +59,8 @@ int img_load_elf(h7_image_t *img, const uint8_t *buf, size_t len, const char *na
     for (unsigned i = 0; i < phnum; i++) {
         const uint8_t *ph = buf + phoff + (size_t)i * PHDR_SIZE;
         long at = (long)(phoff + i * PHDR_SIZE);
-        uint32_t p_type = img_le32(ph), off = img_le32(ph + 4), paddr = img_le32(ph + 12);
-        uint32_t filesz = img_le32(ph + 16), memsz = img_le32(ph + 20);
+        uint32_t p_type = h7_get_le32(ph), off = h7_get_le32(ph + 4), paddr = h7_get_le32(ph + 12);
+        uint32_t filesz = h7_get_le32(ph + 16), memsz = h7_get_le32(ph + 20);
         if (p_type != PT_LOAD || filesz == 0)
             continue;
         if (filesz > memsz) {

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "h7_util.h"
+
 typedef enum h7_image_format {
     H7_FMT_AUTO = 0, /* detect from the content, extension as a hint */
     H7_FMT_BIN,      /* raw binary, needs a base address */
@@ -149,9 +151,8 @@ uint64_t h7_image_end_addr(const h7_image_t *img);
 /* Highest address holding data (inclusive; 0 if empty). */
 uint32_t h7_image_max_addr(const h7_image_t *img);
 
-/* CRC-32 IEEE 802.3 (reflected, poly 0xEDB88320, init and final xor 0xFFFFFFFF). */
-uint32_t h7_crc32(uint32_t crc, const void *data, size_t len);
-/* CRC-32 of the image's bytes in segment order (what a device would hold). */
+/* CRC-32 (h7_crc32, h7_util.h) of the image's bytes in segment order (what
+ * a device would hold). */
 uint32_t h7_image_crc32(const h7_image_t *img);
 
 #endif

@@ -263,30 +263,7 @@ uint32_t h7_image_max_addr(const h7_image_t *img)
     return e ? (uint32_t)(e - 1) : 0;
 }
 
-/* ---- CRC-32 (IEEE 802.3, reflected; the DFU suffix uses it too) ------------ */
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-    for (uint32_t n = 0; n < 256; n++) {
-        uint32_t c = n;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[n] = c;
-    }
-}
-
-uint32_t h7_crc32(uint32_t crc, const void *data, size_t len)
-{
-    if (crc_table[1] == 0)
-        crc_init();
-    const uint8_t *p = data;
-    crc = ~crc;
-    while (len--)
-        crc = crc_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
+/* ---- CRC-32 of the image (h7_crc32: core/util/h7_util.h) ---------------- */
 
 uint32_t h7_image_crc32(const h7_image_t *img)
 {

@@ -47,28 +47,6 @@ int img_builder_add(img_builder_t *b, uint8_t alt, uint32_t addr, const uint8_t 
 /* 0: segments moved into img. 1: overlap (ov filled). -1: out of memory. */
 int img_builder_finish(img_builder_t *b, h7_image_t *img, img_overlap_t *ov);
 
-/* Little-endian helpers. */
-static inline uint16_t img_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t img_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline void img_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline void img_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* A growable output buffer for the writers. */
 typedef struct img_out {
     uint8_t *buf;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h7_util.h"
+
 /* Offsets from FLASH_OPTSR_CUR (FLASH + 0x1C), RM0433 4.9 register map. */
 #define OFF_OPTSR_CUR 0x00u  /* FLASH_OPTSR_CUR 0x1C */
 #define OFF_OPTSR_PRG 0x04u  /* FLASH_OPTSR_PRG 0x20 */
@@ -40,19 +42,6 @@
 #define FLASH_BASE 0x08000000u
 #define BANK_SIZE  0x00100000u
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* PRAR / SCAR: START [11:0], END [27:16] in 256-byte units from the bank
  * base, bit 31 erase on RDP regression (RM0433 4.9.10, 4.9.12). */
 static h7_ob_area_t area(uint32_t reg, uint32_t bank_base)
@@ -71,9 +60,9 @@ bool h7_ob_decode(const uint8_t *buf, size_t len, h7_optbytes_t *o)
     if (len < H7_OB_MIN)
         return false;
     memset(o, 0, sizeof(*o));
-    uint32_t sr = le32(buf + OFF_OPTSR_CUR);
+    uint32_t sr = h7_get_le32(buf + OFF_OPTSR_CUR);
     o->optsr = sr;
-    o->optsr_prg = le32(buf + OFF_OPTSR_PRG);
+    o->optsr_prg = h7_get_le32(buf + OFF_OPTSR_PRG);
     o->rdp = (uint8_t)((sr & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT);
     o->rdp_level = o->rdp == RDP_LEVEL0 ? 0 : o->rdp == RDP_LEVEL2 ? 2 : 1;
     o->bor_level = (uint8_t)((sr & OPTSR_BOR_MASK) >> OPTSR_BOR_SHIFT);
@@ -87,18 +76,18 @@ bool h7_ob_decode(const uint8_t *buf, size_t len, h7_optbytes_t *o)
     o->change_error = (sr & OPTSR_CHANGE_ERR) != 0;
     /* FLASH_BOOT_CURR: BOOT_ADD0 [15:0], BOOT_ADD1 [31:16], address bits
      * 31:16 (RM0433 4.9.15). */
-    uint32_t boot = le32(buf + OFF_BOOT_CURR);
+    uint32_t boot = h7_get_le32(buf + OFF_BOOT_CURR);
     o->boot_add0 = (boot & 0xFFFFu) << 16;
     o->boot_add1 = boot & 0xFFFF0000u;
     /* FLASH_WPSN_CUR1R: WRPSn [7:0], 0 = sector n protected (RM0433 4.9.13). */
-    o->wrp_bank1 = (uint8_t)~le32(buf + OFF_WPSN_CUR1);
-    o->pcrop1 = area(le32(buf + OFF_PRAR_CUR1), FLASH_BASE);
-    o->secure1 = area(le32(buf + OFF_SCAR_CUR1), FLASH_BASE);
+    o->wrp_bank1 = (uint8_t)~h7_get_le32(buf + OFF_WPSN_CUR1);
+    o->pcrop1 = area(h7_get_le32(buf + OFF_PRAR_CUR1), FLASH_BASE);
+    o->secure1 = area(h7_get_le32(buf + OFF_SCAR_CUR1), FLASH_BASE);
     if (len >= OFF_WPSN_CUR2 + 4u) {
         o->has_bank2 = true;
-        o->wrp_bank2 = (uint8_t)~le32(buf + OFF_WPSN_CUR2);
-        o->pcrop2 = area(le32(buf + OFF_PRAR_CUR2), FLASH_BASE + BANK_SIZE);
-        o->secure2 = area(le32(buf + OFF_SCAR_CUR2), FLASH_BASE + BANK_SIZE);
+        o->wrp_bank2 = (uint8_t)~h7_get_le32(buf + OFF_WPSN_CUR2);
+        o->pcrop2 = area(h7_get_le32(buf + OFF_PRAR_CUR2), FLASH_BASE + BANK_SIZE);
+        o->secure2 = area(h7_get_le32(buf + OFF_SCAR_CUR2), FLASH_BASE + BANK_SIZE);
     }
     return true;
 }
@@ -208,20 +197,20 @@ bool h7_ob_set(uint8_t *buf, size_t len, const char *assignment, char *err, size
         return false;
     }
     size_t klen = (size_t)(eq - assignment);
-    uint32_t sr = le32(buf + OFF_OPTSR_PRG);
-    uint32_t boot = le32(buf + OFF_BOOT_PRGR);
+    uint32_t sr = h7_get_le32(buf + OFF_OPTSR_PRG);
+    uint32_t boot = h7_get_le32(buf + OFF_BOOT_PRGR);
     if (klen == 5 && strncmp(assignment, "boot0", 5) == 0) {
         if (v & 0xFFFFu) {
             snprintf(err, errlen, "boot0=0x%08x: boot addresses are multiples of 64 KiB", v);
             return false;
         }
-        put32(buf + OFF_BOOT_PRGR, (boot & 0xFFFF0000u) | (v >> 16));
+        h7_put_le32(buf + OFF_BOOT_PRGR, (boot & 0xFFFF0000u) | (v >> 16));
     } else if (klen == 5 && strncmp(assignment, "boot1", 5) == 0) {
         if (v & 0xFFFFu) {
             snprintf(err, errlen, "boot1=0x%08x: boot addresses are multiples of 64 KiB", v);
             return false;
         }
-        put32(buf + OFF_BOOT_PRGR, (boot & 0xFFFFu) | (v & 0xFFFF0000u));
+        h7_put_le32(buf + OFF_BOOT_PRGR, (boot & 0xFFFFu) | (v & 0xFFFF0000u));
     } else if (klen == 3 && strncmp(assignment, "rdp", 3) == 0) {
         if (v == 2) {
             snprintf(err, errlen,
@@ -234,7 +223,7 @@ bool h7_ob_set(uint8_t *buf, size_t len, const char *assignment, char *err, size
             return false;
         }
         uint32_t byte = v == 0 ? RDP_LEVEL0 : RDP_LEVEL1;
-        put32(buf + OFF_OPTSR_PRG, (sr & ~OPTSR_RDP_MASK) | byte << OPTSR_RDP_SHIFT);
+        h7_put_le32(buf + OFF_OPTSR_PRG, (sr & ~OPTSR_RDP_MASK) | byte << OPTSR_RDP_SHIFT);
     } else if ((klen == 3 && strncmp(assignment, "wrp", 3) == 0) ||
                (klen == 5 && strncmp(assignment, "wrpsn", 5) == 0)) {
         /* FLASH_WPSN_PRG1R WRPSN [7:0]: 0 = sector protected (RM0433
@@ -243,13 +232,14 @@ bool h7_ob_set(uint8_t *buf, size_t len, const char *assignment, char *err, size
             snprintf(err, errlen, "wrp wants a mask of bank 1 sectors 0..7 (0x00..0xff)");
             return false;
         }
-        put32(buf + OFF_WPSN_PRG1, (le32(buf + OFF_WPSN_PRG1) & ~0xFFu) | (~v & 0xFFu));
+        h7_put_le32(buf + OFF_WPSN_PRG1,
+                    (h7_get_le32(buf + OFF_WPSN_PRG1) & ~0xFFu) | (~v & 0xFFu));
     } else if (klen == 3 && strncmp(assignment, "bor", 3) == 0) {
         if (v > 3) {
             snprintf(err, errlen, "bor wants 0..3");
             return false;
         }
-        put32(buf + OFF_OPTSR_PRG, (sr & ~OPTSR_BOR_MASK) | v << OPTSR_BOR_SHIFT);
+        h7_put_le32(buf + OFF_OPTSR_PRG, (sr & ~OPTSR_BOR_MASK) | v << OPTSR_BOR_SHIFT);
     } else {
         snprintf(err, errlen, "unknown option '%.*s': boot0, boot1, rdp, wrp (wrpsn) or bor",
                  (int)klen, assignment);

@@ -175,15 +175,9 @@ int h7_dfu_wait(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
  * sectors only): the work is over all the same. */
 static int wait_for_work(h7_dfu_t *dfu, uint32_t addr)
 {
-    uint8_t b[9] = {H7_DFUSE_CRC32,
-                    (uint8_t)addr,
-                    (uint8_t)(addr >> 8),
-                    (uint8_t)(addr >> 16),
-                    (uint8_t)(addr >> 24),
-                    32,
-                    0,
-                    0,
-                    0};
+    uint8_t b[9] = {H7_DFUSE_CRC32};
+    h7_put_le32(b + 1, addr);
+    h7_put_le32(b + 5, 32);
     int rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
     if (rc == 0)
         rc = h7_dfu_wait(dfu, NULL);
@@ -254,8 +248,8 @@ int h7_dfu_recover(h7_dfu_t *dfu)
 
 static int special(h7_dfu_t *dfu, const char *op, uint8_t cmd, bool has_addr, uint32_t addr)
 {
-    uint8_t b[5] = {cmd, (uint8_t)addr, (uint8_t)(addr >> 8), (uint8_t)(addr >> 16),
-                    (uint8_t)(addr >> 24)};
+    uint8_t b[5] = {cmd};
+    h7_put_le32(b + 1, addr);
     int rc = h7_dfu_dnload(dfu, 0, b, has_addr ? 5 : 1);
     if (rc == 0) {
         h7_dfu_status_rec_t st = {0};
@@ -328,32 +322,12 @@ bool h7_dfuse_has_command(h7_dfu_t *dfu, uint8_t cmd)
     return has;
 }
 
-uint32_t h7_crc32c(uint32_t crc, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, uint32_t *crc)
 {
-    uint8_t b[13];
-    b[0] = H7_DFUSE_CRC32;
-    for (int k = 0; k < 4; k++) {
-        b[1 + k] = (uint8_t)(addr >> (8 * k));
-        b[5 + k] = (uint8_t)(len >> (8 * k));
-        b[9 + k] = (uint8_t)(seed >> (8 * k));
-    }
+    uint8_t b[13] = {H7_DFUSE_CRC32};
+    h7_put_le32(b + 1, addr);
+    h7_put_le32(b + 5, len);
+    h7_put_le32(b + 9, seed);
     h7_dfu_status_rec_t st = {0};
     int rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
     if (rc == 0)
@@ -368,7 +342,7 @@ int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, ui
         if (n < 0)
             rc = n;
     }
-    if (rc == 0 && (n != 12 || le32(r) != addr || le32(r + 4) != len)) {
+    if (rc == 0 && (n != 12 || h7_get_le32(r) != addr || h7_get_le32(r + 4) != len)) {
         set_err(dfu, H7_E_PROTOCOL, "CRC query", 1, true, addr);
         snprintf(dfu->err.detail, sizeof(dfu->err.detail),
                  "the device answered %d bytes that do not match the query", n);
@@ -380,7 +354,7 @@ int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, ui
         dfu->err.addr = addr;
         return rc;
     }
-    *crc = le32(r + 8);
+    *crc = h7_get_le32(r + 8);
     return 0;
 }
 
@@ -410,8 +384,8 @@ int h7_dfuse_boot_status(h7_dfu_t *dfu, h7_boot_status_t *out)
     out->validation = r[2];
     out->major = r[4];
     out->minor = r[5];
-    out->patch = (uint16_t)(r[6] | r[7] << 8);
-    out->build = le32(r + 8);
+    out->patch = h7_get_le16(r + 6);
+    out->build = h7_get_le32(r + 8);
     return 0;
 }
 

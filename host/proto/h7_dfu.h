@@ -16,6 +16,7 @@
 
 #include "h7_error.h"
 #include "h7_transport.h"
+#include "h7_util.h"
 
 /* Class requests (DFU 1.1 Table 3.2) */
 enum h7_dfu_request {
@@ -124,8 +125,6 @@ int h7_dfuse_get_commands(h7_dfu_t *dfu, uint8_t *cmds, uint16_t cap);
 /* Does the device's "get commands" list hold cmd? From dfuIDLE; false on any
  * failure (the device is then recovered to dfuIDLE). */
 bool h7_dfuse_has_command(h7_dfu_t *dfu, uint8_t cmd);
-/* CRC-32C, chainable like h7_crc32 (check value of "123456789" 0xE3069283). */
-uint32_t h7_crc32c(uint32_t crc, const void *data, size_t len);
 /* Why the h7dfu bootloader is in DFU mode: its boot decision at the last
  * reset and the newest image record's version, as read (vendor command
  * 0xC4, docs/protocol.md). The codes are core/boot's boot_action_t,

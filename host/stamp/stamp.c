@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h7_util.h"
 #include "mbedtls/sha256.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -117,10 +118,8 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
             memcpy(body + (s->addr - slot), s->data, (size_t)(end - s->addr));
     }
 
-    uint32_t sp = (uint32_t)body[0] | (uint32_t)body[1] << 8 | (uint32_t)body[2] << 16 |
-                  (uint32_t)body[3] << 24;
-    uint32_t reset = (uint32_t)body[4] | (uint32_t)body[5] << 8 | (uint32_t)body[6] << 16 |
-                     (uint32_t)body[7] << 24;
+    uint32_t sp = h7_get_le32(body);
+    uint32_t reset = h7_get_le32(body + 4);
     if (!boot_vector_sp_ok(sp)) {
         free(body);
         return fail(err, errlen,
@@ -146,7 +145,7 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
         .device_id = opts->device_id ? opts->device_id : BOOT_DEVICE_ID_H743,
         .vector_offset = BOOT_VECTOR_OFFSET,
         .flags = 0,
-        .body_crc = boot_crc32(0, body, (size_t)size),
+        .body_crc = h7_crc32(0, body, (size_t)size),
     };
     uint8_t raw[BOOT_HDR_SIZE];
     boot_header_encode(&h, raw);

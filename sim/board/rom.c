@@ -12,6 +12,7 @@
 
 #include "boot.h"
 #include "dfu.h"
+#include "h7_util.h"
 #include "usbd.h"
 
 #define ALT_FLASH 0u
@@ -63,19 +64,6 @@ static struct {
 
 /* ---- option bytes ---- */
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* FLASH_OPTSR (RM0433 4.9.8): RDP [15:8]; IWDG1_SW bit 4, NRST_STOP_D1 bit 6,
  * NRST_STBY_D1 bit 7, FZ_IWDG_STOP bit 17, FZ_IWDG_SDBY bit 18 set in the
  * factory state (watchdog by software, no reset on Stop/Standby). */
@@ -92,41 +80,41 @@ static void put32(uint8_t *p, uint32_t v)
 void rom_ob_factory(uint8_t ob[ROM_OB_SIZE])
 {
     memset(ob, 0, ROM_OB_SIZE);
-    put32(ob + ROM_OB_OPTSR_CUR, OPTSR_FACTORY);
-    put32(ob + ROM_OB_OPTSR_PRG, OPTSR_FACTORY);
-    put32(ob + ROM_OB_PRAR_CUR1, AREA_NONE);
-    put32(ob + ROM_OB_PRAR_PRG1, AREA_NONE);
-    put32(ob + ROM_OB_SCAR_CUR1, AREA_NONE);
-    put32(ob + ROM_OB_SCAR_PRG1, AREA_NONE);
+    h7_put_le32(ob + ROM_OB_OPTSR_CUR, OPTSR_FACTORY);
+    h7_put_le32(ob + ROM_OB_OPTSR_PRG, OPTSR_FACTORY);
+    h7_put_le32(ob + ROM_OB_PRAR_CUR1, AREA_NONE);
+    h7_put_le32(ob + ROM_OB_PRAR_PRG1, AREA_NONE);
+    h7_put_le32(ob + ROM_OB_SCAR_CUR1, AREA_NONE);
+    h7_put_le32(ob + ROM_OB_SCAR_PRG1, AREA_NONE);
     /* FLASH_WPSN_CUR1R (RM0433 4.9.13): bit n = 1: sector n not protected. */
-    put32(ob + ROM_OB_WPSN_CUR1, 0x000000FFu);
-    put32(ob + ROM_OB_WPSN_PRG1, 0x000000FFu);
+    h7_put_le32(ob + ROM_OB_WPSN_CUR1, 0x000000FFu);
+    h7_put_le32(ob + ROM_OB_WPSN_PRG1, 0x000000FFu);
     /* FLASH_BOOT_CURR (RM0433 4.9.15): BOOT_ADD0 [15:0], BOOT_ADD1 [31:16]. */
-    put32(ob + ROM_OB_BOOT_CUR, 0x1FF00800u);
-    put32(ob + ROM_OB_BOOT_PRG, 0x1FF00800u);
+    h7_put_le32(ob + ROM_OB_BOOT_CUR, 0x1FF00800u);
+    h7_put_le32(ob + ROM_OB_BOOT_PRG, 0x1FF00800u);
 }
 
 uint32_t rom_ob_boot_addr(const uint8_t ob[ROM_OB_SIZE], bool boot0_pin)
 {
-    uint32_t boot = get32(ob + ROM_OB_BOOT_CUR);
+    uint32_t boot = h7_get_le32(ob + ROM_OB_BOOT_CUR);
     return boot0_pin ? (boot & 0xFFFF0000u) : (boot << 16);
 }
 
 uint8_t rom_ob_rdp(const uint8_t ob[ROM_OB_SIZE])
 {
-    return (uint8_t)((get32(ob + ROM_OB_OPTSR_CUR) & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT);
+    return (uint8_t)((h7_get_le32(ob + ROM_OB_OPTSR_CUR) & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT);
 }
 
 uint8_t rom_ob_wrp_bank1(const uint8_t ob[ROM_OB_SIZE])
 {
-    return (uint8_t)~get32(ob + ROM_OB_WPSN_CUR1);
+    return (uint8_t)~h7_get_le32(ob + ROM_OB_WPSN_CUR1);
 }
 
 void rom_ob_set_wrp_bank1(uint8_t ob[ROM_OB_SIZE], uint8_t mask)
 {
-    uint32_t v = (get32(ob + ROM_OB_WPSN_CUR1) | 0xFFu) & ~(uint32_t)mask;
-    put32(ob + ROM_OB_WPSN_CUR1, v);
-    put32(ob + ROM_OB_WPSN_PRG1, v);
+    uint32_t v = (h7_get_le32(ob + ROM_OB_WPSN_CUR1) | 0xFFu) & ~(uint32_t)mask;
+    h7_put_le32(ob + ROM_OB_WPSN_CUR1, v);
+    h7_put_le32(ob + ROM_OB_WPSN_PRG1, v);
 }
 
 static uint8_t do_mass_erase(void);
@@ -144,11 +132,11 @@ static uint8_t do_mass_erase(void);
 static uint8_t ob_apply(const uint8_t *data, uint16_t len)
 {
     uint8_t *ob = s_rom.cfg.ob;
-    uint32_t old_sr = get32(ob + ROM_OB_OPTSR_CUR);
+    uint32_t old_sr = h7_get_le32(ob + ROM_OB_OPTSR_CUR);
     uint8_t old_rdp = (uint8_t)((old_sr & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT);
     uint8_t new_rdp =
         len >= ROM_OB_OPTSR_PRG + 4u
-            ? (uint8_t)((get32(data + ROM_OB_OPTSR_PRG) & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT)
+            ? (uint8_t)((h7_get_le32(data + ROM_OB_OPTSR_PRG) & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT)
             : old_rdp;
     if (old_rdp == RDP_LEVEL2)
         return DFU_STATUS_ERR_VENDOR;
@@ -160,14 +148,15 @@ static uint8_t ob_apply(const uint8_t *data, uint16_t len)
                  "ROM: RDP regression level 1 -> 0: user flash mass erased (both banks)");
     }
     memcpy(ob, data, len);
-    uint32_t sr = (get32(ob + ROM_OB_OPTSR_PRG) & ~OPTSR_RO_MASK) | (old_sr & OPTSR_RO_MASK & ~1u);
-    sr = (sr & ~OPTSR_SWAP_BANK) | (get32(ob + ROM_OB_OPTSR_PRG) & OPTSR_SWAP_BANK);
-    put32(ob + ROM_OB_OPTSR_CUR, sr);
-    put32(ob + ROM_OB_OPTSR_PRG, sr);
-    put32(ob + ROM_OB_PRAR_CUR1, get32(ob + ROM_OB_PRAR_PRG1));
-    put32(ob + ROM_OB_SCAR_CUR1, get32(ob + ROM_OB_SCAR_PRG1));
-    put32(ob + ROM_OB_WPSN_CUR1, get32(ob + ROM_OB_WPSN_PRG1));
-    put32(ob + ROM_OB_BOOT_CUR, get32(ob + ROM_OB_BOOT_PRG));
+    uint32_t sr =
+        (h7_get_le32(ob + ROM_OB_OPTSR_PRG) & ~OPTSR_RO_MASK) | (old_sr & OPTSR_RO_MASK & ~1u);
+    sr = (sr & ~OPTSR_SWAP_BANK) | (h7_get_le32(ob + ROM_OB_OPTSR_PRG) & OPTSR_SWAP_BANK);
+    h7_put_le32(ob + ROM_OB_OPTSR_CUR, sr);
+    h7_put_le32(ob + ROM_OB_OPTSR_PRG, sr);
+    h7_put_le32(ob + ROM_OB_PRAR_CUR1, h7_get_le32(ob + ROM_OB_PRAR_PRG1));
+    h7_put_le32(ob + ROM_OB_SCAR_CUR1, h7_get_le32(ob + ROM_OB_SCAR_PRG1));
+    h7_put_le32(ob + ROM_OB_WPSN_CUR1, h7_get_le32(ob + ROM_OB_WPSN_PRG1));
+    h7_put_le32(ob + ROM_OB_BOOT_CUR, h7_get_le32(ob + ROM_OB_BOOT_PRG));
     return DFU_STATUS_OK;
 }
 
@@ -336,10 +325,10 @@ static void run_op(void)
          * the device resets. */
         st = do_mass_erase();
         if (st == DFU_STATUS_OK) {
-            uint32_t sr = get32(s_rom.cfg.ob + ROM_OB_OPTSR_CUR) & ~OPTSR_RDP_MASK;
+            uint32_t sr = h7_get_le32(s_rom.cfg.ob + ROM_OB_OPTSR_CUR) & ~OPTSR_RDP_MASK;
             sr |= (uint32_t)RDP_LEVEL0 << OPTSR_RDP_SHIFT;
-            put32(s_rom.cfg.ob + ROM_OB_OPTSR_CUR, sr);
-            put32(s_rom.cfg.ob + ROM_OB_OPTSR_PRG, sr);
+            h7_put_le32(s_rom.cfg.ob + ROM_OB_OPTSR_CUR, sr);
+            h7_put_le32(s_rom.cfg.ob + ROM_OB_OPTSR_PRG, sr);
             s_rom.reset_after = true;
         }
         break;
@@ -386,7 +375,7 @@ static uint32_t poll_ms(rom_op_t op)
 /* DNLOAD block 0: a DfuSe command (AN3156 "DFU_DNLOAD request command"). */
 static int dnload_command(const uint8_t *d, uint16_t len)
 {
-    s_rom.op_addr = len >= 5 ? get32(d + 1) : 0;
+    s_rom.op_addr = len >= 5 ? h7_get_le32(d + 1) : 0;
     switch (d[0]) {
     case DFUSE_CMD_SET_ADDRESS:
         if (len != 5)

@@ -10,32 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h7_util.h"
+
 #define HDR_SIZE     32u
 #define FILE_VERSION 1u
 static const char file_magic[8] = {'H', '7', 'S', 'I', 'M', 'F', 'L', '\0'};
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int sim_flash_save(const sim_flash_t *f, const char *path)
 {
     uint8_t hdr[HDR_SIZE] = {0};
     memcpy(hdr, file_magic, sizeof file_magic);
-    put_le32(hdr + 8, FILE_VERSION);
-    put_le32(hdr + 12, f->size);
-    put_le32(hdr + 16, f->map->word_size);
-    put_le32(hdr + 20, f->map->sector_count);
-    put_le32(hdr + 24, f->wp_mask);
+    h7_put_le32(hdr + 8, FILE_VERSION);
+    h7_put_le32(hdr + 12, f->size);
+    h7_put_le32(hdr + 16, f->map->word_size);
+    h7_put_le32(hdr + 20, f->map->sector_count);
+    h7_put_le32(hdr + 24, f->wp_mask);
 
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 5);
@@ -97,11 +86,12 @@ int sim_flash_load(sim_flash_t *f, const char *path)
     }
     uint8_t hdr[HDR_SIZE];
     if (fread(hdr, 1, sizeof hdr, fp) != sizeof hdr || memcmp(hdr, file_magic, 8) != 0 ||
-        get_le32(hdr + 8) != FILE_VERSION || get_le32(hdr + 12) != f->size ||
-        get_le32(hdr + 16) != f->map->word_size || get_le32(hdr + 20) != f->map->sector_count) {
+        h7_get_le32(hdr + 8) != FILE_VERSION || h7_get_le32(hdr + 12) != f->size ||
+        h7_get_le32(hdr + 16) != f->map->word_size ||
+        h7_get_le32(hdr + 20) != f->map->sector_count) {
         return fail(fp, NULL, NULL, EINVAL);
     }
-    uint32_t wp = get_le32(hdr + 24);
+    uint32_t wp = h7_get_le32(hdr + 24);
     if (f->map->sector_count < 32u && (wp >> f->map->sector_count) != 0) {
         return fail(fp, NULL, NULL, EINVAL);
     }

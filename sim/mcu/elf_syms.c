@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h7_util.h"
+
 #define SHT_SYMTAB 2u
 #define STT_FUNC   2u
 
@@ -35,16 +37,6 @@ void elf_syms_free(elf_syms_t *s)
         free(s->v[i].name);
     free(s->v);
     free(s);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
 }
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -100,26 +92,28 @@ int elf_syms_add_file(elf_syms_t *s, const char *path)
                4) != 0 ||
         b[4] != 1 || b[5] != 1)
         goto out;
-    uint32_t shoff = le32(b + 32);
-    uint16_t shentsize = le16(b + 46), shnum = le16(b + 48);
+    uint32_t shoff = h7_get_le32(b + 32);
+    uint16_t shentsize = h7_get_le16(b + 46), shnum = h7_get_le16(b + 48);
     if (shentsize < 40 || shoff > len || (uint64_t)shnum * shentsize > len - shoff)
         goto out;
     for (unsigned i = 0; i < shnum; i++) {
         const uint8_t *sh = b + shoff + (size_t)i * shentsize;
-        if (le32(sh + 4) != SHT_SYMTAB)
+        if (h7_get_le32(sh + 4) != SHT_SYMTAB)
             continue;
-        uint32_t off = le32(sh + 16), size = le32(sh + 20), link = le32(sh + 24);
-        uint32_t entsize = le32(sh + 36);
+        uint32_t off = h7_get_le32(sh + 16), size = h7_get_le32(sh + 20),
+                 link = h7_get_le32(sh + 24);
+        uint32_t entsize = h7_get_le32(sh + 36);
         if (link >= shnum || entsize < 16 || off > len || size > len - off)
             goto out;
         const uint8_t *st = b + shoff + (size_t)link * shentsize;
-        uint32_t stroff = le32(st + 16), strsize = le32(st + 20);
+        uint32_t stroff = h7_get_le32(st + 16), strsize = h7_get_le32(st + 20);
         if (stroff > len || strsize > len - stroff || strsize == 0)
             goto out;
         const char *strtab = (const char *)b + stroff;
         for (uint32_t e = 0; e + entsize <= size; e += entsize) {
             const uint8_t *sym = b + off + e;
-            uint32_t name = le32(sym), value = le32(sym + 4), ssize = le32(sym + 8);
+            uint32_t name = h7_get_le32(sym), value = h7_get_le32(sym + 4),
+                     ssize = h7_get_le32(sym + 8);
             if ((sym[12] & 0xFu) != STT_FUNC || name >= strsize ||
                 memchr(strtab + name, '\0', strsize - name) == NULL)
                 continue;

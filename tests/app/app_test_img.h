@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "h7_util.h"
 #include "sim_flash.h"
 
 #define APP_BODY_SIZE 1024u
@@ -54,7 +55,7 @@ static inline flash_status_t app_img_write(sim_flash_t *f, uint8_t major, uint8_
         .image_size = sizeof body,
         .device_id = BOOT_DEVICE_ID_H743,
         .vector_offset = BOOT_VECTOR_OFFSET,
-        .body_crc = boot_crc32(0, body, sizeof body),
+        .body_crc = h7_crc32(0, body, sizeof body),
     };
     uint8_t hdr[BOOT_HDR_SIZE];
     boot_header_encode(&h, hdr);

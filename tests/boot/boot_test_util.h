@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "h7_util.h"
 #include "sim_flash.h"
 
 #define SLOT      BOOT_APP_SLOT_ADDR
@@ -25,18 +26,10 @@ typedef struct test_img {
     uint32_t size; /* multiple of WORD */
 } test_img_t;
 
-static inline void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* Recompute body CRC and header bytes (with header CRC) from img->h. */
 static inline void img_restamp(test_img_t *img)
 {
-    img->h.body_crc = boot_crc32(0, img->body, img->size);
+    img->h.body_crc = h7_crc32(0, img->body, img->size);
     img->h.hdr_crc = boot_header_encode(&img->h, img->hdr);
 }
 
@@ -59,8 +52,8 @@ static inline void img_make(test_img_t *img, uint32_t size, uint32_t seed)
         x ^= x << 5;
         img->body[i] = (uint8_t)(x >> 24);
     }
-    put_le32(img->body, STACK_TOP);
-    put_le32(img->body + 4, (BODY + (size > 0x400 ? 0x300u : size / 2u)) | 1u);
+    h7_put_le32(img->body, STACK_TOP);
+    h7_put_le32(img->body + 4, (BODY + (size > 0x400 ? 0x300u : size / 2u)) | 1u);
     img->h = (boot_image_header_t){
         .magic = BOOT_HDR_MAGIC,
         .hdr_version = BOOT_HDR_VERSION,

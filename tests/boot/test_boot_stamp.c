@@ -26,8 +26,8 @@ static uint8_t *make_app(uint32_t len, uint32_t seed)
         x ^= x << 5;
         p[i] = (uint8_t)(x >> 24);
     }
-    put_le32(p, 0x24080000u);              /* stack at the top of AXI SRAM */
-    put_le32(p + 4, (BODY + 0x1C0u) | 1u); /* Reset_Handler */
+    h7_put_le32(p, 0x24080000u);              /* stack at the top of AXI SRAM */
+    h7_put_le32(p + 4, (BODY + 0x1C0u) | 1u); /* Reset_Handler */
     return p;
 }
 
@@ -258,7 +258,7 @@ static void test_stamp_refusals(void **state)
     /* Reset vector outside the image. */
     h7_image_init(&in);
     memcpy(bad, app, 8);
-    put_le32(bad + 4, 0x08000201u);
+    h7_put_le32(bad + 4, 0x08000201u);
     add(&in, BODY, bad, sizeof bad);
     expect_refused(&in, "reset vector");
     h7_image_free(&in);

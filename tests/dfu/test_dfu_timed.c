@@ -19,6 +19,7 @@
 
 #include "dfu.h"
 #include "fake_flash.h"
+#include "h7_util.h"
 
 #define XFER     256u
 #define PROG_US  100u /* per 32-byte word */
@@ -307,12 +308,12 @@ static void test_crc_command(void **state)
     assert_int_equal(ctl(f, OUT, DFU_REQ_ABORT, 0, NULL, 0), 0);
     assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, DFU_RESULT_BLOCK, r, 16), 12);
     assert_int_equal(dfu_get_state(&f->dfu), DFU_STATE_IDLE); /* short frame */
-    uint32_t ra = r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 | (uint32_t)r[3] << 24;
-    uint32_t rl = r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 24;
-    uint32_t rc = r[8] | (uint32_t)r[9] << 8 | (uint32_t)r[10] << 16 | (uint32_t)r[11] << 24;
+    uint32_t ra = h7_get_le32(r);
+    uint32_t rl = h7_get_le32(r + 4);
+    uint32_t rc = h7_get_le32(r + 8);
     assert_int_equal(ra, a);
     assert_int_equal(rl, len);
-    assert_int_equal(rc, dfu_crc32c(0, &f->flash.mem[3 * FAKE_SECTOR], len));
+    assert_int_equal(rc, h7_crc32c(0, &f->flash.mem[3 * FAKE_SECTOR], len));
     /* one byte changed, and a seed: another CRC, the seeded one */
     f->flash.mem[3 * FAKE_SECTOR + 100] ^= 1;
     crc_cmd_seed(f, a, len, 0xabcdef01u);
@@ -323,17 +324,17 @@ static void test_crc_command(void **state)
     uint8_t r2[16];
     assert_int_equal(ctl(f, IN, DFU_REQ_UPLOAD, DFU_RESULT_BLOCK, r2, 16), 12);
     assert_memory_not_equal(r + 8, r2 + 8, 4);
-    uint32_t c2 = r2[8] | (uint32_t)r2[9] << 8 | (uint32_t)r2[10] << 16 | (uint32_t)r2[11] << 24;
-    assert_int_equal(c2, dfu_crc32c(0xabcdef01u, &f->flash.mem[3 * FAKE_SECTOR], len));
+    uint32_t c2 = h7_get_le32(r2 + 8);
+    assert_int_equal(c2, h7_crc32c(0xabcdef01u, &f->flash.mem[3 * FAKE_SECTOR], len));
 }
 
 static void test_crc_known_value_and_range(void **state)
 {
     fx_t *f = *state;
-    assert_int_equal(dfu_crc32c(0, (const uint8_t *)"123456789", 9), 0xE3069283u);
+    assert_int_equal(h7_crc32c(0, (const uint8_t *)"123456789", 9), 0xE3069283u);
     /* chained == whole */
     assert_int_equal(
-        dfu_crc32c(dfu_crc32c(0, (const uint8_t *)"1234", 4), (const uint8_t *)"56789", 5),
+        h7_crc32c(h7_crc32c(0, (const uint8_t *)"1234", 4), (const uint8_t *)"56789", 5),
         0xE3069283u);
     /* outside the flash: errADDRESS; zero length too */
     crc_cmd(f, FAKE_BASE + FAKE_SIZE - 16, 32);
@@ -584,7 +585,7 @@ static void test_polled_crc_after_the_work(void **state)
     assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
     uint32_t c = f->dfu.result[8] | (uint32_t)f->dfu.result[9] << 8 |
                  (uint32_t)f->dfu.result[10] << 16 | (uint32_t)f->dfu.result[11] << 24;
-    assert_int_equal(c, dfu_crc32c(0, a, XFER));
+    assert_int_equal(c, h7_crc32c(0, a, XFER));
 }
 
 /* A leave after a block failed in the background: dfuERROR with the

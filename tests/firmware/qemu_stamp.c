@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "boot.h"
+#include "h7_util.h"
 
 int main(int argc, char **argv)
 {
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
         .image_size = (uint32_t)padded,
         .device_id = BOOT_DEVICE_ID_H743,
         .vector_offset = BOOT_VECTOR_OFFSET,
-        .body_crc = boot_crc32(0, body, padded),
+        .body_crc = h7_crc32(0, body, padded),
     };
     static uint8_t hdr[128 * 1024];
     memset(hdr, 0xFF, sizeof hdr);

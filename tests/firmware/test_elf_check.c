@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "boot.h"
+#include "h7_util.h"
 
 #define BL_BASE         0x08000000u
 #define APP_BASE        BOOT_APP_SLOT_ADDR /* the slot: the vector table at its start */
@@ -58,14 +59,13 @@ static blob_t load(const char *name)
 static uint32_t rd32(const blob_t *b, size_t off)
 {
     assert_true(off + 4 <= b->size);
-    return (uint32_t)b->data[off] | (uint32_t)b->data[off + 1] << 8 |
-           (uint32_t)b->data[off + 2] << 16 | (uint32_t)b->data[off + 3] << 24;
+    return h7_get_le32(b->data + off);
 }
 
 static uint16_t rd16(const blob_t *b, size_t off)
 {
     assert_true(off + 2 <= b->size);
-    return (uint16_t)(b->data[off] | b->data[off + 1] << 8);
+    return h7_get_le16(b->data + off);
 }
 
 static void check_header(const blob_t *e)

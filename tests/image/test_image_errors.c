@@ -11,15 +11,10 @@
 #include <cmocka.h>
 
 #include "h7_image.h"
+#include "h7_util.h"
 #include "img_test_util.h"
 
 /* ---- binary fixtures, mutated per row ------------------------------------- */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* A valid ELF32 LE ARM executable: one PT_LOAD of 16 bytes at 0x08000000. */
 static size_t make_elf(uint8_t *b)
@@ -32,16 +27,16 @@ static size_t make_elf(uint8_t *b)
     b[16] = 2;  /* ET_EXEC */
     b[18] = 40; /* EM_ARM */
     b[20] = 1;
-    put32(b + 28, 52); /* e_phoff */
-    b[42] = 32;        /* e_phentsize */
-    b[44] = 1;         /* e_phnum */
+    h7_put_le32(b + 28, 52); /* e_phoff */
+    b[42] = 32;              /* e_phentsize */
+    b[44] = 1;               /* e_phnum */
     uint8_t *ph = b + 52;
-    put32(ph, 1);               /* PT_LOAD */
-    put32(ph + 4, 84);          /* p_offset */
-    put32(ph + 8, 0x08000000);  /* p_vaddr */
-    put32(ph + 12, 0x08000000); /* p_paddr */
-    put32(ph + 16, 16);         /* p_filesz */
-    put32(ph + 20, 16);         /* p_memsz */
+    h7_put_le32(ph, 1);               /* PT_LOAD */
+    h7_put_le32(ph + 4, 84);          /* p_offset */
+    h7_put_le32(ph + 8, 0x08000000);  /* p_vaddr */
+    h7_put_le32(ph + 12, 0x08000000); /* p_paddr */
+    h7_put_le32(ph + 16, 16);         /* p_filesz */
+    h7_put_le32(ph + 20, 16);         /* p_memsz */
     fill_random(b + 84, 16, 5);
     return 100;
 }
@@ -68,7 +63,7 @@ static size_t make_dfuse(uint8_t *b)
 
 static void fix_crc(uint8_t *b, size_t len)
 {
-    put32(b + len - 4, ~h7_crc32(0, b, len - 4));
+    h7_put_le32(b + len - 4, ~h7_crc32(0, b, len - 4));
 }
 
 static size_t elf_machine(uint8_t *b)
@@ -104,13 +99,13 @@ static size_t elf_phnum(uint8_t *b)
 static size_t elf_data_past_end(uint8_t *b)
 {
     size_t n = make_elf(b);
-    put32(b + 52 + 4, 90); /* 16 bytes at 90 in a 100-byte file */
+    h7_put_le32(b + 52 + 4, 90); /* 16 bytes at 90 in a 100-byte file */
     return n;
 }
 static size_t elf_filesz(uint8_t *b)
 {
     size_t n = make_elf(b);
-    put32(b + 52 + 20, 8); /* memsz < filesz */
+    h7_put_le32(b + 52 + 20, 8); /* memsz < filesz */
     return n;
 }
 static size_t elf_short(uint8_t *b)
@@ -123,7 +118,7 @@ static size_t elf_overlap(uint8_t *b)
     size_t n = make_elf(b);
     b[44] = 2;
     memcpy(b + 84, b + 52, 32); /* second PT_LOAD, same place */
-    put32(b + 84 + 4, 0);
+    h7_put_le32(b + 84 + 4, 0);
     (void)n;
     return 120;
 }
@@ -144,7 +139,7 @@ static size_t dfu_version(uint8_t *b)
 static size_t dfu_image_size(uint8_t *b)
 {
     size_t n = make_dfuse(b);
-    put32(b + 6, 400);
+    h7_put_le32(b + 6, 400);
     fix_crc(b, n);
     return n;
 }
@@ -158,21 +153,21 @@ static size_t dfu_target_sig(uint8_t *b)
 static size_t dfu_element_size(uint8_t *b)
 {
     size_t n = make_dfuse(b);
-    put32(b + 289, 1000);
+    h7_put_le32(b + 289, 1000);
     fix_crc(b, n);
     return n;
 }
 static size_t dfu_element_count(uint8_t *b)
 {
     size_t n = make_dfuse(b);
-    put32(b + 281, 1); /* target size still covers two elements */
+    h7_put_le32(b + 281, 1); /* target size still covers two elements */
     fix_crc(b, n);
     return n;
 }
 static size_t dfu_overlap(uint8_t *b)
 {
     size_t n = make_dfuse(b);
-    put32(b + 357, 0x08000010);
+    h7_put_le32(b + 357, 0x08000010);
     fix_crc(b, n);
     return n;
 }

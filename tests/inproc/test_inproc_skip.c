@@ -180,11 +180,7 @@ static void test_unreadable_sector_rewritten(void **state)
  * change (the device's command uses CRC-32C). */
 static void put_self_crc(uint8_t *p, uint32_t n)
 {
-    uint32_t c = h7_crc32(0, p, n - 4);
-    p[n - 4] = (uint8_t)c;
-    p[n - 3] = (uint8_t)(c >> 8);
-    p[n - 2] = (uint8_t)(c >> 16);
-    p[n - 1] = (uint8_t)(c >> 24);
+    h7_put_le32(p + n - 4, h7_crc32(0, p, n - 4));
 }
 
 static void test_self_crc_region_not_skipped(void **state)

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "cm7.h"
+#include "h7_util.h"
 
 #define RAM_BASE  0x20000000u
 #define RAM_SIZE  0x10000u
@@ -200,25 +201,6 @@ static bool tp_write(void *ctx, uint32_t off, unsigned size, uint32_t val, const
     return false;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* A 32-bit ELF with one function symbol, test_prog at PROG (0x100 bytes),
  * for the names in the messages. */
 static void write_syms_elf(const char *path)
@@ -234,26 +216,26 @@ static void write_syms_elf(const char *path)
     b[4] = 1; /* ELFCLASS32 */
     b[5] = 1; /* ELFDATA2LSB */
     b[6] = 1;
-    put32(b + 32, shoff);
-    put16(b + 40, 52);
-    put16(b + 46, 40);
-    put16(b + 48, 3);
+    h7_put_le32(b + 32, shoff);
+    h7_put_le16(b + 40, 52);
+    h7_put_le16(b + 46, 40);
+    h7_put_le16(b + 48, 3);
     uint8_t *sym = b + symoff + 16; /* entry 0 stays null */
-    put32(sym, 1);
-    put32(sym + 4, PROG | 1u);
-    put32(sym + 8, 0x100u);
+    h7_put_le32(sym, 1);
+    h7_put_le32(sym + 4, PROG | 1u);
+    h7_put_le32(sym + 8, 0x100u);
     sym[12] = 0x12; /* STB_GLOBAL, STT_FUNC */
     memcpy(b + stroff, strtab, sizeof strtab);
     uint8_t *sh = b + shoff + 40; /* [1] .symtab */
-    put32(sh + 4, 2);
-    put32(sh + 16, symoff);
-    put32(sh + 20, 32);
-    put32(sh + 24, 2);
-    put32(sh + 36, 16);
+    h7_put_le32(sh + 4, 2);
+    h7_put_le32(sh + 16, symoff);
+    h7_put_le32(sh + 20, 32);
+    h7_put_le32(sh + 24, 2);
+    h7_put_le32(sh + 36, 16);
     sh += 40; /* [2] .strtab */
-    put32(sh + 4, 3);
-    put32(sh + 16, stroff);
-    put32(sh + 20, (uint32_t)sizeof strtab);
+    h7_put_le32(sh + 4, 3);
+    h7_put_le32(sh + 16, stroff);
+    h7_put_le32(sh + 20, (uint32_t)sizeof strtab);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(b, 1, sizeof b, f), sizeof b);
@@ -278,10 +260,10 @@ static chip_t *chip_new(const uint8_t *prog, size_t len, const uint8_t *handler,
     assert_non_null(t->ram);
     assert_non_null(t->mirror);
     for (uint32_t i = 0; i < ARR_SIZE; i += 4u)
-        put32(t->mirror + i, 0xA5000000u | i);
-    put32(t->ram + 0, MSP_TOP);
-    put32(t->ram + 4, PROG | 1u);
-    put32(t->ram + 12, HANDLER | 1u);
+        h7_put_le32(t->mirror + i, 0xA5000000u | i);
+    h7_put_le32(t->ram + 0, MSP_TOP);
+    h7_put_le32(t->ram + 4, PROG | 1u);
+    h7_put_le32(t->ram + 12, HANDLER | 1u);
     memcpy(t->ram + (PROG - RAM_BASE), prog, len);
     if (!handler) {
         handler = prog_spin;
@@ -338,7 +320,7 @@ static cm7_result_t run_us(chip_t *t)
 
 static uint32_t ram32(const chip_t *t, uint32_t addr)
 {
-    return get32(t->ram + (addr - RAM_BASE));
+    return h7_get_le32(t->ram + (addr - RAM_BASE));
 }
 
 /* The basic frame at sp: R0-R3, R12, LR, return address, xPSR. */

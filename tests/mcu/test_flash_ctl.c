@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "flash_ctl.h"
+#include "h7_util.h"
 
 #define BASE    0x08000000u
 #define SECTOR  0x20000u
@@ -149,16 +150,11 @@ static void pattern(uint8_t *w, uint8_t seed)
     }
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Eight 32-bit stores of one flash word, as a CPU does with PG set. */
 static void store_word(fx_t *fx, uint32_t addr, const uint8_t *w)
 {
     for (unsigned i = 0; i < WORD / 4u; i++) {
-        store(fx, addr + 4u * i, le32(w + 4u * i));
+        store(fx, addr + 4u * i, h7_get_le32(w + 4u * i));
     }
 }
 
@@ -318,11 +314,11 @@ static void test_program_word_x64(void **state)
     wr(fx, CR, CR_PSIZE(X64) | CR_PG);
     uint64_t t0 = sim_clock_total_ns(&fx->clock);
     for (unsigned i = 0; i < 7u; i++) {
-        store(fx, addr + 4u * i, le32(w + 4u * i));
+        store(fx, addr + 4u * i, h7_get_le32(w + 4u * i));
         assert_int_equal(rd(fx, SR), SR_WBNE); /* waiting for the rest */
     }
     assert_true(erased(fx, addr, WORD));
-    store(fx, addr + 28u, le32(w + 28u));
+    store(fx, addr + 28u, h7_get_le32(w + 28u));
 
     /* Applied when it starts; busy for tprog x64 on the virtual clock. */
     assert_memory_equal(raw(fx, addr), w, WORD);
@@ -383,11 +379,11 @@ static void test_strobe_error(void **state)
     unlock(fx, 0);
     wr(fx, CR, CR_PSIZE(X64) | CR_PG);
     store(fx, SEC(1), 0x11111111u);
-    store(fx, SEC(1), le32(w)); /* same bytes again */
+    store(fx, SEC(1), h7_get_le32(w)); /* same bytes again */
     assert_int_equal(rd(fx, SR) & SR_STRBERR, SR_STRBERR);
     /* Not aborted: the new data replace the old (RM0433 4.7.4). */
     for (unsigned i = 1; i < WORD / 4u; i++) {
-        store(fx, SEC(1) + 4u * i, le32(w + 4u * i));
+        store(fx, SEC(1) + 4u * i, h7_get_le32(w + 4u * i));
     }
     wait_idle(fx, 0);
     assert_memory_equal(raw(fx, SEC(1)), w, WORD);

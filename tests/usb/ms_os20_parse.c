@@ -4,15 +4,7 @@
 
 #include <string.h>
 
-static unsigned rd16(const uint8_t *p)
-{
-    return (unsigned)p[0] | (unsigned)p[1] << 8;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16;
-}
+#include "h7_util.h"
 
 /* Table 3: {D8DD60DF-4589-4CC7-9CD2-659D9E648A9F} as a GUID is stored: the
  * 32-bit and the two 16-bit fields little endian, the last 8 bytes in order. */
@@ -39,7 +31,7 @@ const char *ms20_parse_bos(const uint8_t *bos, size_t len, ms20_bos_info_t *out)
     if (len < 5 || bos[0] != 5 || bos[1] != 0x0F) {
         return "BOS header: bLength must be 5 and bDescriptorType 0x0F";
     }
-    out->bos_len = (uint16_t)rd16(bos + 2);
+    out->bos_len = h7_get_le16(bos + 2);
     out->num_caps = bos[4];
     if (out->bos_len != len) {
         return "BOS wTotalLength differs from the bytes the device sent";
@@ -69,8 +61,8 @@ const char *ms20_parse_bos(const uint8_t *bos, size_t len, ms20_bos_info_t *out)
                 return "platform capability bReserved is not 0";
             }
             ms++;
-            out->win_version = rd32(c + 20);
-            out->set_len = (uint16_t)rd16(c + 24);
+            out->win_version = h7_get_le32(c + 20);
+            out->set_len = h7_get_le16(c + 24);
             out->vendor_code = c[26];
             out->alt_enum = c[27];
         }
@@ -107,7 +99,7 @@ static const char *parse_guid_property(const uint8_t *p, size_t len, ms20_set_in
     if (len < 10) {
         return "registry property shorter than its fixed fields";
     }
-    unsigned type = rd16(p + 4), name_len = rd16(p + 6);
+    unsigned type = h7_get_le16(p + 4), name_len = h7_get_le16(p + 6);
     if (type != 7) {
         return "DeviceInterfaceGUIDs: wPropertyDataType must be 7 (REG_MULTI_SZ)";
     }
@@ -115,12 +107,12 @@ static const char *parse_guid_property(const uint8_t *p, size_t len, ms20_set_in
         return "registry property name is not \"DeviceInterfaceGUIDs\" (length)";
     }
     for (unsigned i = 0; i < sizeof name; i++) {
-        if (rd16(p + 8 + 2 * i) != (unsigned char)name[i]) {
+        if (h7_get_le16(p + 8 + 2 * i) != (unsigned char)name[i]) {
             return "registry property name is not \"DeviceInterfaceGUIDs\" UTF-16LE";
         }
     }
     const uint8_t *d = p + 8 + name_len;
-    unsigned data_len = rd16(d);
+    unsigned data_len = h7_get_le16(d);
     if (10 + name_len + data_len != len) {
         return "registry property wLength differs from its name and data lengths";
     }
@@ -129,7 +121,7 @@ static const char *parse_guid_property(const uint8_t *p, size_t len, ms20_set_in
     }
     d += 2;
     for (unsigned i = 0; i < 38; i++) {
-        unsigned c = rd16(d + 2 * i);
+        unsigned c = h7_get_le16(d + 2 * i);
         int ok = (i == 0)                                    ? c == '{'
                  : (i == 37)                                 ? c == '}'
                  : (i == 9 || i == 14 || i == 19 || i == 24) ? c == '-'
@@ -140,7 +132,7 @@ static const char *parse_guid_property(const uint8_t *p, size_t len, ms20_set_in
         out->guid[i] = (char)c;
     }
     out->guid[38] = '\0';
-    if (rd16(d + 76) != 0 || rd16(d + 78) != 0) {
+    if (h7_get_le16(d + 76) != 0 || h7_get_le16(d + 78) != 0) {
         return "DeviceInterfaceGUIDs: REG_MULTI_SZ not ended by two NULs";
     }
     return NULL;
@@ -155,7 +147,7 @@ static const char *parse_features(const uint8_t *set, size_t off, size_t end, in
         if (end - off < 4) {
             return "descriptor header runs past its subset";
         }
-        unsigned wlen = rd16(p), type = rd16(p + 2);
+        unsigned wlen = h7_get_le16(p), type = h7_get_le16(p + 2);
         if (wlen < 4 || wlen > end - off) {
             return "descriptor wLength runs past its subset";
         }
@@ -199,22 +191,22 @@ const char *ms20_parse_set(const uint8_t *set, size_t len, ms20_set_info_t *out)
     memset(out, 0, sizeof *out);
     out->function_itf = -1;
     /* Table 10: wLength 10, wDescriptorType 0, dwWindowsVersion, wTotalLength */
-    if (len < 10 || rd16(set) != 10 || rd16(set + 2) != 0x00) {
+    if (len < 10 || h7_get_le16(set) != 10 || h7_get_le16(set + 2) != 0x00) {
         return "set header: wLength must be 10 and wDescriptorType 0";
     }
-    if (rd32(set + 4) < 0x06030000u) {
+    if (h7_get_le32(set + 4) < 0x06030000u) {
         return "set header dwWindowsVersion below Windows 8.1";
     }
-    if (rd16(set + 8) != len) {
+    if (h7_get_le16(set + 8) != len) {
         return "set header wTotalLength differs from the set's length";
     }
     size_t off = 10;
-    if (off < len && len - off >= 4 && rd16(set + off + 2) == 0x01) {
+    if (off < len && len - off >= 4 && h7_get_le16(set + off + 2) == 0x01) {
         /* Table 11: wLength 8, type 1, bConfigurationValue (the index: 0),
          * bReserved, wTotalLength of the configuration subset */
         const uint8_t *c = set + off;
-        unsigned clen = len - off >= 8 ? rd16(c + 6) : 0;
-        if (rd16(c) != 8 || clen < 8 || clen > len - off) {
+        unsigned clen = len - off >= 8 ? h7_get_le16(c + 6) : 0;
+        if (h7_get_le16(c) != 8 || clen < 8 || clen > len - off) {
             return "configuration subset header: wLength 8, wTotalLength within the set";
         }
         if (c[4] != 0) {
@@ -227,10 +219,10 @@ const char *ms20_parse_set(const uint8_t *set, size_t len, ms20_set_info_t *out)
             const uint8_t *f = set + off;
             /* Table 12: wLength 8, type 2, bFirstInterface, bReserved,
              * wSubsetLength (header and its features) */
-            if (cend - off < 8 || rd16(f) != 8 || rd16(f + 2) != 0x02) {
+            if (cend - off < 8 || h7_get_le16(f) != 8 || h7_get_le16(f + 2) != 0x02) {
                 return "configuration subset holds something other than function subsets";
             }
-            unsigned flen = rd16(f + 6);
+            unsigned flen = h7_get_le16(f + 6);
             if (flen < 8 || flen > cend - off) {
                 return "function subset wSubsetLength runs past its configuration subset";
             }
