@@ -343,6 +343,67 @@ static int send_scheduled(h7_dfu_t *dfu, const h7_plan_t *plan, const bool *skip
     return rc;
 }
 
+/* Pass 1's total: the bytes of the commit span among the blocks to write. */
+static uint64_t commit_bytes(const h7_plan_block_t *wb, size_t n_wb, const h7_write_cfg_t *cfg)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < n_wb; i++) {
+        h7_plan_block_t parts[3];
+        size_t n = commit_split(&wb[i], cfg, 1, parts);
+        for (size_t k = 0; k < n; k++)
+            total += parts[k].len;
+    }
+    return total;
+}
+
+/* Pass 1: the commit span, one address pointer per piece. */
+static int send_commit(h7_dfu_t *dfu, const h7_plan_block_t *wb, size_t n_wb,
+                       const h7_write_cfg_t *cfg, h7_write_report_t *report, prog_ctx_t *pc)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_wb; i++) {
+        h7_plan_block_t parts[3];
+        size_t n = commit_split(&wb[i], cfg, 1, parts);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            rc =
+                h7_dfuse_write(dfu, parts[k].addr, parts[k].data, parts[k].len, block_progress, pc);
+            if (rc == 0) {
+                pc->before += parts[k].len;
+                report->bytes_written += parts[k].len;
+            }
+        }
+    }
+    return rc;
+}
+
+/* Verify what pass wrote: by the device's CRC-32 (crc; by the sectors of
+ * plan where the device answers whole sectors only) or read back into
+ * tmp. Progress is shown for pass 0 (of total bytes); pass 1, the commit
+ * span, is its own step. */
+static int verify_pass(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_plan_block_t *wb, size_t n_wb,
+                       const h7_write_cfg_t *cfg, int pass, bool crc, uint8_t *tmp,
+                       h7_write_report_t *report, uint64_t total)
+{
+    /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
+    int rc = h7_dfu_abort(dfu);
+    for (size_t i = 0; rc == 0 && i < n_wb; i++) {
+        h7_plan_block_t parts[3];
+        size_t n = commit_split(&wb[i], cfg, pass, parts);
+        if (cancelled(cfg))
+            rc = stop_cancelled(dfu, false, 0);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            rc = crc ? verify_crc(dfu, plan, cfg, pass, &parts[k])
+                     : verify_block(dfu, &parts[k], tmp);
+            if (rc == 0) {
+                report->bytes_verified += parts[k].len;
+                if (cfg->progress && pass == 0)
+                    cfg->progress(cfg->user, H7_PHASE_VERIFY, report->bytes_verified, total);
+            }
+        }
+    }
+    return rc;
+}
+
 int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                        const h7_write_cfg_t *cfg_in, h7_write_report_t *report)
 {
@@ -353,132 +414,87 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
         report = &dummy;
     memset(report, 0, sizeof(*report));
 
+    /* Everything below is freed at out, on every path. */
+    h7_layout_t *l = NULL;
+    h7_plan_t plan;
+    memset(&plan, 0, sizeof(plan));
+    uint8_t *tmp = NULL;
+    bool *skip = NULL;
+    h7_plan_block_t *wb = NULL;
+    int rc;
+
     if ((cfg->commit_addr | cfg->commit_len) % 32u != 0) {
         /* Splitting a flash word would program it twice. */
-        h7_err_set(&dfu->err, H7_E_ARG, "write image",
-                   "the commit span must be whole 32-byte flash words");
+        rc = h7_err_set(&dfu->err, H7_E_ARG, "write image",
+                        "the commit span must be whole 32-byte flash words");
         h7_err_at(&dfu->err, cfg->commit_addr);
-        return H7_E_ARG;
+        goto out;
     }
-    h7_layout_t *l = calloc(1, sizeof(*l));
-    if (l == NULL) {
-        h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
-        return H7_E_NOMEM;
+    if ((l = calloc(1, sizeof(*l))) == NULL) {
+        rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
+        goto out;
     }
-    int rc = parse_layout(dfu, layout, l);
-    if (rc) {
-        free(l);
-        return rc;
-    }
-    h7_plan_t plan;
+    if ((rc = parse_layout(dfu, layout, l)) != 0)
+        goto out;
     h7_plan_opts_t opts = h7_plan_default_opts();
     opts.alt = -1;
-    memset(&plan, 0, sizeof(plan));
     if (h7_plan_make(img, l, &opts, &plan, &report->refusal) != 0) {
         /* Refused before anything reached the device. */
-        h7_err_set(&dfu->err, H7_E_PLAN, "plan the image", "%s", report->refusal.message);
+        rc = h7_err_set(&dfu->err, H7_E_PLAN, "plan the image", "%s", report->refusal.message);
         h7_err_at(&dfu->err, report->refusal.addr);
-        free(l);
-        return H7_E_PLAN;
+        goto out;
     }
-    free(l);
 
-    uint8_t *tmp = NULL;
     size_t maxblock = 0;
     for (size_t i = 0; i < plan.n_block; i++)
         if (plan.block[i].len > maxblock)
             maxblock = plan.block[i].len;
-    if (cfg->verify && (tmp = malloc(maxblock ? maxblock : 1)) == NULL) {
-        h7_plan_free(&plan);
-        h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
-        return H7_E_NOMEM;
+    if ((cfg->verify && (tmp = malloc(maxblock ? maxblock : 1)) == NULL) ||
+        (skip = calloc(plan.n_erase + 1, sizeof(bool))) == NULL) {
+        rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
+        goto out;
     }
 
     rc = h7_dfu_recover(dfu);
-    bool *skip = calloc(plan.n_erase + 1, sizeof(bool));
-    if (skip == NULL) {
-        free(tmp);
-        h7_plan_free(&plan);
-        h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
-        return H7_E_NOMEM;
-    }
     report->device_crc = rc == 0 && h7_dfuse_has_command(dfu, H7_DFUSE_CRC32);
     if (rc == 0 && !cfg->no_skip)
         rc = find_skips(dfu, &plan, report->device_crc, skip, &report->sectors_skipped);
     size_t n_wb = 0;
     uint64_t wb_bytes = 0;
-    h7_plan_block_t *wb = unskipped_blocks(&plan, skip, &n_wb, &wb_bytes);
-    if (wb == NULL && rc == 0) {
-        h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
-        rc = H7_E_NOMEM;
-    }
+    wb = unskipped_blocks(&plan, skip, &n_wb, &wb_bytes);
+    if (wb == NULL && rc == 0)
+        rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
     const bool crc_verify = report->device_crc && !cfg->readback_verify;
+    report->bytes_to_write = wb_bytes;
+
     /* Pass 0 writes (and verifies) everything outside the commit span, pass 1
      * the span itself, so a device interrupted before the end never holds it. */
     prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, wb_bytes};
-    uint64_t verified = 0;
-    report->bytes_to_write = wb_bytes;
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
-        if (pass == 1 && cancelled(cfg)) {
-            rc = stop_cancelled(dfu, false, 0); /* pass 0 ended settled */
-            break;
-        }
-        if (pass == 1) {
-            /* Shown as its own step: the bytes that make the image valid. */
-            pc.phase = H7_PHASE_COMMIT;
-            pc.before = 0;
-            pc.total = 0;
-            for (size_t i = 0; i < n_wb; i++) {
-                h7_plan_block_t parts[3];
-                size_t n = commit_split(&wb[i], cfg, 1, parts);
-                for (size_t k = 0; k < n; k++)
-                    pc.total += parts[k].len;
-            }
-        }
-        if (pass == 0 && rc == 0)
-            rc = send_scheduled(dfu, &plan, skip, wb, n_wb, cfg, report, &pc);
-        for (size_t i = 0; pass == 1 && rc == 0 && i < n_wb; i++) {
-            h7_plan_block_t parts[3];
-            size_t n = commit_split(&wb[i], cfg, pass, parts);
-            for (size_t k = 0; rc == 0 && k < n; k++) {
-                rc = h7_dfuse_write(dfu, parts[k].addr, parts[k].data, parts[k].len, block_progress,
-                                    &pc);
-                if (rc == 0) {
-                    pc.before += parts[k].len;
-                    report->bytes_written += parts[k].len;
-                }
-            }
-        }
-        if (rc == 0 && cfg->verify) {
-            /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
-            rc = h7_dfu_abort(dfu);
-            for (size_t i = 0; rc == 0 && i < n_wb; i++) {
-                h7_plan_block_t parts[3];
-                size_t n = commit_split(&wb[i], cfg, pass, parts);
-                if (cancelled(cfg))
-                    rc = stop_cancelled(dfu, false, 0);
-                for (size_t k = 0; rc == 0 && k < n; k++) {
-                    rc = crc_verify ? verify_crc(dfu, &plan, cfg, pass, &parts[k])
-                                    : verify_block(dfu, &parts[k], tmp);
-                    if (rc == 0) {
-                        verified += parts[k].len;
-                        report->bytes_verified += parts[k].len;
-                        if (cfg->progress && pass == 0)
-                            cfg->progress(cfg->user, H7_PHASE_VERIFY, verified, wb_bytes);
-                    }
-                }
-            }
-        }
+    if (rc == 0)
+        rc = send_scheduled(dfu, &plan, skip, wb, n_wb, cfg, report, &pc);
+    if (rc == 0 && cfg->verify)
+        rc = verify_pass(dfu, &plan, wb, n_wb, cfg, 0, crc_verify, tmp, report, wb_bytes);
+    if (rc == 0 && cancelled(cfg))
+        rc = stop_cancelled(dfu, false, 0); /* pass 0 ended settled */
+    if (rc == 0) {
+        /* Shown as its own step: the bytes that make the image valid. */
+        pc = (prog_ctx_t){cfg, H7_PHASE_COMMIT, 0, commit_bytes(wb, n_wb, cfg)};
+        rc = send_commit(dfu, wb, n_wb, cfg, report, &pc);
     }
+    if (rc == 0 && cfg->verify)
+        rc = verify_pass(dfu, &plan, wb, n_wb, cfg, 1, crc_verify, tmp, report, wb_bytes);
+
     /* Last: the image record, which makes the image valid. */
     if (rc == 0 && cfg->record && cancelled(cfg))
         rc = stop_cancelled(dfu, false, 0);
     if (rc == 0 && cfg->record)
         rc = h7_record_append(dfu, cfg, report->device_crc, report);
+out:
     free(wb);
     free(skip);
     free(tmp);
     h7_plan_free(&plan);
+    free(l);
     return rc;
 }
 
