@@ -157,6 +157,11 @@ int cli_check_base_used(const cli_opts_t *o, const char *path, const h7_load_opt
                         h7_image_t *img);
 /* -f FORMAT; false after printing the error. */
 bool cli_parse_format(const cli_opts_t *o, const char *arg, h7_image_format_t *fmt);
+/* -s ADDR (where a raw binary goes) or -f FORMAT, c being 's' or 'f': the
+ * image-file options update and image stamp/sign/info take alike, applied to
+ * lo; false after saying what is wrong. (write's -s is an ADDR[:leave...]
+ * spec of its own.) */
+bool cli_load_opt(const cli_opts_t *o, int c, const char *arg, h7_load_opts_t *lo);
 /* Format of a file h7dfu writes, from its name: .hex/.ihex, .dfu, else raw. */
 h7_image_format_t cli_output_format(const char *path);
 /* Write img to path in cli_output_format(path) (a .dfu names vid:pid);

@@ -1,5 +1,5 @@
 /* Image files as the commands see them: loading with a user-facing error,
- * the -f option, and the output format that follows a file name. */
+ * the -s and -f options, and the output format that follows a file name. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -100,6 +100,18 @@ bool cli_parse_format(const cli_opts_t *o, const char *arg, h7_image_format_t *f
         return true;
     cli_error(o, H7_EXIT_USAGE, "unknown format '%s' (bin, ihex, srec, dfuse, dfu, elf)", arg);
     return false;
+}
+
+bool cli_load_opt(const cli_opts_t *o, int c, const char *arg, h7_load_opts_t *lo)
+{
+    if (c == 'f')
+        return cli_parse_format(o, arg, &lo->format);
+    if (!cli_parse_u32(arg, &lo->base)) {
+        cli_error(o, H7_EXIT_USAGE, "bad -s '%s': want an address", arg);
+        return false;
+    }
+    lo->has_base = true;
+    return true;
 }
 
 h7_image_format_t cli_output_format(const char *path)

@@ -154,14 +154,8 @@ static int parse_opts(cli_opts_t *o, int argc, char **argv, sub_t sub, h7_load_o
             *have_version = true;
         } break;
         case 's':
-            if (!cli_parse_u32(optarg, &lo->base)) {
-                cli_error(o, H7_EXIT_USAGE, "bad -s '%s': want an address", optarg);
-                return H7_EXIT_USAGE;
-            }
-            lo->has_base = true;
-            break;
         case 'f':
-            if (!cli_parse_format(o, optarg, &lo->format))
+            if (!cli_load_opt(o, c, optarg, lo))
                 return H7_EXIT_USAGE;
             break;
         }

@@ -59,6 +59,78 @@ static const char update_help[] =
 
 enum { OPT_WAIT_DFU = 256, OPT_WAIT_APP, OPT_FORCE, OPT_NO_SKIP, OPT_ID, OPT_ALL, OPT_PARALLEL };
 
+/* The longer things update says, in one place: plain words (no printf
+ * conversions), put into the messages with %s. */
+enum update_text {
+    TXT_HOW_TO_STAMP,
+    TXT_NOTHING_TOUCHED,
+    TXT_DETACH_IGNORED,
+    TXT_NO_BOOTLOADER,
+    TXT_ROM_OWN_SERIAL,
+    TXT_ROM_KEEP_POWER,
+    TXT_RUN_AGAIN,
+    TXT_ROM_JUMPED,
+    TXT_BACK_IN_ROM,
+    TXT_BACK_IN_DFU,
+    TXT_NOT_ON_USB,
+};
+
+static const char *const texts[] = {
+    /* FILE would not be started */
+    [TXT_HOW_TO_STAMP] = "stamp it with `h7dfu image stamp -V VERSION IN OUT` (or --force to "
+                         "write it anyway)",
+    /* the application runs FILE's version */
+    [TXT_NOTHING_TOUCHED] = "nothing was written and the board was not reset (--force writes it "
+                            "anyway)",
+    /* no bootloader after DFU_DETACH */
+    [TXT_DETACH_IGNORED] = "the application is still running; it may not support detach",
+    [TXT_NO_BOOTLOADER] = "check the cable; the board may need a reset by hand",
+    /* the bootloader found on the application's USB path */
+    [TXT_ROM_OWN_SERIAL] = "ST's ROM bootloader uses its own serial number",
+    /* the write failed */
+    [TXT_ROM_KEEP_POWER] =
+        "nothing was started. The flash the update erased is now empty or partly written: do NOT "
+        "reset or unplug the board (with BOOT0 low the H7 would run that flash and stay "
+        "invisible on USB; then set BOOT0 high to reach the ROM again). Run the same command "
+        "again to finish",
+    [TXT_RUN_AGAIN] = "the board stays in DFU mode; run the same command again to finish",
+    /* the application did not come back */
+    [TXT_ROM_JUMPED] =
+        "The image was written and verified, and ST's ROM bootloader started it - by a JUMP, "
+        "without a reset (AN3156 leave): the application found the ROM's USB and clock set-up "
+        "still active and its USB did not enumerate. This is the failure reported from the "
+        "field (\"device missing after DFU\"). Now: power-cycle the board (BOOT0 low) and the "
+        "application starts from reset. Fix for good: make the application reset itself when "
+        "it finds it was not started by a reset (h7dfu app library, docs/rom-bootloader.md), or "
+        "use the h7dfu bootloader, which always starts the application through a reset",
+    [TXT_BACK_IN_ROM] = "the board is back in ST's ROM bootloader (BOOT0 pin high? BOOT_ADD0 not "
+                        "at the image?)",
+    [TXT_BACK_IN_DFU] = "the board is back in DFU mode, so its bootloader refused to start the "
+                        "image (not a valid, stamped image for this board? see `h7dfu image info "
+                        "FILE`)",
+    [TXT_NOT_ON_USB] = "the board is not on USB; check the cable and reset it",
+};
+
+/* One board's update, from its options to the application's return: what
+ * the phases below (find, detach, write, wait for the application) share. */
+typedef struct update {
+    cli_opts_t *o;
+    const char *path;        /* FILE */
+    h7_image_t img;          /* FILE, loaded and checked */
+    boot_image_header_t hdr; /* the version FILE installs (has_hdr) */
+    bool has_hdr;
+    unsigned wait_dfu_ms, wait_app_ms;
+    bool force, no_skip;
+    h7_usb_device_t start; /* the board as found */
+    bool was_app;          /* ... running the application, else in DFU mode */
+    h7_app_version_t old;  /* the application's version then (have_old) */
+    bool have_old;
+    bool up_to_date;         /* it runs FILE's version: nothing to do */
+    h7_usb_device_t dfu_dev; /* the board in DFU mode */
+    h7_write_report_t rep;   /* what the write did */
+    bool record;             /* the write appended an image record */
+} update_t;
+
 /*
  * Poll for the board we started from, in DFU mode or as the application: by
  * serial number first; when no device has that serial, by the same USB path
@@ -202,7 +274,13 @@ static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
     return out;
 }
 
-int cmd_update(cli_opts_t *o, int argc, char **argv)
+/*
+ * update's options into u, lo (-s, -f) and many (the same options as given,
+ * for the runs of several boards; *is_many: several boards). -1 to go on,
+ * else the exit code (said).
+ */
+static int parse_options(int argc, char **argv, update_t *u, h7_load_opts_t *lo, cli_many_t *many,
+                         bool *is_many)
 {
     static const struct option longopts[] = {
         {"address", required_argument, NULL, 's'},
@@ -217,27 +295,17 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const cli_cmd_t cmd = {"update", update_help, "s:f:", longopts, 0};
-    h7_load_opts_t lopts = {.format = H7_FMT_AUTO};
-    unsigned wait_dfu_ms = 10000, wait_app_ms = 10000;
-    bool force = false, no_skip = false;
-    cli_many_t many = {.parallel = 1};
+    cli_opts_t *o = u->o;
     bool parallel_given = false;
     uint32_t v;
     int c, ec = H7_EXIT_OK;
     while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
         switch (c) {
         case 's':
-            if (!cli_parse_u32(optarg, &lopts.base)) {
-                cli_error(o, H7_EXIT_USAGE, "bad -s '%s': want an address", optarg);
-                return H7_EXIT_USAGE;
-            }
-            lopts.has_base = true;
-            many.address = optarg;
-            break;
         case 'f':
-            if (!cli_parse_format(o, optarg, &lopts.format))
+            if (!cli_load_opt(o, c, optarg, lo))
                 return H7_EXIT_USAGE;
-            many.format = optarg;
+            *(c == 's' ? &many->address : &many->format) = optarg;
             break;
         case OPT_WAIT_DFU:
         case OPT_WAIT_APP:
@@ -246,17 +314,17 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                           c == OPT_WAIT_DFU ? "--wait-dfu" : "--wait-app", optarg);
                 return H7_EXIT_USAGE;
             }
-            *(c == OPT_WAIT_DFU ? &wait_dfu_ms : &wait_app_ms) = v * 1000u;
-            *(c == OPT_WAIT_DFU ? &many.wait_dfu : &many.wait_app) = optarg;
+            *(c == OPT_WAIT_DFU ? &u->wait_dfu_ms : &u->wait_app_ms) = v * 1000u;
+            *(c == OPT_WAIT_DFU ? &many->wait_dfu : &many->wait_app) = optarg;
             break;
         case OPT_FORCE:
-            force = many.force = true;
+            u->force = many->force = true;
             break;
         case OPT_NO_SKIP:
-            no_skip = many.no_skip = true;
+            u->no_skip = many->no_skip = true;
             break;
         case OPT_ALL:
-            many.all = true;
+            many->all = true;
             break;
         case OPT_PARALLEL:
             if (!cli_parse_u32(optarg, &v) || v < 1 || v > CLI_MAX_PARALLEL) {
@@ -264,7 +332,7 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                           CLI_MAX_PARALLEL, optarg);
                 return H7_EXIT_USAGE;
             }
-            many.parallel = v;
+            many->parallel = v;
             parallel_given = true;
             break;
         case OPT_ID:
@@ -278,224 +346,230 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
     if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK ||
         cli_add_ids(o, NULL) != H7_EXIT_OK)
         return H7_EXIT_USAGE;
-    const char *path = argv[optind];
-    const bool is_many = many.all || parallel_given || o->n_serial_args > 1 ||
-                         (o->filter.serial && strchr(o->filter.serial, ','));
-    if (is_many && many.all && o->filter.serial) {
+    u->path = argv[optind];
+    *is_many = many->all || parallel_given || o->n_serial_args > 1 ||
+               (o->filter.serial && strchr(o->filter.serial, ','));
+    if (*is_many && many->all && o->filter.serial) {
         cli_error(o, H7_EXIT_USAGE, "--all and -S exclude each other: --all is every h7dfu board");
         return H7_EXIT_USAGE;
     }
-    if (is_many && o->filter.path) {
+    if (*is_many && o->filter.path) {
         cli_error(o, H7_EXIT_USAGE,
                   "-p selects one board: several boards are chosen by serial number (-S A,B "
                   "or --all)");
         return H7_EXIT_USAGE;
     }
-    if (is_many && !many.all && !o->filter.serial) {
+    if (*is_many && !many->all && !o->filter.serial) {
         cli_error(o, H7_EXIT_USAGE,
                   "--parallel is for several boards: name them with -S A,B,... or --all");
         return H7_EXIT_USAGE;
     }
+    return -1;
+}
 
-    /* The file is checked before the application is disturbed. */
-    h7_image_t img;
-    int lrc = cli_load_image(o, path, &lopts, &img);
-    if (lrc != H7_EXIT_OK)
-        return lrc;
-    if ((lrc = cli_check_base_used(o, path, &lopts, &img)) != H7_EXIT_OK)
-        return lrc;
-
+/* FILE into u->img, checked before any board is disturbed: loadable, -s
+ * used, and (unless --force) an image the bootloader would start. */
+static int load_file(update_t *u, const h7_load_opts_t *lo, bool is_many)
+{
+    int rc = cli_load_image(u->o, u->path, lo, &u->img);
+    if (rc == H7_EXIT_OK)
+        rc = cli_check_base_used(u->o, u->path, lo, &u->img);
+    if (rc != H7_EXIT_OK)
+        return rc;
     char why[128];
-    if (!force && !cli_slot_image_ok(&img, why, sizeof(why))) {
-        cli_error(o, H7_EXIT_FILE,
-                  "%s is not an image the h7dfu bootloader would start (%s): stamp it with "
-                  "`h7dfu image stamp -V VERSION IN OUT` (or --force to write it anyway); "
-                  "%s",
-                  path, why, is_many ? "no board was touched" : "the application was not touched");
-        h7_image_free(&img);
+    if (!u->force && !cli_slot_image_ok(&u->img, why, sizeof(why))) {
+        cli_error(u->o, H7_EXIT_FILE,
+                  "%s is not an image the h7dfu bootloader would start (%s): %s; %s", u->path, why,
+                  texts[TXT_HOW_TO_STAMP],
+                  is_many ? "no board was touched" : "the application was not touched");
+        h7_image_free(&u->img);
         return H7_EXIT_FILE;
     }
-    if (is_many) {
-        /* Each board in a run of its own (cmd_update_many.c), the file
-         * checked once here. */
-        h7_image_free(&img);
-        many.file = path;
-        return cli_update_many(o, &many);
-    }
-
     /* The version FILE installs (cli_slot_prepare takes the record out of img). */
-    boot_image_header_t hdr;
-    const bool has_hdr = image_record(&img, &hdr);
-    int rc;
-    h7_usb_device_t start, dfu_dev, app;
-    bool other, by_path;
+    u->has_hdr = image_record(&u->img, &u->hdr);
+    return H7_EXIT_OK;
+}
+
+/* Find: the one candidate, running the application or already waiting in
+ * DFU mode (an interrupted update: then written as it is). */
+static int find_board(update_t *u)
+{
     h7_usb_t *usb = NULL;
-    if ((rc = cli_usb_init(o, &usb)) != H7_EXIT_OK) {
-        h7_image_free(&img);
+    int rc = cli_usb_init(u->o, &usb);
+    if (rc != H7_EXIT_OK)
         return rc;
-    }
-    /* The one candidate, running the application or already waiting in DFU
-     * mode (an interrupted update: then written as it is). */
-    rc = cli_find_target(usb, o, &start);
+    rc = cli_find_target(usb, u->o, &u->start);
     h7_usb_exit(usb);
-    if (rc != H7_EXIT_OK) {
-        h7_image_free(&img);
-        return rc;
-    }
-    bool was_app = !start.dfu_mode;
+    u->was_app = !u->start.dfu_mode;
+    return rc;
+}
 
-    h7_app_version_t old;
-    memset(&old, 0, sizeof(old));
-    bool have_old = false;
-    if (was_app) {
-        h7_app_version_t ver;
-        bool have_ver = cli_app_version(&start, &ver) == 0;
-        old = ver;
-        have_old = have_ver;
-        if (have_ver)
-            cli_info(o, "application %04x:%04x serial %s runs version %u.%u.%u (%s)", start.vid,
-                     start.pid, start.serial, ver.major, ver.minor, ver.patch, ver.text);
-        char fver[32];
-        if (have_ver && image_version(&img, fver, sizeof(fver)) && same_version(&img, &ver)) {
-            if (!force && !no_skip) {
-                cli_info(o,
-                         "already up to date: the application runs version %s, the version "
-                         "stamped in %s; nothing was written and the board was not reset "
-                         "(--force writes it anyway)",
-                         fver, path);
-                say_done(o, &start, path, true, &ver, has_hdr ? &hdr.version : NULL, &ver, NULL);
-                rc = H7_EXIT_OK;
-                goto out;
-            }
-            cli_info(o, "the application runs version %s already; writing anyway (%s)", fver,
-                     force ? "--force" : "--no-skip");
-        } else if (o->verbose && have_ver) {
-            cli_info(o, "%s holds version %s: not the application's", path,
-                     image_version(&img, fver, sizeof(fver)) ? fver : "(none)");
-        }
-        cli_info(o, "detaching the application");
-        if ((rc = detach_app(o, &start)) != H7_EXIT_OK)
-            goto out;
-        if (!wait_for(o, start.serial, start.path, true, wait_dfu_ms, &dfu_dev, &other, &by_path)) {
-            cli_error(o, H7_EXIT_NO_DEVICE,
-                      "the bootloader did not appear within %u s after DFU_DETACH (serial %s)%s",
-                      wait_dfu_ms / 1000, start.serial,
-                      other ? ": the application is still running; it may not support detach"
-                            : ": check the cable; the board may need a reset by hand");
-            rc = H7_EXIT_NO_DEVICE;
-            goto out;
-        }
-        if (by_path)
+/* The application's version against FILE's: the one FILE installs already
+ * runs (u->up_to_date, said) unless --force or --no-skip write it anyway. */
+static void compare_versions(update_t *u)
+{
+    const cli_opts_t *o = u->o;
+    const h7_usb_device_t *app = &u->start;
+    h7_app_version_t *ver = &u->old;
+    u->have_old = cli_app_version(app, ver) == 0;
+    if (!u->have_old)
+        return;
+    cli_info(o, "application %04x:%04x serial %s runs version %u.%u.%u (%s)", app->vid, app->pid,
+             app->serial, ver->major, ver->minor, ver->patch, ver->text);
+    char fver[32];
+    if (image_version(&u->img, fver, sizeof(fver)) && same_version(&u->img, ver)) {
+        if (!u->force && !u->no_skip) {
             cli_info(o,
-                     "DFU device %04x:%04x serial %s found on the same USB path %s (the "
-                     "application's serial is %s)%s",
-                     dfu_dev.vid, dfu_dev.pid, dfu_dev.serial, dfu_dev.path, start.serial,
-                     h7_usb_is_st_rom(&dfu_dev) ? ": ST's ROM bootloader uses its own serial number"
-                                                : "");
-    } else {
-        cli_info(o, "board %04x:%04x serial %s is already in DFU mode", start.vid, start.pid,
-                 start.serial);
-        dfu_dev = start;
+                     "already up to date: the application runs version %s, the version "
+                     "stamped in %s; %s",
+                     fver, u->path, texts[TXT_NOTHING_TOUCHED]);
+            say_done(o, app, u->path, true, ver, u->has_hdr ? &u->hdr.version : NULL, ver, NULL);
+            u->up_to_date = true;
+            return;
+        }
+        cli_info(o, "the application runs version %s already; writing anyway (%s)", fver,
+                 u->force ? "--force" : "--no-skip");
+    } else if (o->verbose) {
+        cli_info(o, "%s holds version %s: not the application's", u->path,
+                 image_version(&u->img, fver, sizeof(fver)) ? fver : "(none)");
     }
+}
 
-    /* Write + verify through the normal path, selecting exactly this board. */
+/* Detach: the board in DFU mode in u->dfu_dev. An application is detached
+ * (unless it runs FILE's version already) and its bootloader waited for. */
+static int detach_board(update_t *u)
+{
+    const cli_opts_t *o = u->o;
+    const h7_usb_device_t *start = &u->start;
+    if (!u->was_app) {
+        cli_info(o, "board %04x:%04x serial %s is already in DFU mode", start->vid, start->pid,
+                 start->serial);
+        u->dfu_dev = *start;
+        return H7_EXIT_OK;
+    }
+    compare_versions(u);
+    if (u->up_to_date)
+        return H7_EXIT_OK;
+    cli_info(o, "detaching the application");
+    int rc = detach_app(o, start);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    bool other, by_path;
+    if (!wait_for(o, start->serial, start->path, true, u->wait_dfu_ms, &u->dfu_dev, &other,
+                  &by_path)) {
+        cli_error(o, H7_EXIT_NO_DEVICE,
+                  "the bootloader did not appear within %u s after DFU_DETACH (serial %s): %s",
+                  u->wait_dfu_ms / 1000, start->serial,
+                  texts[other ? TXT_DETACH_IGNORED : TXT_NO_BOOTLOADER]);
+        return H7_EXIT_NO_DEVICE;
+    }
+    const h7_usb_device_t *d = &u->dfu_dev;
+    const bool rom = h7_usb_is_st_rom(d);
+    if (by_path)
+        cli_info(o,
+                 "DFU device %04x:%04x serial %s found on the same USB path %s (the "
+                 "application's serial is %s)%s%s",
+                 d->vid, d->pid, d->serial, d->path, start->serial, rom ? ": " : "",
+                 rom ? texts[TXT_ROM_OWN_SERIAL] : "");
+    return H7_EXIT_OK;
+}
+
+/* A write that failed or was stopped: said, with where the board stays. */
+static int write_failed(const update_t *u, const cli_dev_t *d)
+{
+    const cli_opts_t *o = u->o;
+    const bool stopped = d->dfu.err.code == H7_E_CANCELLED;
+    int rc = stopped ? cli_write_interrupted(o, &u->rep)
+                     : cli_fail_dfu(o, &d->dfu, "update failed while writing");
+    if (h7_usb_is_st_rom(&d->info))
+        cli_info(o, "%s; %s",
+                 stopped ? "ST's ROM bootloader stays in DFU mode"
+                         : "ST's ROM bootloader reported it and stays in DFU mode",
+                 texts[TXT_ROM_KEEP_POWER]);
+    else if (!stopped)
+        cli_info(o, "%s", texts[TXT_RUN_AGAIN]);
+    return rc;
+}
+
+/* Write: FILE written and verified through the normal path, selecting
+ * exactly this board, then DFU mode left. */
+static int write_board(update_t *u)
+{
+    const cli_opts_t *o = u->o;
     cli_opts_t dopts = *o;
-    dopts.filter.vid = dfu_dev.vid;
-    dopts.filter.pid = dfu_dev.pid;
-    dopts.filter.serial = dfu_dev.serial[0] ? dfu_dev.serial : NULL;
-    dopts.filter.path = dfu_dev.serial[0] ? NULL : dfu_dev.path;
+    dopts.filter.vid = u->dfu_dev.vid;
+    dopts.filter.pid = u->dfu_dev.pid;
+    dopts.filter.serial = u->dfu_dev.serial[0] ? u->dfu_dev.serial : NULL;
+    dopts.filter.path = u->dfu_dev.serial[0] ? NULL : u->dfu_dev.path;
     dopts.timeout_ms = 2000;
     cli_dev_t d;
-    if ((rc = cli_open_dfu(&dopts, &d)) != H7_EXIT_OK)
-        goto out;
-    cli_info(o, "writing %s (%llu bytes) to the bootloader %04x:%04x", path,
-             (unsigned long long)h7_image_total_size(&img), d.info.vid, d.info.pid);
+    int rc = cli_open_dfu(&dopts, &d);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    cli_info(o, "writing %s (%llu bytes) to the bootloader %04x:%04x", u->path,
+             (unsigned long long)h7_image_total_size(&u->img), d.info.vid, d.info.pid);
     h7_write_cfg_t cfg = {.verify = true,
-                          .no_skip = no_skip,
+                          .no_skip = u->no_skip,
                           .progress = cli_progress,
                           .user = (void *)o,
                           .cancel = cli_stop_flag()};
     uint8_t record[BOOT_REC_SIZE];
-    if (cli_slot_prepare(&img, &cfg, record) != 0) {
+    if (cli_slot_prepare(&u->img, &cfg, record) != 0) {
         cli_error(o, H7_EXIT_FAIL, "out of memory: nothing was written");
-        rc = H7_EXIT_FAIL;
         cli_close(&d);
-        goto out;
+        return H7_EXIT_FAIL;
     }
-    h7_write_report_t rep;
-    memset(&rep, 0, sizeof(rep));
+    u->record = cfg.record != NULL;
     cli_stop_install();
-    if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {
-        const bool stopped = d.dfu.err.code == H7_E_CANCELLED;
-        rc = stopped ? cli_write_interrupted(o, &rep)
-                     : cli_fail_dfu(o, &d.dfu, "update failed while writing");
-        if (h7_usb_is_st_rom(&d.info))
-            cli_info(o,
-                     "%s; nothing was started. The flash the update erased is now empty or "
-                     "partly written: "
-                     "do NOT reset or unplug the board (with BOOT0 low the H7 would run "
-                     "that flash and stay invisible on USB; then set BOOT0 high to reach "
-                     "the ROM again). Run the same command again to finish",
-                     stopped ? "ST's ROM bootloader stays in DFU mode"
-                             : "ST's ROM bootloader reported it and stays in DFU mode");
-        else if (!stopped)
-            cli_info(o, "the board stays in DFU mode; run the same command again to finish");
-        cli_close(&d);
-        goto out;
-    }
-    cli_progress_end();
-    /* DfuSe leave needs a set-address after the verify (cli_default_start). */
-    if (h7_ops_leave(&d.dfu, true, cli_default_start(&d)) != 0) {
-        rc = cli_fail_dfu(o, &d.dfu, "the image is written and verified but leaving DFU failed");
-        cli_close(&d);
-        goto out;
+    if (h7_ops_write_image(&d.dfu, &u->img, d.info.alts[d.alt_index].name, &cfg, &u->rep) != 0) {
+        rc = write_failed(u, &d);
+    } else {
+        cli_progress_end();
+        /* DfuSe leave needs a set-address after the verify (cli_default_start). */
+        if (h7_ops_leave(&d.dfu, true, cli_default_start(&d)) != 0)
+            rc =
+                cli_fail_dfu(o, &d.dfu, "the image is written and verified but leaving DFU failed");
     }
     cli_close(&d);
-    const bool nothing =
-        rep.bytes_written == 0 && rep.sectors_erased == 0 && (!cfg.record || rep.record_present);
+    if (rc != H7_EXIT_OK)
+        return rc;
+    const h7_write_report_t *rep = &u->rep;
     char fver[32];
-    if (nothing)
+    if (rep->bytes_written == 0 && rep->sectors_erased == 0 && (!u->record || rep->record_present))
         cli_info(o,
                  "the board already held %s%s%s: nothing was written; starting the "
                  "application",
-                 path, image_version(&img, fver, sizeof(fver)) ? ", version " : "",
-                 image_version(&img, fver, sizeof(fver)) ? fver : "");
+                 u->path, image_version(&u->img, fver, sizeof(fver)) ? ", version " : "",
+                 image_version(&u->img, fver, sizeof(fver)) ? fver : "");
     else
         cli_info(o,
                  "written and verified (%llu bytes, %zu sector(s) erased, %zu already equal) "
                  "in %.2f s; starting the application",
-                 (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
+                 (unsigned long long)rep->bytes_written, rep->sectors_erased, rep->sectors_skipped,
                  cli_elapsed());
+    return H7_EXIT_OK;
+}
 
-    /* The application comes back with its own serial (the one we detached),
-     * not necessarily the DFU device's. */
-    const bool rom = h7_usb_is_st_rom(&dfu_dev);
-    if (!wait_for(o, was_app ? start.serial : dfu_dev.serial, dfu_dev.path, false, wait_app_ms,
-                  &app, &other, &by_path)) {
+/* Wait for the application: back on USB with its own serial (the one
+ * detached), not necessarily the DFU device's; its version said. */
+static int wait_app(update_t *u)
+{
+    const cli_opts_t *o = u->o;
+    const bool rom = h7_usb_is_st_rom(&u->dfu_dev);
+    h7_usb_device_t app;
+    bool other, by_path;
+    if (!wait_for(o, u->was_app ? u->start.serial : u->dfu_dev.serial, u->dfu_dev.path, false,
+                  u->wait_app_ms, &app, &other, &by_path)) {
         if (rom && !other)
-            cli_error(
-                o, H7_EXIT_DEVICE,
-                "the application did not come back within %u s. The image was written "
-                "and verified, and ST's ROM bootloader started it - by a JUMP, without "
-                "a reset (AN3156 leave): the application found the ROM's USB and clock "
-                "set-up still active and its USB did not enumerate. This is the failure "
-                "reported from the field (\"device missing after DFU\"). Now: power-cycle the "
-                "board (BOOT0 low) and the application starts from reset. Fix for good: "
-                "make the application reset itself when it finds it was not started by "
-                "a reset (h7dfu app library, docs/rom-bootloader.md), or use the h7dfu "
-                "bootloader, which always starts the application through a reset",
-                wait_app_ms / 1000);
+            cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s. %s",
+                      u->wait_app_ms / 1000, texts[TXT_ROM_JUMPED]);
         else
-            cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s%s",
-                      wait_app_ms / 1000,
-                      other ? (rom ? ": the board is back in ST's ROM bootloader (BOOT0 pin "
-                                     "high? BOOT_ADD0 not at the image?)"
-                                   : ": the board is back in DFU mode, so its bootloader "
-                                     "refused to start the image (not a valid, stamped image "
-                                     "for this board? see `h7dfu image info FILE`)")
-                            : ": the board is not on USB; check the cable and reset it");
-        rc = H7_EXIT_DEVICE;
-        goto out;
+            cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s: %s",
+                      u->wait_app_ms / 1000,
+                      texts[!other ? TXT_NOT_ON_USB
+                            : rom  ? TXT_BACK_IN_ROM
+                                   : TXT_BACK_IN_DFU]);
+        return H7_EXIT_DEVICE;
     }
     h7_app_version_t ver;
     bool have_ver = cli_app_version(&app, &ver) == 0;
@@ -504,10 +578,36 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
                  app.pid, app.serial, ver.major, ver.minor, ver.patch, ver.text);
     else
         cli_info(o, "application %04x:%04x serial %s is back", app.vid, app.pid, app.serial);
-    say_done(o, &app, path, false, was_app && have_old ? &old : NULL, has_hdr ? &hdr.version : NULL,
-             have_ver ? &ver : NULL, &rep);
-    rc = H7_EXIT_OK;
-out:
-    h7_image_free(&img);
+    say_done(o, &app, u->path, false, u->was_app && u->have_old ? &u->old : NULL,
+             u->has_hdr ? &u->hdr.version : NULL, have_ver ? &ver : NULL, &u->rep);
+    return H7_EXIT_OK;
+}
+
+int cmd_update(cli_opts_t *o, int argc, char **argv)
+{
+    update_t u = {.o = o, .wait_dfu_ms = 10000, .wait_app_ms = 10000};
+    h7_load_opts_t lo = {.format = H7_FMT_AUTO};
+    cli_many_t many = {.parallel = 1};
+    bool is_many = false;
+    int rc = parse_options(argc, argv, &u, &lo, &many, &is_many);
+    if (rc >= 0)
+        return rc;
+    if ((rc = load_file(&u, &lo, is_many)) != H7_EXIT_OK)
+        return rc;
+    if (is_many) {
+        /* Each board in a run of its own (cmd_update_many.c), the file
+         * checked once here. */
+        h7_image_free(&u.img);
+        many.file = u.path;
+        return cli_update_many(o, &many);
+    }
+    rc = find_board(&u);
+    if (rc == H7_EXIT_OK)
+        rc = detach_board(&u);
+    if (rc == H7_EXIT_OK && !u.up_to_date)
+        rc = write_board(&u);
+    if (rc == H7_EXIT_OK && !u.up_to_date)
+        rc = wait_app(&u);
+    h7_image_free(&u.img);
     return rc;
 }

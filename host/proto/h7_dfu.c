@@ -1,7 +1,6 @@
 /* DFU 1.1 / DfuSe client: requests, waits, recovery (DFU 1.1 6, AN3156). */
 #include "h7_dfu.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "flash_map.h"
@@ -28,32 +27,19 @@ static int xfer(h7_dfu_t *dfu, uint8_t type, uint8_t req, uint16_t value, uint8_
     return dfu->t->control(dfu->t->ctx, type, req, value, dfu->itf, data, len, dfu->timeout_ms);
 }
 
-static void set_err(h7_dfu_t *dfu, h7_errc_t code, const char *op, int block, bool has_addr,
-                    uint32_t addr)
-{
-    h7_error_clear(&dfu->err);
-    dfu->err.code = code;
-    snprintf(dfu->err.op, sizeof(dfu->err.op), "%s", op);
-    dfu->err.block = block;
-    dfu->err.has_addr = has_addr;
-    dfu->err.addr = addr;
-}
-
 /* Read the device's state and status into the error (after a stall, it says
  * why the device refused). Never overwrites the error's code. */
 static void attach_status(h7_dfu_t *dfu)
 {
     uint8_t b[6];
-    if (xfer(dfu, REQ_IN, H7_DFU_GETSTATUS, 0, b, 6) == 6) {
-        dfu->err.has_dfu = true;
-        dfu->err.status = b[0];
-        dfu->err.state = b[4];
-    }
+    if (xfer(dfu, REQ_IN, H7_DFU_GETSTATUS, 0, b, 6) == 6)
+        h7_err_device(&dfu->err, b[4], b[0]);
 }
 
 static int fail_xfer(h7_dfu_t *dfu, const char *op, int block, int rc)
 {
-    set_err(dfu, H7_E_TRANSPORT, op, block, false, 0);
+    h7_err_set(&dfu->err, H7_E_TRANSPORT, op, NULL);
+    h7_err_block(&dfu->err, block);
     dfu->err.xfer = rc;
     if (rc == H7_XFER_STALL)
         attach_status(dfu);
@@ -65,15 +51,13 @@ int h7_dfu_get_status(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
     uint8_t b[6];
     int rc = xfer(dfu, REQ_IN, H7_DFU_GETSTATUS, 0, b, 6);
     if (rc < 0) {
-        set_err(dfu, H7_E_TRANSPORT, "GETSTATUS", -1, false, 0);
+        h7_err_set(&dfu->err, H7_E_TRANSPORT, "GETSTATUS", NULL);
         dfu->err.xfer = rc;
         return H7_E_TRANSPORT;
     }
-    if (rc != 6) {
-        set_err(dfu, H7_E_PROTOCOL, "GETSTATUS", -1, false, 0);
-        snprintf(dfu->err.detail, sizeof(dfu->err.detail), "the reply has %d bytes, not 6", rc);
-        return H7_E_PROTOCOL;
-    }
+    if (rc != 6)
+        return h7_err_set(&dfu->err, H7_E_PROTOCOL, "GETSTATUS", "the reply has %d bytes, not 6",
+                          rc);
     if (out) {
         out->status = b[0];
         out->poll_ms = (uint32_t)b[1] | ((uint32_t)b[2] << 8) | ((uint32_t)b[3] << 16);
@@ -95,11 +79,9 @@ int h7_dfu_get_state(h7_dfu_t *dfu, uint8_t *state)
     int rc = xfer(dfu, REQ_IN, H7_DFU_GETSTATE, 0, &b, 1);
     if (rc < 0)
         return fail_xfer(dfu, "GETSTATE", -1, rc);
-    if (rc != 1) {
-        set_err(dfu, H7_E_PROTOCOL, "GETSTATE", -1, false, 0);
-        snprintf(dfu->err.detail, sizeof(dfu->err.detail), "the reply has %d bytes, not 1", rc);
-        return H7_E_PROTOCOL;
-    }
+    if (rc != 1)
+        return h7_err_set(&dfu->err, H7_E_PROTOCOL, "GETSTATE", "the reply has %d bytes, not 1",
+                          rc);
     if (state)
         *state = b;
     return 0;
@@ -133,10 +115,8 @@ int h7_dfu_upload(h7_dfu_t *dfu, uint16_t block, uint8_t *data, uint16_t len)
 
 static int device_error(h7_dfu_t *dfu, const h7_dfu_status_rec_t *st)
 {
-    set_err(dfu, H7_E_DEVICE, "request", -1, false, 0);
-    dfu->err.has_dfu = true;
-    dfu->err.state = st->state;
-    dfu->err.status = st->status;
+    h7_err_set(&dfu->err, H7_E_DEVICE, "request", NULL);
+    h7_err_device(&dfu->err, st->state, st->status);
     return H7_E_DEVICE;
 }
 
@@ -149,12 +129,9 @@ int h7_dfu_wait(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
         return rc;
     /* DFU 1.1 A.2.5: wait bwPollTimeout, then ask again, while busy. */
     while (st.state == H7_ST_DNBUSY || st.state == H7_ST_DNLOAD_SYNC) {
-        if (waited > dfu->max_wait_ms) {
-            set_err(dfu, H7_E_TIMEOUT, "wait", -1, false, 0);
-            snprintf(dfu->err.detail, sizeof(dfu->err.detail), "still %s after %llu ms",
-                     h7_dfu_state_name(st.state), (unsigned long long)waited);
-            return H7_E_TIMEOUT;
-        }
+        if (waited > dfu->max_wait_ms)
+            return h7_err_set(&dfu->err, H7_E_TIMEOUT, "wait", "still %s after %llu ms",
+                              h7_dfu_state_name(st.state), (unsigned long long)waited);
         if (dfu->t->sleep_ms && st.poll_ms)
             dfu->t->sleep_ms(dfu->t->ctx, st.poll_ms);
         waited += st.poll_ms ? st.poll_ms : 1u;
@@ -235,12 +212,9 @@ int h7_dfu_recover(h7_dfu_t *dfu)
         if (rc && !(rc == H7_E_TRANSPORT && dfu->err.xfer == H7_XFER_STALL))
             return rc;
     }
-    set_err(dfu, H7_E_PROTOCOL, "recover to dfuIDLE", -1, false, 0);
-    dfu->err.has_dfu = true;
-    dfu->err.state = st.state;
-    dfu->err.status = st.status;
-    snprintf(dfu->err.detail, sizeof(dfu->err.detail),
-             "CLRSTATUS/ABORT did not bring the device to dfuIDLE");
+    h7_err_set(&dfu->err, H7_E_PROTOCOL, "recover to dfuIDLE",
+               "CLRSTATUS/ABORT did not bring the device to dfuIDLE");
+    h7_err_device(&dfu->err, st.state, st.status);
     return H7_E_PROTOCOL;
 }
 
@@ -255,19 +229,20 @@ static int special(h7_dfu_t *dfu, const char *op, uint8_t cmd, bool has_addr, ui
         h7_dfu_status_rec_t st = {0};
         rc = h7_dfu_wait(dfu, &st);
         if (rc == 0 && st.state != H7_ST_DNLOAD_IDLE) {
-            set_err(dfu, H7_E_PROTOCOL, op, 0, has_addr, addr);
-            dfu->err.has_dfu = true;
-            dfu->err.state = st.state;
-            dfu->err.status = st.status;
-            snprintf(dfu->err.detail, sizeof(dfu->err.detail), "expected dfuDNLOAD-IDLE");
+            h7_err_set(&dfu->err, H7_E_PROTOCOL, op, "expected dfuDNLOAD-IDLE");
+            h7_err_block(&dfu->err, 0);
+            h7_err_device(&dfu->err, st.state, st.status);
+            if (has_addr)
+                h7_err_at(&dfu->err, addr);
             return H7_E_PROTOCOL;
         }
     }
     if (rc) {
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "%s", op);
-        dfu->err.has_addr = has_addr;
-        dfu->err.addr = addr;
-        dfu->err.block = -1;
+        /* the request failed: the command is what failed, at no block */
+        h7_err_context(&dfu->err, op);
+        h7_err_block(&dfu->err, -1);
+        if (has_addr)
+            h7_err_at(&dfu->err, addr);
     }
     return rc;
 }
@@ -343,15 +318,13 @@ int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, ui
             rc = n;
     }
     if (rc == 0 && (n != 12 || h7_get_le32(r) != addr || h7_get_le32(r + 4) != len)) {
-        set_err(dfu, H7_E_PROTOCOL, "CRC query", 1, true, addr);
-        snprintf(dfu->err.detail, sizeof(dfu->err.detail),
-                 "the device answered %d bytes that do not match the query", n);
-        rc = H7_E_PROTOCOL;
+        rc = h7_err_set(&dfu->err, H7_E_PROTOCOL, "CRC query",
+                        "the device answered %d bytes that do not match the query", n);
+        h7_err_block(&dfu->err, 1);
     }
     if (rc) {
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "CRC query");
-        dfu->err.has_addr = true;
-        dfu->err.addr = addr;
+        h7_err_context(&dfu->err, "CRC query");
+        h7_err_at(&dfu->err, addr);
         return rc;
     }
     *crc = h7_get_le32(r + 8);
@@ -372,10 +345,9 @@ int h7_dfuse_boot_status(h7_dfu_t *dfu, h7_boot_status_t *out)
     if (rc == 0 && (n = h7_dfu_upload(dfu, 1, r, sizeof(r))) < 0)
         rc = n;
     if (rc == 0 && n != 12) {
-        set_err(dfu, H7_E_PROTOCOL, "boot status", 1, false, 0);
-        snprintf(dfu->err.detail, sizeof(dfu->err.detail), "the device answered %d bytes, not 12",
-                 n);
-        rc = H7_E_PROTOCOL;
+        rc = h7_err_set(&dfu->err, H7_E_PROTOCOL, "boot status",
+                        "the device answered %d bytes, not 12", n);
+        h7_err_block(&dfu->err, 1);
     }
     if (rc)
         return rc;
@@ -396,15 +368,12 @@ int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uin
     if (rc == 0)
         rc = h7_dfu_wait(dfu, &st);
     if (rc == 0 && st.state != H7_ST_DNLOAD_IDLE) {
-        set_err(dfu, H7_E_PROTOCOL, "write", block, false, 0);
-        dfu->err.has_dfu = true;
-        dfu->err.state = st.state;
-        snprintf(dfu->err.detail, sizeof(dfu->err.detail), "expected dfuDNLOAD-IDLE");
-        rc = H7_E_PROTOCOL;
+        rc = h7_err_set(&dfu->err, H7_E_PROTOCOL, "write", "expected dfuDNLOAD-IDLE");
+        h7_err_device(&dfu->err, st.state, st.status);
     }
     if (rc) {
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "write");
-        dfu->err.block = block;
+        h7_err_context(&dfu->err, "write");
+        h7_err_block(&dfu->err, block);
     }
     return rc;
 }
@@ -424,7 +393,7 @@ int h7_dfuse_settle(h7_dfu_t *dfu, uint32_t addr)
     if (rc == 0 && (st.state == H7_ST_ERROR || st.status != H7_STATUS_OK))
         rc = device_error(dfu, &st);
     if (rc)
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "write");
+        h7_err_context(&dfu->err, "write");
     return rc;
 }
 
@@ -447,8 +416,7 @@ int h7_dfuse_write(h7_dfu_t *dfu, uint32_t addr, const uint8_t *data, size_t len
         uint16_t n = (uint16_t)(len - off < xs ? len - off : xs);
         rc = h7_dfuse_write_block(dfu, (uint16_t)block, data + off, n);
         if (rc) {
-            dfu->err.has_addr = true;
-            dfu->err.addr = addr + (uint32_t)off;
+            h7_err_at(&dfu->err, addr + (uint32_t)off);
             break;
         }
         off += n;
@@ -482,16 +450,14 @@ int h7_dfuse_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len)
         if (n < 0) {
             rc = n;
         } else if (n != want) {
-            set_err(dfu, H7_E_PROTOCOL, "read", (int)block, true, addr + (uint32_t)off);
-            snprintf(dfu->err.detail, sizeof(dfu->err.detail),
-                     "the device sent %d of %u bytes: the range ends outside its memory", n,
-                     (unsigned)want);
-            rc = H7_E_PROTOCOL;
+            rc = h7_err_set(&dfu->err, H7_E_PROTOCOL, "read",
+                            "the device sent %d of %u bytes: the range ends outside its memory", n,
+                            (unsigned)want);
+            h7_err_block(&dfu->err, (int)block);
         }
         if (rc) {
-            snprintf(dfu->err.op, sizeof(dfu->err.op), "read");
-            dfu->err.has_addr = true;
-            dfu->err.addr = addr + (uint32_t)off;
+            h7_err_context(&dfu->err, "read");
+            h7_err_at(&dfu->err, addr + (uint32_t)off);
             break;
         }
         off += want;
@@ -511,7 +477,7 @@ int h7_dfuse_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr)
     if (has_addr && (rc = h7_dfuse_set_address(dfu, addr)) != 0)
         return rc;
     if ((rc = h7_dfu_dnload(dfu, 0, NULL, 0)) != 0) {
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "leave");
+        h7_err_context(&dfu->err, "leave");
         return rc;
     }
     h7_dfu_status_rec_t st;
@@ -522,16 +488,16 @@ int h7_dfuse_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr)
         return 0;
     }
     if (rc) {
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "leave");
+        h7_err_context(&dfu->err, "leave");
         return rc;
     }
     if (st.state == H7_ST_MANIFEST || st.state == H7_ST_MANIFEST_WAIT_RESET ||
         st.state == H7_ST_MANIFEST_SYNC || st.state == H7_ST_IDLE)
         return 0;
-    set_err(dfu, st.state == H7_ST_ERROR ? H7_E_DEVICE : H7_E_PROTOCOL, "leave", -1, has_addr,
-            addr);
-    dfu->err.has_dfu = true;
-    dfu->err.state = st.state;
-    dfu->err.status = st.status;
-    return dfu->err.code;
+    int code =
+        h7_err_set(&dfu->err, st.state == H7_ST_ERROR ? H7_E_DEVICE : H7_E_PROTOCOL, "leave", NULL);
+    h7_err_device(&dfu->err, st.state, st.status);
+    if (has_addr)
+        h7_err_at(&dfu->err, addr);
+    return code;
 }

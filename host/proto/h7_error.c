@@ -14,6 +14,44 @@ void h7_error_clear(h7_error_t *e)
     e->block = -1;
 }
 
+int h7_err_set(h7_error_t *e, h7_errc_t code, const char *op, const char *fmt, ...)
+{
+    h7_error_clear(e);
+    e->code = code;
+    h7_err_context(e, op);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void h7_err_at(h7_error_t *e, uint32_t addr)
+{
+    e->has_addr = true;
+    e->addr = addr;
+}
+
+void h7_err_block(h7_error_t *e, int block)
+{
+    e->block = block;
+}
+
+void h7_err_device(h7_error_t *e, uint8_t state, uint8_t status)
+{
+    e->has_dfu = true;
+    e->state = state;
+    e->status = status;
+}
+
+int h7_err_context(h7_error_t *e, const char *op)
+{
+    snprintf(e->op, sizeof(e->op), "%s", op);
+    return e->code;
+}
+
 const char *h7_errc_name(h7_errc_t code)
 {
     switch (code) {

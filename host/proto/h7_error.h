@@ -40,6 +40,27 @@ void h7_error_clear(h7_error_t *e);
 const char *h7_errc_name(h7_errc_t code);
 
 /*
+ * Describing a failure, the one way libh7dfu fills an h7_error_t:
+ *
+ *   h7_err_set      a new failure: every field cleared, then its code, the
+ *                   operation ("erase sector") and, when fmt is not NULL,
+ *                   the detail words. Returns code (return h7_err_set(...)).
+ *   h7_err_at       the address it happened at
+ *   h7_err_block    the DFU block number (wValue), -1 for none
+ *   h7_err_device   the DFU state and status the device reported
+ *   h7_err_context  the operation a lower-level failure belongs to: a failed
+ *                   UPLOAD inside a verification is reported as "read back".
+ *                   Code, detail and the device's answer are kept. Returns
+ *                   the code.
+ */
+int h7_err_set(h7_error_t *e, h7_errc_t code, const char *op, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void h7_err_at(h7_error_t *e, uint32_t addr);
+void h7_err_block(h7_error_t *e, int block);
+void h7_err_device(h7_error_t *e, uint8_t state, uint8_t status);
+int h7_err_context(h7_error_t *e, const char *op);
+
+/*
  * The whole message, e.g.
  *   "write block 5 at 0x08020000 failed: the device reports state dfuERROR
  *    (an error occurred; it waits for CLRSTATUS) with status errTARGET (...).

@@ -1,7 +1,6 @@
 /* High-level DfuSe operations: plan first, then erase, write, verify. */
 #include "h7_ops.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,26 +24,12 @@ const char *h7_phase_name(h7_phase_t p)
     return "?";
 }
 
-static void set_err(h7_dfu_t *dfu, h7_errc_t code, const char *op, bool has_addr, uint32_t addr,
-                    const char *detail)
-{
-    h7_error_clear(&dfu->err);
-    dfu->err.code = code;
-    snprintf(dfu->err.op, sizeof(dfu->err.op), "%s", op);
-    dfu->err.has_addr = has_addr;
-    dfu->err.addr = addr;
-    if (detail)
-        snprintf(dfu->err.detail, sizeof(dfu->err.detail), "%s", detail);
-}
-
 static int parse_layout(h7_dfu_t *dfu, const char *layout, h7_layout_t *l)
 {
     char msg[128];
-    if (layout == NULL || h7_layout_parse(layout, l, msg, sizeof(msg)) != 0) {
-        set_err(dfu, H7_E_ARG, "read the device's memory layout", false, 0,
-                layout ? msg : "no layout string");
-        return H7_E_ARG;
-    }
+    if (layout == NULL || h7_layout_parse(layout, l, msg, sizeof(msg)) != 0)
+        return h7_err_set(&dfu->err, H7_E_ARG, "read the device's memory layout", "%s",
+                          layout ? msg : "no layout string");
     return 0;
 }
 
@@ -67,9 +52,8 @@ static int stop_cancelled(h7_dfu_t *dfu, bool pending, uint32_t addr)
         rc = h7_dfu_recover(dfu);
     if (rc)
         return rc;
-    set_err(dfu, H7_E_CANCELLED, "write image", false, 0,
-            "stopped on request between two blocks; the device is in dfuIDLE");
-    return H7_E_CANCELLED;
+    return h7_err_set(&dfu->err, H7_E_CANCELLED, "write image",
+                      "stopped on request between two blocks; the device is in dfuIDLE");
 }
 
 typedef struct prog_ctx {
@@ -89,17 +73,16 @@ static int verify_block(h7_dfu_t *dfu, const h7_plan_block_t *b, uint8_t *tmp)
 {
     int rc = h7_dfuse_read(dfu, b->addr, tmp, b->len);
     if (rc) {
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "read back");
+        h7_err_context(&dfu->err, "read back");
         return rc;
     }
     if (memcmp(tmp, b->data, b->len) != 0) {
         uint32_t i = 0;
         while (tmp[i] == b->data[i])
             i++;
-        char d[96];
-        snprintf(d, sizeof(d), "the flash holds 0x%02x where the image has 0x%02x", tmp[i],
-                 b->data[i]);
-        set_err(dfu, H7_E_VERIFY, "verify", true, b->addr + i, d);
+        h7_err_set(&dfu->err, H7_E_VERIFY, "verify",
+                   "the flash holds 0x%02x where the image has 0x%02x", tmp[i], b->data[i]);
+        h7_err_at(&dfu->err, b->addr + i);
         return H7_E_VERIFY;
     }
     return 0;
@@ -127,10 +110,10 @@ static void expected_sector(const h7_plan_t *plan, const h7_plan_erase_t *e, uin
 
 static int crc_mismatch(h7_dfu_t *dfu, const h7_plan_block_t *b, uint32_t got, uint32_t want)
 {
-    char d[120];
-    snprintf(d, sizeof(d), "the flash's CRC-32 is 0x%08x, the image's 0x%08x (%u bytes)",
-             (unsigned)got, (unsigned)want, (unsigned)b->len);
-    set_err(dfu, H7_E_VERIFY, "verify", true, b->addr, d);
+    h7_err_set(&dfu->err, H7_E_VERIFY, "verify",
+               "the flash's CRC-32 is 0x%08x, the image's 0x%08x (%u bytes)", (unsigned)got,
+               (unsigned)want, (unsigned)b->len);
+    h7_err_at(&dfu->err, b->addr);
     return H7_E_VERIFY;
 }
 
@@ -149,10 +132,8 @@ static int verify_sectors(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_c
         if (ee <= bs || es >= be)
             continue;
         uint8_t *want = malloc(e->size);
-        if (want == NULL) {
-            set_err(dfu, H7_E_NOMEM, "verify", false, 0, NULL);
-            return H7_E_NOMEM;
-        }
+        if (want == NULL)
+            return h7_err_set(&dfu->err, H7_E_NOMEM, "verify", NULL);
         expected_sector(plan, e, want);
         if (pass == 0 && cfg->commit_len != 0 && cs < ee && ce > es) {
             uint64_t s = cs > es ? cs : es, x = ce < ee ? ce : ee;
@@ -162,7 +143,7 @@ static int verify_sectors(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_c
         uint32_t got = 0, crc = h7_crc32c(crc_seed(e->addr), want, e->size);
         rc = h7_dfuse_crc32(dfu, e->addr, e->size, crc_seed(e->addr), &got);
         if (rc)
-            snprintf(dfu->err.op, sizeof(dfu->err.op), "verify");
+            h7_err_context(&dfu->err, "verify");
         else if (got != crc)
             rc = crc_mismatch(dfu, &whole, got, crc);
         free(want);
@@ -181,7 +162,7 @@ static int verify_crc(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_cfg_t
         h7_dfu_recover(dfu) == 0)
         return verify_sectors(dfu, plan, cfg, pass, b);
     if (rc) {
-        snprintf(dfu->err.op, sizeof(dfu->err.op), "verify");
+        h7_err_context(&dfu->err, "verify");
         return rc;
     }
     uint32_t want = h7_crc32c(crc_seed(b->addr), b->data, b->len);
@@ -200,8 +181,7 @@ static int find_skips(h7_dfu_t *dfu, const h7_plan_t *plan, bool crc, bool *skip
     if (want == NULL || (!crc && have == NULL)) {
         free(want);
         free(have);
-        set_err(dfu, H7_E_NOMEM, "compare sectors", false, 0, NULL);
-        return H7_E_NOMEM;
+        return h7_err_set(&dfu->err, H7_E_NOMEM, "compare sectors", NULL);
     }
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < plan->n_erase; i++) {
@@ -316,7 +296,7 @@ static int send_scheduled(h7_dfu_t *dfu, const h7_plan_t *plan, const bool *skip
     if (rc == 0)
         rc = h7_sched_make(&in, &it, &n_it);
     if (rc == H7_E_NOMEM)
-        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
+        h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
     uint64_t erased = 0;
     bool have_ptr = false;
     uint32_t ptr = 0;
@@ -348,8 +328,7 @@ static int send_scheduled(h7_dfu_t *dfu, const h7_plan_t *plan, const bool *skip
             rc = h7_dfuse_write_block(dfu, (uint16_t)(2u + (x->addr - ptr) / xs), x->data,
                                       (uint16_t)x->len);
         if (rc) {
-            dfu->err.has_addr = true;
-            dfu->err.addr = x->addr;
+            h7_err_at(&dfu->err, x->addr);
             break;
         }
         report->bytes_written += x->len;
@@ -364,6 +343,67 @@ static int send_scheduled(h7_dfu_t *dfu, const h7_plan_t *plan, const bool *skip
     return rc;
 }
 
+/* Pass 1's total: the bytes of the commit span among the blocks to write. */
+static uint64_t commit_bytes(const h7_plan_block_t *wb, size_t n_wb, const h7_write_cfg_t *cfg)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < n_wb; i++) {
+        h7_plan_block_t parts[3];
+        size_t n = commit_split(&wb[i], cfg, 1, parts);
+        for (size_t k = 0; k < n; k++)
+            total += parts[k].len;
+    }
+    return total;
+}
+
+/* Pass 1: the commit span, one address pointer per piece. */
+static int send_commit(h7_dfu_t *dfu, const h7_plan_block_t *wb, size_t n_wb,
+                       const h7_write_cfg_t *cfg, h7_write_report_t *report, prog_ctx_t *pc)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_wb; i++) {
+        h7_plan_block_t parts[3];
+        size_t n = commit_split(&wb[i], cfg, 1, parts);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            rc =
+                h7_dfuse_write(dfu, parts[k].addr, parts[k].data, parts[k].len, block_progress, pc);
+            if (rc == 0) {
+                pc->before += parts[k].len;
+                report->bytes_written += parts[k].len;
+            }
+        }
+    }
+    return rc;
+}
+
+/* Verify what pass wrote: by the device's CRC-32 (crc; by the sectors of
+ * plan where the device answers whole sectors only) or read back into
+ * tmp. Progress is shown for pass 0 (of total bytes); pass 1, the commit
+ * span, is its own step. */
+static int verify_pass(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_plan_block_t *wb, size_t n_wb,
+                       const h7_write_cfg_t *cfg, int pass, bool crc, uint8_t *tmp,
+                       h7_write_report_t *report, uint64_t total)
+{
+    /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
+    int rc = h7_dfu_abort(dfu);
+    for (size_t i = 0; rc == 0 && i < n_wb; i++) {
+        h7_plan_block_t parts[3];
+        size_t n = commit_split(&wb[i], cfg, pass, parts);
+        if (cancelled(cfg))
+            rc = stop_cancelled(dfu, false, 0);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            rc = crc ? verify_crc(dfu, plan, cfg, pass, &parts[k])
+                     : verify_block(dfu, &parts[k], tmp);
+            if (rc == 0) {
+                report->bytes_verified += parts[k].len;
+                if (cfg->progress && pass == 0)
+                    cfg->progress(cfg->user, H7_PHASE_VERIFY, report->bytes_verified, total);
+            }
+        }
+    }
+    return rc;
+}
+
 int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
                        const h7_write_cfg_t *cfg_in, h7_write_report_t *report)
 {
@@ -374,131 +414,87 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
         report = &dummy;
     memset(report, 0, sizeof(*report));
 
+    /* Everything below is freed at out, on every path. */
+    h7_layout_t *l = NULL;
+    h7_plan_t plan;
+    memset(&plan, 0, sizeof(plan));
+    uint8_t *tmp = NULL;
+    bool *skip = NULL;
+    h7_plan_block_t *wb = NULL;
+    int rc;
+
     if ((cfg->commit_addr | cfg->commit_len) % 32u != 0) {
         /* Splitting a flash word would program it twice. */
-        set_err(dfu, H7_E_ARG, "write image", true, cfg->commit_addr,
-                "the commit span must be whole 32-byte flash words");
-        return H7_E_ARG;
+        rc = h7_err_set(&dfu->err, H7_E_ARG, "write image",
+                        "the commit span must be whole 32-byte flash words");
+        h7_err_at(&dfu->err, cfg->commit_addr);
+        goto out;
     }
-    h7_layout_t *l = calloc(1, sizeof(*l));
-    if (l == NULL) {
-        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
-        return H7_E_NOMEM;
+    if ((l = calloc(1, sizeof(*l))) == NULL) {
+        rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
+        goto out;
     }
-    int rc = parse_layout(dfu, layout, l);
-    if (rc) {
-        free(l);
-        return rc;
-    }
-    h7_plan_t plan;
+    if ((rc = parse_layout(dfu, layout, l)) != 0)
+        goto out;
     h7_plan_opts_t opts = h7_plan_default_opts();
     opts.alt = -1;
-    memset(&plan, 0, sizeof(plan));
     if (h7_plan_make(img, l, &opts, &plan, &report->refusal) != 0) {
         /* Refused before anything reached the device. */
-        set_err(dfu, H7_E_PLAN, "plan the image", true, report->refusal.addr,
-                report->refusal.message);
-        free(l);
-        return H7_E_PLAN;
+        rc = h7_err_set(&dfu->err, H7_E_PLAN, "plan the image", "%s", report->refusal.message);
+        h7_err_at(&dfu->err, report->refusal.addr);
+        goto out;
     }
-    free(l);
 
-    uint8_t *tmp = NULL;
     size_t maxblock = 0;
     for (size_t i = 0; i < plan.n_block; i++)
         if (plan.block[i].len > maxblock)
             maxblock = plan.block[i].len;
-    if (cfg->verify && (tmp = malloc(maxblock ? maxblock : 1)) == NULL) {
-        h7_plan_free(&plan);
-        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
-        return H7_E_NOMEM;
+    if ((cfg->verify && (tmp = malloc(maxblock ? maxblock : 1)) == NULL) ||
+        (skip = calloc(plan.n_erase + 1, sizeof(bool))) == NULL) {
+        rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
+        goto out;
     }
 
     rc = h7_dfu_recover(dfu);
-    bool *skip = calloc(plan.n_erase + 1, sizeof(bool));
-    if (skip == NULL) {
-        free(tmp);
-        h7_plan_free(&plan);
-        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
-        return H7_E_NOMEM;
-    }
     report->device_crc = rc == 0 && h7_dfuse_has_command(dfu, H7_DFUSE_CRC32);
     if (rc == 0 && !cfg->no_skip)
         rc = find_skips(dfu, &plan, report->device_crc, skip, &report->sectors_skipped);
     size_t n_wb = 0;
     uint64_t wb_bytes = 0;
-    h7_plan_block_t *wb = unskipped_blocks(&plan, skip, &n_wb, &wb_bytes);
-    if (wb == NULL && rc == 0) {
-        set_err(dfu, H7_E_NOMEM, "write image", false, 0, NULL);
-        rc = H7_E_NOMEM;
-    }
+    wb = unskipped_blocks(&plan, skip, &n_wb, &wb_bytes);
+    if (wb == NULL && rc == 0)
+        rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
     const bool crc_verify = report->device_crc && !cfg->readback_verify;
+    report->bytes_to_write = wb_bytes;
+
     /* Pass 0 writes (and verifies) everything outside the commit span, pass 1
      * the span itself, so a device interrupted before the end never holds it. */
     prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, wb_bytes};
-    uint64_t verified = 0;
-    report->bytes_to_write = wb_bytes;
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
-        if (pass == 1 && cancelled(cfg)) {
-            rc = stop_cancelled(dfu, false, 0); /* pass 0 ended settled */
-            break;
-        }
-        if (pass == 1) {
-            /* Shown as its own step: the bytes that make the image valid. */
-            pc.phase = H7_PHASE_COMMIT;
-            pc.before = 0;
-            pc.total = 0;
-            for (size_t i = 0; i < n_wb; i++) {
-                h7_plan_block_t parts[3];
-                size_t n = commit_split(&wb[i], cfg, 1, parts);
-                for (size_t k = 0; k < n; k++)
-                    pc.total += parts[k].len;
-            }
-        }
-        if (pass == 0 && rc == 0)
-            rc = send_scheduled(dfu, &plan, skip, wb, n_wb, cfg, report, &pc);
-        for (size_t i = 0; pass == 1 && rc == 0 && i < n_wb; i++) {
-            h7_plan_block_t parts[3];
-            size_t n = commit_split(&wb[i], cfg, pass, parts);
-            for (size_t k = 0; rc == 0 && k < n; k++) {
-                rc = h7_dfuse_write(dfu, parts[k].addr, parts[k].data, parts[k].len, block_progress,
-                                    &pc);
-                if (rc == 0) {
-                    pc.before += parts[k].len;
-                    report->bytes_written += parts[k].len;
-                }
-            }
-        }
-        if (rc == 0 && cfg->verify) {
-            /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
-            rc = h7_dfu_abort(dfu);
-            for (size_t i = 0; rc == 0 && i < n_wb; i++) {
-                h7_plan_block_t parts[3];
-                size_t n = commit_split(&wb[i], cfg, pass, parts);
-                if (cancelled(cfg))
-                    rc = stop_cancelled(dfu, false, 0);
-                for (size_t k = 0; rc == 0 && k < n; k++) {
-                    rc = crc_verify ? verify_crc(dfu, &plan, cfg, pass, &parts[k])
-                                    : verify_block(dfu, &parts[k], tmp);
-                    if (rc == 0) {
-                        verified += parts[k].len;
-                        report->bytes_verified += parts[k].len;
-                        if (cfg->progress && pass == 0)
-                            cfg->progress(cfg->user, H7_PHASE_VERIFY, verified, wb_bytes);
-                    }
-                }
-            }
-        }
+    if (rc == 0)
+        rc = send_scheduled(dfu, &plan, skip, wb, n_wb, cfg, report, &pc);
+    if (rc == 0 && cfg->verify)
+        rc = verify_pass(dfu, &plan, wb, n_wb, cfg, 0, crc_verify, tmp, report, wb_bytes);
+    if (rc == 0 && cancelled(cfg))
+        rc = stop_cancelled(dfu, false, 0); /* pass 0 ended settled */
+    if (rc == 0) {
+        /* Shown as its own step: the bytes that make the image valid. */
+        pc = (prog_ctx_t){cfg, H7_PHASE_COMMIT, 0, commit_bytes(wb, n_wb, cfg)};
+        rc = send_commit(dfu, wb, n_wb, cfg, report, &pc);
     }
+    if (rc == 0 && cfg->verify)
+        rc = verify_pass(dfu, &plan, wb, n_wb, cfg, 1, crc_verify, tmp, report, wb_bytes);
+
     /* Last: the image record, which makes the image valid. */
     if (rc == 0 && cfg->record && cancelled(cfg))
         rc = stop_cancelled(dfu, false, 0);
     if (rc == 0 && cfg->record)
         rc = h7_record_append(dfu, cfg, report->device_crc, report);
+out:
     free(wb);
     free(skip);
     free(tmp);
     h7_plan_free(&plan);
+    free(l);
     return rc;
 }
 
@@ -523,18 +519,20 @@ int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len)
 {
     h7_layout_t *l = calloc(1, sizeof(*l));
     if (l == NULL)
-        return H7_E_NOMEM;
+        return h7_err_set(&dfu->err, H7_E_NOMEM, "erase", NULL);
     int rc = parse_layout(dfu, layout, l);
-    if (rc == 0 && len == 0)
-        rc = H7_E_ARG;
+    if (rc == 0 && len == 0) {
+        rc = h7_err_set(&dfu->err, H7_E_ARG, "erase", "empty range");
+        h7_err_at(&dfu->err, addr);
+    }
     uint64_t a = addr, end = (uint64_t)addr + len;
     /* Check the whole range first: refuse before erasing anything. */
     while (rc == 0 && a < end) {
         h7_sector_t s;
         if (!h7_layout_find(l, (uint32_t)a, &s) || !(s.attr & H7_MEM_ERASE)) {
-            set_err(dfu, H7_E_PLAN, "erase", true, (uint32_t)a,
-                    "the address is in no erasable sector of the device's layout");
-            rc = H7_E_PLAN;
+            rc = h7_err_set(&dfu->err, H7_E_PLAN, "erase",
+                            "the address is in no erasable sector of the device's layout");
+            h7_err_at(&dfu->err, (uint32_t)a);
             break;
         }
         a = (uint64_t)s.addr + s.size;
@@ -553,8 +551,6 @@ int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len)
      * this returns (the board may be unplugged next) */
     if (rc == 0)
         rc = h7_dfuse_settle(dfu, addr & ~31u);
-    if (rc == H7_E_ARG)
-        set_err(dfu, H7_E_ARG, "erase", true, addr, "empty range");
     free(l);
     return rc;
 }
@@ -579,11 +575,9 @@ int h7_ops_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr)
     int rc = h7_dfu_get_state(dfu, &state);
     if (rc == 0 && state == H7_ST_DNLOAD_IDLE)
         return h7_dfuse_leave(dfu, has_addr, addr);
-    if (rc == 0 && !has_addr) {
-        set_err(dfu, H7_E_ARG, "leave", false, 0,
-                "the device is not right after a download: give the start address");
-        return H7_E_ARG;
-    }
+    if (rc == 0 && !has_addr)
+        return h7_err_set(&dfu->err, H7_E_ARG, "leave",
+                          "the device is not right after a download: give the start address");
     rc = h7_dfu_recover(dfu);
     return rc ? rc : h7_dfuse_leave(dfu, has_addr, addr);
 }

@@ -11,7 +11,6 @@
  * erased, or the free slot cannot be programmed (a word broken by a power
  * cut), the area is erased and the record written at its start (compaction).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,16 +18,8 @@
 
 #define REC_MAX 256u
 
-static void rec_err(h7_dfu_t *dfu, h7_errc_t code, uint32_t addr, const char *detail)
-{
-    h7_error_clear(&dfu->err);
-    dfu->err.code = code;
-    snprintf(dfu->err.op, sizeof(dfu->err.op), "append the image record");
-    dfu->err.has_addr = true;
-    dfu->err.addr = addr;
-    if (detail)
-        snprintf(dfu->err.detail, sizeof(dfu->err.detail), "%s", detail);
-}
+/* The operation a failure of this file is reported as (h7_error.h). */
+#define RECORD_OP "append the image record"
 
 /* The device is gone (not a refusal it reported): stop. */
 static bool device_gone(const h7_dfu_t *dfu)
@@ -66,7 +57,8 @@ static int range_erased(h7_dfu_t *dfu, uint32_t addr, uint32_t len, bool crc, bo
 {
     uint8_t *buf = malloc(len ? len : 1);
     if (buf == NULL) {
-        rec_err(dfu, H7_E_NOMEM, addr, NULL);
+        h7_err_set(&dfu->err, H7_E_NOMEM, RECORD_OP, NULL);
+        h7_err_at(&dfu->err, addr);
         return H7_E_NOMEM;
     }
     int rc;
@@ -125,20 +117,20 @@ static int put_record(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, uint32_t addr, b
         cfg->progress(cfg->user, H7_PHASE_COMMIT, 0, cfg->record_size);
     int rc = h7_dfuse_write(dfu, addr, cfg->record, cfg->record_size, NULL, NULL);
     if (rc == 0 && cfg->verify) {
+        bool same = false;
         rc = h7_dfu_abort(dfu);
         if (rc == 0 && crc) {
             uint32_t got = 0;
             rc = h7_dfuse_crc32(dfu, addr, cfg->record_size, addr, &got);
-            if (rc == 0 && got != h7_crc32c(addr, cfg->record, cfg->record_size)) {
-                rec_err(dfu, H7_E_VERIFY, addr, "the record read back differs from the image's");
-                rc = H7_E_VERIFY;
-            }
+            same = got == h7_crc32c(addr, cfg->record, cfg->record_size);
         } else if (rc == 0) {
             rc = h7_dfuse_read(dfu, addr, back, cfg->record_size);
-            if (rc == 0 && memcmp(back, cfg->record, cfg->record_size) != 0) {
-                rec_err(dfu, H7_E_VERIFY, addr, "the record read back differs from the image's");
-                rc = H7_E_VERIFY;
-            }
+            same = rc == 0 && memcmp(back, cfg->record, cfg->record_size) == 0;
+        }
+        if (rc == 0 && !same) {
+            rc = h7_err_set(&dfu->err, H7_E_VERIFY, RECORD_OP,
+                            "the record read back differs from the image's");
+            h7_err_at(&dfu->err, addr);
         }
     }
     if (rc == 0 && cfg->progress)
@@ -151,8 +143,9 @@ int h7_record_append(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, h7_writ
     const uint32_t size = cfg->record_size;
     if (size == 0 || size > REC_MAX || size % 32u != 0 || cfg->record_area_size < size ||
         cfg->record_area % 32u != 0) {
-        rec_err(dfu, H7_E_ARG, cfg->record_area,
-                "the record and its area must be whole 32-byte flash words");
+        h7_err_set(&dfu->err, H7_E_ARG, RECORD_OP,
+                   "the record and its area must be whole 32-byte flash words");
+        h7_err_at(&dfu->err, cfg->record_area);
         return H7_E_ARG;
     }
     uint8_t newest[REC_MAX];

@@ -12,6 +12,7 @@
  * With --board, several boards share the bus (multi.h).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,139 @@ static bool parse_cut(const char *s, board_config_t *c)
     return true;
 }
 
+/* --flip-bit N[:DELAY] */
+static bool parse_flip(const char *arg, board_config_t *c)
+{
+    char *end;
+    errno = 0;
+    c->flip_op = strtoull(arg, &end, 0);
+    if (*end == ':')
+        c->flip_delay = strtoull(end + 1, &end, 0);
+    return !errno && !*end && c->flip_op != 0 && arg[0] != '-';
+}
+
+/* --rom-fail-block N[:STATUS] */
+static bool parse_rom_fail(const char *arg, board_config_t *c)
+{
+    char num[32];
+    const char *colon = strchr(arg, ':');
+    size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+    unsigned long long v;
+    if (n == 0 || n >= sizeof(num))
+        return false;
+    memcpy(num, arg, n);
+    num[n] = '\0';
+    if (!parse_uint(num, UINT32_MAX, &v) || v == 0 ||
+        (colon && !rom_parse_status(colon + 1, &c->rom_fail_status)))
+        return false;
+    c->rom_fail_block = (uint32_t)v;
+    return true;
+}
+
+/* The options, all before `run`. */
+enum {
+    OPT_BOARD = 256,
+    OPT_FLASH,
+    OPT_INSTALL,
+    OPT_BOOTLOADER,
+    OPT_FIRMWARE,
+    OPT_SIGNING_KEY,
+    OPT_SERIAL,
+    OPT_FAST,
+    OPT_POWER_CUT,
+    OPT_POWER_OFF_MS,
+    OPT_NO_USB_SUPPLY,
+    OPT_FLIP_BIT,
+    OPT_FLASH_LOG,
+    OPT_FLASH_STUCK,
+    OPT_FLASH_TIMES,
+    OPT_UNPLUG_AFTER_REQUESTS,
+    OPT_UNPLUG_MS,
+    OPT_ROM,
+    OPT_LOCKED,
+    OPT_BOOT0,
+    OPT_ROM_APP_NAIVE,
+    OPT_ROM_FAIL_BLOCK,
+    OPT_REALTIME,
+    OPT_STATS,
+    OPT_FOREIGN_DFU_RUNTIME,
+    OPT_EVENTS,
+};
+
+static const struct option longopts[] = {
+    {"flash", required_argument, NULL, OPT_FLASH},
+    {"install", required_argument, NULL, OPT_INSTALL},
+    {"bootloader", required_argument, NULL, OPT_BOOTLOADER},
+    {"firmware", required_argument, NULL, OPT_FIRMWARE},
+    {"signing-key", required_argument, NULL, OPT_SIGNING_KEY},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"fast", no_argument, NULL, OPT_FAST},
+    {"power-cut", required_argument, NULL, OPT_POWER_CUT},
+    {"power-off-ms", required_argument, NULL, OPT_POWER_OFF_MS},
+    {"no-usb-supply", no_argument, NULL, OPT_NO_USB_SUPPLY},
+    {"flip-bit", required_argument, NULL, OPT_FLIP_BIT},
+    {"flash-log", required_argument, NULL, OPT_FLASH_LOG},
+    {"flash-stuck", required_argument, NULL, OPT_FLASH_STUCK},
+    {"flash-times", required_argument, NULL, OPT_FLASH_TIMES},
+    {"unplug-after-requests", required_argument, NULL, OPT_UNPLUG_AFTER_REQUESTS},
+    {"unplug-ms", required_argument, NULL, OPT_UNPLUG_MS},
+    {"rom", no_argument, NULL, OPT_ROM},
+    {"locked", no_argument, NULL, OPT_LOCKED},
+    {"boot0", no_argument, NULL, OPT_BOOT0},
+    {"rom-app-naive", no_argument, NULL, OPT_ROM_APP_NAIVE},
+    {"rom-fail-block", required_argument, NULL, OPT_ROM_FAIL_BLOCK},
+    {"realtime", optional_argument, NULL, OPT_REALTIME},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"foreign-dfu-runtime", no_argument, NULL, OPT_FOREIGN_DFU_RUNTIME},
+    {"board", required_argument, NULL, OPT_BOARD},
+    {"events", no_argument, NULL, OPT_EVENTS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The options that go with --board (they apply to every board); the others
+ * are a single board's. */
+static bool for_every_board(int c)
+{
+    switch (c) {
+    case OPT_BOARD:
+    case OPT_FAST:
+    case OPT_FLASH_TIMES:
+    case OPT_POWER_OFF_MS:
+    case OPT_UNPLUG_MS:
+    case OPT_STATS:
+    case OPT_EVENTS:
+    case 'v':
+    case 'h':
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Each option is one whole word, as h7dfu-sim has always taken them, with
+ * its value in the next word (--realtime=SCALE the one joined form):
+ * getopt_long would also take an abbreviation (--inst), a value joined with
+ * '=' and letters run together (-vh). lo: the long option getopt_long
+ * matched, NULL for the letter c. */
+static bool whole_word(const char *word, const struct option *lo, int c)
+{
+    if (lo == NULL)
+        return word[0] == '-' && word[1] == c && word[2] == '\0';
+    size_t n = strlen(lo->name);
+    return strncmp(word, "--", 2) == 0 && strncmp(word + 2, lo->name, n) == 0 &&
+           (word[2 + n] == '\0' || (word[2 + n] == '=' && lo->has_arg == optional_argument));
+}
+
+/* A bad option value: said; the exit status. */
+static int bad_value(const char *opt, const char *arg, const char *want)
+{
+    fprintf(stderr, "h7dfu-sim: bad %s '%s'%s%s%s\n", opt, arg, want ? " (want " : "",
+            want ? want : "", want ? ")" : "");
+    return 2;
+}
+
 /* DS12110 gives typical and maximum program/erase times; it gives no
  * figure for aged sectors, which are reported slower still: "worn" charges
  * twice the maximum, a margin for the host's timeouts. */
@@ -250,128 +384,127 @@ int main(int argc, char **argv)
     size_t nspecs = 0;
     /* an option of the one board (not for --board) */
     const char *single = NULL;
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        bool has = i + 1 < argc;
-        if (strcmp(a, "--board") && strcmp(a, "--fast") && strcmp(a, "--flash-times") &&
-            strcmp(a, "--power-off-ms") && strcmp(a, "--unplug-ms") && strcmp(a, "--stats") &&
-            strcmp(a, "--events") && strcmp(a, "-v") && strcmp(a, "--verbose") && a[0] == '-' &&
-            strcmp(a, "-h") && strcmp(a, "--help") && !single)
-            single = a;
-        if (!strcmp(a, "--board") && has) {
+    opterr = 0;
+    for (;;) {
+        int at = optind, li = -1;
+        int c = getopt_long(argc, argv, "+hv", longopts, &li);
+        if (c == -1 && optind > at)
+            return usage(stderr, 2); /* "--": only `run` ends the options */
+        if (c == -1)
+            break;
+        const char *word = argv[at];
+        if (c == '?' || !whole_word(word, li >= 0 ? &longopts[li] : NULL, c))
+            return usage(stderr, 2);
+        if (!single && !for_every_board(c))
+            single = word;
+        switch (c) {
+        case OPT_BOARD:
             if (nspecs == MULTI_MAX_BOARDS) {
                 fprintf(stderr, "h7dfu-sim: at most %d --board options\n", MULTI_MAX_BOARDS);
                 return 2;
             }
-            specs[nspecs++] = argv[++i];
-        } else if (!strcmp(a, "--flash") && has)
-            flash_file = argv[++i];
-        else if (!strcmp(a, "--install") && has)
-            install = argv[++i];
-        else if (!strcmp(a, "--bootloader") && has)
-            bootloader = argv[++i];
-        else if (!strcmp(a, "--firmware") && has)
-            bc.firmware = argv[++i];
-        else if (!strcmp(a, "--signing-key") && has)
-            signing_key = argv[++i];
-        else if (!strcmp(a, "--flip-bit") && has) {
-            char *end;
-            const char *arg = argv[++i];
-            errno = 0;
-            bc.flip_op = strtoull(arg, &end, 0);
-            if (*end == ':')
-                bc.flip_delay = strtoull(end + 1, &end, 0);
-            if (errno || *end || bc.flip_op == 0 || arg[0] == '-') {
-                fprintf(stderr, "h7dfu-sim: bad --flip-bit '%s' (want N[:DELAY])\n", arg);
-                return 2;
-            }
-        } else if (!strcmp(a, "--flash-stuck") && has) {
-            if (!parse_uint(argv[++i], UINT64_MAX, &v) || v == 0) {
-                fprintf(stderr, "h7dfu-sim: bad --flash-stuck '%s'\n", argv[i]);
-                return 2;
-            }
-            bc.flash_stuck_op = v;
-        } else if (!strcmp(a, "--flash-log") && has)
-            flash_log = argv[++i];
-        else if (!strcmp(a, "--no-usb-supply"))
-            bc.no_usb_supply = true;
-        else if (!strcmp(a, "--flash-times") && has) {
-            flash_times = argv[++i];
-            if (strcmp(flash_times, "typ") && strcmp(flash_times, "max") &&
-                strcmp(flash_times, "worn")) {
-                fprintf(stderr, "h7dfu-sim: bad --flash-times '%s' (want typ, max or worn)\n",
-                        flash_times);
-                return 2;
-            }
-        } else if (!strcmp(a, "--serial") && has)
-            bc.serial = argv[++i];
-        else if (!strcmp(a, "--fast"))
+            specs[nspecs++] = optarg;
+            break;
+        case OPT_FLASH:
+            flash_file = optarg;
+            break;
+        case OPT_INSTALL:
+            install = optarg;
+            break;
+        case OPT_BOOTLOADER:
+            bootloader = optarg;
+            break;
+        case OPT_FIRMWARE:
+            bc.firmware = optarg;
+            break;
+        case OPT_SIGNING_KEY:
+            signing_key = optarg;
+            break;
+        case OPT_SERIAL:
+            bc.serial = optarg;
+            break;
+        case OPT_FAST:
             bc.fast = true;
-        else if (!strcmp(a, "--power-cut") && has) {
-            if (!parse_cut(argv[++i], &bc)) {
-                fprintf(stderr, "h7dfu-sim: bad --power-cut '%s' (want N[:before|during|after])\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if ((!strcmp(a, "--power-off-ms") || !strcmp(a, "--unplug-ms") ||
-                    !strcmp(a, "--unplug-after-requests")) &&
-                   has) {
-            if (!parse_uint(argv[++i], 600000, &v)) {
-                fprintf(stderr, "h7dfu-sim: bad %s '%s'\n", a, argv[i]);
-                return 2;
-            }
-            if (!strcmp(a, "--power-off-ms"))
+            break;
+        case OPT_POWER_CUT:
+            if (!parse_cut(optarg, &bc))
+                return bad_value(word, optarg, "N[:before|during|after]");
+            break;
+        case OPT_POWER_OFF_MS:
+        case OPT_UNPLUG_MS:
+        case OPT_UNPLUG_AFTER_REQUESTS:
+            if (!parse_uint(optarg, 600000, &v))
+                return bad_value(word, optarg, NULL);
+            if (c == OPT_POWER_OFF_MS)
                 bc.power_off_ms = (unsigned)v ? (unsigned)v : 1u;
-            else if (!strcmp(a, "--unplug-ms"))
+            else if (c == OPT_UNPLUG_MS)
                 bc.unplug_ms = (unsigned)v ? (unsigned)v : 1u;
             else
                 bc.unplug_after_requests = (unsigned)v;
-        } else if (!strcmp(a, "--rom"))
-            bc.rom = true;
-        else if (!strcmp(a, "--locked"))
-            bc.locked = true;
-        else if (!strcmp(a, "--boot0"))
-            bc.boot0 = true;
-        else if (!strcmp(a, "--rom-app-naive"))
-            bc.rom_app_naive = true;
-        else if (!strcmp(a, "--rom-fail-block") && has) {
-            char num[32];
-            const char *arg = argv[++i], *colon = strchr(arg, ':');
-            size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
-            if (n == 0 || n >= sizeof(num)) {
-                fprintf(stderr, "h7dfu-sim: bad --rom-fail-block '%s' (want N[:STATUS])\n", arg);
-                return 2;
-            }
-            memcpy(num, arg, n);
-            num[n] = '\0';
-            if (!parse_uint(num, UINT32_MAX, &v) || v == 0 ||
-                (colon && !rom_parse_status(colon + 1, &bc.rom_fail_status))) {
-                fprintf(stderr, "h7dfu-sim: bad --rom-fail-block '%s' (want N[:STATUS])\n", arg);
-                return 2;
-            }
-            bc.rom_fail_block = (uint32_t)v;
-        } else if (!strncmp(a, "--realtime", 10) && (a[10] == '\0' || a[10] == '=')) {
-            realtime = 1;
-            if (a[10] == '=' && (!parse_uint(a + 11, 1000000, &v) || v == 0)) {
-                fprintf(stderr, "h7dfu-sim: bad %s (want --realtime[=SCALE], SCALE >= 1)\n", a);
-                return 2;
-            }
-            if (a[10] == '=')
-                realtime = (unsigned)v;
-        } else if (!strcmp(a, "--stats") && has)
-            stats_file = argv[++i];
-        else if (!strcmp(a, "--events"))
-            events = true;
-        else if (!strcmp(a, "--foreign-dfu-runtime"))
-            foreign = true;
-        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-            verbose = events = true;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return usage(stdout, 0);
-        else
             break;
+        case OPT_NO_USB_SUPPLY:
+            bc.no_usb_supply = true;
+            break;
+        case OPT_FLIP_BIT:
+            if (!parse_flip(optarg, &bc))
+                return bad_value(word, optarg, "N[:DELAY]");
+            break;
+        case OPT_FLASH_LOG:
+            flash_log = optarg;
+            break;
+        case OPT_FLASH_STUCK:
+            if (!parse_uint(optarg, UINT64_MAX, &v) || v == 0)
+                return bad_value(word, optarg, NULL);
+            bc.flash_stuck_op = v;
+            break;
+        case OPT_FLASH_TIMES:
+            flash_times = optarg;
+            if (strcmp(flash_times, "typ") && strcmp(flash_times, "max") &&
+                strcmp(flash_times, "worn"))
+                return bad_value(word, optarg, "typ, max or worn");
+            break;
+        case OPT_ROM:
+            bc.rom = true;
+            break;
+        case OPT_LOCKED:
+            bc.locked = true;
+            break;
+        case OPT_BOOT0:
+            bc.boot0 = true;
+            break;
+        case OPT_ROM_APP_NAIVE:
+            bc.rom_app_naive = true;
+            break;
+        case OPT_ROM_FAIL_BLOCK:
+            if (!parse_rom_fail(optarg, &bc))
+                return bad_value(word, optarg, "N[:STATUS]");
+            break;
+        case OPT_REALTIME:
+            realtime = 1;
+            if (optarg && (!parse_uint(optarg, 1000000, &v) || v == 0)) {
+                fprintf(stderr, "h7dfu-sim: bad %s (want --realtime[=SCALE], SCALE >= 1)\n", word);
+                return 2;
+            }
+            if (optarg)
+                realtime = (unsigned)v;
+            break;
+        case OPT_STATS:
+            stats_file = optarg;
+            break;
+        case OPT_FOREIGN_DFU_RUNTIME:
+            foreign = true;
+            break;
+        case OPT_EVENTS:
+            events = true;
+            break;
+        case 'v':
+            verbose = events = true;
+            break;
+        case 'h':
+            return usage(stdout, 0);
+        }
     }
+    int i = optind;
     if (i >= argc || strcmp(argv[i], "run") != 0)
         return usage(stderr, 2);
     i++;
