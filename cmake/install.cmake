@@ -1,12 +1,13 @@
 # `make install` (H7DFU_INSTALL=ON, a release tree of its own): libh7dfu as one
 # shared library (SONAME libh7dfu.so.0) and one static library built from the
-# objects of the host modules (host/usb, proto, plan, image, and core/flash and
-# core/util, which they use), its public headers under include/h7dfu/,
-# h7dfu.pc, the programs h7dfu and h7dfu-sim, the man page, udev rules and bash
-# completion. `make uninstall` removes what install_manifest.txt lists.
+# objects of the host modules (host/usb, proto, plan, image, and core/flash,
+# core/util and the STM32H743's maps from target/stm32h743, which they use),
+# its public headers under include/h7dfu/, h7dfu.pc, the programs h7dfu and
+# h7dfu-sim, the man page, udev rules and bash completion. `make uninstall`
+# removes what install_manifest.txt lists.
 include(GNUInstallDirs)
 
-set(H7DFU_LIB_MODULES h7_usb h7_proto h7_plan h7_image h7_flash h7_util)
+set(H7DFU_LIB_MODULES h7_usb h7_proto h7_plan h7_image h7_flash h7_util h7_target)
 set(H7DFU_LIB_OBJECTS "")
 foreach(m ${H7DFU_LIB_MODULES})
     list(APPEND H7DFU_LIB_OBJECTS $<TARGET_OBJECTS:${m}>)

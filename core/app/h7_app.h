@@ -41,14 +41,14 @@
 #include "boot.h"
 #include "dfu_runtime.h"
 #include "h7_app_id.h"
+#include "h7_target.h"
 #include "ms_os20.h"
 #include "usbd.h"
 #include "usbd_class.h"
 
-/* ST's system memory bootloader entry on the STM32H742/743/750/753: its
- * vector table (AN2606, "STM32H74xxx/75xxx devices bootloader": system
- * memory 0x1FF0 0000, bootloader code from 0x1FF0 9800 by our reading). */
-#define H7_APP_ROM_BOOTLOADER_ADDR 0x1FF09800u
+/* The chip's ROM bootloader entry, its vector table (h7_target.h; ST's
+ * system memory bootloader on the STM32H743, AN2606: 0x1FF09800). */
+#define H7_APP_ROM_BOOTLOADER_ADDR H7_TARGET_ROM_BOOT_ADDR
 
 /* A system reset; on hardware it never returns (tests and the virtual board
  * record it and return). */

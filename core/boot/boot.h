@@ -17,8 +17,9 @@
  *       d.action == BOOT_START_APP: set VTOR to the vector table
  *         (info.vector_table), load MSP from its word 0, branch to its word 1.
  *         The application sees the core as it is after reset.
- *       d.action == BOOT_ENTER_ROM_BOOTLOADER: the same hand-over to ST's ROM
- *         bootloader (AN2606), also from the reset state.
+ *       d.action == BOOT_ENTER_ROM_BOOTLOADER: the same hand-over to the
+ *         chip's ROM bootloader (H7_TARGET_ROM_BOOT_ADDR; ST's, AN2606, on the
+ *         STM32H743), also from the reset state.
  *    2. Otherwise (BOOT_STAY_IN_DFU): clocks, USB, the DFU class driver.
  *    3. After a DFU session ends (manifest / leave) the bootloader never jumps
  *       from that state: it sets BOOT_REQ_START_APP and requests a system
@@ -51,11 +52,11 @@ typedef enum boot_validate {
     BOOT_ERR_BAD_MAGIC,     /* newest record not an h7dfu header (or only partly written) */
     BOOT_ERR_HEADER_FORMAT, /* unknown header version/size or flags set */
     BOOT_ERR_HEADER_CRC,    /* header bytes do not match their CRC */
-    BOOT_ERR_WRONG_DEVICE,  /* built for another chip (device_id != 0x450) */
+    BOOT_ERR_WRONG_DEVICE,  /* built for another chip (device_id != BOOT_DEVICE_ID) */
     BOOT_ERR_BAD_ADDRESS,   /* load address != slot, or vector offset != 0 */
     BOOT_ERR_SIZE,          /* image size 0 or body runs past the slot */
     BOOT_ERR_BODY_CRC,      /* body bytes do not match the header's CRC */
-    BOOT_ERR_VECTOR_SP,     /* initial stack pointer not in DTCM / AXI SRAM */
+    BOOT_ERR_VECTOR_SP,     /* initial stack pointer not in the target's RAM */
     BOOT_ERR_VECTOR_RESET,  /* reset vector not Thumb or not inside the body */
     BOOT_ERR_SLOT,          /* slot address not at a free sector start */
     /* Signed bootloaders only (boot_sig.h): */
@@ -94,8 +95,8 @@ typedef struct boot_image_info {
  * before the record area. */
 uint32_t boot_slot_size(const flash_map_t *map, uint32_t slot);
 
-/* The record area of a flash map: its last sector (BOOT_REC_AREA_ADDR on the
- * H743), holding sector_size / BOOT_REC_SIZE records. */
+/* The record area of a flash map: its last sector (BOOT_REC_AREA_ADDR for the
+ * target's map), holding sector_size / BOOT_REC_SIZE records. */
 static inline uint32_t boot_record_area(const flash_map_t *map)
 {
     return map->base + (uint32_t)(map->sector_count - 1u) * map->sector_size;
@@ -113,9 +114,10 @@ flash_status_t boot_record_newest(const flash_dev_t *dev, uint32_t *addr,
 
 /*
  * Check the image in the slot: its newest record (magic, format, CRC), target
- * device, addresses, size, body CRC, and the vector table (initial SP in DTCM
- * 0x20000000-0x2001FFFF or AXI SRAM 0x24000000-0x2407FFFF, RM0433 2.3.1
- * memory map, top of RAM allowed; reset vector Thumb and inside the body).
+ * device, addresses, size, body CRC, and the vector table (initial SP in one
+ * of the target's RAM windows, H7_TARGET_SP_RAM: on the STM32H743 DTCM
+ * 0x20000000-0x2001FFFF or AXI SRAM 0x24000000-0x2407FFFF, top of RAM
+ * allowed; reset vector Thumb and inside the body).
  * Read errors (FLASH_ERR_ECC, ...) make the image invalid, never anything
  * worse. out may be NULL. Uses ~200 bytes of stack.
  */

@@ -32,8 +32,9 @@
  * [load_addr, load_addr + image_size).
  *
  * Security counter store: a sector of its own, the last reserved sector of
- * the flash map after sector 0 (sector 14, 0x081C0000, in the signed map,
- * flash_map_stm32h743_signed()). It is out of reach of DfuSe (reserved in
+ * the flash map after sector 0 (on the STM32H743 sector 14, 0x081C0000, in
+ * its signed map, flash_map_stm32h743_signed(), target/stm32h743/h7_target.h).
+ * It is out of reach of DfuSe (reserved in
  * the layout), of the record-area compaction, of a reflash of the
  * bootloader, and of a write protection of sector 0 (WRPSN,
  * docs/production.md), which would refuse the bootloader's own writes.

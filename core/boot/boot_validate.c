@@ -16,13 +16,10 @@
 #define KEY_PARAM
 #endif
 
-/* RM0433 2.3.1 "Memory map": DTCM 128 KiB at 0x2000 0000, AXI SRAM 512 KiB
- * at 0x2400 0000. The initial SP is the top of the stack (full descending),
- * so the end address itself is allowed and the start is not. */
-#define DTCM_START 0x20000000u
-#define DTCM_END   0x20020000u
-#define AXI_START  0x24000000u
-#define AXI_END    0x24080000u
+/* One RAM window of the target (H7_TARGET_SP_RAM, h7_target.h). The initial
+ * SP is the top of the stack (full descending), so the end address itself is
+ * allowed and the start is not. */
+#define SP_IN_RAM(start, end) || (sp > (start) && sp <= (end))
 
 /* Read chunk: stack use stays small on the bootloader. */
 #define CHUNK 64u
@@ -117,7 +114,8 @@ bool boot_vector_sp_ok(uint32_t sp)
     if (sp & 3u) {
         return false;
     }
-    return (sp > DTCM_START && sp <= DTCM_END) || (sp > AXI_START && sp <= AXI_END);
+    /* false || (in the first window) || (in the second) ...: one term per window */
+    return false H7_TARGET_SP_RAM(SP_IN_RAM);
 }
 
 bool boot_vector_reset_ok(uint32_t reset, uint32_t body_start, uint32_t body_size)
@@ -199,7 +197,7 @@ static boot_validate_t validate(const flash_dev_t *dev, uint32_t slot,
     if (h->flags != 0) {
         return BOOT_ERR_HEADER_FORMAT;
     }
-    if (h->device_id != BOOT_DEVICE_ID_H743) {
+    if (h->device_id != BOOT_DEVICE_ID) {
         return BOOT_ERR_WRONG_DEVICE;
     }
     if (h->load_addr != slot || h->vector_offset != BOOT_VECTOR_OFFSET) {

@@ -2,29 +2,29 @@
  * The h7dfu application image header ("image record"): what the bootloader
  * checks before it starts an application, and what `h7dfu image stamp` makes.
  *
- * Flash layout (STM32H743: 2 banks x 8 sectors x 128 KiB, bank 1 at
- * 0x0800 0000, bank 2 at 0x0810 0000, RM0433 4.3.4 "Flash memory
- * organization", Table 8; flash map in core/flash/flash_map.h):
+ * Flash layout (the target's, h7_target.h; the flash map in
+ * core/flash/flash_map.h): the bootloader in the first sector(s), reserved in
+ * the flash map; the application slot (BOOT_APP_SLOT_ADDR: the application's
+ * vector table at the slot start, the app is linked there, then its code);
+ * the record area (BOOT_REC_AREA_ADDR), the map's last sector. On the
+ * STM32H743 (target/stm32h743/h7_target.h): sector 0 at 0x08000000, the slot
+ * sectors 1..14 from 0x08020000, the record area sector 15 at 0x081E0000.
  *
- *   0x08000000  sector 0        bootloader (reserved in the flash map)
- *   0x08020000  sectors 1..14   application slot, 1.75 MiB: the application's
- *                               vector table at the slot start (the app is
- *                               linked at 0x08020000), then its code
- *   0x081E0000  sector 15       record area, 128 KiB (bank 2's last sector)
- *
- * Record area: an append-only array of BOOT_REC_COUNT (2048) records of 64
- * bytes = two 256-bit flash words each (RM0433 4.3.9: a flash word is
- * programmed once between erases). A writer appends one record per update,
- * after the body is written and verified; records form a prefix of the area.
+ * Record area: an append-only array of BOOT_REC_COUNT (2048 on the H743)
+ * records of 64 bytes = two 256-bit flash words each on the H743 (a flash
+ * word is programmed once between erases, RM0433 4.3.9). A writer appends
+ * one record per update, after the body is written and verified; records
+ * form a prefix of the area.
  * The bootloader takes the newest record = the last record slot that is not
  * fully erased (both words 0xFF). If that one is malformed (bad CRC, ECC
  * error on read, only its first word programmed) the slot holds no valid
  * image: there is no fallback to an older record (a body being overwritten
  * never matches an older record anyway). When the area is full, or its next
  * record slot cannot be programmed (a word broken by a power cut), the writer
- * erases sector 15 and writes the record at its start (compaction): one
- * sector-15 erase per 2048 updates. A power cut between that erase and the
- * record write leaves no valid image: the board stays in DFU mode.
+ * erases the record area's sector and writes the record at its start
+ * (compaction): one erase per BOOT_REC_COUNT updates. A power cut between
+ * that erase and the record write leaves no valid image: the board stays in
+ * DFU mode.
  *
  * Record (header v2), 64 bytes, all integers little endian:
  *
@@ -36,14 +36,13 @@
  *   0x09   1    ver_minor
  *   0x0A   2    ver_patch
  *   0x0C   4    ver_build
- *   0x10   4    load_addr       slot start (0x08020000)
+ *   0x10   4    load_addr       slot start (BOOT_APP_SLOT_ADDR)
  *   0x14   4    image_size      body bytes from load_addr, >= 8, at most the
- *                               slot (sectors 1..14); h7_stamp pads it to
- *                               whole flash words (0xFF)
- *   0x18   4    device_id       DEV_ID, bits 11:0 of DBGMCU_IDC at 0x5C001000:
- *                               0x450 for STM32H742/743/750/753 (RM0433 "DBGMCU
- *                               identity code register (DBGMCU_IDC)", 61.5.8 by
- *                               our reading; the number moves between revisions)
+ *                               slot; h7_stamp pads it to whole flash words
+ *                               (0xFF)
+ *   0x18   4    device_id       the target's BOOT_DEVICE_ID (H7_TARGET_DEVICE_ID;
+ *                               0x450 for the STM32H743: DEV_ID of DBGMCU_IDC,
+ *                               target/stm32h743/h7_target.h)
  *   0x1C   4    vector_offset   0: vector table = load_addr + vector_offset
  *   0x20   4    flags           none defined in v2, must be 0
  *   0x24   4    body_crc        CRC-32 of the body [load_addr, + image_size):
@@ -62,18 +61,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "h7_target.h"
+
 #define BOOT_HDR_MAGIC     0x4D493748u /* bytes "H7IM" */
 #define BOOT_HDR_VERSION   2u
-#define BOOT_HDR_SIZE      64u         /* two flash words */
-#define BOOT_APP_SLOT_ADDR 0x08020000u /* sector 1 */
-#define BOOT_APP_SLOT_SIZE 0x001C0000u /* sectors 1..14 */
-#define BOOT_VECTOR_OFFSET 0u          /* vector table at the slot start */
-/* The record area: sector 15, the last sector of the flash map. */
-#define BOOT_REC_AREA_ADDR  0x081E0000u
-#define BOOT_REC_AREA_SIZE  0x00020000u
+#define BOOT_HDR_SIZE      64u /* two flash words on the H743 */
+#define BOOT_APP_SLOT_ADDR H7_TARGET_APP_SLOT_ADDR
+#define BOOT_APP_SLOT_SIZE H7_TARGET_APP_SLOT_SIZE
+#define BOOT_VECTOR_OFFSET 0u /* vector table at the slot start */
+/* The record area: the last sector of the flash map. */
+#define BOOT_REC_AREA_ADDR  H7_TARGET_REC_AREA_ADDR
+#define BOOT_REC_AREA_SIZE  H7_TARGET_REC_AREA_SIZE
 #define BOOT_REC_SIZE       BOOT_HDR_SIZE
-#define BOOT_REC_COUNT      (BOOT_REC_AREA_SIZE / BOOT_REC_SIZE) /* 2048 */
-#define BOOT_DEVICE_ID_H743 0x450u
+#define BOOT_REC_COUNT      (BOOT_REC_AREA_SIZE / BOOT_REC_SIZE) /* 2048 on the H743 */
+#define BOOT_DEVICE_ID      H7_TARGET_DEVICE_ID                  /* what the records carry */
 #define BOOT_HDR_CRC_OFFSET 0x3Cu
 
 /* Field offsets in the encoded header. */

@@ -25,7 +25,7 @@
  * with its status); ABORT and CLRSTATUS let the started work end first and
  * report its failure, so the host sees it before it leaves, reads back or
  * erases. bwPollTimeout comes from the typical flash times and, with a
- * clock (cfg.now_us: DWT on the H743, the virtual clock in the simulator),
+ * clock (cfg.now_us: a cycle counter on a chip, a virtual clock in a model),
  * the time already spent.
  *
  * Vendor command DFUSE_CMD_CRC32 (docs/protocol.md): DNLOAD block 0 =
@@ -46,6 +46,7 @@
 #include "dfu_defs.h"
 #include "dfu_work.h"
 #include "flash.h"
+#include "h7_target.h"
 #include "usb_std.h"
 #include "usbd_class.h"
 
@@ -58,17 +59,13 @@
 #define DFU_BUFS_MAX 8u
 
 /*
- * Typical flash timings used for bwPollTimeout, DS12110 (STM32H743xI
- * datasheet) 6.3.11 table "Flash memory programming", program/erase
- * parallelism x64 (port/stm32h743/flash_h7.c programs and erases with
- * PSIZE x64): sector erase 128 KiB (tERASE128KB) 1 s typ, flash word
- * (256 bits + ECC, tprog) programming 100 us typ.
+ * Typical flash timings used for bwPollTimeout: the target's (h7_target.h;
+ * on the STM32H743 the datasheet's, DS12110 6.3.11: sector erase 1 s, flash
+ * word programming 100 us), and the CPU's CRC-32 over flash, per byte.
  */
-#define H7_DFU_ERASE_SECTOR_MS_DEFAULT 1000u
-#define H7_DFU_PROGRAM_WORD_US_DEFAULT 100u
-/* CRC-32 over flash by the CPU (bytewise, 16-entry table, flash reads with
- * wait states): about 20 ns per byte at 400 MHz; used for bwPollTimeout. */
-#define H7_DFU_CRC_NS_PER_BYTE_DEFAULT 20u
+#define H7_DFU_ERASE_SECTOR_MS_DEFAULT H7_TARGET_ERASE_SECTOR_MS
+#define H7_DFU_PROGRAM_WORD_US_DEFAULT H7_TARGET_PROGRAM_WORD_US
+#define H7_DFU_CRC_NS_PER_BYTE_DEFAULT H7_TARGET_CRC_NS_PER_BYTE
 /* Our vendor command and the reserved UPLOAD block of its result. */
 #define DFUSE_CMD_CRC32     0xC3u
 #define DFUSE_CMD_CRC32_LEN 13u /* with the seed; 9 = seed 0 */
@@ -79,13 +76,13 @@
  * returns the 12 bytes of cfg.boot_status. */
 #define DFUSE_CMD_BOOT_STATUS 0xC4u
 #define DFU_BOOT_STATUS_LEN   12u
-/* Vendor command: restart into ST's ROM bootloader (docs/protocol.md).
- * DNLOAD block 0 = {0xC5} acts as a leave whose address is ST's system
- * memory bootloader (AN2606, STM32H74x/75x: 0x1FF09800): the manifest
- * callback gets DFU_ROM_BOOT_ADDR and the boot layer resets with its
- * ENTER_ROM_BOOTLOADER request. */
+/* Vendor command: restart into the chip's ROM bootloader (docs/protocol.md).
+ * DNLOAD block 0 = {0xC5} acts as a leave whose address is the ROM
+ * bootloader's (h7_target.h; ST's system memory bootloader on the STM32H743,
+ * AN2606: 0x1FF09800): the manifest callback gets DFU_ROM_BOOT_ADDR and the
+ * boot layer resets with its ENTER_ROM_BOOTLOADER request. */
 #define DFUSE_CMD_ENTER_ROM 0xC5u
-#define DFU_ROM_BOOT_ADDR   0x1FF09800u
+#define DFU_ROM_BOOT_ADDR   H7_TARGET_ROM_BOOT_ADDR
 
 /* The locked configuration (docs/production.md): H7_DFU_UPLOAD_LIMIT = 1
  * compiles in a window for memory UPLOAD (dfu_config_t.upload_*). The

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-/* Largest flash word we can check and verify (the H743's is 32 bytes). */
+/* Largest flash word we can check and verify (the STM32H743's is 32 bytes). */
 #define WORK_WORD_MAX 64u
 
 static uint32_t now_us(const dfu_work_t *w)

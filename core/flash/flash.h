@@ -1,10 +1,11 @@
 /*
  * Flash interface: what the device core needs from a flash, whatever backs it
- * (the STM32H743 controller in port/stm32h743, the model in sim/).
+ * (a chip's flash controller driver, a model of one, a test fake).
  *
- * Addresses are absolute (0x08000000-based on the H743). Programming is done a
- * whole flash word at a time: on the H743 a flash word is 256 bits with ECC and
- * may be programmed once between erases (RM0433 4.3.9).
+ * Addresses are absolute (from the map's base). Programming is done a whole
+ * flash word (map->word_size bytes) at a time, and a word may be programmed
+ * once between erases (flash with ECC per word; the STM32H743's is 256 bits,
+ * target/stm32h743/h7_target.h).
  */
 #ifndef H7_FLASH_H
 #define H7_FLASH_H
@@ -23,21 +24,22 @@ typedef enum flash_status {
     FLASH_ERR_ERASE,     /* erase failed */
     FLASH_ERR_ECC,       /* uncorrectable ECC error on read (DBECCERR) */
     FLASH_ERR_HW,        /* any other controller error (OPERR, INCERR, ...) */
-    FLASH_ERR_POWER,     /* the virtual board lost power during the operation */
+    FLASH_ERR_POWER,     /* power failed during the operation (a flash model's cut) */
     FLASH_BUSY,          /* poll(): the bank's operation is still running */
 } flash_status_t;
 
 /*
  * Two ways to change the flash. A driver offers one or both:
  *  - blocking: erase_sector / erase_bank / program_word return when the
- *    operation is over (the simulator's model, test fakes);
+ *    operation is over (a flash model, test fakes);
  *  - started: erase_start / program_start start the operation on the
  *    sector's bank and return at once; poll(bank) answers FLASH_BUSY until
- *    it is over, then its result (once; FLASH_OK when idle). Each bank has
- *    its own controller (RM0433 4.9: FLASH_CR1/SR1 for bank 1, FLASH_CR2/SR2
- *    for bank 2), so both banks may work at the same time, one operation
- *    each. Reading a bank while it works stalls the bus until the operation
- *    ends (RM0433 4.3.3): the caller reads only idle banks.
+ *    it is over, then its result (once; FLASH_OK when idle). Each bank works
+ *    on its own (on the STM32H743 each has its own controller, RM0433 4.9:
+ *    FLASH_CR1/SR1 for bank 1, FLASH_CR2/SR2 for bank 2), so both banks may
+ *    work at the same time, one operation each. Reading a bank while it
+ *    works may stall the bus until the operation ends (RM0433 4.3.3 on the
+ *    STM32H743): the caller reads only idle banks.
  * core/dfu's flash work (dfu_work.h) uses the started form when poll is set.
  */
 typedef struct flash_ops {

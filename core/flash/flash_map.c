@@ -1,50 +1,9 @@
 /*
- * STM32H743 memory map and the DfuSe layout string built from it.
+ * Flash map arithmetic and the DfuSe layout string built from a map.
  */
 #include "flash_map.h"
 
 #include <string.h>
-
-/*
- * RM0433 4.3.4 "Flash memory architecture and usage", table "Flash memory
- * organization" for STM32H742xI/743xI/753xI: bank 1 at 0x0800 0000 and bank 2
- * at 0x0810 0000, each 8 sectors of 128 Kbytes; the flash word (programming
- * unit, ECC granule) is 256 bits (RM0433 4.3.9). Sector 0 of bank 1 holds the
- * h7dfu bootloader and is never written by DFU.
- */
-static const flash_map_t h743_map = {
-    .name = "Internal Flash",
-    .base = 0x08000000u,
-    .sector_size = 128u * 1024u,
-    .sector_count = 16u,
-    .sectors_per_bank = 8u,
-    .word_size = 32u,
-    .reserved_mask = 0x0001u,
-};
-
-/* The signed bootloader's map: sector 14 (0x081C0000) holds its security
- * counter log (core/boot/boot_sig.h) and is reserved as well, so the slot is
- * sectors 1..13. Outside sector 0, that log survives a write protection of
- * sector 0 (WRPSN) and a reflash of the bootloader. */
-static const flash_map_t h743_signed_map = {
-    .name = "Internal Flash",
-    .base = 0x08000000u,
-    .sector_size = 128u * 1024u,
-    .sector_count = 16u,
-    .sectors_per_bank = 8u,
-    .word_size = 32u,
-    .reserved_mask = 0x4001u,
-};
-
-const flash_map_t *flash_map_stm32h743(void)
-{
-    return &h743_map;
-}
-
-const flash_map_t *flash_map_stm32h743_signed(void)
-{
-    return &h743_signed_map;
-}
 
 int flash_map_sector_of(const flash_map_t *m, uint32_t addr)
 {

@@ -1,6 +1,8 @@
 /*
  * The memory map of a flash: where it is, how it is cut into sectors and banks,
- * its programming unit, and which sectors the DFU side must never touch.
+ * its programming unit, and which sectors the DFU side must never touch. A
+ * chip's maps come with its target description (h7_target.h, e.g.
+ * flash_map_stm32h743() in target/stm32h743).
  */
 #ifndef H7_FLASH_MAP_H
 #define H7_FLASH_MAP_H
@@ -19,13 +21,6 @@ typedef struct flash_map {
     uint32_t reserved_mask;    /* bit n: sector n belongs to the bootloader */
 } flash_map_t;
 
-/* STM32H743xI: 2 MiB in 2 banks of 8 x 128 KiB, 256-bit flash words
- * (RM0433 4.3.1 and Table 7). Sector 0 is the bootloader's. */
-const flash_map_t *flash_map_stm32h743(void);
-/* The same chip for the signed bootloader: sector 14 is reserved too (the
- * security counter log, core/boot/boot_sig.h). */
-const flash_map_t *flash_map_stm32h743_signed(void);
-
 static inline uint32_t flash_map_size(const flash_map_t *m)
 {
     return m->sector_size * m->sector_count;
@@ -38,7 +33,7 @@ bool flash_map_contains(const flash_map_t *m, uint32_t addr, uint32_t len);
 bool flash_map_is_reserved(const flash_map_t *m, unsigned sector);
 
 /*
- * The DfuSe memory-layout string of the map, e.g.
+ * The DfuSe memory-layout string of the map, e.g. the STM32H743's
  * "@Internal Flash  /0x081E0000/01*128Kg/0x08020000/14*128Kg/0x08000000/01*128Ka":
  * reserved sectors readable only ('a'), the others readable, erasable and
  * writable ('g'); zones from the highest address down, the last sector a zone

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "flash_map.h"
+#include "h7_target.h"
 
 #define REQ_OUT             0x21u /* host-to-device, class, interface */
 #define REQ_IN              0xa1u /* device-to-host, class, interface */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flash_map.h"
 #include "h7_sched.h"
+#include "h7_target.h"
 
 const char *h7_phase_name(h7_phase_t p)
 {

@@ -10,13 +10,13 @@
 
 #include "boot.h"
 #include "flash.h"
+#include "h7_target.h"
 
-/* Memory map shared by both images (see README.md). */
-#define H7_BOOTLOADER_ADDR 0x08000000u /* sector 0 of bank 1 */
-#define H7_APP_ADDR                                                                                \
-    0x08020000u                      /* sector 1: the app's vector table at the                    \
-                                      * slot start (image_header.h) */
-#define H7_ROM_BOOT_ADDR 0x1FF09800u /* ST system memory (AN2606, STM32H74x) */
+/* Memory map shared by both images (see README.md; the facts and their
+ * sources: target/stm32h743/h7_target.h). */
+#define H7_BOOTLOADER_ADDR H7_TARGET_BL_ADDR       /* sector 0 of bank 1 */
+#define H7_APP_ADDR        H7_TARGET_APP_SLOT_ADDR /* sector 1: the app's vector table */
+#define H7_ROM_BOOT_ADDR   H7_TARGET_ROM_BOOT_ADDR /* ST system memory (AN2606) */
 
 /* --- system_clock.c ----------------------------------------------------- */
 /* HSI 64 MHz -> PLL1 -> 400 MHz sys_ck, 200 MHz AXI/AHB, 100 MHz APBs; VOS1. */

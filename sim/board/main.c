@@ -598,8 +598,9 @@ int main(int argc, char **argv)
             bc.app_elf = install;
         bc.clock = &clock;
     }
-    uint32_t bin_base = bc.rom ? 0x08000000u : BOOT_APP_SLOT_ADDR;
-    if ((bootloader && board_install(flash, bootloader, 0x08000000u, err, sizeof(err)) != 0) ||
+    uint32_t bin_base = bc.rom ? H7_TARGET_FLASH_BASE : BOOT_APP_SLOT_ADDR;
+    if ((bootloader &&
+         board_install(flash, bootloader, H7_TARGET_BL_ADDR, err, sizeof(err)) != 0) ||
         (install && board_install(flash, install, bin_base, err, sizeof(err)) != 0)) {
         fprintf(stderr, "h7dfu-sim: %s\n", err);
         sim_flash_free(flash);

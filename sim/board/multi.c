@@ -250,8 +250,9 @@ static int board_up(mboard_t *m, const multi_opts_t *o)
         m->bc.clock = &m->clock;
     }
     char err[600];
-    uint32_t bin_base = m->bc.rom ? 0x08000000u : BOOT_APP_SLOT_ADDR;
-    if ((bootloader && board_install(m->flash, bootloader, 0x08000000u, err, sizeof(err)) != 0) ||
+    uint32_t bin_base = m->bc.rom ? H7_TARGET_FLASH_BASE : BOOT_APP_SLOT_ADDR;
+    if ((bootloader &&
+         board_install(m->flash, bootloader, H7_TARGET_BL_ADDR, err, sizeof(err)) != 0) ||
         (m->install && board_install(m->flash, m->install, bin_base, err, sizeof(err)) != 0)) {
         fprintf(stderr, "h7dfu-sim: board %s: %s\n", m->bc.serial, err);
         return 66;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h7_target.h"
+
 /*
  * DS12110 (STM32H742xI/G STM32H743xI/G datasheet) section 6.3.11 "Flash
  * memory", table "Flash memory programming" (Table 53 in Rev 10, Table 43 in
@@ -29,6 +31,11 @@ static const sim_flash_times_t ds12110_times[4][2] = {
     [SIM_FLASH_X32] = {{US(130), MS(1100), MS(6000)}, {US(260), MS(2200), MS(12000)}},
     [SIM_FLASH_X64] = {{US(100), MS(1000), MS(5000)}, {US(200), MS(2000), MS(10000)}},
 };
+
+/* The DFU driver's defaults (target/stm32h743/h7_target.h) are this table's
+ * typical x64 times: the parallelism port/stm32h743/flash_h7.c uses. */
+_Static_assert(H7_TARGET_PROGRAM_WORD_US == 100u && H7_TARGET_ERASE_SECTOR_MS == 1000u,
+               "h7_target.h's flash times are DS12110's typical x64 ones");
 
 const sim_flash_times_t *sim_flash_ds12110_times(sim_flash_psize_t psize, bool max)
 {

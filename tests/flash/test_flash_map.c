@@ -1,4 +1,5 @@
-/* core/flash: the STM32H743 map, address helpers, DfuSe layout, status names. */
+/* core/flash with the STM32H743 map (target/stm32h743): address helpers,
+ * DfuSe layout, status names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 
 #include "flash.h"
+#include "h7_target.h"
 
 static void test_h743_geometry(void **state)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "h7_target.h"
 #include "sim_flash.h"
 
 #define BASE     0x08000000u
