@@ -123,7 +123,6 @@ typedef struct img {
     boot_image_header_t h;
 } img_t;
 
-
 static void img_stamp(img_t *im)
 {
     im->h.body_crc = h7_crc32(0, im->body, sizeof im->body);
