@@ -12,6 +12,10 @@ DESTDIR  ?=
 # empty: /etc/udev/rules.d (cmake/install.cmake)
 UDEVRULESDIR ?=
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+# make test LEVEL=unit: only the tests of that level (ctest label: unit,
+# integration, e2e, fw-emu, build; LEVEL='unit|integration' for two); empty:
+# every test.
+LEVEL    ?=
 
 .PHONY: all deps host firmware test demo bench powerloss powerloss-fw fuzz coverage mutate format format-check install uninstall clean
 
@@ -30,7 +34,7 @@ firmware: deps
 	@cmake --build $(FW_BUILD) -j $(JOBS)
 
 test: host
-	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) $(if $(LEVEL),-L '^($(LEVEL))$$')
 
 demo: host firmware
 	@./scripts/demo.sh $(BUILD) $(FW_BUILD)

@@ -2,6 +2,7 @@
  * h7_stamp: image header on the host side.
  */
 #include "h7_stamp.h"
+#include "ram_flash.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -240,57 +241,6 @@ int h7_stamp_split(const h7_image_t *img, h7_image_t *body, uint8_t record[BOOT_
     return 0;
 }
 
-/* ---- inspect: a read-only flash over a memory copy of the image ---- */
-
-typedef struct mem_flash {
-    const flash_map_t *map;
-    uint8_t *mem;
-} mem_flash_t;
-
-static flash_status_t mem_erase_sector(void *ctx, unsigned sector)
-{
-    (void)ctx;
-    (void)sector;
-    return FLASH_ERR_PROTECTED;
-}
-
-static flash_status_t mem_erase_bank(void *ctx, unsigned bank)
-{
-    (void)ctx;
-    (void)bank;
-    return FLASH_ERR_PROTECTED;
-}
-
-static flash_status_t mem_program(void *ctx, uint32_t addr, const uint8_t *word)
-{
-    (void)ctx;
-    (void)addr;
-    (void)word;
-    return FLASH_ERR_PROTECTED;
-}
-
-static flash_status_t mem_read(void *ctx, uint32_t addr, void *buf, size_t len)
-{
-    mem_flash_t *m = ctx;
-    if (len > UINT32_MAX || !flash_map_contains(m->map, addr, (uint32_t)len))
-        return FLASH_ERR_ADDRESS;
-    memcpy(buf, m->mem + (addr - m->map->base), len);
-    return FLASH_OK;
-}
-
-static bool mem_is_wp(void *ctx, unsigned sector)
-{
-    (void)ctx;
-    (void)sector;
-    return true;
-}
-
-static const flash_ops_t mem_ops = {.erase_sector = mem_erase_sector,
-                                    .erase_bank = mem_erase_bank,
-                                    .program_word = mem_program,
-                                    .read = mem_read,
-                                    .is_write_protected = mem_is_wp};
-
 int h7_stamp_inspect(const h7_image_t *img, uint32_t slot, h7_stamp_info_t *out)
 {
     return h7_stamp_inspect_key(img, slot, NULL, out);
@@ -301,10 +251,10 @@ int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_ke
 {
     const flash_map_t *map = flash_map_stm32h743();
     uint32_t size = flash_map_size(map);
-    mem_flash_t m = {map, malloc(size)};
-    if (!m.mem)
+    uint8_t *mem = malloc(size);
+    if (!mem)
         return -1;
-    memset(m.mem, 0xFF, size);
+    memset(mem, 0xFF, size);
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
         if (s->alt != 0)
@@ -315,11 +265,14 @@ int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_ke
         if (hi > (uint64_t)map->base + size)
             hi = (uint64_t)map->base + size;
         if (hi > lo)
-            memcpy(m.mem + (lo - map->base), s->data + (lo - s->addr), (size_t)(hi - lo));
+            memcpy(mem + (lo - map->base), s->data + (lo - s->addr), (size_t)(hi - lo));
     }
-    flash_dev_t dev = {&mem_ops, &m, map};
+    /* The image as the flash, read-only: every sector write protected. */
+    ram_flash_t flash;
+    ram_flash_init(&flash, map, mem);
+    flash.wrp_mask = UINT32_MAX;
     /* Without a key: as an unsigned bootloader (the trailer is reported). */
-    out->result = boot_validate_key(&dev, slot_or_default(slot), NULL, &out->info);
+    out->result = boot_validate_key(&flash.dev, slot_or_default(slot), NULL, &out->info);
     out->sig_checked = key != NULL;
     out->sig_result = BOOT_VALID;
     const flash_map_t *smap = flash_map_stm32h743_signed();
@@ -330,11 +283,12 @@ int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_ke
          * log, sector 14), its counter log erased. */
         memcpy(out->checked_key_id, key->id, sizeof out->checked_key_id);
         uint32_t ctr = boot_counter_area(smap);
-        memset(m.mem + (ctr - map->base), 0xFF, BOOT_CTR_AREA_SIZE);
-        mem_flash_t sm = {smap, m.mem};
-        flash_dev_t sdev = {&mem_ops, &sm, smap};
+        memset(mem + (ctr - map->base), 0xFF, BOOT_CTR_AREA_SIZE);
+        ram_flash_t sflash;
+        ram_flash_init(&sflash, smap, mem);
+        sflash.wrp_mask = UINT32_MAX;
         boot_image_info_t si;
-        out->sig_result = boot_validate_key(&sdev, slot_or_default(slot), key, &si);
+        out->sig_result = boot_validate_key(&sflash.dev, slot_or_default(slot), key, &si);
         /* A trailer past the signed slot reads as none there ("image not
          * signed"); a signed board cannot even hold it: say its size. */
         if (out->sig_result == BOOT_ERR_UNSIGNED && out->info.has_sig &&
@@ -343,7 +297,7 @@ int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_ke
         if (out->result == BOOT_VALID)
             out->result = out->sig_result;
     }
-    free(m.mem);
+    free(mem);
     return 0;
 }
 

@@ -10,6 +10,10 @@
  * portable sources. COMMAND runs under umockdev with the board on bus 1
  * (sim/usb); h7dfu-sim exits with COMMAND's status and saves the flash.
  * With --board, several boards share the bus (multi.h).
+ *
+ *   h7dfu-sim flash dump|poke|protect|info FILE ...
+ *
+ * reads or changes a flash file without a board run (flash_cmd.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +26,7 @@
 #include "board.h"
 #include "board_install.h"
 #include "dfu.h"
+#include "flash_cmd.h"
 #include "image_header.h"
 #include "rom.h"
 #include "sim_clock.h"
@@ -36,6 +41,7 @@ static int usage(FILE *f, int code)
         f,
         "usage: h7dfu-sim [OPTIONS] run -- COMMAND...\n"
         "       h7dfu-sim --board SPEC [--board SPEC]... [OPTIONS] run -- COMMAND...\n"
+        "       h7dfu-sim flash dump|poke|protect|info FILE ...  (h7dfu-sim flash --help)\n"
         "  --flash FILE        flash contents, loaded at start (erased if missing), saved at exit\n"
         "  --install FILE      factory-program FILE (ELF, hex, srec, dfu; raw .bin at 0x%08x)\n"
         "                      into the flash before starting, as over SWD\n"
@@ -105,7 +111,13 @@ static int usage(FILE *f, int code)
         "  --events            print the board's events (power, resets, boot decisions)\n"
         "  -v                  --events, usbfs requests, and statistics at exit\n"
         "Runs COMMAND with the virtual board on a fake USB bus (umockdev) and exits\n"
-        "with COMMAND's status.\n",
+        "with COMMAND's status.\n"
+        "h7dfu-sim flash reads and changes a flash file (--flash FILE) without a run:\n"
+        "  flash dump FILE ADDR LEN [OUT]     LEN bytes at ADDR, raw, to OUT or stdout\n"
+        "  flash poke FILE ADDR HEX|@IN       put bytes at ADDR (the words they touch\n"
+        "                                     marked programmed)\n"
+        "  flash protect FILE SECTOR on|off   a sector's write protection\n"
+        "  flash info FILE                    protected sectors, words per sector\n",
         BOOT_APP_SLOT_ADDR, FOREIGN_DFU_VID, FOREIGN_DFU_PID, FOREIGN_DFU_SERIAL, MULTI_MAX_BOARDS);
     return code;
 }
@@ -371,6 +383,8 @@ static int write_timing(const char *path, bool verbose, const sim_clock_t *c, co
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "flash"))
+        return flash_cmd_main(argc - 1, argv + 1);
     const char *flash_file = NULL, *install = NULL, *bootloader = NULL;
     board_config_t bc = {.serial = "H7SIM0001"};
     bool verbose = false, events = false, foreign = false;

@@ -541,6 +541,19 @@ const uint8_t *sim_flash_raw(const sim_flash_t *f)
     return f->data;
 }
 
+flash_status_t sim_flash_poke(sim_flash_t *f, uint32_t addr, const void *data, size_t len)
+{
+    const flash_map_t *m = f->map;
+    if (len == 0 || len > f->size || !flash_map_contains(m, addr, (uint32_t)len)) {
+        return FLASH_ERR_ADDRESS;
+    }
+    memcpy(f->data + (addr - m->base), data, len);
+    uint32_t first = word_index(f, addr), last = word_index(f, addr + (uint32_t)len - 1u);
+    memset(f->state + first, SIM_WORD_PROGRAMMED, last - first + 1u);
+    f->silent_changes++;
+    return FLASH_OK;
+}
+
 void sim_flash_get_stats(const sim_flash_t *f, sim_flash_stats_t *out)
 {
     *out = f->stats;

@@ -164,6 +164,12 @@ bool sim_flash_is_write_protected(const sim_flash_t *f, unsigned sector);
 sim_flash_word_state_t sim_flash_word_state(const sim_flash_t *f, uint32_t addr);
 /* Raw bytes regardless of power and ECC state (for tests and dumps). */
 const uint8_t *sim_flash_raw(const sim_flash_t *f);
+/* Put len (>= 1) bytes at addr straight into the array, as a debugger would
+ * (h7dfu-sim flash poke): no operation (no power check, protection, time or
+ * count), the other bytes of the words touched kept, each word touched then
+ * PROGRAMMED with a consistent ECC. Counts as a silent change.
+ * FLASH_ERR_ADDRESS when the bytes are not all inside the flash. */
+flash_status_t sim_flash_poke(sim_flash_t *f, uint32_t addr, const void *data, size_t len);
 
 void sim_flash_get_stats(const sim_flash_t *f, sim_flash_stats_t *out);
 void sim_flash_reset_stats(sim_flash_t *f); /* also restarts the op count */

@@ -1,40 +1,35 @@
-/* A tiny in-memory flash for the DFU unit tests, with failure switches. */
+/*
+ * The flash of the DFU tests: 8 sectors of 1 KiB in two banks, 32-byte words,
+ * sector 0 reserved (the bootloader's), in RAM (core/flash/ram_flash.h: the
+ * failure switches, the started form, the counters).
+ */
 #ifndef H7_TEST_FAKE_FLASH_H
 #define H7_TEST_FAKE_FLASH_H
 
-#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "flash.h"
+#include "ram_flash.h"
 
 #define FAKE_BASE    0x08000000u
 #define FAKE_SECTOR  1024u
 #define FAKE_SECTORS 8u
 #define FAKE_SIZE    (FAKE_SECTOR * FAKE_SECTORS)
 
-typedef struct fake_flash {
-    uint8_t mem[FAKE_SIZE];
-    uint32_t wrp_mask;    /* bit n: sector n write protected */
-    bool fail_program;    /* program_word returns FLASH_ERR_PROGRAM */
-    bool corrupt_program; /* program_word stores a flipped bit (verify fails) */
-    bool fail_erase;      /* erase_sector returns FLASH_ERR_ERASE */
-    bool power_cut;       /* every modifying call returns FLASH_ERR_POWER */
-    unsigned erases, programs;
-    /* started form (fake_flash_set_polled): each operation reads busy for
-     * busy_polls polls of its bank */
-    unsigned busy_polls;
-    unsigned busy[2];
-    flash_status_t result[2];
-    unsigned max_busy_banks;  /* most banks busy at once, seen */
-    unsigned started_on_busy; /* violations: a start on a busy bank */
-    unsigned read_busy;       /* violations: a read of a busy bank */
-    flash_map_t map;
-    flash_dev_t dev;
-} fake_flash_t;
-
-void fake_flash_init(fake_flash_t *f);
-/* Offer the started form (erase_start/program_start/poll) besides the
- * blocking one: the DFU worker then steps. */
-void fake_flash_set_polled(fake_flash_t *f, unsigned busy_polls);
+/* f over mem (FAKE_SIZE bytes), erased. */
+static inline void fake_flash_init(ram_flash_t *f, uint8_t *mem)
+{
+    static const flash_map_t map = {
+        .name = "Fake Flash",
+        .base = FAKE_BASE,
+        .sector_size = FAKE_SECTOR,
+        .sector_count = FAKE_SECTORS,
+        .sectors_per_bank = 4,
+        .word_size = 32,
+        .reserved_mask = 0x1u, /* sector 0: the bootloader */
+    };
+    memset(mem, 0xff, FAKE_SIZE);
+    ram_flash_init(f, &map, mem);
+}
 
 #endif

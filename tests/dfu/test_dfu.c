@@ -19,7 +19,8 @@
 #define IN   (USB_DIR_IN | USB_TYPE_CLASS | USB_RECIP_INTERFACE)
 
 typedef struct fx {
-    fake_flash_t flash;
+    ram_flash_t flash;
+    uint8_t flash_mem[FAKE_SIZE];
     dfu_t dfu;
     uint8_t bufs[4 * XFER];
     unsigned manifests;
@@ -42,7 +43,7 @@ static fx_t *fx_new(uint8_t attrs, bool ops_in_poll)
 {
     fx_t *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    fake_flash_init(&f->flash);
+    fake_flash_init(&f->flash, f->flash_mem);
     dfu_config_t cfg = {
         .flash = &f->flash.dev,
         .transfer_size = XFER,
@@ -156,9 +157,10 @@ static void pattern(uint8_t *b, size_t n, unsigned seed)
 static void test_init_rejects_bad_config(void **state)
 {
     (void)state;
-    fake_flash_t *fl = calloc(1, sizeof(*fl));
+    ram_flash_t *fl = calloc(1, sizeof(*fl));
     dfu_t *d = calloc(1, sizeof(*d));
-    fake_flash_init(fl);
+    static uint8_t mem[FAKE_SIZE];
+    fake_flash_init(fl, mem);
     static uint8_t bufs[2 * H7_DFU_XFER_MAX];
     dfu_config_t cfg = {.flash = &fl->dev, .transfer_size = 100, .bufs = bufs, .buf_count = 2};
     assert_false(dfu_init(d, &cfg)); /* not a word multiple */

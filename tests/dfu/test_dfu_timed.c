@@ -29,7 +29,8 @@
 #define BLOCK_US ((XFER / 32u) * PROG_US) /* 800 us */
 
 typedef struct fx {
-    fake_flash_t flash;
+    ram_flash_t flash;
+    uint8_t flash_mem[FAKE_SIZE];
     dfu_t dfu;
     uint8_t bufs[4 * XFER];
     uint32_t now; /* the device's clock, us */
@@ -53,9 +54,9 @@ static uint32_t clk(void *user)
 static fx_t *fx_new(bool polled)
 {
     fx_t *f = calloc(1, sizeof(*f));
-    fake_flash_init(&f->flash);
+    fake_flash_init(&f->flash, f->flash_mem);
     if (polled)
-        fake_flash_set_polled(&f->flash, 3); /* each operation: busy for 3 polls */
+        ram_flash_set_polled(&f->flash, 3); /* each operation: busy for 3 polls */
     f->now = 1000;
     dfu_config_t cfg = {
         .flash = &f->flash.dev,
@@ -654,7 +655,7 @@ static void test_polled_full_queue_waits(void **state)
     uint32_t e = FAKE_BASE + 2u * FAKE_SECTOR;
     uint8_t b[5] = {DFUSE_CMD_ERASE, (uint8_t)e, (uint8_t)(e >> 8), (uint8_t)(e >> 16),
                     (uint8_t)(e >> 24)};
-    fake_flash_set_polled(&f->flash, 100); /* the erases last 100 polls each */
+    ram_flash_set_polled(&f->flash, 100); /* the erases last 100 polls each */
     for (unsigned i = 0; i < DFU_WORK_QLEN; i++)
         erase_cmd(f, 2);
     assert_int_equal(f->dfu.work.bank[0].count, DFU_WORK_QLEN);

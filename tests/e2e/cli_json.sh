@@ -176,15 +176,10 @@ check "info, no device" info 4 '"serial" not in d'
 rm -f "$fl" # a board without an application again
 h7 --json read 0x08200000:16 "$dir/x.bin"
 check "read outside the flash" read 5 'd["serial"] == "H7SIM0001"'
-# A sector write-protected in the sim's flash file (WRP mask at offset 24):
+# A sector write-protected in the sim's flash file (h7dfu-sim flash protect):
 # the device reports errWRITE, decoded in the error document.
 rand "$dir/s3.bin" 4096
-python3 - "$fl" <<'PY' || fail "setting WRP"
-import struct, sys
-d = bytearray(open(sys.argv[1], "rb").read())
-struct.pack_into("<I", d, 24, struct.unpack_from("<I", d, 24)[0] | 1 << 3)
-open(sys.argv[1], "wb").write(d)
-PY
+"$sim" flash protect "$fl" 3 on || fail "setting WRP"
 h7 --json write -s 0x08060000 "$dir/s3.bin"
 check "write to a protected sector" write 6 'd["error"]["dfu"]["status"] == "errWRITE" and d["error"]["hint"]'
 

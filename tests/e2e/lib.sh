@@ -51,10 +51,15 @@ rand() {
     head -c "$2" /dev/urandom >"$1"
 }
 
-# sector_of_flash N OUT: bytes of flash sector N (128 KiB) from the sim's flash
-# file (32-byte header, then the array; sim/flash/sim_flash.h).
+# flash_dump ADDR LEN OUT: LEN bytes of the board's flash at ADDR, from the
+# flash file the sim saved ($fl), by `h7dfu-sim flash dump`.
+flash_dump() {
+    "$sim" flash dump "$fl" "$1" "$2" "$3" || fail "h7dfu-sim flash dump $fl $1 $2"
+}
+
+# sector_of_flash N OUT: bytes of flash sector N (128 KiB) from the flash file.
 sector_of_flash() {
-    tail -c +$((32 + $1 * 131072 + 1)) "$fl" | head -c 131072 >"$2"
+    flash_dump $((0x08000000 + $1 * 131072)) 131072 "$2"
 }
 
 # erased FILE SIZE: FILE exists, holds SIZE bytes, all 0xFF.
@@ -81,9 +86,9 @@ readback() {
     cmp "$2" "$dir/readback.bin" || fail "independent read-back of $1:$_rb_n differs from $2"
 }
 
-# flash_has FLASHFILE ADDR FILE: the sim's flash file (32-byte header, then
-# the array from 0x08000000; sim/flash/sim_flash.h) holds FILE at ADDR.
+# flash_has FLASHFILE ADDR FILE: the sim's flash file holds FILE at ADDR.
 flash_has() {
-    tail -c +$((32 + $2 - 0x08000000 + 1)) "$1" | head -c "$(wc -c <"$3")" >"$dir/flash_has.bin"
+    "$sim" flash dump "$1" "$2" "$(wc -c <"$3")" "$dir/flash_has.bin" ||
+        fail "h7dfu-sim flash dump $1 $2"
     cmp "$3" "$dir/flash_has.bin" || fail "the flash file $1 does not hold $3 at $2"
 }

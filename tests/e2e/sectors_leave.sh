@@ -12,7 +12,7 @@ h7 -q write -s "$S5" "$dir/s567.bin"
 expect_rc 0 "fill sectors 5..7"
 readback "$S5" "$dir/s567.bin"
 # Plant a "bootloader" in sector 0 straight into the flash file: 4 KiB of data,
-# its 128 flash words marked programmed (file format: sim/flash/sim_flash.h).
+# its 128 flash words marked programmed (h7dfu-sim flash poke).
 # On the emulated chip (H7_FW_ELF: h7dfu-sim --firmware) sector 0 holds the
 # firmware itself, put there at every start: its first 4 KiB are the reference.
 if [ -n "${H7_FW_ELF:-}" ]; then
@@ -21,16 +21,8 @@ if [ -n "${H7_FW_ELF:-}" ]; then
 else
     rand "$dir/boot.bin" 4096
 fi
-[ -n "${H7_FW_ELF:-}" ] || python3 - "$fl" "$dir/boot.bin" <<'PY' || fail "cannot plant sector 0"
-import sys
-f, boot = sys.argv[1], open(sys.argv[2], "rb").read()
-d = bytearray(open(f, "rb").read())
-assert d[:8] == b"H7SIMFL\0"
-d[32:32 + len(boot)] = boot
-states = 32 + 2 * 1024 * 1024
-d[states:states + len(boot) // 32] = b"\1" * (len(boot) // 32)
-open(f, "wb").write(d)
-PY
+[ -n "${H7_FW_ELF:-}" ] || "$sim" flash poke "$fl" 0x08000000 "@$dir/boot.bin" ||
+    fail "cannot plant sector 0"
 
 # A 1-sector image in sector 6: sector 6 is erased first (its old tail reads
 # 0xFF), sectors 5 and 7 keep their data.
@@ -77,7 +69,7 @@ h7 -q read --force 0x08000000:4096 "$dir/b0.bin"
 expect_rc 0 "read sector 0"
 cmp "$dir/b0.bin" "$dir/boot.bin" || fail "--mass erased the bootloader sector"
 # Sectors 1..15 checked in the flash file the sim saved (faster than a read).
-tail -c +$((32 + 131072 + 1)) "$fl" | head -c $((15 * 131072)) >"$dir/app.bin"
+flash_dump 0x08020000 $((15 * 131072)) "$dir/app.bin"
 erased "$dir/app.bin" $((15 * 131072)) || fail "--mass left data in sectors 1..15"
 
 # leave: the board resets, comes back with a NEW device number; the next

@@ -126,14 +126,15 @@ expect_words "signed layout" "$dir/out" \
     "@Internal Flash  /0x081E0000/01*128Kg/0x081C0000/01*128Ka/0x08020000/13*128Kg/0x08000000/01*128Ka"
 sh7 erase 0x081C0000:32
 [ "$rc" -ne 0 ] || fail "erase of the counter sector accepted"
-python3 - "$fl" <<'PY' || fail "the counter log is not where it belongs"
+flash_dump 0x081C0000 8192 "$dir/s14.bin"
+sector_of_flash 0 "$dir/s0.bin"
+python3 - "$dir/s14.bin" "$dir/s0.bin" <<'PY' || fail "the counter log is not where it belongs"
 import struct, sys
-f = open(sys.argv[1], "rb").read()[32:]
-s14 = f[0x1C0000:0x1C0000 + 8192]
+s14 = open(sys.argv[1], "rb").read()
 entries = [struct.unpack_from("<4sII", s14, o) for o in range(0, 8192, 32)]
 vals = [v for m, v, nv in entries if m == b"H7SC" and nv == (~v & 0xFFFFFFFF)]
 assert vals and max(vals) == 6, vals
-assert b"H7SC" not in f[:0x20000], "a counter entry in sector 0"
+assert b"H7SC" not in open(sys.argv[2], "rb").read(), "a counter entry in sector 0"
 PY
 
 # With sector 0 write-protected (WRPSN, set through ST's ROM with BOOT0 high
@@ -156,10 +157,10 @@ if [ -f "$fw/bootloader.bin" ]; then
     expect_words "update to counter 7" "$dir/err" "the application"
     rboard run -- sh -c '"$1" -q detach >/dev/null 2>&1; "$1" -w 5 erase 0x08000000:32' sh "$h7dfu"
     [ "$rc" -ne 0 ] || fail "erase of sector 0 accepted"
-    python3 - "$fl" <<'PY' || fail "counter 7 is not stored"
+    flash_dump 0x081C0000 8192 "$dir/s14.bin"
+    python3 - "$dir/s14.bin" <<'PY' || fail "counter 7 is not stored"
 import struct, sys
-f = open(sys.argv[1], "rb").read()[32:]
-s14 = f[0x1C0000:0x1C0000 + 8192]
+s14 = open(sys.argv[1], "rb").read()
 vals = [struct.unpack_from("<4sII", s14, o) for o in range(0, 8192, 32)]
 assert max(v for m, v, nv in vals if m == b"H7SC" and nv == (~v & 0xFFFFFFFF)) == 7
 PY

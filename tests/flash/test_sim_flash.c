@@ -815,6 +815,37 @@ static void test_load_rejects_bad_files(void **state)
     remove(path);
 }
 
+/* sim_flash_poke (h7dfu-sim flash poke): bytes straight into the array,
+ * programmed or not, protected or not, powered or not; the words touched
+ * become PROGRAMMED, their other bytes kept; no operation counted, a silent
+ * change; nothing outside the flash. */
+static void test_poke(void **state)
+{
+    fx_t *fx = *state;
+    program(fx->f, SEC(3), 0x30);
+    sim_flash_set_write_protect(fx->f, 3, true);
+    sim_flash_power_off(fx->f);
+    const uint8_t b[3] = {0x00, 0x11, 0x22};
+    assert_int_equal(sim_flash_poke(fx->f, SEC(3) + WORD - 1u, b, sizeof b), FLASH_OK);
+    const uint8_t *raw = sim_flash_raw(fx->f) + (SEC(3) - BASE);
+    assert_int_equal(raw[WORD - 1u], 0x00);
+    assert_int_equal(raw[WORD], 0x11);
+    assert_int_equal(raw[WORD + 1u], 0x22);
+    assert_int_equal(raw[WORD + 2u], 0xff);
+    uint8_t w[WORD];
+    pattern(w, 0x30);
+    assert_memory_equal(raw, w, WORD - 1u);
+    assert_int_equal(sim_flash_word_state(fx->f, SEC(3)), SIM_WORD_PROGRAMMED);
+    assert_int_equal(sim_flash_word_state(fx->f, SEC(3) + WORD), SIM_WORD_PROGRAMMED);
+    assert_int_equal(sim_flash_word_state(fx->f, SEC(3) + 2u * WORD), SIM_WORD_ERASED);
+    assert_int_equal(sim_flash_op_count(fx->f), 1);
+    assert_int_equal(sim_flash_silent_changes(fx->f), 1);
+    assert_int_equal(sim_flash_poke(fx->f, BASE + FLASH_SZ - 2u, b, sizeof b), FLASH_ERR_ADDRESS);
+    assert_int_equal(sim_flash_poke(fx->f, BASE - 1u, b, sizeof b), FLASH_ERR_ADDRESS);
+    assert_int_equal(sim_flash_poke(fx->f, BASE, b, 0), FLASH_ERR_ADDRESS);
+    assert_int_equal(sim_flash_silent_changes(fx->f), 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -845,6 +876,7 @@ int main(void)
         T(test_power_off_between_ops),
         T(test_save_load_round_trip),
         T(test_load_rejects_bad_files),
+        T(test_poke),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

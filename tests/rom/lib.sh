@@ -54,7 +54,7 @@ app_image() {
 }
 
 # flash_bytes OFFSET LEN OUT: bytes of the board's flash at 0x08000000 +
-# OFFSET (sim flash file: 32-byte header, then the array).
+# OFFSET, from its flash file.
 flash_bytes() {
-    tail -c +$((32 + $1 + 1)) "$fl" | head -c "$2" >"$3"
+    flash_dump $((0x08000000 + $1)) "$2" "$3"
 }

@@ -124,7 +124,8 @@ static usbd_class_driver_t wrapped(wrap_t *w, const usbd_class_driver_t *real)
     };
 }
 
-static fake_flash_t flash;
+static ram_flash_t flash;
+static uint8_t flash_mem[FAKE_SIZE];
 static dfu_t dfu;
 static dfu_runtime_t rt;
 static usbd_class_driver_t dfu_drv, rt_drv, drv[3];
@@ -174,7 +175,7 @@ static int setup_device(void **state)
                                  .detach = on_detach};
     dfu_runtime_init(&rt, &rcfg);
     rt_drv = dfu_runtime_class_driver(&rt);
-    fake_flash_init(&flash);
+    fake_flash_init(&flash, flash_mem);
     static uint8_t bufs[2 * DFU_XFER];
     dfu_config_t dcfg = {.flash = &flash.dev,
                          .transfer_size = DFU_XFER,

@@ -18,19 +18,13 @@ words() { # FILE WORD...
         grep -qF -- "$word" "$f" || { cat "$f"; fail "message lacks '$word'"; }
     done
 }
-sector3() { tail -c +$((32 + 3 * 131072 + 1)) "$fl" | head -c 131072; }
+sector3() { "$sim" flash dump "$fl" 0x08060000 131072; }
 
 head -c 3000 /dev/urandom >"$dir/img.bin"
 head -c 131072 /dev/urandom >"$dir/s3.bin"
 "$sim" --fast --flash "$fl" run -- "$h7dfu" -q write -s 0x08060000 "$dir/s3.bin" || fail "fill sector 3"
-# Write-protect sector 3: bit 3 of the WRP mask at offset 24 (sim/flash/sim_flash.h).
-python3 - "$fl" <<'PY' || fail "setting WRP"
-import struct, sys
-d = bytearray(open(sys.argv[1], "rb").read())
-assert d[:8] == b"H7SIMFL\0"
-struct.pack_into("<I", d, 24, struct.unpack_from("<I", d, 24)[0] | 1 << 3)
-open(sys.argv[1], "wb").write(d)
-PY
+# Write-protect sector 3 in the flash file, as the option bytes would.
+"$sim" flash protect "$fl" 3 on || fail "setting WRP"
 
 "$sim" --fast --flash "$fl" run -- sh -c '
     h="$1" d="$2"
