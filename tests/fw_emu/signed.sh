@@ -25,7 +25,7 @@ schip() {
 
 for x in "unsigned:image not signed" "other:signed with another key"; do
     n=${x%%:*} why=${x#*:}
-    schip run -- "$h7dfu" -w 30 write -s 0x08020000:leave "$dir/$n.bin" >"$dir/out" 2>&1
+    schip run -- "$h7dfu" -w 120 write -s 0x08020000:leave "$dir/$n.bin" >"$dir/out" 2>&1
     expect_words "write :leave $n" "$dir/out" "the board is back in DFU mode" "slot: $why"
 done
 schip --events run -- "$h7dfu" -w 120 write -s 0x08020000:leave "$dir/signed.bin" >"$dir/out" 2>&1 ||
@@ -39,11 +39,11 @@ e = [struct.unpack_from("<4sII", f, o) for o in range(0, 8192, 32)]
 v = [c for m, c, n in e if m == b"H7SC" and n == (~c & 0xFFFFFFFF)]
 assert v == [3], v
 PY
-schip run -- sh -c '"$1" -q detach && "$1" -w 30 write -s 0x08020000:leave "$2"' sh "$h7dfu" \
+schip run -- sh -c '"$1" -q detach && "$1" -w 120 write -s 0x08020000:leave "$2"' sh "$h7dfu" \
     "$dir/older.bin" >"$dir/out" 2>&1
 expect_words "write :leave older" "$dir/out" "the board is back in DFU mode" \
     "slot: security counter lower than the last started image's"
-schip run -- "$h7dfu" -w 30 write -s 0x08020000:leave "$dir/signed.bin" >"$dir/out" 2>&1 ||
+schip run -- "$h7dfu" -w 120 write -s 0x08020000:leave "$dir/signed.bin" >"$dir/out" 2>&1 ||
     { cat "$dir/out"; fail "write :leave of the signed image again"; }
 # A power cut while the reset-time decision programs the next counter entry
 # (the last flash operation of an update to counter 4): the board comes back,

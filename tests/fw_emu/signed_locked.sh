@@ -14,10 +14,10 @@ key="$(dirname "$0")/../keys/test-signing-key.pem"
 chip --events -- "$h7dfu" -w 120 write -s 0x08020000:leave "$dir/signed.bin" >"$dir/out" 2>&1 ||
     { cat "$dir/out"; fail "write :leave of the signed image"; }
 expect_words "signed image" "$dir/out" "verified" "the application started"
-chip -- sh -c '"$1" -q detach && "$1" -w 30 read --force 0x08020000:64 "$2"' sh "$h7dfu" \
+chip -- sh -c '"$1" -q detach && "$1" -w 120 read --force 0x08020000:64 "$2"' sh "$h7dfu" \
     "$dir/back.bin" >"$dir/out" 2>&1 && fail "the production bootloader let the host read the slot"
 expect_words "read" "$dir/out" "errTARGET" "locked bootloader"
-chip -- "$h7dfu" -w 30 update-bootloader "$fwdir/bootloader-signed-locked.bin" >"$dir/out" 2>&1 &&
+chip -- "$h7dfu" -w 120 update-bootloader "$fwdir/bootloader-signed-locked.bin" >"$dir/out" 2>&1 &&
     fail "update-bootloader reached ST's ROM through the production bootloader"
 expect_words "no ROM hand-over" "$dir/out" "no command 0xC5" "nothing was written"
 echo "signed-locked OK"
