@@ -21,7 +21,7 @@
  *
  * Conventions: functions return 0 (or a count) on success and a negative code
  * on failure: libusb error codes for h7_usb_* (h7_usb_strerror), h7_errc_t
- * for the protocol and operations (details in h7_dfu_t.err, text from
+ * for the protocol and operations (details in h7_dfu_client_t.err, text from
  * h7_error_format), h7_image_errc_t for image files. Use the library from
  * one thread. docs/library.md has an example.
  */

@@ -82,7 +82,7 @@ bool h7_app_early_init_check(volatile boot_request_block_t *blk, h7_app_jump_fn 
  * The other half of the reported field failure: ST's ROM bootloader "leave"
  * starts the application by a jump, with its own clock tree, USB core and
  * interrupts still set up, and the application's USB then never enumerates.
- * Call this first in main(), with what the port found (h7_started_dirty() on
+ * Call this first in main(), with what the port found (h743_started_dirty() on
  * the STM32H743): when the start was not clean it resets, so the application
  * runs again from a real reset (BOOT0 low: straight to the application).
  * Returns false when the start was clean (or, in tests, after reset()).

@@ -3,7 +3,7 @@
  * portable bootloader (bootloader.c): boot decision at reset, DfuSe over USB
  * OTG_FS, leave through a reset.
  *
- * h7_early_boot() runs from Reset_Handler before clocks, caches, USB or
+ * h743_early_boot() runs from Reset_Handler before clocks, caches, USB or
  * interrupts are touched (start-up flow: core/boot/boot.h):
  *   START_APP              -> the app's vector table (the slot start): the app
  *                             sees the core as after reset
@@ -19,7 +19,7 @@
 #include "bl_ident.h"
 #include "bootloader.h"
 #include "dfu.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "usbd.h"
 
 /* usbd's control transfer buffer (wTransferSize): the "transfer buffer",
@@ -46,25 +46,25 @@ _Static_assert(sizeof(h7_bl_ident_t) == H7_BL_IDENT_SIZE, "the identity is 16 by
 static boot_decision_t s_boot;
 static boot_image_info_t s_boot_info;
 
-void h7_early_boot(void)
+void h743_early_boot(void)
 {
 #if defined(H7_BOOT_SIGNED) && H7_BOOT_SIGNED
     /* The decision may append to the security counter log in its reserved
      * sector (boot_sig.h): the only write there, so unguarded here; main()
      * guards the reserved sectors again before the DFU device runs. */
     bootloader_signed_init();
-    h7_flash_set_map(flash_map_stm32h743_signed());
-    h7_clock_us_start(); /* the flash driver's timeouts, at the reset clock */
-    boot_decision_t d = bootloader_decide(&h7_boot_request, h7_flash_dev(false), &s_boot_info);
+    h743_flash_set_map(flash_map_stm32h743_signed());
+    h743_clock_us_start(); /* the flash driver's timeouts, at the reset clock */
+    boot_decision_t d = bootloader_decide(&h7_boot_request, h743_flash_dev(false), &s_boot_info);
 #else
-    boot_decision_t d = bootloader_decide(&h7_boot_request, h7_flash_dev(true), &s_boot_info);
+    boot_decision_t d = bootloader_decide(&h7_boot_request, h743_flash_dev(true), &s_boot_info);
 #endif
     s_boot = d;
     switch (d.action) {
     case BOOT_START_APP:
-        h7_jump_to_vectors(s_boot_info.vector_table);
+        h743_jump_to_vectors(s_boot_info.vector_table);
     case BOOT_ENTER_ROM_BOOTLOADER:
-        h7_jump_to_vectors(H7_ROM_BOOT_ADDR);
+        h743_jump_to_vectors(H7_ROM_BOOT_ADDR);
     case BOOT_STAY_IN_DFU:
     default:
         return;
@@ -80,11 +80,11 @@ static void leave(const flash_dev_t *flash)
      * the host's GETSTATUS of a leave (dfu-util's :leave) would fail. */
     for (uint32_t i = 0; i < 100u; i++) {
         usbd_task();
-        h7_delay_us(100u);
+        h743_delay_us(100u);
     }
     usbd_disconnect();
-    h7_usb_board_deinit();
-    h7_reset_with_request(bootloader_leave_request(flash));
+    h743_usb_board_deinit();
+    h743_reset_with_request(bootloader_leave_request(flash));
 }
 
 int main(void)
@@ -93,14 +93,14 @@ int main(void)
      * bootloader's leave to 0x08000000): PLL settings cannot change while it
      * runs, and USB would start from the ROM's state. Start from a reset;
      * the boot decision then runs again on a clean chip. */
-    if (h7_started_dirty()) {
-        h7_system_reset();
+    if (h743_started_dirty()) {
+        h743_system_reset();
     }
-    h7_clock_init();
-    h7_clock_us_start();
-    h7_usb_board_init();
-    h7_serial_string(s_serial);
-    const flash_dev_t *flash = h7_flash_dev(true);
+    h743_clock_init();
+    h743_clock_us_start();
+    h743_usb_board_init();
+    h743_serial_string(s_serial);
+    const flash_dev_t *flash = h743_flash_dev(true);
     bootloader_config_t cfg = {
         .flash = flash,
         .serial = s_serial,
@@ -108,8 +108,8 @@ int main(void)
         .xfer_buf_size = sizeof s_xfer,
         .block_bufs = s_blocks,
         .block_buf_count = BOOTLOADER_BLOCK_BUFS,
-        .ops_in_poll = true,   /* flash work from the main loop, not inside dcd_poll */
-        .now_us = h7_clock_us, /* bwPollTimeout: the time left */
+        .ops_in_poll = true,     /* flash work from the main loop, not inside dcd_poll */
+        .now_us = h743_clock_us, /* bwPollTimeout: the time left */
         .boot = &s_boot,
         .boot_info = &s_boot_info,
 #if H7_DFU_UPLOAD_LIMIT
@@ -124,7 +124,7 @@ int main(void)
     }
     usbd_connect();
     for (;;) {
-        (void)h7_clock_us(NULL); /* keeps the microsecond count across CYCCNT wraps */
+        (void)h743_clock_us(NULL); /* keeps the microsecond count across CYCCNT wraps */
         if (bootloader_task()) {
             leave(flash);
         }

@@ -7,7 +7,7 @@
 
 #include "boot_sig.h"
 #include "bootloader.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "mbedtls/memory_buffer_alloc.h"
 
 /* Generated from H7_SIGNING_KEY (firmware/CMakeLists.txt). */
@@ -24,7 +24,7 @@ void h7_mbedtls_exit(int status)
 {
     (void)status;
     /* The allocator found its arena corrupted: nothing can be trusted. */
-    h7_system_reset();
+    h743_system_reset();
 }
 
 void bootloader_signed_init(void)

@@ -15,14 +15,14 @@
 
 #include "demo_app.h"
 #include "h7_app.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "usbd.h"
 
 static char s_serial[25];
 
 static void hand_over(void)
 {
-    h7_app_enter_bootloader(&h7_boot_request, h7_system_reset);
+    h7_app_enter_bootloader(&h7_boot_request, h743_system_reset);
     for (;;) {
     }
 }
@@ -31,20 +31,20 @@ int main(void)
 {
     /* Started by ST's ROM bootloader's jump (its "leave")? Reset first, so
      * USB and clocks start from their reset state and the device enumerates. */
-    h7_app_ensure_clean_start(h7_started_dirty(), h7_system_reset);
-    h7_clock_init();
-    h7_usb_board_init();
-    h7_serial_string(s_serial);
-    demo_app_config_t cfg = {.flash = h7_flash_dev(true), .serial = s_serial};
+    h7_app_ensure_clean_start(h743_started_dirty(), h743_system_reset);
+    h743_clock_init();
+    h743_usb_board_init();
+    h743_serial_string(s_serial);
+    demo_app_config_t cfg = {.flash = h743_flash_dev(true), .serial = s_serial};
     if (!demo_app_usb_init(&cfg)) {
         hand_over(); /* broken app: go update it */
     }
     usbd_connect();
     for (;;) {
         if (demo_app_task()) {
-            h7_delay_us(10000u); /* let the SET_REPORT / DETACH status stage finish */
+            h743_delay_us(10000u); /* let the SET_REPORT / DETACH status stage finish */
             usbd_disconnect();
-            h7_usb_board_deinit();
+            h743_usb_board_deinit();
             hand_over();
         }
     }

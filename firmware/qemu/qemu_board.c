@@ -1,7 +1,7 @@
 /*
  * The bootloader's start-up path on QEMU's mps2-an500 (Cortex-M7), for a
  * test without a board: the port's Reset_Handler (startup.c: .data/.bss,
- * FPU, h7_early_boot, caches, main), the port's request block and jump
+ * FPU, h743_early_boot, caches, main), the port's request block and jump
  * (reset.c), and core/boot's validation and decision. What is H7-only sits
  * behind this board layer:
  *
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "boot.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "qemu_semihost.h"
 
 #define QEMU_SLOT 0x00020000u
@@ -63,7 +63,7 @@ static void put_u(uint32_t v)
 
 static boot_decision_t s_decision;
 
-void h7_early_boot(void)
+void h743_early_boot(void)
 {
     /* core/boot's step 1, as bootloader_decide() does it for the H743 slot. */
     boot_request_t req = boot_request_get(&h7_boot_request);
@@ -79,7 +79,7 @@ void h7_early_boot(void)
         qemu_puts(".");
         put_u(info.hdr.version.patch);
         qemu_puts(" -> start app\n");
-        h7_jump_to_vectors(info.vector_table);
+        h743_jump_to_vectors(info.vector_table);
     }
 }
 

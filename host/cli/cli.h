@@ -67,7 +67,7 @@ typedef struct cli_dev {
     h7_usb_device_t info;
     h7_usb_handle_t *handle;
     h7_transport_t transport;
-    h7_dfu_t dfu;
+    h7_dfu_client_t dfu;
     int alt_index; /* index into info.alts */
 } cli_dev_t;
 
@@ -130,7 +130,7 @@ void cli_close(cli_dev_t *d);
  * download (DFU 1.1 A.2.6), and a write that was verified ends in dfuIDLE. */
 uint32_t cli_default_start(const cli_dev_t *d);
 /* Map a libh7dfu failure to an exit code and print it. */
-int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what);
+int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_client_t *dfu, const char *what);
 
 /* --- cli_signal.c: SIGINT / SIGTERM during a device command --- */
 /* From now on the first SIGINT or SIGTERM only sets the stop flag (the
@@ -190,7 +190,7 @@ bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len);
  * (dfu->err); 2: the device refuses to be read (a locked bootloader,
  * docs/production.md): unknown, the bootloader checks at its reset. The
  * device ends in dfuIDLE. */
-int cli_slot_check_device(h7_dfu_t *dfu, char *why, size_t len);
+int cli_slot_check_device(h7_dfu_client_t *dfu, char *why, size_t len);
 
 /* --- cli_output.c --- */
 void cli_progress(void *user, h7_phase_t phase, uint64_t done, uint64_t total);

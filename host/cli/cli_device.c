@@ -333,7 +333,7 @@ uint32_t cli_default_start(const cli_dev_t *d)
     return any != UINT64_MAX ? (uint32_t)any : 0x08000000u;
 }
 
-int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_t *dfu, const char *what)
+int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_client_t *dfu, const char *what)
 {
     char msg[1024];
     h7_error_format(&dfu->err, msg, sizeof(msg));
@@ -410,7 +410,7 @@ int cli_look_boot_status(const h7_usb_device_t *bl, bool recover, h7_boot_status
                      : h7_usb_open_now(usb, bl, bl->interface, bl->alts[0].alt, &h);
     if (rc == 0) {
         h7_transport_t t = h7_usb_transport(h);
-        h7_dfu_t dfu;
+        h7_dfu_client_t dfu;
         h7_dfu_init(&dfu, &t, bl->interface, bl->transfer_size ? bl->transfer_size : 1024);
         h7_dfu_status_rec_t st;
         if (recover)

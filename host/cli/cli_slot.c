@@ -63,7 +63,7 @@ bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len)
 #define SLOT_WIN 4096u
 
 typedef struct slot_reader {
-    h7_dfu_t *dfu;
+    h7_dfu_client_t *dfu;
     uint32_t base; /* of the window in buf */
     bool have;
     bool lost;    /* a transfer failed for good: the device is gone */
@@ -110,7 +110,7 @@ static flash_status_t slot_read(void *ctx, uint32_t addr, void *out, size_t len)
     return FLASH_OK;
 }
 
-int cli_slot_check_device(h7_dfu_t *dfu, char *why, size_t len)
+int cli_slot_check_device(h7_dfu_client_t *dfu, char *why, size_t len)
 {
     slot_reader_t *r = calloc(1, sizeof(*r));
     if (r == NULL)

@@ -115,7 +115,7 @@ typedef struct open_dev {
     h7_usb_t *usb;
     h7_usb_handle_t *h;
     h7_transport_t t;
-    h7_dfu_t dfu;
+    h7_dfu_client_t dfu;
 } open_dev_t;
 
 static int open_dev(const cli_opts_t *o, const h7_usb_device_t *d, int alt, open_dev_t *od)

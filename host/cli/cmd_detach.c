@@ -78,7 +78,7 @@ int cmd_detach(cli_opts_t *o, int argc, char **argv)
         return H7_EXIT_USB;
     }
     h7_transport_t t = h7_usb_transport(h);
-    h7_dfu_t dfu;
+    h7_dfu_client_t dfu;
     h7_dfu_init(&dfu, &t, dev.interface, dev.transfer_size);
     uint16_t timeout = dev.detach_timeout_ms ? dev.detach_timeout_ms : 1000;
     if (h7_dfu_detach(&dfu, timeout) != 0 && dfu.err.xfer != H7_XFER_NO_DEVICE) {

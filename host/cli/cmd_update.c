@@ -257,7 +257,7 @@ static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
         return H7_EXIT_USB;
     }
     h7_transport_t t = h7_usb_transport(h);
-    h7_dfu_t dfu;
+    h7_dfu_client_t dfu;
     h7_dfu_init(&dfu, &t, app->interface, app->transfer_size);
     int out = H7_EXIT_OK;
     uint16_t timeout = app->detach_timeout_ms ? app->detach_timeout_ms : 1000;

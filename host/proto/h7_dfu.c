@@ -10,7 +10,7 @@
 #define DEFAULT_TIMEOUT_MS  5000u
 #define DEFAULT_MAX_WAIT_MS 60000u
 
-void h7_dfu_init(h7_dfu_t *dfu, const h7_transport_t *t, uint8_t itf, uint16_t transfer_size)
+void h7_dfu_init(h7_dfu_client_t *dfu, const h7_transport_t *t, uint8_t itf, uint16_t transfer_size)
 {
     memset(dfu, 0, sizeof(*dfu));
     dfu->t = t;
@@ -21,7 +21,7 @@ void h7_dfu_init(h7_dfu_t *dfu, const h7_transport_t *t, uint8_t itf, uint16_t t
     h7_error_clear(&dfu->err);
 }
 
-static int xfer(h7_dfu_t *dfu, uint8_t type, uint8_t req, uint16_t value, uint8_t *data,
+static int xfer(h7_dfu_client_t *dfu, uint8_t type, uint8_t req, uint16_t value, uint8_t *data,
                 uint16_t len)
 {
     return dfu->t->control(dfu->t->ctx, type, req, value, dfu->itf, data, len, dfu->timeout_ms);
@@ -29,14 +29,14 @@ static int xfer(h7_dfu_t *dfu, uint8_t type, uint8_t req, uint16_t value, uint8_
 
 /* Read the device's state and status into the error (after a stall, it says
  * why the device refused). Never overwrites the error's code. */
-static void attach_status(h7_dfu_t *dfu)
+static void attach_status(h7_dfu_client_t *dfu)
 {
     uint8_t b[6];
     if (xfer(dfu, REQ_IN, H7_DFU_GETSTATUS, 0, b, 6) == 6)
         h7_err_device(&dfu->err, b[4], b[0]);
 }
 
-static int fail_xfer(h7_dfu_t *dfu, const char *op, int block, int rc)
+static int fail_xfer(h7_dfu_client_t *dfu, const char *op, int block, int rc)
 {
     h7_err_set(&dfu->err, H7_E_TRANSPORT, op, NULL);
     h7_err_block(&dfu->err, block);
@@ -46,7 +46,7 @@ static int fail_xfer(h7_dfu_t *dfu, const char *op, int block, int rc)
     return H7_E_TRANSPORT;
 }
 
-int h7_dfu_get_status(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
+int h7_dfu_get_status(h7_dfu_client_t *dfu, h7_dfu_status_rec_t *out)
 {
     uint8_t b[6];
     int rc = xfer(dfu, REQ_IN, H7_DFU_GETSTATUS, 0, b, 6);
@@ -67,13 +67,13 @@ int h7_dfu_get_status(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
     return 0;
 }
 
-int h7_dfu_clr_status(h7_dfu_t *dfu)
+int h7_dfu_clr_status(h7_dfu_client_t *dfu)
 {
     int rc = xfer(dfu, REQ_OUT, H7_DFU_CLRSTATUS, 0, NULL, 0);
     return rc < 0 ? fail_xfer(dfu, "CLRSTATUS", -1, rc) : 0;
 }
 
-int h7_dfu_get_state(h7_dfu_t *dfu, uint8_t *state)
+int h7_dfu_get_state(h7_dfu_client_t *dfu, uint8_t *state)
 {
     uint8_t b = 0;
     int rc = xfer(dfu, REQ_IN, H7_DFU_GETSTATE, 0, &b, 1);
@@ -87,19 +87,19 @@ int h7_dfu_get_state(h7_dfu_t *dfu, uint8_t *state)
     return 0;
 }
 
-int h7_dfu_abort(h7_dfu_t *dfu)
+int h7_dfu_abort(h7_dfu_client_t *dfu)
 {
     int rc = xfer(dfu, REQ_OUT, H7_DFU_ABORT, 0, NULL, 0);
     return rc < 0 ? fail_xfer(dfu, "ABORT", -1, rc) : 0;
 }
 
-int h7_dfu_detach(h7_dfu_t *dfu, uint16_t timeout_ms)
+int h7_dfu_detach(h7_dfu_client_t *dfu, uint16_t timeout_ms)
 {
     int rc = xfer(dfu, REQ_OUT, H7_DFU_DETACH, timeout_ms, NULL, 0);
     return rc < 0 ? fail_xfer(dfu, "DETACH", -1, rc) : 0;
 }
 
-int h7_dfu_dnload(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len)
+int h7_dfu_dnload(h7_dfu_client_t *dfu, uint16_t block, const uint8_t *data, uint16_t len)
 {
     /* The transport's data pointer is not const (it serves IN too); an OUT
      * transfer only reads it. */
@@ -107,20 +107,20 @@ int h7_dfu_dnload(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t l
     return rc < 0 ? fail_xfer(dfu, "DNLOAD", block, rc) : 0;
 }
 
-int h7_dfu_upload(h7_dfu_t *dfu, uint16_t block, uint8_t *data, uint16_t len)
+int h7_dfu_upload(h7_dfu_client_t *dfu, uint16_t block, uint8_t *data, uint16_t len)
 {
     int rc = xfer(dfu, REQ_IN, H7_DFU_UPLOAD, block, data, len);
     return rc < 0 ? fail_xfer(dfu, "UPLOAD", block, rc) : rc;
 }
 
-static int device_error(h7_dfu_t *dfu, const h7_dfu_status_rec_t *st)
+static int device_error(h7_dfu_client_t *dfu, const h7_dfu_status_rec_t *st)
 {
     h7_err_set(&dfu->err, H7_E_DEVICE, "request", NULL);
     h7_err_device(&dfu->err, st->state, st->status);
     return H7_E_DEVICE;
 }
 
-int h7_dfu_wait(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
+int h7_dfu_wait(h7_dfu_client_t *dfu, h7_dfu_status_rec_t *out)
 {
     h7_dfu_status_rec_t st;
     uint64_t waited = 0;
@@ -150,7 +150,7 @@ int h7_dfu_wait(h7_dfu_t *dfu, h7_dfu_status_rec_t *out)
  * time left in bwPollTimeout; a failure of that work is its answer. A locked
  * bootloader refuses the range itself then (errTARGET: it answers whole
  * sectors only): the work is over all the same. */
-static int wait_for_work(h7_dfu_t *dfu, uint32_t addr)
+static int wait_for_work(h7_dfu_client_t *dfu, uint32_t addr)
 {
     uint8_t b[9] = {H7_DFUSE_CRC32};
     h7_put_le32(b + 1, addr);
@@ -163,7 +163,7 @@ static int wait_for_work(h7_dfu_t *dfu, uint32_t addr)
     return rc;
 }
 
-int h7_dfu_recover(h7_dfu_t *dfu)
+int h7_dfu_recover(h7_dfu_client_t *dfu)
 {
     h7_dfu_status_rec_t st = {0};
     int rc = 0;
@@ -220,7 +220,7 @@ int h7_dfu_recover(h7_dfu_t *dfu)
 
 /* ---- DfuSe ---- */
 
-static int special(h7_dfu_t *dfu, const char *op, uint8_t cmd, bool has_addr, uint32_t addr)
+static int special(h7_dfu_client_t *dfu, const char *op, uint8_t cmd, bool has_addr, uint32_t addr)
 {
     uint8_t b[5] = {cmd};
     h7_put_le32(b + 1, addr);
@@ -247,27 +247,27 @@ static int special(h7_dfu_t *dfu, const char *op, uint8_t cmd, bool has_addr, ui
     return rc;
 }
 
-int h7_dfuse_set_address(h7_dfu_t *dfu, uint32_t addr)
+int h7_dfuse_set_address(h7_dfu_client_t *dfu, uint32_t addr)
 {
     return special(dfu, "set address", H7_DFUSE_SET_ADDRESS, true, addr);
 }
 
-int h7_dfuse_erase_sector(h7_dfu_t *dfu, uint32_t addr)
+int h7_dfuse_erase_sector(h7_dfu_client_t *dfu, uint32_t addr)
 {
     return special(dfu, "erase sector", H7_DFUSE_ERASE, true, addr);
 }
 
-int h7_dfuse_mass_erase(h7_dfu_t *dfu)
+int h7_dfuse_mass_erase(h7_dfu_client_t *dfu)
 {
     return special(dfu, "mass erase", H7_DFUSE_ERASE, false, 0);
 }
 
-int h7_dfuse_read_unprotect(h7_dfu_t *dfu)
+int h7_dfuse_read_unprotect(h7_dfu_client_t *dfu)
 {
     return special(dfu, "read unprotect", H7_DFUSE_READ_UNPROTECT, false, 0);
 }
 
-int h7_dfuse_get_commands(h7_dfu_t *dfu, uint8_t *cmds, uint16_t cap)
+int h7_dfuse_get_commands(h7_dfu_client_t *dfu, uint8_t *cmds, uint16_t cap)
 {
     int n = h7_dfu_upload(dfu, 0, cmds, cap);
     if (n >= 0 && n == cap) {
@@ -279,7 +279,7 @@ int h7_dfuse_get_commands(h7_dfu_t *dfu, uint8_t *cmds, uint16_t cap)
     return n;
 }
 
-bool h7_dfuse_has_command(h7_dfu_t *dfu, uint8_t cmd)
+bool h7_dfuse_has_command(h7_dfu_client_t *dfu, uint8_t cmd)
 {
     uint8_t cmds[64];
     int n = h7_dfuse_get_commands(dfu, cmds, sizeof(cmds));
@@ -297,7 +297,7 @@ bool h7_dfuse_has_command(h7_dfu_t *dfu, uint8_t cmd)
     return has;
 }
 
-int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, uint32_t *crc)
+int h7_dfuse_crc32(h7_dfu_client_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, uint32_t *crc)
 {
     uint8_t b[13] = {H7_DFUSE_CRC32};
     h7_put_le32(b + 1, addr);
@@ -331,7 +331,7 @@ int h7_dfuse_crc32(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint32_t seed, ui
     return 0;
 }
 
-int h7_dfuse_boot_status(h7_dfu_t *dfu, h7_boot_status_t *out)
+int h7_dfuse_boot_status(h7_dfu_client_t *dfu, h7_boot_status_t *out)
 {
     const uint8_t cmd = H7_DFUSE_BOOT_STATUS;
     h7_dfu_status_rec_t st = {0};
@@ -361,7 +361,7 @@ int h7_dfuse_boot_status(h7_dfu_t *dfu, h7_boot_status_t *out)
     return 0;
 }
 
-int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t len)
+int h7_dfuse_write_block(h7_dfu_client_t *dfu, uint16_t block, const uint8_t *data, uint16_t len)
 {
     int rc = h7_dfu_dnload(dfu, block, data, len);
     h7_dfu_status_rec_t st = {0};
@@ -378,7 +378,7 @@ int h7_dfuse_write_block(h7_dfu_t *dfu, uint16_t block, const uint8_t *data, uin
     return rc;
 }
 
-int h7_dfuse_settle(h7_dfu_t *dfu, uint32_t addr)
+int h7_dfuse_settle(h7_dfu_client_t *dfu, uint32_t addr)
 {
     if (!dfu->crc_known || !dfu->crc_cmd)
         return 0; /* a device that works while it answers: nothing pending */
@@ -397,7 +397,7 @@ int h7_dfuse_settle(h7_dfu_t *dfu, uint32_t addr)
     return rc;
 }
 
-int h7_dfuse_write(h7_dfu_t *dfu, uint32_t addr, const uint8_t *data, size_t len,
+int h7_dfuse_write(h7_dfu_client_t *dfu, uint32_t addr, const uint8_t *data, size_t len,
                    void (*progress)(void *user, size_t done), void *user)
 {
     const size_t xs = dfu->transfer_size;
@@ -429,7 +429,7 @@ int h7_dfuse_write(h7_dfu_t *dfu, uint32_t addr, const uint8_t *data, size_t len
     return rc;
 }
 
-int h7_dfuse_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len)
+int h7_dfuse_read(h7_dfu_client_t *dfu, uint32_t addr, uint8_t *buf, size_t len)
 {
     const size_t xs = dfu->transfer_size;
     size_t off = 0;
@@ -471,7 +471,7 @@ int h7_dfuse_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len)
     return rc;
 }
 
-int h7_dfuse_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr)
+int h7_dfuse_leave(h7_dfu_client_t *dfu, bool has_addr, uint32_t addr)
 {
     int rc = 0;
     if (has_addr && (rc = h7_dfuse_set_address(dfu, addr)) != 0)

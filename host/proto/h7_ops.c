@@ -24,7 +24,7 @@ const char *h7_phase_name(h7_phase_t p)
     return "?";
 }
 
-static int parse_layout(h7_dfu_t *dfu, const char *layout, h7_layout_t *l)
+static int parse_layout(h7_dfu_client_t *dfu, const char *layout, h7_layout_t *l)
 {
     char msg[128];
     if (layout == NULL || h7_layout_parse(layout, l, msg, sizeof(msg)) != 0)
@@ -45,7 +45,7 @@ static bool cancelled(const h7_write_cfg_t *cfg)
  * background work is waited for when anything was sent since the last settle
  * (its failure, if any, is what gets reported), then ABORT to dfuIDLE.
  */
-static int stop_cancelled(h7_dfu_t *dfu, bool pending, uint32_t addr)
+static int stop_cancelled(h7_dfu_client_t *dfu, bool pending, uint32_t addr)
 {
     int rc = pending ? h7_dfuse_settle(dfu, addr) : 0;
     if (rc == 0)
@@ -69,7 +69,7 @@ static void block_progress(void *user, size_t done)
         p->cfg->progress(p->cfg->user, p->phase, p->before + done, p->total);
 }
 
-static int verify_block(h7_dfu_t *dfu, const h7_plan_block_t *b, uint8_t *tmp)
+static int verify_block(h7_dfu_client_t *dfu, const h7_plan_block_t *b, uint8_t *tmp)
 {
     int rc = h7_dfuse_read(dfu, b->addr, tmp, b->len);
     if (rc) {
@@ -108,7 +108,7 @@ static void expected_sector(const h7_plan_t *plan, const h7_plan_erase_t *e, uin
     }
 }
 
-static int crc_mismatch(h7_dfu_t *dfu, const h7_plan_block_t *b, uint32_t got, uint32_t want)
+static int crc_mismatch(h7_dfu_client_t *dfu, const h7_plan_block_t *b, uint32_t got, uint32_t want)
 {
     h7_err_set(&dfu->err, H7_E_VERIFY, "verify",
                "the flash's CRC-32 is 0x%08x, the image's 0x%08x (%u bytes)", (unsigned)got,
@@ -120,8 +120,8 @@ static int crc_mismatch(h7_dfu_t *dfu, const h7_plan_block_t *b, uint32_t got, u
 /* The sectors of the plan that hold b, each checked whole against what it
  * holds after this pass (pass 0: the commit span still erased). A locked
  * bootloader answers CRCs of whole sectors only (docs/production.md). */
-static int verify_sectors(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_cfg_t *cfg, int pass,
-                          const h7_plan_block_t *b)
+static int verify_sectors(h7_dfu_client_t *dfu, const h7_plan_t *plan, const h7_write_cfg_t *cfg,
+                          int pass, const h7_plan_block_t *b)
 {
     uint64_t bs = b->addr, be = (uint64_t)b->addr + b->len;
     uint64_t cs = cfg->commit_addr, ce = (uint64_t)cfg->commit_addr + cfg->commit_len;
@@ -153,8 +153,8 @@ static int verify_sectors(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_c
 
 /* Verify one written piece by the device's CRC-32; where the device refuses
  * a range that is not whole sectors (errTARGET), by its sectors. */
-static int verify_crc(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_cfg_t *cfg, int pass,
-                      const h7_plan_block_t *b)
+static int verify_crc(h7_dfu_client_t *dfu, const h7_plan_t *plan, const h7_write_cfg_t *cfg,
+                      int pass, const h7_plan_block_t *b)
 {
     uint32_t got = 0;
     int rc = h7_dfuse_crc32(dfu, b->addr, b->len, crc_seed(b->addr), &got);
@@ -171,7 +171,7 @@ static int verify_crc(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_write_cfg_t
 
 /* Mark the sectors that already hold their expected content. A device that
  * cannot answer for a sector (ECC error, refusal) gets it rewritten. */
-static int find_skips(h7_dfu_t *dfu, const h7_plan_t *plan, bool crc, bool *skip, size_t *n)
+static int find_skips(h7_dfu_client_t *dfu, const h7_plan_t *plan, bool crc, bool *skip, size_t *n)
 {
     uint32_t maxs = 0;
     for (size_t i = 0; i < plan->n_erase; i++)
@@ -268,7 +268,7 @@ static size_t commit_split(const h7_plan_block_t *b, const h7_write_cfg_t *cfg, 
  * erase before the blocks of its sector. Settled at the end: the device's
  * background work is over, and its failures reported, before verification.
  */
-static int send_scheduled(h7_dfu_t *dfu, const h7_plan_t *plan, const bool *skip,
+static int send_scheduled(h7_dfu_client_t *dfu, const h7_plan_t *plan, const bool *skip,
                           const h7_plan_block_t *wb, size_t n_wb, const h7_write_cfg_t *cfg,
                           h7_write_report_t *report, prog_ctx_t *pc)
 {
@@ -357,7 +357,7 @@ static uint64_t commit_bytes(const h7_plan_block_t *wb, size_t n_wb, const h7_wr
 }
 
 /* Pass 1: the commit span, one address pointer per piece. */
-static int send_commit(h7_dfu_t *dfu, const h7_plan_block_t *wb, size_t n_wb,
+static int send_commit(h7_dfu_client_t *dfu, const h7_plan_block_t *wb, size_t n_wb,
                        const h7_write_cfg_t *cfg, h7_write_report_t *report, prog_ctx_t *pc)
 {
     int rc = 0;
@@ -380,8 +380,8 @@ static int send_commit(h7_dfu_t *dfu, const h7_plan_block_t *wb, size_t n_wb,
  * plan where the device answers whole sectors only) or read back into
  * tmp. Progress is shown for pass 0 (of total bytes); pass 1, the commit
  * span, is its own step. */
-static int verify_pass(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_plan_block_t *wb, size_t n_wb,
-                       const h7_write_cfg_t *cfg, int pass, bool crc, uint8_t *tmp,
+static int verify_pass(h7_dfu_client_t *dfu, const h7_plan_t *plan, const h7_plan_block_t *wb,
+                       size_t n_wb, const h7_write_cfg_t *cfg, int pass, bool crc, uint8_t *tmp,
                        h7_write_report_t *report, uint64_t total)
 {
     /* Back to dfuIDLE before UPLOAD (AN3156: uploads start from dfuIDLE). */
@@ -404,7 +404,7 @@ static int verify_pass(h7_dfu_t *dfu, const h7_plan_t *plan, const h7_plan_block
     return rc;
 }
 
-int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
+int h7_ops_write_image(h7_dfu_client_t *dfu, const h7_image_t *img, const char *layout,
                        const h7_write_cfg_t *cfg_in, h7_write_report_t *report)
 {
     h7_write_cfg_t defcfg = {.verify = true};
@@ -498,8 +498,8 @@ out:
     return rc;
 }
 
-int h7_ops_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len, h7_progress_fn progress,
-                void *user)
+int h7_ops_read(h7_dfu_client_t *dfu, uint32_t addr, uint8_t *buf, size_t len,
+                h7_progress_fn progress, void *user)
 {
     int rc = h7_dfu_recover(dfu);
     /* chunks of 64 transfers: progress without restarting the pointer often */
@@ -515,7 +515,7 @@ int h7_ops_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len, h7_progr
     return rc;
 }
 
-int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len)
+int h7_ops_erase(h7_dfu_client_t *dfu, const char *layout, uint32_t addr, uint32_t len)
 {
     h7_layout_t *l = calloc(1, sizeof(*l));
     if (l == NULL)
@@ -555,7 +555,7 @@ int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len)
     return rc;
 }
 
-int h7_ops_mass_erase(h7_dfu_t *dfu)
+int h7_ops_mass_erase(h7_dfu_client_t *dfu)
 {
     int rc = h7_dfu_recover(dfu);
     if (rc == 0)
@@ -567,7 +567,7 @@ int h7_ops_mass_erase(h7_dfu_t *dfu)
     return rc ? rc : h7_dfuse_settle(dfu, flash_map_stm32h743()->base);
 }
 
-int h7_ops_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr)
+int h7_ops_leave(h7_dfu_client_t *dfu, bool has_addr, uint32_t addr)
 {
     /* The zero-length DNLOAD is only valid in dfuDNLOAD-IDLE (DFU 1.1 A.2.6):
      * right after a write, or after setting the address pointer. */

@@ -80,7 +80,7 @@ typedef struct h7_write_report {
  * interface string of the alternate setting in use). On failure dfu->err
  * tells what happened; the device is left in DFU mode. report may be NULL.
  */
-int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
+int h7_ops_write_image(h7_dfu_client_t *dfu, const h7_image_t *img, const char *layout,
                        const h7_write_cfg_t *cfg, h7_write_report_t *report);
 
 /*
@@ -91,7 +91,7 @@ int h7_ops_write_image(h7_dfu_t *dfu, const h7_image_t *img, const char *layout,
  * erased: *next = the record count, i.e. full). newest gets the record before
  * *next (0xFF when none). From dfuIDLE.
  */
-int h7_record_next(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, uint32_t *next,
+int h7_record_next(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc, uint32_t *next,
                    uint8_t *newest);
 /*
  * Append cfg->record at the next free slot and verify it (cfg->verify); erase
@@ -99,17 +99,18 @@ int h7_record_next(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, uint32_t 
  * start when the free slot does not take it (compaction). Nothing is written
  * when the newest record already equals it (unless cfg->no_skip).
  */
-int h7_record_append(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, h7_write_report_t *report);
+int h7_record_append(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc,
+                     h7_write_report_t *report);
 
 /* Read len bytes at addr into buf. */
-int h7_ops_read(h7_dfu_t *dfu, uint32_t addr, uint8_t *buf, size_t len, h7_progress_fn progress,
-                void *user);
+int h7_ops_read(h7_dfu_client_t *dfu, uint32_t addr, uint8_t *buf, size_t len,
+                h7_progress_fn progress, void *user);
 
 /* Erase every sector of layout touched by [addr, addr + len). */
-int h7_ops_erase(h7_dfu_t *dfu, const char *layout, uint32_t addr, uint32_t len);
-int h7_ops_mass_erase(h7_dfu_t *dfu);
+int h7_ops_erase(h7_dfu_client_t *dfu, const char *layout, uint32_t addr, uint32_t len);
+int h7_ops_mass_erase(h7_dfu_client_t *dfu);
 
 /* Start the application at addr (has_addr) or where the device decides. */
-int h7_ops_leave(h7_dfu_t *dfu, bool has_addr, uint32_t addr);
+int h7_ops_leave(h7_dfu_client_t *dfu, bool has_addr, uint32_t addr);
 
 #endif

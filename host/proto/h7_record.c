@@ -22,7 +22,7 @@
 #define RECORD_OP "append the image record"
 
 /* The device is gone (not a refusal it reported): stop. */
-static bool device_gone(const h7_dfu_t *dfu)
+static bool device_gone(const h7_dfu_client_t *dfu)
 {
     return dfu->err.code == H7_E_TRANSPORT && dfu->err.xfer != H7_XFER_STALL;
 }
@@ -37,7 +37,7 @@ static bool all_erased(const uint8_t *p, size_t n)
 
 /* Read the record slot at addr into buf; *used when it is not fully erased or
  * cannot be read (the device refused: ECC error). */
-static int slot_read(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint8_t *buf, bool *used)
+static int slot_read(h7_dfu_client_t *dfu, uint32_t addr, uint32_t len, uint8_t *buf, bool *used)
 {
     int rc = h7_dfuse_read(dfu, addr, buf, len);
     if (rc == 0) {
@@ -53,7 +53,7 @@ static int slot_read(h7_dfu_t *dfu, uint32_t addr, uint32_t len, uint8_t *buf, b
 
 /* Is [addr, addr + len) erased? By the device's CRC or read back; a range the
  * device cannot read is not. */
-static int range_erased(h7_dfu_t *dfu, uint32_t addr, uint32_t len, bool crc, bool *erased)
+static int range_erased(h7_dfu_client_t *dfu, uint32_t addr, uint32_t len, bool crc, bool *erased)
 {
     uint8_t *buf = malloc(len ? len : 1);
     if (buf == NULL) {
@@ -77,7 +77,7 @@ static int range_erased(h7_dfu_t *dfu, uint32_t addr, uint32_t len, bool crc, bo
     return rc;
 }
 
-int h7_record_next(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, uint32_t *next,
+int h7_record_next(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc, uint32_t *next,
                    uint8_t *newest)
 {
     const uint32_t size = cfg->record_size, n = cfg->record_area_size / size;
@@ -110,7 +110,7 @@ int h7_record_next(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, uint32_t 
 }
 
 /* Write the record at addr and verify it. */
-static int put_record(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, uint32_t addr, bool crc)
+static int put_record(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, uint32_t addr, bool crc)
 {
     uint8_t back[REC_MAX];
     if (cfg->progress)
@@ -138,7 +138,8 @@ static int put_record(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, uint32_t addr, b
     return rc;
 }
 
-int h7_record_append(h7_dfu_t *dfu, const h7_write_cfg_t *cfg, bool crc, h7_write_report_t *report)
+int h7_record_append(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc,
+                     h7_write_report_t *report)
 {
     const uint32_t size = cfg->record_size;
     if (size == 0 || size > REC_MAX || size % 32u != 0 || cfg->record_area_size < size ||

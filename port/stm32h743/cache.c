@@ -4,7 +4,7 @@
  * lines filled before an erase or program would keep serving stale data, so
  * the flash driver invalidates what it changed. DTCM is not cached.
  */
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/cm7.h"
 
 static void dcache_invalidate_all(void)
@@ -25,7 +25,7 @@ static void dcache_invalidate_all(void)
     h7_dsb();
 }
 
-void h7_cache_enable(void)
+void h743_cache_enable(void)
 {
     if ((SCB_CCR & SCB_CCR_IC) == 0u) {
         h7_dsb();
@@ -46,7 +46,7 @@ void h7_cache_enable(void)
     }
 }
 
-void h7_cache_invalidate_range(uint32_t addr, uint32_t len)
+void h743_cache_invalidate_range(uint32_t addr, uint32_t len)
 {
     if (len == 0u) {
         return;

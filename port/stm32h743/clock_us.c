@@ -1,10 +1,10 @@
 /*
- * Microseconds from the DWT cycle counter (see h7_port.h). CYCCNT counts
+ * Microseconds from the DWT cycle counter (see h743_port.h). CYCCNT counts
  * sys_ck cycles and wraps every 2^32 of them; each read folds the cycles
  * since the last read into whole microseconds and keeps the remainder, so
  * the count stays exact as long as reads are less than a wrap apart.
  */
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/cm7.h"
 
 static uint32_t s_last_cyc;
@@ -12,9 +12,9 @@ static uint32_t s_rem_cyc;
 static uint32_t s_us;
 static uint32_t s_cyc_per_us = 64u;
 
-void h7_clock_us_start(void)
+void h743_clock_us_start(void)
 {
-    s_cyc_per_us = h7_sysclk_hz() / 1000000u;
+    s_cyc_per_us = h743_sysclk_hz() / 1000000u;
     SCB_DEMCR |= SCB_DEMCR_TRCENA;
     DWT_LAR = DWT_LAR_KEY;
     DWT_CYCCNT = 0u;
@@ -24,7 +24,7 @@ void h7_clock_us_start(void)
     s_us = 0u;
 }
 
-uint32_t h7_clock_us(void *user)
+uint32_t h743_clock_us(void *user)
 {
     (void)user;
     uint32_t now = DWT_CYCCNT;

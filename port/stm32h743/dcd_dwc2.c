@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "dcd.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/otg.h"
 
 #ifndef H7_USB_VBUS_SENSE
@@ -62,22 +62,22 @@ static uint16_t s_fifo_next; /* first free FIFO RAM word */
 
 static void wait_ahb_idle(void)
 {
-    (void)h7_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_AHBIDL, OTG_GRSTCTL_AHBIDL,
-                      H7_WAIT_READY_POLLS);
+    (void)h743_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_AHBIDL, OTG_GRSTCTL_AHBIDL,
+                        H7_WAIT_READY_POLLS);
 }
 
 static void flush_tx(uint32_t fifo)
 {
     wait_ahb_idle();
     H7_OTG->GRSTCTL = OTG_GRSTCTL_TXFFLSH | OTG_GRSTCTL_TXFNUM(fifo);
-    (void)h7_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_TXFFLSH, 0u, H7_WAIT_READY_POLLS);
+    (void)h743_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_TXFFLSH, 0u, H7_WAIT_READY_POLLS);
 }
 
 static void flush_rx(void)
 {
     wait_ahb_idle();
     H7_OTG->GRSTCTL = OTG_GRSTCTL_RXFFLSH;
-    (void)h7_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_RXFFLSH, 0u, H7_WAIT_READY_POLLS);
+    (void)h743_wait_reg(&H7_OTG->GRSTCTL, OTG_GRSTCTL_RXFFLSH, 0u, H7_WAIT_READY_POLLS);
 }
 
 static void handle_rx(void);
@@ -221,15 +221,15 @@ void dcd_init(void)
     /* Core soft reset (RM0433 57.15.1): wait idle, reset, wait done. */
     wait_ahb_idle();
     g->GRSTCTL = OTG_GRSTCTL_CSRST;
-    if (!h7_wait_reg(&g->GRSTCTL, OTG_GRSTCTL_CSRST, 0u, H7_WAIT_READY_POLLS)) {
-        h7_hw_fail(); /* the core never leaves reset: no USB */
+    if (!h743_wait_reg(&g->GRSTCTL, OTG_GRSTCTL_CSRST, 0u, H7_WAIT_READY_POLLS)) {
+        h743_hw_fail(); /* the core never leaves reset: no USB */
     }
     wait_ahb_idle();
 
     /* Force device mode; the switch takes up to 25 ms (57.14.4 FDMOD). */
     g->GUSBCFG = (g->GUSBCFG & ~(OTG_GUSBCFG_FHMOD | OTG_GUSBCFG_TRDT_MASK)) | OTG_GUSBCFG_FDMOD |
                  OTG_GUSBCFG_PHYSEL | OTG_GUSBCFG_TRDT(TRDT_AHB_FAST);
-    h7_delay_us(25000u);
+    h743_delay_us(25000u);
 
 #if H7_USB_VBUS_SENSE
     g->GCCFG |= OTG_GCCFG_VBDEN;

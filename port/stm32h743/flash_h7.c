@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "flash_sr.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/cm7.h"
 #include "regs/flash_ctl.h"
 
@@ -70,7 +70,7 @@ static h7_flash_bank_t *bank_regs(unsigned bank)
  * A bank still busy here has an operation nobody started: a fault. */
 static flash_status_t begin(h7_flash_bank_t *b)
 {
-    if (!h7_wait_reg(&b->SR, FLASH_BUSY_BITS, 0u, FLASH_FAST_POLLS)) {
+    if (!h743_wait_reg(&b->SR, FLASH_BUSY_BITS, 0u, FLASH_FAST_POLLS)) {
         return FLASH_ERR_HW;
     }
     b->CCR = FLASH_SR_ALL_FLAGS; /* stale flags would be blamed on us */
@@ -84,7 +84,7 @@ static flash_status_t begin(h7_flash_bank_t *b)
 static flash_status_t started(h7_flash_ctx_t *c, unsigned bank, bool erase, uint32_t addr,
                               uint32_t len)
 {
-    c->op[bank] = (h7_bank_op_t){true, erase, addr, len, h7_clock_us(NULL)};
+    c->op[bank] = (h7_bank_op_t){true, erase, addr, len, h743_clock_us(NULL)};
     return FLASH_OK;
 }
 
@@ -164,7 +164,7 @@ static flash_status_t h7_poll(void *ctx, unsigned bank)
     uint32_t sr = b->SR;
     flash_status_t st;
     if (sr & FLASH_BUSY_BITS) {
-        if (h7_clock_us(NULL) - op->t0_us <= FLASH_OP_MAX_US) {
+        if (h743_clock_us(NULL) - op->t0_us <= FLASH_OP_MAX_US) {
             return FLASH_BUSY;
         }
         st = FLASH_ERR_HW;
@@ -174,7 +174,7 @@ static flash_status_t h7_poll(void *ctx, unsigned bank)
     }
     op->active = false;
     b->CR = FLASH_CR_LOCK;
-    h7_cache_invalidate_range(op->addr, op->len);
+    h743_cache_invalidate_range(op->addr, op->len);
     return st;
 }
 
@@ -267,12 +267,12 @@ static const flash_ops_t h7_flash_ops = {
     .poll = h7_poll,
 };
 
-void h7_flash_set_map(const flash_map_t *map)
+void h743_flash_set_map(const flash_map_t *map)
 {
     s_map = map;
 }
 
-const flash_dev_t *h7_flash_dev(bool guard_bootloader)
+const flash_dev_t *h743_flash_dev(bool guard_bootloader)
 {
     s_ctx.guard_bootloader = guard_bootloader;
     s_dev.ops = &h7_flash_ops;

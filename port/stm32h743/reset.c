@@ -10,13 +10,13 @@
  */
 #include <stdint.h>
 
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/rcc.h"
 #include "regs/cm7.h"
 
 __attribute__((section(".noinit.h7_request"), used)) volatile boot_request_block_t h7_boot_request;
 
-void h7_system_reset(void)
+void h743_system_reset(void)
 {
     /* ARMv7-M B3.2.6 AIRCR: the write needs VECTKEY; the DSBs make sure
      * every earlier write (the request word above all) is done first. */
@@ -27,13 +27,13 @@ void h7_system_reset(void)
     }
 }
 
-void h7_reset_with_request(boot_request_t req)
+void h743_reset_with_request(boot_request_t req)
 {
     boot_request_set(&h7_boot_request, req);
-    h7_system_reset();
+    h743_system_reset();
 }
 
-void h7_jump_to_vectors(uint32_t addr)
+void h743_jump_to_vectors(uint32_t addr)
 {
     const volatile uint32_t *vec = (const volatile uint32_t *)(uintptr_t)addr;
     uint32_t sp = vec[0];
@@ -60,7 +60,7 @@ void h7_jump_to_vectors(uint32_t addr)
     __builtin_unreachable();
 }
 
-bool h7_started_dirty(void)
+bool h743_started_dirty(void)
 {
     h7_rcc_t *rcc = H7_RCC;
     /* Out of reset sys_ck runs on HSI (RCC_CFGR.SWS = 000, RM0433 8.7.7) and

@@ -9,11 +9,11 @@
  *  1. .data copy and .bss zero (linker symbols from linker/sections.ld); the
  *     shared .noinit request block is in neither, so it survives.
  *  2. FPU access (CPACR CP10/CP11): the toolchain uses -mfloat-abi=hard and
- *     may emit FP instructions in any C function, h7_early_boot() included.
- *  3. h7_early_boot(): the bootloader's boot decision (core/boot), while
+ *     may emit FP instructions in any C function, h743_early_boot() included.
+ *  3. h743_early_boot(): the bootloader's boot decision (core/boot), while
  *     clocks, caches, USB and interrupts are still in their reset state, so
  *     the application (or ST's ROM bootloader) starts as if straight out of
- *     reset; h7_jump_to_vectors() puts CPACR and CONTROL back.
+ *     reset; h743_jump_to_vectors() puts CPACR and CONTROL back.
  *  4. I- and D-cache on (cache.c). DTCM, where all our RAM lives, is never
  *     cached; the flash is (write-through), so the flash driver invalidates
  *     the lines it changes (flash_h7.c).
@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/cm7.h"
 
 /* 150 peripheral interrupt positions on the STM32H743 (RM0433 NVIC chapter,
@@ -42,7 +42,7 @@ void HardFault_Handler(void);
 
 typedef void (*h7_vector_t)(void);
 
-__attribute__((weak)) void h7_early_boot(void)
+__attribute__((weak)) void h743_early_boot(void)
 {
 }
 
@@ -57,7 +57,7 @@ void Default_Handler(void)
  * invisible on USB, nor a crash/reset loop through the app. */
 void HardFault_Handler(void)
 {
-    h7_reset_with_request(BOOT_REQ_STAY_IN_DFU);
+    h743_reset_with_request(BOOT_REQ_STAY_IN_DFU);
 }
 
 extern const h7_vector_t h7_vectors[];
@@ -73,12 +73,12 @@ __attribute__((noinline)) static void start(void)
     h7_dsb();
     h7_isb();
 
-    h7_early_boot();
+    h743_early_boot();
 
-    h7_cache_enable();
+    h743_cache_enable();
 
     (void)main();
-    h7_system_reset();
+    h743_system_reset();
 }
 
 /*

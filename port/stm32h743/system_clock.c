@@ -31,7 +31,7 @@
  * scaling"): supply config -> VOS1 -> raise wait states -> PLL -> prescalers
  * -> switch sys_ck. Wait states are raised before the clock goes up.
  */
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/cm7.h"
 #include "regs/flash_ctl.h"
 #include "regs/pwr.h"
@@ -51,16 +51,16 @@ _Static_assert(HSI_HZ / PLL1_M * PLL1_N / PLL1_P == SYSCLK_HZ, "sys_ck");
 
 static uint32_t s_sysclk_hz = HSI_HZ;
 
-uint32_t h7_sysclk_hz(void)
+uint32_t h743_sysclk_hz(void)
 {
     return s_sysclk_hz;
 }
 
-/* Set by h7_sysclk_hz_set(): other code (a HAL) owns the clock tree and may
- * run SysTick as its tick, so h7_delay_us() gives SysTick back. */
+/* Set by h743_sysclk_hz_set(): other code (a HAL) owns the clock tree and may
+ * run SysTick as its tick, so h743_delay_us() gives SysTick back. */
 static bool s_systick_shared;
 
-void h7_sysclk_hz_set(uint32_t hz)
+void h743_sysclk_hz_set(uint32_t hz)
 {
     if (hz >= 1000000u) {
         s_sysclk_hz = hz;
@@ -68,11 +68,11 @@ void h7_sysclk_hz_set(uint32_t hz)
     s_systick_shared = true;
 }
 
-void h7_delay_us(uint32_t us)
+void h743_delay_us(uint32_t us)
 {
     /* SysTick's reload is 24 bits (ARMv7-M B3.3.3): at 400 MHz that is
      * 41.9 ms, so count in chunks of at most 10 ms. In an application whose
-     * HAL runs SysTick (h7_sysclk_hz_set() was called, ENABLE set) it is
+     * HAL runs SysTick (h743_sysclk_hz_set() was called, ENABLE set) it is
      * put back afterwards. */
     uint32_t csr = 0u, rvr = 0u;
     if (s_systick_shared) {
@@ -98,7 +98,7 @@ void h7_delay_us(uint32_t us)
     }
 }
 
-void h7_clock_init(void)
+void h743_clock_init(void)
 {
     h7_rcc_t *rcc = H7_RCC;
     h7_pwr_t *pwr = H7_PWR;
@@ -109,34 +109,34 @@ void h7_clock_init(void)
      * single write as ST's HAL_PWREx_ConfigSupply(PWR_LDO_SUPPLY)). Then
      * wait for the voltage to be valid. */
     pwr->CR3 = (pwr->CR3 & ~(PWR_CR3_BYPASS | PWR_CR3_SCUEN)) | PWR_CR3_LDOEN;
-    if (!h7_wait_reg(&pwr->CSR1, PWR_CSR1_ACTVOSRDY, PWR_CSR1_ACTVOSRDY, H7_WAIT_READY_POLLS)) {
-        h7_hw_fail();
+    if (!h743_wait_reg(&pwr->CSR1, PWR_CSR1_ACTVOSRDY, PWR_CSR1_ACTVOSRDY, H7_WAIT_READY_POLLS)) {
+        h743_hw_fail();
     }
 
     /* VOS1 (RM0433 6.8.6), needed above the VOS3 limit. */
     pwr->D3CR = (pwr->D3CR & ~PWR_D3CR_VOS) | PWR_D3CR_VOS_SCALE1;
-    if (!h7_wait_reg(&pwr->D3CR, PWR_D3CR_VOSRDY, PWR_D3CR_VOSRDY, H7_WAIT_READY_POLLS)) {
-        h7_hw_fail();
+    if (!h743_wait_reg(&pwr->D3CR, PWR_D3CR_VOSRDY, PWR_D3CR_VOSRDY, H7_WAIT_READY_POLLS)) {
+        h743_hw_fail();
     }
 
     /* Flash latency before raising the clock; read back to be sure it
      * took effect (RM0433 4.3.8 "Read latency"). */
     h7_flash_bank_t *fl = H7_FLASH_BANK(0);
     fl->ACR = FLASH_ACR_LATENCY(FLASH_WS) | FLASH_ACR_WRHIGHFREQ(FLASH_WRHIGHFREQ);
-    if (!h7_wait_reg(&fl->ACR, FLASH_ACR_LATENCY_MASK, FLASH_WS, H7_WAIT_READY_POLLS)) {
-        h7_hw_fail();
+    if (!h743_wait_reg(&fl->ACR, FLASH_ACR_LATENCY_MASK, FLASH_WS, H7_WAIT_READY_POLLS)) {
+        h743_hw_fail();
     }
 
     /* HSI is on, undivided and selected out of reset; make sure, since the
      * PLL arithmetic above assumes 64 MHz (HSIDIV 00, RM0433 8.7.2 RCC_CR). */
     rcc->CR |= RCC_CR_HSION;
-    if (!h7_wait_reg(&rcc->CR, RCC_CR_HSIRDY, RCC_CR_HSIRDY, H7_WAIT_READY_POLLS)) {
-        h7_hw_fail();
+    if (!h743_wait_reg(&rcc->CR, RCC_CR_HSIRDY, RCC_CR_HSIRDY, H7_WAIT_READY_POLLS)) {
+        h743_hw_fail();
     }
     if ((rcc->CR & RCC_CR_HSIDIV) != 0u) {
         rcc->CR &= ~RCC_CR_HSIDIV;
-        if (!h7_wait_reg(&rcc->CR, RCC_CR_HSIDIVF, RCC_CR_HSIDIVF, H7_WAIT_READY_POLLS)) {
-            h7_hw_fail();
+        if (!h743_wait_reg(&rcc->CR, RCC_CR_HSIDIVF, RCC_CR_HSIDIVF, H7_WAIT_READY_POLLS)) {
+            h743_hw_fail();
         }
     }
 
@@ -150,8 +150,8 @@ void h7_clock_init(void)
                           RCC_PLLCFGR_PLL1RGE_MASK | RCC_PLLCFGR_DIVQ1EN | RCC_PLLCFGR_DIVR1EN)) |
         RCC_PLLCFGR_PLL1RGE(RCC_PLL_RGE_8_16MHZ) | RCC_PLLCFGR_DIVP1EN;
     rcc->CR |= RCC_CR_PLL1ON;
-    if (!h7_wait_reg(&rcc->CR, RCC_CR_PLL1RDY, RCC_CR_PLL1RDY, H7_WAIT_READY_POLLS)) {
-        h7_hw_fail(); /* still on HSI: nothing has been switched yet */
+    if (!h743_wait_reg(&rcc->CR, RCC_CR_PLL1RDY, RCC_CR_PLL1RDY, H7_WAIT_READY_POLLS)) {
+        h743_hw_fail(); /* still on HSI: nothing has been switched yet */
     }
 
     /* Bus prescalers before the switch so no bus ever exceeds its limit
@@ -163,9 +163,9 @@ void h7_clock_init(void)
     rcc->D3CFGR = RCC_D3CFGR_D3PPRE(RCC_PPRE_DIV2);
 
     rcc->CFGR = (rcc->CFGR & ~RCC_CFGR_SW) | RCC_CFGR_SW_PLL1;
-    if (!h7_wait_reg(&rcc->CFGR, RCC_CFGR_SWS, RCC_CFGR_SW_PLL1 << RCC_CFGR_SWS_SHIFT,
-                     H7_WAIT_READY_POLLS)) {
-        h7_hw_fail();
+    if (!h743_wait_reg(&rcc->CFGR, RCC_CFGR_SWS, RCC_CFGR_SW_PLL1 << RCC_CFGR_SWS_SHIFT,
+                       H7_WAIT_READY_POLLS)) {
+        h743_hw_fail();
     }
     s_sysclk_hz = SYSCLK_HZ;
 }

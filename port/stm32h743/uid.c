@@ -4,11 +4,11 @@
  * H743): 24 upper-case hex digits, so the
  * host can tell two boards apart in bootloader and application alike.
  */
-#include "h7_port.h"
+#include "h743_port.h"
 
 #define H7_UID_BASE 0x1FF1E800u
 
-void h7_serial_string(char out[25])
+void h743_serial_string(char out[25])
 {
     static const char hex[] = "0123456789ABCDEF";
     const volatile uint32_t *uid = (const volatile uint32_t *)H7_UID_BASE;

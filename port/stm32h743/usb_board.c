@@ -18,7 +18,7 @@
  *  - VBUS: see dcd_dwc2.c (sensing off by default: the board is powered from
  *    the same port, so VBUS is always present while the code runs).
  */
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/crs.h"
 #include "regs/dbgmcu.h"
 #include "regs/gpio.h"
@@ -40,7 +40,7 @@ static void pin_af(h7_gpio_t *port, unsigned pin, unsigned af)
     port->AFR[pin >> 3] = (port->AFR[pin >> 3] & ~(0xFu << sh4)) | (af << sh4);
 }
 
-void h7_usb_board_init(void)
+void h743_usb_board_init(void)
 {
     h7_rcc_t *rcc = H7_RCC;
     h7_pwr_t *pwr = H7_PWR;
@@ -49,13 +49,13 @@ void h7_usb_board_init(void)
     pwr->CR3 |= PWR_CR3_USBREGEN;
 #endif
     pwr->CR3 |= PWR_CR3_USB33DEN;
-    if (!h7_wait_reg(&pwr->CR3, PWR_CR3_USB33RDY, PWR_CR3_USB33RDY, H7_WAIT_READY_POLLS)) {
-        h7_hw_fail(); /* no VDD33USB: USB cannot work on this board */
+    if (!h743_wait_reg(&pwr->CR3, PWR_CR3_USB33RDY, PWR_CR3_USB33RDY, H7_WAIT_READY_POLLS)) {
+        h743_hw_fail(); /* no VDD33USB: USB cannot work on this board */
     }
 
     rcc->CR |= RCC_CR_HSI48ON;
-    if (!h7_wait_reg(&rcc->CR, RCC_CR_HSI48RDY, RCC_CR_HSI48RDY, H7_WAIT_READY_POLLS)) {
-        h7_hw_fail();
+    if (!h743_wait_reg(&rcc->CR, RCC_CR_HSI48RDY, RCC_CR_HSI48RDY, H7_WAIT_READY_POLLS)) {
+        h743_hw_fail();
     }
     rcc->D2CCIP2R = (rcc->D2CCIP2R & ~RCC_D2CCIP2R_USBSEL) | RCC_D2CCIP2R_USBSEL_HSI48;
 
@@ -78,7 +78,7 @@ void h7_usb_board_init(void)
     (void)rcc->AHB1ENR;
 }
 
-void h7_usb_board_deinit(void)
+void h743_usb_board_deinit(void)
 {
     h7_rcc_t *rcc = H7_RCC;
     rcc->AHB1RSTR |= RCC_AHB1RSTR_USB2OTGFSRST;

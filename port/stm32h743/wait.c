@@ -1,9 +1,9 @@
 /*
  * Bounded waits on hardware flags, and what happens when one never comes.
  */
-#include "h7_port.h"
+#include "h743_port.h"
 
-bool h7_wait_reg(const volatile uint32_t *reg, uint32_t mask, uint32_t want, uint32_t polls)
+bool h743_wait_reg(const volatile uint32_t *reg, uint32_t mask, uint32_t want, uint32_t polls)
 {
     for (uint32_t n = 0; n < polls; n++) {
         if ((*reg & mask) == want) {
@@ -13,7 +13,7 @@ bool h7_wait_reg(const volatile uint32_t *reg, uint32_t mask, uint32_t want, uin
     return (*reg & mask) == want;
 }
 
-void h7_hw_fail(void)
+void h743_hw_fail(void)
 {
-    h7_reset_with_request(BOOT_REQ_ENTER_ROM_BOOTLOADER);
+    h743_reset_with_request(BOOT_REQ_ENTER_ROM_BOOTLOADER);
 }

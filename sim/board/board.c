@@ -277,7 +277,7 @@ static bool run_h7_bootloader(board_t *b)
         b->st.app_starts++;
     } else if (d.action == BOOT_ENTER_ROM_BOOTLOADER) {
         /* The bootloader's hand-over, from the reset state: a jump to ST's
-         * system memory (firmware/bootloader/main.c h7_early_boot). */
+         * system memory (firmware/bootloader/main.c h743_early_boot). */
         return start_rom(b, "request ENTER_ROM_BOOTLOADER: the h7dfu bootloader jumps to ST's "
                             "system memory (0x1FF09800)");
     } else {
@@ -712,7 +712,7 @@ static void rom_leave_jump(board_t *b, uint32_t addr)
     h7_bl_ident_t id;
     sector0_t s0 = addr == H7_BL_BASE ? sector0(b, &id) : SECTOR0_OTHER;
     if (s0 == SECTOR0_H7BL) {
-        /* Its main() finds the chip as the ROM left it (h7_started_dirty)
+        /* Its main() finds the chip as the ROM left it (h743_started_dirty)
          * and resets: the boot decision then runs from a clean reset. */
         EVENT(b, "h7dfu bootloader: started without a reset (the ROM's state): it resets "
                  "itself\n");
@@ -737,7 +737,7 @@ static void rom_leave_jump(board_t *b, uint32_t addr)
     }
     /* The demo app's first call (firmware/demo-app/main.c): the app library's
      * check, fed what the port would read after the ROM's jump (its OTG_FS
-     * clock is on: h7_started_dirty() is true). */
+     * clock is on: h743_started_dirty() is true). */
     EVENT(b, "app: started without a reset (stale USB/clock state from the ROM): it resets "
              "itself\n");
     s_app_reset_board = b;

@@ -9,7 +9,7 @@
 
 #include "flash_sr.h"
 #include "h7_app.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "regs/crs.h"
 #include "regs/flash_ctl.h"
 #include "regs/otg.h"

@@ -29,7 +29,7 @@ typedef struct fx {
     sim_clock_t clock;
     sim_flash_t *flash;
     h7_inproc_t ip;
-    h7_dfu_t dfu;
+    h7_dfu_client_t dfu;
     char layout[128];
     uint8_t *img;
 } fx_t;

@@ -976,7 +976,7 @@ static void test_systick_at_400mhz(void **state)
     systick_t *t = systick_new(&clk, r);
     mcu_periph_t p = systick_periph(t);
     clock_up_400(&rp);
-    /* h7_delay_us(10): 4000 ticks of 2.5 ns = 10 us. */
+    /* h743_delay_us(10): 4000 ticks of 2.5 ns = 10 us. */
     wr(&p, SYST_CSR, 0);
     wr(&p, SYST_RVR, 400u * 10u - 1u);
     wr(&p, SYST_CVR, 0);

@@ -88,7 +88,7 @@ static void make_app(app_t *a, size_t body, unsigned seed, uint8_t major, uint32
 
 static int write_app(h7_inproc_t *ip, const app_t *a, char *layout)
 {
-    h7_dfu_t dfu;
+    h7_dfu_client_t dfu;
     h7_dfu_init(&dfu, h7_inproc_transport(ip), 0, dfu_transfer_size(&ip->dfu));
     /* What h7dfu does with a stamped file: the body, then the record
      * appended to the record area. */

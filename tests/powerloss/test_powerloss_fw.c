@@ -205,7 +205,7 @@ static bool to_dfu(rig_t *r)
     if (!h7_inproc_chip_wait_device(&r->tp, 3000))
         return false;
     if (r->tp.id_product == PID_APP) {
-        h7_dfu_t d;
+        h7_dfu_client_t d;
         h7_dfu_init(&d, h7_inproc_chip_transport(&r->tp), RUNTIME_ITF, 64);
         (void)h7_dfu_detach(&d, 1000);
         (void)h7_inproc_chip_wait_gone(&r->tp, 1000);
@@ -221,7 +221,7 @@ static bool to_dfu(rig_t *r)
 
 static int write_v2(rig_t *r)
 {
-    h7_dfu_t d;
+    h7_dfu_client_t d;
     h7_dfu_init(&d, h7_inproc_chip_transport(&r->tp), 0, 2048);
     h7_write_cfg_t wc = {.verify = true,
                          .record = g_v2_rec,
@@ -234,7 +234,7 @@ static int write_v2(rig_t *r)
 /* Leave DFU mode: the bootloader resets into its decision. */
 static void leave(rig_t *r)
 {
-    h7_dfu_t d;
+    h7_dfu_client_t d;
     h7_dfu_init(&d, h7_inproc_chip_transport(&r->tp), 0, 2048);
     int rc = h7_ops_leave(&d, true, SLOT);
     bool gone = h7_inproc_chip_wait_gone(&r->tp, 1000);

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 
 /* USB supply, 48 MHz clock, pins, device core; connects to the bus. After
- * SystemClock_Config() and h7_sysclk_hz_set(). false: the descriptors do not
+ * SystemClock_Config() and h743_sysclk_hz_set(). false: the descriptors do not
  * fit the core's buffers (usbd_config.h). */
 bool h7dfu_usb_start(void);
 

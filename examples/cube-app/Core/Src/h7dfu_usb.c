@@ -20,7 +20,7 @@
 
 #include "boot.h"
 #include "h7_app.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "hid.h"
 #include "usbd.h"
 
@@ -52,7 +52,7 @@ static void record_version(uint8_t v[3])
     uint32_t rec = 0;
     boot_image_header_t h;
     v[0] = v[1] = v[2] = 0u;
-    if (boot_record_newest(h7_flash_dev(true), &rec, raw) != FLASH_OK || rec == 0u) {
+    if (boot_record_newest(h743_flash_dev(true), &rec, raw) != FLASH_OK || rec == 0u) {
         return;
     }
     boot_header_decode(raw, &h);
@@ -96,9 +96,9 @@ bool h7dfu_usb_start(void)
     uint8_t v[3];
     record_version(v);
     version_text(v, s_usb.version_str);
-    h7_serial_string(s_usb.serial);
+    h743_serial_string(s_usb.serial);
 
-    h7_usb_board_init();
+    h743_usb_board_init();
 
     s_usb.hid = (hid_config_t){
         .ep_in = 0x81u,
@@ -164,7 +164,7 @@ bool h7dfu_usb_task(void)
 void h7dfu_usb_enter_bootloader(void)
 {
     usbd_disconnect();
-    h7_usb_board_deinit();
+    h743_usb_board_deinit();
     h7_app_enter_bootloader(&h7_boot_request, NVIC_SystemReset);
     for (;;) {
     }

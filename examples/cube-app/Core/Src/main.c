@@ -15,7 +15,7 @@
 /* Private includes ----------------------------------------------------------*/
 /* USER CODE BEGIN Includes */
 #include "h7_app.h"
-#include "h7_port.h"
+#include "h743_port.h"
 #include "h7dfu_usb.h"
 /* USER CODE END Includes */
 
@@ -78,7 +78,7 @@ int main(void)
     /* USER CODE BEGIN SysInit */
     /* The h7dfu port's microsecond waits (OTG_FS core reset) count core
      * cycles: tell it the clock SystemClock_Config() set. */
-    h7_sysclk_hz_set(SystemCoreClock);
+    h743_sysclk_hz_set(SystemCoreClock);
     /* USER CODE END SysInit */
 
     /* Initialize all configured peripherals */
