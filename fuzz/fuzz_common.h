@@ -45,8 +45,9 @@ static inline bool fuzz_empty(const fuzz_reader_t *r)
 /* Past the end, reads give zeros: every input decodes to something. */
 static inline uint8_t fuzz_u8(fuzz_reader_t *r)
 {
-    if (r->left == 0)
+    if (r->left == 0) {
         return 0;
+    }
     r->left--;
     return *r->p++;
 }
@@ -60,8 +61,9 @@ static inline uint16_t fuzz_u16(fuzz_reader_t *r)
 /* Copy up to n bytes into out (zero filled past the end of the input). */
 static inline void fuzz_bytes(fuzz_reader_t *r, uint8_t *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         out[i] = fuzz_u8(r);
+    }
 }
 
 #endif

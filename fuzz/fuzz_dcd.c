@@ -74,9 +74,11 @@ bool dcd_ep_open(uint8_t ep_addr, uint8_t type, uint16_t max_packet)
 
 void dcd_ep_close_all(void)
 {
-    for (unsigned i = 0; i < 32; i++)
-        if ((i & 0x0fu) != 0)
+    for (unsigned i = 0; i < 32; i++) {
+        if ((i & 0x0fu) != 0) {
             memset(&d.ep[i], 0, sizeof d.ep[i]);
+        }
+    }
 }
 
 bool dcd_ep_xfer(uint8_t ep_addr, uint8_t *buf, uint16_t len)
@@ -89,14 +91,16 @@ bool dcd_ep_xfer(uint8_t ep_addr, uint8_t *buf, uint16_t len)
     } else {
         FUZZ_CHECK(e->open);
         FUZZ_CHECK(len <= e->max_packet);
-        if (e->halted)
+        if (e->halted) {
             return false;
+        }
     }
     /* Touch the whole buffer now: ASan flags a buffer that is too small. */
     if (len != 0) {
         volatile uint8_t sink = 0;
-        for (uint16_t i = 0; i < len; i++)
+        for (uint16_t i = 0; i < len; i++) {
             sink ^= buf[i];
+        }
         (void)sink;
     }
     e->armed = true;
@@ -141,12 +145,14 @@ void fuzz_dcd_setup(const uint8_t raw[8])
 int fuzz_dcd_in(uint8_t ep, uint8_t *out)
 {
     ep_state_t *e = &d.ep[slot((uint8_t)(ep | 0x80u))];
-    if (!e->armed || ((ep & 0x0fu) == 0 ? d.ep0_stalled : e->halted))
+    if (!e->armed || ((ep & 0x0fu) == 0 ? d.ep0_stalled : e->halted)) {
         return -1;
+    }
     e->armed = false;
     uint16_t n = e->len;
-    if (out != NULL && n != 0)
+    if (out != NULL && n != 0) {
         memcpy(out, e->buf, n);
+    }
     usbd_event_xfer_done((uint8_t)((ep & 0x0fu) | 0x80u), n);
     return n;
 }
@@ -154,31 +160,36 @@ int fuzz_dcd_in(uint8_t ep, uint8_t *out)
 int fuzz_dcd_out(uint8_t ep, const uint8_t *data, uint16_t len)
 {
     ep_state_t *e = &d.ep[slot((uint8_t)(ep & 0x0fu))];
-    if (!e->armed || ((ep & 0x0fu) == 0 ? d.ep0_stalled : e->halted))
+    if (!e->armed || ((ep & 0x0fu) == 0 ? d.ep0_stalled : e->halted)) {
         return -1;
-    if (len > e->len)
+    }
+    if (len > e->len) {
         len = e->len;
+    }
     e->armed = false;
-    if (len != 0)
+    if (len != 0) {
         memcpy(e->buf, data, len);
+    }
     usbd_event_xfer_done((uint8_t)(ep & 0x0fu), len);
     return len;
 }
 
 void fuzz_dcd_bus_reset(void)
 {
-    for (unsigned i = 0; i < 32; i++)
+    for (unsigned i = 0; i < 32; i++) {
         d.ep[i].armed = false;
+    }
     d.ep0_stalled = false;
     usbd_event_bus_reset();
 }
 
 void fuzz_dcd_suspend(bool suspended)
 {
-    if (suspended)
+    if (suspended) {
         usbd_event_suspend();
-    else
+    } else {
         usbd_event_resume();
+    }
 }
 
 bool fuzz_dcd_ep0_stalled(void)
@@ -189,8 +200,9 @@ bool fuzz_dcd_ep0_stalled(void)
 bool fuzz_dcd_armed(uint8_t ep_addr, uint16_t *len)
 {
     const ep_state_t *e = &d.ep[slot(ep_addr)];
-    if (e->armed && len != NULL)
+    if (e->armed && len != NULL) {
         *len = e->len;
+    }
     return e->armed;
 }
 

@@ -82,8 +82,9 @@ static void do_request(fuzz_reader_t *r, bool status_done)
     /* Exactly sized, so ASan sees any access past what the core provides. */
     uint8_t *buf = malloc(cap ? cap : 1u);
     FUZZ_CHECK(buf != NULL);
-    if (!in)
+    if (!in) {
         fuzz_bytes(r, buf, cap);
+    }
 
     const dfu_state_t before = dfu_get_state(&g_dfu);
     const uint32_t upload_addr =
@@ -91,10 +92,11 @@ static void do_request(fuzz_reader_t *r, bool status_done)
     int n = dfu_control(&g_dfu, &s, buf, cap);
     check_state();
     FUZZ_CHECK(n == USBD_STALL || n >= 0);
-    if (!in)
+    if (!in) {
         FUZZ_CHECK(n == USBD_STALL || n == 0);
-    else
+    } else {
         FUZZ_CHECK(n <= (int)cap);
+    }
 
     if (n != USBD_STALL && in && s.bRequest == DFU_REQ_GETSTATUS) {
         FUZZ_CHECK(n == DFU_STATUS_LEN);
@@ -103,8 +105,9 @@ static void do_request(fuzz_reader_t *r, bool status_done)
         FUZZ_CHECK(buf[5] == 0);
     }
     if (n > 0 && in && s.bRequest == DFU_REQ_UPLOAD && s.wValue >= 2 &&
-        (before == DFU_STATE_IDLE || before == DFU_STATE_UPLOAD_IDLE))
+        (before == DFU_STATE_IDLE || before == DFU_STATE_UPLOAD_IDLE)) {
         check_upload(upload_addr, buf, n);
+    }
     if (n != USBD_STALL && status_done) {
         dfu_control_done(&g_dfu, &s);
         check_state();
@@ -139,11 +142,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     /* Write protection on some application sectors (bit n: sector n + 1),
      * and a power cut at the cut-th flash operation. */
-    for (unsigned i = 0; i < 8; i++)
-        if (wp & (1u << i))
+    for (unsigned i = 0; i < 8; i++) {
+        if (wp & (1u << i)) {
             sim_flash_set_write_protect(flash, 1u + i * 2u, true);
-    if (cut != 0)
+        }
+    }
+    if (cut != 0) {
         sim_flash_cut_at(flash, cut, (sim_flash_phase_t)(phase % 3u));
+    }
     FUZZ_CHECK(dfu_init(&g_dfu, &g_cfg));
 
     for (unsigned rec = 0; rec < MAX_RECORDS && !fuzz_empty(&r); rec++) {

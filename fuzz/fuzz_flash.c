@@ -63,8 +63,9 @@ static void create(void)
     uint8_t word[64];
     FUZZ_CHECK(g_map->word_size <= sizeof word);
     for (uint32_t off = 0; off < g_map->sector_size; off += g_map->word_size) {
-        for (unsigned i = 0; i < g_map->word_size; i++)
+        for (unsigned i = 0; i < g_map->word_size; i++) {
             word[i] = (uint8_t)((off + i) * 131u + 7u);
+        }
         FUZZ_CHECK(sim_flash_program_word(g_flash, g_map->base + off, word) == FLASH_OK);
     }
     g_boot_copy = malloc(g_map->sector_size);
@@ -75,15 +76,19 @@ static void create(void)
 
 void fuzz_flash_reset(void)
 {
-    if (g_flash == NULL)
+    if (g_flash == NULL) {
         create();
+    }
     sim_flash_cut_at(g_flash, 0, SIM_FLASH_PHASE_BEFORE);
     sim_flash_power_on(g_flash);
-    for (unsigned s = 0; s < g_map->sector_count; s++)
+    for (unsigned s = 0; s < g_map->sector_count; s++) {
         sim_flash_set_write_protect(g_flash, s, false);
-    for (unsigned s = 1; s < g_map->sector_count; s++)
-        if (g_dirty & (1u << s))
+    }
+    for (unsigned s = 1; s < g_map->sector_count; s++) {
+        if (g_dirty & (1u << s)) {
             FUZZ_CHECK(sim_flash_erase_sector(g_flash, s) == FLASH_OK);
+        }
+    }
     g_dirty = 0;
     sim_flash_reset_stats(g_flash);
 }

@@ -51,10 +51,11 @@ static void check_failed(const h7_image_t *img, const h7_image_error_t *err)
 static void check_loaded(const h7_image_t *img, h7_image_format_t asked)
 {
     FUZZ_CHECK(img->count > 0 && img->seg != NULL);
-    if (asked != H7_FMT_AUTO)
+    if (asked != H7_FMT_AUTO) {
         FUZZ_CHECK(img->format == asked);
-    else
+    } else {
         FUZZ_CHECK(img->format != H7_FMT_AUTO);
+    }
     uint64_t total = 0;
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
@@ -72,8 +73,9 @@ static void check_loaded(const h7_image_t *img, h7_image_format_t asked)
     (void)h7_image_crc32(img); /* reads every byte */
     FUZZ_CHECK(terminated(img->header, sizeof img->header));
     FUZZ_CHECK(img->target_count == 0 || img->targets != NULL);
-    for (size_t i = 0; i < img->target_count; i++)
+    for (size_t i = 0; i < img->target_count; i++) {
         FUZZ_CHECK(terminated(img->targets[i].name, sizeof img->targets[i].name));
+    }
 }
 
 /* Walks an image byte by byte in (alt, addr) order. */
@@ -85,8 +87,9 @@ typedef struct cursor {
 
 static bool cursor_next(cursor_t *c, uint8_t *alt, uint32_t *addr, uint8_t *byte)
 {
-    if (c->seg >= c->img->count)
+    if (c->seg >= c->img->count) {
         return false;
+    }
     const h7_segment_t *s = &c->img->seg[c->seg];
     *alt = s->alt;
     *addr = s->addr + c->off;
@@ -108,8 +111,9 @@ static void check_same(const h7_image_t *a, const h7_image_t *b, bool ignore_alt
         bool more_a = cursor_next(&ca, &alt_a, &ad_a, &va);
         bool more_b = cursor_next(&cb, &alt_b, &ad_b, &vb);
         FUZZ_CHECK(more_a == more_b);
-        if (!more_a)
+        if (!more_a) {
             return;
+        }
         FUZZ_CHECK(ad_a == ad_b && va == vb);
         FUZZ_CHECK(ignore_alt || alt_a == alt_b);
     }
@@ -125,18 +129,21 @@ static void roundtrip(const h7_image_t *img, h7_image_format_t fmt)
         FUZZ_CHECK(out == NULL);
         /* Intel HEX has one address space; nothing else may fail here. */
         FUZZ_CHECK(fmt == H7_FMT_IHEX && err.code == H7_IMG_E_UNSUPPORTED);
-        for (size_t i = 1; i < img->count; i++)
-            if (img->seg[i].alt != img->seg[0].alt)
+        for (size_t i = 1; i < img->count; i++) {
+            if (img->seg[i].alt != img->seg[0].alt) {
                 return;
+            }
+        }
         FUZZ_CHECK(img->seg[0].alt != 0);
         return;
     }
     h7_image_t back;
     h7_load_opts_t lo = {.format = fmt};
     int rc = h7_image_load_mem(&back, out, out_len, "roundtrip", &lo, &err);
-    if (rc != 0)
+    if (rc != 0) {
         fprintf(stderr, "round trip through %s failed: %s\n", h7_image_format_name(fmt),
                 err.message);
+    }
     FUZZ_CHECK(rc == 0);
     check_same(img, &back, fmt == H7_FMT_IHEX);
     h7_image_free(&back);
@@ -166,14 +173,16 @@ static void load_one(const uint8_t *data, size_t size, const char *name, const h
  * fuzzed too (DFU 1.1 Table B.1: dwCRC is the last 4 bytes). */
 static void load_crc_fixed(const uint8_t *data, size_t size, const h7_load_opts_t *opts)
 {
-    if (size < 16)
+    if (size < 16) {
         return;
+    }
     uint8_t *copy = malloc(size);
     FUZZ_CHECK(copy != NULL);
     memcpy(copy, data, size);
     uint32_t crc = ~h7_crc32(0, copy, size - 4);
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 4; i++) {
         copy[size - 4 + i] = (uint8_t)(crc >> (8 * i));
+    }
     load_one(copy, size, "fixed.dfu", opts, true);
     free(copy);
 }
@@ -184,8 +193,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fmt == H7_FMT_AUTO) {
         load_crc_fixed(data, size, NULL);
         static const char *const names[] = {NULL, "fw.hex", "fw.s19", "fw.elf", "fw.dfu", "fw.bin"};
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             load_one(data, size, names[i], NULL, i == 0);
+        }
         h7_load_opts_t based = {.format = H7_FMT_AUTO, .has_base = true, .base = 0x08020000u};
         load_one(data, size, "fw", &based, false);
         (void)h7_image_detect(data, size, "x.");
@@ -193,8 +203,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     h7_load_opts_t opts = {.format = fmt};
     load_one(data, size, "fw", &opts, true);
-    if (fmt == H7_FMT_DFUSE || fmt == H7_FMT_DFU)
+    if (fmt == H7_FMT_DFUSE || fmt == H7_FMT_DFU) {
         load_crc_fixed(data, size, &opts);
+    }
     if (fmt == H7_FMT_BIN || fmt == H7_FMT_DFU) {
         opts.has_base = true;
         opts.base = 0x08020000u;

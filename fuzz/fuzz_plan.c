@@ -52,9 +52,11 @@ static void check_in_sectors(const h7_layout_t *l, uint32_t addr, uint32_t len, 
 
 static bool single_alt(const h7_image_t *img)
 {
-    for (size_t i = 1; i < img->count; i++)
-        if (img->seg[i].alt != img->seg[0].alt)
+    for (size_t i = 1; i < img->count; i++) {
+        if (img->seg[i].alt != img->seg[0].alt) {
             return false;
+        }
+    }
     return true;
 }
 
@@ -71,8 +73,9 @@ static void check_plan(const h7_image_t *img, const h7_layout_t *l, const h7_pla
          * plan-2), so each address is in exactly one sector. */
         FUZZ_CHECK(sec.addr == e->addr && sec.size == e->size && sec.index == e->index);
         FUZZ_CHECK(sec.attr & H7_MEM_ERASE);
-        if (i > 0)
+        if (i > 0) {
             FUZZ_CHECK(p->erase[i - 1].addr < e->addr);
+        }
         erase_bytes += e->size;
     }
     FUZZ_CHECK(p->erase_bytes == erase_bytes);
@@ -86,23 +89,27 @@ static void check_plan(const h7_image_t *img, const h7_layout_t *l, const h7_pla
         FUZZ_CHECK(b->addr % unit == 0 && b->len % unit == 0);
         FUZZ_CHECK((uint64_t)b->addr + b->len <= 0x100000000ull);
         check_in_sectors(l, b->addr, b->len, H7_MEM_WRITE);
-        if (i > 0 && one_space)
+        if (i > 0 && one_space) {
             FUZZ_CHECK((uint64_t)p->block[i - 1].addr + p->block[i - 1].len < b->addr);
+        }
         write_bytes += b->len;
     }
     FUZZ_CHECK(p->write_bytes == write_bytes);
-    if (!one_space)
+    if (!one_space) {
         return;
+    }
     /* Every selected image byte is in the block covering its address. */
     size_t bi = 0;
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
-        if (o->alt >= 0 && s->alt != o->alt)
+        if (o->alt >= 0 && s->alt != o->alt) {
             continue;
+        }
         for (uint32_t k = 0; k < s->len; k++) {
             uint64_t a = (uint64_t)s->addr + k;
-            while (bi < p->n_block && (uint64_t)p->block[bi].addr + p->block[bi].len <= a)
+            while (bi < p->n_block && (uint64_t)p->block[bi].addr + p->block[bi].len <= a) {
                 bi++;
+            }
             FUZZ_CHECK(bi < p->n_block && p->block[bi].addr <= a);
             FUZZ_CHECK(p->block[bi].data[a - p->block[bi].addr] == s->data[k]);
         }
@@ -112,8 +119,9 @@ static void check_plan(const h7_image_t *img, const h7_layout_t *l, const h7_pla
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const uint32_t units[8] = {32u, 0u, 1u, 4u, 8u, 256u, 3u, 2048u};
-    if (size < 1)
+    if (size < 1) {
         return 0;
+    }
     const uint8_t flags = data[0];
     data++;
     size--;
@@ -138,16 +146,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(layout.ngroups <= H7_LAYOUT_MAX_GROUPS);
     FUZZ_CHECK(terminated(layout.name, sizeof layout.name));
     char attr[64];
-    for (size_t g = 0; g < layout.ngroups; g++)
+    for (size_t g = 0; g < layout.ngroups; g++) {
         FUZZ_CHECK(
             terminated(h7_mem_attr_str(layout.group[g].attr, attr, sizeof attr), sizeof attr));
+    }
     (void)h7_layout_size(&layout, 0);
 
     h7_image_t img;
     h7_image_error_t ierr;
     h7_load_opts_t lo = {.format = H7_FMT_AUTO, .has_base = true, .base = 0x08020000u};
-    if (h7_image_load_mem(&img, rest, rest_len, "plan", &lo, &ierr) != 0)
+    if (h7_image_load_mem(&img, rest, rest_len, "plan", &lo, &ierr) != 0) {
         return 0;
+    }
 
     h7_plan_opts_t o = h7_plan_default_opts();
     o.program_unit = units[flags & 7u];

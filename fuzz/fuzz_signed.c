@@ -50,23 +50,28 @@ static sparse_t g;
 static uint8_t byte_at(uint32_t a)
 {
     uint32_t ctr = boot_counter_area(g.map), area = boot_record_area(g.map);
-    if (a >= ctr && a - ctr < CTR_KEPT)
+    if (a >= ctr && a - ctr < CTR_KEPT) {
         return g.ctr[a - ctr];
-    if (a >= area && a - area < BOOT_REC_SIZE)
+    }
+    if (a >= area && a - area < BOOT_REC_SIZE) {
         return g.rec[a - area];
-    if (a >= BOOT_APP_SLOT_ADDR && a - BOOT_APP_SLOT_ADDR < SLOT_MAX)
+    }
+    if (a >= BOOT_APP_SLOT_ADDR && a - BOOT_APP_SLOT_ADDR < SLOT_MAX) {
         return g.slot[a - BOOT_APP_SLOT_ADDR];
+    }
     return 0xFFu;
 }
 
 static flash_status_t sp_read(void *ctx, uint32_t addr, void *buf, size_t len)
 {
     (void)ctx;
-    if (len > UINT32_MAX || !flash_map_contains(g.map, addr, (uint32_t)len))
+    if (len > UINT32_MAX || !flash_map_contains(g.map, addr, (uint32_t)len)) {
         return FLASH_ERR_ADDRESS;
+    }
     uint8_t *o = buf;
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++) {
         o[i] = byte_at(addr + (uint32_t)i);
+    }
     return FLASH_OK;
 }
 
@@ -74,12 +79,15 @@ static flash_status_t sp_program(void *ctx, uint32_t addr, const uint8_t *word)
 {
     (void)ctx;
     uint32_t ctr = boot_counter_area(g.map);
-    if (addr < ctr || addr - ctr >= CTR_KEPT || (addr - ctr) % 32u)
+    if (addr < ctr || addr - ctr >= CTR_KEPT || (addr - ctr) % 32u) {
         return FLASH_ERR_ADDRESS;
+    }
     uint8_t *d = g.ctr + (addr - ctr);
-    for (unsigned i = 0; i < 32u; i++)
-        if (d[i] != 0xFFu)
+    for (unsigned i = 0; i < 32u; i++) {
+        if (d[i] != 0xFFu) {
             return FLASH_ERR_PROGRAM;
+        }
+    }
     memcpy(d, word, 32);
     return FLASH_OK;
 }
@@ -123,9 +131,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(memcmp(info.key_id, key.id, BOOT_SIG_KEY_ID_LEN) == 0);
         FUZZ_CHECK(info.security_counter >= info.stored_counter);
     }
-    if (u != BOOT_VALID)
+    if (u != BOOT_VALID) {
         FUZZ_CHECK(v == u || v == BOOT_ERR_UNSIGNED || v == BOOT_ERR_SIG_FORMAT ||
                    v == BOOT_ERR_SIG_KEY || v == BOOT_ERR_READ);
+    }
 
     uint32_t a, na, b, nb;
     FUZZ_CHECK(boot_counter_read(&dev, &a, &na) == FLASH_OK);
@@ -134,7 +143,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     flash_status_t st = boot_counter_raise(&dev, want);
     FUZZ_CHECK(boot_counter_read(&dev, &b, &nb) == FLASH_OK);
     FUZZ_CHECK(b >= a);
-    if (st == FLASH_OK)
+    if (st == FLASH_OK) {
         FUZZ_CHECK(b >= want);
+    }
     return 0;
 }

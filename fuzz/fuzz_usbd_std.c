@@ -241,16 +241,19 @@ static void control_transfer(fuzz_reader_t *r)
         uint32_t got = 0;
         while (got < wlength) {
             int n = host_in(0);
-            if (n < 0)
+            if (n < 0) {
                 return; /* stalled */
+            }
             got += (uint32_t)n;
-            if (n < 64)
+            if (n < 64) {
                 break;
+            }
         }
-        if (wlength != 0)
+        if (wlength != 0) {
             (void)fuzz_dcd_out(0, NULL, 0);
-        else
+        } else {
             (void)host_in(0);
+        }
         return;
     }
     uint32_t sent = 0;
@@ -258,8 +261,9 @@ static void control_transfer(fuzz_reader_t *r)
         uint8_t pkt[64];
         uint16_t n = (uint16_t)(wlength - sent < 64u ? wlength - sent : 64u);
         fuzz_bytes(r, pkt, n);
-        if (fuzz_dcd_out(0, pkt, n) < 0)
+        if (fuzz_dcd_out(0, pkt, n) < 0) {
             return;
+        }
         sent += n;
     }
     (void)host_in(0);
@@ -307,10 +311,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 6:
             g_host.active = false;
-            if (op & 8u)
+            if (op & 8u) {
                 usbd_connect();
-            else
+            } else {
                 usbd_disconnect();
+            }
             break;
         default:
             control_transfer(&r);
@@ -319,7 +324,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check_invariants(has_dfu);
     }
-    if (has_dfu)
+    if (has_dfu) {
         fuzz_flash_check_boot();
+    }
     return 0;
 }

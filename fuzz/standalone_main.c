@@ -55,13 +55,15 @@ static void dump_current(void)
     char name[64];
     snprintf(name, sizeof name, "fuzz-crash-%ld.bin", (long)getpid());
     int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
+    if (fd < 0) {
         return;
+    }
     size_t off = 0;
     while (g_cur != NULL && off < g_cur_len) {
         ssize_t w = write(fd, g_cur + off, g_cur_len - off);
-        if (w <= 0)
+        if (w <= 0) {
             break;
+        }
         off += (size_t)w;
     }
     close(fd);
@@ -85,8 +87,9 @@ static void run(const uint8_t *data, size_t len)
         fprintf(stderr, "fuzz: out of memory\n");
         exit(2);
     }
-    if (len)
+    if (len) {
         memcpy(copy, data, len);
+    }
     g_cur = copy;
     g_cur_len = len;
     (void)LLVMFuzzerTestOneInput(copy, len);
@@ -107,21 +110,24 @@ static void add_file(const char *path)
         if (len == cap) {
             cap = cap ? cap * 2 : 4096;
             uint8_t *nb = realloc(buf, cap);
-            if (nb == NULL)
+            if (nb == NULL) {
                 exit(2);
+            }
             buf = nb;
         }
         size_t r = fread(buf + len, 1, cap - len, f);
-        if (r == 0)
+        if (r == 0) {
             break;
+        }
         len += r;
     }
     fclose(f);
     if (g_ncorpus == g_capcorpus) {
         g_capcorpus = g_capcorpus ? g_capcorpus * 2 : 16;
         input_t *nc = realloc(g_corpus, g_capcorpus * sizeof *nc);
-        if (nc == NULL)
+        if (nc == NULL) {
             exit(2);
+        }
         g_corpus = nc;
     }
     g_corpus[g_ncorpus].data = buf;
@@ -147,34 +153,40 @@ static void add_path(const char *path)
         return;
     }
     DIR *d = opendir(path);
-    if (d == NULL)
+    if (d == NULL) {
         exit(2);
+    }
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.') {
             continue;
+        }
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             char **nn = realloc(names, cap * sizeof *nn);
-            if (nn == NULL)
+            if (nn == NULL) {
                 exit(2);
+            }
             names = nn;
         }
         size_t l = strlen(path) + strlen(e->d_name) + 2;
         names[n] = malloc(l);
-        if (names[n] == NULL)
+        if (names[n] == NULL) {
             exit(2);
+        }
         snprintf(names[n], l, "%s/%s", path, e->d_name);
         n++;
     }
     closedir(d);
-    if (n > 1)
+    if (n > 1) {
         qsort(names, n, sizeof *names, name_cmp);
+    }
     for (size_t i = 0; i < n; i++) {
-        if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
+        if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) {
             add_file(names[i]);
+        }
         free(names[i]);
     }
     free(names);
@@ -203,39 +215,47 @@ static size_t mutate_once(uint8_t *buf, size_t len, size_t max)
                                           0x7f, 0x80, 0xa1, 0xfe, 0xff, ':',  'S',  '0'};
     switch (rnd_below(8)) {
     case 0: /* flip a bit */
-        if (len)
+        if (len) {
             buf[rnd_below(len)] ^= (uint8_t)(1u << rnd_below(8));
+        }
         return len;
     case 1: /* random byte */
-        if (len)
+        if (len) {
             buf[rnd_below(len)] = (uint8_t)rnd();
+        }
         return len;
     case 2: /* interesting byte */
-        if (len)
+        if (len) {
             buf[rnd_below(len)] = interesting[rnd_below(sizeof interesting)];
+        }
         return len;
     case 3: { /* insert random bytes */
         size_t at = rnd_below(len + 1), n = 1 + rnd_below(16);
-        if (len + n > max)
+        if (len + n > max) {
             return len;
+        }
         memmove(buf + at + n, buf + at, len - at);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             buf[at + i] = (uint8_t)rnd();
+        }
         return len + n;
     }
     case 4: { /* delete a range */
-        if (len == 0)
+        if (len == 0) {
             return len;
+        }
         size_t at = rnd_below(len), n = 1 + rnd_below(len - at < 32 ? len - at : 32);
         memmove(buf + at, buf + at + n, len - at - n);
         return len - n;
     }
     case 5: { /* duplicate a range */
-        if (len == 0)
+        if (len == 0) {
             return len;
+        }
         size_t at = rnd_below(len), n = 1 + rnd_below(len - at < 64 ? len - at : 64);
-        if (len + n > max)
+        if (len + n > max) {
             return len;
+        }
         size_t to = rnd_below(len + 1);
         uint8_t tmp[64];
         memcpy(tmp, buf + at, n);
@@ -244,17 +264,21 @@ static size_t mutate_once(uint8_t *buf, size_t len, size_t max)
         return len + n;
     }
     case 6: { /* overwrite with a piece of another corpus input */
-        if (g_ncorpus == 0 || len == 0)
+        if (g_ncorpus == 0 || len == 0) {
             return len;
+        }
         const input_t *o = &g_corpus[rnd_below(g_ncorpus)];
-        if (o->len == 0)
+        if (o->len == 0) {
             return len;
+        }
         size_t from = rnd_below(o->len), to = rnd_below(len);
         size_t n = 1 + rnd_below(64);
-        if (n > o->len - from)
+        if (n > o->len - from) {
             n = o->len - from;
-        if (n > len - to)
+        }
+        if (n > len - to) {
             n = len - to;
+        }
         memcpy(buf + to, o->data + from, n);
         return len;
     }
@@ -262,13 +286,15 @@ static size_t mutate_once(uint8_t *buf, size_t len, size_t max)
         static const uint32_t edges[] = {0u,          1u,          0x7fffffffu, 0x80000000u,
                                          0xffffffffu, 0x08000000u, 0x08020000u, 0x0801ffffu,
                                          0x081fffe0u, 0x08200000u, 0xffffu,     0x800u};
-        if (len < 4)
+        if (len < 4) {
             return len;
+        }
         size_t at = rnd_below(len - 3);
         uint32_t v = edges[rnd_below(sizeof edges / sizeof edges[0])];
         size_t w = rnd_below(2) ? 4 : 2;
-        for (size_t i = 0; i < w; i++)
+        for (size_t i = 0; i < w; i++) {
             buf[at + i] = (uint8_t)(v >> (8 * i));
+        }
         return len;
     }
     }
@@ -311,24 +337,30 @@ int main(int argc, char **argv)
 #ifdef HAVE_SANITIZER_DEATH_CALLBACK
     __sanitizer_set_death_callback(dump_current);
 #endif
-    for (int i = optind; i < argc; i++)
+    for (int i = optind; i < argc; i++) {
         add_path(argv[i]);
+    }
 
     const double t0 = now_s();
-    for (size_t i = 0; i < g_ncorpus; i++)
+    for (size_t i = 0; i < g_ncorpus; i++) {
         run(g_corpus[i].data, g_corpus[i].len);
+    }
     run(NULL, 0);
 
-    for (size_t i = 0; i < g_ncorpus; i++)
-        if (g_corpus[i].len > max_len)
+    for (size_t i = 0; i < g_ncorpus; i++) {
+        if (g_corpus[i].len > max_len) {
             max_len = g_corpus[i].len;
+        }
+    }
     uint8_t *buf = malloc(max_len + 1);
-    if (buf == NULL)
+    if (buf == NULL) {
         return 2;
+    }
     long done = 0;
     for (; done < iterations; done++) {
-        if ((done & 63) == 0 && now_s() - t0 > seconds)
+        if ((done & 63) == 0 && now_s() - t0 > seconds) {
             break;
+        }
         size_t len = 0;
         if (g_ncorpus != 0) {
             const input_t *base = &g_corpus[rnd_below(g_ncorpus)];
@@ -336,15 +368,17 @@ int main(int argc, char **argv)
             memcpy(buf, base->data, len);
         }
         size_t rounds = 1 + rnd_below(8);
-        for (size_t k = 0; k < rounds; k++)
+        for (size_t k = 0; k < rounds; k++) {
             len = mutate_once(buf, len, max_len);
+        }
         run(buf, len);
     }
     printf("%s: %zu corpus inputs, %ld mutated inputs, %.2f s, no crash\n", argv[0], g_ncorpus,
            done, now_s() - t0);
     free(buf);
-    for (size_t i = 0; i < g_ncorpus; i++)
+    for (size_t i = 0; i < g_ncorpus; i++) {
         free(g_corpus[i].data);
+    }
     free(g_corpus);
     return 0;
 }

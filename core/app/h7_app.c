@@ -239,8 +239,9 @@ bool h7_app_is_enter_update_report(const uint8_t *report, size_t len)
 
 static unsigned bcd2(unsigned v)
 {
-    if (v > 99u)
+    if (v > 99u) {
         v = 99u;
+    }
     return (v / 10u) << 4 | v % 10u;
 }
 

@@ -60,8 +60,9 @@ typedef enum h7_bl_check {
  * Fills *out (may be NULL) from the identity whenever its magic is there. */
 static inline h7_bl_check_t h7_bl_check(const uint8_t *img, uint32_t len, h7_bl_ident_t *out)
 {
-    if (len < H7_BL_IDENT_OFFSET + H7_BL_IDENT_SIZE)
+    if (len < H7_BL_IDENT_OFFSET + H7_BL_IDENT_SIZE) {
         return H7_BL_NO_IDENT;
+    }
     const uint8_t *p = img + H7_BL_IDENT_OFFSET;
     h7_bl_ident_t id = {
         .magic = h7_get_le32(p),
@@ -71,20 +72,26 @@ static inline h7_bl_check_t h7_bl_check(const uint8_t *img, uint32_t len, h7_bl_
         .base = h7_get_le32(p + 8),
         .image_size = h7_get_le32(p + 12),
     };
-    if (id.magic != H7_BL_IDENT_MAGIC)
+    if (id.magic != H7_BL_IDENT_MAGIC) {
         return H7_BL_NO_IDENT;
-    if (out)
+    }
+    if (out) {
         *out = id;
-    if (id.device_id != BOOT_DEVICE_ID)
+    }
+    if (id.device_id != BOOT_DEVICE_ID) {
         return H7_BL_WRONG_DEVICE;
-    if (id.base != H7_BL_BASE)
+    }
+    if (id.base != H7_BL_BASE) {
         return H7_BL_BAD_BASE;
+    }
     if (id.image_size < H7_BL_IDENT_OFFSET + H7_BL_IDENT_SIZE ||
-        id.image_size > H7_BL_SECTOR_SIZE || id.image_size > len)
+        id.image_size > H7_BL_SECTOR_SIZE || id.image_size > len) {
         return H7_BL_BAD_SIZE;
+    }
     if (!boot_vector_sp_ok(h7_get_le32(img)) ||
-        !boot_vector_reset_ok(h7_get_le32(img + 4), H7_BL_BASE, id.image_size))
+        !boot_vector_reset_ok(h7_get_le32(img + 4), H7_BL_BASE, id.image_size)) {
         return H7_BL_BAD_VECTORS;
+    }
     return H7_BL_OK;
 }
 

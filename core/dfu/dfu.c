@@ -53,36 +53,44 @@ static void job_finished(void *user, const dfu_job_t *job, dfu_status_t status)
 {
     dfu_t *dfu = user;
     (void)status; /* the worker keeps the first failure for GETSTATUS */
-    if (job->kind == DFU_JOB_WRITE && dfu->buf_refs[job->tag] > 0)
+    if (job->kind == DFU_JOB_WRITE && dfu->buf_refs[job->tag] > 0) {
         dfu->buf_refs[job->tag]--;
+    }
 }
 
 bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg)
 {
     if (dfu == NULL || cfg == NULL || cfg->flash == NULL || cfg->flash->map == NULL ||
         cfg->flash->ops == NULL || cfg->bufs == NULL || cfg->buf_count == 0 ||
-        cfg->buf_count > DFU_BUFS_MAX)
+        cfg->buf_count > DFU_BUFS_MAX) {
         return false;
+    }
     memset(dfu, 0, sizeof(*dfu));
     dfu->cfg = *cfg;
     const flash_map_t *m = cfg->flash->map;
-    if (dfu->cfg.transfer_size == 0)
+    if (dfu->cfg.transfer_size == 0) {
         dfu->cfg.transfer_size = H7_DFU_XFER_DEFAULT;
-    if (dfu->cfg.attributes == 0)
+    }
+    if (dfu->cfg.attributes == 0) {
         dfu->cfg.attributes = DFU_ATTR_CAN_DNLOAD | DFU_ATTR_CAN_UPLOAD | DFU_ATTR_WILL_DETACH;
-    if (dfu->cfg.erase_sector_ms == 0)
+    }
+    if (dfu->cfg.erase_sector_ms == 0) {
         dfu->cfg.erase_sector_ms = H7_DFU_ERASE_SECTOR_MS_DEFAULT;
-    if (dfu->cfg.program_word_us == 0)
+    }
+    if (dfu->cfg.program_word_us == 0) {
         dfu->cfg.program_word_us = H7_DFU_PROGRAM_WORD_US_DEFAULT;
-    if (dfu->cfg.crc_ns_per_byte == 0)
+    }
+    if (dfu->cfg.crc_ns_per_byte == 0) {
         dfu->cfg.crc_ns_per_byte = H7_DFU_CRC_NS_PER_BYTE_DEFAULT;
+    }
     if (dfu->cfg.now_us == NULL) {
         dfu->cfg.now_us = s_default_clock;
         dfu->cfg.clock_user = s_default_clock_user;
     }
     if (m->word_size == 0 || m->word_size > 64u || m->sectors_per_bank == 0 ||
-        dfu->cfg.transfer_size > H7_DFU_XFER_MAX || dfu->cfg.transfer_size % m->word_size != 0)
+        dfu->cfg.transfer_size > H7_DFU_XFER_MAX || dfu->cfg.transfer_size % m->word_size != 0) {
         return false;
+    }
     dfu_work_config_t wc = {
         .flash = cfg->flash,
         .erase_sector_us = dfu->cfg.erase_sector_ms * 1000u,
@@ -99,8 +107,9 @@ bool dfu_init(dfu_t *dfu, const dfu_config_t *cfg)
 
 static void drop_op(dfu_t *dfu)
 {
-    if (dfu->op == DFU_OP_WRITE && dfu->op_buf != DFU_NO_BUF)
+    if (dfu->op == DFU_OP_WRITE && dfu->op_buf != DFU_NO_BUF) {
         dfu->buf_refs[dfu->op_buf] = 0;
+    }
     dfu->op = DFU_OP_NONE;
     dfu->op_buf = DFU_NO_BUF;
     dfu->op_armed = false;
@@ -125,8 +134,9 @@ void dfu_reset(dfu_t *dfu)
 static int stall(dfu_t *dfu)
 {
     /* In dfuERROR the first error stays reported: it is the useful one. */
-    if (dfu->state != DFU_STATE_ERROR)
+    if (dfu->state != DFU_STATE_ERROR) {
         dfu->status = DFU_STATUS_ERR_STALLEDPKT;
+    }
     dfu->state = DFU_STATE_ERROR;
     drop_op(dfu);
     return USBD_STALL;
@@ -154,15 +164,18 @@ static bool sector_protected(const dfu_t *dfu, unsigned s)
 static dfu_status_t check_writable(const dfu_t *dfu, uint32_t addr, uint32_t len)
 {
     const flash_map_t *m = map_of(dfu);
-    if (addr % m->word_size != 0 || !flash_map_contains(m, addr, len))
+    if (addr % m->word_size != 0 || !flash_map_contains(m, addr, len)) {
         return DFU_STATUS_ERR_ADDRESS;
+    }
     int first = flash_map_sector_of(m, addr);
     int last = flash_map_sector_of(m, addr + len - 1);
     for (int s = first; s <= last; s++) {
-        if (flash_map_is_reserved(m, (unsigned)s))
+        if (flash_map_is_reserved(m, (unsigned)s)) {
             return DFU_STATUS_ERR_TARGET;
-        if (sector_protected(dfu, (unsigned)s))
+        }
+        if (sector_protected(dfu, (unsigned)s)) {
             return DFU_STATUS_ERR_WRITE;
+        }
     }
     return DFU_STATUS_OK;
 }
@@ -183,9 +196,11 @@ static uint32_t poll_ms(uint32_t us)
 
 static int free_buf(const dfu_t *dfu)
 {
-    for (unsigned i = 0; i < dfu->cfg.buf_count; i++)
-        if (dfu->buf_refs[i] == 0)
+    for (unsigned i = 0; i < dfu->cfg.buf_count; i++) {
+        if (dfu->buf_refs[i] == 0) {
             return (int)i;
+        }
+    }
     return -1;
 }
 
@@ -209,8 +224,9 @@ static bool crc_range_open(const dfu_t *dfu)
 static dfu_status_t run_crc(dfu_t *dfu)
 {
 #if H7_DFU_UPLOAD_LIMIT
-    if (dfu->cfg.upload_limited && !crc_range_open(dfu))
+    if (dfu->cfg.upload_limited && !crc_range_open(dfu)) {
         return DFU_STATUS_ERR_TARGET;
+    }
 #endif
     const flash_dev_t *f = dfu->cfg.flash;
     uint8_t chunk[64];
@@ -218,8 +234,9 @@ static dfu_status_t run_crc(dfu_t *dfu)
     for (uint32_t off = 0; off < dfu->op_len32; off += sizeof(chunk)) {
         uint32_t n = dfu->op_len32 - off < sizeof(chunk) ? dfu->op_len32 - off : sizeof(chunk);
         flash_status_t st = f->ops->read(f->ctx, dfu->op_addr + off, chunk, n);
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return dfu_status_of_flash(st, DFU_STATUS_ERR_VERIFY);
+        }
         crc = h7_crc32c(crc, chunk, n);
     }
     h7_put_le32(&dfu->result[0], dfu->op_addr);
@@ -231,8 +248,9 @@ static dfu_status_t run_crc(dfu_t *dfu)
 
 static uint32_t armed_op_us(const dfu_t *dfu)
 {
-    if (dfu->op == DFU_OP_CRC32) /* rounded up; no 64-bit division on the chip */
+    if (dfu->op == DFU_OP_CRC32) { /* rounded up; no 64-bit division on the chip */
         return (dfu->op_len32 / 1000u + 1u) * dfu->cfg.crc_ns_per_byte;
+    }
     return DFU_MANIFEST_US;
 }
 
@@ -241,12 +259,14 @@ static void run_armed(dfu_t *dfu)
 {
     dfu->op_armed = false;
     dfu_status_t st = dfu_work_error(&dfu->work);
-    if (st == DFU_STATUS_OK && dfu->op == DFU_OP_CRC32)
+    if (st == DFU_STATUS_OK && dfu->op == DFU_OP_CRC32) {
         st = run_crc(dfu);
+    }
     if (st == DFU_STATUS_OK && dfu->op == DFU_OP_MANIFEST) {
         dfu->op = DFU_OP_NONE;
-        if (dfu->cfg.manifest != NULL)
+        if (dfu->cfg.manifest != NULL) {
             dfu->cfg.manifest(dfu->cfg.user, dfu->address);
+        }
         if (dfu->cfg.attributes & DFU_ATTR_MANIFESTATION_TOLERANT) {
             dfu->manifest_done = true;
             dfu->state = DFU_STATE_MANIFEST_SYNC;
@@ -267,65 +287,76 @@ static int dnload_command(dfu_t *dfu, const uint8_t *data, uint16_t len)
     const flash_map_t *m = map_of(dfu);
     switch (data[0]) {
     case DFUSE_CMD_GET_COMMANDS:
-        if (len != 1)
+        if (len != 1) {
             return stall(dfu);
+        }
         dfu->op = DFU_OP_NOP;
         return 0;
     case DFUSE_CMD_SET_ADDRESS:
-        if (len != 5)
+        if (len != 5) {
             return stall(dfu);
+        }
         dfu->op_addr = h7_get_le32(&data[1]);
         dfu->op = DFU_OP_SET_ADDRESS;
-        if (flash_map_sector_of(m, dfu->op_addr) < 0)
+        if (flash_map_sector_of(m, dfu->op_addr) < 0) {
             fail_op(dfu, DFU_STATUS_ERR_TARGET);
+        }
         return 0;
     case DFUSE_CMD_ERASE:
         if (len == 1) {
             /* every sector the host may write; refused whole when one of
              * them is write protected (nothing is erased then) */
             dfu->op = DFU_OP_MASS_ERASE;
-            for (unsigned s = 0; s < m->sector_count; s++)
-                if (!flash_map_is_reserved(m, s) && sector_protected(dfu, s))
+            for (unsigned s = 0; s < m->sector_count; s++) {
+                if (!flash_map_is_reserved(m, s) && sector_protected(dfu, s)) {
                     fail_op(dfu, DFU_STATUS_ERR_WRITE);
+                }
+            }
             return 0;
         }
-        if (len != 5)
+        if (len != 5) {
             return stall(dfu);
+        }
         dfu->op = DFU_OP_ERASE_SECTOR;
         {
             int s = flash_map_sector_of(m, h7_get_le32(&data[1]));
             dfu->op_addr = (uint32_t)s; /* the sector number */
             dfu->op_len = 1;
-            if (s < 0 || flash_map_is_reserved(m, (unsigned)s))
+            if (s < 0 || flash_map_is_reserved(m, (unsigned)s)) {
                 fail_op(dfu, DFU_STATUS_ERR_TARGET);
-            else if (sector_protected(dfu, (unsigned)s))
+            } else if (sector_protected(dfu, (unsigned)s)) {
                 fail_op(dfu, DFU_STATUS_ERR_WRITE);
+            }
         }
         return 0;
     case DFUSE_CMD_BOOT_STATUS:
-        if (len != 1 || dfu->cfg.boot_status == NULL)
+        if (len != 1 || dfu->cfg.boot_status == NULL) {
             return stall(dfu);
+        }
         memcpy(dfu->result, dfu->cfg.boot_status, DFU_BOOT_STATUS_LEN);
         dfu->result_valid = true;
         dfu->op = DFU_OP_NOP;
         return 0;
     case DFUSE_CMD_READ_UNPROTECT:
-        if (len != 1)
+        if (len != 1) {
             return stall(dfu);
+        }
         fail_op(dfu, DFU_STATUS_ERR_VENDOR);
         return 0;
     case DFUSE_CMD_CRC32:
         /* the seed makes a range that ends with its own CRC-32 (an image
          * header) compare by content: CRC(x || CRC(x)) is a constant */
-        if (len != DFUSE_CMD_CRC32_LEN && len != 9u)
+        if (len != DFUSE_CMD_CRC32_LEN && len != 9u) {
             return stall(dfu);
+        }
         dfu->result_valid = false;
         dfu->op_addr = h7_get_le32(&data[1]);
         dfu->op_len32 = h7_get_le32(&data[5]);
         dfu->op_seed = len == DFUSE_CMD_CRC32_LEN ? h7_get_le32(&data[9]) : 0u;
         dfu->op = DFU_OP_CRC32;
-        if (dfu->op_len32 == 0 || !flash_map_contains(m, dfu->op_addr, dfu->op_len32))
+        if (dfu->op_len32 == 0 || !flash_map_contains(m, dfu->op_addr, dfu->op_len32)) {
             fail_op(dfu, DFU_STATUS_ERR_ADDRESS);
+        }
         return 0;
     default:
         return stall(dfu);
@@ -338,10 +369,12 @@ static int dnload_data(dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t
     uint64_t addr = (uint64_t)dfu->address + (uint64_t)(block - 2u) * dfu->cfg.transfer_size;
     uint32_t padded = (len + ws - 1u) / ws * ws;
     int b = free_buf(dfu);
-    if (b < 0)
+    if (b < 0) {
         return stall(dfu); /* no GETSTATUS said dfuDNLOAD-IDLE */
-    if (!dfu_work_idle(&dfu->work))
+    }
+    if (!dfu_work_idle(&dfu->work)) {
         dfu->blocks_overlapped++; /* crossed the bus while the flash worked */
+    }
     if (addr + padded > 0x100000000ull) {
         fail_op(dfu, DFU_STATUS_ERR_ADDRESS);
         return 0;
@@ -364,10 +397,12 @@ static int dnload_data(dfu_t *dfu, uint16_t block, const uint8_t *data, uint16_t
 
 static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uint16_t cap)
 {
-    if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_DNLOAD_IDLE)
+    if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_DNLOAD_IDLE) {
         return stall(dfu);
-    if (!(dfu->cfg.attributes & DFU_ATTR_CAN_DNLOAD))
+    }
+    if (!(dfu->cfg.attributes & DFU_ATTR_CAN_DNLOAD)) {
         return stall(dfu);
+    }
     /* 0xC5: a leave to ST's ROM bootloader (the boot layer resets into it) */
     const bool to_rom = s->wValue == 0 && s->wLength == 1 && cap >= 1 && data != NULL &&
                         data[0] == DFUSE_CMD_ENTER_ROM && !dfu->cfg.no_rom_handover;
@@ -377,8 +412,9 @@ static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uin
          * states), from dfuIDLE: `dfu-util -s :leave -D file.dfu` sends
          * ABORT, then this. DFU 1.1 A.2.3 lists it as an error in dfuIDLE;
          * the boot layer starts only a valid image either way. */
-        if (to_rom)
+        if (to_rom) {
             dfu->address = DFU_ROM_BOOT_ADDR;
+        }
         dfu->op = DFU_OP_MANIFEST;
         dfu->op_ran = false;
         dfu->manifest_done = false;
@@ -387,28 +423,33 @@ static int req_dnload(dfu_t *dfu, const usb_setup_t *s, const uint8_t *data, uin
     }
     /* cap < wLength: the data stage was not received (longer than the
      * control buffer, usbd_class.h) */
-    if (s->wLength > dfu->cfg.transfer_size || cap < s->wLength || data == NULL)
+    if (s->wLength > dfu->cfg.transfer_size || cap < s->wLength || data == NULL) {
         return stall(dfu);
+    }
     int r;
     dfu->op_ran = false;
-    if (s->wValue == 0)
+    if (s->wValue == 0) {
         r = dnload_command(dfu, data, s->wLength);
-    else if (s->wValue == 1)
+    } else if (s->wValue == 1) {
         r = stall(dfu); /* DfuSe: block 1 is not used */
-    else
+    } else {
         r = dnload_data(dfu, s->wValue, data, s->wLength);
-    if (r == 0)
+    }
+    if (r == 0) {
         dfu->state = DFU_STATE_DNLOAD_SYNC;
+    }
     return r;
 }
 
 static int req_upload(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
 {
-    if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_UPLOAD_IDLE)
+    if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_UPLOAD_IDLE) {
         return stall(dfu);
+    }
     if (!(dfu->cfg.attributes & DFU_ATTR_CAN_UPLOAD) || s->wLength == 0 ||
-        s->wLength > dfu->cfg.transfer_size || data == NULL)
+        s->wLength > dfu->cfg.transfer_size || data == NULL) {
         return stall(dfu);
+    }
     uint16_t want = s->wLength < cap ? s->wLength : cap;
     uint32_t n;
     if (s->wValue == 0) {
@@ -418,8 +459,9 @@ static int req_upload(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t 
         memcpy(data, dfuse_commands, n);
     } else if (s->wValue == DFU_RESULT_BLOCK) {
         /* the result of the last vendor command (docs/protocol.md) */
-        if (!dfu->result_valid)
+        if (!dfu->result_valid) {
             return stall(dfu);
+        }
         n = DFU_CRC_RESULT_LEN < want ? DFU_CRC_RESULT_LEN : want;
         memcpy(data, dfu->result, n);
     } else {
@@ -427,20 +469,24 @@ static int req_upload(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t 
         uint64_t addr =
             (uint64_t)dfu->address + (uint64_t)(s->wValue - 2u) * dfu->cfg.transfer_size;
         uint64_t end = (uint64_t)m->base + flash_map_size(m);
-        if (addr < m->base || addr >= end)
+        if (addr < m->base || addr >= end) {
             return stall_with(dfu, DFU_STATUS_ERR_ADDRESS);
+        }
         n = want;
-        if (addr + n > end)
+        if (addr + n > end) {
             n = (uint32_t)(end - addr); /* short frame: the end of the memory */
+        }
 #if H7_DFU_UPLOAD_LIMIT
         if (dfu->cfg.upload_limited &&
             (addr < dfu->cfg.upload_base ||
-             addr + n > (uint64_t)dfu->cfg.upload_base + dfu->cfg.upload_size))
+             addr + n > (uint64_t)dfu->cfg.upload_base + dfu->cfg.upload_size)) {
             return stall_with(dfu, DFU_STATUS_ERR_TARGET);
+        }
 #endif
         flash_status_t st = dfu->cfg.flash->ops->read(dfu->cfg.flash->ctx, (uint32_t)addr, data, n);
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return stall_with(dfu, dfu_status_of_flash(st, DFU_STATUS_ERR_UNKNOWN));
+        }
     }
     /* DFU 1.1 A.2.9: a short frame ends the upload. */
     dfu->state = n < s->wLength ? DFU_STATE_IDLE : DFU_STATE_UPLOAD_IDLE;
@@ -462,8 +508,9 @@ static bool start_job(dfu_t *dfu)
         if (j.addr < split && j.addr + j.len > split) {
             dfu_job_t k = j;
             k.len = (uint16_t)(split - j.addr);
-            if (!dfu_work_has_room(&dfu->work, j.addr) || !dfu_work_has_room(&dfu->work, split))
+            if (!dfu_work_has_room(&dfu->work, j.addr) || !dfu_work_has_room(&dfu->work, split)) {
                 return false;
+            }
             dfu->buf_refs[j.tag] = 2;
             (void)dfu_work_start(&dfu->work, &k);
             j.data += k.len;
@@ -474,14 +521,16 @@ static bool start_job(dfu_t *dfu)
         /* one job per sector the host may erase (reserved ones can lie
          * anywhere in a bank), queued once the banks are idle: a bank's
          * sectors fit its queue (DFU_WORK_QLEN) */
-        if (!dfu_work_idle(&dfu->work))
+        if (!dfu_work_idle(&dfu->work)) {
             return false;
+        }
         j.kind = DFU_JOB_ERASE;
         j.len = 1;
         for (unsigned s = 0; s < m->sector_count; s++) {
             j.addr = s;
-            if (!flash_map_is_reserved(m, s))
+            if (!flash_map_is_reserved(m, s)) {
                 (void)dfu_work_start(&dfu->work, &j);
+            }
         }
         dfu->op = DFU_OP_NONE;
         return true;
@@ -490,8 +539,9 @@ static bool start_job(dfu_t *dfu)
         j.addr = dfu->op_addr; /* first sector */
         j.len = (uint16_t)dfu->op_len;
     }
-    if (!dfu_work_start(&dfu->work, &j))
+    if (!dfu_work_start(&dfu->work, &j)) {
         return false;
+    }
     dfu->op = DFU_OP_NONE;
     dfu->op_buf = DFU_NO_BUF;
     return true;
@@ -503,8 +553,9 @@ static uint32_t room_us(const dfu_t *dfu)
     uint32_t best = 0;
     for (unsigned b = 0; b < DFU_WORK_BANKS; b++) {
         uint32_t l = dfu_work_head_left_us(&dfu->work, b);
-        if (l != 0 && (best == 0 || l < best))
+        if (l != 0 && (best == 0 || l < best)) {
             best = l;
+        }
     }
     return best;
 }
@@ -514,10 +565,12 @@ static uint32_t room_us(const dfu_t *dfu)
 static uint32_t getstatus_dnload(dfu_t *dfu)
 {
     dfu_status_t err = dfu_work_error(&dfu->work);
-    if (err == DFU_STATUS_OK && dfu->op == DFU_OP_FAIL)
+    if (err == DFU_STATUS_OK && dfu->op == DFU_OP_FAIL) {
         err = dfu->op_status;
-    if (err == DFU_STATUS_OK && dfu->op_ran)
+    }
+    if (err == DFU_STATUS_OK && dfu->op_ran) {
         err = dfu->op_result;
+    }
     if (err != DFU_STATUS_OK) {
         /* reported once: the host clears it with CLRSTATUS */
         dfu_work_clear_error(&dfu->work);
@@ -538,8 +591,9 @@ static uint32_t getstatus_dnload(dfu_t *dfu)
     case DFU_OP_MASS_ERASE:
         /* A command answers dfuDNBUSY first (AN3156; dfu-util checks) */
         dfu->state = DFU_STATE_DNBUSY;
-        if (!start_job(dfu))
+        if (!start_job(dfu)) {
             return poll_ms(dfu_work_queue_room_us(&dfu->work));
+        }
         return 0;
     case DFU_OP_SET_ADDRESS:
         dfu->address = dfu->op_addr;
@@ -594,8 +648,9 @@ static uint32_t getstatus_manifest(dfu_t *dfu)
 
 static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
 {
-    if (cap < DFU_STATUS_LEN || data == NULL)
+    if (cap < DFU_STATUS_LEN || data == NULL) {
         return stall(dfu);
+    }
     dfu->getstatus_done = false; /* until this answer's status stage is over */
     dfu_work_step(&dfu->work);   /* what the flash has finished */
     uint32_t poll = 0;
@@ -604,8 +659,9 @@ static int req_getstatus(dfu_t *dfu, uint8_t *data, uint16_t cap)
     case DFU_STATE_DNLOAD_IDLE:
         /* a block accepted earlier may have failed since (in this download
          * or before a bus reset) */
-        if (dfu_work_error(&dfu->work) == DFU_STATUS_OK)
+        if (dfu_work_error(&dfu->work) == DFU_STATUS_OK) {
             break;
+        }
         /* fall through */
     case DFU_STATE_DNLOAD_SYNC:
     case DFU_STATE_DNBUSY:
@@ -645,15 +701,18 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
 {
     if ((s->bmRequestType & USB_TYPE_MASK) != USB_TYPE_CLASS ||
         (s->bmRequestType & USB_RECIP_MASK) != USB_RECIP_INTERFACE ||
-        (s->wIndex & 0xffu) != dfu->cfg.itf_num)
+        (s->wIndex & 0xffu) != dfu->cfg.itf_num) {
         return stall(dfu);
+    }
     const bool in = (s->bmRequestType & USB_DIR_IN) != 0;
     const bool want_in = s->bRequest == DFU_REQ_UPLOAD || s->bRequest == DFU_REQ_GETSTATUS ||
                          s->bRequest == DFU_REQ_GETSTATE;
-    if (in != want_in)
+    if (in != want_in) {
         return stall(dfu);
-    if (dfu->state == DFU_STATE_MANIFEST_WAIT_RESET)
+    }
+    if (dfu->state == DFU_STATE_MANIFEST_WAIT_RESET) {
         return USBD_STALL; /* only a bus reset gets us out (DFU 1.1 A.2.8) */
+    }
 
     switch (s->bRequest) {
     case DFU_REQ_DNLOAD:
@@ -671,19 +730,22 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
     case DFU_REQ_GETSTATUS:
         return req_getstatus(dfu, data, cap);
     case DFU_REQ_CLRSTATUS:
-        if (dfu->state != DFU_STATE_ERROR)
+        if (dfu->state != DFU_STATE_ERROR) {
             return stall(dfu);
+        }
         return back_to_idle(dfu);
     case DFU_REQ_GETSTATE:
         if (dfu->state == DFU_STATE_DNBUSY || dfu->state == DFU_STATE_MANIFEST || cap < 1 ||
-            data == NULL)
+            data == NULL) {
             return stall(dfu);
+        }
         data[0] = (uint8_t)dfu->state;
         return 1;
     case DFU_REQ_ABORT:
         if (dfu->state != DFU_STATE_IDLE && dfu->state != DFU_STATE_DNLOAD_IDLE &&
-            dfu->state != DFU_STATE_UPLOAD_IDLE)
+            dfu->state != DFU_STATE_UPLOAD_IDLE) {
             return stall(dfu);
+        }
         return back_to_idle(dfu);
     case DFU_REQ_DETACH: /* DFU mode has no DETACH (DFU 1.1 A.2) */
     default:
@@ -693,16 +755,18 @@ int dfu_control(dfu_t *dfu, const usb_setup_t *s, uint8_t *data, uint16_t cap)
 
 void dfu_control_done(dfu_t *dfu, const usb_setup_t *setup)
 {
-    if (setup->bRequest != DFU_REQ_GETSTATUS)
+    if (setup->bRequest != DFU_REQ_GETSTATUS) {
         return;
+    }
     if (dfu->cfg.ops_in_poll) {
         dfu->getstatus_done = true; /* poll() runs the work from here on */
         return;
     }
     /* No main loop: the work goes on here. */
     dfu_work_step(&dfu->work);
-    if (dfu->op_armed && dfu_work_idle(&dfu->work))
+    if (dfu->op_armed && dfu_work_idle(&dfu->work)) {
         run_armed(dfu);
+    }
 }
 
 void dfu_poll(dfu_t *dfu)
@@ -711,14 +775,16 @@ void dfu_poll(dfu_t *dfu)
     /* The armed CRC or leave: after its GETSTATUS has gone (else the host
      * would see that answer's status stage NAKed for the whole operation,
      * then wait bwPollTimeout on top) and once the flash is idle. */
-    if (dfu->cfg.ops_in_poll && dfu->getstatus_done && dfu->op_armed && dfu_work_idle(&dfu->work))
+    if (dfu->cfg.ops_in_poll && dfu->getstatus_done && dfu->op_armed && dfu_work_idle(&dfu->work)) {
         run_armed(dfu);
+    }
 }
 
 bool dfu_set_alt(dfu_t *dfu, uint8_t alt)
 {
-    if (alt >= dfu_alt_count(dfu))
+    if (alt >= dfu_alt_count(dfu)) {
         return false;
+    }
     dfu->alt = alt;
     dfu_reset(dfu);
     return true;
@@ -732,16 +798,18 @@ unsigned dfu_alt_count(const dfu_t *dfu)
 
 size_t dfu_alt_string(const dfu_t *dfu, unsigned alt, char *buf, size_t len)
 {
-    if (alt >= dfu_alt_count(dfu) || buf == NULL)
+    if (alt >= dfu_alt_count(dfu) || buf == NULL) {
         return 0;
+    }
     return flash_map_dfuse_layout(map_of(dfu), buf, len);
 }
 
 size_t dfu_functional_descriptor(uint8_t *buf, size_t len, uint8_t attributes,
                                  uint16_t detach_timeout_ms, uint16_t transfer_size)
 {
-    if (buf == NULL || len < DFU_FUNC_DESC_LEN)
+    if (buf == NULL || len < DFU_FUNC_DESC_LEN) {
         return 0;
+    }
     buf[0] = DFU_FUNC_DESC_LEN;
     buf[1] = USB_DT_DFU_FUNCTIONAL;
     buf[2] = attributes;

@@ -13,8 +13,9 @@ void dfu_runtime_init(dfu_runtime_t *rt, const dfu_runtime_config_t *cfg)
 void dfu_runtime_reset(dfu_runtime_t *rt)
 {
     /* DFU 1.1 A.1: USB reset in appDETACH enters DFU mode. */
-    if (rt->state == DFU_STATE_APP_DETACH && rt->cfg.detach_reset != NULL)
+    if (rt->state == DFU_STATE_APP_DETACH && rt->cfg.detach_reset != NULL) {
         rt->cfg.detach_reset(rt->cfg.user);
+    }
     rt->state = DFU_STATE_APP_IDLE;
 }
 
@@ -27,29 +28,34 @@ int dfu_runtime_control(dfu_runtime_t *rt, const usb_setup_t *s, uint8_t *data, 
 {
     if ((s->bmRequestType & USB_TYPE_MASK) != USB_TYPE_CLASS ||
         (s->bmRequestType & USB_RECIP_MASK) != USB_RECIP_INTERFACE ||
-        (s->wIndex & 0xffu) != rt->cfg.itf_num)
+        (s->wIndex & 0xffu) != rt->cfg.itf_num) {
         return USBD_STALL;
+    }
     const bool in = (s->bmRequestType & USB_DIR_IN) != 0;
     switch (s->bRequest) {
     case DFU_REQ_DETACH:
-        if (in || rt->state != DFU_STATE_APP_IDLE)
+        if (in || rt->state != DFU_STATE_APP_IDLE) {
             break;
+        }
         rt->state = DFU_STATE_APP_DETACH;
         rt->detach_ms =
             s->wValue < rt->cfg.detach_timeout_ms ? s->wValue : rt->cfg.detach_timeout_ms;
-        if (rt->cfg.detach != NULL)
+        if (rt->cfg.detach != NULL) {
             rt->cfg.detach(rt->cfg.user, rt->detach_ms);
+        }
         return 0;
     case DFU_REQ_GETSTATUS:
-        if (!in || cap < DFU_STATUS_LEN || data == NULL)
+        if (!in || cap < DFU_STATUS_LEN || data == NULL) {
             break;
+        }
         memset(data, 0, DFU_STATUS_LEN);
         data[0] = DFU_STATUS_OK;
         data[4] = (uint8_t)rt->state;
         return DFU_STATUS_LEN;
     case DFU_REQ_GETSTATE:
-        if (!in || cap < 1 || data == NULL)
+        if (!in || cap < 1 || data == NULL) {
             break;
+        }
         data[0] = (uint8_t)rt->state;
         return 1;
     default:

@@ -73,15 +73,17 @@ static unsigned bank_of(const dfu_work_t *w, uint32_t addr)
 
 static unsigned job_bank(const dfu_work_t *w, const dfu_job_t *j)
 {
-    if (j->kind == DFU_JOB_ERASE)
+    if (j->kind == DFU_JOB_ERASE) {
         return bank_of(w, flash_map_sector_addr(map_of(w), j->addr));
+    }
     return bank_of(w, j->addr);
 }
 
 uint32_t dfu_work_job_us(const dfu_work_t *w, const dfu_job_t *j)
 {
-    if (j->kind == DFU_JOB_ERASE)
+    if (j->kind == DFU_JOB_ERASE) {
         return j->len * w->cfg.erase_sector_us;
+    }
     return (uint32_t)j->len / map_of(w)->word_size * w->cfg.program_word_us;
 }
 
@@ -93,8 +95,9 @@ bool dfu_work_has_room(const dfu_work_t *w, uint32_t addr)
 bool dfu_work_start(dfu_work_t *w, const dfu_job_t *job)
 {
     dfu_bank_work_t *bw = &w->bank[job_bank(w, job)];
-    if (bw->count >= DFU_WORK_QLEN)
+    if (bw->count >= DFU_WORK_QLEN) {
         return false;
+    }
     unsigned i = (bw->head + bw->count) % DFU_WORK_QLEN;
     bw->q[i] = *job;
     bw->queued_us[i] = now_us(w);
@@ -109,17 +112,20 @@ static void job_done(dfu_work_t *w, dfu_bank_work_t *bw, dfu_status_t st)
     bw->count--;
     bw->pos = 0;
     bw->in_flight = false;
-    if (w->cfg.finished != NULL)
+    if (w->cfg.finished != NULL) {
         w->cfg.finished(w->cfg.user, &j, st);
+    }
 }
 
 /* The bank's head job failed: it and every job queued behind it end. */
 static void fail(dfu_work_t *w, dfu_bank_work_t *bw, dfu_status_t st)
 {
-    if (w->status == DFU_STATUS_OK)
+    if (w->status == DFU_STATUS_OK) {
         w->status = st;
-    while (bw->count > 0)
+    }
+    while (bw->count > 0) {
         job_done(w, bw, st);
+    }
 }
 
 void dfu_work_clear_error(dfu_work_t *w)
@@ -129,9 +135,11 @@ void dfu_work_clear_error(dfu_work_t *w)
 
 static bool all_erased(const uint8_t *p, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++)
-        if (p[i] != 0xffu)
+    for (unsigned i = 0; i < n; i++) {
+        if (p[i] != 0xffu) {
             return false;
+        }
+    }
     return true;
 }
 
@@ -142,8 +150,9 @@ static dfu_status_t check_erased(const dfu_work_t *w, uint32_t a)
     uint8_t back[WORK_WORD_MAX];
     unsigned ws = map_of(w)->word_size;
     flash_status_t st = f->ops->read(f->ctx, a, back, ws);
-    if (st == FLASH_ERR_ECC || (st == FLASH_OK && !all_erased(back, ws)))
+    if (st == FLASH_ERR_ECC || (st == FLASH_OK && !all_erased(back, ws))) {
         return DFU_STATUS_ERR_CHECK_ERASED;
+    }
     return dfu_status_of_flash(st, DFU_STATUS_ERR_PROG);
 }
 
@@ -154,8 +163,9 @@ static dfu_status_t check_written(const dfu_work_t *w, uint32_t a, const uint8_t
     uint8_t back[WORK_WORD_MAX];
     unsigned ws = map_of(w)->word_size;
     flash_status_t st = f->ops->read(f->ctx, a, back, ws);
-    if (st != FLASH_OK)
+    if (st != FLASH_OK) {
         return dfu_status_of_flash(st, DFU_STATUS_ERR_VERIFY);
+    }
     return memcmp(back, want, ws) == 0 ? DFU_STATUS_OK : DFU_STATUS_ERR_VERIFY;
 }
 
@@ -166,8 +176,9 @@ static dfu_status_t run_blocking(dfu_work_t *w, const dfu_job_t *j)
     if (j->kind == DFU_JOB_ERASE) {
         for (uint32_t i = 0; i < j->len; i++) {
             flash_status_t st = f->ops->erase_sector(f->ctx, j->addr + i);
-            if (st != FLASH_OK)
+            if (st != FLASH_OK) {
                 return dfu_status_of_flash(st, DFU_STATUS_ERR_ERASE);
+            }
             w->sectors_erased++;
         }
         return DFU_STATUS_OK;
@@ -175,15 +186,18 @@ static dfu_status_t run_blocking(dfu_work_t *w, const dfu_job_t *j)
     unsigned ws = map_of(w)->word_size;
     for (uint32_t off = 0; off < j->len; off += ws) {
         dfu_status_t ds = check_erased(w, j->addr + off);
-        if (ds != DFU_STATUS_OK)
+        if (ds != DFU_STATUS_OK) {
             return ds;
+        }
         flash_status_t st = f->ops->program_word(f->ctx, j->addr + off, j->data + off);
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return dfu_status_of_flash(st, DFU_STATUS_ERR_PROG);
+        }
         w->words_programmed++;
         ds = check_written(w, j->addr + off, j->data + off);
-        if (ds != DFU_STATUS_OK)
+        if (ds != DFU_STATUS_OK) {
             return ds;
+        }
     }
     return DFU_STATUS_OK;
 }
@@ -193,14 +207,16 @@ static dfu_status_t unit_done(dfu_work_t *w, dfu_bank_work_t *bw, flash_status_t
 {
     const dfu_job_t *j = &bw->q[bw->head];
     if (j->kind == DFU_JOB_ERASE) {
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return dfu_status_of_flash(st, DFU_STATUS_ERR_ERASE);
+        }
         w->sectors_erased++;
         bw->pos++;
         return DFU_STATUS_OK;
     }
-    if (st != FLASH_OK)
+    if (st != FLASH_OK) {
         return dfu_status_of_flash(st, DFU_STATUS_ERR_PROG);
+    }
     w->words_programmed++;
     dfu_status_t ds = check_written(w, j->addr + bw->pos, j->data + bw->pos);
     bw->pos += map_of(w)->word_size;
@@ -215,15 +231,18 @@ static dfu_status_t unit_start(dfu_work_t *w, dfu_bank_work_t *bw)
     flash_status_t st;
     if (j->kind == DFU_JOB_ERASE) {
         st = f->ops->erase_start(f->ctx, j->addr + bw->pos);
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return dfu_status_of_flash(st, DFU_STATUS_ERR_ERASE);
+        }
     } else {
         dfu_status_t ds = check_erased(w, j->addr + bw->pos);
-        if (ds != DFU_STATUS_OK)
+        if (ds != DFU_STATUS_OK) {
             return ds;
+        }
         st = f->ops->program_start(f->ctx, j->addr + bw->pos, j->data + bw->pos);
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return dfu_status_of_flash(st, DFU_STATUS_ERR_PROG);
+        }
     }
     bw->in_flight = true;
     return DFU_STATUS_OK;
@@ -241,8 +260,9 @@ static void bank_step(dfu_work_t *w, unsigned b, bool flushing)
              * before ended, if it was queued by then */
             uint32_t t = now_us(w);
             if (!polled && (int32_t)(bw->busy_us - bw->queued_us[bw->head]) > 0 &&
-                (int32_t)(t - bw->busy_us) > 0)
+                (int32_t)(t - bw->busy_us) > 0) {
                 t = bw->busy_us;
+            }
             bw->head_end_us = t + dfu_work_job_us(w, j);
         }
         dfu_status_t ds = DFU_STATUS_OK;
@@ -259,8 +279,9 @@ static void bank_step(dfu_work_t *w, unsigned b, bool flushing)
             }
         } else if (bw->in_flight) {
             flash_status_t st = f->ops->poll(f->ctx, b);
-            if (st == FLASH_BUSY)
+            if (st == FLASH_BUSY) {
                 return;
+            }
             bw->in_flight = false;
             ds = unit_done(w, bw, st);
         } else {
@@ -269,43 +290,52 @@ static void bank_step(dfu_work_t *w, unsigned b, bool flushing)
                 continue;
             }
             ds = unit_start(w, bw);
-            if (ds == DFU_STATUS_OK)
+            if (ds == DFU_STATUS_OK) {
                 return; /* one started operation per bank and step */
+            }
         }
-        if (ds != DFU_STATUS_OK)
+        if (ds != DFU_STATUS_OK) {
             fail(w, bw, ds);
+        }
     }
 }
 
 void dfu_work_step(dfu_work_t *w)
 {
-    for (unsigned b = 0; b < DFU_WORK_BANKS; b++)
+    for (unsigned b = 0; b < DFU_WORK_BANKS; b++) {
         bank_step(w, b, false);
+    }
 }
 
 bool dfu_work_idle(const dfu_work_t *w)
 {
-    for (unsigned b = 0; b < DFU_WORK_BANKS; b++)
-        if (w->bank[b].count != 0)
+    for (unsigned b = 0; b < DFU_WORK_BANKS; b++) {
+        if (w->bank[b].count != 0) {
             return false;
+        }
+    }
     return true;
 }
 
 void dfu_work_flush(dfu_work_t *w)
 {
-    while (!dfu_work_idle(w))
-        for (unsigned b = 0; b < DFU_WORK_BANKS; b++)
+    while (!dfu_work_idle(w)) {
+        for (unsigned b = 0; b < DFU_WORK_BANKS; b++) {
             bank_step(w, b, true);
+        }
+    }
 }
 
 uint32_t dfu_work_head_left_us(const dfu_work_t *w, unsigned bank)
 {
     const dfu_bank_work_t *bw = &w->bank[bank];
-    if (bw->count == 0)
+    if (bw->count == 0) {
         return 0;
+    }
     uint32_t job = dfu_work_job_us(w, &bw->q[bw->head]);
-    if (bw->pos == 0 && !bw->in_flight)
+    if (bw->pos == 0 && !bw->in_flight) {
         return job;
+    }
     uint32_t l = left(w, bw->head_end_us);
     /* Slower than typical (a worn sector, the maximum times): ask again
      * after an eighth of the typical time rather than at once. */
@@ -328,8 +358,9 @@ uint32_t dfu_work_all_left_us(const dfu_work_t *w)
     for (unsigned b = 0; b < DFU_WORK_BANKS; b++) {
         const dfu_bank_work_t *bw = &w->bank[b];
         uint32_t l = dfu_work_head_left_us(w, b);
-        for (unsigned i = 1; i < bw->count; i++)
+        for (unsigned i = 1; i < bw->count; i++) {
             l += dfu_work_job_us(w, &bw->q[(bw->head + i) % DFU_WORK_QLEN]);
+        }
         m = l > m ? l : m;
     }
     return m;

@@ -34,14 +34,18 @@ static bool bank_busy(const ram_flash_t *f, unsigned bank)
 static flash_status_t rf_erase_sector(void *ctx, unsigned sector)
 {
     ram_flash_t *f = ctx;
-    if (sector >= f->map.sector_count)
+    if (sector >= f->map.sector_count) {
         return FLASH_ERR_ADDRESS;
-    if (f->power_cut)
+    }
+    if (f->power_cut) {
         return FLASH_ERR_POWER;
-    if (protected_sector(f, sector))
+    }
+    if (protected_sector(f, sector)) {
         return FLASH_ERR_PROTECTED;
-    if (f->fail_erase)
+    }
+    if (f->fail_erase) {
         return FLASH_ERR_ERASE;
+    }
     memset(&f->mem[sector * f->map.sector_size], 0xff, f->map.sector_size);
     f->erases++;
     return FLASH_OK;
@@ -53,8 +57,9 @@ static flash_status_t rf_erase_bank(void *ctx, unsigned bank)
     unsigned n = f->map.sectors_per_bank;
     for (unsigned s = bank * n; s < bank * n + n; s++) {
         flash_status_t st = rf_erase_sector(f, s);
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return st;
+        }
     }
     return FLASH_OK;
 }
@@ -62,18 +67,23 @@ static flash_status_t rf_erase_bank(void *ctx, unsigned bank)
 static flash_status_t rf_program(void *ctx, uint32_t addr, const uint8_t *word)
 {
     ram_flash_t *f = ctx;
-    if (!word_ok(f, addr))
+    if (!word_ok(f, addr)) {
         return FLASH_ERR_ADDRESS;
-    if (f->power_cut)
+    }
+    if (f->power_cut) {
         return FLASH_ERR_POWER;
+    }
     uint32_t off = addr - f->map.base;
-    if (protected_sector(f, off / f->map.sector_size))
+    if (protected_sector(f, off / f->map.sector_size)) {
         return FLASH_ERR_PROTECTED;
-    if (f->fail_program)
+    }
+    if (f->fail_program) {
         return FLASH_ERR_PROGRAM;
+    }
     memcpy(&f->mem[off], word, f->map.word_size);
-    if (f->corrupt_program)
+    if (f->corrupt_program) {
         f->mem[off] ^= 0x01u;
+    }
     f->programs++;
     return FLASH_OK;
 }
@@ -84,10 +94,12 @@ static flash_status_t rf_read(void *ctx, uint32_t addr, void *buf, size_t len)
     uint32_t size = size_of(f);
     if (len > 0 && addr >= f->map.base && addr - f->map.base < size &&
         (bank_busy(f, bank_of_addr(f, addr)) ||
-         bank_busy(f, bank_of_addr(f, addr + (uint32_t)len - 1u))))
+         bank_busy(f, bank_of_addr(f, addr + (uint32_t)len - 1u)))) {
         f->read_busy++;
-    if (addr < f->map.base || addr - f->map.base > size || len > size - (addr - f->map.base))
+    }
+    if (addr < f->map.base || addr - f->map.base > size || len > size - (addr - f->map.base)) {
         return FLASH_ERR_ADDRESS;
+    }
     memcpy(buf, &f->mem[addr - f->map.base], len);
     return FLASH_OK;
 }
@@ -101,39 +113,45 @@ static bool rf_wrp(void *ctx, unsigned sector)
  * reads busy for busy_polls polls, then st. */
 static flash_status_t started(ram_flash_t *f, unsigned bank, flash_status_t st)
 {
-    if (bank >= 2u)
+    if (bank >= 2u) {
         return FLASH_ERR_ADDRESS;
-    if (f->busy[bank])
+    }
+    if (f->busy[bank]) {
         f->started_on_busy++;
+    }
     f->busy[bank] = f->busy_polls + 1u;
     f->result[bank] = st;
     unsigned n = (f->busy[0] != 0) + (f->busy[1] != 0);
-    if (n > f->max_busy_banks)
+    if (n > f->max_busy_banks) {
         f->max_busy_banks = n;
+    }
     return FLASH_OK;
 }
 
 static flash_status_t rf_erase_start(void *ctx, unsigned sector)
 {
     ram_flash_t *f = ctx;
-    if (sector >= f->map.sector_count)
+    if (sector >= f->map.sector_count) {
         return FLASH_ERR_ADDRESS;
+    }
     return started(f, sector / f->map.sectors_per_bank, rf_erase_sector(f, sector));
 }
 
 static flash_status_t rf_program_start(void *ctx, uint32_t addr, const uint8_t *word)
 {
     ram_flash_t *f = ctx;
-    if (!word_ok(f, addr))
+    if (!word_ok(f, addr)) {
         return FLASH_ERR_ADDRESS;
+    }
     return started(f, bank_of_addr(f, addr), rf_program(f, addr, word));
 }
 
 static flash_status_t rf_poll(void *ctx, unsigned bank)
 {
     ram_flash_t *f = ctx;
-    if (bank > 1u)
+    if (bank > 1u) {
         return FLASH_ERR_ADDRESS;
+    }
     if (f->busy[bank] > 1u) {
         f->busy[bank]--;
         return FLASH_BUSY;

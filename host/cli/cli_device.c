@@ -33,26 +33,32 @@ static void describe_short(const h7_usb_device_t *d, char *buf, size_t len)
  * added (or removed): the node could not be opened yet. Not ready: wait. */
 bool cli_dev_half_seen(const h7_usb_device_t *d)
 {
-    if (d->manufacturer[0] || d->product[0] || d->serial[0])
+    if (d->manufacturer[0] || d->product[0] || d->serial[0]) {
         return false;
-    for (unsigned i = 0; i < d->n_alts; i++)
-        if (d->alts[i].name[0])
+    }
+    for (unsigned i = 0; i < d->n_alts; i++) {
+        if (d->alts[i].name[0]) {
             return false;
+        }
+    }
     return true;
 }
 
 static bool any_half_seen(const h7_usb_device_t *d, int n)
 {
-    for (int i = 0; i < n; i++)
-        if (cli_dev_half_seen(&d[i]))
+    for (int i = 0; i < n; i++) {
+        if (cli_dev_half_seen(&d[i])) {
             return true;
+        }
+    }
     return false;
 }
 
 int cli_one_serial(const cli_opts_t *o)
 {
-    if (o->n_serial_args <= 1 && !(o->filter.serial && strchr(o->filter.serial, ',')))
+    if (o->n_serial_args <= 1 && !(o->filter.serial && strchr(o->filter.serial, ','))) {
         return H7_EXIT_OK;
+    }
     cli_error(o, H7_EXIT_USAGE,
               "several serial numbers given (-S): only `update` works on several boards; "
               "choose one here");
@@ -64,8 +70,9 @@ int cli_find_all(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t **out)
     uint64_t deadline = cli_now_ms() + o->timeout_ms;
     for (;;) {
         int n = h7_usb_find_all(usb, &o->filter, out);
-        if (n < 0 || (n > 0 && !any_half_seen(*out, n)) || cli_now_ms() >= deadline)
+        if (n < 0 || (n > 0 && !any_half_seen(*out, n)) || cli_now_ms() >= deadline) {
             return n;
+        }
         free(*out);
         *out = NULL;
         cli_sleep_ms(100u);
@@ -86,8 +93,9 @@ static int keep_only(h7_usb_device_t *d, int n,
             (*rejected)++;
             continue;
         }
-        if (kept != i)
+        if (kept != i) {
             d[kept] = d[i];
+        }
         kept++;
     }
     return kept;
@@ -109,12 +117,14 @@ static int scan_until(h7_usb_t *usb, const cli_opts_t *o,
     uint64_t deadline = cli_now_ms() + o->timeout_ms;
     for (;;) {
         int n = h7_usb_find_all(usb, &o->filter, out);
-        if (n < 0)
+        if (n < 0) {
             return n;
+        }
         bool half = any_half_seen(*out, n);
         int kept = keep_only(*out, n, keep, o, arg, rejected);
-        if ((kept != 0 && !half) || cli_now_ms() >= deadline)
+        if ((kept != 0 && !half) || cli_now_ms() >= deadline) {
             return kept;
+        }
         free(*out);
         *out = NULL;
         cli_sleep_ms(100u);
@@ -141,18 +151,19 @@ int cli_find_one(h7_usb_t *usb, const cli_opts_t *o, bool want_dfu_mode, h7_usb_
         return H7_EXIT_USB;
     }
     if (n == 0) {
-        if (want_dfu_mode && other)
+        if (want_dfu_mode && other) {
             cli_error_hint(o, H7_EXIT_NO_DEVICE,
                            "run `h7dfu detach` first, or use `h7dfu update FILE`", NULL,
                            "no device in DFU mode; %d application(s) with a DFU runtime interface "
                            "found: run `h7dfu detach` first, or use `h7dfu update FILE`",
                            other);
-        else
+        } else {
             cli_error(o, H7_EXIT_NO_DEVICE,
                       "no %s device found%s: check the cable, `h7dfu list`, and the "
                       "-d/-S/-p filters",
                       want_dfu_mode ? "DFU-mode" : "DFU-runtime",
                       o->timeout_ms ? " within the wait time" : "");
+        }
         free(found);
         return H7_EXIT_NO_DEVICE;
     }
@@ -179,9 +190,11 @@ bool cli_selected(const cli_opts_t *o)
 
 static bool listed(const cli_opts_t *o, const h7_usb_device_t *d)
 {
-    for (unsigned i = 0; i < o->ids.n; i++)
-        if (o->ids.vid[i] == d->vid && o->ids.pid[i] == d->pid)
+    for (unsigned i = 0; i < o->ids.n; i++) {
+        if (o->ids.vid[i] == d->vid && o->ids.pid[i] == d->pid) {
             return true;
+        }
+    }
     return false;
 }
 
@@ -190,10 +203,12 @@ static bool listed(const cli_opts_t *o, const h7_usb_device_t *d)
 static bool candidate(const cli_opts_t *o, const void *arg, const h7_usb_device_t *d)
 {
     (void)arg;
-    if (cli_selected(o) || listed(o, d))
+    if (cli_selected(o) || listed(o, d)) {
         return true;
-    if (d->dfu_mode)
+    }
+    if (d->dfu_mode) {
         return h7_usb_is_h7dfu_bootloader(d) || h7_usb_is_st_rom(d);
+    }
     return h7_usb_is_h7dfu_app(d);
 }
 
@@ -201,8 +216,9 @@ static bool candidate(const cli_opts_t *o, const void *arg, const h7_usb_device_
 static bool any_board(const cli_opts_t *o, const void *arg, const h7_usb_device_t *d)
 {
     (void)arg;
-    if (listed(o, d))
+    if (listed(o, d)) {
         return true;
+    }
     return d->dfu_mode ? h7_usb_is_h7dfu_bootloader(d) : h7_usb_is_h7dfu_app(d);
 }
 
@@ -260,8 +276,9 @@ int cli_find_target(h7_usb_t *usb, const cli_opts_t *o, h7_usb_device_t *out)
 int cli_usb_init(const cli_opts_t *o, h7_usb_t **usb)
 {
     int rc = h7_usb_init(usb);
-    if (rc == 0)
+    if (rc == 0) {
         return H7_EXIT_OK;
+    }
     cli_error(o, H7_EXIT_USB, "cannot start libusb: %s", h7_usb_strerror(rc));
     return H7_EXIT_USB;
 }
@@ -270,8 +287,9 @@ int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d)
 {
     memset(d, 0, sizeof(*d));
     int rc = cli_usb_init(o, &d->usb);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     rc = cli_find_one(d->usb, o, true, &d->info);
     if (rc != H7_EXIT_OK) {
         cli_close(d);
@@ -280,9 +298,11 @@ int cli_open_dfu(const cli_opts_t *o, cli_dev_t *d)
     d->alt_index = 0;
     if (o->alt >= 0) {
         d->alt_index = -1;
-        for (int i = 0; i < d->info.n_alts; i++)
-            if (d->info.alts[i].alt == o->alt)
+        for (int i = 0; i < d->info.n_alts; i++) {
+            if (d->info.alts[i].alt == o->alt) {
                 d->alt_index = i;
+            }
+        }
         if (d->alt_index < 0) {
             cli_error(o, H7_EXIT_USAGE, "the device has no alternate setting %d (see `h7dfu list`)",
                       o->alt);
@@ -317,19 +337,23 @@ uint32_t cli_default_start(const cli_dev_t *d)
 {
     h7_layout_t l;
     char err[64];
-    if (h7_layout_parse(d->info.alts[d->alt_index].name, &l, err, sizeof(err)) != 0)
+    if (h7_layout_parse(d->info.alts[d->alt_index].name, &l, err, sizeof(err)) != 0) {
         return 0x08000000u; /* not a DfuSe layout: the STM32 flash base */
+    }
     /* The lowest writable address, else the lowest address: zones may be
      * listed in any order (h7dfu's bootloader lists the highest first). */
     uint64_t best = UINT64_MAX, any = UINT64_MAX;
     for (size_t g = 0; g < l.ngroups; g++) {
-        if (l.group[g].addr < any)
+        if (l.group[g].addr < any) {
             any = l.group[g].addr;
-        if ((l.group[g].attr & H7_MEM_WRITE) && l.group[g].addr < best)
+        }
+        if ((l.group[g].attr & H7_MEM_WRITE) && l.group[g].addr < best) {
             best = l.group[g].addr;
+        }
     }
-    if (best != UINT64_MAX)
+    if (best != UINT64_MAX) {
         return (uint32_t)best;
+    }
     return any != UINT64_MAX ? (uint32_t)any : 0x08000000u;
 }
 
@@ -373,11 +397,13 @@ int cli_fail_dfu(const cli_opts_t *o, const h7_dfu_client_t *dfu, const char *wh
  * another program holds. */
 static int app_version(const h7_usb_device_t *app, bool now, h7_app_version_t *v)
 {
-    if (!app->has_hid)
+    if (!app->has_hid) {
         return -1;
+    }
     h7_usb_t *usb = NULL;
-    if (h7_usb_init(&usb) != 0)
+    if (h7_usb_init(&usb) != 0) {
         return -1;
+    }
     h7_usb_handle_t *h = NULL;
     int rc = now ? h7_usb_open_now(usb, app, app->hid_interface, -1, &h)
                  : h7_usb_open(usb, app, app->hid_interface, -1, &h);
@@ -403,8 +429,9 @@ int cli_look_app_version(const h7_usb_device_t *app, h7_app_version_t *v)
 int cli_look_boot_status(const h7_usb_device_t *bl, bool recover, h7_boot_status_t *bs)
 {
     h7_usb_t *usb = NULL;
-    if (bl->n_alts == 0 || h7_usb_init(&usb) != 0)
+    if (bl->n_alts == 0 || h7_usb_init(&usb) != 0) {
         return -1;
+    }
     h7_usb_handle_t *h = NULL;
     int rc = recover ? h7_usb_open(usb, bl, bl->interface, bl->alts[0].alt, &h)
                      : h7_usb_open_now(usb, bl, bl->interface, bl->alts[0].alt, &h);
@@ -413,14 +440,17 @@ int cli_look_boot_status(const h7_usb_device_t *bl, bool recover, h7_boot_status
         h7_dfu_client_t dfu;
         h7_dfu_init(&dfu, &t, bl->interface, bl->transfer_size ? bl->transfer_size : 1024);
         h7_dfu_status_rec_t st;
-        if (recover)
+        if (recover) {
             rc = h7_dfu_recover(&dfu);
-        else /* a look: a device busy with something else is left to it */
+        } else { /* a look: a device busy with something else is left to it */
             rc = h7_dfu_get_status(&dfu, &st) < 0 || st.state != H7_ST_IDLE ? -1 : 0;
-        if (rc == 0)
+        }
+        if (rc == 0) {
             rc = h7_dfuse_has_command(&dfu, H7_DFUSE_BOOT_STATUS) ? 0 : -1;
-        if (rc == 0)
+        }
+        if (rc == 0) {
             rc = h7_dfuse_boot_status(&dfu, bs);
+        }
         h7_usb_close(h);
     }
     h7_usb_exit(usb);
@@ -432,9 +462,10 @@ static void say_why_dfu(const h7_usb_device_t *bl, char *buf, size_t len)
 {
     buf[0] = '\0';
     h7_boot_status_t bs;
-    if (cli_look_boot_status(bl, true, &bs) == 0)
+    if (cli_look_boot_status(bl, true, &bs) == 0) {
         snprintf(buf, len, "%s; slot: %s", boot_why_name((boot_why_t)bs.why),
                  boot_validate_reason_name((boot_validate_t)bs.validation));
+    }
 }
 
 int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
@@ -446,8 +477,9 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
     for (unsigned t = 0; t < wait_ms; t += 100u) {
         cli_sleep_ms(100u);
         h7_usb_t *usb = NULL;
-        if (h7_usb_init(&usb) != 0)
+        if (h7_usb_init(&usb) != 0) {
             continue;
+        }
         h7_usb_filter_t f = {.serial = serial};
         h7_usb_device_t *found = NULL;
         int n = h7_usb_find_all(usb, &f, &found);
@@ -455,16 +487,18 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
         int rc = -1;
         for (int i = 0; i < n && rc < 0; i++) {
             const h7_usb_device_t *x = &found[i];
-            if (cli_dev_half_seen(x) || (x->dfu_mode && x->devnum == old_devnum))
+            if (cli_dev_half_seen(x) || (x->dfu_mode && x->devnum == old_devnum)) {
                 continue; /* still the one that was told to leave */
+            }
             if (!x->dfu_mode) {
                 h7_app_version_t v;
-                if (cli_app_version(x, &v) == 0)
+                if (cli_app_version(x, &v) == 0) {
                     cli_info(o, "the application started: %04x:%04x serial %s, version %s", x->vid,
                              x->pid, x->serial, v.text);
-                else
+                } else {
                     cli_info(o, "the application started: %04x:%04x serial %s", x->vid, x->pid,
                              x->serial);
+                }
                 rc = H7_EXIT_OK;
                 break;
             }
@@ -476,8 +510,9 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
             rc = H7_EXIT_DEVICE;
         }
         free(found);
-        if (rc >= 0)
+        if (rc >= 0) {
             return rc;
+        }
     }
     cli_error(o, H7_EXIT_DEVICE,
               "the board did not come back on USB within %u s after the leave; check the "
@@ -488,8 +523,9 @@ int cli_after_leave(const cli_opts_t *o, const cli_dev_t *d)
 
 int cli_leave_and_report(const cli_opts_t *o, cli_dev_t *d, uint32_t addr, bool h7bl)
 {
-    if (h7_ops_leave(&d->dfu, true, addr) != 0)
+    if (h7_ops_leave(&d->dfu, true, addr) != 0) {
         return cli_fail_dfu(o, &d->dfu, "leave failed");
+    }
     cli_info(o, "left DFU mode: the device restarts");
     return h7bl ? cli_after_leave(o, d) : H7_EXIT_OK;
 }

@@ -13,16 +13,17 @@ void cli_json_escape(FILE *f, const char *s)
     fputc('"', f);
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
+        if (c == '"' || c == '\\') {
             fprintf(f, "\\%c", c);
-        else if (c == '\n')
+        } else if (c == '\n') {
             fputs("\\n", f);
-        else if (c == '\t')
+        } else if (c == '\t') {
             fputs("\\t", f);
-        else if (c < 0x20 || c == 0x7f)
+        } else if (c < 0x20 || c == 0x7f) {
             fprintf(f, "\\u%04x", c);
-        else
+        } else {
             fputc(c, f);
+        }
     }
     fputc('"', f);
 }
@@ -30,8 +31,9 @@ void cli_json_escape(FILE *f, const char *s)
 /* The comma before a value (when it is not the first of its level), then its key. */
 static void key(cli_json_t *j, const char *k)
 {
-    if (!j->first[j->depth])
+    if (!j->first[j->depth]) {
         fputc(',', j->f);
+    }
     j->first[j->depth] = false;
     if (k) {
         cli_json_escape(j->f, k);
@@ -62,17 +64,19 @@ void cli_json_begin_array(cli_json_t *j, const char *k)
 
 void cli_json_end(cli_json_t *j)
 {
-    if (j->depth > 0)
+    if (j->depth > 0) {
         fputc(j->close[j->depth--], j->f);
+    }
 }
 
 void cli_json_string(cli_json_t *j, const char *k, const char *s)
 {
     key(j, k);
-    if (s)
+    if (s) {
         cli_json_escape(j->f, s);
-    else
+    } else {
         fputs("null", j->f);
+    }
 }
 
 void cli_json_int(cli_json_t *j, const char *k, long long v)

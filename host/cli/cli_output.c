@@ -32,12 +32,13 @@ static double now_s(void)
 
 static void human(uint64_t b, char *buf, size_t len)
 {
-    if (b >= 1024u * 1024u)
+    if (b >= 1024u * 1024u) {
         snprintf(buf, len, "%.2f MiB", (double)b / 1048576.0);
-    else if (b >= 1024u)
+    } else if (b >= 1024u) {
         snprintf(buf, len, "%.1f KiB", (double)b / 1024.0);
-    else
+    } else {
         snprintf(buf, len, "%llu B", (unsigned long long)b);
+    }
 }
 
 static void rate_str(uint64_t bytes, double secs, char *buf, size_t len)
@@ -92,8 +93,9 @@ static void draw(bool final)
 /* The shown phase ended: its final line. */
 static void finish(void)
 {
-    if (cur >= 0)
+    if (cur >= 0) {
         draw(true);
+    }
     cur = -1;
     cur_pct = -1;
     erased = 0;
@@ -102,8 +104,9 @@ static void finish(void)
 void cli_progress(void *user, h7_phase_t phase, uint64_t done, uint64_t total)
 {
     const cli_opts_t *o = user;
-    if (o && (o->quiet || o->json))
+    if (o && (o->quiet || o->json)) {
         return;
+    }
     if (phase == H7_PHASE_ERASE) {
         erased = done;
         phase = H7_PHASE_WRITE; /* shown on the write's line */
@@ -125,15 +128,18 @@ void cli_progress(void *user, h7_phase_t phase, uint64_t done, uint64_t total)
         t0 = now_s();
         t_draw = 0;
     }
-    if (total)
+    if (total) {
         cur_total = total;
+    }
     cur_done = done;
-    if (!isatty(STDERR_FILENO))
+    if (!isatty(STDERR_FILENO)) {
         return;
+    }
     int pct = cur_total ? (int)(cur_done * 100 / cur_total) : 0;
     double t = now_s();
-    if (pct == cur_pct && t - t_draw < 0.25)
+    if (pct == cur_pct && t - t_draw < 0.25) {
         return;
+    }
     cur_pct = pct;
     t_draw = t;
     draw(false);
@@ -147,8 +153,9 @@ void cli_progress_end(void)
 /* A failure: the line stays as it was (not at 100%). */
 static void progress_abort(void)
 {
-    if (cur >= 0 && isatty(STDERR_FILENO))
+    if (cur >= 0 && isatty(STDERR_FILENO)) {
         fputc('\n', stderr);
+    }
     cur = -1;
     cur_pct = -1;
     erased = 0;
@@ -156,8 +163,9 @@ static void progress_abort(void)
 
 void cli_info(const cli_opts_t *o, const char *fmt, ...)
 {
-    if (o->quiet || o->json)
+    if (o->quiet || o->json) {
         return;
+    }
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -215,8 +223,9 @@ const char *cli_exit_category(int code)
 
 bool cli_doc_begin(const cli_opts_t *o, cli_json_t *j, int exit_code)
 {
-    if (!o || !o->json || doc_printed)
+    if (!o || !o->json || doc_printed) {
         return false;
+    }
     doc_printed = true;
     cli_json_init(j, stdout);
     cli_json_begin_object(j, NULL);
@@ -229,8 +238,9 @@ bool cli_doc_begin(const cli_opts_t *o, cli_json_t *j, int exit_code)
 
 void cli_doc_end(cli_json_t *j)
 {
-    while (j->depth > 0)
+    while (j->depth > 0) {
         cli_json_end(j);
+    }
     fputc('\n', j->f);
     fflush(j->f);
 }
@@ -344,8 +354,9 @@ static void verror(const cli_opts_t *o, int code, const char *hint, const h7_err
     progress_abort();
     fprintf(stderr, "h7dfu: error: %s\n", msg);
     cli_json_t j;
-    if (!cli_doc_begin(o, &j, code))
+    if (!cli_doc_begin(o, &j, code)) {
         return;
+    }
     if (dev_known) {
         cli_json_string(&j, "serial", dev_serial);
         cli_json_string(&j, "path", dev_path);
@@ -356,8 +367,9 @@ static void verror(const cli_opts_t *o, int code, const char *hint, const h7_err
         what[1] = '\0';
         hint = what + 14;
         size_t n = strlen(hint);
-        if (n && hint[n - 1] == '.')
+        if (n && hint[n - 1] == '.') {
             what[14 + n - 1] = '\0';
+        }
     }
     cli_doc_error(&j, code, msg, hint ? hint : default_hint(code), dfu);
     cli_doc_end(&j);

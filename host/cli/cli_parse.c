@@ -9,39 +9,46 @@
 
 bool cli_parse_u32(const char *s, uint32_t *v)
 {
-    if (!s || !*s)
+    if (!s || !*s) {
         return false;
+    }
     errno = 0;
     char *end = NULL;
     unsigned long long n = strtoull(s, &end, 0);
-    if (errno || *end || n > 0xffffffffull || *s == '-')
+    if (errno || *end || n > 0xffffffffull || *s == '-') {
         return false;
+    }
     *v = (uint32_t)n;
     return true;
 }
 
 bool cli_parse_len(const char *s, uint32_t *v)
 {
-    if (!s || !*s)
+    if (!s || !*s) {
         return false;
+    }
     size_t n = strlen(s);
     uint64_t mul = 1;
     char last = s[n - 1];
     /* A K after a hexadecimal number is no digit of it: "0x1K" is 1 KiB. */
-    if (last == 'K' || last == 'k')
+    if (last == 'K' || last == 'k') {
         mul = 1024;
-    else if (last == 'M' || last == 'm')
+    } else if (last == 'M' || last == 'm') {
         mul = 1024 * 1024;
-    if (mul == 1)
+    }
+    if (mul == 1) {
         return cli_parse_u32(s, v);
+    }
     char buf[32];
-    if (n < 2 || n - 1 >= sizeof(buf))
+    if (n < 2 || n - 1 >= sizeof(buf)) {
         return false;
+    }
     memcpy(buf, s, n - 1);
     buf[n - 1] = '\0';
     uint32_t base;
-    if (!cli_parse_u32(buf, &base) || (uint64_t)base * mul > 0xffffffffull)
+    if (!cli_parse_u32(buf, &base) || (uint64_t)base * mul > 0xffffffffull) {
         return false;
+    }
     *v = (uint32_t)(base * mul);
     return true;
 }
@@ -49,14 +56,16 @@ bool cli_parse_len(const char *s, uint32_t *v)
 static bool parse_hex16(const char *s, size_t n, uint16_t *v)
 {
     char buf[8];
-    if (n == 0 || n > 6)
+    if (n == 0 || n > 6) {
         return false;
+    }
     memcpy(buf, s, n);
     buf[n] = '\0';
     char *end = NULL;
     unsigned long x = strtoul(buf, &end, 16);
-    if (*end || x > 0xffff)
+    if (*end || x > 0xffff) {
         return false;
+    }
     *v = (uint16_t)x;
     return true;
 }
@@ -64,8 +73,9 @@ static bool parse_hex16(const char *s, size_t n, uint16_t *v)
 bool cli_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
 {
     const char *colon = strchr(s, ':');
-    if (!colon)
+    if (!colon) {
         return false;
+    }
     return parse_hex16(s, (size_t)(colon - s), vid) &&
            parse_hex16(colon + 1, strlen(colon + 1), pid);
 }
@@ -73,14 +83,16 @@ bool cli_parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
 bool cli_parse_ids(const char *s, cli_ids_t *ids)
 {
     char buf[1024];
-    if (!s || strlen(s) >= sizeof(buf))
+    if (!s || strlen(s) >= sizeof(buf)) {
         return false;
+    }
     strcpy(buf, s);
     char *save = NULL;
     for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         uint16_t vid, pid;
-        if (ids->n >= CLI_MAX_IDS || !cli_parse_vidpid(tok, &vid, &pid))
+        if (ids->n >= CLI_MAX_IDS || !cli_parse_vidpid(tok, &vid, &pid)) {
             return false;
+        }
         ids->vid[ids->n] = vid;
         ids->pid[ids->n] = pid;
         ids->n++;
@@ -92,10 +104,12 @@ int cli_add_ids(cli_opts_t *o, const char *arg)
 {
     const char *what = arg ? "--id" : "H7DFU_IDS";
     const char *s = arg ? arg : getenv("H7DFU_IDS");
-    if (!s)
+    if (!s) {
         return H7_EXIT_OK;
-    if (cli_parse_ids(s, &o->ids))
+    }
+    if (cli_parse_ids(s, &o->ids)) {
         return H7_EXIT_OK;
+    }
     cli_error(o, H7_EXIT_USAGE,
               "%s wants VID:PID pairs in hex separated by commas (at most %d in all), e.g. "
               "1209:5750, not '%s'",
@@ -107,26 +121,28 @@ bool cli_parse_addr_spec(const char *s, cli_addr_spec_t *out)
 {
     memset(out, 0, sizeof(*out));
     char buf[128];
-    if (strlen(s) >= sizeof(buf))
+    if (strlen(s) >= sizeof(buf)) {
         return false;
+    }
     strcpy(buf, s);
     char *save = NULL;
     int field = 0;
     for (char *tok = strtok_r(buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save), field++) {
-        if (strcmp(tok, "leave") == 0)
+        if (strcmp(tok, "leave") == 0) {
             out->leave = true;
-        else if (strcmp(tok, "mass-erase") == 0)
+        } else if (strcmp(tok, "mass-erase") == 0) {
             out->mass_erase = true;
-        else if (strcmp(tok, "force") == 0)
+        } else if (strcmp(tok, "force") == 0) {
             out->force = true;
-        else if (strcmp(tok, "will-reset") == 0)
+        } else if (strcmp(tok, "will-reset") == 0)
             ; /* dfu-util compatibility: we always expect the device to reset */
-        else if (field == 0 && cli_parse_u32(tok, &out->addr))
+        else if (field == 0 && cli_parse_u32(tok, &out->addr)) {
             out->has_addr = true;
-        else if (field == 1 && out->has_addr && cli_parse_len(tok, &out->len))
+        } else if (field == 1 && out->has_addr && cli_parse_len(tok, &out->len)) {
             out->has_len = true;
-        else
+        } else {
             return false;
+        }
     }
     /* ":leave" alone (no address) is valid. */
     return true;
@@ -140,13 +156,15 @@ int cli_split_serials(const char *const *args, unsigned n, char ***out)
     for (unsigned i = 0; i < n; i++) {
         chars += strlen(args[i]) + 1;
         most += 1;
-        for (const char *p = args[i]; *p; p++)
+        for (const char *p = args[i]; *p; p++) {
             most += *p == ',';
+        }
     }
     char **v = malloc(most * sizeof(char *) + chars + 1);
     *out = NULL;
-    if (!v)
+    if (!v) {
         return -1;
+    }
     char *buf = (char *)(v + most);
     int count = 0;
     for (unsigned i = 0; i < n; i++) {
@@ -160,14 +178,16 @@ int cli_split_serials(const char *const *args, unsigned n, char ***out)
             memcpy(buf, p, len);
             buf[len] = '\0';
             bool dup = false;
-            for (int k = 0; k < count && !dup; k++)
+            for (int k = 0; k < count && !dup; k++) {
                 dup = strcmp(v[k], buf) == 0;
+            }
             if (!dup) {
                 v[count++] = buf;
                 buf += len + 1;
             }
-            if (p[len] == '\0')
+            if (p[len] == '\0') {
                 break;
+            }
             p += len + 1;
         }
     }
@@ -268,8 +288,9 @@ int cli_global_opt(cli_opts_t *o, int c, const char *arg, bool *stop)
         return H7_EXIT_USAGE;
     }
     unsigned g = c == 'a' ? CLI_G_ALT : CLI_G_DEVICE;
-    if (!(o->given & g))
+    if (!(o->given & g)) {
         snprintf(given_name[g == CLI_G_ALT], sizeof(given_name[0]), "%s", global_name(c));
+    }
     o->given |= g;
     return H7_EXIT_OK;
 }
@@ -288,44 +309,52 @@ int cli_getopt(cli_opts_t *o, int argc, char **argv, const cli_cmd_t *c, int *ex
     char shorts[64];
     size_t n = 0;
     shorts[n++] = ':';
-    for (const char *p = c->shorts ? c->shorts : ""; *p && n < sizeof(shorts) - 1; p++)
+    for (const char *p = c->shorts ? c->shorts : ""; *p && n < sizeof(shorts) - 1; p++) {
         shorts[n++] = *p;
+    }
     for (const char *p = cli_global_shorts; *p && n < sizeof(shorts) - 2; p++) {
         bool arg = p[1] == ':';
         if (!is_own_short(c, *p)) {
             shorts[n++] = *p;
-            if (arg)
+            if (arg) {
                 shorts[n++] = ':';
+            }
         }
-        if (arg)
+        if (arg) {
             p++;
+        }
     }
     shorts[n] = '\0';
     struct option longs[40];
     size_t nl = 0;
-    for (const struct option *l = c->longs; l && l->name && nl < 24; l++)
+    for (const struct option *l = c->longs; l && l->name && nl < 24; l++) {
         longs[nl++] = *l;
+    }
     for (const struct option *l = cli_global_longs; l->name; l++) {
         bool dup = false;
-        for (size_t i = 0; i < nl; i++)
+        for (size_t i = 0; i < nl; i++) {
             dup = dup || strcmp(longs[i].name, l->name) == 0;
-        if (!dup)
+        }
+        if (!dup) {
             longs[nl++] = *l;
+        }
     }
     memset(&longs[nl], 0, sizeof(longs[nl]));
 
     opterr = 0;
     for (;;) {
         int ch = getopt_long(argc, argv, shorts, longs, NULL);
-        if (ch == -1)
+        if (ch == -1) {
             break;
+        }
         if (ch == '?') {
-            if (optopt && optopt < 256 && optopt != '?')
+            if (optopt && optopt < 256 && optopt != '?') {
                 cli_error(o, H7_EXIT_USAGE, "unknown option '-%c' for %s (see `h7dfu %s --help`)",
                           optopt, c->name, c->name);
-            else
+            } else {
                 cli_error(o, H7_EXIT_USAGE, "unknown option '%s' for %s (see `h7dfu %s --help`)",
                           argv[optind - 1], c->name, c->name);
+            }
             *exit_code = H7_EXIT_USAGE;
             return CLI_OPT_EXIT;
         }
@@ -336,10 +365,12 @@ int cli_getopt(cli_opts_t *o, int argc, char **argv, const cli_cmd_t *c, int *ex
             return CLI_OPT_EXIT;
         }
         bool own = is_own_short(c, ch);
-        for (const struct option *l = c->longs; !own && l && l->name; l++)
+        for (const struct option *l = c->longs; !own && l && l->name; l++) {
             own = l->val == ch && l->flag == NULL;
-        if (own)
+        }
+        if (own) {
             return ch;
+        }
         if (ch == 'h') {
             fputs(c->help, stdout);
             *exit_code = H7_EXIT_OK;

@@ -12,8 +12,9 @@ int cli_slot_prepare(h7_image_t *img, h7_write_cfg_t *cfg, uint8_t record[BOOT_R
 {
     h7_image_t body;
     bool has = false;
-    if (h7_stamp_split(img, &body, record, &has) != 0)
+    if (h7_stamp_split(img, &body, record, &has) != 0) {
         return -1;
+    }
     /* A stamped image (a body, and a record of the current format in the
      * record area): the record is not written as it stands (that would erase
      * sector 15 at every update) but appended after the body is written and
@@ -45,15 +46,17 @@ bool cli_slot_image_ok(const h7_image_t *img, char *why, size_t len)
 {
     /* Images for other places (a whole-flash image for ST's ROM bootloader at
      * 0x08000000, say) are not ours to judge. */
-    if (h7_image_min_addr(img) < BOOT_APP_SLOT_ADDR)
+    if (h7_image_min_addr(img) < BOOT_APP_SLOT_ADDR) {
         return true;
+    }
     h7_stamp_info_t si;
     if (h7_stamp_inspect(img, 0, &si) != 0) {
         snprintf(why, len, "out of memory");
         return false;
     }
-    if (si.result == BOOT_VALID)
+    if (si.result == BOOT_VALID) {
         return true;
+    }
     snprintf(why, len, "%s", boot_validate_reason_name(si.result));
     return false;
 }
@@ -79,8 +82,9 @@ static flash_status_t slot_read(void *ctx, uint32_t addr, void *out, size_t len)
         uint32_t base = addr & ~(SLOT_WIN - 1u);
         if (!r->have || r->base != base) {
             r->have = false;
-            if (r->lost)
+            if (r->lost) {
                 return FLASH_ERR_HW;
+            }
             if (h7_dfuse_read(r->dfu, base, r->buf, SLOT_WIN) != 0) {
                 /* A refused UPLOAD (an ECC error) is a read error of the
                  * image, as on the chip; anything else ends the check. */
@@ -88,8 +92,9 @@ static flash_status_t slot_read(void *ctx, uint32_t addr, void *out, size_t len)
                     r->lost = true;
                     return FLASH_ERR_HW;
                 }
-                if (h7_dfu_recover(r->dfu) != 0)
+                if (h7_dfu_recover(r->dfu) != 0) {
                     r->lost = true;
+                }
                 if (r->dfu->err.status == H7_STATUS_ERR_TARGET) {
                     /* memory UPLOAD refused: the locked configuration
                      * (docs/production.md) */
@@ -113,20 +118,24 @@ static flash_status_t slot_read(void *ctx, uint32_t addr, void *out, size_t len)
 int cli_slot_check_device(h7_dfu_client_t *dfu, char *why, size_t len)
 {
     slot_reader_t *r = calloc(1, sizeof(*r));
-    if (r == NULL)
+    if (r == NULL) {
         return -1;
+    }
     r->dfu = dfu;
     static const flash_ops_t ops = {.read = slot_read};
     flash_dev_t dev = {&ops, r, flash_map_stm32h743()};
     boot_validate_t v = boot_validate(&dev, BOOT_APP_SLOT_ADDR, NULL);
     bool lost = r->lost, refused = r->refused;
     free(r);
-    if (refused && h7_dfu_recover(dfu) == 0)
+    if (refused && h7_dfu_recover(dfu) == 0) {
         return 2;
-    if (lost || h7_dfu_recover(dfu) != 0)
+    }
+    if (lost || h7_dfu_recover(dfu) != 0) {
         return -1;
-    if (v == BOOT_VALID)
+    }
+    if (v == BOOT_VALID) {
         return 1;
+    }
     snprintf(why, len, "%s", boot_validate_reason_name(v));
     return 0;
 }

@@ -48,8 +48,9 @@ static int check_image(const cli_opts_t *o, const char *path, const h7_image_t *
             return H7_EXIT_REFUSED;
         }
         memcpy(buf + (s->addr - H7_BL_BASE), s->data, s->len);
-        if (s->addr + s->len - H7_BL_BASE > extent)
+        if (s->addr + s->len - H7_BL_BASE > extent) {
             extent = s->addr + s->len - H7_BL_BASE;
+        }
     }
     h7_bl_check_t c = h7_bl_check(buf, extent, id);
     if (c == H7_BL_WRONG_DEVICE) {
@@ -74,8 +75,9 @@ static int look(const h7_usb_filter_t *f, h7_usb_device_t **out)
 {
     h7_usb_t *usb = NULL;
     *out = NULL;
-    if (h7_usb_init(&usb) != 0)
+    if (h7_usb_init(&usb) != 0) {
         return -1;
+    }
     int n = h7_usb_find_all(usb, f, out);
     h7_usb_exit(usb);
     return n;
@@ -95,8 +97,9 @@ static bool wait_for(const cli_opts_t *o, const char *path, const char *serial, 
         h7_usb_device_t *d = NULL;
         int n = look(&f, &d);
         for (int i = 0; i < n; i++) {
-            if (cli_dev_half_seen(&d[i]) || d[i].devnum == skip)
+            if (cli_dev_half_seen(&d[i]) || d[i].devnum == skip) {
                 continue;
+            }
             bool rom = h7_usb_is_st_rom(&d[i]);
             bool ours = !serial || strcmp(d[i].serial, serial) == 0;
             if ((w == WANT_ROM && rom) || (w == WANT_DFU && d[i].dfu_mode && ours && !rom) ||
@@ -122,8 +125,9 @@ static int open_dev(const cli_opts_t *o, const h7_usb_device_t *d, int alt, open
 {
     memset(od, 0, sizeof(*od));
     int rc = h7_usb_init(&od->usb);
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_usb_open(od->usb, d, d->interface, alt, &od->h);
+    }
     if (rc != 0) {
         cli_error(o, H7_EXIT_USB, "cannot open %04x:%04x at %s: %s", d->vid, d->pid, d->path,
                   h7_usb_strerror(rc));
@@ -148,8 +152,9 @@ static void close_dev(open_dev_t *od)
 static bool read_ident(const cli_opts_t *o, const h7_usb_device_t *d, h7_bl_ident_t *id)
 {
     open_dev_t od;
-    if (open_dev(o, d, d->n_alts ? d->alts[0].alt : -1, &od) != H7_EXIT_OK)
+    if (open_dev(o, d, d->n_alts ? d->alts[0].alt : -1, &od) != H7_EXIT_OK) {
         return false;
+    }
     uint8_t hdr[H7_BL_IDENT_OFFSET + H7_BL_IDENT_SIZE];
     bool ok = h7_dfu_recover(&od.dfu) == 0 &&
               h7_dfuse_read(&od.dfu, H7_BL_BASE, hdr, sizeof(hdr)) == 0 &&
@@ -163,8 +168,9 @@ static int hand_over(const cli_opts_t *o, const h7_usb_device_t *d)
 {
     open_dev_t od;
     int rc = open_dev(o, d, d->n_alts ? d->alts[0].alt : -1, &od);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     if (h7_dfu_recover(&od.dfu) != 0) {
         rc = cli_fail_dfu(o, &od.dfu, "the bootloader does not answer");
         close_dev(&od);
@@ -196,8 +202,9 @@ static int detach(const cli_opts_t *o, const h7_usb_device_t *d)
 {
     open_dev_t od;
     int rc = open_dev(o, d, -1, &od);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     if (h7_dfu_detach(&od.dfu, d->detach_timeout_ms ? d->detach_timeout_ms : 1000) != 0 &&
         od.dfu.err.xfer != H7_XFER_NO_DEVICE) {
         rc = cli_fail_dfu(o, &od.dfu, "DFU_DETACH failed");
@@ -210,8 +217,9 @@ static int detach(const cli_opts_t *o, const h7_usb_device_t *d)
 
 static void warn_window(const cli_opts_t *o)
 {
-    if (o->json)
+    if (o->json) {
         return;
+    }
     fprintf(stderr,
             "h7dfu: WARNING: from the erase of sector 0 until its last block is written the "
             "board has no bootloader: do not unplug or reset it. After a power cut there it "
@@ -225,11 +233,12 @@ static int write_through_rom(const cli_opts_t *o, const h7_usb_device_t *rom, co
 {
     int alt = -1;
     const char *layout = NULL;
-    for (unsigned i = 0; i < rom->n_alts && !layout; i++)
+    for (unsigned i = 0; i < rom->n_alts && !layout; i++) {
         if (strncmp(rom->alts[i].name, "@Internal Flash", 15) == 0) {
             alt = rom->alts[i].alt;
             layout = rom->alts[i].name;
         }
+    }
     if (!layout) {
         cli_error(o, H7_EXIT_DEVICE, "ST's ROM bootloader at %s has no \"@Internal Flash\" alt",
                   rom->path);
@@ -237,31 +246,34 @@ static int write_through_rom(const cli_opts_t *o, const h7_usb_device_t *rom, co
     }
     open_dev_t od;
     int rc = open_dev(o, rom, alt, &od);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     h7_write_cfg_t cfg = {.verify = true, .progress = cli_progress, .user = (void *)o};
     memset(rep, 0, sizeof(*rep));
     if (h7_dfu_recover(&od.dfu) != 0 || h7_ops_write_image(&od.dfu, img, layout, &cfg, rep) != 0) {
         cli_progress_end();
         bool gone = od.dfu.err.code == H7_E_TRANSPORT;
         rc = cli_fail_dfu(o, &od.dfu, "writing sector 0 through ST's ROM bootloader failed");
-        if (gone)
+        if (gone) {
             fprintf(stderr, "h7dfu: the board went away inside the window: sector 0 may be "
                             "erased or half written, and then the board shows nothing on USB. "
                             "Recover: BOOT0 high, power on, `h7dfu update-bootloader --rom "
                             "FILE`, then BOOT0 low and reset\n");
-        else
+        } else {
             fprintf(stderr, "h7dfu: the board stays in ST's ROM bootloader: do not reset or "
                             "unplug it (sector 0 may be erased); run `h7dfu update-bootloader "
                             "--rom FILE` again\n");
+        }
         close_dev(&od);
         return rc;
     }
     cli_progress_end();
     cli_info(o, "sector 0 written (%llu bytes, %zu sector(s) erased) and verified",
              (unsigned long long)rep->bytes_written, rep->sectors_erased);
-    if (h7_ops_leave(&od.dfu, true, H7_BL_BASE) != 0)
+    if (h7_ops_leave(&od.dfu, true, H7_BL_BASE) != 0) {
         rc = cli_fail_dfu(o, &od.dfu, "leaving ST's ROM bootloader failed");
+    }
     close_dev(&od);
     return rc;
 }
@@ -275,21 +287,26 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
     static const cli_cmd_t cmd = {"update-bootloader", bl_help, "", longopts, CLI_G_ALT};
     bool rom_given = false;
     int c, ec = H7_EXIT_OK;
-    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0)
-        if (c == OPT_ROM)
+    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
+        if (c == OPT_ROM) {
             rom_given = true;
-    if (c == CLI_OPT_EXIT)
+        }
+    }
+    if (c == CLI_OPT_EXIT) {
         return ec;
-    if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK)
+    }
+    if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     const char *path = argv[optind];
 
     /* The file first: nothing is touched for a file that is refused. */
     h7_load_opts_t lo = {.format = H7_FMT_AUTO, .has_base = true, .base = H7_BL_BASE};
     h7_image_t img;
     int rc = cli_load_image(o, path, &lo, &img);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     uint8_t *buf = malloc(H7_BL_SECTOR_SIZE);
     h7_bl_ident_t id;
     memset(&id, 0, sizeof(id));
@@ -353,9 +370,10 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
             }
         }
         h7_bl_ident_t cur;
-        if (read_ident(o, &dev, &cur))
+        if (read_ident(o, &dev, &cur)) {
             cli_info(o, "the board runs h7dfu bootloader v%u.%u (%u bytes)", cur.major, cur.minor,
                      cur.image_size);
+        }
         warn_window(o);
         cli_info(o, "restarting into ST's ROM bootloader");
         if ((rc = hand_over(o, &dev)) != H7_EXIT_OK) {
@@ -374,8 +392,9 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
     h7_write_report_t rep;
     rc = write_through_rom(o, &rom, &img, &rep);
     h7_image_free(&img);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
 
     /* Back: the h7dfu bootloader (and from it the application), or the ROM
      * again when BOOT0 is high. */
@@ -394,11 +413,12 @@ int cmd_update_bootloader(cli_opts_t *o, int argc, char **argv)
     } else if (back.dfu_mode) {
         what = "bootloader";
         h7_bl_ident_t now;
-        if (read_ident(o, &back, &now))
+        if (read_ident(o, &back, &now)) {
             cli_info(o, "the h7dfu bootloader v%u.%u runs (serial %s)", now.major, now.minor,
                      back.serial);
-        else
+        } else {
             cli_info(o, "the h7dfu bootloader runs (serial %s)", back.serial);
+        }
     } else {
         what = "application";
         cli_info(o, "the new bootloader v%u.%u started the application (serial %s)", id.major,

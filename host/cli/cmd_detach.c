@@ -44,18 +44,22 @@ int cmd_detach(cli_opts_t *o, int argc, char **argv)
     static const cli_cmd_t cmd = {"detach", detach_help, "", longopts, CLI_G_ALT};
     int c, ec = H7_EXIT_OK;
     while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
-        if (c == OPT_ID && cli_add_ids(o, optarg) != H7_EXIT_OK)
+        if (c == OPT_ID && cli_add_ids(o, optarg) != H7_EXIT_OK) {
             return H7_EXIT_USAGE;
+        }
     }
-    if (c == CLI_OPT_EXIT)
+    if (c == CLI_OPT_EXIT) {
         return ec;
+    }
     if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK ||
-        cli_add_ids(o, NULL) != H7_EXIT_OK)
+        cli_add_ids(o, NULL) != H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     h7_usb_t *usb = NULL;
     int rc = cli_usb_init(o, &usb);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     h7_usb_device_t dev;
     rc = cli_find_target(usb, o, &dev);
     if (rc != H7_EXIT_OK) {
@@ -85,8 +89,9 @@ int cmd_detach(cli_opts_t *o, int argc, char **argv)
         rc = cli_fail_dfu(o, &dfu, "DFU_DETACH failed");
     } else {
         /* DFU 1.1 5.1: without bitWillDetach the host resets the bus. */
-        if (!(dev.dfu_attributes & 0x08))
+        if (!(dev.dfu_attributes & 0x08)) {
             h7_usb_reset(h);
+        }
         cli_info(o, "detached %04x:%04x serial %s: it restarts in DFU mode", dev.vid, dev.pid,
                  dev.serial);
         say_done(o, &dev, false);

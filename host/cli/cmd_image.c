@@ -149,19 +149,22 @@ static int parse_opts(cli_opts_t *o, int argc, char **argv, sub_t sub, h7_load_o
                 cli_error(o, H7_EXIT_USAGE, "%s", why);
                 return H7_EXIT_USAGE;
             }
-            if (note[0] != '\0')
+            if (note[0] != '\0') {
                 cli_info(o, "%s", note);
+            }
             *have_version = true;
         } break;
         case 's':
         case 'f':
-            if (!cli_load_opt(o, c, optarg, lo))
+            if (!cli_load_opt(o, c, optarg, lo)) {
                 return H7_EXIT_USAGE;
+            }
             break;
         }
     }
-    if (c == CLI_OPT_EXIT)
+    if (c == CLI_OPT_EXIT) {
         return ec;
+    }
     return -1;
 }
 
@@ -169,8 +172,9 @@ static int parse_opts(cli_opts_t *o, int argc, char **argv, sub_t sub, h7_load_o
 static int load_key(cli_opts_t *o, const char *path, h7_key_t *key, bool need_private)
 {
     memset(key, 0, sizeof *key);
-    if (path == NULL)
+    if (path == NULL) {
         return H7_EXIT_OK;
+    }
     char err[256];
     if (h7_key_load(path, key, err, sizeof err) != 0) {
         cli_error(o, H7_EXIT_FILE, "%s", err);
@@ -196,10 +200,12 @@ static bool find_trailer(const h7_image_t *img, uint32_t addr, boot_sig_trailer_
         const h7_segment_t *s = &img->seg[i];
         uint64_t lo = s->addr > addr ? s->addr : addr;
         uint64_t hi = (uint64_t)s->addr + s->len;
-        if (hi > (uint64_t)addr + BOOT_SIG_SIZE)
+        if (hi > (uint64_t)addr + BOOT_SIG_SIZE) {
             hi = (uint64_t)addr + BOOT_SIG_SIZE;
-        if (s->alt != 0 || hi <= lo)
+        }
+        if (s->alt != 0 || hi <= lo) {
             continue;
+        }
         memcpy(raw + (lo - addr), s->data + (lo - s->addr), (size_t)(hi - lo));
         have += (size_t)(hi - lo);
     }
@@ -257,8 +263,9 @@ static int image_stamp(cli_opts_t *o, int argc, char **argv, bool resign)
     const char *name = resign ? "sign" : "stamp";
     int prc = parse_opts(o, argc, argv, resign ? SUB_SIGN : SUB_STAMP, &lo, &so, &have_version,
                          &key_path, &have_counter);
-    if (prc >= 0)
+    if (prc >= 0) {
         return prc;
+    }
     if (resign && key_path == NULL) {
         cli_error(o, H7_EXIT_USAGE,
                   "image sign wants -k KEY IN OUT (see `h7dfu image sign --help`)");
@@ -269,8 +276,9 @@ static int image_stamp(cli_opts_t *o, int argc, char **argv, bool resign)
                   "-c (security counter) is part of the signature: it needs -k KEY");
         return H7_EXIT_USAGE;
     }
-    if (resign)
+    if (resign) {
         have_version = true;
+    }
     if (optind + 2 < argc) {
         cli_error(o, H7_EXIT_USAGE,
                   "image %s takes IN OUT: '%s' is one argument too many (see `h7dfu image "
@@ -285,13 +293,15 @@ static int image_stamp(cli_opts_t *o, int argc, char **argv, bool resign)
     }
     h7_key_t key;
     int rc = load_key(o, key_path, &key, true);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     so.key = key_path ? &key : NULL;
     h7_image_t in, out;
     rc = cli_load_image(o, argv[optind], &lo, &in);
-    if (rc == H7_EXIT_OK)
+    if (rc == H7_EXIT_OK) {
         rc = cli_check_base_used(o, argv[optind], &lo, &in);
+    }
     if (rc != H7_EXIT_OK) {
         h7_key_free(&key);
         return rc;
@@ -314,8 +324,9 @@ static int image_stamp(cli_opts_t *o, int argc, char **argv, bool resign)
         so.device_id = h.device_id;
         /* Without -c a signed IN keeps its counter: re-signing (another
          * key, a moved body) must not lower it to 0 by accident. */
-        if (!have_counter)
+        if (!have_counter) {
             so.security_counter = counter;
+        }
     }
     if (h7_stamp(&in, &so, &out, err, sizeof(err)) != 0) {
         cli_error(o, H7_EXIT_FILE, "%s: %s", argv[optind], err);
@@ -362,8 +373,9 @@ static int image_info(cli_opts_t *o, int argc, char **argv)
     const char *key_path = NULL;
     int prc =
         parse_opts(o, argc, argv, SUB_INFO, &lo, &so, &have_version, &key_path, &have_counter);
-    if (prc >= 0)
+    if (prc >= 0) {
         return prc;
+    }
     if (optind + 1 < argc) {
         cli_error(o, H7_EXIT_USAGE,
                   "image info takes one FILE: '%s' is one argument too many (see `h7dfu image "
@@ -377,12 +389,14 @@ static int image_info(cli_opts_t *o, int argc, char **argv)
     }
     h7_key_t key;
     int rc = load_key(o, key_path, &key, false);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     h7_image_t img;
     rc = cli_load_image(o, argv[optind], &lo, &img);
-    if (rc == H7_EXIT_OK)
+    if (rc == H7_EXIT_OK) {
         rc = cli_check_base_used(o, argv[optind], &lo, &img);
+    }
     if (rc != H7_EXIT_OK) {
         h7_key_free(&key);
         return rc;
@@ -419,8 +433,9 @@ static int image_info(cli_opts_t *o, int argc, char **argv)
                 cli_json_string(&j, "key_id", id);
                 cli_json_int(&j, "security_counter", bi->security_counter);
             }
-            if (si.sig_checked)
+            if (si.sig_checked) {
                 cli_json_bool(&j, "signature_verifies", si.sig_result == BOOT_VALID);
+            }
         } else {
             cli_json_null(&j, "version");
         }
@@ -436,8 +451,9 @@ static int image_info(cli_opts_t *o, int argc, char **argv)
         cli_doc_end(&j);
     } else if (!o->json) {
         fputs(text, stdout);
-        if (text[0] && text[strlen(text) - 1] != '\n')
+        if (text[0] && text[strlen(text) - 1] != '\n') {
             fputc('\n', stdout);
+        }
     }
     h7_image_free(&img);
     return rc;
@@ -447,14 +463,16 @@ int cmd_image(cli_opts_t *o, int argc, char **argv)
     /* The subcommand is the first argument that is not an option; options
      * before it are the image command's (global ones, or --help). */
     int sub = 1;
-    while (sub < argc && argv[sub][0] == '-' && strcmp(argv[sub], "--") != 0)
+    while (sub < argc && argv[sub][0] == '-' && strcmp(argv[sub], "--") != 0) {
         sub++;
+    }
     if (sub < argc && (strcmp(argv[sub], "stamp") == 0 || strcmp(argv[sub], "info") == 0 ||
                        strcmp(argv[sub], "sign") == 0)) {
         /* The subcommand's vector: its name, then everything else. */
         char *name = argv[sub];
-        for (int i = sub; i > 1; i--)
+        for (int i = sub; i > 1; i--) {
             argv[i] = argv[i - 1];
+        }
         argv[1] = name;
         optind = 0;
         if (strcmp(name, "info") == 0) {
@@ -467,14 +485,16 @@ int cmd_image(cli_opts_t *o, int argc, char **argv)
     }
     static const cli_cmd_t cmd = {"image", image_help, "", NULL, CLI_G_DEVICE | CLI_G_ALT};
     int ec = H7_EXIT_OK;
-    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END) {
         return ec;
-    if (optind < argc)
+    }
+    if (optind < argc) {
         cli_error(o, H7_EXIT_USAGE,
                   "unknown image command '%s': stamp, sign or info (see `h7dfu "
                   "image --help`)",
                   argv[optind]);
-    else
+    } else {
         cli_error(o, H7_EXIT_USAGE, "image wants stamp, sign or info (see `h7dfu image --help`)");
+    }
     return H7_EXIT_USAGE;
 }

@@ -29,11 +29,13 @@ int cmd_key(cli_opts_t *o, int argc, char **argv)
     int c, ec = H7_EXIT_OK;
     bool test = false;
     while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
-        if (c == 't')
+        if (c == 't') {
             test = true;
+        }
     }
-    if (c == CLI_OPT_EXIT)
+    if (c == CLI_OPT_EXIT) {
         return ec;
+    }
     int n = argc - optind;
     const char *sub = n > 0 ? argv[optind] : "";
     char err[256], id[2 * BOOT_SIG_KEY_ID_LEN + 1];

@@ -21,10 +21,11 @@ typedef struct installed {
 static void look(const h7_usb_device_t *d, installed_t *in)
 {
     memset(in, 0, sizeof(*in));
-    if (d->dfu_mode)
+    if (d->dfu_mode) {
         in->has_bs = cli_look_boot_status(d, false, &in->bs) == 0;
-    else
+    } else {
         in->has_app = cli_look_app_version(d, &in->app) == 0;
+    }
 }
 
 static bool has_record(const h7_boot_status_t *bs)
@@ -43,12 +44,13 @@ static void slot_text(const h7_boot_status_t *bs, char *buf, size_t len)
         snprintf(ver, sizeof(ver), "%s %s",
                  bs->validation == BOOT_VALID ? "version" : "newest record", t);
     }
-    if (bs->validation == BOOT_VALID)
+    if (bs->validation == BOOT_VALID) {
         snprintf(buf, len, "valid image, %s", ver);
-    else
+    } else {
         snprintf(buf, len, "no valid image (%s)%s%s",
                  boot_validate_reason_name((boot_validate_t)bs->validation), ver[0] ? ", " : "",
                  ver);
+    }
 }
 
 /* The installed software's fields: "version" (the application's, or the
@@ -111,8 +113,9 @@ static int find_all_now(const cli_opts_t *o, h7_usb_device_t **devs, int *rc)
 {
     h7_usb_t *usb = NULL;
     *devs = NULL;
-    if ((*rc = cli_usb_init(o, &usb)) != H7_EXIT_OK)
+    if ((*rc = cli_usb_init(o, &usb)) != H7_EXIT_OK) {
         return -1;
+    }
     int n = cli_find_all(usb, o, devs);
     h7_usb_exit(usb);
     return n;
@@ -122,15 +125,18 @@ int cmd_list(cli_opts_t *o, int argc, char **argv)
 {
     static const cli_cmd_t cmd = {"list", list_help, "", NULL, CLI_G_ALT};
     int ec = H7_EXIT_OK;
-    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END) {
         return ec;
-    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK)
+    }
+    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     h7_usb_device_t *devs;
     int rc;
     int n = find_all_now(o, &devs, &rc);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     if (n < 0) {
         cli_error(o, H7_EXIT_USB, "cannot list USB devices: %s", h7_usb_strerror(n));
         return H7_EXIT_USB;
@@ -143,9 +149,10 @@ int cmd_list(cli_opts_t *o, int argc, char **argv)
                  o->filter.serial ? o->filter.serial : "", o->filter.path ? " path " : "",
                  o->filter.path ? o->filter.path : "", o->filter.vid || o->filter.pid ? " ID " : "",
                  "");
-        if (o->filter.vid || o->filter.pid)
+        if (o->filter.vid || o->filter.pid) {
             snprintf(what + strlen(what), sizeof(what) - strlen(what), "%04x:%04x", o->filter.vid,
                      o->filter.pid);
+        }
         cli_error(o, H7_EXIT_NO_DEVICE,
                   "no DFU device with%s found%s: check the cable, and `h7dfu list` without "
                   "-d/-S/-p for every device",
@@ -158,8 +165,9 @@ int cmd_list(cli_opts_t *o, int argc, char **argv)
         cli_error(o, H7_EXIT_FAIL, "out of memory");
         return H7_EXIT_FAIL;
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         look(&devs[i], &in[i]);
+    }
     cli_json_t j;
     if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
         cli_json_begin_array(&j, "devices");
@@ -173,22 +181,25 @@ int cmd_list(cli_opts_t *o, int argc, char **argv)
         free(devs);
         return H7_EXIT_OK;
     }
-    if (n == 0)
+    if (n == 0) {
         printf("no DFU devices found\n");
+    }
     for (int i = 0; i < n; i++) {
         const h7_usb_device_t *d = &devs[i];
         printf("%04x:%04x %-8s path=%s devnum=%u serial=\"%s\" \"%s\"", d->vid, d->pid,
                d->dfu_mode ? "DFU" : "runtime", d->path, d->devnum, d->serial, d->product);
-        if (in[i].has_app)
+        if (in[i].has_app) {
             printf(" version %s", in[i].app.text);
+        }
         printf("\n");
         if (in[i].has_bs) {
             char t[128];
             slot_text(&in[i].bs, t, sizeof(t));
             printf("    slot: %s\n", t);
         }
-        for (unsigned a = 0; a < d->n_alts; a++)
+        for (unsigned a = 0; a < d->n_alts; a++) {
             printf("    alt=%u name=\"%s\"\n", d->alts[a].alt, d->alts[a].name);
+        }
     }
     free(in);
     free(devs);
@@ -247,16 +258,18 @@ static int app_info(const cli_opts_t *o, const h7_usb_device_t *app)
         cli_doc_end(&j);
         return H7_EXIT_OK;
     }
-    if (o->json)
+    if (o->json) {
         return H7_EXIT_OK;
+    }
     print_ids(app);
     printf("mode        application (DFU runtime interface, detach timeout %u ms)\n",
            app->detach_timeout_ms);
-    if (in.has_app)
+    if (in.has_app) {
         printf("version     %s (%u.%u.%u)\n", in.app.text, in.app.major, in.app.minor,
                in.app.patch);
-    else
+    } else {
         printf("version     not reported (no HID version report)\n");
+    }
     printf("DFU mode    needed for the memory layout, the DFU state and the boot status:\n"
            "            `h7dfu detach` switches the board, `h7dfu update FILE` updates it\n");
     return H7_EXIT_OK;
@@ -266,17 +279,20 @@ int cmd_info(cli_opts_t *o, int argc, char **argv)
 {
     static const cli_cmd_t cmd = {"info", info_help, "", NULL, CLI_G_ALT};
     int ec = H7_EXIT_OK;
-    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END)
+    if (cli_getopt(o, argc, argv, &cmd, &ec) != CLI_OPT_END) {
         return ec;
-    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK)
+    }
+    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     /* Only a running application matches: show it. Otherwise the one
      * DFU-mode device, or why there is none. */
     h7_usb_device_t *devs;
     int rc;
     int n = find_all_now(o, &devs, &rc);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     if (n == 1 && !devs[0].dfu_mode) {
         h7_usb_device_t app = devs[0];
         free(devs);
@@ -286,12 +302,14 @@ int cmd_info(cli_opts_t *o, int argc, char **argv)
     free(devs);
     /* The wait (-w) for a device is over when none came. */
     cli_opts_t oo = *o;
-    if (n <= 0)
+    if (n <= 0) {
         oo.timeout_ms = 0;
+    }
     cli_dev_t d;
     rc = cli_open_dfu(&oo, &d);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     h7_dfu_status_rec_t st;
     if (h7_dfu_get_status(&d.dfu, &st) < 0) {
         rc = cli_fail_dfu(o, &d.dfu, "GETSTATUS");
@@ -335,9 +353,10 @@ int cmd_info(cli_opts_t *o, int argc, char **argv)
         if (in.has_bs) {
             printf("boot        %s at the last reset: %s; slot: %s", boot_action_name(bs->action),
                    boot_why_name(bs->why), boot_validate_reason_name(bs->validation));
-            if (has_record(bs))
+            if (has_record(bs)) {
                 printf("; newest record v%u.%u.%u+%lu", bs->major, bs->minor, bs->patch,
                        (unsigned long)bs->build);
+            }
             printf("\n");
             char t[128];
             slot_text(bs, t, sizeof(t));

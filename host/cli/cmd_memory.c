@@ -22,8 +22,9 @@ enum { OPT_FORCE = 256, OPT_MASS };
 static bool parse_range(cli_opts_t *o, const char *cmd, const char *arg, cli_addr_spec_t *spec)
 {
     if (cli_parse_addr_spec(arg, spec) && spec->has_addr && spec->has_len && spec->len > 0 &&
-        !spec->leave && !spec->mass_erase && !spec->force)
+        !spec->leave && !spec->mass_erase && !spec->force) {
         return true;
+    }
     cli_error(o, H7_EXIT_USAGE,
               "%s: bad range '%s': want ADDR:LEN, LEN > 0 in bytes or with K/M, e.g. "
               "0x08020000:128K",
@@ -43,8 +44,9 @@ static bool getopt_force(cli_opts_t *o, int argc, char **argv, const cli_cmd_t *
     int c;
     *force = false;
     *ec = H7_EXIT_OK;
-    while ((c = cli_getopt(o, argc, argv, cmd, ec)) >= 0)
+    while ((c = cli_getopt(o, argc, argv, cmd, ec)) >= 0) {
         *force = *force || c == OPT_FORCE;
+    }
     return c != CLI_OPT_EXIT;
 }
 
@@ -53,14 +55,17 @@ int cmd_read(cli_opts_t *o, int argc, char **argv)
     static const cli_cmd_t cmd = {"read", read_help, "", force_longopts, 0};
     bool force;
     int ec;
-    if (!getopt_force(o, argc, argv, &cmd, &force, &ec))
+    if (!getopt_force(o, argc, argv, &cmd, &force, &ec)) {
         return ec;
+    }
     if (cli_want_args(o, argc, argv, &cmd, 2, 2, "ADDR:LEN FILE, e.g. 0x08020000:64K out.bin") !=
-        H7_EXIT_OK)
+        H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     cli_addr_spec_t spec;
-    if (!parse_range(o, "read", argv[optind], &spec))
+    if (!parse_range(o, "read", argv[optind], &spec)) {
         return H7_EXIT_USAGE;
+    }
     const char *path = argv[optind + 1];
     if (!force && access(path, F_OK) == 0) {
         cli_error(o, H7_EXIT_USAGE,
@@ -100,9 +105,10 @@ int cmd_read(cli_opts_t *o, int argc, char **argv)
     }
     cli_stop_install();
     if (h7_ops_read(&d.dfu, spec.addr, buf, spec.len, cli_progress, (void *)o) != 0) {
-        if (d.dfu.err.status == H7_STATUS_ERR_TARGET)
+        if (d.dfu.err.status == H7_STATUS_ERR_TARGET) {
             cli_info(o, "the device refuses to read this memory back: a locked bootloader "
                         "(docs/production.md); writes are still verified by its CRC command");
+        }
         rc = cli_fail_dfu(o, &d.dfu, "read failed");
         goto out;
     }
@@ -125,8 +131,9 @@ int cmd_read(cli_opts_t *o, int argc, char **argv)
         rc = cli_save_image(o, &img, path, d.info.vid, d.info.pid);
     }
     h7_image_free(&img);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         goto out;
+    }
     cli_info(o, "read %u bytes at 0x%08x into %s in %.2f s", spec.len, spec.addr, path,
              cli_elapsed());
     cli_json_t j;
@@ -159,10 +166,12 @@ int cmd_erase(cli_opts_t *o, int argc, char **argv)
     static const cli_cmd_t cmd = {"erase", erase_help, "", longopts, 0};
     bool mass = false;
     int c, ec = H7_EXIT_OK;
-    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0)
+    while ((c = cli_getopt(o, argc, argv, &cmd, &ec)) >= 0) {
         mass = mass || c == OPT_MASS;
-    if (c == CLI_OPT_EXIT)
+    }
+    if (c == CLI_OPT_EXIT) {
         return ec;
+    }
     cli_addr_spec_t spec;
     memset(&spec, 0, sizeof(spec));
     if (mass) {
@@ -173,15 +182,18 @@ int cmd_erase(cli_opts_t *o, int argc, char **argv)
             return H7_EXIT_USAGE;
         }
     } else {
-        if (cli_want_args(o, argc, argv, &cmd, 1, 1, "ADDR:LEN or --mass") != H7_EXIT_OK)
+        if (cli_want_args(o, argc, argv, &cmd, 1, 1, "ADDR:LEN or --mass") != H7_EXIT_OK) {
             return H7_EXIT_USAGE;
-        if (!parse_range(o, "erase", argv[optind], &spec))
+        }
+        if (!parse_range(o, "erase", argv[optind], &spec)) {
             return H7_EXIT_USAGE;
+        }
     }
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     /* An erase is not stopped halfway: a signal takes effect once it is over. */
     cli_stop_install();
     int r = mass ? h7_ops_mass_erase(&d.dfu)
@@ -231,18 +243,20 @@ static const char leave_help[] =
 static bool leave_slot_ok(const cli_opts_t *o, cli_dev_t *d, bool force, int *rc)
 {
     h7_boot_status_t bs;
-    if (o->verbose && h7_dfuse_boot_status(&d->dfu, &bs) == 0)
+    if (o->verbose && h7_dfuse_boot_status(&d->dfu, &bs) == 0) {
         cli_info(o, "at its last reset the bootloader chose to %s (%s; slot: %s)",
                  boot_action_name((boot_action_t)bs.action), boot_why_name((boot_why_t)bs.why),
                  boot_validate_reason_name((boot_validate_t)bs.validation));
+    }
     char why[96];
     int ok = cli_slot_check_device(&d->dfu, why, sizeof(why));
     if (ok < 0) {
         *rc = cli_fail_dfu(o, &d->dfu, "leave: reading the application slot failed");
         return false;
     }
-    if (ok == 1)
+    if (ok == 1) {
         return true;
+    }
     if (ok == 2) {
         cli_info(o, "the bootloader does not let the host read the slot back (a locked build): "
                     "leaving; it starts the application only if the slot validates");
@@ -269,10 +283,12 @@ int cmd_leave(cli_opts_t *o, int argc, char **argv)
     static const cli_cmd_t cmd = {"leave", leave_help, "", force_longopts, 0};
     bool force;
     int ec;
-    if (!getopt_force(o, argc, argv, &cmd, &force, &ec))
+    if (!getopt_force(o, argc, argv, &cmd, &force, &ec)) {
         return ec;
-    if (cli_want_args(o, argc, argv, &cmd, 0, 1, "at most one ADDR") != H7_EXIT_OK)
+    }
+    if (cli_want_args(o, argc, argv, &cmd, 0, 1, "at most one ADDR") != H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     uint32_t addr = 0;
     bool has_addr = optind < argc;
     if (has_addr && !cli_parse_u32(argv[optind], &addr)) {
@@ -282,16 +298,20 @@ int cmd_leave(cli_opts_t *o, int argc, char **argv)
     }
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
-    if (!has_addr)
+    }
+    if (!has_addr) {
         addr = cli_default_start(&d);
+    }
     /* The h7dfu bootloader has the boot status command; ST's ROM does not. */
     const bool h7bl = h7_dfuse_has_command(&d.dfu, H7_DFUSE_BOOT_STATUS);
-    if (h7bl && !leave_slot_ok(o, &d, force, &rc))
+    if (h7bl && !leave_slot_ok(o, &d, force, &rc)) {
         goto out;
-    if ((rc = cli_leave_and_report(o, &d, addr, h7bl)) != H7_EXIT_OK)
+    }
+    if ((rc = cli_leave_and_report(o, &d, addr, h7bl)) != H7_EXIT_OK) {
         goto out;
+    }
     cli_json_t j;
     if (cli_doc_begin(o, &j, H7_EXIT_OK)) {
         cli_doc_device(&j, &d.info);

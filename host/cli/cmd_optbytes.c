@@ -45,36 +45,43 @@ enum { OPT_SET = 256, OPT_WRITE, OPT_YES, OPT_YES_LOCK, OPT_YES_ERASE };
 static void say_consequences(const cli_opts_t *o, const h7_optbytes_t *cur,
                              const h7_optbytes_t *next)
 {
-    if (cur->rdp_level == 0 && next->rdp_level == 1)
+    if (cur->rdp_level == 0 && next->rdp_level == 1) {
         cli_info(o, "RDP level 1: debuggers and ST's ROM bootloader can no longer read the flash "
                     "(ROM DFU UPLOAD refused, errVENDOR) nor write it; the h7dfu bootloader, "
                     "running from flash, still updates the application; going back to level 0 "
                     "mass-erases the whole flash (both banks, the bootloader too)");
-    if (cur->rdp_level == 1 && next->rdp_level == 0)
+    }
+    if (cur->rdp_level == 1 && next->rdp_level == 0) {
         cli_info(o, "RDP regression to level 0: the chip MASS-ERASES its whole flash (both "
                     "banks: the h7dfu bootloader in sector 0 and the application) before it "
                     "opens; afterwards only ST's ROM bootloader can start (BOOT0) to flash the "
                     "bootloader again");
-    if (!(cur->wrp_bank1 & 1u) && (next->wrp_bank1 & 1u))
+    }
+    if (!(cur->wrp_bank1 & 1u) && (next->wrp_bank1 & 1u)) {
         cli_info(o, "sector 0 write protected (WRPSN): the h7dfu bootloader can no longer be "
                     "erased or replaced (update-bootloader, ROM writes there are refused) "
                     "until wrp is cleared");
-    if ((cur->wrp_bank1 & 1u) && !(next->wrp_bank1 & 1u))
+    }
+    if ((cur->wrp_bank1 & 1u) && !(next->wrp_bank1 & 1u)) {
         cli_info(o, "sector 0 no longer write protected");
+    }
 }
 
 static int find_ob_alt(const cli_dev_t *probe)
 {
-    for (int i = 0; i < probe->info.n_alts; i++)
-        if (strncmp(probe->info.alts[i].name, "@Option Bytes", 13) == 0)
+    for (int i = 0; i < probe->info.n_alts; i++) {
+        if (strncmp(probe->info.alts[i].name, "@Option Bytes", 13) == 0) {
             return probe->info.alts[i].alt;
+        }
+    }
     return -1;
 }
 
 static bool confirm(void)
 {
-    if (!isatty(STDIN_FILENO))
+    if (!isatty(STDIN_FILENO)) {
         return false;
+    }
     fprintf(stderr, "Write these option bytes to the device? Type 'yes': ");
     char line[16];
     return fgets(line, sizeof(line), stdin) && strcmp(line, "yes\n") == 0;
@@ -96,8 +103,9 @@ static void say_done(const cli_opts_t *o, const h7_usb_device_t *dev, const h7_o
                      bool changed, bool written)
 {
     cli_json_t j;
-    if (!cli_doc_begin(o, &j, H7_EXIT_OK))
+    if (!cli_doc_begin(o, &j, H7_EXIT_OK)) {
         return;
+    }
     cli_doc_device(&j, dev);
     cli_json_bool(&j, "changed", changed);
     cli_json_bool(&j, "written", written);
@@ -118,10 +126,11 @@ static void say_done(const cli_opts_t *o, const h7_usb_device_t *dev, const h7_o
     cli_json_addr(&j, "boot0", ob->boot_add0);
     cli_json_addr(&j, "boot1", ob->boot_add1);
     cli_json_int(&j, "wrp_bank1", ob->wrp_bank1);
-    if (ob->has_bank2)
+    if (ob->has_bank2) {
         cli_json_int(&j, "wrp_bank2", ob->wrp_bank2);
-    else
+    } else {
         cli_json_null(&j, "wrp_bank2");
+    }
     json_area(&j, "pcrop1", &ob->pcrop1);
     json_area(&j, "secure1", &ob->secure1);
     json_area(&j, "pcrop2", &ob->pcrop2);
@@ -167,10 +176,12 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
             break;
         }
     }
-    if (c == CLI_OPT_EXIT)
+    if (c == CLI_OPT_EXIT) {
         return ec;
-    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK)
+    }
+    if (cli_want_args(o, argc, argv, &cmd, 0, 0, "") != H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     if (write && nsets == 0) {
         cli_error(o, H7_EXIT_USAGE, "--write wants what to write: --set FIELD=VALUE");
         return H7_EXIT_USAGE;
@@ -184,8 +195,9 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
     /* Open once to learn the alternate settings, then on the option-byte one. */
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     int alt = find_ob_alt(&d);
     if (alt < 0) {
         cli_error(o, H7_EXIT_REFUSED,
@@ -197,8 +209,9 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
     cli_close(&d);
     cli_opts_t ao = *o;
     ao.alt = alt;
-    if ((rc = cli_open_dfu(&ao, &d)) != H7_EXIT_OK)
+    if ((rc = cli_open_dfu(&ao, &d)) != H7_EXIT_OK) {
         return rc;
+    }
 
     const char *name = d.info.alts[d.alt_index].name;
     h7_layout_t l;
@@ -247,13 +260,16 @@ int cmd_optbytes(cli_opts_t *o, int argc, char **argv)
         free(view);
     }
     h7_ob_describe(&ob, text, sizeof(text));
-    if (!o->json)
+    if (!o->json) {
         printf("%s%s", nsets ? "after the change:\n" : "", text);
-    if (nsets)
+    }
+    if (nsets) {
         say_consequences(o, &cur, &ob);
+    }
     if (!write) {
-        if (nsets)
+        if (nsets) {
             cli_info(o, "nothing written: add --write (and --yes) to program these");
+        }
         say_done(o, &d.info, &ob, nsets > 0, false);
         rc = H7_EXIT_OK;
         goto out;

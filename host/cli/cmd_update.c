@@ -154,13 +154,15 @@ static bool wait_for(const cli_opts_t *o, const char *serial, const char *path, 
         if (h7_usb_init(&usb) == 0) {
             for (int pass = 0; pass < 2; pass++) {
                 const h7_usb_filter_t *f = pass == 0 ? &fs : &fp;
-                if ((pass == 0 && !fs.serial) || (pass == 1 && !fp.path))
+                if ((pass == 0 && !fs.serial) || (pass == 1 && !fp.path)) {
                     continue;
+                }
                 h7_usb_device_t *found = NULL;
                 int n = h7_usb_find_all(usb, f, &found);
                 for (int i = 0; i < n; i++) {
-                    if (cli_dev_half_seen(&found[i]))
+                    if (cli_dev_half_seen(&found[i])) {
                         continue; /* still being added: look again */
+                    }
                     if (found[i].dfu_mode == dfu_mode) {
                         *out = found[i];
                         *by_path = pass == 1;
@@ -185,11 +187,13 @@ static bool image_record(const h7_image_t *img, boot_image_header_t *h)
     h7_image_t body;
     uint8_t rec[BOOT_REC_SIZE];
     bool has = false;
-    if (h7_stamp_split(img, &body, rec, &has) != 0)
+    if (h7_stamp_split(img, &body, rec, &has) != 0) {
         return false;
+    }
     h7_image_free(&body);
-    if (!has || memcmp(rec, "H7IM", 4) != 0)
+    if (!has || memcmp(rec, "H7IM", 4) != 0) {
         return false;
+    }
     boot_header_decode(rec, h);
     return true;
 }
@@ -199,8 +203,9 @@ static bool image_record(const h7_image_t *img, boot_image_header_t *h)
 static bool image_version(const h7_image_t *img, char *buf, size_t len)
 {
     boot_image_header_t h;
-    if (!image_record(img, &h))
+    if (!image_record(img, &h)) {
         return false;
+    }
     h7_stamp_version_str(&h.version, buf, len);
     return true;
 }
@@ -211,8 +216,9 @@ static bool image_version(const h7_image_t *img, char *buf, size_t len)
 static bool same_version(const h7_image_t *img, const h7_app_version_t *v)
 {
     boot_image_header_t h;
-    if (!image_record(img, &h) || h.version.patch >= 255)
+    if (!image_record(img, &h) || h.version.patch >= 255) {
         return false;
+    }
     return h.version.major == v->major && h.version.minor == v->minor &&
            h.version.patch == v->patch;
 }
@@ -226,8 +232,9 @@ static void say_done(const cli_opts_t *o, const h7_usb_device_t *app, const char
                      const h7_write_report_t *rep)
 {
     cli_json_t j;
-    if (!cli_doc_begin(o, &j, H7_EXIT_OK))
+    if (!cli_doc_begin(o, &j, H7_EXIT_OK)) {
         return;
+    }
     cli_doc_device(&j, app);
     cli_json_string(&j, "file", path);
     cli_json_bool(&j, "up_to_date", up_to_date);
@@ -246,8 +253,9 @@ static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
 {
     h7_usb_t *usb = NULL;
     int rc = cli_usb_init(o, &usb);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     h7_usb_handle_t *h = NULL;
     rc = h7_usb_open(usb, app, app->interface, -1, &h);
     if (rc != 0) {
@@ -263,8 +271,9 @@ static int detach_app(const cli_opts_t *o, const h7_usb_device_t *app)
     uint16_t timeout = app->detach_timeout_ms ? app->detach_timeout_ms : 1000;
     if (h7_dfu_detach(&dfu, timeout) != 0 && dfu.err.xfer != H7_XFER_NO_DEVICE) {
         /* No usable DFU runtime: try the HID report before giving up. */
-        if (!app->has_hid || h7_app_enter_update(&t, app->hid_interface) < 0)
+        if (!app->has_hid || h7_app_enter_update(&t, app->hid_interface) < 0) {
             out = cli_fail_dfu(o, &dfu, "the application refused DFU_DETACH");
+        }
     } else if (!(app->dfu_attributes & 0x08)) {
         /* DFU 1.1 5.1: without bitWillDetach the host resets the bus. */
         h7_usb_reset(h);
@@ -303,8 +312,9 @@ static int parse_options(int argc, char **argv, update_t *u, h7_load_opts_t *lo,
         switch (c) {
         case 's':
         case 'f':
-            if (!cli_load_opt(o, c, optarg, lo))
+            if (!cli_load_opt(o, c, optarg, lo)) {
                 return H7_EXIT_USAGE;
+            }
             *(c == 's' ? &many->address : &many->format) = optarg;
             break;
         case OPT_WAIT_DFU:
@@ -336,16 +346,19 @@ static int parse_options(int argc, char **argv, update_t *u, h7_load_opts_t *lo,
             parallel_given = true;
             break;
         case OPT_ID:
-            if (cli_add_ids(o, optarg) != H7_EXIT_OK)
+            if (cli_add_ids(o, optarg) != H7_EXIT_OK) {
                 return H7_EXIT_USAGE;
+            }
             break;
         }
     }
-    if (c == CLI_OPT_EXIT)
+    if (c == CLI_OPT_EXIT) {
         return ec;
+    }
     if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK ||
-        cli_add_ids(o, NULL) != H7_EXIT_OK)
+        cli_add_ids(o, NULL) != H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     u->path = argv[optind];
     *is_many = many->all || parallel_given || o->n_serial_args > 1 ||
                (o->filter.serial && strchr(o->filter.serial, ','));
@@ -372,10 +385,12 @@ static int parse_options(int argc, char **argv, update_t *u, h7_load_opts_t *lo,
 static int load_file(update_t *u, const h7_load_opts_t *lo, bool is_many)
 {
     int rc = cli_load_image(u->o, u->path, lo, &u->img);
-    if (rc == H7_EXIT_OK)
+    if (rc == H7_EXIT_OK) {
         rc = cli_check_base_used(u->o, u->path, lo, &u->img);
-    if (rc != H7_EXIT_OK)
+    }
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     char why[128];
     if (!u->force && !cli_slot_image_ok(&u->img, why, sizeof(why))) {
         cli_error(u->o, H7_EXIT_FILE,
@@ -396,8 +411,9 @@ static int find_board(update_t *u)
 {
     h7_usb_t *usb = NULL;
     int rc = cli_usb_init(u->o, &usb);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     rc = cli_find_target(usb, u->o, &u->start);
     h7_usb_exit(usb);
     u->was_app = !u->start.dfu_mode;
@@ -412,8 +428,9 @@ static void compare_versions(update_t *u)
     const h7_usb_device_t *app = &u->start;
     h7_app_version_t *ver = &u->old;
     u->have_old = cli_app_version(app, ver) == 0;
-    if (!u->have_old)
+    if (!u->have_old) {
         return;
+    }
     cli_info(o, "application %04x:%04x serial %s runs version %u.%u.%u (%s)", app->vid, app->pid,
              app->serial, ver->major, ver->minor, ver->patch, ver->text);
     char fver[32];
@@ -448,12 +465,14 @@ static int detach_board(update_t *u)
         return H7_EXIT_OK;
     }
     compare_versions(u);
-    if (u->up_to_date)
+    if (u->up_to_date) {
         return H7_EXIT_OK;
+    }
     cli_info(o, "detaching the application");
     int rc = detach_app(o, start);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     bool other, by_path;
     if (!wait_for(o, start->serial, start->path, true, u->wait_dfu_ms, &u->dfu_dev, &other,
                   &by_path)) {
@@ -465,12 +484,13 @@ static int detach_board(update_t *u)
     }
     const h7_usb_device_t *d = &u->dfu_dev;
     const bool rom = h7_usb_is_st_rom(d);
-    if (by_path)
+    if (by_path) {
         cli_info(o,
                  "DFU device %04x:%04x serial %s found on the same USB path %s (the "
                  "application's serial is %s)%s%s",
                  d->vid, d->pid, d->serial, d->path, start->serial, rom ? ": " : "",
                  rom ? texts[TXT_ROM_OWN_SERIAL] : "");
+    }
     return H7_EXIT_OK;
 }
 
@@ -481,13 +501,14 @@ static int write_failed(const update_t *u, const cli_dev_t *d)
     const bool stopped = d->dfu.err.code == H7_E_CANCELLED;
     int rc = stopped ? cli_write_interrupted(o, &u->rep)
                      : cli_fail_dfu(o, &d->dfu, "update failed while writing");
-    if (h7_usb_is_st_rom(&d->info))
+    if (h7_usb_is_st_rom(&d->info)) {
         cli_info(o, "%s; %s",
                  stopped ? "ST's ROM bootloader stays in DFU mode"
                          : "ST's ROM bootloader reported it and stays in DFU mode",
                  texts[TXT_ROM_KEEP_POWER]);
-    else if (!stopped)
+    } else if (!stopped) {
         cli_info(o, "%s", texts[TXT_RUN_AGAIN]);
+    }
     return rc;
 }
 
@@ -504,8 +525,9 @@ static int write_board(update_t *u)
     dopts.timeout_ms = 2000;
     cli_dev_t d;
     int rc = cli_open_dfu(&dopts, &d);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     cli_info(o, "writing %s (%llu bytes) to the bootloader %04x:%04x", u->path,
              (unsigned long long)h7_image_total_size(&u->img), d.info.vid, d.info.pid);
     h7_write_cfg_t cfg = {.verify = true,
@@ -526,27 +548,31 @@ static int write_board(update_t *u)
     } else {
         cli_progress_end();
         /* DfuSe leave needs a set-address after the verify (cli_default_start). */
-        if (h7_ops_leave(&d.dfu, true, cli_default_start(&d)) != 0)
+        if (h7_ops_leave(&d.dfu, true, cli_default_start(&d)) != 0) {
             rc =
                 cli_fail_dfu(o, &d.dfu, "the image is written and verified but leaving DFU failed");
+        }
     }
     cli_close(&d);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return rc;
+    }
     const h7_write_report_t *rep = &u->rep;
     char fver[32];
-    if (rep->bytes_written == 0 && rep->sectors_erased == 0 && (!u->record || rep->record_present))
+    if (rep->bytes_written == 0 && rep->sectors_erased == 0 &&
+        (!u->record || rep->record_present)) {
         cli_info(o,
                  "the board already held %s%s%s: nothing was written; starting the "
                  "application",
                  u->path, image_version(&u->img, fver, sizeof(fver)) ? ", version " : "",
                  image_version(&u->img, fver, sizeof(fver)) ? fver : "");
-    else
+    } else {
         cli_info(o,
                  "written and verified (%llu bytes, %zu sector(s) erased, %zu already equal) "
                  "in %.2f s; starting the application",
                  (unsigned long long)rep->bytes_written, rep->sectors_erased, rep->sectors_skipped,
                  cli_elapsed());
+    }
     return H7_EXIT_OK;
 }
 
@@ -560,24 +586,26 @@ static int wait_app(update_t *u)
     bool other, by_path;
     if (!wait_for(o, u->was_app ? u->start.serial : u->dfu_dev.serial, u->dfu_dev.path, false,
                   u->wait_app_ms, &app, &other, &by_path)) {
-        if (rom && !other)
+        if (rom && !other) {
             cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s. %s",
                       u->wait_app_ms / 1000, texts[TXT_ROM_JUMPED]);
-        else
+        } else {
             cli_error(o, H7_EXIT_DEVICE, "the application did not come back within %u s: %s",
                       u->wait_app_ms / 1000,
                       texts[!other ? TXT_NOT_ON_USB
                             : rom  ? TXT_BACK_IN_ROM
                                    : TXT_BACK_IN_DFU]);
+        }
         return H7_EXIT_DEVICE;
     }
     h7_app_version_t ver;
     bool have_ver = cli_app_version(&app, &ver) == 0;
-    if (have_ver)
+    if (have_ver) {
         cli_info(o, "application %04x:%04x serial %s is back, version %u.%u.%u (%s)", app.vid,
                  app.pid, app.serial, ver.major, ver.minor, ver.patch, ver.text);
-    else
+    } else {
         cli_info(o, "application %04x:%04x serial %s is back", app.vid, app.pid, app.serial);
+    }
     say_done(o, &app, u->path, false, u->was_app && u->have_old ? &u->old : NULL,
              u->has_hdr ? &u->hdr.version : NULL, have_ver ? &ver : NULL, &u->rep);
     return H7_EXIT_OK;
@@ -590,10 +618,12 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
     cli_many_t many = {.parallel = 1};
     bool is_many = false;
     int rc = parse_options(argc, argv, &u, &lo, &many, &is_many);
-    if (rc >= 0)
+    if (rc >= 0) {
         return rc;
-    if ((rc = load_file(&u, &lo, is_many)) != H7_EXIT_OK)
+    }
+    if ((rc = load_file(&u, &lo, is_many)) != H7_EXIT_OK) {
         return rc;
+    }
     if (is_many) {
         /* Each board in a run of its own (cmd_update_many.c), the file
          * checked once here. */
@@ -602,12 +632,15 @@ int cmd_update(cli_opts_t *o, int argc, char **argv)
         return cli_update_many(o, &many);
     }
     rc = find_board(&u);
-    if (rc == H7_EXIT_OK)
+    if (rc == H7_EXIT_OK) {
         rc = detach_board(&u);
-    if (rc == H7_EXIT_OK && !u.up_to_date)
+    }
+    if (rc == H7_EXIT_OK && !u.up_to_date) {
         rc = write_board(&u);
-    if (rc == H7_EXIT_OK && !u.up_to_date)
+    }
+    if (rc == H7_EXIT_OK && !u.up_to_date) {
         rc = wait_app(&u);
+    }
     h7_image_free(&u.img);
     return rc;
 }

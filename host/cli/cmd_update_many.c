@@ -56,8 +56,9 @@ static void on_stop(int sig)
  * document), messages their end (the error is the last line). */
 static void buf_add(buf_t *b, const char *data, size_t n)
 {
-    if (!b->p && !(b->p = malloc(b->max + 1)))
+    if (!b->p && !(b->p = malloc(b->max + 1))) {
         return;
+    }
     const bool keep_end = b->max != OUT_MAX;
     if (n > b->max - b->len) {
         if (!keep_end) {
@@ -90,21 +91,24 @@ static bool doc_string(const char *doc, const char *from, const char *key, char 
     char pat[64];
     if (from) {
         doc = strstr(doc, from);
-        if (!doc)
+        if (!doc) {
             return false;
+        }
     }
     snprintf(pat, sizeof(pat), "\"%s\":\"", key);
     const char *p = strstr(doc, pat);
-    if (!p || len == 0)
+    if (!p || len == 0) {
         return false;
+    }
     p += strlen(pat);
     size_t n = 0;
     for (; *p && *p != '"' && n + 1 < len; p++) {
         if (*p == '\\' && p[1]) {
             p++;
             out[n++] = *p == 'n' ? ' ' : *p == 't' ? ' ' : *p == 'u' ? '?' : *p;
-            if (*p == 'u')
+            if (*p == 'u') {
                 p += strspn(p + 1, "0123456789abcdefABCDEF") > 3 ? 4 : 0;
+            }
         } else {
             out[n++] = *p;
         }
@@ -116,8 +120,9 @@ static bool doc_string(const char *doc, const char *from, const char *key, char 
 static long long doc_int(const char *doc, const char *from, const char *key)
 {
     char pat[64];
-    if (from && !(doc = strstr(doc, from)))
+    if (from && !(doc = strstr(doc, from))) {
         return -1;
+    }
     snprintf(pat, sizeof(pat), "\"%s\":", key);
     const char *p = strstr(doc, pat);
     return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
@@ -138,22 +143,26 @@ static void app_version(const char *doc, char *out, size_t len)
     long long ma = doc ? doc_int(doc, app, "major") : -1;
     long long mi = doc ? doc_int(doc, app, "minor") : -1;
     long long pa = doc ? doc_int(doc, app, "patch") : -1;
-    if (ma >= 0 && mi >= 0 && pa >= 0)
+    if (ma >= 0 && mi >= 0 && pa >= 0) {
         snprintf(out, len, "%lld.%lld.%lld", ma, mi, pa);
-    else if (!doc || !doc_string(doc, "\"new_version\":{", "text", out, len))
+    } else if (!doc || !doc_string(doc, "\"new_version\":{", "text", out, len)) {
         snprintf(out, len, "?");
+    }
 }
 
 /* The run's document: one JSON object on one line, or NULL. */
 static const char *doc_of(board_t *b)
 {
-    if (!b->out.p)
+    if (!b->out.p) {
         return NULL;
-    while (b->out.len && (b->out.p[b->out.len - 1] == '\n' || b->out.p[b->out.len - 1] == '\r'))
+    }
+    while (b->out.len && (b->out.p[b->out.len - 1] == '\n' || b->out.p[b->out.len - 1] == '\r')) {
         b->out.p[--b->out.len] = '\0';
+    }
     if (b->out.len < 2 || b->out.p[0] != '{' || b->out.p[b->out.len - 1] != '}' ||
-        memchr(b->out.p, '\n', b->out.len))
+        memchr(b->out.p, '\n', b->out.len)) {
         return NULL;
+    }
     return b->out.p;
 }
 
@@ -162,11 +171,13 @@ static void last_line(const buf_t *e, char *out, size_t len)
 {
     const char *s = buf_str(e);
     size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) {
         n--;
+    }
     size_t a = n;
-    while (a && s[a - 1] != '\n')
+    while (a && s[a - 1] != '\n') {
         a--;
+    }
     const char *line = s + a;
     size_t l = n - a;
     static const char pre[] = "h7dfu: error: ";
@@ -188,8 +199,9 @@ static void say_board(const cli_opts_t *o, board_t *b)
     const char *doc = doc_of(b);
     char msg[1024], ver[64];
     if (b->exit == H7_EXIT_OK) {
-        if (o->quiet || o->json)
+        if (o->quiet || o->json) {
             return;
+        }
         app_version(doc, ver, sizeof(ver));
         if (doc && doc_true(doc, "up_to_date")) {
             fprintf(stderr, "%s: already up to date (%s)\n", b->serial, ver);
@@ -197,25 +209,27 @@ static void say_board(const cli_opts_t *o, board_t *b)
         }
         long long er = doc ? doc_int(doc, NULL, "sectors_erased") : -1;
         long long sk = doc ? doc_int(doc, NULL, "sectors_skipped") : -1;
-        if (er >= 0 && sk >= 0)
+        if (er >= 0 && sk >= 0) {
             fprintf(stderr,
                     "%s: updated to %s in %.1f s (%lld sector(s) erased, %lld already equal)\n",
                     b->serial, ver, secs(b), er, sk);
-        else
+        } else {
             fprintf(stderr, "%s: updated to %s in %.1f s\n", b->serial, ver, secs(b));
+        }
         return;
     }
-    if (b->refused)
+    if (b->refused) {
         snprintf(msg, sizeof(msg), "%s", b->refused);
-    else if (!b->started)
+    } else if (!b->started) {
         snprintf(msg, sizeof(msg), "not started: interrupted");
-    else if (doc && doc_string(doc, NULL, "message", msg, sizeof(msg)))
+    } else if (doc && doc_string(doc, NULL, "message", msg, sizeof(msg)))
         ;
-    else if (b->signal)
+    else if (b->signal) {
         snprintf(msg, sizeof(msg), "its run ended on signal %d (%s)", b->signal,
                  strsignal(b->signal));
-    else
+    } else {
         last_line(&b->err, msg, sizeof(msg));
+    }
     fprintf(stderr, "%s: FAILED (exit %d, %s): %s\n", b->serial, b->exit,
             b->exit == H7_EXIT_INTERRUPTED ? "interrupted" : cli_exit_category(b->exit),
             msg[0] ? msg : "no message");
@@ -264,10 +278,12 @@ static bool start(const cli_opts_t *o, const cli_many_t *m, board_t *b)
         argv[n++] = "--wait-app";
         argv[n++] = m->wait_app;
     }
-    if (m->force)
+    if (m->force) {
         argv[n++] = "--force";
-    if (m->no_skip)
+    }
+    if (m->no_skip) {
         argv[n++] = "--no-skip";
+    }
     argv[n++] = "--";
     argv[n++] = m->file;
     argv[n] = NULL;
@@ -325,8 +341,9 @@ static bool start(const cli_opts_t *o, const cli_many_t *m, board_t *b)
     b->fd_err = pe[0];
     b->started = true;
     b->t0 = cli_now_ms();
-    if (o->verbose)
+    if (o->verbose) {
         fprintf(stderr, "%s: started (pid %ld)\n", b->serial, (long)pid);
+    }
     return true;
 }
 
@@ -340,10 +357,12 @@ static void drain(int *fd, buf_t *bf)
             buf_add(bf, chunk, (size_t)r);
             continue;
         }
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR) {
             continue;
-        if (r < 0 && errno == EAGAIN)
+        }
+        if (r < 0 && errno == EAGAIN) {
             return;
+        }
         close(*fd);
         *fd = -1;
         return;
@@ -363,8 +382,9 @@ static void finish(const cli_opts_t *o, board_t *b)
     b->done = true;
     /* Not seen at the start: the path its run found it on. */
     const char *doc = doc_of(b);
-    if (!b->path[0] && doc)
+    if (!b->path[0] && doc) {
         doc_string(doc, NULL, "path", b->path, sizeof(b->path));
+    }
     if (o->verbose && b->err.len) {
         /* Its words, together, not interleaved with the others'. */
         const char *s = buf_str(&b->err);
@@ -405,9 +425,11 @@ static int boards_by_serial(const cli_opts_t *o, board_t **out)
     }
     for (int i = 0; i < n; i++) {
         snprintf(b[i].serial, sizeof(b[i].serial), "%s", serials[i]);
-        for (int k = 0; k < nf; k++)
-            if (!strcmp(found[k].serial, serials[i]) && !b[i].path[0])
+        for (int k = 0; k < nf; k++) {
+            if (!strcmp(found[k].serial, serials[i]) && !b[i].path[0]) {
                 snprintf(b[i].path, sizeof(b[i].path), "%s", found[k].path);
+            }
+        }
     }
     free(found);
     free(serials);
@@ -427,8 +449,9 @@ static int boards_all(const cli_opts_t *o, board_t **out)
 {
     h7_usb_t *usb = NULL;
     int rc = cli_usb_init(o, &usb);
-    if (rc != H7_EXIT_OK)
+    if (rc != H7_EXIT_OK) {
         return -rc;
+    }
     h7_usb_device_t *found = NULL;
     int n = cli_find_boards(usb, o, &found);
     h7_usb_exit(usb);
@@ -451,12 +474,15 @@ static int boards_all(const cli_opts_t *o, board_t **out)
     for (int i = 0; i < n; i++) {
         snprintf(b[i].serial, sizeof(b[i].serial), "%s", found[i].serial);
         snprintf(b[i].path, sizeof(b[i].path), "%s", found[i].path);
-        if (!found[i].serial[0])
+        if (!found[i].serial[0]) {
             b[i].refused = "the board has no serial number: update it alone with -p PATH";
-        for (int k = 0; k < n; k++)
-            if (k != i && found[i].serial[0] && !strcmp(found[k].serial, found[i].serial))
+        }
+        for (int k = 0; k < n; k++) {
+            if (k != i && found[i].serial[0] && !strcmp(found[k].serial, found[i].serial)) {
                 b[i].refused = "another device has the same serial number: the board cannot "
                                "be told apart across its restart; update it alone with -p PATH";
+            }
+        }
     }
     free(found);
     qsort(b, (size_t)n, sizeof(*b), by_serial);
@@ -467,8 +493,9 @@ static int boards_all(const cli_opts_t *o, board_t **out)
 static void write_doc(const cli_opts_t *o, const cli_many_t *m, board_t *b, int n, int code, int ok)
 {
     cli_json_t j;
-    if (!cli_doc_begin(o, &j, code))
+    if (!cli_doc_begin(o, &j, code)) {
         return;
+    }
     cli_json_string(&j, "file", m->file);
     cli_json_int(&j, "parallel", m->parallel);
     cli_json_int(&j, "boards_ok", ok);
@@ -477,10 +504,11 @@ static void write_doc(const cli_opts_t *o, const cli_many_t *m, board_t *b, int 
     for (int i = 0; i < n; i++) {
         cli_json_begin_object(&j, NULL);
         cli_json_string(&j, "serial", b[i].serial);
-        if (b[i].path[0])
+        if (b[i].path[0]) {
             cli_json_string(&j, "path", b[i].path);
-        else
+        } else {
             cli_json_null(&j, "path");
+        }
         cli_json_int(&j, "exit", b[i].exit);
         cli_json_bool(&j, "ok", b[i].exit == H7_EXIT_OK);
         cli_json_bool(&j, "started", b[i].started);
@@ -490,15 +518,16 @@ static void write_doc(const cli_opts_t *o, const cli_many_t *m, board_t *b, int 
             cli_json_raw(&j, "result", doc);
         } else {
             char msg[1024];
-            if (b[i].refused)
+            if (b[i].refused) {
                 snprintf(msg, sizeof(msg), "%s", b[i].refused);
-            else if (!b[i].started)
+            } else if (!b[i].started) {
                 snprintf(msg, sizeof(msg), "not started: interrupted");
-            else if (b[i].signal)
+            } else if (b[i].signal) {
                 snprintf(msg, sizeof(msg), "its run ended on signal %d (%s)", b[i].signal,
                          strsignal(b[i].signal));
-            else
+            } else {
                 last_line(&b[i].err, msg, sizeof(msg));
+            }
             /* No document of its own: the error object in its place. */
             cli_json_begin_object(&j, "result");
             cli_doc_error(&j, b[i].exit, msg, NULL, NULL);
@@ -514,8 +543,9 @@ int cli_update_many(cli_opts_t *o, const cli_many_t *m)
 {
     board_t *b = NULL;
     int n = m->all ? boards_all(o, &b) : boards_by_serial(o, &b);
-    if (n < 0)
+    if (n < 0) {
         return -n;
+    }
     for (int i = 0; i < n; i++) {
         b[i].fd_out = b[i].fd_err = -1;
         b[i].out.max = OUT_MAX;
@@ -528,13 +558,16 @@ int cli_update_many(cli_opts_t *o, const cli_many_t *m)
     unsigned par = m->parallel < (unsigned)n ? m->parallel : (unsigned)n;
     if (!o->quiet && !o->json) {
         fprintf(stderr, "updating %d board(s) with %s, %u at a time:", n, m->file, par);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             fprintf(stderr, " %s", b[i].serial);
+        }
         fputc('\n', stderr);
     }
-    for (int i = 0; i < n; i++)
-        if (b[i].refused)
+    for (int i = 0; i < n; i++) {
+        if (b[i].refused) {
             say_board(o, &b[i]);
+        }
+    }
 
     /* Ctrl-C / SIGTERM: handed on to the running boards (they stop at their
      * next safe point, exit 130); no board is started after it. */
@@ -560,8 +593,9 @@ int cli_update_many(cli_opts_t *o, const cli_many_t *m)
     for (;;) {
         while (!stops && running < par && next < n) {
             board_t *x = &b[next++];
-            if (x->done)
+            if (x->done) {
                 continue;
+            }
             if (start(o, m, x)) {
                 running++;
                 fcntl(x->fd_out, F_SETFL, fcntl(x->fd_out, F_GETFL) | O_NONBLOCK);
@@ -572,18 +606,22 @@ int cli_update_many(cli_opts_t *o, const cli_many_t *m)
                 say_board(o, x);
             }
         }
-        if (running == 0)
+        if (running == 0) {
             break;
+        }
         if (stops != handed_on) {
             handed_on = (int)stops;
-            for (int i = 0; i < n; i++)
-                if (b[i].pid > 0)
+            for (int i = 0; i < n; i++) {
+                if (b[i].pid > 0) {
                     kill(b[i].pid, SIGINT);
+                }
+            }
         }
         nfds_t np = 0;
         for (int i = 0; i < n; i++) {
-            if (b[i].pid <= 0)
+            if (b[i].pid <= 0) {
                 continue;
+            }
             if (b[i].fd_out >= 0) {
                 pf[np] = (struct pollfd){.fd = b[i].fd_out, .events = POLLIN};
                 who[np++] = i;
@@ -594,16 +632,19 @@ int cli_update_many(cli_opts_t *o, const cli_many_t *m)
             }
         }
         int pr = poll(pf, np, 200);
-        if (pr < 0 && errno != EINTR)
+        if (pr < 0 && errno != EINTR) {
             cli_sleep_ms(100u); /* poll failed: look again */
+        }
         for (nfds_t k = 0; pr > 0 && k < np; k++) {
-            if (!pf[k].revents)
+            if (!pf[k].revents) {
                 continue;
+            }
             board_t *x = &b[who[k]];
-            if (pf[k].fd == x->fd_out)
+            if (pf[k].fd == x->fd_out) {
                 drain(&x->fd_out, &x->out);
-            else if (pf[k].fd == x->fd_err)
+            } else if (pf[k].fd == x->fd_err) {
                 drain(&x->fd_err, &x->err);
+            }
         }
         for (int i = 0; i < n; i++) {
             if (b[i].pid > 0 && b[i].fd_out < 0 && b[i].fd_err < 0) {
@@ -629,20 +670,23 @@ int cli_update_many(cli_opts_t *o, const cli_many_t *m)
      * run ended by a signal as 1. */
     int ok = 0, code = H7_EXIT_OK;
     for (int i = 0; i < n; i++) {
-        if (b[i].exit == H7_EXIT_OK)
+        if (b[i].exit == H7_EXIT_OK) {
             ok++;
-        else if (code == H7_EXIT_OK)
+        } else if (code == H7_EXIT_OK) {
             code = b[i].exit <= H7_EXIT_USB || b[i].exit == H7_EXIT_INTERRUPTED ? b[i].exit
                                                                                 : H7_EXIT_FAIL;
+        }
     }
-    if (stops)
+    if (stops) {
         code = H7_EXIT_INTERRUPTED;
+    }
     if (!o->quiet && !o->json) {
-        if (ok == n)
+        if (ok == n) {
             fprintf(stderr, "all %d board(s) updated or up to date\n", n);
-        else
+        } else {
             fprintf(stderr, "%d of %d board(s) updated or up to date, %d failed%s\n", ok, n, n - ok,
                     stops ? " (interrupted)" : ": run the same command again to finish them");
+        }
     }
     write_doc(o, m, b, n, code, ok);
     for (int i = 0; i < n; i++) {

@@ -42,26 +42,30 @@ static void say_plan(const cli_opts_t *o, const cli_dev_t *d, const h7_image_t *
              d->dfu.transfer_size);
     h7_layout_t l;
     char err[128];
-    if (h7_layout_parse(layout, &l, err, sizeof(err)) != 0)
+    if (h7_layout_parse(layout, &l, err, sizeof(err)) != 0) {
         return;
+    }
     h7_plan_t plan;
     h7_plan_refusal_t ref;
     h7_plan_opts_t po = h7_plan_default_opts();
     po.alt = -1;
     memset(&plan, 0, sizeof(plan));
-    if (h7_plan_make(img, &l, &po, &plan, &ref) != 0)
+    if (h7_plan_make(img, &l, &po, &plan, &ref) != 0) {
         return; /* the write says why */
+    }
     uint64_t bytes = 0;
-    for (size_t i = 0; i < plan.n_block; i++)
+    for (size_t i = 0; i < plan.n_block; i++) {
         bytes += plan.block[i].len;
+    }
     cli_info(o,
              "plan: %zu sector(s) touched (%llu bytes to erase at most), %zu block(s), "
              "%llu bytes in whole 32-byte flash words%s",
              plan.n_erase, (unsigned long long)plan.erase_bytes, plan.n_block,
              (unsigned long long)bytes,
              cfg->record ? ", then the image record appended to the record area" : "");
-    for (size_t i = 0; i < plan.n_erase; i++)
+    for (size_t i = 0; i < plan.n_erase; i++) {
         cli_info(o, "  sector at 0x%08x, %u bytes", plan.erase[i].addr, plan.erase[i].size);
+    }
     cli_info(o, "%s",
              cfg->no_skip ? "every touched sector is erased and written (--no-skip)"
                           : "sectors that already hold the image's bytes are skipped");
@@ -105,8 +109,9 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
             break;
         }
         case 'f':
-            if (!cli_parse_format(o, optarg, &lopts.format))
+            if (!cli_parse_format(o, optarg, &lopts.format)) {
                 return H7_EXIT_USAGE;
+            }
             break;
         case OPT_LEAVE:
             spec.leave = true;
@@ -122,10 +127,12 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
             break;
         }
     }
-    if (c == CLI_OPT_EXIT)
+    if (c == CLI_OPT_EXIT) {
         return ec;
-    if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK)
+    }
+    if (cli_want_args(o, argc, argv, &cmd, 1, 1, "exactly one FILE") != H7_EXIT_OK) {
         return H7_EXIT_USAGE;
+    }
     const char *path = argv[optind];
     lopts.has_base = spec.has_addr;
     lopts.base = spec.addr;
@@ -141,11 +148,13 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
     /* Everything about the file is checked before the device is touched. */
     h7_image_t img;
     int lrc = cli_load_image(o, path, &lopts, &img);
-    if (lrc != H7_EXIT_OK)
+    if (lrc != H7_EXIT_OK) {
         return lrc;
+    }
     /* With leave, ADDR is where the application starts (dfu-util's -s). */
-    if (!spec.leave && (lrc = cli_check_base_used(o, path, &lopts, &img)) != H7_EXIT_OK)
+    if (!spec.leave && (lrc = cli_check_base_used(o, path, &lopts, &img)) != H7_EXIT_OK) {
         return lrc;
+    }
 
     cli_dev_t d;
     int rc = cli_open_dfu(o, &d);
@@ -203,8 +212,9 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
         rc = H7_EXIT_FAIL;
         goto out;
     }
-    if (o->verbose)
+    if (o->verbose) {
         say_plan(o, &d, &img, &cfg);
+    }
     h7_write_report_t rep;
     memset(&rep, 0, sizeof(rep));
     if (h7_ops_write_image(&d.dfu, &img, d.info.alts[d.alt_index].name, &cfg, &rep) != 0) {
@@ -217,10 +227,11 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
         cli_info(o, "%s by %s; %llu bytes verified", verify ? "verified" : "not verified",
                  rep.device_crc && !readback ? "the device's CRC-32" : "read-back",
                  (unsigned long long)rep.bytes_verified);
-        if (cfg.record)
+        if (cfg.record) {
             cli_info(o, "image record at 0x%08x%s%s", rep.record_addr,
                      rep.record_present ? " (already there: not rewritten)" : "",
                      rep.record_compacted ? " (the record area was full: erased first)" : "");
+        }
     }
     cli_info(o, "wrote %llu bytes, erased %zu sector(s), %zu sector(s) already equal%s, in %.2f s",
              (unsigned long long)rep.bytes_written, rep.sectors_erased, rep.sectors_skipped,
@@ -228,8 +239,9 @@ int cmd_write(cli_opts_t *o, int argc, char **argv)
     if (spec.leave) {
         /* Start where the image starts, as dfu-util's -s ADDR:leave does. */
         uint32_t start = spec.has_addr ? spec.addr : h7_image_min_addr(&img);
-        if ((rc = cli_leave_and_report(o, &d, start, h7bl)) != H7_EXIT_OK)
+        if ((rc = cli_leave_and_report(o, &d, start, h7bl)) != H7_EXIT_OK) {
             goto out;
+        }
     }
     cli_json_t j;
     if (cli_doc_begin(o, &j, H7_EXIT_OK)) {

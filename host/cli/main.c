@@ -31,8 +31,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: h7dfu [OPTIONS] COMMAND [ARGS]\n\n"
                "Commands:\n");
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         fprintf(f, "  %-13s %s\n", cmds[i].name, cmds[i].summary);
+    }
     fprintf(f, "\nOptions (before or after the command, or among its arguments):\n"
                "  -d, --device VID:PID   only devices with this ID (hex)\n"
                "  -S, --serial SERIAL    only the device with this serial number\n"
@@ -58,9 +59,11 @@ int main(int argc, char **argv)
     o.alt = -1;
     cli_clock_start();
     /* --json anywhere also makes a command-line error JSON. */
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
             o.json = true;
+        }
+    }
     int c;
     char shorts[32];
     snprintf(shorts, sizeof(shorts), "+:%s", cli_global_shorts);
@@ -71,17 +74,19 @@ int main(int argc, char **argv)
             return H7_EXIT_OK;
         }
         if (c == '?' || c == ':') {
-            if (c == '?' && optopt && optopt < 256)
+            if (c == '?' && optopt && optopt < 256) {
                 cli_error(&o, H7_EXIT_USAGE, "unknown option '-%c' (see `h7dfu --help`)", optopt);
-            else
+            } else {
                 cli_error(&o, H7_EXIT_USAGE, "%s option '%s' (see `h7dfu --help`)",
                           c == ':' ? "a value is missing after" : "unknown", argv[optind - 1]);
+            }
             return H7_EXIT_USAGE;
         }
         bool stop;
         int rc = cli_global_opt(&o, c, optarg, &stop);
-        if (rc != H7_EXIT_OK || stop)
+        if (rc != H7_EXIT_OK || stop) {
             return rc;
+        }
     }
     if (optind >= argc) {
         usage(stderr);

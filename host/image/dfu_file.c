@@ -29,8 +29,9 @@ static uint32_t suffix_crc(const uint8_t *buf, size_t len)
 
 bool img_has_dfu_suffix(const uint8_t *buf, size_t len)
 {
-    if (len < SUFFIX_LEN)
+    if (len < SUFFIX_LEN) {
         return false;
+    }
     const uint8_t *s = buf + len - SUFFIX_LEN;
     return memcmp(s + 8, "UFD", 3) == 0 && s[11] == SUFFIX_LEN &&
            h7_get_le32(s + 12) == suffix_crc(buf, len);
@@ -39,25 +40,30 @@ bool img_has_dfu_suffix(const uint8_t *buf, size_t len)
 static int load_dfuse_body(h7_image_t *img, const uint8_t *buf, size_t body, const char *name,
                            h7_image_error_t *err)
 {
-    if (body < PREFIX_LEN)
+    if (body < PREFIX_LEN) {
         return img_fail(err, H7_IMG_E_TRUNCATED, name, 0, 0,
                         "the DfuSe prefix needs %d bytes, the file has %zu before its suffix",
                         PREFIX_LEN, body);
-    if (memcmp(buf, "DfuSe", 5) != 0)
+    }
+    if (memcmp(buf, "DfuSe", 5) != 0) {
         return img_fail(err, H7_IMG_E_FORMAT, name, 0, 0, "no \"DfuSe\" prefix");
-    if (buf[5] != 0x01)
+    }
+    if (buf[5] != 0x01) {
         return img_fail(err, H7_IMG_E_FORMAT, name, 0, 5, "DfuSe prefix version %u (not 1)",
                         buf[5]);
+    }
     uint32_t image_size = h7_get_le32(buf + 6);
-    if (image_size != body)
+    if (image_size != body) {
         return img_fail(err, H7_IMG_E_LENGTH, name, 0, 6,
                         "DfuSe image size %u differs from the file without suffix (%zu)",
                         image_size, body);
+    }
     unsigned targets = buf[10];
 
     h7_image_target_t *tg = calloc(targets ? targets : 1, sizeof(*tg));
-    if (!tg)
+    if (!tg) {
         return img_fail(err, H7_IMG_E_NOMEM, name, 0, -1, "out of memory");
+    }
     img->targets = tg;
     img->target_count = targets;
 
@@ -151,22 +157,26 @@ out:
 int img_load_dfu(h7_image_t *img, const uint8_t *buf, size_t len, const char *name,
                  h7_image_format_t fmt, const h7_load_opts_t *opts, h7_image_error_t *err)
 {
-    if (len < SUFFIX_LEN)
+    if (len < SUFFIX_LEN) {
         return img_fail(err, H7_IMG_E_TRUNCATED, name, 0, 0,
                         "%zu bytes: too short for a DFU suffix (16 bytes)", len);
+    }
     size_t body = len - SUFFIX_LEN;
     const uint8_t *s = buf + body;
-    if (memcmp(s + 8, "UFD", 3) != 0)
+    if (memcmp(s + 8, "UFD", 3) != 0) {
         return img_fail(err, H7_IMG_E_FORMAT, name, 0, (long)body + 8,
                         "no DFU suffix (signature \"UFD\" missing)");
-    if (s[11] != SUFFIX_LEN)
+    }
+    if (s[11] != SUFFIX_LEN) {
         return img_fail(err, H7_IMG_E_LENGTH, name, 0, (long)body + 11,
                         "DFU suffix length %u (expected 16)", s[11]);
+    }
     uint32_t want = suffix_crc(buf, len), got = h7_get_le32(s + 12);
-    if (got != want)
+    if (got != want) {
         return img_fail(err, H7_IMG_E_CHECKSUM, name, 0, (long)body + 12,
                         "the DFU suffix says CRC 0x%08x but the data gives 0x%08x (corrupt file)",
                         got, want);
+    }
     img->has_suffix = true;
     img->bcd_device = h7_get_le16(s);
     img->id_product = h7_get_le16(s + 2);
@@ -174,19 +184,23 @@ int img_load_dfu(h7_image_t *img, const uint8_t *buf, size_t len, const char *na
     img->bcd_dfu = h7_get_le16(s + 6);
 
     if (fmt == H7_FMT_DFUSE) {
-        if (img->bcd_dfu != BCD_DFUSE)
+        if (img->bcd_dfu != BCD_DFUSE) {
             return img_fail(err, H7_IMG_E_FORMAT, name, 0, (long)body + 6,
                             "bcdDFU 0x%04x in the suffix; a DfuSe file has 0x011A", img->bcd_dfu);
+        }
         return load_dfuse_body(img, buf, body, name, err);
     }
-    if (!opts || !opts->has_base)
+    if (!opts || !opts->has_base) {
         return img_fail(err, H7_IMG_E_NEED_BASE, name, 0, -1,
                         "a plain DFU file has no address: give a base address");
-    if ((uint64_t)opts->base + body > 0x100000000ull)
+    }
+    if ((uint64_t)opts->base + body > 0x100000000ull) {
         return img_fail(err, H7_IMG_E_RANGE, name, 0, -1, "%zu bytes at 0x%08x run past 0xFFFFFFFF",
                         body, opts->base);
-    if (body == 0)
+    }
+    if (body == 0) {
         return img_fail(err, H7_IMG_E_EMPTY, name, 0, -1, "the file holds only a suffix");
+    }
     return h7_image_add(img, 0, opts->base, buf, body, err);
 }
 
@@ -194,9 +208,11 @@ int img_load_dfu(h7_image_t *img, const uint8_t *buf, size_t len, const char *na
 
 static const char *target_name(const h7_image_t *img, uint8_t alt, const h7_write_opts_t *opts)
 {
-    for (size_t i = 0; i < img->target_count; i++)
-        if (img->targets[i].alt == alt && img->targets[i].name[0])
+    for (size_t i = 0; i < img->target_count; i++) {
+        if (img->targets[i].alt == alt && img->targets[i].name[0]) {
             return img->targets[i].name;
+        }
+    }
     return opts && opts->target_name ? opts->target_name : "ST...";
 }
 
@@ -212,8 +228,9 @@ int img_write_dfuse(const h7_image_t *img, const h7_write_opts_t *opts, img_out_
         }
         total += ELEMENT_HDR + (uint64_t)img->seg[i].len;
     }
-    if (targets > 255 || total > UINT32_MAX)
+    if (targets > 255 || total > UINT32_MAX) {
         return -1;
+    }
 
     uint8_t prefix[PREFIX_LEN] = {'D', 'f', 'u', 'S', 'e', 0x01};
     h7_put_le32(prefix + 6, (uint32_t)total);
@@ -223,8 +240,9 @@ int img_write_dfuse(const h7_image_t *img, const h7_write_opts_t *opts, img_out_
     for (size_t i = 0; i < img->count;) {
         size_t j = i;
         uint64_t tsize = 0;
-        while (j < img->count && img->seg[j].alt == img->seg[i].alt)
+        while (j < img->count && img->seg[j].alt == img->seg[i].alt) {
             tsize += ELEMENT_HDR + (uint64_t)img->seg[j++].len;
+        }
         uint8_t tp[TARGET_LEN] = {'T', 'a', 'r', 'g', 'e', 't'};
         tp[6] = img->seg[i].alt;
         h7_put_le32(tp + 7, 1);
@@ -252,7 +270,8 @@ int img_write_dfuse(const h7_image_t *img, const h7_write_opts_t *opts, img_out_
     sfx[11] = SUFFIX_LEN;
     h7_put_le32(sfx + 12, 0);
     img_out_put(o, sfx, sizeof(sfx));
-    if (!o->oom)
+    if (!o->oom) {
         h7_put_le32(o->buf + o->len - 4, suffix_crc(o->buf, o->len));
+    }
     return 0;
 }

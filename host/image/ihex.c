@@ -32,10 +32,12 @@ int img_load_ihex(h7_image_t *img, const uint8_t *buf, size_t len, const char *n
 
     while (img_next_line(buf, len, &pos, &line, &ll)) {
         lineno++;
-        while (ll > 0 && (line[ll - 1] == ' ' || line[ll - 1] == '\t'))
+        while (ll > 0 && (line[ll - 1] == ' ' || line[ll - 1] == '\t')) {
             ll--;
-        if (ll == 0 || (ll == 1 && line[0] == 0x1A)) /* blank line, DOS end-of-file */
+        }
+        if (ll == 0 || (ll == 1 && line[0] == 0x1A)) { /* blank line, DOS end-of-file */
             continue;
+        }
         if (eof) {
             img_fail(err, H7_IMG_E_AFTER_EOF, name, lineno, -1,
                      "data after the end-of-file (01) record");
@@ -105,15 +107,17 @@ int img_load_ihex(h7_image_t *img, const uint8_t *buf, size_t len, const char *n
                              "data at 0x%08llx runs past 0xFFFFFFFF", (unsigned long long)a);
                     goto out;
                 }
-                if (img_builder_add(&b, 0, (uint32_t)a, data, count, lineno) != 0)
+                if (img_builder_add(&b, 0, (uint32_t)a, data, count, lineno) != 0) {
                     goto oom;
+                }
             } else {
                 /* Segment addressing: the offset wraps inside the 64 KiB segment. */
                 uint32_t first = 0x10000u - offset;
                 uint32_t n1 = count < first ? count : first;
                 if (img_builder_add(&b, 0, upper + offset, data, n1, lineno) != 0 ||
-                    img_builder_add(&b, 0, upper, data + n1, count - n1, lineno) != 0)
+                    img_builder_add(&b, 0, upper, data + n1, count - n1, lineno) != 0) {
                     goto oom;
+                }
             }
             break;
         case IHEX_EOF:
@@ -146,8 +150,9 @@ int img_load_ihex(h7_image_t *img, const uint8_t *buf, size_t len, const char *n
     }
     img_overlap_t ov;
     int f = img_builder_finish(&b, img, &ov);
-    if (f < 0)
+    if (f < 0) {
         goto oom;
+    }
     if (f > 0) {
         img_fail(err, H7_IMG_E_OVERLAP, name, (unsigned)ov.origin_second, -1,
                  "data for 0x%08x was already given on line %ld", ov.addr, ov.origin_first);
@@ -175,9 +180,11 @@ static void put_record(img_out_t *o, uint8_t type, uint16_t offset, const uint8_
 
 int img_write_ihex(const h7_image_t *img, img_out_t *o)
 {
-    for (size_t i = 1; i < img->count; i++)
-        if (img->seg[i].alt != img->seg[0].alt)
+    for (size_t i = 1; i < img->count; i++) {
+        if (img->seg[i].alt != img->seg[0].alt) {
             return -1;
+        }
+    }
     int64_t upper = -1;
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
@@ -191,11 +198,13 @@ int img_write_ihex(const h7_image_t *img, img_out_t *o)
             }
             /* 16 bytes a line, never crossing a 64 KiB boundary. */
             uint32_t n = s->len - done;
-            if (n > 16)
+            if (n > 16) {
                 n = 16;
+            }
             uint32_t to_boundary = 0x10000u - (a & 0xFFFFu);
-            if (n > to_boundary)
+            if (n > to_boundary) {
                 n = to_boundary;
+            }
             put_record(o, IHEX_DATA, (uint16_t)a, s->data + done, (uint8_t)n);
             done += n;
         }

@@ -16,8 +16,9 @@
 int img_fail(h7_image_error_t *err, h7_image_errc_t code, const char *file, unsigned line,
              long offset, const char *fmt, ...)
 {
-    if (!err)
+    if (!err) {
         return -1;
+    }
     memset(err, 0, sizeof(*err));
     err->code = code;
     err->line = line;
@@ -30,13 +31,14 @@ int img_fail(h7_image_error_t *err, h7_image_errc_t code, const char *file, unsi
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
 
-    if (line > 0)
+    if (line > 0) {
         snprintf(err->message, sizeof(err->message), "%s:%u: %s", err->file, line, what);
-    else if (offset >= 0)
+    } else if (offset >= 0) {
         snprintf(err->message, sizeof(err->message), "%s: at byte offset %ld (0x%lx): %s",
                  err->file, offset, (unsigned long)offset, what);
-    else
+    } else {
         snprintf(err->message, sizeof(err->message), "%s: %s", err->file, what);
+    }
     return -1;
 }
 
@@ -61,8 +63,9 @@ const char *h7_image_errc_name(h7_image_errc_t code)
         [H7_IMG_E_EMPTY] = "no data",
         [H7_IMG_E_UNSUPPORTED] = "unsupported",
     };
-    if ((unsigned)code < sizeof(names) / sizeof(names[0]) && names[code])
+    if ((unsigned)code < sizeof(names) / sizeof(names[0]) && names[code]) {
         return names[code];
+    }
     return "unknown error";
 }
 
@@ -111,8 +114,9 @@ bool h7_image_format_parse(const char *name, h7_image_format_t *fmt)
 
 static const char *extension(const char *name)
 {
-    if (!name)
+    if (!name) {
         return "";
+    }
     const char *slash = strrchr(name, '/');
     const char *dot = strrchr(slash ? slash : name, '.');
     return dot ? dot + 1 : "";
@@ -120,9 +124,11 @@ static const char *extension(const char *name)
 
 static bool ext_is(const char *ext, const char *const *list)
 {
-    for (; *list; list++)
-        if (strcasecmp(ext, *list) == 0)
+    for (; *list; list++) {
+        if (strcasecmp(ext, *list) == 0) {
             return true;
+        }
+    }
     return false;
 }
 
@@ -139,34 +145,45 @@ h7_image_format_t h7_image_detect(const uint8_t *buf, size_t len, const char *na
     if (len >= 4 && memcmp(buf,
                            "\x7f"
                            "ELF",
-                           4) == 0)
+                           4) == 0) {
         return H7_FMT_ELF;
-    if (img_has_dfu_suffix(buf, len))
+    }
+    if (img_has_dfu_suffix(buf, len)) {
         return (len >= 5 && memcmp(buf, "DfuSe", 5) == 0) ? H7_FMT_DFUSE : H7_FMT_DFU;
-    if (len >= 5 && memcmp(buf, "DfuSe", 5) == 0)
+    }
+    if (len >= 5 && memcmp(buf, "DfuSe", 5) == 0) {
         return H7_FMT_DFUSE; /* the loader will explain what is wrong with the suffix */
+    }
 
     /* A raw binary may start with anything, so its extension decides. */
-    if (ext_is(ext, ext_bin))
+    if (ext_is(ext, ext_bin)) {
         return H7_FMT_BIN;
+    }
 
     size_t i = 0;
-    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) {
         i++;
-    if (i < len && buf[i] == ':')
+    }
+    if (i < len && buf[i] == ':') {
         return H7_FMT_IHEX;
-    if (i + 1 < len && buf[i] == 'S' && isdigit(buf[i + 1]))
+    }
+    if (i + 1 < len && buf[i] == 'S' && isdigit(buf[i + 1])) {
         return H7_FMT_SREC;
+    }
 
     /* Content said nothing: let the extension pick, so the loader can say why. */
-    if (ext_is(ext, ext_hex))
+    if (ext_is(ext, ext_hex)) {
         return H7_FMT_IHEX;
-    if (ext_is(ext, ext_srec))
+    }
+    if (ext_is(ext, ext_srec)) {
         return H7_FMT_SREC;
-    if (ext_is(ext, ext_elf))
+    }
+    if (ext_is(ext, ext_elf)) {
         return H7_FMT_ELF;
-    if (ext_is(ext, ext_dfu))
+    }
+    if (ext_is(ext, ext_dfu)) {
         return H7_FMT_DFUSE;
+    }
     return H7_FMT_AUTO;
 }
 
@@ -179,10 +196,12 @@ void h7_image_init(h7_image_t *img)
 
 void h7_image_free(h7_image_t *img)
 {
-    if (!img)
+    if (!img) {
         return;
-    for (size_t i = 0; i < img->count; i++)
+    }
+    for (size_t i = 0; i < img->count; i++) {
         free(img->seg[i].data);
+    }
     free(img->seg);
     free(img->targets);
     h7_image_init(img);
@@ -191,34 +210,40 @@ void h7_image_free(h7_image_t *img)
 int h7_image_add(h7_image_t *img, uint8_t alt, uint32_t addr, const uint8_t *data, size_t len,
                  h7_image_error_t *err)
 {
-    if (len == 0)
+    if (len == 0) {
         return 0;
-    if ((uint64_t)addr + len > 0x100000000ull)
+    }
+    if ((uint64_t)addr + len > 0x100000000ull) {
         return img_fail(err, H7_IMG_E_RANGE, NULL, 0, -1, "%zu bytes at 0x%08x run past 0xFFFFFFFF",
                         len, addr);
+    }
     /* Position: first segment that sorts after (alt, addr). */
     size_t pos = 0;
     while (pos < img->count &&
-           (img->seg[pos].alt < alt || (img->seg[pos].alt == alt && img->seg[pos].addr < addr)))
+           (img->seg[pos].alt < alt || (img->seg[pos].alt == alt && img->seg[pos].addr < addr))) {
         pos++;
+    }
     uint64_t end = (uint64_t)addr + len;
     if (pos > 0) {
         const h7_segment_t *p = &img->seg[pos - 1];
-        if (p->alt == alt && (uint64_t)p->addr + p->len > addr)
+        if (p->alt == alt && (uint64_t)p->addr + p->len > addr) {
             return img_fail(err, H7_IMG_E_OVERLAP, NULL, 0, -1,
                             "data at 0x%08x overlaps the segment at 0x%08x", addr, p->addr);
+        }
     }
-    if (pos < img->count && img->seg[pos].alt == alt && img->seg[pos].addr < end)
+    if (pos < img->count && img->seg[pos].alt == alt && img->seg[pos].addr < end) {
         return img_fail(err, H7_IMG_E_OVERLAP, NULL, 0, -1,
                         "data at 0x%08x..0x%08llx overlaps the segment at 0x%08x", addr,
                         (unsigned long long)(end - 1), img->seg[pos].addr);
+    }
 
     uint8_t *copy = malloc(len);
     h7_segment_t *seg = realloc(img->seg, (img->count + 1) * sizeof(*seg));
     if (!copy || !seg) {
         free(copy);
-        if (seg)
+        if (seg) {
             img->seg = seg;
+        }
         return img_fail(err, H7_IMG_E_NOMEM, NULL, 0, -1, "out of memory");
     }
     img->seg = seg;
@@ -232,17 +257,20 @@ int h7_image_add(h7_image_t *img, uint8_t alt, uint32_t addr, const uint8_t *dat
 uint64_t h7_image_total_size(const h7_image_t *img)
 {
     uint64_t n = 0;
-    for (size_t i = 0; i < img->count; i++)
+    for (size_t i = 0; i < img->count; i++) {
         n += img->seg[i].len;
+    }
     return n;
 }
 
 uint32_t h7_image_min_addr(const h7_image_t *img)
 {
     uint32_t lo = UINT32_MAX;
-    for (size_t i = 0; i < img->count; i++)
-        if (img->seg[i].addr < lo)
+    for (size_t i = 0; i < img->count; i++) {
+        if (img->seg[i].addr < lo) {
             lo = img->seg[i].addr;
+        }
+    }
     return img->count ? lo : 0;
 }
 
@@ -251,8 +279,9 @@ uint64_t h7_image_end_addr(const h7_image_t *img)
     uint64_t hi = 0;
     for (size_t i = 0; i < img->count; i++) {
         uint64_t e = (uint64_t)img->seg[i].addr + img->seg[i].len;
-        if (e > hi)
+        if (e > hi) {
             hi = e;
+        }
     }
     return hi;
 }
@@ -268,8 +297,9 @@ uint32_t h7_image_max_addr(const h7_image_t *img)
 uint32_t h7_image_crc32(const h7_image_t *img)
 {
     uint32_t crc = 0;
-    for (size_t i = 0; i < img->count; i++)
+    for (size_t i = 0; i < img->count; i++) {
         crc = h7_crc32(crc, img->seg[i].data, img->seg[i].len);
+    }
     return crc;
 }
 
@@ -290,23 +320,27 @@ void img_builder_free(img_builder_t *b)
 int img_builder_add(img_builder_t *b, uint8_t alt, uint32_t addr, const uint8_t *data, uint32_t len,
                     long origin)
 {
-    if (len == 0)
+    if (len == 0) {
         return 0;
+    }
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
         img_piece_t *p = realloc(b->p, cap * sizeof(*p));
-        if (!p)
+        if (!p) {
             return -1;
+        }
         b->p = p;
         b->cap = cap;
     }
     if (b->blen + len > b->bcap) {
         size_t cap = b->bcap ? b->bcap : 4096;
-        while (cap < b->blen + len)
+        while (cap < b->blen + len) {
             cap *= 2;
+        }
         uint8_t *nb = realloc(b->buf, cap);
-        if (!nb)
+        if (!nb) {
             return -1;
+        }
         b->buf = nb;
         b->bcap = cap;
     }
@@ -320,19 +354,23 @@ int img_builder_add(img_builder_t *b, uint8_t alt, uint32_t addr, const uint8_t 
 static int piece_cmp(const void *a, const void *b)
 {
     const img_piece_t *x = a, *y = b;
-    if (x->alt != y->alt)
+    if (x->alt != y->alt) {
         return x->alt < y->alt ? -1 : 1;
-    if (x->addr != y->addr)
+    }
+    if (x->addr != y->addr) {
         return x->addr < y->addr ? -1 : 1;
-    if (x->origin != y->origin)
+    }
+    if (x->origin != y->origin) {
         return x->origin < y->origin ? -1 : 1;
+    }
     return 0;
 }
 
 int img_builder_finish(img_builder_t *b, h7_image_t *img, img_overlap_t *ov)
 {
-    if (b->n > 1)
+    if (b->n > 1) {
         qsort(b->p, b->n, sizeof(*b->p), piece_cmp);
+    }
 
     /* Pass 1: overlaps (first at the lowest address) and the segment count. */
     size_t nseg = 0;
@@ -349,8 +387,9 @@ int img_builder_finish(img_builder_t *b, h7_image_t *img, img_overlap_t *ov)
             ov->origin_second = q->origin < p->origin ? p->origin : q->origin;
             return 1;
         }
-        if (!same_run)
+        if (!same_run) {
             nseg++;
+        }
         uint64_t e = (uint64_t)p->addr + p->len;
         if (!same_run || e > end) {
             end = e;
@@ -360,8 +399,9 @@ int img_builder_finish(img_builder_t *b, h7_image_t *img, img_overlap_t *ov)
 
     /* Pass 2: copy each run of touching pieces into one segment. */
     h7_segment_t *seg = calloc(nseg ? nseg : 1, sizeof(*seg));
-    if (!seg)
+    if (!seg) {
         return -1;
+    }
     size_t s = 0;
     for (size_t i = 0; i < b->n;) {
         size_t j = i + 1;
@@ -373,13 +413,15 @@ int img_builder_finish(img_builder_t *b, h7_image_t *img, img_overlap_t *ov)
         uint32_t len = (uint32_t)(run_end - b->p[i].addr);
         uint8_t *data = malloc(len);
         if (!data) {
-            for (size_t k = 0; k < s; k++)
+            for (size_t k = 0; k < s; k++) {
                 free(seg[k].data);
+            }
             free(seg);
             return -1;
         }
-        for (size_t k = i; k < j; k++)
+        for (size_t k = i; k < j; k++) {
             memcpy(data + (b->p[k].addr - b->p[i].addr), b->buf + b->p[k].off, b->p[k].len);
+        }
         seg[s++] =
             (h7_segment_t){.alt = b->p[i].alt, .addr = b->p[i].addr, .len = len, .data = data};
         i = j;
@@ -394,15 +436,18 @@ int img_builder_finish(img_builder_t *b, h7_image_t *img, img_overlap_t *ov)
 bool img_next_line(const uint8_t *buf, size_t len, size_t *pos, const uint8_t **line,
                    size_t *line_len)
 {
-    if (*pos >= len)
+    if (*pos >= len) {
         return false;
+    }
     size_t start = *pos, i = start;
-    while (i < len && buf[i] != '\n')
+    while (i < len && buf[i] != '\n') {
         i++;
+    }
     *pos = i < len ? i + 1 : i;
     size_t end = i;
-    if (end > start && buf[end - 1] == '\r')
+    if (end > start && buf[end - 1] == '\r') {
         end--;
+    }
     *line = buf + start;
     *line_len = end - start;
     return true;
@@ -410,23 +455,28 @@ bool img_next_line(const uint8_t *buf, size_t len, size_t *pos, const uint8_t **
 
 int img_hexval(uint8_t c)
 {
-    if (c >= '0' && c <= '9')
+    if (c >= '0' && c <= '9') {
         return c - '0';
-    if (c >= 'a' && c <= 'f')
+    }
+    if (c >= 'a' && c <= 'f') {
         return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
+    }
+    if (c >= 'A' && c <= 'F') {
         return c - 'A' + 10;
+    }
     return -1;
 }
 
 void img_out_put(img_out_t *o, const void *data, size_t len)
 {
-    if (o->oom)
+    if (o->oom) {
         return;
+    }
     if (o->len + len > o->cap) {
         size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->len + len)
+        while (cap < o->len + len) {
             cap *= 2;
+        }
         uint8_t *nb = realloc(o->buf, cap);
         if (!nb) {
             o->oom = true;
@@ -458,16 +508,20 @@ void img_out_printf(img_out_t *o, const char *fmt, ...)
 static int load_bin(h7_image_t *img, const uint8_t *buf, size_t len, const char *name,
                     const h7_load_opts_t *opts, h7_image_error_t *err)
 {
-    if (!opts || !opts->has_base)
+    if (!opts || !opts->has_base) {
         return img_fail(err, H7_IMG_E_NEED_BASE, name, 0, -1,
                         "a raw binary has no address: give a base address");
-    if (len == 0)
+    }
+    if (len == 0) {
         return img_fail(err, H7_IMG_E_EMPTY, name, 0, -1, "the file is empty");
-    if ((uint64_t)opts->base + len > 0x100000000ull)
+    }
+    if ((uint64_t)opts->base + len > 0x100000000ull) {
         return img_fail(err, H7_IMG_E_RANGE, name, 0, -1, "%zu bytes at 0x%08x run past 0xFFFFFFFF",
                         len, opts->base);
-    if (h7_image_add(img, 0, opts->base, buf, len, err) != 0)
+    }
+    if (h7_image_add(img, 0, opts->base, buf, len, err) != 0) {
         return img_fail(err, H7_IMG_E_NOMEM, name, 0, -1, "out of memory");
+    }
     return 0;
 }
 
@@ -475,20 +529,24 @@ int h7_image_load_mem(h7_image_t *img, const uint8_t *buf, size_t len, const cha
                       const h7_load_opts_t *opts, h7_image_error_t *err)
 {
     h7_image_init(img);
-    if (err)
+    if (err) {
         memset(err, 0, sizeof(*err));
-    if (!name)
+    }
+    if (!name) {
         name = "<memory>";
+    }
     h7_image_format_t fmt = opts ? opts->format : H7_FMT_AUTO;
-    if (fmt == H7_FMT_AUTO)
-        fmt = h7_image_detect(buf, len, name);
     if (fmt == H7_FMT_AUTO) {
-        if (opts && opts->has_base)
+        fmt = h7_image_detect(buf, len, name);
+    }
+    if (fmt == H7_FMT_AUTO) {
+        if (opts && opts->has_base) {
             fmt = H7_FMT_BIN;
-        else
+        } else {
             return img_fail(err, H7_IMG_E_FORMAT, name, 0, -1,
                             "unknown format (not Intel HEX, S-record, ELF or DFU); for a raw "
                             "binary give a base address");
+        }
     }
 
     int rc;
@@ -513,8 +571,9 @@ int h7_image_load_mem(h7_image_t *img, const uint8_t *buf, size_t len, const cha
         rc = img_fail(err, H7_IMG_E_FORMAT, name, 0, -1, "bad format value %d", (int)fmt);
         break;
     }
-    if (rc == 0 && img->count == 0)
+    if (rc == 0 && img->count == 0) {
         rc = img_fail(err, H7_IMG_E_EMPTY, name, 0, -1, "the file holds no data");
+    }
     if (rc != 0) {
         h7_image_free(img);
         return -1;
@@ -528,8 +587,9 @@ int h7_image_load_file(h7_image_t *img, const char *path, const h7_load_opts_t *
 {
     h7_image_init(img);
     FILE *f = fopen(path, "rb");
-    if (!f)
+    if (!f) {
         return img_fail(err, H7_IMG_E_IO, path, 0, -1, "cannot open: %s", strerror(errno));
+    }
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -545,8 +605,9 @@ int h7_image_load_file(h7_image_t *img, const char *path, const h7_load_opts_t *
         }
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
-        if (n == 0)
+        if (n == 0) {
             break;
+        }
     }
     bool bad = ferror(f);
     fclose(f);
@@ -619,7 +680,8 @@ int h7_image_save(const h7_image_t *img, const char *path, h7_image_format_t fmt
     bool ok = fwrite(buf, 1, len, f) == len;
     ok = (fclose(f) == 0) && ok;
     free(buf);
-    if (!ok)
+    if (!ok) {
         return img_fail(err, H7_IMG_E_IO, path, 0, -1, "write error");
+    }
     return 0;
 }

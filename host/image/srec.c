@@ -28,10 +28,12 @@ int img_load_srec(h7_image_t *img, const uint8_t *buf, size_t len, const char *n
 
     while (img_next_line(buf, len, &pos, &line, &ll)) {
         lineno++;
-        while (ll > 0 && (line[ll - 1] == ' ' || line[ll - 1] == '\t'))
+        while (ll > 0 && (line[ll - 1] == ' ' || line[ll - 1] == '\t')) {
             ll--;
-        if (ll == 0 || (ll == 1 && line[0] == 0x1A))
+        }
+        if (ll == 0 || (ll == 1 && line[0] == 0x1A)) {
             continue;
+        }
         if (ended) {
             img_fail(err, H7_IMG_E_AFTER_EOF, name, lineno, -1,
                      "data after the termination (S7/S8/S9) record");
@@ -75,8 +77,9 @@ int img_load_srec(h7_image_t *img, const uint8_t *buf, size_t len, const char *n
         unsigned sum = 0;
         for (size_t i = 0; i < n; i++) {
             rec[i] = (uint8_t)(img_hexval(line[2 + 2 * i]) * 16 + img_hexval(line[3 + 2 * i]));
-            if (i + 1 < n)
+            if (i + 1 < n) {
                 sum += rec[i];
+            }
         }
         uint8_t want = (uint8_t)~sum;
         if (rec[n - 1] != want) {
@@ -85,17 +88,20 @@ int img_load_srec(h7_image_t *img, const uint8_t *buf, size_t len, const char *n
             goto out;
         }
         uint32_t addr = 0;
-        for (int i = 0; i < ab; i++)
+        for (int i = 0; i < ab; i++) {
             addr = addr << 8 | rec[1 + i];
+        }
         const uint8_t *data = rec + 1 + ab;
         size_t dlen = n - 2 - (size_t)ab;
 
         switch (type) {
         case 0: {
             size_t k = 0;
-            for (size_t i = 0; i < dlen && k + 1 < sizeof(img->header); i++)
-                if (data[i] >= 0x20 && data[i] < 0x7F)
+            for (size_t i = 0; i < dlen && k + 1 < sizeof(img->header); i++) {
+                if (data[i] >= 0x20 && data[i] < 0x7F) {
                     img->header[k++] = (char)data[i];
+                }
+            }
             img->header[k] = '\0';
             break;
         }

@@ -57,8 +57,9 @@ static h7_ob_area_t area(uint32_t reg, uint32_t bank_base)
 
 bool h7_ob_decode(const uint8_t *buf, size_t len, h7_optbytes_t *o)
 {
-    if (len < H7_OB_MIN)
+    if (len < H7_OB_MIN) {
         return false;
+    }
     memset(o, 0, sizeof(*o));
     uint32_t sr = h7_get_le32(buf + OFF_OPTSR_CUR);
     o->optsr = sr;
@@ -97,8 +98,9 @@ static size_t add(char *buf, size_t len, size_t pos, const char *fmt, ...)
 
 static size_t add(char *buf, size_t len, size_t pos, const char *fmt, ...)
 {
-    if (pos >= len)
+    if (pos >= len) {
         return pos;
+    }
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf + pos, len - pos, fmt, ap);
@@ -108,8 +110,9 @@ static size_t add(char *buf, size_t len, size_t pos, const char *fmt, ...)
 
 static size_t sectors(char *buf, size_t len, size_t pos, uint8_t mask, unsigned first)
 {
-    if (mask == 0)
+    if (mask == 0) {
         return add(buf, len, pos, "none");
+    }
     const char *sep = "";
     for (unsigned i = 0; i < 8; i++) {
         if (mask & (1u << i)) {
@@ -122,8 +125,9 @@ static size_t sectors(char *buf, size_t len, size_t pos, uint8_t mask, unsigned 
 
 static size_t area_line(char *buf, size_t len, size_t pos, const char *name, const h7_ob_area_t *a)
 {
-    if (!a->active)
+    if (!a->active) {
         return add(buf, len, pos, "%-22s none\n", name);
+    }
     return add(buf, len, pos, "%-22s 0x%08x..0x%08x%s\n", name, a->start, a->end,
                a->erase_on_regression ? " (erased on RDP regression)" : "");
 }
@@ -140,8 +144,9 @@ size_t h7_ob_describe(const h7_optbytes_t *o, char *buf, size_t len)
     static const char *const bor_text[] = {"off (VDD 1.62 V POR only)", "level 1", "level 2",
                                            "level 3"};
     size_t pos = 0;
-    if (len)
+    if (len) {
         buf[0] = '\0';
+    }
     pos = add(buf, len, pos, "%-22s 0x%02x: %s\n", "read protection (RDP)", o->rdp,
               rdp_text[o->rdp_level]);
     pos = add(buf, len, pos, "%-22s 0x%08x\n", "boot address BOOT0=0", o->boot_add0);
@@ -168,9 +173,10 @@ size_t h7_ob_describe(const h7_optbytes_t *o, char *buf, size_t len)
     pos = add(buf, len, pos, "%-22s %s\n", "bank swap", o->swap_bank ? "swapped" : "not swapped");
     pos = add(buf, len, pos, "%-22s %s\n", "security", o->security ? "enabled" : "disabled");
     pos = add(buf, len, pos, "%-22s %s\n", "I/O high speed low V", o->io_hslv ? "on" : "off");
-    if (o->busy || o->change_error)
+    if (o->busy || o->change_error) {
         pos = add(buf, len, pos, "%-22s %s%s\n", "status", o->busy ? "option change busy " : "",
                   o->change_error ? "last option change FAILED (OPTCHANGEERR)" : "");
+    }
     return pos;
 }
 
@@ -178,8 +184,9 @@ static bool parse_u32(const char *s, uint32_t *v)
 {
     char *end = NULL;
     unsigned long long n = strtoull(s, &end, 0);
-    if (!*s || *end || n > 0xFFFFFFFFull)
+    if (!*s || *end || n > 0xFFFFFFFFull) {
         return false;
+    }
     *v = (uint32_t)n;
     return true;
 }

@@ -65,10 +65,11 @@ static int check_range(const h7_layout_t *l, uint64_t a, uint64_t end, const cha
 {
     while (a < end) {
         h7_sector_t sec;
-        if (a > UINT32_MAX || !h7_layout_find(l, (uint32_t)a, &sec))
+        if (a > UINT32_MAX || !h7_layout_find(l, (uint32_t)a, &sec)) {
             return refuse(why, H7_PLAN_OUTSIDE, (uint32_t)a,
                           "%s at 0x%08llx is outside \"%s\" (no sector there)", what,
                           (unsigned long long)a, l->name);
+        }
         if (!(sec.attr & H7_MEM_WRITE)) {
             char attr[64];
             bool kib = sec.size % 1024 == 0;
@@ -82,17 +83,19 @@ static int check_range(const h7_layout_t *l, uint64_t a, uint64_t end, const cha
         }
         if (sec.attr & H7_MEM_ERASE) {
             bool have = false;
-            for (size_t i = plan->n_erase; i-- > 0;)
+            for (size_t i = plan->n_erase; i-- > 0;) {
                 if (plan->erase[i].index == sec.index) {
                     have = true;
                     break;
                 }
+            }
             if (!have) {
                 if (plan->n_erase == *erase_cap) {
                     size_t cap = *erase_cap ? *erase_cap * 2 : 16;
                     h7_plan_erase_t *e = realloc(plan->erase, cap * sizeof(*e));
-                    if (!e)
+                    if (!e) {
                         return refuse(why, H7_PLAN_NOMEM, (uint32_t)a, "out of memory");
+                    }
                     plan->erase = e;
                     *erase_cap = cap;
                 }
@@ -116,35 +119,41 @@ int h7_plan_make(const h7_image_t *img, const h7_layout_t *layout, const h7_plan
                  h7_plan_t *plan, h7_plan_refusal_t *why)
 {
     memset(plan, 0, sizeof(*plan));
-    if (why)
+    if (why) {
         memset(why, 0, sizeof(*why));
+    }
     h7_plan_opts_t o = opts ? *opts : h7_plan_default_opts();
-    if (o.program_unit == 0)
+    if (o.program_unit == 0) {
         o.program_unit = 1;
+    }
     const uint64_t unit = o.program_unit;
 
     /* 1. Size against the writable memory: the first byte that cannot fit. */
     uint64_t total = 0;
     uint32_t first_addr = 0;
     bool any = false;
-    for (size_t i = 0; i < img->count; i++)
+    for (size_t i = 0; i < img->count; i++) {
         if (selected(&img->seg[i], &o)) {
-            if (!any)
+            if (!any) {
                 first_addr = img->seg[i].addr;
+            }
             any = true;
             total += img->seg[i].len;
         }
-    if (!any)
+    }
+    if (!any) {
         return refuse(why, H7_PLAN_EMPTY, 0, "the image has no data%s",
                       o.alt >= 0 ? " for this alt setting" : "");
+    }
     uint64_t room = h7_layout_size(layout, H7_MEM_WRITE);
     if (total > room) {
         uint64_t left = room;
         uint32_t at = first_addr;
         for (size_t i = 0; i < img->count; i++) {
             const h7_segment_t *s = &img->seg[i];
-            if (!selected(s, &o))
+            if (!selected(s, &o)) {
                 continue;
+            }
             if (left < s->len) {
                 at = s->addr + (uint32_t)left;
                 break;
@@ -164,22 +173,27 @@ int h7_plan_make(const h7_image_t *img, const h7_layout_t *layout, const h7_plan
     bool open = false;
     int cur_alt = -1;
     size_t *seg_block = calloc(img->count, sizeof(*seg_block)); /* block of each segment */
-    if (!seg_block)
+    if (!seg_block) {
         return refuse(why, H7_PLAN_NOMEM, first_addr, "out of memory");
+    }
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
-        if (!selected(s, &o))
+        if (!selected(s, &o)) {
             continue;
+        }
         if (check_range(layout, s->addr, (uint64_t)s->addr + s->len, "data", plan, &erase_cap,
-                        why) != 0)
+                        why) != 0) {
             goto fail;
+        }
         uint64_t a = s->addr / unit * unit;
         uint64_t e = ((uint64_t)s->addr + s->len + unit - 1) / unit * unit;
-        if (check_range(layout, a, e, "padding to the program unit", plan, &erase_cap, why) != 0)
+        if (check_range(layout, a, e, "padding to the program unit", plan, &erase_cap, why) != 0) {
             goto fail;
+        }
         if (open && a <= cur_end && cur_alt == s->alt) {
-            if (e > cur_end)
+            if (e > cur_end) {
                 cur_end = e;
+            }
             seg_block[i] = plan->n_block - 1;
             continue;
         }
@@ -220,14 +234,16 @@ int h7_plan_make(const h7_image_t *img, const h7_layout_t *layout, const h7_plan
     }
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
-        if (!selected(s, &o))
+        if (!selected(s, &o)) {
             continue;
+        }
         h7_plan_block_t *blk = &plan->block[seg_block[i]];
         memcpy(blk->data + (s->addr - blk->addr), s->data, s->len);
     }
     free(seg_block);
-    if (plan->n_erase > 1)
+    if (plan->n_erase > 1) {
         qsort(plan->erase, plan->n_erase, sizeof(*plan->erase), erase_cmp);
+    }
     return 0;
 fail:
     free(seg_block);
@@ -237,10 +253,12 @@ fail:
 
 void h7_plan_free(h7_plan_t *plan)
 {
-    if (!plan)
+    if (!plan) {
         return;
-    for (size_t i = 0; i < plan->n_block; i++)
+    }
+    for (size_t i = 0; i < plan->n_block; i++) {
         free(plan->block[i].data);
+    }
     free(plan->block);
     free(plan->erase);
     memset(plan, 0, sizeof(*plan));

@@ -32,8 +32,9 @@ static int xfer(h7_dfu_client_t *dfu, uint8_t type, uint8_t req, uint16_t value,
 static void attach_status(h7_dfu_client_t *dfu)
 {
     uint8_t b[6];
-    if (xfer(dfu, REQ_IN, H7_DFU_GETSTATUS, 0, b, 6) == 6)
+    if (xfer(dfu, REQ_IN, H7_DFU_GETSTATUS, 0, b, 6) == 6) {
         h7_err_device(&dfu->err, b[4], b[0]);
+    }
 }
 
 static int fail_xfer(h7_dfu_client_t *dfu, const char *op, int block, int rc)
@@ -41,8 +42,9 @@ static int fail_xfer(h7_dfu_client_t *dfu, const char *op, int block, int rc)
     h7_err_set(&dfu->err, H7_E_TRANSPORT, op, NULL);
     h7_err_block(&dfu->err, block);
     dfu->err.xfer = rc;
-    if (rc == H7_XFER_STALL)
+    if (rc == H7_XFER_STALL) {
         attach_status(dfu);
+    }
     return H7_E_TRANSPORT;
 }
 
@@ -55,9 +57,10 @@ int h7_dfu_get_status(h7_dfu_client_t *dfu, h7_dfu_status_rec_t *out)
         dfu->err.xfer = rc;
         return H7_E_TRANSPORT;
     }
-    if (rc != 6)
+    if (rc != 6) {
         return h7_err_set(&dfu->err, H7_E_PROTOCOL, "GETSTATUS", "the reply has %d bytes, not 6",
                           rc);
+    }
     if (out) {
         out->status = b[0];
         out->poll_ms = (uint32_t)b[1] | ((uint32_t)b[2] << 8) | ((uint32_t)b[3] << 16);
@@ -77,13 +80,16 @@ int h7_dfu_get_state(h7_dfu_client_t *dfu, uint8_t *state)
 {
     uint8_t b = 0;
     int rc = xfer(dfu, REQ_IN, H7_DFU_GETSTATE, 0, &b, 1);
-    if (rc < 0)
+    if (rc < 0) {
         return fail_xfer(dfu, "GETSTATE", -1, rc);
-    if (rc != 1)
+    }
+    if (rc != 1) {
         return h7_err_set(&dfu->err, H7_E_PROTOCOL, "GETSTATE", "the reply has %d bytes, not 1",
                           rc);
-    if (state)
+    }
+    if (state) {
         *state = b;
+    }
     return 0;
 }
 
@@ -125,23 +131,29 @@ int h7_dfu_wait(h7_dfu_client_t *dfu, h7_dfu_status_rec_t *out)
     h7_dfu_status_rec_t st;
     uint64_t waited = 0;
     int rc = h7_dfu_get_status(dfu, &st);
-    if (rc)
+    if (rc) {
         return rc;
+    }
     /* DFU 1.1 A.2.5: wait bwPollTimeout, then ask again, while busy. */
     while (st.state == H7_ST_DNBUSY || st.state == H7_ST_DNLOAD_SYNC) {
-        if (waited > dfu->max_wait_ms)
+        if (waited > dfu->max_wait_ms) {
             return h7_err_set(&dfu->err, H7_E_TIMEOUT, "wait", "still %s after %llu ms",
                               h7_dfu_state_name(st.state), (unsigned long long)waited);
-        if (dfu->t->sleep_ms && st.poll_ms)
+        }
+        if (dfu->t->sleep_ms && st.poll_ms) {
             dfu->t->sleep_ms(dfu->t->ctx, st.poll_ms);
+        }
         waited += st.poll_ms ? st.poll_ms : 1u;
-        if ((rc = h7_dfu_get_status(dfu, &st)) != 0)
+        if ((rc = h7_dfu_get_status(dfu, &st)) != 0) {
             return rc;
+        }
     }
-    if (out)
+    if (out) {
         *out = st;
-    if (st.state == H7_ST_ERROR || st.status != H7_STATUS_OK)
+    }
+    if (st.state == H7_ST_ERROR || st.status != H7_STATUS_OK) {
         return device_error(dfu, &st);
+    }
     return 0;
 }
 
@@ -156,10 +168,12 @@ static int wait_for_work(h7_dfu_client_t *dfu, uint32_t addr)
     h7_put_le32(b + 1, addr);
     h7_put_le32(b + 5, 32);
     int rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfu_wait(dfu, NULL);
-    if (rc == H7_E_DEVICE && dfu->err.status == H7_STATUS_ERR_TARGET)
+    }
+    if (rc == H7_E_DEVICE && dfu->err.status == H7_STATUS_ERR_TARGET) {
         rc = h7_dfu_clr_status(dfu);
+    }
     return rc;
 }
 
@@ -172,10 +186,12 @@ int h7_dfu_recover(h7_dfu_client_t *dfu)
     bool settled = false;
     for (int round = 0; round < 6; round++) {
         rc = h7_dfu_get_status(dfu, &st);
-        if (rc == H7_E_TRANSPORT && dfu->err.xfer == H7_XFER_STALL)
+        if (rc == H7_E_TRANSPORT && dfu->err.xfer == H7_XFER_STALL) {
             continue; /* the stall put the device in dfuERROR: ask again */
-        if (rc)
+        }
+        if (rc) {
             return rc;
+        }
         switch (st.state) {
         case H7_ST_IDLE:
             return 0;
@@ -186,8 +202,9 @@ int h7_dfu_recover(h7_dfu_client_t *dfu)
         case H7_ST_DNLOAD_SYNC:
         case H7_ST_MANIFEST:
         case H7_ST_MANIFEST_SYNC:
-            if (dfu->t->sleep_ms && st.poll_ms)
+            if (dfu->t->sleep_ms && st.poll_ms) {
                 dfu->t->sleep_ms(dfu->t->ctx, st.poll_ms);
+            }
             break;
         case H7_ST_DNLOAD_IDLE:
             if (!settled) {
@@ -199,8 +216,9 @@ int h7_dfu_recover(h7_dfu_client_t *dfu)
                  * command stalls it, and the next round clears that. */
                 settled = true;
                 rc = wait_for_work(dfu, flash_map_stm32h743()->base);
-                if (rc == H7_E_DEVICE)
+                if (rc == H7_E_DEVICE) {
                     rc = 0; /* a failure of the old work: cleared next round */
+                }
                 break;
             }
             rc = h7_dfu_abort(dfu);
@@ -209,8 +227,9 @@ int h7_dfu_recover(h7_dfu_client_t *dfu)
             rc = h7_dfu_abort(dfu);
             break;
         }
-        if (rc && !(rc == H7_E_TRANSPORT && dfu->err.xfer == H7_XFER_STALL))
+        if (rc && !(rc == H7_E_TRANSPORT && dfu->err.xfer == H7_XFER_STALL)) {
             return rc;
+        }
     }
     h7_err_set(&dfu->err, H7_E_PROTOCOL, "recover to dfuIDLE",
                "CLRSTATUS/ABORT did not bring the device to dfuIDLE");
@@ -232,8 +251,9 @@ static int special(h7_dfu_client_t *dfu, const char *op, uint8_t cmd, bool has_a
             h7_err_set(&dfu->err, H7_E_PROTOCOL, op, "expected dfuDNLOAD-IDLE");
             h7_err_block(&dfu->err, 0);
             h7_err_device(&dfu->err, st.state, st.status);
-            if (has_addr)
+            if (has_addr) {
                 h7_err_at(&dfu->err, addr);
+            }
             return H7_E_PROTOCOL;
         }
     }
@@ -241,8 +261,9 @@ static int special(h7_dfu_client_t *dfu, const char *op, uint8_t cmd, bool has_a
         /* the request failed: the command is what failed, at no block */
         h7_err_context(&dfu->err, op);
         h7_err_block(&dfu->err, -1);
-        if (has_addr)
+        if (has_addr) {
             h7_err_at(&dfu->err, addr);
+        }
     }
     return rc;
 }
@@ -273,8 +294,9 @@ int h7_dfuse_get_commands(h7_dfu_client_t *dfu, uint8_t *cmds, uint16_t cap)
     if (n >= 0 && n == cap) {
         /* not a short frame: the device stays in dfuUPLOAD-IDLE */
         int rc = h7_dfu_abort(dfu);
-        if (rc)
+        if (rc) {
             return rc;
+        }
     }
     return n;
 }
@@ -288,8 +310,9 @@ bool h7_dfuse_has_command(h7_dfu_client_t *dfu, uint8_t cmd)
         return false;
     }
     bool has = false;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         has = has || cmds[i] == cmd;
+    }
     if (cmd == H7_DFUSE_CRC32) {
         dfu->crc_known = true;
         dfu->crc_cmd = has;
@@ -305,17 +328,20 @@ int h7_dfuse_crc32(h7_dfu_client_t *dfu, uint32_t addr, uint32_t len, uint32_t s
     h7_put_le32(b + 9, seed);
     h7_dfu_status_rec_t st = {0};
     int rc = h7_dfu_dnload(dfu, 0, b, sizeof(b));
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfu_wait(dfu, &st);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = h7_dfu_abort(dfu); /* UPLOAD starts from dfuIDLE */
+    }
     uint8_t r[16];
     int n = 0;
     if (rc == 0) {
         /* ask for more than the 12 bytes: the short frame ends the upload */
         n = h7_dfu_upload(dfu, 1, r, sizeof(r));
-        if (n < 0)
+        if (n < 0) {
             rc = n;
+        }
     }
     if (rc == 0 && (n != 12 || h7_get_le32(r) != addr || h7_get_le32(r + 4) != len)) {
         rc = h7_err_set(&dfu->err, H7_E_PROTOCOL, "CRC query",
@@ -336,21 +362,25 @@ int h7_dfuse_boot_status(h7_dfu_client_t *dfu, h7_boot_status_t *out)
     const uint8_t cmd = H7_DFUSE_BOOT_STATUS;
     h7_dfu_status_rec_t st = {0};
     int rc = h7_dfu_dnload(dfu, 0, &cmd, 1);
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfu_wait(dfu, &st);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = h7_dfu_abort(dfu); /* UPLOAD starts from dfuIDLE */
+    }
     uint8_t r[16];
     int n = 0;
-    if (rc == 0 && (n = h7_dfu_upload(dfu, 1, r, sizeof(r))) < 0)
+    if (rc == 0 && (n = h7_dfu_upload(dfu, 1, r, sizeof(r))) < 0) {
         rc = n;
+    }
     if (rc == 0 && n != 12) {
         rc = h7_err_set(&dfu->err, H7_E_PROTOCOL, "boot status",
                         "the device answered %d bytes, not 12", n);
         h7_err_block(&dfu->err, 1);
     }
-    if (rc)
+    if (rc) {
         return rc;
+    }
     out->action = r[0];
     out->why = r[1];
     out->validation = r[2];
@@ -365,8 +395,9 @@ int h7_dfuse_write_block(h7_dfu_client_t *dfu, uint16_t block, const uint8_t *da
 {
     int rc = h7_dfu_dnload(dfu, block, data, len);
     h7_dfu_status_rec_t st = {0};
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfu_wait(dfu, &st);
+    }
     if (rc == 0 && st.state != H7_ST_DNLOAD_IDLE) {
         rc = h7_err_set(&dfu->err, H7_E_PROTOCOL, "write", "expected dfuDNLOAD-IDLE");
         h7_err_device(&dfu->err, st.state, st.status);
@@ -380,20 +411,25 @@ int h7_dfuse_write_block(h7_dfu_client_t *dfu, uint16_t block, const uint8_t *da
 
 int h7_dfuse_settle(h7_dfu_client_t *dfu, uint32_t addr)
 {
-    if (!dfu->crc_known || !dfu->crc_cmd)
+    if (!dfu->crc_known || !dfu->crc_cmd) {
         return 0; /* a device that works while it answers: nothing pending */
+    }
     h7_dfu_status_rec_t st = {0};
     int rc = wait_for_work(dfu, addr);
     /* ABORT lets started flash work end (core/dfu/dfu.h) and turns a failure
      * of it into dfuERROR, which GETSTATUS then reports. */
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfu_abort(dfu);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = h7_dfu_get_status(dfu, &st);
-    if (rc == 0 && (st.state == H7_ST_ERROR || st.status != H7_STATUS_OK))
+    }
+    if (rc == 0 && (st.state == H7_ST_ERROR || st.status != H7_STATUS_OK)) {
         rc = device_error(dfu, &st);
-    if (rc)
+    }
+    if (rc) {
         h7_err_context(&dfu->err, "write");
+    }
     return rc;
 }
 
@@ -410,8 +446,9 @@ int h7_dfuse_write(h7_dfu_client_t *dfu, uint32_t addr, const uint8_t *data, siz
             /* block numbers are 16 bits: move the pointer and restart */
             base = addr + (uint32_t)off;
             block = 2;
-            if ((rc = h7_dfuse_set_address(dfu, base)) != 0)
+            if ((rc = h7_dfuse_set_address(dfu, base)) != 0) {
                 break;
+            }
         }
         uint16_t n = (uint16_t)(len - off < xs ? len - off : xs);
         rc = h7_dfuse_write_block(dfu, (uint16_t)block, data + off, n);
@@ -421,11 +458,13 @@ int h7_dfuse_write(h7_dfu_client_t *dfu, uint32_t addr, const uint8_t *data, siz
         }
         off += n;
         block++;
-        if (progress)
+        if (progress) {
             progress(user, off);
+        }
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfuse_settle(dfu, addr & ~31u);
+    }
     return rc;
 }
 
@@ -436,14 +475,16 @@ int h7_dfuse_read(h7_dfu_client_t *dfu, uint32_t addr, uint8_t *buf, size_t len)
     unsigned block = 2;
     uint32_t base = addr;
     int rc = h7_dfuse_set_address(dfu, base);
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfu_abort(dfu); /* UPLOAD starts from dfuIDLE */
+    }
     while (rc == 0 && off < len) {
         if (block > 0xffffu) {
             base = addr + (uint32_t)off;
             block = 2;
-            if ((rc = h7_dfuse_set_address(dfu, base)) != 0 || (rc = h7_dfu_abort(dfu)) != 0)
+            if ((rc = h7_dfuse_set_address(dfu, base)) != 0 || (rc = h7_dfu_abort(dfu)) != 0) {
                 break;
+            }
         }
         uint16_t want = (uint16_t)(len - off < xs ? len - off : xs);
         int n = h7_dfu_upload(dfu, (uint16_t)block, buf + off, want);
@@ -465,8 +506,9 @@ int h7_dfuse_read(h7_dfu_client_t *dfu, uint32_t addr, uint8_t *buf, size_t len)
     }
     if (rc == 0) {
         uint8_t state;
-        if ((rc = h7_dfu_get_state(dfu, &state)) == 0 && state != H7_ST_IDLE)
+        if ((rc = h7_dfu_get_state(dfu, &state)) == 0 && state != H7_ST_IDLE) {
             rc = h7_dfu_abort(dfu);
+        }
     }
     return rc;
 }
@@ -474,8 +516,9 @@ int h7_dfuse_read(h7_dfu_client_t *dfu, uint32_t addr, uint8_t *buf, size_t len)
 int h7_dfuse_leave(h7_dfu_client_t *dfu, bool has_addr, uint32_t addr)
 {
     int rc = 0;
-    if (has_addr && (rc = h7_dfuse_set_address(dfu, addr)) != 0)
+    if (has_addr && (rc = h7_dfuse_set_address(dfu, addr)) != 0) {
         return rc;
+    }
     if ((rc = h7_dfu_dnload(dfu, 0, NULL, 0)) != 0) {
         h7_err_context(&dfu->err, "leave");
         return rc;
@@ -492,12 +535,14 @@ int h7_dfuse_leave(h7_dfu_client_t *dfu, bool has_addr, uint32_t addr)
         return rc;
     }
     if (st.state == H7_ST_MANIFEST || st.state == H7_ST_MANIFEST_WAIT_RESET ||
-        st.state == H7_ST_MANIFEST_SYNC || st.state == H7_ST_IDLE)
+        st.state == H7_ST_MANIFEST_SYNC || st.state == H7_ST_IDLE) {
         return 0;
+    }
     int code =
         h7_err_set(&dfu->err, st.state == H7_ST_ERROR ? H7_E_DEVICE : H7_E_PROTOCOL, "leave", NULL);
     h7_err_device(&dfu->err, st.state, st.status);
-    if (has_addr)
+    if (has_addr) {
         h7_err_at(&dfu->err, addr);
+    }
     return code;
 }

@@ -87,27 +87,32 @@ typedef struct sb {
 static void put(sb_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(sb_t *s, const char *fmt, ...)
 {
-    if (s->len == 0)
+    if (s->len == 0) {
         return;
+    }
     size_t room = s->pos < s->len ? s->len - s->pos : 0;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(room ? s->buf + s->pos : NULL, room, fmt, ap);
     va_end(ap);
-    if (n > 0)
+    if (n > 0) {
         s->pos += (size_t)n;
+    }
 }
 
 static const char *what_to_do(const h7_error_t *e)
 {
-    if (e->has_dfu && e->status != 0)
+    if (e->has_dfu && e->status != 0) {
         return h7_dfu_status_hint(e->status);
+    }
     switch (e->code) {
     case H7_E_TRANSPORT:
-        if (e->xfer == H7_XFER_NO_DEVICE)
+        if (e->xfer == H7_XFER_NO_DEVICE) {
             return "reconnect the board; it comes back in DFU mode, then run the command again";
-        if (e->xfer == H7_XFER_STALL)
+        }
+        if (e->xfer == H7_XFER_STALL) {
             return "run the command again (h7dfu clears the device's error state first)";
+        }
         return "check the cable and run the command again";
     case H7_E_PROTOCOL:
         return "reset the board into DFU mode and run the command again";
@@ -125,22 +130,28 @@ static const char *what_to_do(const h7_error_t *e)
 size_t h7_error_format(const h7_error_t *e, char *buf, size_t len)
 {
     sb_t s = {buf, len, 0};
-    if (len)
+    if (len) {
         buf[0] = '\0';
+    }
     put(&s, "%s", e->op[0] ? e->op : "operation");
-    if (e->block >= 0)
+    if (e->block >= 0) {
         put(&s, " block %d", e->block);
-    if (e->has_addr)
+    }
+    if (e->has_addr) {
         put(&s, " at 0x%08x", (unsigned)e->addr);
+    }
     put(&s, " failed: %s", h7_errc_name(e->code));
-    if (e->xfer < 0)
+    if (e->xfer < 0) {
         put(&s, " (%s)", h7_xfer_error_name(e->xfer));
-    if (e->detail[0])
+    }
+    if (e->detail[0]) {
         put(&s, "; %s", e->detail);
-    if (e->has_dfu)
+    }
+    if (e->has_dfu) {
         put(&s, ". The device reports state %s (%s) with status %s: %s",
             h7_dfu_state_name(e->state), h7_dfu_state_text(e->state), h7_dfu_status_name(e->status),
             h7_dfu_status_text(e->status));
+    }
     put(&s, ". What to do: %s.", what_to_do(e));
     return s.pos < len ? s.pos : (len ? len - 1 : 0);
 }

@@ -30,16 +30,19 @@ int h7_app_read_version(const h7_transport_t *t, uint8_t hid_itf, h7_app_version
     int rc =
         t->control(t->ctx, REQ_CLASS_ITF_IN, HID_GET_REPORT, (uint16_t)(HID_REPORT_FEATURE << 8),
                    hid_itf, report, sizeof(report), TIMEOUT_MS);
-    if (rc < 0)
+    if (rc < 0) {
         return rc;
-    if (rc < 4 || report[0] != REPORT_VERSION)
+    }
+    if (rc < 4 || report[0] != REPORT_VERSION) {
         return H7_XFER_IO;
+    }
     out->major = report[1];
     out->minor = report[2];
     out->patch = report[3];
     size_t n = (size_t)rc - 4;
-    if (n >= sizeof(out->text))
+    if (n >= sizeof(out->text)) {
         n = sizeof(out->text) - 1;
+    }
     memcpy(out->text, report + 4, n);
     out->text[n] = '\0';
     return 0;

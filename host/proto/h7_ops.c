@@ -27,9 +27,10 @@ const char *h7_phase_name(h7_phase_t p)
 static int parse_layout(h7_dfu_client_t *dfu, const char *layout, h7_layout_t *l)
 {
     char msg[128];
-    if (layout == NULL || h7_layout_parse(layout, l, msg, sizeof(msg)) != 0)
+    if (layout == NULL || h7_layout_parse(layout, l, msg, sizeof(msg)) != 0) {
         return h7_err_set(&dfu->err, H7_E_ARG, "read the device's memory layout", "%s",
                           layout ? msg : "no layout string");
+    }
     return 0;
 }
 
@@ -48,10 +49,12 @@ static bool cancelled(const h7_write_cfg_t *cfg)
 static int stop_cancelled(h7_dfu_client_t *dfu, bool pending, uint32_t addr)
 {
     int rc = pending ? h7_dfuse_settle(dfu, addr) : 0;
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfu_recover(dfu);
-    if (rc)
+    }
+    if (rc) {
         return rc;
+    }
     return h7_err_set(&dfu->err, H7_E_CANCELLED, "write image",
                       "stopped on request between two blocks; the device is in dfuIDLE");
 }
@@ -65,8 +68,9 @@ typedef struct prog_ctx {
 static void block_progress(void *user, size_t done)
 {
     prog_ctx_t *p = user;
-    if (p->cfg->progress)
+    if (p->cfg->progress) {
         p->cfg->progress(p->cfg->user, p->phase, p->before + done, p->total);
+    }
 }
 
 static int verify_block(h7_dfu_client_t *dfu, const h7_plan_block_t *b, uint8_t *tmp)
@@ -78,8 +82,9 @@ static int verify_block(h7_dfu_client_t *dfu, const h7_plan_block_t *b, uint8_t 
     }
     if (memcmp(tmp, b->data, b->len) != 0) {
         uint32_t i = 0;
-        while (tmp[i] == b->data[i])
+        while (tmp[i] == b->data[i]) {
             i++;
+        }
         h7_err_set(&dfu->err, H7_E_VERIFY, "verify",
                    "the flash holds 0x%02x where the image has 0x%02x", tmp[i], b->data[i]);
         h7_err_at(&dfu->err, b->addr + i);
@@ -103,8 +108,9 @@ static void expected_sector(const h7_plan_t *plan, const h7_plan_erase_t *e, uin
         const h7_plan_block_t *b = &plan->block[i];
         uint64_t bs = b->addr, be = (uint64_t)b->addr + b->len;
         uint64_t s = bs > es ? bs : es, x = be < ee ? be : ee;
-        if (s < x)
+        if (s < x) {
             memcpy(out + (s - es), b->data + (s - bs), (size_t)(x - s));
+        }
     }
 }
 
@@ -129,11 +135,13 @@ static int verify_sectors(h7_dfu_client_t *dfu, const h7_plan_t *plan, const h7_
     for (size_t i = 0; rc == 0 && i < plan->n_erase; i++) {
         const h7_plan_erase_t *e = &plan->erase[i];
         uint64_t es = e->addr, ee = (uint64_t)e->addr + e->size;
-        if (ee <= bs || es >= be)
+        if (ee <= bs || es >= be) {
             continue;
+        }
         uint8_t *want = malloc(e->size);
-        if (want == NULL)
+        if (want == NULL) {
             return h7_err_set(&dfu->err, H7_E_NOMEM, "verify", NULL);
+        }
         expected_sector(plan, e, want);
         if (pass == 0 && cfg->commit_len != 0 && cs < ee && ce > es) {
             uint64_t s = cs > es ? cs : es, x = ce < ee ? ce : ee;
@@ -142,10 +150,11 @@ static int verify_sectors(h7_dfu_client_t *dfu, const h7_plan_t *plan, const h7_
         h7_plan_block_t whole = {e->addr, e->size, want};
         uint32_t got = 0, crc = h7_crc32c(crc_seed(e->addr), want, e->size);
         rc = h7_dfuse_crc32(dfu, e->addr, e->size, crc_seed(e->addr), &got);
-        if (rc)
+        if (rc) {
             h7_err_context(&dfu->err, "verify");
-        else if (got != crc)
+        } else if (got != crc) {
             rc = crc_mismatch(dfu, &whole, got, crc);
+        }
         free(want);
     }
     return rc;
@@ -159,8 +168,9 @@ static int verify_crc(h7_dfu_client_t *dfu, const h7_plan_t *plan, const h7_writ
     uint32_t got = 0;
     int rc = h7_dfuse_crc32(dfu, b->addr, b->len, crc_seed(b->addr), &got);
     if (rc && dfu->err.has_dfu && dfu->err.status == H7_STATUS_ERR_TARGET &&
-        h7_dfu_recover(dfu) == 0)
+        h7_dfu_recover(dfu) == 0) {
         return verify_sectors(dfu, plan, cfg, pass, b);
+    }
     if (rc) {
         h7_err_context(&dfu->err, "verify");
         return rc;
@@ -174,9 +184,11 @@ static int verify_crc(h7_dfu_client_t *dfu, const h7_plan_t *plan, const h7_writ
 static int find_skips(h7_dfu_client_t *dfu, const h7_plan_t *plan, bool crc, bool *skip, size_t *n)
 {
     uint32_t maxs = 0;
-    for (size_t i = 0; i < plan->n_erase; i++)
-        if (plan->erase[i].size > maxs)
+    for (size_t i = 0; i < plan->n_erase; i++) {
+        if (plan->erase[i].size > maxs) {
             maxs = plan->erase[i].size;
+        }
+    }
     uint8_t *want = malloc(maxs ? maxs : 1), *have = crc ? NULL : malloc(maxs ? maxs : 1);
     if (want == NULL || (!crc && have == NULL)) {
         free(want);
@@ -197,13 +209,15 @@ static int find_skips(h7_dfu_client_t *dfu, const h7_plan_t *plan, bool crc, boo
             skip[i] = q == 0 && memcmp(have, want, e->size) == 0;
         }
         if (q != 0) {
-            if (dfu->err.code == H7_E_TRANSPORT && dfu->err.xfer != H7_XFER_STALL)
+            if (dfu->err.code == H7_E_TRANSPORT && dfu->err.xfer != H7_XFER_STALL) {
                 rc = q; /* the device is gone: stop */
-            else
+            } else {
                 rc = h7_dfu_recover(dfu); /* cannot tell: rewrite it */
+            }
         }
-        if (skip[i])
+        if (skip[i]) {
             (*n)++;
+        }
     }
     free(want);
     free(have);
@@ -217,16 +231,18 @@ static h7_plan_block_t *unskipped_blocks(const h7_plan_t *plan, const bool *skip
     h7_plan_block_t *out = malloc(sizeof(*out) * (plan->n_block + plan->n_erase + 1));
     *n = 0;
     *bytes = 0;
-    if (out == NULL)
+    if (out == NULL) {
         return NULL;
+    }
     for (size_t i = 0; i < plan->n_block; i++) {
         const h7_plan_block_t *b = &plan->block[i];
         uint64_t bs = b->addr, be = (uint64_t)b->addr + b->len;
         for (size_t k = 0; k < plan->n_erase; k++) {
             uint64_t es = plan->erase[k].addr, ee = es + plan->erase[k].size;
             uint64_t s = bs > es ? bs : es, x = be < ee ? be : ee;
-            if (s >= x || skip[k])
+            if (s >= x || skip[k]) {
                 continue;
+            }
             out[(*n)++] = (h7_plan_block_t){(uint32_t)s, (uint32_t)(x - s), b->data + (s - bs)};
             *bytes += x - s;
         }
@@ -245,8 +261,9 @@ static size_t commit_split(const h7_plan_block_t *b, const h7_write_cfg_t *cfg, 
     uint64_t cs = cfg->commit_addr, ce = (uint64_t)cfg->commit_addr + cfg->commit_len;
     size_t n = 0;
     if (cfg->commit_len == 0 || ce <= bs || cs >= be) {
-        if (pass == 0)
+        if (pass == 0) {
             out[n++] = *b;
+        }
         return n;
     }
     uint64_t is = cs > bs ? cs : bs, ie = ce < be ? ce : be;
@@ -254,10 +271,12 @@ static size_t commit_split(const h7_plan_block_t *b, const h7_write_cfg_t *cfg, 
         out[n++] = (h7_plan_block_t){(uint32_t)is, (uint32_t)(ie - is), b->data + (is - bs)};
         return n;
     }
-    if (is > bs)
+    if (is > bs) {
         out[n++] = (h7_plan_block_t){b->addr, (uint32_t)(is - bs), b->data};
-    if (be > ie)
+    }
+    if (be > ie) {
         out[n++] = (h7_plan_block_t){(uint32_t)ie, (uint32_t)(be - ie), b->data + (ie - bs)};
+    }
     return n;
 }
 
@@ -276,11 +295,14 @@ static int send_scheduled(h7_dfu_client_t *dfu, const h7_plan_t *plan, const boo
     h7_plan_block_t *p0 = calloc(3u * n_wb + 1u, sizeof(*p0));
     size_t n_er = 0, n_p0 = 0;
     int rc = er && p0 ? 0 : H7_E_NOMEM;
-    for (size_t i = 0; rc == 0 && i < plan->n_erase; i++)
-        if (!skip[i])
+    for (size_t i = 0; rc == 0 && i < plan->n_erase; i++) {
+        if (!skip[i]) {
             er[n_er++] = plan->erase[i];
-    for (size_t i = 0; rc == 0 && i < n_wb; i++)
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < n_wb; i++) {
         n_p0 += commit_split(&wb[i], cfg, 0, &p0[n_p0]);
+    }
     const flash_map_t *m = flash_map_stm32h743();
     h7_sched_in_t in = {
         .erase = er,
@@ -293,10 +315,12 @@ static int send_scheduled(h7_dfu_client_t *dfu, const h7_plan_t *plan, const boo
     };
     h7_sched_item_t *it = NULL;
     size_t n_it = 0;
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_sched_make(&in, &it, &n_it);
-    if (rc == H7_E_NOMEM)
+    }
+    if (rc == H7_E_NOMEM) {
         h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
+    }
     uint64_t erased = 0;
     bool have_ptr = false;
     uint32_t ptr = 0;
@@ -311,8 +335,9 @@ static int send_scheduled(h7_dfu_client_t *dfu, const h7_plan_t *plan, const boo
             if (rc == 0) {
                 report->sectors_erased++;
                 erased += x->len;
-                if (cfg->progress)
+                if (cfg->progress) {
                     cfg->progress(cfg->user, H7_PHASE_ERASE, erased, plan->erase_bytes);
+                }
             }
             continue;
         }
@@ -324,9 +349,10 @@ static int send_scheduled(h7_dfu_client_t *dfu, const h7_plan_t *plan, const boo
             ptr = x->addr;
             have_ptr = rc == 0;
         }
-        if (rc == 0)
+        if (rc == 0) {
             rc = h7_dfuse_write_block(dfu, (uint16_t)(2u + (x->addr - ptr) / xs), x->data,
                                       (uint16_t)x->len);
+        }
         if (rc) {
             h7_err_at(&dfu->err, x->addr);
             break;
@@ -335,8 +361,9 @@ static int send_scheduled(h7_dfu_client_t *dfu, const h7_plan_t *plan, const boo
         pc->before += x->len;
         block_progress(pc, 0);
     }
-    if (rc == 0 && n_it > 0)
+    if (rc == 0 && n_it > 0) {
         rc = h7_dfuse_settle(dfu, it[n_it - 1].addr & ~31u);
+    }
     free(it);
     free(er);
     free(p0);
@@ -350,8 +377,9 @@ static uint64_t commit_bytes(const h7_plan_block_t *wb, size_t n_wb, const h7_wr
     for (size_t i = 0; i < n_wb; i++) {
         h7_plan_block_t parts[3];
         size_t n = commit_split(&wb[i], cfg, 1, parts);
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < n; k++) {
             total += parts[k].len;
+        }
     }
     return total;
 }
@@ -389,15 +417,17 @@ static int verify_pass(h7_dfu_client_t *dfu, const h7_plan_t *plan, const h7_pla
     for (size_t i = 0; rc == 0 && i < n_wb; i++) {
         h7_plan_block_t parts[3];
         size_t n = commit_split(&wb[i], cfg, pass, parts);
-        if (cancelled(cfg))
+        if (cancelled(cfg)) {
             rc = stop_cancelled(dfu, false, 0);
+        }
         for (size_t k = 0; rc == 0 && k < n; k++) {
             rc = crc ? verify_crc(dfu, plan, cfg, pass, &parts[k])
                      : verify_block(dfu, &parts[k], tmp);
             if (rc == 0) {
                 report->bytes_verified += parts[k].len;
-                if (cfg->progress && pass == 0)
+                if (cfg->progress && pass == 0) {
                     cfg->progress(cfg->user, H7_PHASE_VERIFY, report->bytes_verified, total);
+                }
             }
         }
     }
@@ -410,8 +440,9 @@ int h7_ops_write_image(h7_dfu_client_t *dfu, const h7_image_t *img, const char *
     h7_write_cfg_t defcfg = {.verify = true};
     const h7_write_cfg_t *cfg = cfg_in ? cfg_in : &defcfg;
     h7_write_report_t dummy;
-    if (report == NULL)
+    if (report == NULL) {
         report = &dummy;
+    }
     memset(report, 0, sizeof(*report));
 
     /* Everything below is freed at out, on every path. */
@@ -434,8 +465,9 @@ int h7_ops_write_image(h7_dfu_client_t *dfu, const h7_image_t *img, const char *
         rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
         goto out;
     }
-    if ((rc = parse_layout(dfu, layout, l)) != 0)
+    if ((rc = parse_layout(dfu, layout, l)) != 0) {
         goto out;
+    }
     h7_plan_opts_t opts = h7_plan_default_opts();
     opts.alt = -1;
     if (h7_plan_make(img, l, &opts, &plan, &report->refusal) != 0) {
@@ -446,9 +478,11 @@ int h7_ops_write_image(h7_dfu_client_t *dfu, const h7_image_t *img, const char *
     }
 
     size_t maxblock = 0;
-    for (size_t i = 0; i < plan.n_block; i++)
-        if (plan.block[i].len > maxblock)
+    for (size_t i = 0; i < plan.n_block; i++) {
+        if (plan.block[i].len > maxblock) {
             maxblock = plan.block[i].len;
+        }
+    }
     if ((cfg->verify && (tmp = malloc(maxblock ? maxblock : 1)) == NULL) ||
         (skip = calloc(plan.n_erase + 1, sizeof(bool))) == NULL) {
         rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
@@ -457,38 +491,46 @@ int h7_ops_write_image(h7_dfu_client_t *dfu, const h7_image_t *img, const char *
 
     rc = h7_dfu_recover(dfu);
     report->device_crc = rc == 0 && h7_dfuse_has_command(dfu, H7_DFUSE_CRC32);
-    if (rc == 0 && !cfg->no_skip)
+    if (rc == 0 && !cfg->no_skip) {
         rc = find_skips(dfu, &plan, report->device_crc, skip, &report->sectors_skipped);
+    }
     size_t n_wb = 0;
     uint64_t wb_bytes = 0;
     wb = unskipped_blocks(&plan, skip, &n_wb, &wb_bytes);
-    if (wb == NULL && rc == 0)
+    if (wb == NULL && rc == 0) {
         rc = h7_err_set(&dfu->err, H7_E_NOMEM, "write image", NULL);
+    }
     const bool crc_verify = report->device_crc && !cfg->readback_verify;
     report->bytes_to_write = wb_bytes;
 
     /* Pass 0 writes (and verifies) everything outside the commit span, pass 1
      * the span itself, so a device interrupted before the end never holds it. */
     prog_ctx_t pc = {cfg, H7_PHASE_WRITE, 0, wb_bytes};
-    if (rc == 0)
+    if (rc == 0) {
         rc = send_scheduled(dfu, &plan, skip, wb, n_wb, cfg, report, &pc);
-    if (rc == 0 && cfg->verify)
+    }
+    if (rc == 0 && cfg->verify) {
         rc = verify_pass(dfu, &plan, wb, n_wb, cfg, 0, crc_verify, tmp, report, wb_bytes);
-    if (rc == 0 && cancelled(cfg))
+    }
+    if (rc == 0 && cancelled(cfg)) {
         rc = stop_cancelled(dfu, false, 0); /* pass 0 ended settled */
+    }
     if (rc == 0) {
         /* Shown as its own step: the bytes that make the image valid. */
         pc = (prog_ctx_t){cfg, H7_PHASE_COMMIT, 0, commit_bytes(wb, n_wb, cfg)};
         rc = send_commit(dfu, wb, n_wb, cfg, report, &pc);
     }
-    if (rc == 0 && cfg->verify)
+    if (rc == 0 && cfg->verify) {
         rc = verify_pass(dfu, &plan, wb, n_wb, cfg, 1, crc_verify, tmp, report, wb_bytes);
+    }
 
     /* Last: the image record, which makes the image valid. */
-    if (rc == 0 && cfg->record && cancelled(cfg))
+    if (rc == 0 && cfg->record && cancelled(cfg)) {
         rc = stop_cancelled(dfu, false, 0);
-    if (rc == 0 && cfg->record)
+    }
+    if (rc == 0 && cfg->record) {
         rc = h7_record_append(dfu, cfg, report->device_crc, report);
+    }
 out:
     free(wb);
     free(skip);
@@ -509,8 +551,9 @@ int h7_ops_read(h7_dfu_client_t *dfu, uint32_t addr, uint8_t *buf, size_t len,
         size_t n = len - off < chunk ? len - off : chunk;
         rc = h7_dfuse_read(dfu, addr + (uint32_t)off, buf + off, n);
         off += n;
-        if (rc == 0 && progress)
+        if (rc == 0 && progress) {
             progress(user, H7_PHASE_READ, off, len);
+        }
     }
     return rc;
 }
@@ -518,8 +561,9 @@ int h7_ops_read(h7_dfu_client_t *dfu, uint32_t addr, uint8_t *buf, size_t len,
 int h7_ops_erase(h7_dfu_client_t *dfu, const char *layout, uint32_t addr, uint32_t len)
 {
     h7_layout_t *l = calloc(1, sizeof(*l));
-    if (l == NULL)
+    if (l == NULL) {
         return h7_err_set(&dfu->err, H7_E_NOMEM, "erase", NULL);
+    }
     int rc = parse_layout(dfu, layout, l);
     if (rc == 0 && len == 0) {
         rc = h7_err_set(&dfu->err, H7_E_ARG, "erase", "empty range");
@@ -537,10 +581,12 @@ int h7_ops_erase(h7_dfu_client_t *dfu, const char *layout, uint32_t addr, uint32
         }
         a = (uint64_t)s.addr + s.size;
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfu_recover(dfu);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         (void)h7_dfuse_has_command(dfu, H7_DFUSE_CRC32); /* for the settle below */
+    }
     for (a = addr; rc == 0 && a < end;) {
         h7_sector_t s;
         h7_layout_find(l, (uint32_t)a, &s);
@@ -549,8 +595,9 @@ int h7_ops_erase(h7_dfu_client_t *dfu, const char *layout, uint32_t addr, uint32
     }
     /* the erases run in the background on the h7dfu bootloader: done when
      * this returns (the board may be unplugged next) */
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_dfuse_settle(dfu, addr & ~31u);
+    }
     free(l);
     return rc;
 }
@@ -558,10 +605,12 @@ int h7_ops_erase(h7_dfu_client_t *dfu, const char *layout, uint32_t addr, uint32
 int h7_ops_mass_erase(h7_dfu_client_t *dfu)
 {
     int rc = h7_dfu_recover(dfu);
-    if (rc == 0)
+    if (rc == 0) {
         (void)h7_dfuse_has_command(dfu, H7_DFUSE_CRC32);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = h7_dfuse_mass_erase(dfu);
+    }
     /* done when this returns: the CRC query that waits for the erases
      * reads a word of the flash's first sector */
     return rc ? rc : h7_dfuse_settle(dfu, flash_map_stm32h743()->base);
@@ -573,11 +622,13 @@ int h7_ops_leave(h7_dfu_client_t *dfu, bool has_addr, uint32_t addr)
      * right after a write, or after setting the address pointer. */
     uint8_t state = 0;
     int rc = h7_dfu_get_state(dfu, &state);
-    if (rc == 0 && state == H7_ST_DNLOAD_IDLE)
+    if (rc == 0 && state == H7_ST_DNLOAD_IDLE) {
         return h7_dfuse_leave(dfu, has_addr, addr);
-    if (rc == 0 && !has_addr)
+    }
+    if (rc == 0 && !has_addr) {
         return h7_err_set(&dfu->err, H7_E_ARG, "leave",
                           "the device is not right after a download: give the start address");
+    }
     rc = h7_dfu_recover(dfu);
     return rc ? rc : h7_dfuse_leave(dfu, has_addr, addr);
 }

@@ -29,9 +29,11 @@ static bool device_gone(const h7_dfu_client_t *dfu)
 
 static bool all_erased(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0xFFu)
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != 0xFFu) {
             return false;
+        }
+    }
     return true;
 }
 
@@ -44,8 +46,9 @@ static int slot_read(h7_dfu_client_t *dfu, uint32_t addr, uint32_t len, uint8_t 
         *used = !all_erased(buf, len);
         return 0;
     }
-    if (device_gone(dfu))
+    if (device_gone(dfu)) {
         return rc;
+    }
     *used = true;
     memset(buf, 0, len); /* matches no record: never taken as ours */
     return h7_dfu_recover(dfu);
@@ -72,8 +75,9 @@ static int range_erased(h7_dfu_client_t *dfu, uint32_t addr, uint32_t len, bool 
         *erased = rc == 0 && all_erased(buf, len);
     }
     free(buf);
-    if (rc != 0 && !device_gone(dfu))
+    if (rc != 0 && !device_gone(dfu)) {
         rc = h7_dfu_recover(dfu);
+    }
     return rc;
 }
 
@@ -88,18 +92,21 @@ int h7_record_next(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc, ui
     while (rc == 0 && lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2u;
         rc = slot_read(dfu, cfg->record_area + mid * size, size, newest, &used);
-        if (used)
+        if (used) {
             lo = mid + 1u;
-        else
+        } else {
             hi = mid;
+        }
     }
     /* newest holds the last slot read; the one before the first free slot is
      * what the caller compares with. */
-    if (rc == 0 && lo > 0)
+    if (rc == 0 && lo > 0) {
         rc = slot_read(dfu, cfg->record_area + (lo - 1u) * size, size, newest, &used);
+    }
     bool erased = true;
-    if (rc == 0 && lo < n)
+    if (rc == 0 && lo < n) {
         rc = range_erased(dfu, cfg->record_area + lo * size, (n - lo) * size, crc, &erased);
+    }
     if (rc == 0 && !erased) {
         /* A record after a gap: the bootloader would take that one, not ours. */
         lo = n;
@@ -113,8 +120,9 @@ int h7_record_next(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc, ui
 static int put_record(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, uint32_t addr, bool crc)
 {
     uint8_t back[REC_MAX];
-    if (cfg->progress)
+    if (cfg->progress) {
         cfg->progress(cfg->user, H7_PHASE_COMMIT, 0, cfg->record_size);
+    }
     int rc = h7_dfuse_write(dfu, addr, cfg->record, cfg->record_size, NULL, NULL);
     if (rc == 0 && cfg->verify) {
         bool same = false;
@@ -133,8 +141,9 @@ static int put_record(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, uint32_t 
             h7_err_at(&dfu->err, addr);
         }
     }
-    if (rc == 0 && cfg->progress)
+    if (rc == 0 && cfg->progress) {
         cfg->progress(cfg->user, H7_PHASE_COMMIT, cfg->record_size, cfg->record_size);
+    }
     return rc;
 }
 
@@ -153,10 +162,12 @@ int h7_record_append(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc,
     uint32_t next = 0;
     const uint32_t n = cfg->record_area_size / size;
     int rc = h7_dfu_recover(dfu);
-    if (rc == 0)
+    if (rc == 0) {
         rc = h7_record_next(dfu, cfg, crc, &next, newest);
-    if (rc != 0)
+    }
+    if (rc != 0) {
         return rc;
+    }
     if (next > 0 && !cfg->no_skip && memcmp(newest, cfg->record, size) == 0) {
         /* The newest record is this one already: the image is committed. */
         report->record_addr = cfg->record_area + (next - 1u) * size;
@@ -170,8 +181,9 @@ int h7_record_append(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc,
              * A power cut from here until the record is written leaves no
              * valid image; the board then stays in DFU mode. */
             rc = h7_dfuse_erase_sector(dfu, cfg->record_area);
-            if (rc != 0)
+            if (rc != 0) {
                 return rc;
+            }
             report->record_compacted = true;
             next = 0;
         }
@@ -182,13 +194,15 @@ int h7_record_append(h7_dfu_client_t *dfu, const h7_write_cfg_t *cfg, bool crc,
             report->bytes_written += size;
             return 0;
         }
-        if (compact || device_gone(dfu))
+        if (compact || device_gone(dfu)) {
             return rc;
+        }
         /* The slot did not take the record (a word a power cut left half
          * programmed): compact and write it again. */
         rc = h7_dfu_recover(dfu);
-        if (rc != 0)
+        if (rc != 0) {
             return rc;
+        }
         compact = true;
     }
     return rc;

@@ -62,8 +62,9 @@ static int write_new(const char *path, const void *data, size_t len, mode_t mode
                      char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_CREAT | (excl ? O_EXCL : O_TRUNC), mode);
-    if (fd < 0)
+    if (fd < 0) {
         return fail(err, errlen, "%s: %s", path, strerror(errno));
+    }
     const uint8_t *p = data;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
@@ -75,8 +76,9 @@ static int write_new(const char *path, const void *data, size_t len, mode_t mode
         p += n;
         len -= (size_t)n;
     }
-    if (close(fd) != 0)
+    if (close(fd) != 0) {
         return fail(err, errlen, "%s: %s", path, strerror(errno));
+    }
     return 0;
 }
 
@@ -87,17 +89,21 @@ int h7_key_generate(const char *path, bool test, char *err, size_t errlen)
     mbedtls_pk_init(&pk);
     int rc = rng_init(&r);
     unsigned char pem[1024];
-    if (rc == 0)
+    if (rc == 0) {
         rc = mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk),
                                  mbedtls_ctr_drbg_random, &r.drbg);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = mbedtls_pk_write_key_pem(&pk, pem, sizeof pem);
+    }
     mbedtls_pk_free(&pk);
     rng_free(&r);
-    if (rc != 0)
+    if (rc != 0) {
         return tls_fail(err, errlen, "generating a P-256 key", rc);
+    }
     char text[1200];
     int n = snprintf(text, sizeof text, "%s%s", test ? H7_TEST_KEY_MARKER "\n" : "", (char *)pem);
     rc = write_new(path, text, (size_t)n, 0600, true, err, errlen);
@@ -109,14 +115,16 @@ int h7_key_generate(const char *path, bool test, char *err, size_t errlen)
 static int read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
+    if (!f) {
         return fail(err, errlen, "%s: %s", path, strerror(errno));
+    }
     unsigned char *b = malloc(65537);
     size_t n = b ? fread(b, 1, 65536, f) : 0;
     bool big = b && !feof(f);
     fclose(f);
-    if (!b)
+    if (!b) {
         return fail(err, errlen, "out of memory");
+    }
     if (big) {
         free(b);
         return fail(err, errlen, "%s: too big for a key file", path);
@@ -132,8 +140,9 @@ int h7_key_load(const char *path, h7_key_t *key, char *err, size_t errlen)
     memset(key, 0, sizeof *key);
     unsigned char *buf = NULL;
     size_t len = 0;
-    if (read_file(path, &buf, &len, err, errlen) != 0)
+    if (read_file(path, &buf, &len, err, errlen) != 0) {
         return -1;
+    }
     mbedtls_pk_context *pk = calloc(1, sizeof *pk);
     if (!pk) {
         free(buf);
@@ -189,8 +198,9 @@ void h7_key_free(h7_key_t *key)
 int h7_key_sign_hash(const h7_key_t *key, const uint8_t hash[32], uint8_t rs[BOOT_SIG_RS_LEN],
                      char *err, size_t errlen)
 {
-    if (!key->has_private)
+    if (!key->has_private) {
         return fail(err, errlen, "signing needs the private key (this one is public only)");
+    }
     mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*(mbedtls_pk_context *)key->pk);
     rng_t r;
     mbedtls_mpi R, S;
@@ -198,25 +208,30 @@ int h7_key_sign_hash(const h7_key_t *key, const uint8_t hash[32], uint8_t rs[BOO
     mbedtls_mpi_init(&S);
     int rc = rng_init(&r);
     /* Deterministic ECDSA (RFC 6979): the same image and key sign the same. */
-    if (rc == 0)
+    if (rc == 0) {
         rc = mbedtls_ecdsa_sign_det_ext(&ec->grp, &R, &S, &ec->d, hash, 32, MBEDTLS_MD_SHA256,
                                         mbedtls_ctr_drbg_random, &r.drbg);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = mbedtls_mpi_write_binary(&R, rs, 32);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         rc = mbedtls_mpi_write_binary(&S, rs + 32, 32);
+    }
     mbedtls_mpi_free(&R);
     mbedtls_mpi_free(&S);
     rng_free(&r);
-    if (rc != 0)
+    if (rc != 0) {
         return tls_fail(err, errlen, "signing", rc);
+    }
     return 0;
 }
 
 void h7_key_id_str(const uint8_t id[BOOT_SIG_KEY_ID_LEN], char out[2 * BOOT_SIG_KEY_ID_LEN + 1])
 {
-    for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++)
+    for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++) {
         snprintf(out + 2 * i, 3, "%02x", id[i]);
+    }
 }
 
 int h7_key_write_public(const h7_key_t *key, const char *path, char *err, size_t errlen)
@@ -231,17 +246,19 @@ int h7_key_write_public(const h7_key_t *key, const char *path, char *err, size_t
                          "#include \"boot_sig.h\"\n\n"
                          "const uint8_t h7_signing_key_point[BOOT_SIG_PUBKEY_LEN] = {",
                          id, key->test ? ": a TEST key" : "");
-        for (unsigned i = 0; i < BOOT_SIG_PUBKEY_LEN; i++)
+        for (unsigned i = 0; i < BOOT_SIG_PUBKEY_LEN; i++) {
             n += snprintf(text + n, sizeof text - (size_t)n, "%s0x%02x,", i % 12 ? " " : "\n    ",
                           key->pub.point[i]);
+        }
         n += snprintf(text + n, sizeof text - (size_t)n,
                       "\n};\nconst int h7_signing_key_test = %d;\n", key->test ? 1 : 0);
         return write_new(path, text, (size_t)n, 0644, false, err, errlen);
     }
     unsigned char pem[512];
     int rc = mbedtls_pk_write_pubkey_pem(key->pk, pem, sizeof pem);
-    if (rc != 0)
+    if (rc != 0) {
         return tls_fail(err, errlen, "writing the public key", rc);
+    }
     char text[600];
     int n =
         snprintf(text, sizeof text, "%s%s", key->test ? H7_TEST_KEY_MARKER "\n" : "", (char *)pem);

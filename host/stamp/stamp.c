@@ -35,16 +35,18 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
 {
     static const h7_stamp_opts_t defaults = {{0, 0, 0, 0}, 0, 0, NULL, 0};
     const flash_map_t *map = flash_map_stm32h743();
-    if (!opts)
+    if (!opts) {
         opts = &defaults;
+    }
     h7_image_init(out);
     uint32_t slot = slot_or_default(opts->slot);
     uint32_t slot_size = boot_slot_size(map, slot);
-    if (slot_size == 0)
+    if (slot_size == 0) {
         return fail(err, errlen,
                     "0x%08x is not the start of a free flash sector before the "
                     "record area",
                     slot);
+    }
     uint64_t slot_end = (uint64_t)slot + slot_size;
     uint32_t area = boot_record_area(map);
     uint64_t area_end = (uint64_t)area + map->sector_size;
@@ -53,36 +55,42 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
     for (size_t i = 0; i < in->count; i++) {
         const h7_segment_t *s = &in->seg[i];
         uint64_t end = (uint64_t)s->addr + s->len;
-        if (s->alt != 0)
+        if (s->alt != 0) {
             return fail(err, errlen,
                         "data for DfuSe alt setting %u: only alt 0 (internal flash) "
                         "holds the application",
                         s->alt);
+        }
         /* The record area part (an earlier stamp's record) is replaced; a
          * segment may run from the slot into it (an objcopy of a stamped image). */
         uint64_t e = end > area && s->addr < area_end ? (s->addr > area ? s->addr : area) : end;
-        if (e > s->addr && (s->addr < slot || e > slot_end))
+        if (e > s->addr && (s->addr < slot || e > slot_end)) {
             return fail(err, errlen,
                         "data at 0x%08x..0x%08llx is outside the application slot "
                         "0x%08x..0x%08llx (link the application at 0x%08x; sector 15 "
                         "0x%08x.. holds the image records)",
                         s->addr, (unsigned long long)(end - 1), slot,
                         (unsigned long long)(slot_end - 1), slot, area);
-        if (end > area_end)
+        }
+        if (end > area_end) {
             return fail(err, errlen, "data at 0x%08x..0x%08llx runs past the end of the flash",
                         s->addr, (unsigned long long)(end - 1));
-        if (e > s->addr && e > body_end)
+        }
+        if (e > s->addr && e > body_end) {
             body_end = e;
+        }
     }
-    if (body_end == slot)
+    if (body_end == slot) {
         return fail(err, errlen,
                     "no application data in the slot (expected the vector table at 0x%08x)", slot);
+    }
 
     uint32_t word = map->word_size;
     uint64_t size = (body_end - slot + word - 1u) / word * word;
-    if (size > slot_size)
+    if (size > slot_size) {
         return fail(err, errlen, "image of %llu bytes does not fit the slot (%u bytes)",
                     (unsigned long long)size, slot_size);
+    }
     bool sign = opts->key != NULL;
     if (sign) {
         /* The signed bootloader's slot ends where its security counter log
@@ -90,12 +98,13 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
          * there or the signed bootloader never sees the image whole. */
         const flash_map_t *smap = flash_map_stm32h743_signed();
         uint32_t sslot = boot_slot_size(smap, slot), ctr = boot_counter_area(smap);
-        if (sslot == 0)
+        if (sslot == 0) {
             return fail(err, errlen,
                         "0x%08x is not a slot of the signed bootloader: sector %d (0x%08x) holds "
                         "its security counter log",
                         slot, flash_map_sector_of(smap, ctr), ctr);
-        if (size + BOOT_SIG_SIZE > sslot)
+        }
+        if (size + BOOT_SIG_SIZE > sslot) {
             return fail(err, errlen,
                         "signed image of %llu bytes and its %u-byte signature trailer do not fit "
                         "the signed bootloader's slot 0x%08x..0x%08llx (%u bytes): sector %d "
@@ -103,20 +112,25 @@ int h7_stamp(const h7_image_t *in, const h7_stamp_opts_t *opts, h7_image_t *out,
                         (unsigned long long)size, BOOT_SIG_SIZE, slot,
                         (unsigned long long)slot + sslot - 1, sslot, flash_map_sector_of(smap, ctr),
                         ctr);
+        }
     }
-    if (sign && !opts->key->has_private)
+    if (sign && !opts->key->has_private) {
         return fail(err, errlen, "signing needs a private key: -k names a public key");
+    }
     uint8_t *body = malloc((size_t)size + BOOT_SIG_SIZE);
-    if (!body)
+    if (!body) {
         return fail(err, errlen, "out of memory");
+    }
     memset(body, 0xFF, (size_t)size);
     for (size_t i = 0; i < in->count; i++) {
         const h7_segment_t *s = &in->seg[i];
         uint64_t end = (uint64_t)s->addr + s->len;
-        if (end > body_end)
+        if (end > body_end) {
             end = body_end;
-        if (end > s->addr)
+        }
+        if (end > s->addr) {
             memcpy(body + (s->addr - slot), s->data, (size_t)(end - s->addr));
+        }
     }
 
     uint32_t sp = h7_get_le32(body);
@@ -201,8 +215,9 @@ int h7_stamp_split(const h7_image_t *img, h7_image_t *body, uint8_t record[BOOT_
     uint8_t *copy = malloc(size);
     *has_record = false;
     h7_image_init(body);
-    if (copy == NULL)
+    if (copy == NULL) {
         return -1;
+    }
     memset(copy, 0xFF, size);
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
@@ -212,13 +227,15 @@ int h7_stamp_split(const h7_image_t *img, h7_image_t *body, uint8_t record[BOOT_
         if (s->alt == 0) {
             cut[1] = start < area ? (end < area ? end : area) : start;
             cut[2] = end > ae ? (start > ae ? start : ae) : end;
-            if (cut[2] < cut[1])
+            if (cut[2] < cut[1]) {
                 cut[2] = cut[1];
+            }
         } else {
             cut[1] = cut[2] = end; /* other alt settings: all body */
         }
-        if (cut[2] > cut[1])
+        if (cut[2] > cut[1]) {
             memcpy(copy + (cut[1] - area), s->data + (cut[1] - start), (size_t)(cut[2] - cut[1]));
+        }
         for (int k = 0; k < 3; k += 2) {
             if (cut[k + 1] > cut[k] &&
                 h7_image_add(body, s->alt, (uint32_t)cut[k], s->data + (cut[k] - start),
@@ -232,10 +249,12 @@ int h7_stamp_split(const h7_image_t *img, h7_image_t *body, uint8_t record[BOOT_
     /* The newest record: the last record slot that is not fully erased. */
     for (uint32_t off = size; off > 0 && !*has_record; off -= BOOT_REC_SIZE) {
         const uint8_t *r = copy + off - BOOT_REC_SIZE;
-        for (uint32_t i = 0; i < BOOT_REC_SIZE && !*has_record; i++)
+        for (uint32_t i = 0; i < BOOT_REC_SIZE && !*has_record; i++) {
             *has_record = r[i] != 0xFFu;
-        if (*has_record)
+        }
+        if (*has_record) {
             memcpy(record, r, BOOT_REC_SIZE);
+        }
     }
     free(copy);
     return 0;
@@ -252,20 +271,24 @@ int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_ke
     const flash_map_t *map = flash_map_stm32h743();
     uint32_t size = flash_map_size(map);
     uint8_t *mem = malloc(size);
-    if (!mem)
+    if (!mem) {
         return -1;
+    }
     memset(mem, 0xFF, size);
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
-        if (s->alt != 0)
+        if (s->alt != 0) {
             continue;
+        }
         /* Copy the part that falls inside the flash; the rest cannot be there. */
         uint64_t lo = s->addr > map->base ? s->addr : map->base;
         uint64_t hi = (uint64_t)s->addr + s->len;
-        if (hi > (uint64_t)map->base + size)
+        if (hi > (uint64_t)map->base + size) {
             hi = (uint64_t)map->base + size;
-        if (hi > lo)
+        }
+        if (hi > lo) {
             memcpy(mem + (lo - map->base), s->data + (lo - s->addr), (size_t)(hi - lo));
+        }
     }
     /* The image as the flash, read-only: every sector write protected. */
     ram_flash_t flash;
@@ -292,10 +315,12 @@ int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_ke
         /* A trailer past the signed slot reads as none there ("image not
          * signed"); a signed board cannot even hold it: say its size. */
         if (out->sig_result == BOOT_ERR_UNSIGNED && out->info.has_sig &&
-            (uint64_t)out->info.hdr.image_size + BOOT_SIG_SIZE > out->signed_slot_size)
+            (uint64_t)out->info.hdr.image_size + BOOT_SIG_SIZE > out->signed_slot_size) {
             out->sig_result = BOOT_ERR_SIZE;
-        if (out->result == BOOT_VALID)
+        }
+        if (out->result == BOOT_VALID) {
             out->result = out->sig_result;
+        }
     }
     free(mem);
     return 0;
@@ -303,9 +328,10 @@ int h7_stamp_inspect_key(const h7_image_t *img, uint32_t slot, const boot_sig_ke
 
 int h7_stamp_version_str(const boot_image_version_t *v, char *buf, size_t len)
 {
-    if (v->build)
+    if (v->build) {
         return snprintf(buf, len, "%u.%u.%u+%lu", v->major, v->minor, v->patch,
                         (unsigned long)v->build);
+    }
     return snprintf(buf, len, "%u.%u.%u", v->major, v->minor, v->patch);
 }
 
@@ -316,16 +342,20 @@ static bool take_describe(const char *s, size_t *len, unsigned long *count, char
                           size_t hashlen)
 {
     size_t e = *len, h = e;
-    while (h > 0 && isxdigit((unsigned char)s[h - 1]))
+    while (h > 0 && isxdigit((unsigned char)s[h - 1])) {
         h--;
+    }
     size_t nhex = e - h;
-    if (nhex < 4 || nhex > 64 || h < 4 || s[h - 1] != 'g' || s[h - 2] != '-')
+    if (nhex < 4 || nhex > 64 || h < 4 || s[h - 1] != 'g' || s[h - 2] != '-') {
         return false;
+    }
     size_t c = h - 2, d = c;
-    while (d > 0 && isdigit((unsigned char)s[d - 1]))
+    while (d > 0 && isdigit((unsigned char)s[d - 1])) {
         d--;
-    if (d == c || d == 0 || s[d - 1] != '-' || c - d > 9)
+    }
+    if (d == c || d == 0 || s[d - 1] != '-' || c - d > 9) {
         return false;
+    }
     *count = strtoul(s + d, NULL, 10);
     snprintf(hash, hashlen, "%.*s", (int)nhex, s + h);
     *len = d - 1;
@@ -336,14 +366,17 @@ static bool take_describe(const char *s, size_t *len, unsigned long *count, char
  * [0-9A-Za-z-], none empty. */
 static bool valid_prerelease(const char *s, size_t len)
 {
-    if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+    if (len == 0 || s[0] == '.' || s[len - 1] == '.') {
         return false;
+    }
     for (size_t i = 0; i < len; i++) {
         char ch = s[i];
-        if (ch == '.' && s[i + 1] == '.')
+        if (ch == '.' && s[i + 1] == '.') {
             return false;
-        if (ch != '.' && ch != '-' && !isalnum((unsigned char)ch))
+        }
+        if (ch != '.' && ch != '-' && !isalnum((unsigned char)ch)) {
             return false;
+        }
     }
     return true;
 }
@@ -353,15 +386,17 @@ bool h7_stamp_parse_version_text(const char *text, boot_image_version_t *v, char
 {
     static const char want[] = "want [v]MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD] or the output of "
                                "`git describe --tags [--dirty]` (v1.2.3-4-gabcdef[-dirty])";
-    if (note && notelen)
+    if (note && notelen) {
         note[0] = '\0';
+    }
     if (text == NULL) {
         fail(err, errlen, "no version: %s", want);
         return false;
     }
     const char *s = text;
-    if (*s == 'v' || *s == 'V')
+    if (*s == 'v' || *s == 'V') {
         s++;
+    }
     static const struct {
         const char *name;
         unsigned long max;
@@ -377,8 +412,9 @@ bool h7_stamp_parse_version_text(const char *text, boot_image_version_t *v, char
             return false;
         }
         const char *p = s;
-        while (*p >= '0' && *p <= '9')
+        while (*p >= '0' && *p <= '9') {
             p++;
+        }
         errno = 0;
         num[i] = strtoul(s, NULL, 10);
         if (errno || num[i] > fields[i].max || p - s > 10) {
@@ -398,8 +434,9 @@ bool h7_stamp_parse_version_text(const char *text, boot_image_version_t *v, char
         dirty = true;
         len -= sizeof dirty_sfx - 1;
     }
-    if (take_describe(s, &len, &build, hash, sizeof hash))
+    if (take_describe(s, &len, &build, hash, sizeof hash)) {
         described = true;
+    }
     const char *plus = memchr(s, '+', len);
     size_t pre_end = plus ? (size_t)(plus - s) : len;
     size_t pre_len = 0;
@@ -414,8 +451,9 @@ bool h7_stamp_parse_version_text(const char *text, boot_image_version_t *v, char
         const char *b = plus + 1;
         size_t blen = len - pre_end - 1;
         size_t k = 0;
-        while (k < blen && b[k] >= '0' && b[k] <= '9')
+        while (k < blen && b[k] >= '0' && b[k] <= '9') {
             k++;
+        }
         if (blen == 0 || k != blen || blen > 10) {
             fail(err, errlen,
                  "bad version '%s': the build after '+' must be a number (the image record "
@@ -459,11 +497,12 @@ bool h7_stamp_parse_version_text(const char *text, boot_image_version_t *v, char
         if (dirty && n >= 0 && (size_t)n < notelen) {
             n += snprintf(note + n, notelen - (size_t)n, "%s the '-dirty' mark", sep);
         }
-        if (described && n >= 0 && (size_t)n < notelen)
+        if (described && n >= 0 && (size_t)n < notelen) {
             snprintf(note + n, notelen - (size_t)n,
                      " (the build number %lu is the count of "
                      "commits after the tag)",
                      build);
+        }
     }
     return true;
 }
@@ -479,30 +518,35 @@ int h7_stamp_describe_sig(const h7_stamp_info_t *si, char *buf, size_t len)
     char id[2 * BOOT_SIG_KEY_ID_LEN + 1], kid[2 * BOOT_SIG_KEY_ID_LEN + 1];
     h7_key_id_str(in->key_id, id);
     h7_key_id_str(si->checked_key_id, kid);
-    if (!in->has_sig)
+    if (!in->has_sig) {
         return snprintf(buf, len, "none (unsigned image)%s",
                         si->sig_checked ? ": a signed bootloader refuses it" : "");
+    }
     /* Body and trailer past the signed bootloader's slot (sectors 1..13):
      * no signed bootloader starts it, whatever the signature. */
     bool too_big = (uint64_t)in->hdr.image_size + BOOT_SIG_SIZE > si->signed_slot_size;
     char big[160] = "";
-    if (too_big)
+    if (too_big) {
         snprintf(big, sizeof big,
                  "%s: %llu bytes with the trailer, a signed bootloader's slot holds %lu",
                  si->sig_checked ? "not checked" : "; too large for a signed bootloader",
                  (unsigned long long)in->hdr.image_size + BOOT_SIG_SIZE,
                  (unsigned long)si->signed_slot_size);
-    if (!si->sig_checked)
+    }
+    if (!si->sig_checked) {
         return snprintf(buf, len,
                         "ECDSA P-256, key id %s, security counter %lu (not checked: give -k KEY)%s",
                         id, (unsigned long)in->security_counter, big);
-    if (too_big && si->sig_result == BOOT_ERR_SIZE)
+    }
+    if (too_big && si->sig_result == BOOT_ERR_SIZE) {
         return snprintf(buf, len, "ECDSA P-256, key id %s, security counter %lu: %s", id,
                         (unsigned long)in->security_counter, big);
-    if (si->sig_result == BOOT_VALID)
+    }
+    if (si->sig_result == BOOT_VALID) {
         return snprintf(buf, len,
                         "ECDSA P-256, key id %s, security counter %lu: verifies with the key", id,
                         (unsigned long)in->security_counter);
+    }
     return snprintf(buf, len,
                     "ECDSA P-256, key id %s, security counter %lu: does NOT verify with the key %s "
                     "(%s)",
@@ -518,21 +562,23 @@ int h7_stamp_describe(const h7_stamp_info_t *si, char *buf, size_t len)
     uint32_t area = boot_record_area(map);
     char ver[32];
     h7_stamp_version_str(&h->version, ver, sizeof ver);
-    if (si->result == BOOT_ERR_NO_IMAGE || si->result == BOOT_ERR_SLOT)
+    if (si->result == BOOT_ERR_NO_IMAGE || si->result == BOOT_ERR_SLOT) {
         return snprintf(buf, len,
                         "slot 0x%08x: no h7dfu image record in the record area 0x%08x.. (%s)\n",
                         in->slot, area, boot_validate_reason_name(si->result));
+    }
     unsigned index = (unsigned)((in->record - area) / BOOT_REC_SIZE);
     char sig[256];
     h7_stamp_describe_sig(si, sig, sizeof sig);
     if (si->result == BOOT_ERR_BAD_MAGIC ||
-        (si->result == BOOT_ERR_READ && in->fail_addr == in->record))
+        (si->result == BOOT_ERR_READ && in->fail_addr == in->record)) {
         return snprintf(buf, len,
                         "slot 0x%08x: the newest record (0x%08x, record %u of %u) is not an "
                         "h7dfu image record (%s)\n",
                         in->slot, in->record, index + 1,
                         (unsigned)(map->sector_size / BOOT_REC_SIZE),
                         boot_validate_reason_name(si->result));
+    }
     int n = snprintf(
         buf, len,
         "slot        0x%08x\n"

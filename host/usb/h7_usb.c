@@ -32,8 +32,9 @@ struct h7_usb_handle {
 int h7_usb_init(h7_usb_t **usb)
 {
     h7_usb_t *u = calloc(1, sizeof(*u));
-    if (!u)
+    if (!u) {
         return LIBUSB_ERROR_NO_MEM;
+    }
     int rc = libusb_init(&u->ctx);
     if (rc != 0) {
         free(u);
@@ -47,8 +48,9 @@ int h7_usb_refresh(h7_usb_t *usb)
 {
     libusb_context *fresh = NULL;
     int rc = libusb_init(&fresh);
-    if (rc != 0)
+    if (rc != 0) {
         return rc;
+    }
     libusb_exit(usb->ctx);
     usb->ctx = fresh;
     return 0;
@@ -56,8 +58,9 @@ int h7_usb_refresh(h7_usb_t *usb)
 
 void h7_usb_exit(h7_usb_t *usb)
 {
-    if (!usb)
+    if (!usb) {
         return;
+    }
     /* Hand libusb the device arrivals and departures it has queued (a board
      * that just detached or restarted): libusb_exit frees only the devices
      * no such event still holds, so without this one leaks now and then. */
@@ -72,15 +75,17 @@ static void port_path(libusb_device *dev, char *out, size_t len)
     uint8_t ports[8];
     int n = libusb_get_port_numbers(dev, ports, sizeof(ports));
     size_t pos = (size_t)snprintf(out, len, "%u", libusb_get_bus_number(dev));
-    for (int i = 0; i < n && pos < len; i++)
+    for (int i = 0; i < n && pos < len; i++) {
         pos += (size_t)snprintf(out + pos, len - pos, "%c%u", i == 0 ? '-' : '.', ports[i]);
+    }
 }
 
 static void read_string(libusb_device_handle *h, uint8_t index, char *out)
 {
     out[0] = '\0';
-    if (!h || index == 0)
+    if (!h || index == 0) {
         return;
+    }
     int n = libusb_get_string_descriptor_ascii(h, index, (unsigned char *)out, H7_USB_STR_MAX);
     out[n > 0 ? n : 0] = '\0';
 }
@@ -104,11 +109,13 @@ static bool describe(libusb_device *dev, h7_usb_device_t *d)
 {
     struct libusb_device_descriptor dd;
     struct libusb_config_descriptor *cfg = NULL;
-    if (libusb_get_device_descriptor(dev, &dd) != 0)
+    if (libusb_get_device_descriptor(dev, &dd) != 0) {
         return false;
+    }
     if (libusb_get_active_config_descriptor(dev, &cfg) != 0 &&
-        libusb_get_config_descriptor(dev, 0, &cfg) != 0)
+        libusb_get_config_descriptor(dev, 0, &cfg) != 0) {
         return false;
+    }
 
     memset(d, 0, sizeof(*d));
     bool found = false;
@@ -122,10 +129,12 @@ static bool describe(libusb_device *dev, h7_usb_device_t *d)
                 d->has_hid = true;
                 d->hid_interface = id->bInterfaceNumber;
             }
-            if (id->bInterfaceClass != DFU_CLASS || id->bInterfaceSubClass != DFU_SUBCLASS)
+            if (id->bInterfaceClass != DFU_CLASS || id->bInterfaceSubClass != DFU_SUBCLASS) {
                 continue;
-            if (found && id->bInterfaceNumber != d->interface)
+            }
+            if (found && id->bInterfaceNumber != d->interface) {
                 continue;
+            }
             found = true;
             d->interface = id->bInterfaceNumber;
             d->dfu_mode = id->bInterfaceProtocol == DFU_PROTO_MODE;
@@ -137,8 +146,9 @@ static bool describe(libusb_device *dev, h7_usb_device_t *d)
         }
     }
     libusb_free_config_descriptor(cfg);
-    if (!found)
+    if (!found) {
         return false;
+    }
 
     d->vid = dd.idVendor;
     d->pid = dd.idProduct;
@@ -152,8 +162,9 @@ static bool describe(libusb_device *dev, h7_usb_device_t *d)
         read_string(h, dd.iManufacturer, d->manufacturer);
         read_string(h, dd.iProduct, d->product);
         read_string(h, dd.iSerialNumber, d->serial);
-        for (unsigned i = 0; i < d->n_alts; i++)
+        for (unsigned i = 0; i < d->n_alts; i++) {
             read_string(h, alt_idx[i], d->alts[i].name);
+        }
         libusb_close(h);
     }
     return true;
@@ -161,16 +172,21 @@ static bool describe(libusb_device *dev, h7_usb_device_t *d)
 
 static bool matches(const h7_usb_filter_t *f, const h7_usb_device_t *d)
 {
-    if (!f)
+    if (!f) {
         return true;
-    if (f->vid && f->vid != d->vid)
+    }
+    if (f->vid && f->vid != d->vid) {
         return false;
-    if (f->pid && f->pid != d->pid)
+    }
+    if (f->pid && f->pid != d->pid) {
         return false;
-    if (f->serial && *f->serial && strcmp(f->serial, d->serial) != 0)
+    }
+    if (f->serial && *f->serial && strcmp(f->serial, d->serial) != 0) {
         return false;
-    if (f->path && *f->path && strcmp(f->path, d->path) != 0)
+    }
+    if (f->path && *f->path && strcmp(f->path, d->path) != 0) {
         return false;
+    }
     return true;
 }
 
@@ -179,8 +195,9 @@ int h7_usb_find_all(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_
     *out = NULL;
     libusb_device **list = NULL;
     ssize_t n = libusb_get_device_list(usb->ctx, &list);
-    if (n < 0)
+    if (n < 0) {
         return (int)n;
+    }
     /* At most one entry per device on the bus: room for all, by construction. */
     h7_usb_device_t *devs = n > 0 ? calloc((size_t)n, sizeof(*devs)) : NULL;
     if (n > 0 && !devs) {
@@ -189,8 +206,9 @@ int h7_usb_find_all(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_
     }
     int count = 0;
     for (ssize_t i = 0; i < n; i++) {
-        if (describe(list[i], &devs[count]) && matches(filter, &devs[count]))
+        if (describe(list[i], &devs[count]) && matches(filter, &devs[count])) {
             count++;
+        }
     }
     libusb_free_device_list(list, 1);
     if (count == 0) {
@@ -203,9 +221,11 @@ int h7_usb_find_all(h7_usb_t *usb, const h7_usb_filter_t *filter, h7_usb_device_
 
 static bool has_alt_prefix(const h7_usb_device_t *d, const char *prefix)
 {
-    for (unsigned i = 0; i < d->n_alts; i++)
-        if (strncmp(d->alts[i].name, prefix, strlen(prefix)) == 0)
+    for (unsigned i = 0; i < d->n_alts; i++) {
+        if (strncmp(d->alts[i].name, prefix, strlen(prefix)) == 0) {
             return true;
+        }
+    }
     return false;
 }
 
@@ -214,8 +234,9 @@ bool h7_usb_is_h7dfu_app(const h7_usb_device_t *d)
     /* The prefix ends at the string's end or at a space: "h7dfu runtimeX" is
      * someone else's name. */
     const size_t len = strlen(H7_APP_DFU_ITF_NAME);
-    if (d->dfu_mode || d->n_alts == 0)
+    if (d->dfu_mode || d->n_alts == 0) {
         return false;
+    }
     const char *name = d->alts[0].name;
     return strncmp(name, H7_APP_DFU_ITF_NAME, len) == 0 && (name[len] == '\0' || name[len] == ' ');
 }
@@ -238,8 +259,9 @@ static int open_claim(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, i
 {
     libusb_device **list = NULL;
     ssize_t n = libusb_get_device_list(usb->ctx, &list);
-    if (n < 0)
+    if (n < 0) {
         return (int)n;
+    }
     libusb_device_handle *h = NULL;
     int rc = LIBUSB_ERROR_NO_DEVICE;
     for (ssize_t i = 0; i < n; i++) {
@@ -250,8 +272,9 @@ static int open_claim(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, i
         }
     }
     libusb_free_device_list(list, 1);
-    if (rc != 0)
+    if (rc != 0) {
         return rc;
+    }
 
     /* A kernel driver (usbhid for the app's HID interface) must let go first;
      * not supported everywhere, so failure here is not fatal. */
@@ -261,13 +284,15 @@ static int open_claim(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, i
      * new devices. Retry for up to a second before giving up. */
     for (int tries = 0;; tries++) {
         rc = libusb_claim_interface(h, itf);
-        if (rc != LIBUSB_ERROR_BUSY || tries >= busy_tries)
+        if (rc != LIBUSB_ERROR_BUSY || tries >= busy_tries) {
             break;
+        }
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (rc == 0 && alt >= 0)
+    if (rc == 0 && alt >= 0) {
         rc = libusb_set_interface_alt_setting(h, itf, alt);
+    }
     if (rc != 0) {
         libusb_close(h);
         return rc;
@@ -298,8 +323,9 @@ int h7_usb_open_now(h7_usb_t *usb, const h7_usb_device_t *want, uint8_t itf, int
 
 void h7_usb_close(h7_usb_handle_t *handle)
 {
-    if (!handle)
+    if (!handle) {
         return;
+    }
     libusb_release_interface(handle->dev, handle->itf);
     libusb_close(handle->dev);
     free(handle);
@@ -311,8 +337,9 @@ static int usb_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest, uint1
     h7_usb_handle_t *h = ctx;
     int rc = libusb_control_transfer(h->dev, bmRequestType, bRequest, wValue, wIndex, data, wLength,
                                      timeout_ms);
-    if (rc >= 0)
+    if (rc >= 0) {
         return rc;
+    }
     switch (rc) {
     case LIBUSB_ERROR_PIPE:
         return H7_XFER_STALL;

@@ -106,8 +106,9 @@ static void uid_from_serial(const char *serial, uint32_t uid[3])
 {
     size_t n = strlen(serial);
     bool hex = n == 24;
-    for (size_t i = 0; hex && i < n; i++)
+    for (size_t i = 0; hex && i < n; i++) {
         hex = (serial[i] >= '0' && serial[i] <= '9') || (serial[i] >= 'A' && serial[i] <= 'F');
+    }
     if (hex) {
         for (unsigned w = 0; w < 3; w++) {
             char part[9];
@@ -118,8 +119,9 @@ static void uid_from_serial(const char *serial, uint32_t uid[3])
         return;
     }
     uint32_t h = 2166136261u; /* FNV-1a */
-    for (const char *p = serial; *p; p++)
+    for (const char *p = serial; *p; p++) {
         h = (h ^ (uint8_t)*p) * 16777619u;
+    }
     uid[0] = 0x00300028u;
     uid[1] = h;
     uid[2] = h * 2654435761u;
@@ -127,8 +129,9 @@ static void uid_from_serial(const char *serial, uint32_t uid[3])
 
 static bool chip_new(board_t *b)
 {
-    if (!b->cfg.clock)
+    if (!b->cfg.clock) {
         return false;
+    }
     b->syms = elf_syms_new();
     if (!b->syms || elf_syms_add_file(b->syms, b->cfg.firmware) != 0 ||
         (b->cfg.app_elf && elf_syms_add_file(b->syms, b->cfg.app_elf) != 0)) {
@@ -148,26 +151,32 @@ static bool chip_new(board_t *b)
 
 board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
 {
-    if (!cfg || !flash || !cfg->serial)
+    if (!cfg || !flash || !cfg->serial) {
         return NULL;
+    }
     board_t *b = calloc(1, sizeof(*b));
-    if (!b)
+    if (!b) {
         return NULL;
+    }
     b->cfg = *cfg;
-    if (!b->cfg.power_off_ms)
+    if (!b->cfg.power_off_ms) {
         b->cfg.power_off_ms = POWER_OFF_MS;
-    if (!b->cfg.unplug_ms)
+    }
+    if (!b->cfg.unplug_ms) {
         b->cfg.unplug_ms = UNPLUG_MS;
+    }
     b->flash = flash;
     b->fdev = sim_flash_dev(flash);
     b->mode = BOARD_MODE_OFF;
     b->cold = true;
     /* Count flash operations from here: --install is not part of the run. */
     sim_flash_reset_stats(flash);
-    if (cfg->power_cut_op)
+    if (cfg->power_cut_op) {
         sim_flash_cut_at(flash, cfg->power_cut_op, cfg->power_cut_phase);
-    if (cfg->flip_op)
+    }
+    if (cfg->flip_op) {
         sim_flash_flip_after(flash, cfg->flip_op, cfg->flip_delay);
+    }
     /* Every H743 has ST's ROM: ROM boards boot it by BOOT0 / BOOT_ADD, the
      * others when the bootloader hands over to it (ENTER_ROM_BOOTLOADER). */
     if (cfg->option_bytes) {
@@ -177,8 +186,9 @@ board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
          * write protection, which the flash file keeps). */
         rom_ob_factory(b->ob);
         uint8_t wrp = 0;
-        for (unsigned s = 0; s < 8u; s++)
+        for (unsigned s = 0; s < 8u; s++) {
             wrp |= (uint8_t)(sim_flash_is_write_protected(flash, s) << s);
+        }
         rom_ob_set_wrp_bank1(b->ob, wrp);
     }
     b->fault.fail_block = cfg->rom_fail_block;
@@ -186,8 +196,9 @@ board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
     /* A unique ID per serial: the ROM's serial differs from the app's, as on
      * a real board. */
     uint32_t uid[3] = {0x00200036u, 0x50000000u, 0x20000000u};
-    for (const char *p = cfg->serial; *p; p++)
+    for (const char *p = cfg->serial; *p; p++) {
         uid[1] = uid[1] * 31u + (uint8_t)*p;
+    }
     rom_serial_from_uid(uid, b->rom_serial);
     if (cfg->firmware && !chip_new(b)) {
         board_free(b);
@@ -198,8 +209,9 @@ board_t *board_new(const board_config_t *cfg, sim_flash_t *flash)
 
 void board_free(board_t *b)
 {
-    if (!b)
+    if (!b) {
         return;
+    }
     h743_free(b->chip);
     elf_syms_free(b->syms);
     free(b);
@@ -230,8 +242,9 @@ static bool run_h7_bootloader(board_t *b);
 static void load_option_bytes(board_t *b, bool rom)
 {
     uint8_t wrp = rom ? 0u : rom_ob_wrp_bank1(b->ob);
-    for (unsigned s = 0; s < 8u; s++)
+    for (unsigned s = 0; s < 8u; s++) {
         sim_flash_set_write_protect(b->flash, s, (wrp >> s) & 1u);
+    }
 }
 
 static bool boot(board_t *b)
@@ -251,8 +264,9 @@ static bool boot(board_t *b)
         b->st.power_ons++;
         b->cold = false;
     }
-    if (b->cfg.rom)
+    if (b->cfg.rom) {
         return rom_board_boot(b);
+    }
     return run_h7_bootloader(b);
 }
 
@@ -271,8 +285,9 @@ static bool run_h7_bootloader(board_t *b)
               boot_request_name(req), info.hdr.version.major, info.hdr.version.minor,
               info.hdr.version.patch, why);
         demo_app_config_t ac = {.flash = &b->fdev, .serial = b->cfg.serial};
-        if (!demo_app_usb_init(&ac))
+        if (!demo_app_usb_init(&ac)) {
             return false;
+        }
         b->mode = BOARD_MODE_APP;
         b->st.app_starts++;
     } else if (d.action == BOOT_ENTER_ROM_BOOTLOADER) {
@@ -297,8 +312,9 @@ static bool run_h7_bootloader(board_t *b)
             .boot_info = &info,
             .locked = b->cfg.locked,
         };
-        if (!bootloader_usb_init(&bc))
+        if (!bootloader_usb_init(&bc)) {
             return false;
+        }
         b->mode = BOARD_MODE_BOOTLOADER;
         b->st.dfu_starts++;
     }
@@ -318,8 +334,9 @@ bool board_power_on(board_t *b)
  * the request block is left as the firmware wrote it. */
 static void system_reset(board_t *b, boot_request_t req)
 {
-    if (req != BOOT_REQ_NONE)
+    if (req != BOOT_REQ_NONE) {
         boot_request_set(&b->ram_req, req);
+    }
     usbd_disconnect();
     b->mode = BOARD_MODE_OFF;
     b->st.system_resets++;
@@ -330,12 +347,14 @@ static void system_reset(board_t *b, boot_request_t req)
 /* Power gone (cut or cable out): the device vanishes mid-whatever. */
 static void power_loss(board_t *b, unsigned off_ms, const char *what)
 {
-    if (b->chip)
+    if (b->chip) {
         h743_power_off(b->chip);
-    else
+    } else {
         usbd_disconnect();
-    if (sim_flash_powered(b->flash))
+    }
+    if (sim_flash_powered(b->flash)) {
         sim_flash_power_off(b->flash);
+    }
     b->mode = BOARD_MODE_OFF;
     b->cold = true;
     b->on_at_ms = now_ms() + off_ms;
@@ -346,8 +365,9 @@ static void power_loss(board_t *b, unsigned off_ms, const char *what)
 static void chip_track_image(board_t *b)
 {
     uint32_t vtor = h743_vtor(b->chip);
-    if (vtor == b->vtor_seen)
+    if (vtor == b->vtor_seen) {
         return;
+    }
     b->vtor_seen = vtor;
     if (vtor >= BOOT_APP_SLOT_ADDR && vtor < 0x08200000u) {
         b->mode = BOARD_MODE_APP;
@@ -383,8 +403,9 @@ static void chip_step(board_t *b)
          * where the model ends: both are outcomes a test may expect. Any
          * other halt is something the chip model does not carry. */
         bool gap = h743_halt_is_model_gap(b->chip), rom = h743_halt_is_rom(b->chip);
-        if (gap)
+        if (gap) {
             b->sim_failed = true;
+        }
         fprintf(stderr, "h7dfu-sim: %s: %s\n",
                 gap   ? "emulated firmware stopped"
                 : rom ? "the firmware handed over to ST's ROM bootloader"
@@ -427,8 +448,9 @@ void board_step(void *user)
             chip_step(b);
             break;
         }
-        if (bootloader_task() && sim_flash_powered(b->flash))
+        if (bootloader_task() && sim_flash_powered(b->flash)) {
             system_reset(b, bootloader_leave_request(&b->fdev));
+        }
         break;
     case BOARD_MODE_APP:
         if (b->chip) {
@@ -558,8 +580,9 @@ static const sim_usb_device_ops_t otg_ops = {
 
 const struct sim_usb_device_ops *board_usb_ops(board_t *b, void **dev)
 {
-    if (!b->chip)
+    if (!b->chip) {
         return NULL;
+    }
     *dev = h743_otg(b->chip);
     return &otg_ops;
 }
@@ -588,8 +611,9 @@ static bool start_rom(board_t *b, const char *why)
                        .fast = b->cfg.fast};
     b->last_note[0] = '\0';
     load_option_bytes(b, true);
-    if (!rom_usb_init(&rc))
+    if (!rom_usb_init(&rc)) {
         return false;
+    }
     b->mode = BOARD_MODE_ROM;
     b->st.rom_starts++;
     usbd_connect();
@@ -616,19 +640,24 @@ typedef enum sector0 {
  * its sector 0 whatever the flash holds there. */
 static sector0_t sector0(board_t *b, h7_bl_ident_t *id)
 {
-    if (!b->cfg.rom)
+    if (!b->cfg.rom) {
         return SECTOR0_H7BL;
+    }
     const flash_map_t *m = sim_flash_map(b->flash);
     const uint8_t *raw = sim_flash_raw(b->flash) + (H7_BL_BASE - m->base);
     memset(id, 0, sizeof(*id));
     h7_bl_check_t c = h7_bl_check(raw, H7_BL_SECTOR_SIZE, id);
-    if (c == H7_BL_NO_IDENT)
+    if (c == H7_BL_NO_IDENT) {
         return SECTOR0_OTHER;
-    if (c != H7_BL_OK)
+    }
+    if (c != H7_BL_OK) {
         return SECTOR0_H7BL_BROKEN;
-    for (uint32_t off = 0; off < id->image_size; off += m->word_size)
-        if (sim_flash_word_state(b->flash, H7_BL_BASE + off) == SIM_WORD_ECC_CORRUPT)
+    }
+    for (uint32_t off = 0; off < id->image_size; off += m->word_size) {
+        if (sim_flash_word_state(b->flash, H7_BL_BASE + off) == SIM_WORD_ECC_CORRUPT) {
             return SECTOR0_H7BL_BROKEN;
+        }
+    }
     uint32_t last = H7_BL_BASE + ((id->image_size - 1u) & ~(m->word_size - 1u));
     return sim_flash_word_state(b->flash, last) == SIM_WORD_PROGRAMMED ? SECTOR0_H7BL
                                                                        : SECTOR0_H7BL_BROKEN;
@@ -650,8 +679,9 @@ static bool rom_board_boot(board_t *b)
     snprintf(why, sizeof(why), "BOOT0 %s, BOOT_ADD%d = 0x%08x", b->cfg.boot0 ? "high" : "low",
              b->cfg.boot0 ? 1 : 0, addr);
     b->h7bl = false;
-    if (addr >= ROM_SYSMEM_BASE && addr < ROM_SYSMEM_BASE + ROM_SYSMEM_SIZE)
+    if (addr >= ROM_SYSMEM_BASE && addr < ROM_SYSMEM_BASE + ROM_SYSMEM_SIZE) {
         return start_rom(b, why);
+    }
     h7_bl_ident_t id;
     sector0_t s0 = addr == H7_BL_BASE ? sector0(b, &id) : SECTOR0_OTHER;
     if (s0 == SECTOR0_H7BL) {
@@ -687,8 +717,9 @@ static bool rom_board_boot(board_t *b)
     }
     EVENT(b, "boot: %s -> the application at 0x%08x (started from reset)\n", why, addr);
     demo_app_config_t ac = {.flash = &b->fdev, .serial = b->cfg.serial};
-    if (!demo_app_usb_init(&ac))
+    if (!demo_app_usb_init(&ac)) {
         return false;
+    }
     b->mode = BOARD_MODE_APP;
     b->st.app_starts++;
     usbd_connect();

@@ -28,12 +28,15 @@ static board_ctx_t *s_live;
 
 static void parts_init(void)
 {
-    if (s_nparts)
+    if (s_nparts) {
         return;
-    for (size_t i = 0; i < sizeof(k_sources) / sizeof(k_sources[0]); i++)
+    }
+    for (size_t i = 0; i < sizeof(k_sources) / sizeof(k_sources[0]); i++) {
         s_nparts += k_sources[i](&s_parts[s_nparts]);
-    for (size_t i = 0; i < s_nparts; i++)
+    }
+    for (size_t i = 0; i < s_nparts; i++) {
         s_total += s_parts[i].len;
+    }
 }
 
 board_ctx_t *board_ctx_new(void)
@@ -49,10 +52,12 @@ board_ctx_t *board_ctx_new(void)
 
 void board_ctx_free(board_ctx_t *c)
 {
-    if (!c)
+    if (!c) {
         return;
-    if (s_live == c)
+    }
+    if (s_live == c) {
         s_live = NULL;
+    }
     free(c->save);
     free(c);
 }
@@ -61,20 +66,23 @@ static void copy_parts(unsigned char *save, bool out)
 {
     size_t off = 0;
     for (size_t i = 0; i < s_nparts; i++) {
-        if (out)
+        if (out) {
             memcpy(save + off, s_parts[i].addr, s_parts[i].len);
-        else
+        } else {
             memcpy(s_parts[i].addr, save + off, s_parts[i].len);
+        }
         off += s_parts[i].len;
     }
 }
 
 void board_ctx_enter(board_ctx_t *c)
 {
-    if (!c || s_live == c)
+    if (!c || s_live == c) {
         return;
-    if (s_live)
+    }
+    if (s_live) {
         copy_parts(s_live->save, true);
+    }
     copy_parts(c->save, false);
     s_live = c;
 }

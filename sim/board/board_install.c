@@ -38,21 +38,25 @@ int board_install(sim_flash_t *f, const char *path, uint32_t bin_base, char *err
         }
         memcpy(shadow + (s->addr - m->base), s->data, s->len);
         for (uint32_t a = s->addr; a < s->addr + s->len;
-             a = flash_map_sector_addr(m, (unsigned)flash_map_sector_of(m, a)) + m->sector_size)
+             a = flash_map_sector_addr(m, (unsigned)flash_map_sector_of(m, a)) + m->sector_size) {
             touched[flash_map_sector_of(m, a)] = true;
+        }
     }
     for (unsigned sec = 0; sec < m->sector_count; sec++) {
-        if (!touched[sec])
+        if (!touched[sec]) {
             continue;
+        }
         flash_status_t st = sim_flash_erase_sector(f, sec);
         uint32_t first = sec * m->sector_size;
         for (uint32_t off = first; st == FLASH_OK && off < first + m->sector_size;
              off += m->word_size) {
             bool blank = true;
-            for (unsigned k = 0; k < m->word_size && blank; k++)
+            for (unsigned k = 0; k < m->word_size && blank; k++) {
                 blank = shadow[off + k] == 0xff;
-            if (!blank)
+            }
+            if (!blank) {
                 st = sim_flash_program_word(f, m->base + off, shadow + off);
+            }
         }
         if (st != FLASH_OK) {
             snprintf(err, errlen, "%s: programming sector %u: %s", path, sec,

@@ -41,12 +41,14 @@ static int bad(const char *what, const char *arg)
 static bool parse_u32(const char *s, uint32_t *out)
 {
     char *end;
-    if (s[0] < '0' || s[0] > '9')
+    if (s[0] < '0' || s[0] > '9') {
         return false;
+    }
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v > UINT32_MAX)
+    if (errno || *end || v > UINT32_MAX) {
         return false;
+    }
     *out = (uint32_t)v;
     return true;
 }
@@ -66,8 +68,9 @@ static sim_flash_t *load(const char *path, bool must_exist)
         sim_flash_free(f);
         return NULL;
     }
-    if (probe)
+    if (probe) {
         fclose(probe);
+    }
     if (sim_flash_load(f, path) != 0) {
         fprintf(stderr, "h7dfu-sim flash: %s: %s\n", path,
                 errno == EINVAL ? "not a flash file of h7dfu-sim" : strerror(errno));
@@ -98,15 +101,19 @@ static bool in_flash(const flash_map_t *m, uint32_t addr, uint32_t len)
 static int cmd_dump(int argc, char **argv)
 {
     uint32_t addr, len;
-    if (argc != 4 && argc != 5)
+    if (argc != 4 && argc != 5) {
         return usage(stderr, 2);
-    if (!parse_u32(argv[2], &addr))
+    }
+    if (!parse_u32(argv[2], &addr)) {
         return bad("ADDR", argv[2]);
-    if (!parse_u32(argv[3], &len))
+    }
+    if (!parse_u32(argv[3], &len)) {
         return bad("LEN", argv[3]);
+    }
     sim_flash_t *f = load(argv[1], true);
-    if (f == NULL)
+    if (f == NULL) {
         return 1;
+    }
     const flash_map_t *m = sim_flash_map(f);
     if (!in_flash(m, addr, len)) {
         fprintf(stderr, "h7dfu-sim flash: 0x%08x+%u is not inside the flash 0x%08x..0x%08x\n", addr,
@@ -128,12 +135,15 @@ static int cmd_dump(int argc, char **argv)
 
 static int hex_digit(char c)
 {
-    if (c >= '0' && c <= '9')
+    if (c >= '0' && c <= '9') {
         return c - '0';
-    if (c >= 'a' && c <= 'f')
+    }
+    if (c >= 'a' && c <= 'f') {
         return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
+    }
+    if (c >= 'A' && c <= 'F') {
         return c - 'A' + 10;
+    }
     return -1;
 }
 
@@ -141,8 +151,9 @@ static int hex_digit(char c)
 static uint8_t *from_hex(const char *s, size_t *len)
 {
     size_t n = strlen(s);
-    if (n == 0 || n % 2u)
+    if (n == 0 || n % 2u) {
         return NULL;
+    }
     uint8_t *b = malloc(n / 2u);
     for (size_t i = 0; b != NULL && i < n; i += 2) {
         int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
@@ -185,8 +196,9 @@ static uint8_t *from_file(const char *path, size_t *len)
         free(b);
         b = NULL;
     }
-    if (fp)
+    if (fp) {
         fclose(fp);
+    }
     *len = n;
     return b;
 }
@@ -194,14 +206,17 @@ static uint8_t *from_file(const char *path, size_t *len)
 static int cmd_poke(int argc, char **argv)
 {
     uint32_t addr;
-    if (argc != 4)
+    if (argc != 4) {
         return usage(stderr, 2);
-    if (!parse_u32(argv[2], &addr))
+    }
+    if (!parse_u32(argv[2], &addr)) {
         return bad("ADDR", argv[2]);
+    }
     size_t len = 0;
     uint8_t *data = argv[3][0] == '@' ? from_file(argv[3] + 1, &len) : from_hex(argv[3], &len);
-    if (data == NULL)
+    if (data == NULL) {
         return argv[3][0] == '@' ? 1 : bad("HEX", argv[3]);
+    }
     int rc = 2;
     sim_flash_t *f = load(argv[1], false);
     if (f == NULL) {
@@ -223,16 +238,20 @@ static int cmd_poke(int argc, char **argv)
 static int cmd_protect(int argc, char **argv)
 {
     uint32_t sector;
-    if (argc != 4)
+    if (argc != 4) {
         return usage(stderr, 2);
-    if (!parse_u32(argv[2], &sector))
+    }
+    if (!parse_u32(argv[2], &sector)) {
         return bad("SECTOR", argv[2]);
+    }
     bool on = strcmp(argv[3], "on") == 0;
-    if (!on && strcmp(argv[3], "off") != 0)
+    if (!on && strcmp(argv[3], "off") != 0) {
         return bad("protection (want on or off)", argv[3]);
+    }
     sim_flash_t *f = load(argv[1], false);
-    if (f == NULL)
+    if (f == NULL) {
         return 1;
+    }
     if (sector >= sim_flash_map(f)->sector_count) {
         fprintf(stderr, "h7dfu-sim flash: no sector %u (0..%u)\n", sector,
                 sim_flash_map(f)->sector_count - 1u);
@@ -245,11 +264,13 @@ static int cmd_protect(int argc, char **argv)
 
 static int cmd_info(int argc, char **argv)
 {
-    if (argc != 2)
+    if (argc != 2) {
         return usage(stderr, 2);
+    }
     sim_flash_t *f = load(argv[1], true);
-    if (f == NULL)
+    if (f == NULL) {
         return 1;
+    }
     const flash_map_t *m = sim_flash_map(f);
     printf("write protected:");
     bool any = false;
@@ -268,8 +289,9 @@ static int cmd_info(int argc, char **argv)
             prog += st == SIM_WORD_PROGRAMMED;
             ecc += st == SIM_WORD_ECC_CORRUPT;
         }
-        if (prog || ecc)
+        if (prog || ecc) {
             printf("sector %u 0x%08x: %u programmed, %u ECC-corrupt words\n", s, a, prog, ecc);
+        }
     }
     sim_flash_free(f);
     return fflush(stdout) == 0 ? 0 : 1;
@@ -277,19 +299,25 @@ static int cmd_info(int argc, char **argv)
 
 int flash_cmd_main(int argc, char **argv)
 {
-    if (argc < 2)
+    if (argc < 2) {
         return usage(stderr, 2);
+    }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
         return usage(stdout, 0);
-    if (!strcmp(cmd, "dump"))
+    }
+    if (!strcmp(cmd, "dump")) {
         return cmd_dump(argc - 1, argv + 1);
-    if (!strcmp(cmd, "poke"))
+    }
+    if (!strcmp(cmd, "poke")) {
         return cmd_poke(argc - 1, argv + 1);
-    if (!strcmp(cmd, "protect"))
+    }
+    if (!strcmp(cmd, "protect")) {
         return cmd_protect(argc - 1, argv + 1);
-    if (!strcmp(cmd, "info"))
+    }
+    if (!strcmp(cmd, "info")) {
         return cmd_info(argc - 1, argv + 1);
+    }
     fprintf(stderr, "h7dfu-sim flash: no command '%s'\n", cmd);
     return usage(stderr, 2);
 }

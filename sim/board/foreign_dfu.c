@@ -107,8 +107,9 @@ static size_t string_desc(uint8_t index, uint8_t *out)
         memcpy(out, langs, sizeof langs);
         return sizeof langs;
     }
-    if (index >= sizeof strings / sizeof strings[0])
+    if (index >= sizeof strings / sizeof strings[0]) {
         return 0;
+    }
     size_t n = strlen(strings[index]);
     out[0] = (uint8_t)(2 + 2 * n);
     out[1] = 3;
@@ -134,8 +135,9 @@ static int answer(foreign_dfu_t *f, const uint8_t s[8], uint8_t *buf)
         f->address = value_lo & 0x7fu;
         return 0;
     }
-    if ((type == 0x00 && req == REQ_SET_CONFIG) || (type == 0x01 && req == REQ_SET_INTERFACE))
+    if ((type == 0x00 && req == REQ_SET_CONFIG) || (type == 0x01 && req == REQ_SET_INTERFACE)) {
         return value_lo <= 1 ? 0 : -EPIPE;
+    }
     if (type == 0x80 && req == REQ_GET_CONFIG) {
         buf[0] = 1;
         return 1;
@@ -189,8 +191,9 @@ static uint8_t op_address(void *dev)
 static int op_control_start(void *dev, const uint8_t setup[8], uint8_t *data)
 {
     foreign_dfu_t *f = dev;
-    if (f->busy)
+    if (f->busy) {
         return -EBUSY;
+    }
     uint8_t buf[128];
     const uint16_t wlen = (uint16_t)(setup[6] | setup[7] << 8);
     int r = answer(f, setup, buf);

@@ -127,8 +127,9 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end || v > max || s[0] == '-')
+    if (errno || end == s || *end || v > max || s[0] == '-') {
         return false;
+    }
     *out = v;
     return true;
 }
@@ -139,23 +140,26 @@ static bool parse_cut(const char *s, board_config_t *c)
     const char *colon = strchr(s, ':');
     size_t n = colon ? (size_t)(colon - s) : strlen(s);
     unsigned long long v;
-    if (n == 0 || n >= sizeof(num))
+    if (n == 0 || n >= sizeof(num)) {
         return false;
+    }
     memcpy(num, s, n);
     num[n] = '\0';
-    if (!parse_uint(num, UINT64_MAX, &v) || v == 0)
+    if (!parse_uint(num, UINT64_MAX, &v) || v == 0) {
         return false;
+    }
     c->power_cut_op = v;
     c->power_cut_phase = SIM_FLASH_PHASE_DURING;
     if (colon) {
-        if (!strcmp(colon + 1, "before"))
+        if (!strcmp(colon + 1, "before")) {
             c->power_cut_phase = SIM_FLASH_PHASE_BEFORE;
-        else if (!strcmp(colon + 1, "during"))
+        } else if (!strcmp(colon + 1, "during")) {
             c->power_cut_phase = SIM_FLASH_PHASE_DURING;
-        else if (!strcmp(colon + 1, "after"))
+        } else if (!strcmp(colon + 1, "after")) {
             c->power_cut_phase = SIM_FLASH_PHASE_AFTER;
-        else
+        } else {
             return false;
+        }
     }
     return true;
 }
@@ -166,8 +170,9 @@ static bool parse_flip(const char *arg, board_config_t *c)
     char *end;
     errno = 0;
     c->flip_op = strtoull(arg, &end, 0);
-    if (*end == ':')
+    if (*end == ':') {
         c->flip_delay = strtoull(end + 1, &end, 0);
+    }
     return !errno && !*end && c->flip_op != 0 && arg[0] != '-';
 }
 
@@ -178,13 +183,15 @@ static bool parse_rom_fail(const char *arg, board_config_t *c)
     const char *colon = strchr(arg, ':');
     size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
     unsigned long long v;
-    if (n == 0 || n >= sizeof(num))
+    if (n == 0 || n >= sizeof(num)) {
         return false;
+    }
     memcpy(num, arg, n);
     num[n] = '\0';
     if (!parse_uint(num, UINT32_MAX, &v) || v == 0 ||
-        (colon && !rom_parse_status(colon + 1, &c->rom_fail_status)))
+        (colon && !rom_parse_status(colon + 1, &c->rom_fail_status))) {
         return false;
+    }
     c->rom_fail_block = (uint32_t)v;
     return true;
 }
@@ -278,8 +285,9 @@ static bool for_every_board(int c)
  * matched, NULL for the letter c. */
 static bool whole_word(const char *word, const struct option *lo, int c)
 {
-    if (lo == NULL)
+    if (lo == NULL) {
         return word[0] == '-' && word[1] == c && word[2] == '\0';
+    }
     size_t n = strlen(lo->name);
     return strncmp(word, "--", 2) == 0 && strncmp(word + 2, lo->name, n) == 0 &&
            (word[2 + n] == '\0' || (word[2 + n] == '=' && lo->has_arg == optional_argument));
@@ -321,8 +329,9 @@ static void print_stats(const board_t *b, const sim_flash_t *f, const sim_usb_br
     sim_usb_bridge_stats_t us = {0};
     board_get_stats(b, &bs);
     sim_flash_get_stats(f, &fs);
-    if (br)
+    if (br) {
         sim_usb_bridge_get_stats(br, &us);
+    }
     fprintf(stderr,
             "h7dfu-sim: board: %u power-on(s), %u system reset(s), %u app start(s), "
             "%u DFU start(s), %u power cut(s), %u unplug(s); now %s\n",
@@ -359,19 +368,23 @@ static int write_timing(const char *path, bool verbose, const sim_clock_t *c, co
     sim_flash_stats_t fs;
     sim_usb_bridge_stats_t us = {0};
     sim_flash_get_stats(f, &fs);
-    if (br)
+    if (br) {
         sim_usb_bridge_get_stats(br, &us);
-    if (verbose)
+    }
+    if (verbose) {
         fprintf(stderr,
                 "h7dfu-sim: time (virtual): %.3f s modeled, USB %.3f s, host waits %.3f s, "
                 "flash busy %.3f s\n",
                 (double)sim_clock_total_ns(c) / 1e9, (double)us.usb_ns / 1e9,
                 (double)us.host_wait_ns / 1e9, (double)fs.busy_ns / 1e9);
-    if (path == NULL)
+    }
+    if (path == NULL) {
         return 0;
+    }
     FILE *o = fopen(path, "w");
-    if (o == NULL)
+    if (o == NULL) {
         return -1;
+    }
     fprintf(o,
             "modeled_s=%.6f\nusb_s=%.6f\nhost_wait_s=%.6f\nflash_busy_s=%.6f\n"
             "sector_erases=%llu\nwords_programmed=%llu\nrequests=%u\n",
@@ -383,8 +396,9 @@ static int write_timing(const char *path, bool verbose, const sim_clock_t *c, co
 
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && !strcmp(argv[1], "flash"))
+    if (argc >= 2 && !strcmp(argv[1], "flash")) {
         return flash_cmd_main(argc - 1, argv + 1);
+    }
     const char *flash_file = NULL, *install = NULL, *bootloader = NULL;
     board_config_t bc = {.serial = "H7SIM0001"};
     bool verbose = false, events = false, foreign = false;
@@ -402,15 +416,19 @@ int main(int argc, char **argv)
     for (;;) {
         int at = optind, li = -1;
         int c = getopt_long(argc, argv, "+hv", longopts, &li);
-        if (c == -1 && optind > at)
+        if (c == -1 && optind > at) {
             return usage(stderr, 2); /* "--": only `run` ends the options */
-        if (c == -1)
+        }
+        if (c == -1) {
             break;
+        }
         const char *word = argv[at];
-        if (c == '?' || !whole_word(word, li >= 0 ? &longopts[li] : NULL, c))
+        if (c == '?' || !whole_word(word, li >= 0 ? &longopts[li] : NULL, c)) {
             return usage(stderr, 2);
-        if (!single && !for_every_board(c))
+        }
+        if (!single && !for_every_board(c)) {
             single = word;
+        }
         switch (c) {
         case OPT_BOARD:
             if (nspecs == MULTI_MAX_BOARDS) {
@@ -441,41 +459,47 @@ int main(int argc, char **argv)
             bc.fast = true;
             break;
         case OPT_POWER_CUT:
-            if (!parse_cut(optarg, &bc))
+            if (!parse_cut(optarg, &bc)) {
                 return bad_value(word, optarg, "N[:before|during|after]");
+            }
             break;
         case OPT_POWER_OFF_MS:
         case OPT_UNPLUG_MS:
         case OPT_UNPLUG_AFTER_REQUESTS:
-            if (!parse_uint(optarg, 600000, &v))
+            if (!parse_uint(optarg, 600000, &v)) {
                 return bad_value(word, optarg, NULL);
-            if (c == OPT_POWER_OFF_MS)
+            }
+            if (c == OPT_POWER_OFF_MS) {
                 bc.power_off_ms = (unsigned)v ? (unsigned)v : 1u;
-            else if (c == OPT_UNPLUG_MS)
+            } else if (c == OPT_UNPLUG_MS) {
                 bc.unplug_ms = (unsigned)v ? (unsigned)v : 1u;
-            else
+            } else {
                 bc.unplug_after_requests = (unsigned)v;
+            }
             break;
         case OPT_NO_USB_SUPPLY:
             bc.no_usb_supply = true;
             break;
         case OPT_FLIP_BIT:
-            if (!parse_flip(optarg, &bc))
+            if (!parse_flip(optarg, &bc)) {
                 return bad_value(word, optarg, "N[:DELAY]");
+            }
             break;
         case OPT_FLASH_LOG:
             flash_log = optarg;
             break;
         case OPT_FLASH_STUCK:
-            if (!parse_uint(optarg, UINT64_MAX, &v) || v == 0)
+            if (!parse_uint(optarg, UINT64_MAX, &v) || v == 0) {
                 return bad_value(word, optarg, NULL);
+            }
             bc.flash_stuck_op = v;
             break;
         case OPT_FLASH_TIMES:
             flash_times = optarg;
             if (strcmp(flash_times, "typ") && strcmp(flash_times, "max") &&
-                strcmp(flash_times, "worn"))
+                strcmp(flash_times, "worn")) {
                 return bad_value(word, optarg, "typ, max or worn");
+            }
             break;
         case OPT_ROM:
             bc.rom = true;
@@ -490,8 +514,9 @@ int main(int argc, char **argv)
             bc.rom_app_naive = true;
             break;
         case OPT_ROM_FAIL_BLOCK:
-            if (!parse_rom_fail(optarg, &bc))
+            if (!parse_rom_fail(optarg, &bc)) {
                 return bad_value(word, optarg, "N[:STATUS]");
+            }
             break;
         case OPT_REALTIME:
             realtime = 1;
@@ -499,8 +524,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "h7dfu-sim: bad %s (want --realtime[=SCALE], SCALE >= 1)\n", word);
                 return 2;
             }
-            if (optarg)
+            if (optarg) {
                 realtime = (unsigned)v;
+            }
             break;
         case OPT_STATS:
             stats_file = optarg;
@@ -519,13 +545,16 @@ int main(int argc, char **argv)
         }
     }
     int i = optind;
-    if (i >= argc || strcmp(argv[i], "run") != 0)
+    if (i >= argc || strcmp(argv[i], "run") != 0) {
         return usage(stderr, 2);
+    }
     i++;
-    if (i < argc && !strcmp(argv[i], "--"))
+    if (i < argc && !strcmp(argv[i], "--")) {
         i++;
-    if (i >= argc)
+    }
+    if (i >= argc) {
         return usage(stderr, 2);
+    }
     bc.events = events ? stderr : NULL;
     /* A signed bootloader (core/boot/boot_sig.h): the native personality
      * trusts this key; the emulated firmware has its own built in. */
@@ -567,10 +596,12 @@ int main(int argc, char **argv)
     /* flash work overlaps USB traffic (sim_clock.h) */
     sim_clock_set_flash_lane(&clock, true);
     sim_flash_t *flash = sim_flash_new(&clock);
-    if (!flash)
+    if (!flash) {
         return 70;
-    if (signing_key) /* the signed bootloader's map: the counter sector is reserved */
+    }
+    if (signing_key) { /* the signed bootloader's map: the counter sector is reserved */
         (void)sim_flash_set_map(flash, flash_map_stm32h743_signed());
+    }
     sim_flash_times_t times = flash_times_of(flash_times);
     sim_flash_set_times(flash, &times);
     FILE *flog = NULL;
@@ -592,8 +623,9 @@ int main(int argc, char **argv)
         snprintf(ob_file, sizeof(ob_file), "%s.ob", flash_file);
         FILE *obf = fopen(ob_file, "rb");
         if (obf) {
-            if (fread(ob, 1, sizeof(ob), obf) == sizeof(ob))
+            if (fread(ob, 1, sizeof(ob), obf) == sizeof(ob)) {
                 bc.option_bytes = ob;
+            }
             fclose(obf);
         }
     }
@@ -608,8 +640,9 @@ int main(int argc, char **argv)
          * --install lends its symbols to the messages. */
         bootloader = bc.firmware;
         size_t n = install ? strlen(install) : 0;
-        if (n > 4 && !strcmp(install + n - 4, ".elf"))
+        if (n > 4 && !strcmp(install + n - 4, ".elf")) {
             bc.app_elf = install;
+        }
         bc.clock = &clock;
     }
     uint32_t bin_base = bc.rom ? H7_TARGET_FLASH_BASE : BOOT_APP_SLOT_ADDR;
@@ -642,8 +675,9 @@ int main(int argc, char **argv)
     }
     bc.poll_div = realtime;
     dev_clock_t dclk = {&clock, time_div};
-    if (!bc.fast && !bc.firmware)
+    if (!bc.fast && !bc.firmware) {
         dfu_set_default_clock(dev_clock_us, &dclk);
+    }
     board_t *b = board_new(&bc, flash);
     /* the log starts with the run (--install is factory programming) */
     sim_flash_set_log(flash, flog);
@@ -683,8 +717,9 @@ int main(int argc, char **argv)
         } else if (br) {
             board_set_request_counter(b, requests_served, br);
             status = sim_usb_bridge_run(br, &argv[i]);
-            if (status < 0)
+            if (status < 0) {
                 status = 127;
+            }
         }
     }
     if (b && board_sim_failed(b)) {
@@ -692,37 +727,44 @@ int main(int argc, char **argv)
                         "the run does not count\n");
         status = 70;
     }
-    if (verbose && b)
+    if (verbose && b) {
         print_stats(b, flash, br);
+    }
     if ((verbose || stats_file) && b && write_timing(stats_file, verbose, &clock, flash, br) != 0) {
         fprintf(stderr, "h7dfu-sim: %s: %s\n", stats_file, strerror(errno));
-        if (status == 0)
+        if (status == 0) {
             status = 74;
+        }
     }
     if (b && ob_file[0]) {
         FILE *obf = fopen(ob_file, "wb");
         if (!obf || fwrite(board_option_bytes(b), 1, ROM_OB_SIZE, obf) != ROM_OB_SIZE) {
             fprintf(stderr, "h7dfu-sim: saving %s: %s\n", ob_file, strerror(errno));
-            if (status == 0)
+            if (status == 0) {
                 status = 74;
+            }
         }
-        if (obf)
+        if (obf) {
             fclose(obf);
+        }
     }
-    if (events && dock && foreign_dfu_detached(dock))
+    if (events && dock && foreign_dfu_detached(dock)) {
         fprintf(stderr, "h7dfu-sim: the foreign device %04x:%04x took a DFU_DETACH\n",
                 FOREIGN_DFU_VID, FOREIGN_DFU_PID);
+    }
     sim_usb_bridge_free(foreign_br);
     foreign_dfu_free(dock);
     sim_usb_bridge_free(br);
     if (flash_file && sim_flash_save(flash, flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: saving %s: %s\n", flash_file, strerror(errno));
-        if (status == 0)
+        if (status == 0) {
             status = 74;
+        }
     }
     board_free(b);
     sim_flash_free(flash);
-    if (flog)
+    if (flog) {
         fclose(flog);
+    }
     return status;
 }

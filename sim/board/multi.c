@@ -44,8 +44,9 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end || v > max || s[0] == '-')
+    if (errno || end == s || *end || v > max || s[0] == '-') {
         return false;
+    }
     *out = v;
     return true;
 }
@@ -54,20 +55,24 @@ static bool parse_cut(char *s, board_config_t *c)
 {
     char *colon = strchr(s, ':');
     unsigned long long v;
-    if (colon)
+    if (colon) {
         *colon = '\0';
-    if (!parse_num(s, UINT64_MAX, &v) || v == 0)
+    }
+    if (!parse_num(s, UINT64_MAX, &v) || v == 0) {
         return false;
+    }
     c->power_cut_op = v;
     c->power_cut_phase = SIM_FLASH_PHASE_DURING;
-    if (!colon)
+    if (!colon) {
         return true;
-    if (!strcmp(colon + 1, "before"))
+    }
+    if (!strcmp(colon + 1, "before")) {
         c->power_cut_phase = SIM_FLASH_PHASE_BEFORE;
-    else if (!strcmp(colon + 1, "after"))
+    } else if (!strcmp(colon + 1, "after")) {
         c->power_cut_phase = SIM_FLASH_PHASE_AFTER;
-    else if (strcmp(colon + 1, "during") != 0)
+    } else if (strcmp(colon + 1, "during") != 0) {
         return false;
+    }
     return true;
 }
 
@@ -83,41 +88,46 @@ static bool parse_key(mboard_t *m, char *kv)
         val = eq + 1;
     }
     bool flag = val == NULL;
-    if (!strcmp(key, "rom") && flag)
+    if (!strcmp(key, "rom") && flag) {
         m->bc.rom = true;
-    else if (!strcmp(key, "boot0") && flag)
+    } else if (!strcmp(key, "boot0") && flag) {
         m->bc.boot0 = true;
-    else if (!strcmp(key, "rom-app-naive") && flag)
+    } else if (!strcmp(key, "rom-app-naive") && flag) {
         m->bc.rom_app_naive = true;
-    else if (flag || !*val)
+    } else if (flag || !*val) {
         goto bad;
-    else if (!strcmp(key, "serial"))
+    } else if (!strcmp(key, "serial")) {
         m->bc.serial = val;
-    else if (!strcmp(key, "flash"))
+    } else if (!strcmp(key, "flash")) {
         m->flash_file = val;
-    else if (!strcmp(key, "install"))
+    } else if (!strcmp(key, "install")) {
         m->install = val;
-    else if (!strcmp(key, "bootloader"))
+    } else if (!strcmp(key, "bootloader")) {
         m->bootloader = val;
-    else if (!strcmp(key, "firmware"))
+    } else if (!strcmp(key, "firmware")) {
         m->bc.firmware = val;
-    else if (!strcmp(key, "power-cut")) {
-        if (!parse_cut(val, &m->bc))
+    } else if (!strcmp(key, "power-cut")) {
+        if (!parse_cut(val, &m->bc)) {
             goto bad;
+        }
     } else if (!strcmp(key, "unplug")) {
-        if (!parse_num(val, 1000000000, &v) || v == 0)
+        if (!parse_num(val, 1000000000, &v) || v == 0) {
             goto bad;
+        }
         m->bc.unplug_after_requests = (unsigned)v;
     } else if (!strcmp(key, "power-off-ms") || !strcmp(key, "unplug-ms")) {
-        if (!parse_num(val, 600000, &v))
+        if (!parse_num(val, 600000, &v)) {
             goto bad;
+        }
         unsigned ms = v ? (unsigned)v : 1u;
-        if (key[0] == 'p')
+        if (key[0] == 'p') {
             m->bc.power_off_ms = ms;
-        else
+        } else {
             m->bc.unplug_ms = ms;
-    } else
+        }
+    } else {
         goto bad;
+    }
     return true;
 bad:
     fprintf(stderr, "h7dfu-sim: --board %u: bad key '%s%s%s'\n", m->index, key, val ? "=" : "",
@@ -128,12 +138,15 @@ bad:
 static bool parse_spec(mboard_t *m, const char *spec)
 {
     m->spec = strdup(spec);
-    if (!m->spec)
+    if (!m->spec) {
         return false;
+    }
     for (char *save = NULL, *kv = strtok_r(m->spec, ",", &save); kv;
-         kv = strtok_r(NULL, ",", &save))
-        if (!parse_key(m, kv))
+         kv = strtok_r(NULL, ",", &save)) {
+        if (!parse_key(m, kv)) {
             return false;
+        }
+    }
     if (!m->bc.serial) {
         fprintf(stderr, "h7dfu-sim: --board %u: serial=S is required\n", m->index);
         return false;
@@ -159,8 +172,9 @@ static ssize_t events_write(void *cookie, const char *buf, size_t size)
 {
     event_sink_t *e = cookie;
     for (size_t i = 0; i < size; i++) {
-        if (e->at_line_start)
+        if (e->at_line_start) {
             fprintf(stderr, "[%s] ", e->serial);
+        }
         fputc(buf[i], stderr);
         e->at_line_start = buf[i] == '\n';
     }
@@ -176,14 +190,16 @@ static int events_close(void *cookie)
 static FILE *events_open(const char *serial)
 {
     event_sink_t *e = calloc(1, sizeof(*e));
-    if (!e)
+    if (!e) {
         return NULL;
+    }
     e->serial = serial;
     e->at_line_start = true;
     cookie_io_functions_t io = {.write = events_write, .close = events_close};
     FILE *f = fopencookie(e, "w", io);
-    if (!f)
+    if (!f) {
         free(e);
+    }
     return f;
 }
 
@@ -225,8 +241,9 @@ static int board_up(mboard_t *m, const multi_opts_t *o)
     sim_clock_init(&m->clock);
     sim_clock_set_flash_lane(&m->clock, true);
     m->flash = sim_flash_new(&m->clock);
-    if (!m->flash)
+    if (!m->flash) {
         return 70;
+    }
     sim_flash_set_times(m->flash, o->times);
     if (m->flash_file && sim_flash_load(m->flash, m->flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: %s: %s\n", m->flash_file, strerror(errno));
@@ -236,8 +253,9 @@ static int board_up(mboard_t *m, const multi_opts_t *o)
         snprintf(m->ob_file, sizeof(m->ob_file), "%s.ob", m->flash_file);
         FILE *obf = fopen(m->ob_file, "rb");
         if (obf) {
-            if (fread(m->ob, 1, sizeof(m->ob), obf) == sizeof(m->ob))
+            if (fread(m->ob, 1, sizeof(m->ob), obf) == sizeof(m->ob)) {
                 m->bc.option_bytes = m->ob;
+            }
             fclose(obf);
         }
     }
@@ -245,8 +263,9 @@ static int board_up(mboard_t *m, const multi_opts_t *o)
     if (m->bc.firmware) {
         bootloader = m->bc.firmware;
         size_t n = m->install ? strlen(m->install) : 0;
-        if (n > 4 && !strcmp(m->install + n - 4, ".elf"))
+        if (n > 4 && !strcmp(m->install + n - 4, ".elf")) {
             m->bc.app_elf = m->install;
+        }
         m->bc.clock = &m->clock;
     }
     char err[600];
@@ -261,10 +280,12 @@ static int board_up(mboard_t *m, const multi_opts_t *o)
     sim_clock_init(&m->clock);
     sim_clock_set_flash_lane(&m->clock, true);
     m->bc.fast = o->fast;
-    if (!m->bc.power_off_ms)
+    if (!m->bc.power_off_ms) {
         m->bc.power_off_ms = o->power_off_ms;
-    if (!m->bc.unplug_ms)
+    }
+    if (!m->bc.unplug_ms) {
         m->bc.unplug_ms = o->unplug_ms;
+    }
     m->time_div = o->fast ? 1000u : 1u;
     if (m->bc.firmware) {
         m->host_poll_div = o->fast ? 1000u : 0u;
@@ -275,11 +296,13 @@ static int board_up(mboard_t *m, const multi_opts_t *o)
         m->bc.events = m->events;
     }
     m->ctx = board_ctx_new();
-    if (!m->ctx)
+    if (!m->ctx) {
         return 70;
+    }
     board_ctx_enter(m->ctx);
-    if (!o->fast && !m->bc.firmware)
+    if (!o->fast && !m->bc.firmware) {
         dfu_set_default_clock(dev_clock_us, m);
+    }
     m->board = board_new(&m->bc, m->flash);
     if (!m->board || !board_power_on(m->board)) {
         fprintf(stderr, "h7dfu-sim: board %s does not boot\n", m->bc.serial);
@@ -308,8 +331,9 @@ static bool bridge_up(mboard_t *m, const multi_opts_t *o, sim_usb_bridge_t *firs
                                    .next_event_ns = mb_next_event_ns,
                                    .beside = first};
     m->br = sim_usb_bridge_new(&cfg);
-    if (!m->br)
+    if (!m->br) {
         return false;
+    }
     board_set_request_counter(m->board, requests_served, m->br);
     return true;
 }
@@ -320,12 +344,13 @@ static void json_str(FILE *o, const char *s)
 {
     fputc('"', o);
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
+        if (*s == '"' || *s == '\\') {
             fprintf(o, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
+        } else if ((unsigned char)*s < 0x20) {
             fprintf(o, "\\u%04x", (unsigned char)*s);
-        else
+        } else {
             fputc(*s, o);
+        }
     }
     fputc('"', o);
 }
@@ -342,8 +367,9 @@ static void board_report(FILE *o, const mboard_t *m)
     sim_usb_bridge_stats_t us = {0};
     board_get_stats(m->board, &bs);
     sim_flash_get_stats(m->flash, &fs);
-    if (m->br)
+    if (m->br) {
         sim_usb_bridge_get_stats(m->br, &us);
+    }
     fputs("{\"serial\":", o);
     json_str(o, m->bc.serial);
     fprintf(o, ",\"path\":\"1-%u\",\"personality\":\"%s\"", m->index, personality(m));
@@ -363,10 +389,12 @@ static void board_report(FILE *o, const mboard_t *m)
 static int write_stats(const char *path, mboard_t *mb, size_t n)
 {
     FILE *o = fopen(path, "w");
-    if (!o)
+    if (!o) {
         return -1;
-    for (size_t i = 0; i < n; i++)
+    }
+    for (size_t i = 0; i < n; i++) {
         board_report(o, &mb[i]);
+    }
     return fclose(o) == 0 ? 0 : -1;
 }
 
@@ -380,8 +408,9 @@ static int board_save(mboard_t *m)
             fprintf(stderr, "h7dfu-sim: saving %s: %s\n", m->ob_file, strerror(errno));
             status = 74;
         }
-        if (obf && fclose(obf) != 0)
+        if (obf && fclose(obf) != 0) {
             status = 74;
+        }
     }
     if (m->board && m->flash_file && sim_flash_save(m->flash, m->flash_file) != 0) {
         fprintf(stderr, "h7dfu-sim: saving %s: %s\n", m->flash_file, strerror(errno));
@@ -392,7 +421,7 @@ static int board_save(mboard_t *m)
 
 static bool specs_distinct(const mboard_t *mb, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++) {
             if (!strcmp(mb[i].bc.serial, mb[j].bc.serial)) {
                 fprintf(stderr, "h7dfu-sim: --board %zu and %zu have the same serial %s\n", j + 1,
@@ -406,6 +435,7 @@ static bool specs_distinct(const mboard_t *mb, size_t n)
                 return false;
             }
         }
+    }
     return true;
 }
 
@@ -416,27 +446,33 @@ int multi_run(const char *const *specs, size_t n, const multi_opts_t *o, char *c
         return 2;
     }
     mboard_t *mb = calloc(n, sizeof(*mb));
-    if (!mb)
+    if (!mb) {
         return 70;
+    }
     int status = 0;
     for (size_t i = 0; i < n && !status; i++) {
         mb[i].index = (unsigned)i + 1u;
-        if (!parse_spec(&mb[i], specs[i]))
+        if (!parse_spec(&mb[i], specs[i])) {
             status = 2;
+        }
     }
-    if (!status && !specs_distinct(mb, n))
+    if (!status && !specs_distinct(mb, n)) {
         status = 2;
-    for (size_t i = 0; i < n && !status; i++)
+    }
+    for (size_t i = 0; i < n && !status; i++) {
         status = board_up(&mb[i], o);
-    for (size_t i = 0; i < n && !status; i++)
+    }
+    for (size_t i = 0; i < n && !status; i++) {
         if (!bridge_up(&mb[i], o, i ? mb[0].br : NULL)) {
             fprintf(stderr, "h7dfu-sim: cannot put board %s on the bus\n", mb[i].bc.serial);
             status = 70;
         }
+    }
     if (!status) {
         status = sim_usb_bridge_run(mb[0].br, argv);
-        if (status < 0)
+        if (status < 0) {
             status = 127;
+        }
         for (size_t i = 0; i < n; i++) {
             board_ctx_enter(mb[i].ctx);
             if (board_sim_failed(mb[i].board)) {
@@ -453,13 +489,15 @@ int multi_run(const char *const *specs, size_t n, const multi_opts_t *o, char *c
         }
         if (o->stats_file && write_stats(o->stats_file, mb, n) != 0) {
             fprintf(stderr, "h7dfu-sim: %s: %s\n", o->stats_file, strerror(errno));
-            if (status == 0)
+            if (status == 0) {
                 status = 74;
+            }
         }
         for (size_t i = 0; i < n; i++) {
             int s = board_save(&mb[i]);
-            if (s && status == 0)
+            if (s && status == 0) {
                 status = s;
+            }
         }
     }
     /* the bridges beside the first go before it */
@@ -468,8 +506,9 @@ int multi_run(const char *const *specs, size_t n, const multi_opts_t *o, char *c
         sim_usb_bridge_free(mb[i].br);
         board_free(mb[i].board);
         sim_flash_free(mb[i].flash);
-        if (mb[i].events)
+        if (mb[i].events) {
             fclose(mb[i].events);
+        }
         board_ctx_free(mb[i].ctx);
         free(mb[i].spec);
     }

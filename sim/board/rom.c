@@ -138,12 +138,14 @@ static uint8_t ob_apply(const uint8_t *data, uint16_t len)
         len >= ROM_OB_OPTSR_PRG + 4u
             ? (uint8_t)((h7_get_le32(data + ROM_OB_OPTSR_PRG) & OPTSR_RDP_MASK) >> OPTSR_RDP_SHIFT)
             : old_rdp;
-    if (old_rdp == RDP_LEVEL2)
+    if (old_rdp == RDP_LEVEL2) {
         return DFU_STATUS_ERR_VENDOR;
+    }
     if (old_rdp != RDP_LEVEL0 && new_rdp == RDP_LEVEL0) {
         uint8_t st = do_mass_erase();
-        if (st != DFU_STATUS_OK)
+        if (st != DFU_STATUS_OK) {
             return st;
+        }
         snprintf(s_rom.note, sizeof s_rom.note,
                  "ROM: RDP regression level 1 -> 0: user flash mass erased (both banks)");
     }
@@ -177,8 +179,9 @@ bool rom_vector_plausible(const flash_dev_t *flash, uint32_t addr)
     const flash_map_t *m = flash->map;
     uint32_t v[2];
     if (!flash_map_contains(m, addr, 8) ||
-        flash->ops->read(flash->ctx, addr, v, sizeof v) != FLASH_OK)
+        flash->ops->read(flash->ctx, addr, v, sizeof v) != FLASH_OK) {
         return false;
+    }
     uint32_t end = m->base + flash_map_size(m);
     return boot_vector_sp_ok(v[0]) && boot_vector_reset_ok(v[1], addr, end - addr);
 }
@@ -206,24 +209,28 @@ static const struct {
 
 bool rom_parse_status(const char *s, uint8_t *status)
 {
-    for (size_t i = 0; i < sizeof k_status_names / sizeof k_status_names[0]; i++)
+    for (size_t i = 0; i < sizeof k_status_names / sizeof k_status_names[0]; i++) {
         if (strcmp(s, k_status_names[i].name) == 0) {
             *status = k_status_names[i].status;
             return true;
         }
+    }
     char *end;
     unsigned long v = strtoul(s, &end, 0);
-    if (end == s || *end || v < 1 || v > 15)
+    if (end == s || *end || v < 1 || v > 15) {
         return false;
+    }
     *status = (uint8_t)v;
     return true;
 }
 
 static const char *status_name(uint8_t st)
 {
-    for (size_t i = 0; i < sizeof k_status_names / sizeof k_status_names[0]; i++)
-        if (k_status_names[i].status == st)
+    for (size_t i = 0; i < sizeof k_status_names / sizeof k_status_names[0]; i++) {
+        if (k_status_names[i].status == st) {
             return k_status_names[i].name;
+        }
+    }
     return "OK";
 }
 
@@ -259,19 +266,22 @@ static uint8_t do_write(uint32_t addr, const uint8_t *data, uint16_t len)
 {
     const flash_dev_t *f = s_rom.cfg.flash;
     const unsigned ws = fmap()->word_size;
-    if (addr % ws || !flash_map_contains(fmap(), addr, len))
+    if (addr % ws || !flash_map_contains(fmap(), addr, len)) {
         return DFU_STATUS_ERR_ADDRESS;
+    }
     int sec = flash_map_sector_of(fmap(), addr);
-    if (sec >= 0 && sec < 8 && (rom_ob_wrp_bank1(s_rom.cfg.ob) >> sec) & 1u)
+    if (sec >= 0 && sec < 8 && (rom_ob_wrp_bank1(s_rom.cfg.ob) >> sec) & 1u) {
         return DFU_STATUS_ERR_TARGET;
+    }
     uint8_t word[64];
     for (uint32_t off = 0; off < len; off += ws) {
         /* A short last word is completed with the erased value. */
         memset(word, 0xFF, ws);
         memcpy(word, data + off, len - off < ws ? len - off : ws);
         flash_status_t st = f->ops->program_word(f->ctx, addr + off, word);
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return flash_err_status(st, DFU_STATUS_ERR_WRITE);
+        }
     }
     return DFU_STATUS_OK;
 }
@@ -280,10 +290,12 @@ static uint8_t do_erase(uint32_t addr)
 {
     const flash_dev_t *f = s_rom.cfg.flash;
     int sec = flash_map_sector_of(fmap(), addr);
-    if (sec < 0)
+    if (sec < 0) {
         return DFU_STATUS_ERR_TARGET; /* AN3156: erase of a wrong address */
-    if (sec < 8 && (rom_ob_wrp_bank1(s_rom.cfg.ob) >> sec) & 1u)
+    }
+    if (sec < 8 && (rom_ob_wrp_bank1(s_rom.cfg.ob) >> sec) & 1u) {
         return DFU_STATUS_ERR_TARGET;
+    }
     return flash_err_status(f->ops->erase_sector(f->ctx, (unsigned)sec), DFU_STATUS_ERR_ERASE);
 }
 
@@ -295,8 +307,9 @@ static uint8_t do_mass_erase(void)
     unsigned banks = fmap()->sector_count / fmap()->sectors_per_bank;
     for (unsigned b = 0; b < banks; b++) {
         flash_status_t st = f->ops->erase_bank(f->ctx, b);
-        if (st != FLASH_OK)
+        if (st != FLASH_OK) {
             return flash_err_status(st, DFU_STATUS_ERR_ERASE);
+        }
     }
     return DFU_STATUS_OK;
 }
@@ -347,9 +360,10 @@ static void run_op(void)
     s_rom.op = OP_NONE;
     s_rom.status = st;
     s_rom.state = st == DFU_STATUS_OK ? DFU_STATE_DNLOAD_IDLE : DFU_STATE_ERROR;
-    if (st != DFU_STATUS_OK && !s_rom.note[0])
+    if (st != DFU_STATUS_OK && !s_rom.note[0]) {
         snprintf(s_rom.note, sizeof s_rom.note, "ROM: %s at 0x%08x", status_name(st),
                  (unsigned)s_rom.op_addr);
+    }
 }
 
 /* ---- DFU requests ---- */
@@ -367,8 +381,9 @@ static uint32_t poll_ms(rom_op_t op)
                   : op == OP_MASS_ERASE || op == OP_READ_UNPROTECT ? POLL_MASS_MS
                   : op == OP_WRITE                                 ? POLL_WRITE_MS
                                                                    : POLL_CMD_MS;
-    if (s_rom.cfg.fast)
+    if (s_rom.cfg.fast) {
         ms = ms / 1000u ? ms / 1000u : 0u;
+    }
     return ms;
 }
 
@@ -378,21 +393,24 @@ static int dnload_command(const uint8_t *d, uint16_t len)
     s_rom.op_addr = len >= 5 ? h7_get_le32(d + 1) : 0;
     switch (d[0]) {
     case DFUSE_CMD_SET_ADDRESS:
-        if (len != 5)
+        if (len != 5) {
             return stall();
+        }
         s_rom.op = OP_SET_ADDRESS;
         break;
     case DFUSE_CMD_ERASE:
-        if (len == 1)
+        if (len == 1) {
             s_rom.op = OP_MASS_ERASE;
-        else if (len == 5)
+        } else if (len == 5) {
             s_rom.op = OP_ERASE;
-        else
+        } else {
             return stall();
+        }
         break;
     case DFUSE_CMD_READ_UNPROTECT:
-        if (len != 1)
+        if (len != 1) {
             return stall();
+        }
         s_rom.op = OP_READ_UNPROTECT;
         break;
     default:
@@ -444,8 +462,9 @@ static int dnload_data(uint16_t block, const uint8_t *d, uint16_t len)
 
 static int req_dnload(const usb_setup_t *s, const uint8_t *data)
 {
-    if (s_rom.state != DFU_STATE_IDLE && s_rom.state != DFU_STATE_DNLOAD_IDLE)
+    if (s_rom.state != DFU_STATE_IDLE && s_rom.state != DFU_STATE_DNLOAD_IDLE) {
         return stall();
+    }
     if (s->wLength == 0) {
         /* Leave (AN3156 "Leave DFU mode"): from dfuDNLOAD-IDLE or dfuIDLE,
          * as the DFU class of ST's USB device library accepts it; the jump
@@ -453,32 +472,37 @@ static int req_dnload(const usb_setup_t *s, const uint8_t *data)
         s_rom.state = DFU_STATE_MANIFEST_SYNC;
         return 0;
     }
-    if (data == NULL || s->wLength > ROM_XFER_SIZE)
+    if (data == NULL || s->wLength > ROM_XFER_SIZE) {
         return stall();
+    }
     int rc;
-    if (s->wValue == 0)
+    if (s->wValue == 0) {
         rc = dnload_command(data, s->wLength);
-    else if (s->wValue == 1)
+    } else if (s->wValue == 1) {
         rc = stall(); /* AN3156: block 1 is not used */
-    else
+    } else {
         rc = dnload_data(s->wValue, data, s->wLength);
-    if (rc == 0)
+    }
+    if (rc == 0) {
         s_rom.state = DFU_STATE_DNLOAD_SYNC;
+    }
     return rc;
 }
 
 static int req_upload(const usb_setup_t *s, uint8_t *data, uint16_t cap)
 {
-    if (s_rom.state != DFU_STATE_IDLE && s_rom.state != DFU_STATE_UPLOAD_IDLE)
+    if (s_rom.state != DFU_STATE_IDLE && s_rom.state != DFU_STATE_UPLOAD_IDLE) {
         return stall();
+    }
     if (s->wValue == 0) {
         uint16_t n = cap < sizeof k_commands ? cap : (uint16_t)sizeof k_commands;
         memcpy(data, k_commands, n);
         s_rom.state = DFU_STATE_IDLE; /* a short frame ends the upload */
         return n;
     }
-    if (s->wValue == 1 || s->wLength > ROM_XFER_SIZE)
+    if (s->wValue == 1 || s->wLength > ROM_XFER_SIZE) {
         return stall();
+    }
     if (rdp_active() && s_rom.alt == ALT_FLASH) {
         /* AN3156: read with read protection -> dfuERROR, errVENDOR. RDP
          * guards the user flash, not the option bytes, which stay readable
@@ -503,8 +527,9 @@ static int req_upload(const usb_setup_t *s, uint8_t *data, uint16_t cap)
         return USBD_STALL;
     }
     uint32_t n = base + size - addr;
-    if (n > cap)
+    if (n > cap) {
         n = cap;
+    }
     if (s_rom.alt == ALT_OB) {
         memcpy(data, s_rom.cfg.ob + (addr - base), n);
     } else if (s_rom.cfg.flash->ops->read(s_rom.cfg.flash->ctx, addr, data, n) != FLASH_OK) {
@@ -536,8 +561,9 @@ static int req_getstatus(uint8_t *data, uint16_t cap)
 static int drv_control(void *ctx, const usb_setup_t *s, uint8_t *data, uint16_t cap)
 {
     (void)ctx;
-    if ((s->bmRequestType & USB_TYPE_MASK) != USB_TYPE_CLASS)
+    if ((s->bmRequestType & USB_TYPE_MASK) != USB_TYPE_CLASS) {
         return USBD_STALL;
+    }
     switch (s->bRequest) {
     case DFU_REQ_DNLOAD:
         return req_dnload(s, data);
@@ -546,20 +572,23 @@ static int drv_control(void *ctx, const usb_setup_t *s, uint8_t *data, uint16_t 
     case DFU_REQ_GETSTATUS:
         return req_getstatus(data, cap);
     case DFU_REQ_CLRSTATUS:
-        if (s_rom.state != DFU_STATE_ERROR)
+        if (s_rom.state != DFU_STATE_ERROR) {
             return stall();
+        }
         s_rom.state = DFU_STATE_IDLE;
         s_rom.status = DFU_STATUS_OK;
         return 0;
     case DFU_REQ_GETSTATE:
-        if (cap < 1)
+        if (cap < 1) {
             return USBD_STALL;
+        }
         data[0] = s_rom.state;
         return 1;
     case DFU_REQ_ABORT:
         if (s_rom.state == DFU_STATE_ERROR || s_rom.state == DFU_STATE_DNBUSY ||
-            s_rom.state == DFU_STATE_MANIFEST)
+            s_rom.state == DFU_STATE_MANIFEST) {
             return stall();
+        }
         s_rom.state = DFU_STATE_IDLE;
         s_rom.op = OP_NONE;
         return 0;
@@ -572,8 +601,9 @@ static int drv_control(void *ctx, const usb_setup_t *s, uint8_t *data, uint16_t 
 static void drv_control_done(void *ctx, const usb_setup_t *s)
 {
     (void)ctx;
-    if ((s->bmRequestType & USB_TYPE_MASK) != USB_TYPE_CLASS || s->bRequest != DFU_REQ_GETSTATUS)
+    if ((s->bmRequestType & USB_TYPE_MASK) != USB_TYPE_CLASS || s->bRequest != DFU_REQ_GETSTATUS) {
         return;
+    }
     if (s_rom.op_armed) {
         /* The host now waits bwPollTimeout: do the work. */
         s_rom.op_armed = false;
@@ -600,8 +630,9 @@ static void drv_reset(void *ctx)
 static bool drv_set_alt(void *ctx, uint8_t itf, uint8_t alt)
 {
     (void)ctx;
-    if (itf != 0 || alt > ALT_OB)
+    if (itf != 0 || alt > ALT_OB) {
         return false;
+    }
     s_rom.alt = alt;
     s_rom.addr = alt == ALT_OB ? ROM_OB_BASE : fmap()->base;
     drv_reset(NULL);
@@ -610,8 +641,9 @@ static bool drv_set_alt(void *ctx, uint8_t itf, uint8_t alt)
 
 bool rom_usb_init(const rom_config_t *cfg)
 {
-    if (cfg == NULL || cfg->flash == NULL || cfg->ob == NULL || cfg->serial == NULL)
+    if (cfg == NULL || cfg->flash == NULL || cfg->ob == NULL || cfg->serial == NULL) {
         return false;
+    }
     memset(&s_rom, 0, sizeof s_rom);
     s_rom.cfg = *cfg;
     s_rom.state = DFU_STATE_IDLE;
@@ -620,8 +652,9 @@ bool rom_usb_init(const rom_config_t *cfg)
      * tolerant), wDetachTimeOut 255 ms, as ST's ROMs report them. */
     if (dfu_functional_descriptor(s_rom.func_desc, sizeof s_rom.func_desc,
                                   DFU_ATTR_CAN_DNLOAD | DFU_ATTR_CAN_UPLOAD | DFU_ATTR_WILL_DETACH,
-                                  255u, ROM_XFER_SIZE) != DFU_FUNC_DESC_LEN)
+                                  255u, ROM_XFER_SIZE) != DFU_FUNC_DESC_LEN) {
         return false;
+    }
     s_rom.drv = (usbd_class_driver_t){
         .name = "st-rom-dfuse",
         .reset = drv_reset,
@@ -631,7 +664,7 @@ bool rom_usb_init(const rom_config_t *cfg)
     };
     static const char *const names[2] = {"@Internal Flash   /0x08000000/16*128Kg",
                                          "@Option Bytes   /0x5200201C/01*128 e"};
-    for (unsigned i = 0; i < 2; i++)
+    for (unsigned i = 0; i < 2; i++) {
         s_rom.alts[i] = (usbd_alt_desc_t){
             .cls = 0xFEu, /* DFU 1.1 4.2.3: application specific, DFU, DFU mode */
             .subclass = 0x01u,
@@ -640,6 +673,7 @@ bool rom_usb_init(const rom_config_t *cfg)
             .extra = s_rom.func_desc,
             .extra_len = DFU_FUNC_DESC_LEN,
         };
+    }
     s_rom.itf = (usbd_interface_desc_t){.alts = s_rom.alts, .num_alts = 2, .driver = &s_rom.drv};
     s_rom.dev = (usbd_device_desc_t){
         .vid = ROM_VID,

@@ -38,8 +38,9 @@ void sim_clock_bus_advance(sim_clock_t *c, uint64_t ns)
 
 void sim_clock_wait_until(sim_clock_t *c, uint64_t t_ns)
 {
-    if (t_ns > c->now_ns)
+    if (t_ns > c->now_ns) {
         c->now_ns = t_ns;
+    }
 }
 
 void sim_clock_set_flash_lane(sim_clock_t *c, bool on)

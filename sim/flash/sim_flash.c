@@ -168,8 +168,9 @@ static const char *op_name(sim_flash_op_t op)
 static flash_status_t run_op(sim_flash_t *f, op_ctx_t *op)
 {
     op->ev.seq = ++f->stats.ops;
-    if (f->flip_at && op->ev.seq >= f->flip_at)
+    if (f->flip_at && op->ev.seq >= f->flip_at) {
         flip_now(f);
+    }
 
     op->ev.phase = SIM_FLASH_PHASE_BEFORE;
     if (cut_here(f, &op->ev)) {
@@ -206,8 +207,9 @@ static flash_status_t run_op(sim_flash_t *f, op_ctx_t *op)
         f->flip_seq = 0;
         f->flip_word = op->first_word;
         f->flip_at = op->ev.seq + f->flip_delay;
-        if (f->flip_delay == 0)
+        if (f->flip_delay == 0) {
             flip_now(f);
+        }
     }
     op->ev.phase = SIM_FLASH_PHASE_AFTER;
     if (cut_here(f, &op->ev)) {

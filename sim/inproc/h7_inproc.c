@@ -15,8 +15,9 @@ static int ip_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest, uint16
 {
     h7_inproc_t *ip = ctx;
     (void)timeout_ms;
-    if (!sim_flash_powered(ip->flash))
+    if (!sim_flash_powered(ip->flash)) {
         return H7_XFER_NO_DEVICE;
+    }
     ip->requests++;
     if (ip->stall_next) {
         ip->stall_next--;
@@ -26,16 +27,18 @@ static int ip_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest, uint16
         ip->stall_at = 0;
         return H7_XFER_STALL;
     }
-    if (wLength && data == NULL)
+    if (wLength && data == NULL) {
         return H7_XFER_IO;
+    }
     usb_setup_t s = {.bmRequestType = bmRequestType,
                      .bRequest = bRequest,
                      .wValue = wValue,
                      .wIndex = wIndex,
                      .wLength = wLength};
     int rc = dfu_control(&ip->dfu, &s, data, wLength);
-    if (rc == USBD_STALL)
+    if (rc == USBD_STALL) {
         return H7_XFER_STALL;
+    }
     /* The status stage is over: the device may start its flash work now. */
     dfu_control_done(&ip->dfu, &s);
     dfu_poll(&ip->dfu);
@@ -46,8 +49,9 @@ static void ip_sleep(void *ctx, unsigned ms)
 {
     h7_inproc_t *ip = ctx;
     ip->slept_ms += ms;
-    if (ip->clock)
+    if (ip->clock) {
         sim_clock_bus_advance(ip->clock, (uint64_t)ms * SIM_NS_PER_MS); /* host waits: now moves */
+    }
 }
 
 bool h7_inproc_init(h7_inproc_t *ip, sim_flash_t *flash, sim_clock_t *clock,
@@ -75,8 +79,9 @@ bool h7_inproc_init(h7_inproc_t *ip, sim_flash_t *flash, sim_clock_t *clock,
     }
     c.manifest = on_manifest;
     c.user = ip;
-    if (!dfu_init(&ip->dfu, &c))
+    if (!dfu_init(&ip->dfu, &c)) {
         return false;
+    }
     ip->tr.control = ip_control;
     ip->tr.sleep_ms = ip_sleep;
     ip->tr.ctx = ip;

@@ -16,16 +16,18 @@
  * transfer is pending the host side moves at the next poll instead. */
 static bool run_slice_ex(h7_inproc_chip_t *t, bool idle_passes)
 {
-    if (t->lost)
+    if (t->lost) {
         return false;
+    }
     uint64_t end = sim_clock_now_ns(t->clock) + SLICE_NS;
     h743_event_t ev = h743_run(t->chip, end);
     if (ev == H743_POWER_LOST || ev == H743_HALTED) {
         t->lost = true;
         return false;
     }
-    if (ev == H743_IDLE && idle_passes)
+    if (ev == H743_IDLE && idle_passes) {
         sim_clock_wait_until(t->clock, end);
+    }
     return true;
 }
 
@@ -41,10 +43,12 @@ static int raw_control(h7_inproc_chip_t *t, const uint8_t setup[8], uint8_t *dat
 {
     otg_fs_t *o = h743_otg(t->chip);
     uint64_t end = sim_clock_now_ns(t->clock) + (uint64_t)timeout_ms * SIM_NS_PER_MS;
-    if (t->lost || !otg_fs_host_connected(o))
+    if (t->lost || !otg_fs_host_connected(o)) {
         return H7_XFER_NO_DEVICE;
-    if (otg_fs_host_control_start(o, setup, data) != 0)
+    }
+    if (otg_fs_host_control_start(o, setup, data) != 0) {
         return H7_XFER_IO;
+    }
     for (;;) {
         otg_fs_poll(o);
         uint16_t actual = 0;
@@ -53,12 +57,15 @@ static int raw_control(h7_inproc_chip_t *t, const uint8_t setup[8], uint8_t *dat
             t->requests++;
             return actual;
         }
-        if (r == -EPIPE)
+        if (r == -EPIPE) {
             return H7_XFER_STALL;
-        if (r == -ENODEV || r == -ECONNRESET)
+        }
+        if (r == -ENODEV || r == -ECONNRESET) {
             return H7_XFER_NO_DEVICE;
-        if (r != OTG_FS_HOST_PENDING)
+        }
+        if (r != OTG_FS_HOST_PENDING) {
             return H7_XFER_IO;
+        }
         if (!run_slice_ex(t, false) || sim_clock_now_ns(t->clock) >= end) {
             otg_fs_host_control_cancel(o);
             return t->lost ? H7_XFER_NO_DEVICE : H7_XFER_TIMEOUT;
@@ -80,12 +87,14 @@ static bool enumerate(h7_inproc_chip_t *t)
     otg_fs_t *o = h743_otg(t->chip);
     t->enumerated = false;
     otg_fs_host_bus_reset(o);
-    for (int i = 0; i < 20 && run_slice(t); i++)
+    for (int i = 0; i < 20 && run_slice(t); i++) {
         otg_fs_poll(o);
+    }
     uint8_t dev[18];
     if (std_request(t, 0x80, 6, 0x0100, dev, sizeof dev) != (int)sizeof dev ||
-        std_request(t, 0x00, 5, 1, NULL, 0) != 0 || std_request(t, 0x00, 9, 1, NULL, 0) != 0)
+        std_request(t, 0x00, 5, 1, NULL, 0) != 0 || std_request(t, 0x00, 9, 1, NULL, 0) != 0) {
         return false;
+    }
     t->id_product = (uint16_t)(dev[10] | dev[11] << 8);
     t->epoch = otg_fs_host_connect_epoch(o);
     t->enumerated = true;
@@ -99,13 +108,16 @@ bool h7_inproc_chip_wait_device(h7_inproc_chip_t *t, unsigned max_ms)
     while (sim_clock_now_ns(t->clock) < end) {
         otg_fs_poll(o);
         if (otg_fs_host_connected(o)) {
-            if (t->enumerated && otg_fs_host_connect_epoch(o) == t->epoch)
+            if (t->enumerated && otg_fs_host_connect_epoch(o) == t->epoch) {
                 return true;
-            if (enumerate(t))
+            }
+            if (enumerate(t)) {
                 return true;
+            }
         }
-        if (!run_slice(t))
+        if (!run_slice(t)) {
             return false;
+        }
     }
     return false;
 }
@@ -120,8 +132,9 @@ bool h7_inproc_chip_wait_gone(h7_inproc_chip_t *t, unsigned max_ms)
             t->enumerated = false;
             return true;
         }
-        if (!run_slice(t))
+        if (!run_slice(t)) {
             return true;
+        }
     }
     return false;
 }
@@ -131,10 +144,12 @@ static int tr_control(void *ctx, uint8_t rt, uint8_t req, uint16_t val, uint16_t
 {
     h7_inproc_chip_t *t = ctx;
     otg_fs_t *o = h743_otg(t->chip);
-    if (t->lost)
+    if (t->lost) {
         return H7_XFER_NO_DEVICE;
-    if (!t->enumerated || !otg_fs_host_connected(o) || otg_fs_host_connect_epoch(o) != t->epoch)
+    }
+    if (!t->enumerated || !otg_fs_host_connected(o) || otg_fs_host_connect_epoch(o) != t->epoch) {
         return H7_XFER_NO_DEVICE; /* it went away: the caller waits for it */
+    }
     uint8_t setup[8] = {rt,           req,
                         (uint8_t)val, (uint8_t)(val >> 8),
                         (uint8_t)idx, (uint8_t)(idx >> 8),
@@ -149,8 +164,9 @@ static void tr_sleep(void *ctx, unsigned ms)
     uint64_t end = sim_clock_now_ns(t->clock) + (uint64_t)ms * SIM_NS_PER_MS;
     while (sim_clock_now_ns(t->clock) < end && run_slice(t)) {
     }
-    if (sim_clock_now_ns(t->clock) < end)
+    if (sim_clock_now_ns(t->clock) < end) {
         sim_clock_wait_until(t->clock, end);
+    }
 }
 
 void h7_inproc_chip_init(h7_inproc_chip_t *t, h743_t *chip, sim_clock_t *clock)

@@ -118,8 +118,9 @@ struct cm7 {
 cm7_t *cm7_new(sim_clock_t *clock, const elf_syms_t *syms)
 {
     cm7_t *c = calloc(1, sizeof(*c));
-    if (!c)
+    if (!c) {
         return NULL;
+    }
     c->clock = clock;
     c->syms = syms;
     c->trace = getenv("H7DFU_SIM_TRACE") != NULL;
@@ -128,18 +129,21 @@ cm7_t *cm7_new(sim_clock_t *clock, const elf_syms_t *syms)
 
 void cm7_free(cm7_t *c)
 {
-    if (!c)
+    if (!c) {
         return;
-    if (c->uc)
+    }
+    if (c->uc) {
         uc_close(c->uc);
+    }
     free(c->rom_copy);
     free(c);
 }
 
 bool cm7_map_ram(cm7_t *c, uint32_t base, uint32_t size, uint8_t *host)
 {
-    if (c->nram == MAX_RAM)
+    if (c->nram == MAX_RAM) {
         return false;
+    }
     c->ram[c->nram++] = (ram_t){base, size, host};
     return true;
 }
@@ -158,8 +162,9 @@ void cm7_set_array(cm7_t *c, const cm7_array_t *a)
 
 bool cm7_add_periph(cm7_t *c, const mcu_periph_t *p)
 {
-    if (c->nperiph == MAX_PERIPH)
+    if (c->nperiph == MAX_PERIPH) {
         return false;
+    }
     c->periph[c->nperiph++] = *p;
     return true;
 }
@@ -172,8 +177,9 @@ void cm7_set_system(cm7_t *c, const cm7_system_t *s)
 uint32_t cm7_pc(const cm7_t *c)
 {
     uint32_t pc = 0;
-    if (c->uc)
+    if (c->uc) {
         uc_reg_read(c->uc, UC_ARM_REG_PC, &pc);
+    }
     return pc;
 }
 
@@ -187,8 +193,9 @@ const char *cm7_where(const cm7_t *c, char *buf, size_t cap)
 
 static void halt_v(cm7_t *c, cm7_halt_kind_t kind, const char *fmt, va_list ap)
 {
-    if (c->halted)
+    if (c->halted) {
         return;
+    }
     vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
     c->halted = true;
     c->halt_kind = kind;
@@ -258,14 +265,16 @@ void cm7_idle_poll(cm7_t *c, bool idle)
 static void charge_cycles(cm7_t *c, uint64_t cycles)
 {
     uint32_t hz = c->sys.cpu_hz ? c->sys.cpu_hz(c->sys.ctx) : 64000000u;
-    if (hz == 0)
+    if (hz == 0) {
         hz = 64000000u;
+    }
     c->cycles += cycles;
     c->ps_rem += cycles * (1000000000000ull / hz);
     uint64_t ns = c->ps_rem / 1000u;
     c->ps_rem %= 1000u;
-    if (ns)
+    if (ns) {
         sim_clock_wait_until(c->clock, sim_clock_now_ns(c->clock) + ns);
+    }
 }
 
 static bool in_array(const cm7_t *c, uint64_t addr)
@@ -277,8 +286,9 @@ static bool in_array(const cm7_t *c, uint64_t addr)
 static void array_stall(cm7_t *c, uint32_t addr)
 {
     uint64_t until = c->array.busy_until(c->array.ctx, addr);
-    if (until)
+    if (until) {
         sim_clock_wait_until(c->clock, until);
+    }
 }
 
 static bool imprecise_takeable(cm7_t *c);
@@ -347,8 +357,9 @@ static bool bus_error(const char *why)
 static unsigned popcount16(uint32_t v)
 {
     unsigned n = 0;
-    for (v &= 0xFFFFu; v; v &= v - 1u)
+    for (v &= 0xFFFFu; v; v &= v - 1u) {
         n++;
+    }
     return n;
 }
 
@@ -407,18 +418,19 @@ static bool load_range(uint32_t pc, uint32_t hw, uint32_t hw2, const uint32_t *r
     uint32_t base = rn == 15u ? lit : rn == 14u ? r[14] : r[rn];
     if ((hw & 0xFE10u) == 0xF810u) { /* LDR, LDRB, LDRH, LDRSB, LDRSH (.W) */
         *n = 1u << ((hw >> 5) & 3u);
-        if (rn == 15u)
+        if (rn == 15u) {
             *lo = (hw & 0x80u) ? lit + (hw2 & 0xFFFu) : lit - (hw2 & 0xFFFu);
-        else if (hw & 0x80u)
+        } else if (hw & 0x80u) {
             *lo = base + (hw2 & 0xFFFu);
-        else if (hw2 & 0x800u) /* imm8: P U W */
+        } else if (hw2 & 0x800u) { /* imm8: P U W */
             *lo = !(hw2 & 0x400u)  ? base
                   : (hw2 & 0x200u) ? base + (hw2 & 0xFFu)
                                    : base - (hw2 & 0xFFu);
-        else if ((hw2 & 0xFC0u) == 0u)
+        } else if ((hw2 & 0xFC0u) == 0u) {
             *lo = base + (r[hw2 & 15u] << ((hw2 >> 4) & 3u));
-        else
+        } else {
             return false;
+        }
         return *n <= 4u;
     }
     if ((hw & 0xFE50u) == 0xE850u && (hw & 0x0120u) != 0u) { /* LDRD imm */
@@ -454,11 +466,13 @@ static uint32_t find_load(cm7_t *c, uint32_t start, uint32_t end, const uint32_t
     for (uint32_t pc = start; pc < end;) {
         uint16_t h[2] = {0, 0};
         if (uc_mem_read(c->uc, pc, h, sizeof h) != UC_ERR_OK &&
-            uc_mem_read(c->uc, pc, h, 2) != UC_ERR_OK)
+            uc_mem_read(c->uc, pc, h, 2) != UC_ERR_OK) {
             return 0;
+        }
         uint32_t lo = 0, n = 0;
-        if (load_range(pc, h[0], h[1], r, &lo, &n) && addr - lo < n)
+        if (load_range(pc, h[0], h[1], r, &lo, &n) && addr - lo < n) {
             return pc;
+        }
         pc += insn_len(h[0]);
     }
     return 0;
@@ -468,14 +482,16 @@ static uint32_t find_load(cm7_t *c, uint32_t start, uint32_t end, const uint32_t
  * the registers now, and stop right after this access (see stop_req). */
 static void precise_fault(cm7_t *c, uint32_t addr, uint32_t pc, const char *fmt, ...)
 {
-    if (c->pf)
+    if (c->pf) {
         return;
+    }
     c->pf = true;
     c->pf_data = pc == PC_SEARCH;
     c->pf_addr = addr;
     c->pf_pc = pc == PC_SEARCH ? c->blk_addr : pc;
-    for (unsigned i = 0; i < NSNAP; i++)
+    for (unsigned i = 0; i < NSNAP; i++) {
         uc_reg_read(c->uc, snap_ids[i], &c->pf_regs[i]);
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->pf_what, sizeof c->pf_what, fmt, ap);
@@ -489,8 +505,9 @@ static void precise_fault(cm7_t *c, uint32_t addr, uint32_t pc, const char *fmt,
 static void imprecise_fault(cm7_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void imprecise_fault(cm7_t *c, const char *fmt, ...)
 {
-    if (c->sys.busfault)
+    if (c->sys.busfault) {
         c->sys.busfault(c->sys.ctx, 0, false);
+    }
     if (!c->imprecise) {
         va_list ap;
         va_start(ap, fmt);
@@ -518,8 +535,9 @@ static bool map_scratch(cm7_t *c, uint64_t addr, int size)
     uint64_t ps = c->page_size;
     for (uint64_t p = addr & ~(ps - 1u); p < addr + (uint64_t)(size > 0 ? size : 1); p += ps) {
         if (c->nscratch == MAX_SCRATCH ||
-            uc_mem_map(c->uc, p, ps, UC_PROT_READ | UC_PROT_WRITE) != UC_ERR_OK)
+            uc_mem_map(c->uc, p, ps, UC_PROT_READ | UC_PROT_WRITE) != UC_ERR_OK) {
             return false;
+        }
         c->scratch[c->nscratch++] = (uint32_t)p;
     }
     return true;
@@ -535,18 +553,22 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
     (void)uc;
     (void)val;
     cm7_t *c = user;
-    if (type == UC_MEM_FETCH_UNMAPPED || c->pf)
+    if (type == UC_MEM_FETCH_UNMAPPED || c->pf) {
         return false;
+    }
     c->unmapped_addr = (uint32_t)addr;
     bool write = type == UC_MEM_WRITE_UNMAPPED;
-    if (!write && !faults_ignored(c))
+    if (!write && !faults_ignored(c)) {
         return false;
-    if (!map_scratch(c, addr, size))
+    }
+    if (!map_scratch(c, addr, size)) {
         return false;
-    if (write)
+    }
+    if (write) {
         imprecise_fault(c, "BusFault (store of %d bytes to unmapped 0x%08x)", size, (unsigned)addr);
-    else
+    } else {
         c->internal_stop = true; /* unmap the page again */
+    }
     return true;
 }
 
@@ -554,16 +576,18 @@ static bool hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
  * the flash mirror. */
 static void after_stop(cm7_t *c)
 {
-    for (unsigned i = 0; i < c->nscratch; i++)
+    for (unsigned i = 0; i < c->nscratch; i++) {
         uc_mem_unmap(c->uc, c->scratch[i], c->page_size);
+    }
     c->nscratch = 0;
     if (c->rom_copy) {
         memcpy(c->rom.host, c->rom_copy, c->rom.size);
         free(c->rom_copy);
         c->rom_copy = NULL;
     }
-    if (c->mirror_dirty && c->have_array)
+    if (c->mirror_dirty && c->have_array) {
         c->array.sync(c->array.ctx);
+    }
     c->mirror_dirty = false;
 }
 
@@ -572,8 +596,9 @@ static void after_stop(cm7_t *c)
 static const char *load_where(cm7_t *c, uint32_t addr, char *buf, size_t cap)
 {
     uint32_t r[NSNAP];
-    for (unsigned i = 0; i < NSNAP; i++)
+    for (unsigned i = 0; i < NSNAP; i++) {
         uc_reg_read(c->uc, snap_ids[i], &r[i]);
+    }
     uint32_t pc = find_load(c, c->blk_addr, c->blk_addr + c->blk_size, r, addr);
     char sym[160];
     snprintf(buf, cap, "%sPC 0x%08x (%s)", pc ? "" : "the block at ", pc ? pc : c->blk_addr,
@@ -590,14 +615,17 @@ static void hook_array_read(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
     (void)type;
     (void)val;
     cm7_t *c = user;
-    if (c->pf)
+    if (c->pf) {
         return;
+    }
     array_stall(c, (uint32_t)addr);
     c->array.sync(c->array.ctx);
-    if (c->array.load_ok(c->array.ctx, (uint32_t)addr, (unsigned)size))
+    if (c->array.load_ok(c->array.ctx, (uint32_t)addr, (unsigned)size)) {
         return;
-    if (faults_ignored(c))
+    }
+    if (faults_ignored(c)) {
         return; /* BFHFNMIGN: the load completes with unknown data */
+    }
     precise_fault(c, (uint32_t)addr, PC_SEARCH,
                   "BusFault (double ECC error reading flash at 0x%08x)", (unsigned)addr);
 }
@@ -612,11 +640,13 @@ static bool hook_write_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
     (void)type;
     cm7_t *c = user;
     if (!in_array(c, addr)) {
-        if (!c->rom.host || addr < c->rom.base || addr - c->rom.base >= c->rom.size)
+        if (!c->rom.host || addr < c->rom.base || addr - c->rom.base >= c->rom.size) {
             return false;
+        }
         if (!c->rom_copy) {
-            if (!(c->rom_copy = malloc(c->rom.size)))
+            if (!(c->rom_copy = malloc(c->rom.size))) {
                 return false;
+            }
             memcpy(c->rom_copy, c->rom.host, c->rom.size);
         }
         imprecise_fault(c, "BusFault (store of %d bytes to read-only 0x%08x)", size,
@@ -647,8 +677,9 @@ static bool hook_write_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
 
 static const mcu_periph_t *find_periph(cm7_t *c, uint32_t addr)
 {
-    if (c->last && addr - c->last->base < c->last->size)
+    if (c->last && addr - c->last->base < c->last->size) {
         return c->last;
+    }
     for (unsigned i = 0; i < c->nperiph; i++) {
         if (addr - c->periph[i].base < c->periph[i].size) {
             c->last = &c->periph[i];
@@ -663,17 +694,19 @@ static void unmodelled(cm7_t *c, uint32_t addr, bool write, uint32_t val, unsign
 {
     char w[240], pcw[200];
     /* a read's instruction is found; a store's PC is the block's start */
-    if (write)
+    if (write) {
         snprintf(w, sizeof w, "the block at %s", cm7_where(c, pcw, sizeof pcw));
-    else
+    } else {
         load_where(c, addr, w, sizeof w);
-    if (p)
+    }
+    if (p) {
         cm7_halt(c, "%s of %s+0x%03x (0x%08x, %u bytes%s%s) not modelled%s%s at %s",
                  write ? "write" : "read", p->name, addr - p->base, write ? val : 0u, size,
                  write ? "" : ", value n/a", "", why ? ": " : "", why ? why : "", w);
-    else
+    } else {
         cm7_halt(c, "%s of 0x%08x (%u bytes): no peripheral is modelled there, at %s",
                  write ? "write" : "read", addr, size, w);
+    }
 }
 
 static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
@@ -682,16 +715,18 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user
     const window_ctx_t *wc = user;
     cm7_t *c = wc->c;
     uint32_t addr = wc->w.base + (uint32_t)off;
-    if (c->pf)
+    if (c->pf) {
         return 0; /* a precise fault is taken before this access */
+    }
     const mcu_periph_t *p = find_periph(c, addr);
     uint32_t v = 0;
     const char *why = NULL;
     if (!p || !p->read || !p->read(p->ctx, addr - p->base, size, &v, &why)) {
         if (p && bus_error(why)) {
-            if (!faults_ignored(c))
+            if (!faults_ignored(c)) {
                 precise_fault(c, addr, PC_SEARCH, "BusFault (read of %s+0x%03x: %s)", p->name,
                               addr - p->base, why);
+            }
             return 0;
         }
         unmodelled(c, addr, false, 0, size, p, why);
@@ -712,8 +747,9 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val,
     const window_ctx_t *wc = user;
     cm7_t *c = wc->c;
     uint32_t addr = wc->w.base + (uint32_t)off;
-    if (c->pf)
+    if (c->pf) {
         return; /* a precise fault is taken before this access */
+    }
     const mcu_periph_t *p = find_periph(c, addr);
     const char *why = NULL;
     if (c->trace && p) {
@@ -723,14 +759,16 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val,
                 (uint32_t)val, cm7_where(c, w2, sizeof w2));
     }
     if (!p || !p->write || !p->write(p->ctx, addr - p->base, size, (uint32_t)val, &why)) {
-        if (p && bus_error(why))
+        if (p && bus_error(why)) {
             imprecise_fault(c, "BusFault (write of 0x%08x to %s+0x%03x: %s)", (unsigned)val,
                             p->name, addr - p->base, why);
-        else
+        } else {
             unmodelled(c, addr, true, (uint32_t)val, size, p, why);
+        }
     }
-    if (c->have_array)
+    if (c->have_array) {
         c->array.sync(c->array.ctx);
+    }
 }
 
 /* Page-aligned windows covering every model, merged where they touch. */
@@ -752,8 +790,9 @@ static void build_windows(cm7_t *c)
                 merged = true;
             }
         }
-        if (!merged && c->nwin < MAX_WINDOWS)
+        if (!merged && c->nwin < MAX_WINDOWS) {
             c->win[c->nwin++] = (window_t){lo, (uint32_t)(hi - lo)};
+        }
     }
 }
 
@@ -775,16 +814,19 @@ bool cm7_reset(cm7_t *c, uint32_t vector_table)
     c->idle = 0;
     c->last = NULL;
     uc_engine *uc;
-    if (uc_open(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS, &uc) != UC_ERR_OK)
+    if (uc_open(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS, &uc) != UC_ERR_OK) {
         return false;
+    }
     c->uc = uc;
     bool ok = uc_ctl_set_cpu_model(uc, UC_CPU_ARM_CORTEX_M7) == UC_ERR_OK;
-    for (unsigned i = 0; ok && i < c->nram; i++)
+    for (unsigned i = 0; ok && i < c->nram; i++) {
         ok = uc_mem_map_ptr(uc, c->ram[i].base, c->ram[i].size, UC_PROT_ALL, c->ram[i].host) ==
              UC_ERR_OK;
-    if (ok && c->rom.host)
+    }
+    if (ok && c->rom.host) {
         ok = uc_mem_map_ptr(uc, c->rom.base, c->rom.size, UC_PROT_READ | UC_PROT_EXEC,
                             c->rom.host) == UC_ERR_OK;
+    }
     uc_hook h;
     if (ok && c->have_array) {
         ok = uc_mem_map_ptr(uc, c->array.base, c->array.size, UC_PROT_READ | UC_PROT_EXEC,
@@ -806,19 +848,23 @@ bool cm7_reset(cm7_t *c, uint32_t vector_table)
                          &c->wctx[i]) == UC_ERR_OK;
     }
     ok = ok && uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, c, 1, 0) == UC_ERR_OK;
-    if (!ok)
+    if (!ok) {
         return false;
-    if (c->have_array)
+    }
+    if (c->have_array) {
         c->array.sync(c->array.ctx);
+    }
     uint32_t vec[2] = {0, 0};
-    if (uc_mem_read(uc, vector_table, vec, sizeof vec) != UC_ERR_OK)
+    if (uc_mem_read(uc, vector_table, vec, sizeof vec) != UC_ERR_OK) {
         return false;
+    }
     uint32_t pc = vec[1] & ~1u;
     uc_reg_write(uc, UC_ARM_REG_MSP, &vec[0]);
     uc_reg_write(uc, UC_ARM_REG_SP, &vec[0]);
     uc_reg_write(uc, UC_ARM_REG_PC, &pc);
-    if (c->sys.vectactive)
+    if (c->sys.vectactive) {
         c->sys.vectactive(c->sys.ctx, 0);
+    }
     return true;
 }
 
@@ -866,12 +912,14 @@ static void enter_fault(cm7_t *c, const char *what, uint32_t return_pc)
                  what, cm7_where(c, w, sizeof w));
         return;
     }
-    if (c->sys.hardfault_forced)
+    if (c->sys.hardfault_forced) {
         c->sys.hardfault_forced(c->sys.ctx); /* escalated: SHCSR enables are off */
+    }
     if (c->faults_told < 3u || c->trace) {
         char w[200];
-        if (++c->faults_told == 3u)
+        if (++c->faults_told == 3u) {
             fprintf(stderr, "h7dfu-sim: (further faults not shown; H7DFU_SIM_TRACE shows all)\n");
+        }
         fprintf(stderr, "h7dfu-sim: emulated core: %s at %s: HardFault; last blocks:", what,
                 cm7_where(c, w, sizeof w));
         for (unsigned i = 0; i < 8u; i++) {
@@ -883,8 +931,9 @@ static void enter_fault(cm7_t *c, const char *what, uint32_t return_pc)
     int ids[6] = {UC_ARM_REG_R0, UC_ARM_REG_R1,  UC_ARM_REG_R2,
                   UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR};
     uint32_t frame[8];
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 6; i++) {
         uc_reg_read(uc, ids[i], &frame[i]);
+    }
     frame[6] = return_pc & ~1u;
     bool thread_psp = ipsr == 0u && (control & CONTROL_SPSEL);
     uint32_t sp = thread_psp ? psp : msp;
@@ -901,10 +950,11 @@ static void enter_fault(cm7_t *c, const char *what, uint32_t return_pc)
         lockup(c, "fault during exception entry (stack or vector table unreadable)");
         return;
     }
-    if (thread_psp)
+    if (thread_psp) {
         psp = nsp;
-    else
+    } else {
         msp = nsp;
+    }
     uint32_t lr = ipsr != 0u   ? EXC_RETURN_HANDLER
                   : thread_psp ? EXC_RETURN_THREAD_PS
                                : EXC_RETURN_THREAD;
@@ -922,8 +972,9 @@ static void enter_fault(cm7_t *c, const char *what, uint32_t return_pc)
     handler |= 1u;
     uc_reg_write(uc, UC_ARM_REG_LR, &lr);
     uc_reg_write(uc, UC_ARM_REG_PC, &handler);
-    if (c->sys.vectactive)
+    if (c->sys.vectactive) {
         c->sys.vectactive(c->sys.ctx, EXC_HARDFAULT);
+    }
 }
 
 static cm7_result_t entered(const cm7_t *c)
@@ -937,19 +988,22 @@ static cm7_result_t entered(const cm7_t *c)
 static cm7_result_t take_precise(cm7_t *c)
 {
     c->pf = false;
-    for (unsigned i = 0; i < NSNAP; i++)
+    for (unsigned i = 0; i < NSNAP; i++) {
         uc_reg_write(c->uc, snap_ids[i], &c->pf_regs[i]);
+    }
     if (c->pf_data) {
         uint32_t at = find_load(c, c->pf_pc, c->blk_addr + c->blk_size, c->pf_regs, c->pf_addr);
         size_t n = strlen(c->pf_what);
-        if (at)
+        if (at) {
             c->pf_pc = at;
-        else if (n < sizeof c->pf_what)
+        } else if (n < sizeof c->pf_what) {
             snprintf(c->pf_what + n, sizeof c->pf_what - n,
                      " (load not found in the block: the stacked PC is the block's start)");
+        }
     }
-    if (c->sys.busfault)
+    if (c->sys.busfault) {
         c->sys.busfault(c->sys.ctx, c->pf_addr, true);
+    }
     enter_fault(c, c->pf_what, c->pf_pc);
     return entered(c);
 }
@@ -972,24 +1026,29 @@ static cm7_result_t take_error(cm7_t *c, uc_err e)
     } else if (e == UC_ERR_READ_UNMAPPED) {
         /* the PC is the block's start, the registers those at the load */
         uint32_t r[NSNAP];
-        for (unsigned i = 0; i < NSNAP; i++)
+        for (unsigned i = 0; i < NSNAP; i++) {
             uc_reg_read(c->uc, snap_ids[i], &r[i]);
+        }
         uint32_t ld = find_load(c, c->blk_addr, c->blk_addr + c->blk_size, r, c->unmapped_addr);
-        if (ld)
+        if (ld) {
             at = ld;
-        if (c->sys.busfault)
+        }
+        if (c->sys.busfault) {
             c->sys.busfault(c->sys.ctx, c->unmapped_addr, true);
+        }
         snprintf(what, sizeof what, "BusFault (load from unmapped 0x%08x)", c->unmapped_addr);
     } else if (e == UC_ERR_WRITE_UNMAPPED || e == UC_ERR_WRITE_PROT) {
         /* no scratch page could be mapped: the store did not complete */
-        if (c->sys.busfault)
+        if (c->sys.busfault) {
             c->sys.busfault(c->sys.ctx, 0, false);
+        }
         snprintf(what, sizeof what, "BusFault (%s)", uc_strerror(e));
     } else {
         /* an instruction fetch (IBUSERR is not modelled: recorded as a
          * precise data bus error at the PC) */
-        if (c->sys.busfault)
+        if (c->sys.busfault) {
             c->sys.busfault(c->sys.ctx, at, true);
+        }
         snprintf(what, sizeof what, "BusFault (%s)", uc_strerror(e));
     }
     enter_fault(c, what, at);
@@ -998,8 +1057,9 @@ static cm7_result_t take_error(cm7_t *c, uc_err e)
 
 cm7_result_t cm7_run(cm7_t *c, uint64_t until_ns)
 {
-    if (c->halted || !c->uc)
+    if (c->halted || !c->uc) {
         return CM7_HALTED;
+    }
     c->until_ns = until_ns;
     c->stop_set = false;
     c->stop_req = false;
@@ -1011,18 +1071,22 @@ cm7_result_t cm7_run(cm7_t *c, uint64_t until_ns)
         bool internal = c->internal_stop;
         c->internal_stop = false;
         after_stop(c);
-        if (c->halted)
+        if (c->halted) {
             return CM7_HALTED;
-        if (c->pf)
+        }
+        if (c->pf) {
             return take_precise(c);
-        if (e != UC_ERR_OK)
+        }
+        if (e != UC_ERR_OK) {
             return take_error(c, e);
+        }
         if (c->imprecise && imprecise_takeable(c)) {
             c->imprecise = false;
             enter_fault(c, c->imp_what, cm7_pc(c));
             return entered(c);
         }
-        if (c->stop_set || !internal)
+        if (c->stop_set || !internal) {
             return c->stop;
+        }
     }
 }

@@ -60,8 +60,9 @@ unsigned crs_cfgr_writes_ignored(const crs_t *c)
  * description", CRS_ISR). */
 void crs_sync_event(crs_t *c)
 {
-    if ((c->cr & CR_CEN) == 0u)
+    if ((c->cr & CR_CEN) == 0u) {
         return;
+    }
     c->isr = ISR_SYNCOKF | ISR_ESYNCF; /* FECAP = 0, FEDIR = 0 */
 }
 
@@ -90,8 +91,9 @@ static bool crs_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
         *why = "CRS: only 32-bit accesses are modelled";
         return false;
     }
-    if (!clocked(c, why))
+    if (!clocked(c, why)) {
         return false;
+    }
     switch (off) {
     case C_CR:
         *val = c->cr;
@@ -118,8 +120,9 @@ static bool crs_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
         *why = "CRS: only 32-bit accesses are modelled";
         return false;
     }
-    if (!clocked(c, why))
+    if (!clocked(c, why)) {
         return false;
+    }
     switch (off) {
     case C_CR: {
         if ((v & CR_IE) != 0u) {
@@ -132,12 +135,14 @@ static bool crs_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
         }
         uint32_t nv = v & (CR_TRIM | CR_AUTOTRIMEN | CR_CEN);
         /* TRIM is hardware's while AUTOTRIMEN is set (9.8.1 TRIM). */
-        if ((c->cr & CR_AUTOTRIMEN) != 0u)
+        if ((c->cr & CR_AUTOTRIMEN) != 0u) {
             nv = (nv & ~CR_TRIM) | (c->cr & CR_TRIM);
+        }
         c->cr = nv;
         /* SWSYNC: a software SYNC event, reads 0 (9.8.1). */
-        if ((v & CR_SWSYNC) != 0u)
+        if ((v & CR_SWSYNC) != 0u) {
             crs_sync_event(c);
+        }
         return true;
     }
     case C_CFGR:
@@ -173,8 +178,9 @@ static bool crs_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
 crs_t *crs_new(const rcc_t *rcc)
 {
     crs_t *c = calloc(1, sizeof *c);
-    if (c == NULL)
+    if (c == NULL) {
         return NULL;
+    }
     c->rcc = rcc;
     crs_do_reset(c, true);
     return c;

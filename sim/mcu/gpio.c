@@ -92,14 +92,16 @@ static uint32_t idr_value(const gpio_t *g)
     for (unsigned pin = 0; pin < 16u; pin++) {
         uint32_t bit = 1u << pin;
         bool level;
-        if (gpio_pin_mode(g, pin) == 1u)
+        if (gpio_pin_mode(g, pin) == 1u) {
             level = (g->odr & bit) != 0u; /* output: the driven level */
-        else if ((g->ext_set & bit) != 0u)
+        } else if ((g->ext_set & bit) != 0u) {
             level = (g->ext_level & bit) != 0u;
-        else
+        } else {
             level = ((g->pupdr >> (2u * pin)) & 3u) == 1u; /* 01 pull-up */
-        if (level)
+        }
+        if (level) {
             v |= bit;
+        }
     }
     return v;
 }
@@ -155,8 +157,9 @@ static bool access_ok(const gpio_t *g, uint32_t off, unsigned size, const char *
 static bool gpio_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, const char **why)
 {
     gpio_t *g = ctx;
-    if (!access_ok(g, off, size, why))
+    if (!access_ok(g, off, size, why)) {
         return false;
+    }
     uint32_t w = peek(g, off & ~3u);
     unsigned sh = 8u * (off & 3u);
     *val = size == 4u ? w : (w >> sh) & ((1u << (8u * size)) - 1u);
@@ -166,13 +169,15 @@ static bool gpio_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, con
 /* Bits of a configuration register frozen by LCKR (2 or 4 bits per pin). */
 static uint32_t locked_mask(const gpio_t *g, unsigned bits_per_pin, unsigned first_pin)
 {
-    if ((g->lckr & LCKK) == 0u)
+    if ((g->lckr & LCKK) == 0u) {
         return 0;
+    }
     uint32_t m = 0;
     for (unsigned i = 0; i < 32u / bits_per_pin; i++) {
         unsigned pin = first_pin + i;
-        if (pin < 16u && (g->lckr & (1u << pin)) != 0u)
+        if (pin < 16u && (g->lckr & (1u << pin)) != 0u) {
             m |= ((1u << bits_per_pin) - 1u) << (i * bits_per_pin);
+        }
     }
     return m;
 }
@@ -187,13 +192,15 @@ static void set_cfg(uint32_t *reg, uint32_t v, uint32_t frozen)
  * stays frozen until the next reset. A wrong step aborts the sequence. */
 static void write_lckr(gpio_t *g, uint32_t v)
 {
-    if ((g->lckr & LCKK) != 0u)
+    if ((g->lckr & LCKK) != 0u) {
         return;
+    }
     uint32_t lck = v & 0xFFFFu;
     bool key = (v & LCKK) != 0u;
     static const bool expect[3] = {true, false, true};
-    if (g->lck_step > 0u && lck != (g->lckr & 0xFFFFu))
+    if (g->lck_step > 0u && lck != (g->lckr & 0xFFFFu)) {
         g->lck_step = 0;
+    }
     if (key == expect[g->lck_step]) {
         g->lck_step++;
     } else {
@@ -209,8 +216,9 @@ static void write_lckr(gpio_t *g, uint32_t v)
 static bool gpio_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const char **why)
 {
     gpio_t *g = ctx;
-    if (!access_ok(g, off, size, why))
+    if (!access_ok(g, off, size, why)) {
         return false;
+    }
     uint32_t woff = off & ~3u;
     unsigned sh = 8u * (off & 3u);
     uint32_t lane = size == 4u ? 0xFFFFFFFFu : ((1u << (8u * size)) - 1u) << sh;
@@ -274,11 +282,13 @@ static bool gpio_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const
 
 gpio_t *gpio_new(unsigned port)
 {
-    if (port >= GPIO_PORTS)
+    if (port >= GPIO_PORTS) {
         return NULL;
+    }
     gpio_t *g = calloc(1, sizeof *g);
-    if (g == NULL)
+    if (g == NULL) {
         return NULL;
+    }
     g->port = port;
     gpio_do_reset(g, true);
     return g;

@@ -133,8 +133,9 @@ static void array_sync(void *ctx)
         for (unsigned i = 0; i < h->ndirty; i++) {
             uint32_t lo = h->dirty[i].lo,
                      hi = h->dirty[i].hi > FLASH_SIZE ? FLASH_SIZE : h->dirty[i].hi;
-            if (lo < hi)
+            if (lo < hi) {
                 memcpy(h->mirror + lo, raw + lo, hi - lo);
+            }
         }
     }
     h->ndirty = 0;
@@ -146,8 +147,9 @@ static bool array_store(void *ctx, uint32_t addr, unsigned size, uint32_t val, c
     h743_t *h = ctx;
     dirty_add(h, (addr - FLASH_BASE) & ~3u, ((addr - FLASH_BASE) & ~3u) + 8u);
     bool ok = flash_ctl_array_write(h->fctl, addr, size, val, why);
-    if (!sim_flash_powered(h->cfg.flash))
+    if (!sim_flash_powered(h->cfg.flash)) {
         cm7_stop(h->cpu);
+    }
     return ok;
 }
 
@@ -156,8 +158,9 @@ static bool array_load_ok(void *ctx, uint32_t addr, unsigned size)
     h743_t *h = ctx;
     /* Fast path: only a corrupt word can fail (sim_flash_word_state). */
     if (sim_flash_word_state(h->cfg.flash, addr) != SIM_WORD_ECC_CORRUPT &&
-        sim_flash_word_state(h->cfg.flash, addr + size - 1u) != SIM_WORD_ECC_CORRUPT)
+        sim_flash_word_state(h->cfg.flash, addr + size - 1u) != SIM_WORD_ECC_CORRUPT) {
         return true;
+    }
     return flash_ctl_array_read(h->fctl, addr, size) == FLASH_CTL_READ_OK;
 }
 
@@ -232,8 +235,9 @@ static bool otg_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
     h743_t *h = ctx;
     bool ok = h->otg_periph.read(h->otg_periph.ctx, off, size, val, why);
     flash_ctl_note_other_access(h->fctl);
-    if (ok && off == OTG_GINTSTS_OFF)
+    if (ok && off == OTG_GINTSTS_OFF) {
         cm7_idle_poll(h->cpu, (*val & OTG_GINTSTS_WORK) == 0u);
+    }
     return ok;
 }
 
@@ -251,8 +255,9 @@ static bool otg_write(void *ctx, uint32_t off, unsigned size, uint32_t val, cons
     bool was_done = otg_fs_host_control_done(h->otg);
     bool ok = h->otg_periph.write(h->otg_periph.ctx, off, size, val, why);
     otg_fs_poll(h->otg);
-    if (!was_done && otg_fs_host_control_done(h->otg))
+    if (!was_done && otg_fs_host_control_done(h->otg)) {
         cm7_stop(h->cpu);
+    }
     return ok;
 }
 
@@ -267,8 +272,9 @@ static bool flash_write(void *ctx, uint32_t off, unsigned size, uint32_t val, co
 {
     h743_t *h = ctx;
     bool ok = h->fctl_periph.write(h->fctl_periph.ctx, off, size, val, why);
-    if (!sim_flash_powered(h->cfg.flash))
+    if (!sim_flash_powered(h->cfg.flash)) {
         cm7_stop(h->cpu);
+    }
     return ok;
 }
 
@@ -286,8 +292,9 @@ static bool tick_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, con
 {
     h743_t *h = ctx;
     mcu_periph_t *t = &h->tick_periph;
-    if (off != SYST_CSR_OFF)
+    if (off != SYST_CSR_OFF) {
         return t->read(t->ctx, off, size, val, why);
+    }
     uint64_t hz = rcc_cpu_hz(h->rcc);
     uint32_t cvr = 0;
     const char *w = NULL;
@@ -316,8 +323,9 @@ static bool tick_write(void *ctx, uint32_t off, unsigned size, uint32_t val, con
  * model, or the model itself); resets go to the model itself. */
 static bool add_wrapped(h743_t *h, mcu_periph_t model, mcu_periph_t mapped)
 {
-    if (h->nperiph == sizeof(h->periph) / sizeof(h->periph[0]))
+    if (h->nperiph == sizeof(h->periph) / sizeof(h->periph[0])) {
         return false;
+    }
     h->periph[h->nperiph++] = model;
     return cm7_add_periph(h->cpu, &mapped);
 }
@@ -334,8 +342,9 @@ static bool add(h743_t *h, mcu_periph_t model)
 static uint8_t *rom_stub(void)
 {
     uint8_t *m = malloc(SYSMEM_SIZE);
-    if (!m)
+    if (!m) {
         return NULL;
+    }
     memset(m, 0xFF, SYSMEM_SIZE);
     uint32_t off = SYSMEM_ROM_VEC - SYSMEM_BASE;
     uint32_t vec[2] = {DTCM_BASE + DTCM_SIZE, SYSMEM_ROM_VEC + 0x400u + 1u};
@@ -347,11 +356,13 @@ static uint8_t *rom_stub(void)
 
 void h743_free(h743_t *h)
 {
-    if (!h)
+    if (!h) {
         return;
+    }
     cm7_free(h->cpu);
-    for (unsigned i = 0; i < sizeof(h->ram) / sizeof(h->ram[0]); i++)
+    for (unsigned i = 0; i < sizeof(h->ram) / sizeof(h->ram[0]); i++) {
         free(h->ram[i].mem);
+    }
     free(h->mirror);
     free(h->sysmem);
     otg_fs_free(h->otg);
@@ -360,8 +371,9 @@ void h743_free(h743_t *h)
     scb_free(h->scb);
     sysinfo_free(h->uid);
     sysinfo_free(h->dbgmcu);
-    for (unsigned i = 0; i < GPIO_PORTS; i++)
+    for (unsigned i = 0; i < GPIO_PORTS; i++) {
         gpio_free(h->gpio[i]);
+    }
     crs_free(h->crs);
     pwr_free(h->pwr);
     rcc_free(h->rcc);
@@ -370,14 +382,17 @@ void h743_free(h743_t *h)
 
 h743_t *h743_new(const h743_config_t *cfg)
 {
-    if (!cfg || !cfg->clock || !cfg->flash)
+    if (!cfg || !cfg->clock || !cfg->flash) {
         return NULL;
+    }
     h743_t *h = calloc(1, sizeof(*h));
-    if (!h)
+    if (!h) {
         return NULL;
+    }
     h->cfg = *cfg;
-    if (!h->cfg.rev_id)
+    if (!h->cfg.rev_id) {
         h->cfg.rev_id = 0x2003u; /* revision V (RM0433 DBGMCU_IDCODE REV_ID) */
+    }
     h->rng = 0x2545F491u ^ cfg->uid[0] ^ cfg->uid[1] ^ cfg->uid[2];
     const ram_t rams[6] = {
         {ITCM_BASE, ITCM_SIZE, NULL},   {DTCM_BASE, DTCM_SIZE, NULL},
@@ -401,8 +416,9 @@ h743_t *h743_new(const h743_config_t *cfg)
         h->systick = systick_new(cfg->clock, h->rcc);
         ok = h->crs && h->dbgmcu && h->uid && h->systick;
     }
-    for (unsigned i = 0; ok && i < GPIO_PORTS; i++)
+    for (unsigned i = 0; ok && i < GPIO_PORTS; i++) {
         ok = (h->gpio[i] = gpio_new(i)) != NULL;
+    }
     for (unsigned i = 0; ok && i < 6; i++) {
         h->ram[i] = rams[i];
         ok = (h->ram[i].mem = malloc(rams[i].size)) != NULL &&
@@ -436,8 +452,9 @@ h743_t *h743_new(const h743_config_t *cfg)
     /* VTOR out of reset holds the boot address (RM0433 4.4.7 BOOT_ADD0). */
     scb_set_reset_vtor(h->scb, H743_BOOT_ADDR);
     systick_attach_scb(h->systick, h->scb);
-    for (unsigned i = 0; i < GPIO_PORTS; i++)
+    for (unsigned i = 0; i < GPIO_PORTS; i++) {
         gpio_set_rcc(h->gpio[i], h->rcc);
+    }
     rcc_set_periph_reset_hook(h->rcc, on_periph_reset, h);
     otg_fs_set_gate(h->otg, otg_gate, h);
 
@@ -460,8 +477,9 @@ h743_t *h743_new(const h743_config_t *cfg)
          add(h, dbgmcu_periph(h->dbgmcu)) && add(h, uid_periph(h->uid)) &&
          add(h, scb_periph(h->scb)) && add_wrapped(h, h->tick_periph, tick) &&
          add(h, dwt_periph(h->systick)) && add_wrapped(h, h->otg_periph, otg);
-    for (unsigned i = 0; ok && i < GPIO_PORTS; i++)
+    for (unsigned i = 0; ok && i < GPIO_PORTS; i++) {
         ok = add(h, gpio_periph(h->gpio[i]));
+    }
     ok = ok && add_wrapped(h, h->fctl_periph, fl);
     if (!ok) {
         h743_free(h);
@@ -474,8 +492,9 @@ static void reset_models(h743_t *h, bool power_on)
 {
     for (unsigned i = 0; i < h->nperiph; i++) {
         const mcu_periph_t *p = &h->periph[i];
-        if (p->reset)
+        if (p->reset) {
             p->reset(p->ctx, power_on);
+        }
     }
     h->tick_enabled = false; /* SYST_CSR resets to 0 */
     h->tick_spinning = false;
@@ -538,8 +557,9 @@ uint64_t h743_next_event_ns(const h743_t *h)
 
 h743_event_t h743_run(h743_t *h, uint64_t until_ns)
 {
-    if (!h->powered)
+    if (!h->powered) {
         return H743_RAN;
+    }
     otg_fs_poll(h->otg);
     cm7_result_t r = cm7_run(h->cpu, until_ns);
     otg_fs_poll(h->otg);
@@ -559,13 +579,15 @@ h743_event_t h743_run(h743_t *h, uint64_t until_ns)
         h743_power_off(h);
         return H743_POWER_LOST;
     }
-    if (r == CM7_HALTED)
+    if (r == CM7_HALTED) {
         return H743_HALTED;
+    }
     if (h->reset_pending) {
         h->reset_pending = false;
         reset_models(h, false);
-        if (!boot(h))
+        if (!boot(h)) {
             return H743_HALTED;
+        }
         return H743_RESET;
     }
     return r == CM7_IDLE ? H743_IDLE : H743_RAN;

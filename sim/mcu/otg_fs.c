@@ -256,8 +256,9 @@ struct otg_fs {
 
 static bool fail(const char **why, const char *msg)
 {
-    if (why)
+    if (why) {
         *why = msg;
+    }
     return false;
 }
 
@@ -283,14 +284,16 @@ static bool rx_room(const otg_fs_t *o, unsigned words)
 static bool rx_push(otg_fs_t *o, uint32_t sts, const uint8_t *bytes, unsigned bcnt)
 {
     unsigned nw = (bcnt + 3u) / 4u;
-    if (nw > HOST_MPS / 4u || !rx_room(o, 1u + nw))
+    if (nw > HOST_MPS / 4u || !rx_room(o, 1u + nw)) {
         return false;
+    }
     rxent_t *e = &o->rxq[(o->rx_head + o->rx_n) % RAM_WORDS];
     memset(e, 0, sizeof *e);
     e->sts = sts;
     e->nw = nw;
-    if (bcnt)
+    if (bcnt) {
         memcpy(e->d, bytes, bcnt);
+    }
     o->rx_n++;
     o->rx_words += 1u + nw;
     return true;
@@ -329,10 +332,12 @@ static void tx_flush(otg_fs_t *o, unsigned f)
 /* TXFE: the FIFO is half empty (GAHBCFG.TXFELVL = 0) or empty (1). */
 static bool tx_empty_level(const otg_fs_t *o, unsigned f)
 {
-    if (f >= NEP)
+    if (f >= NEP) {
         return false;
-    if (o->gahbcfg & GAHBCFG_TXFELVL)
+    }
+    if (o->gahbcfg & GAHBCFG_TXFELVL) {
         return o->tx[f].n == 0;
+    }
     return o->tx[f].n * 2u <= tx_depth(o, f);
 }
 
@@ -340,8 +345,9 @@ static bool tx_empty_level(const otg_fs_t *o, unsigned f)
 
 static bool session_valid(const otg_fs_t *o)
 {
-    if (o->gotgctl & GOTGCTL_BVALOEN)
+    if (o->gotgctl & GOTGCTL_BVALOEN) {
         return (o->gotgctl & GOTGCTL_BVALOVAL) != 0;
+    }
     return (o->gccfg & GCCFG_VBDEN) != 0; /* the cable supplies VBUS */
 }
 
@@ -352,8 +358,9 @@ static bool gate_on(const otg_fs_t *o)
 
 static bool calc_connected(const otg_fs_t *o)
 {
-    if (!gate_on(o))
+    if (!gate_on(o)) {
         return false;
+    }
     return !(o->dctl & DCTL_SDIS) && (o->gccfg & GCCFG_PWRDWN) && session_valid(o) &&
            !(o->gusbcfg & GUSBCFG_FHMOD);
 }
@@ -372,13 +379,15 @@ static void ct_finish(otg_fs_t *o, int result)
 static void update_connection(otg_fs_t *o)
 {
     bool now = calc_connected(o);
-    if (now == o->connected)
+    if (now == o->connected) {
         return;
+    }
     o->connected = now;
     o->epoch++;
     if (!now) {
-        if (ct_running(o))
+        if (ct_running(o)) {
             ct_finish(o, -ENODEV);
+        }
         o->setup_done_owed = false;
     }
 }
@@ -398,8 +407,9 @@ static void regs_reset(otg_fs_t *o)
     o->gccfg = 0;
     o->cid = CID_RESET;
     o->glpmcfg = 0;
-    for (unsigned i = 0; i < NEP - 1u; i++)
+    for (unsigned i = 0; i < NEP - 1u; i++) {
         o->dieptxf[i] = DIEPTXFX_RESET;
+    }
     o->grstctl_txfnum = o->grstctl_busy = 0;
     o->dcfg = DCFG_RESET;
     o->dctl = DCTL_RESET;
@@ -411,8 +421,9 @@ static void regs_reset(otg_fs_t *o)
     o->ginak = o->gonak_req = o->gonak_eff = false;
     memset(o->in, 0, sizeof o->in);
     memset(o->out, 0, sizeof o->out);
-    for (unsigned f = 0; f < NEP; f++)
+    for (unsigned f = 0; f < NEP; f++) {
         tx_flush(o, f);
+    }
     rx_flush(o);
     o->setup_done_owed = false;
 }
@@ -435,8 +446,9 @@ static void core_soft_reset(otg_fs_t *o)
 static uint32_t diepint_read(const otg_fs_t *o, unsigned n)
 {
     uint32_t v = o->in[n].intr;
-    if (tx_empty_level(o, in_fifo(o, n)))
+    if (tx_empty_level(o, in_fifo(o, n))) {
         v |= DIEPINT_TXFE;
+    }
     return v;
 }
 
@@ -447,10 +459,12 @@ static uint32_t daint(const otg_fs_t *o)
     uint32_t v = 0;
     for (unsigned n = 0; n < NEP; n++) {
         uint32_t i = diepint_read(o, n);
-        if ((i & o->diepmsk & ~DIEPINT_TXFE) || ((i & DIEPINT_TXFE) && (o->diepempmsk & BIT(n))))
+        if ((i & o->diepmsk & ~DIEPINT_TXFE) || ((i & DIEPINT_TXFE) && (o->diepempmsk & BIT(n)))) {
             v |= BIT(n);
-        if (o->out[n].intr & o->doepmsk)
+        }
+        if (o->out[n].intr & o->doepmsk) {
             v |= BIT(16 + n);
+        }
     }
     return v;
 }
@@ -459,20 +473,27 @@ static uint32_t gintsts_read(const otg_fs_t *o)
 {
     uint32_t v = o->gintsts | GINT_PTXFE;
     uint32_t d = daint(o) & o->daintmsk;
-    if (o->gotgint)
+    if (o->gotgint) {
         v |= GINT_OTGINT;
-    if (o->rx_n)
+    }
+    if (o->rx_n) {
         v |= GINT_RXFLVL;
-    if (tx_empty_level(o, 0))
+    }
+    if (tx_empty_level(o, 0)) {
         v |= GINT_NPTXFE;
-    if (o->ginak)
+    }
+    if (o->ginak) {
         v |= GINT_GINAKEFF;
-    if (o->gonak_eff)
+    }
+    if (o->gonak_eff) {
         v |= GINT_GONAKEFF;
-    if (d & 0x1FFu)
+    }
+    if (d & 0x1FFu) {
         v |= GINT_IEPINT;
-    if (d & 0x1FF0000u)
+    }
+    if (d & 0x1FF0000u) {
         v |= GINT_OEPINT;
+    }
     return v;
 }
 
@@ -491,11 +512,13 @@ static unsigned ep_mps(const otg_fs_t *o, bool in, unsigned n)
 
 static uint32_t ep_ctl_read(const otg_fs_t *o, bool in, unsigned n)
 {
-    if (n != 0)
+    if (n != 0) {
         return in ? o->in[n].ctl : o->out[n].ctl;
+    }
     /* EP0 is always active (USBAEP reads 1); DOEPCTL0.MPSIZ mirrors DIEPCTL0's. */
-    if (in)
+    if (in) {
         return o->in[0].ctl | CTL_USBAEP;
+    }
     return (o->out[0].ctl & ~CTL_MPSIZ0) | (o->in[0].ctl & CTL_MPSIZ0) | CTL_USBAEP;
 }
 
@@ -516,25 +539,32 @@ static bool ep_ctl_write(otg_fs_t *o, bool in, unsigned n, uint32_t v, const cha
         ro = CTL_DPID | CTL_NAKSTS;
         wo |= CTL_SD0PID | CTL_SD1PID;
     }
-    if (v & ~(rw | ro | wo | rs))
+    if (v & ~(rw | ro | wo | rs)) {
         return fail(why, in ? "DIEPCTLx: reserved bit set" : "DOEPCTLx: reserved bit set");
-    if ((v & (CTL_SD0PID | CTL_SD1PID)) == (CTL_SD0PID | CTL_SD1PID))
+    }
+    if ((v & (CTL_SD0PID | CTL_SD1PID)) == (CTL_SD0PID | CTL_SD1PID)) {
         return fail(why, "DxEPCTLx: SD0PID and SD1PID together");
+    }
 
     e->ctl = (e->ctl & ~rw) | (v & rw);
-    if (v & rs & CTL_STALL)
+    if (v & rs & CTL_STALL) {
         e->ctl |= CTL_STALL;
-    if (v & CTL_CNAK)
+    }
+    if (v & CTL_CNAK) {
         e->ctl &= ~CTL_NAKSTS;
+    }
     if (v & CTL_SNAK) {
         e->ctl |= CTL_NAKSTS;
-        if (in)
+        if (in) {
             e->intr |= DIEPINT_INEPNE; /* NAK effective at once */
+        }
     }
-    if (v & wo & CTL_SD0PID)
+    if (v & wo & CTL_SD0PID) {
         e->ctl &= ~CTL_DPID;
-    if (v & wo & CTL_SD1PID)
+    }
+    if (v & wo & CTL_SD1PID) {
         e->ctl |= CTL_DPID;
+    }
     /* "Disabling an IN/OUT endpoint" (57.15): EPDIS on an enabled endpoint
      * completes at once: EPENA and EPDIS clear, EPDISD set. EPENA written 1
      * on an enabled endpoint (read-modify-write) changes nothing. */
@@ -547,9 +577,10 @@ static bool ep_ctl_write(otg_fs_t *o, bool in, unsigned n, uint32_t v, const cha
          * the DWC2 programming model, "OUT data transfers"): a shorter size
          * leaves the core's behaviour on a full packet undefined. */
         unsigned mps = ep_mps(o, false, n), xfr = tsiz_xfr(e->tsiz, n);
-        if (!in && mps && xfr % mps != 0u)
+        if (!in && mps && xfr % mps != 0u) {
             return fail(why, "OUT endpoint enabled with XFRSIZ not a multiple of its maximum "
                              "packet size (the programming model requires it)");
+        }
         e->ctl |= CTL_EPENA;
     }
     return true;
@@ -559,15 +590,17 @@ static bool ep_tsiz_write(otg_fs_t *o, bool in, unsigned n, uint32_t v, const ch
 {
     uint32_t rw = n ? TSIZ_RW : (in ? TSIZ0_IN_RW : TSIZ0_OUT_RW);
     if (v & ~rw) {
-        if (n == 0)
+        if (n == 0) {
             return fail(why, in ? "DIEPTSIZ0: XFRSIZ is 7 bits, PKTCNT 2 bits"
                                 : "DOEPTSIZ0: XFRSIZ is 7 bits, PKTCNT 1 bit, STUPCNT 2 bits");
+        }
         return fail(why, "DxEPTSIZx: reserved bit set");
     }
-    if (in)
+    if (in) {
         o->in[n].tsiz = v;
-    else
+    } else {
         o->out[n].tsiz = v;
+    }
     return true;
 }
 
@@ -601,8 +634,9 @@ static bool ep_read(otg_fs_t *o, bool in, unsigned n, uint32_t reg, uint32_t *va
         *val = in ? o->in[n].tsiz : o->out[n].tsiz;
         return true;
     case EP_TXFSTS:
-        if (!in)
+        if (!in) {
             break;
+        }
         /* DTXFSTSx: free words in the endpoint's TX FIFO. */
         *val = in_fifo(o, n) < NEP ? tx_free(o, in_fifo(o, n)) : 0u;
         return true;
@@ -621,16 +655,18 @@ static bool ep_write(otg_fs_t *o, bool in, unsigned n, uint32_t reg, uint32_t v,
         return ep_ctl_write(o, in, n, v, why);
     case EP_INT:
         /* rc_w1; reserved and read-only bits ignore the write */
-        if (in)
+        if (in) {
             o->in[n].intr &= ~v;
-        else
+        } else {
             o->out[n].intr &= ~v;
+        }
         return true;
     case EP_TSIZ:
         return ep_tsiz_write(o, in, n, v, why);
     case EP_TXFSTS:
-        if (in)
+        if (in) {
             return fail(why, "DTXFSTSx is read only");
+        }
         break;
     case EP_DMA:
         return fail(why, "DxEPDMAx: DMA mode not modelled");
@@ -646,8 +682,9 @@ static bool ep_write(otg_fs_t *o, bool in, unsigned n, uint32_t reg, uint32_t v,
  * data words are read through any FIFO window. */
 static bool fifo_read(otg_fs_t *o, uint32_t *val, const char **why)
 {
-    if (o->rx_cur_pos >= o->rx_cur.nw)
+    if (o->rx_cur_pos >= o->rx_cur.nw) {
         return fail(why, "OTG_FS FIFO: RX FIFO read with no popped packet data left");
+    }
     *val = o->rx_cur.d[o->rx_cur_pos++];
     o->rx_words--;
     return true;
@@ -661,11 +698,14 @@ static unsigned tx_start(const otg_fs_t *o, unsigned f)
 /* FIFO 0, and the FIFO of every active IN endpoint (USBAEP), hold data. */
 static bool tx_in_use(const otg_fs_t *o, unsigned f)
 {
-    if (f == 0)
+    if (f == 0) {
         return true;
-    for (unsigned n = 1; n < NEP; n++)
-        if ((o->in[n].ctl & CTL_USBAEP) && in_fifo(o, n) == f)
+    }
+    for (unsigned n = 1; n < NEP; n++) {
+        if ((o->in[n].ctl & CTL_USBAEP) && in_fifo(o, n) == f) {
             return true;
+        }
+    }
     return false;
 }
 
@@ -675,16 +715,20 @@ static bool tx_in_use(const otg_fs_t *o, unsigned f)
 static bool tx_layout_ok(const otg_fs_t *o, unsigned f, const char **why)
 {
     unsigned s = tx_start(o, f), d = (f == 0 ? o->dieptxf0 : o->dieptxf[f - 1u]) >> 16;
-    if (d == 0 || s + d > RAM_WORDS)
+    if (d == 0 || s + d > RAM_WORDS) {
         return fail(why, "OTG_FS FIFO: TX FIFO outside the 4 KB FIFO RAM");
-    if (s < (o->grxfsiz & 0xFFFFu))
+    }
+    if (s < (o->grxfsiz & 0xFFFFu)) {
         return fail(why, "OTG_FS FIFO: TX FIFO overlaps the RX FIFO (GRXFSIZ)");
+    }
     for (unsigned g = 0; g < NEP; g++) {
-        if (g == f || !tx_in_use(o, g))
+        if (g == f || !tx_in_use(o, g)) {
             continue;
+        }
         unsigned gs = tx_start(o, g), gd = tx_depth(o, g);
-        if (s < gs + gd && gs < s + d)
+        if (s < gs + gd && gs < s + d) {
             return fail(why, "OTG_FS FIFO: TX FIFO overlaps another endpoint's TX FIFO");
+        }
     }
     return true;
 }
@@ -692,13 +736,16 @@ static bool tx_layout_ok(const otg_fs_t *o, unsigned f, const char **why)
 static bool fifo_write(otg_fs_t *o, unsigned n, uint32_t v, const char **why)
 {
     unsigned f = in_fifo(o, n);
-    if (f >= NEP)
+    if (f >= NEP) {
         return fail(why, "OTG_FS FIFO: DIEPCTLx.TXFNUM names no TX FIFO");
-    if (!tx_layout_ok(o, f, why))
+    }
+    if (!tx_layout_ok(o, f, why)) {
         return false;
+    }
     txfifo_t *t = &o->tx[f];
-    if (t->n >= tx_depth(o, f))
+    if (t->n >= tx_depth(o, f)) {
         return fail(why, "OTG_FS FIFO: TX FIFO full (DTXFSTS = 0): push overruns it");
+    }
     t->w[(t->head + t->n) % RAM_WORDS] = v;
     t->n++;
     return true;
@@ -721,22 +768,26 @@ static bool grxstsp_read(otg_fs_t *o, bool pop, uint32_t *val, const char **why)
     }
     const rxent_t *e = &o->rxq[o->rx_head];
     *val = e->sts;
-    if (!pop)
+    if (!pop) {
         return true;
-    if (o->rx_cur_pos < o->rx_cur.nw)
+    }
+    if (o->rx_cur_pos < o->rx_cur.nw) {
         return fail(why, "GRXSTSP: popped while data of the previous packet is unread");
+    }
     o->rx_cur = *e;
     o->rx_cur_pos = 0;
     o->rx_head = (o->rx_head + 1u) % RAM_WORDS;
     o->rx_n--;
     o->rx_words--; /* the status word */
     unsigned ep = o->rx_cur.sts & 0xFu, pktsts = (o->rx_cur.sts >> 17) & 0xFu;
-    if (ep >= NEP)
+    if (ep >= NEP) {
         return true;
+    }
     switch (pktsts) {
     case PKTSTS_GONAK: /* 57.15 "Setting the global OUT NAK" */
-        if (o->gonak_req)
+        if (o->gonak_req) {
             o->gonak_eff = true;
+        }
         break;
     case PKTSTS_OUT_DONE:
         o->out[ep].intr |= INT_XFRC;
@@ -755,17 +806,22 @@ static bool grxstsp_read(otg_fs_t *o, bool pop, uint32_t *val, const char **why)
 static bool otg_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, const char **why)
 {
     otg_fs_t *o = ctx;
-    if (size != 4u || (off & 3u))
+    if (size != 4u || (off & 3u)) {
         return fail(why, "OTG_FS: 32-bit aligned accesses only");
-    if (off >= R_FIFO0 && off < R_FIFO_END)
+    }
+    if (off >= R_FIFO0 && off < R_FIFO_END) {
         return fifo_read(o, val, why);
-    if (off >= R_FIFO_RAM)
+    }
+    if (off >= R_FIFO_RAM) {
         return fail(why, "OTG_FS: direct FIFO RAM access not modelled");
-    if (off >= R_DIEP0 && off < R_DIEP0 + EP_STRIDE * NEP)
+    }
+    if (off >= R_DIEP0 && off < R_DIEP0 + EP_STRIDE * NEP) {
         return ep_read(o, true, (off - R_DIEP0) / EP_STRIDE, (off - R_DIEP0) % EP_STRIDE, val, why);
-    if (off >= R_DOEP0 && off < R_DOEP0 + EP_STRIDE * NEP)
+    }
+    if (off >= R_DOEP0 && off < R_DOEP0 + EP_STRIDE * NEP) {
         return ep_read(o, false, (off - R_DOEP0) / EP_STRIDE, (off - R_DOEP0) % EP_STRIDE, val,
                        why);
+    }
     if (off >= R_DIEPTXF1 && off < R_DIEPTXF1 + 4u * (NEP - 1u)) {
         *val = o->dieptxf[(off - R_DIEPTXF1) / 4u];
         return true;
@@ -790,8 +846,9 @@ static bool otg_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
                ((o->grstctl_busy & GRSTCTL_CSRST) ? 0u : GRSTCTL_AHBIDL);
         /* The soft reset finishes in the PHY clock domain: without the 48 MHz
          * kernel clock or the USB supply (the gate) CSRST never clears. */
-        if (!(o->grstctl_busy & GRSTCTL_CSRST) || gate_on(o))
+        if (!(o->grstctl_busy & GRSTCTL_CSRST) || gate_on(o)) {
             o->grstctl_busy = 0;
+        }
         return true;
     case R_GINTSTS:
         *val = gintsts_read(o);
@@ -865,28 +922,34 @@ static bool otg_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
 
 static bool dctl_write(otg_fs_t *o, uint32_t v, const char **why)
 {
-    if (v & DCTL_TCTL)
+    if (v & DCTL_TCTL) {
         return fail(why, "DCTL.TCTL: test modes not modelled");
+    }
     if (v & ~(DCTL_RW | DCTL_GINSTS | DCTL_GONSTS | DCTL_SGINAK | DCTL_CGINAK | DCTL_SGONAK |
-              DCTL_CGONAK))
+              DCTL_CGONAK)) {
         return fail(why, "DCTL: reserved bit set");
+    }
     o->dctl = v & DCTL_RW;
     /* Global IN NAK (57.15): effective at once, GINAKEFF/GINSTS. */
-    if (v & DCTL_SGINAK)
+    if (v & DCTL_SGINAK) {
         o->ginak = true;
-    if (v & DCTL_CGINAK)
+    }
+    if (v & DCTL_CGINAK) {
         o->ginak = false;
+    }
     /* Global OUT NAK (57.15 "Setting the global OUT NAK"): OUT data is
      * NAKed from now on; in slave mode the core writes the "global OUT NAK"
      * status (PKTSTS 0001) into the RX FIFO and GONAKEFF rises once the
      * application has popped it. */
     if ((v & DCTL_SGONAK) && !o->gonak_req) {
         o->gonak_req = true;
-        if (!rx_push(o, rx_sts(0, 0, 0, PKTSTS_GONAK), NULL, 0))
+        if (!rx_push(o, rx_sts(0, 0, 0, PKTSTS_GONAK), NULL, 0)) {
             o->gonak_eff = true; /* no room for the entry: not modelled further */
+        }
     }
-    if (v & DCTL_CGONAK)
+    if (v & DCTL_CGONAK) {
         o->gonak_req = o->gonak_eff = false;
+    }
     return true;
 }
 
@@ -894,62 +957,76 @@ static bool otg_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
 {
     otg_fs_t *o = ctx;
     bool ok = true;
-    if (size != 4u || (off & 3u))
+    if (size != 4u || (off & 3u)) {
         return fail(why, "OTG_FS: 32-bit aligned accesses only");
-    if (off >= R_FIFO0 && off < R_FIFO_END)
+    }
+    if (off >= R_FIFO0 && off < R_FIFO_END) {
         return fifo_write(o, off / R_FIFO0 - 1u, v, why);
-    if (off >= R_FIFO_RAM)
+    }
+    if (off >= R_FIFO_RAM) {
         return fail(why, "OTG_FS: direct FIFO RAM access not modelled");
-    if (off >= R_DIEP0 && off < R_DIEP0 + EP_STRIDE * NEP)
+    }
+    if (off >= R_DIEP0 && off < R_DIEP0 + EP_STRIDE * NEP) {
         return ep_write(o, true, (off - R_DIEP0) / EP_STRIDE, (off - R_DIEP0) % EP_STRIDE, v, why);
-    if (off >= R_DOEP0 && off < R_DOEP0 + EP_STRIDE * NEP)
+    }
+    if (off >= R_DOEP0 && off < R_DOEP0 + EP_STRIDE * NEP) {
         return ep_write(o, false, (off - R_DOEP0) / EP_STRIDE, (off - R_DOEP0) % EP_STRIDE, v, why);
+    }
     if (off >= R_DIEPTXF1 && off < R_DIEPTXF1 + 4u * (NEP - 1u)) {
         o->dieptxf[(off - R_DIEPTXF1) / 4u] = v;
         return true;
     }
     switch (off) {
     case R_GOTGCTL:
-        if (v & GOTGCTL_OTGPROT)
+        if (v & GOTGCTL_OTGPROT) {
             return fail(why, "GOTGCTL: SRP/HNP not modelled");
-        if (v & ~(GOTGCTL_RW | GOTGCTL_RO))
+        }
+        if (v & ~(GOTGCTL_RW | GOTGCTL_RO)) {
             return fail(why, "GOTGCTL: reserved bit set");
+        }
         o->gotgctl = v & GOTGCTL_RW;
         break;
     case R_GOTGINT:
         o->gotgint &= ~v;
         break;
     case R_GAHBCFG:
-        if (v & GAHBCFG_DMAEN)
+        if (v & GAHBCFG_DMAEN) {
             return fail(why, "GAHBCFG.DMAEN: DMA mode not modelled");
-        if (v & ~GAHBCFG_RW)
+        }
+        if (v & ~GAHBCFG_RW) {
             return fail(why, "GAHBCFG: reserved bit set");
+        }
         o->gahbcfg = v;
         break;
     case R_GUSBCFG:
-        if (v & GUSBCFG_FHMOD)
+        if (v & GUSBCFG_FHMOD) {
             return fail(why, "GUSBCFG.FHMOD: host mode not modelled");
-        if (v & ~(GUSBCFG_RW | GUSBCFG_PHYSEL))
+        }
+        if (v & ~(GUSBCFG_RW | GUSBCFG_PHYSEL)) {
             return fail(why, "GUSBCFG: reserved bit set");
+        }
         o->gusbcfg = v & GUSBCFG_RW;
         break;
     case R_GRSTCTL:
         if (v & ~(GRSTCTL_CSRST | GRSTCTL_RXFFLSH | GRSTCTL_TXFFLSH | GRSTCTL_TXFNUM |
-                  GRSTCTL_DMAREQ | GRSTCTL_AHBIDL))
+                  GRSTCTL_DMAREQ | GRSTCTL_AHBIDL)) {
             return fail(why, "GRSTCTL: bit not modelled (PSRST, FCRST or reserved)");
+        }
         if (v & GRSTCTL_CSRST) {
             core_soft_reset(o);
             o->grstctl_busy = GRSTCTL_CSRST;
             break;
         }
         o->grstctl_txfnum = v & GRSTCTL_TXFNUM;
-        if (v & GRSTCTL_RXFFLSH)
+        if (v & GRSTCTL_RXFFLSH) {
             rx_flush(o);
+        }
         if (v & GRSTCTL_TXFFLSH) {
             unsigned f = (v & GRSTCTL_TXFNUM) >> 6;
             if (f == GRSTCTL_TXF_ALL) {
-                for (unsigned i = 0; i < NEP; i++)
+                for (unsigned i = 0; i < NEP; i++) {
                     tx_flush(o, i);
+                }
             } else if (f < NEP) {
                 tx_flush(o, f);
             } else {
@@ -962,53 +1039,62 @@ static bool otg_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
         o->gintsts &= ~(v & GINT_W1C);
         break;
     case R_GINTMSK:
-        if (v & ~GINTMSK_RW)
+        if (v & ~GINTMSK_RW) {
             return fail(why, "GINTMSK: reserved bit set");
+        }
         o->gintmsk = v;
         break;
     case R_GRXFSIZ:
-        if (v & 0xFFFF0000u)
+        if (v & 0xFFFF0000u) {
             return fail(why, "GRXFSIZ: reserved bit set");
+        }
         o->grxfsiz = v;
         break;
     case R_DIEPTXF0:
         o->dieptxf0 = v;
         break;
     case R_GCCFG:
-        if (v & GCCFG_BCD)
+        if (v & GCCFG_BCD) {
             return fail(why, "GCCFG: battery charging detection not modelled");
-        if (v & ~(GCCFG_PWRDWN | GCCFG_VBDEN | GCCFG_RO))
+        }
+        if (v & ~(GCCFG_PWRDWN | GCCFG_VBDEN | GCCFG_RO)) {
             return fail(why, "GCCFG: reserved bit set");
+        }
         o->gccfg = v & (GCCFG_PWRDWN | GCCFG_VBDEN);
         break;
     case R_CID:
         o->cid = v;
         break;
     case R_GLPMCFG:
-        if (v)
+        if (v) {
             return fail(why, "GLPMCFG: LPM not modelled");
+        }
         break;
     case R_DCFG:
-        if (v & ~(DCFG_RW | DCFG_RO))
+        if (v & ~(DCFG_RW | DCFG_RO)) {
             return fail(why, "DCFG: reserved bit set");
+        }
         o->dcfg = (v & DCFG_RW) | DCFG_RO;
         break;
     case R_DCTL:
         ok = dctl_write(o, v, why);
         break;
     case R_DIEPMSK:
-        if (v & ~DIEPMSK_RW)
+        if (v & ~DIEPMSK_RW) {
             return fail(why, "DIEPMSK: reserved bit set");
+        }
         o->diepmsk = v;
         break;
     case R_DOEPMSK:
-        if (v & ~DOEPMSK_RW)
+        if (v & ~DOEPMSK_RW) {
             return fail(why, "DOEPMSK: reserved bit set");
+        }
         o->doepmsk = v;
         break;
     case R_DAINTMSK:
-        if (v & ~DAINTMSK_RW)
+        if (v & ~DAINTMSK_RW) {
             return fail(why, "DAINTMSK: bit of an endpoint beyond EP8");
+        }
         o->daintmsk = v;
         break;
     case R_DVBUSDIS:
@@ -1018,20 +1104,24 @@ static bool otg_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
         o->dvbuspulse = v & 0xFFFu;
         break;
     case R_DTHRCTL:
-        if (v & DTHRCTL_EN)
+        if (v & DTHRCTL_EN) {
             return fail(why, "DTHRCTL: thresholding (DMA) not modelled");
+        }
         o->dthrctl = v;
         break;
     case R_DIEPEMPMSK:
-        if (v & ~0x1FFu)
+        if (v & ~0x1FFu) {
             return fail(why, "DIEPEMPMSK: bit of an endpoint beyond EP8");
+        }
         o->diepempmsk = v;
         break;
     case R_PCGCCTL:
-        if (v & PCGCCTL_GATE)
+        if (v & PCGCCTL_GATE) {
             return fail(why, "PCGCCTL: PHY/HCLK gating not modelled");
-        if (v & ~(PCGCCTL_RW | PCGCCTL_RO))
+        }
+        if (v & ~(PCGCCTL_RW | PCGCCTL_RO)) {
             return fail(why, "PCGCCTL: reserved bit set");
+        }
         o->pcgcctl = v & PCGCCTL_RW;
         break;
     case R_GRXSTSR:
@@ -1063,8 +1153,9 @@ static void otg_reset(void *ctx, bool power_on)
 static enum tok in_token(otg_fs_t *o, unsigned n, uint8_t *buf, unsigned cap, unsigned *len)
 {
     ep_t *e = &o->in[n];
-    if (e->ctl & CTL_STALL)
+    if (e->ctl & CTL_STALL) {
         return TOK_STALL;
+    }
     unsigned xfr = tsiz_xfr(e->tsiz, n), pkt = tsiz_pkt(e->tsiz, n, true);
     if (!(e->ctl & CTL_EPENA) || (e->ctl & CTL_NAKSTS) || o->ginak || pkt == 0) {
         e->intr |= INT_NAK;
@@ -1081,8 +1172,9 @@ static enum tok in_token(otg_fs_t *o, unsigned n, uint8_t *buf, unsigned cap, un
         uint32_t w = tx_pop(o, f);
         memcpy(bytes + 4u * i, &w, 4);
     }
-    if (buf && cap)
+    if (buf && cap) {
         memcpy(buf, bytes, l < cap ? l : cap);
+    }
     pkt--;
     e->tsiz = tsiz_set(e->tsiz, n, true, xfr - l, pkt);
     if (pkt == 0) {
@@ -1097,11 +1189,13 @@ static enum tok in_token(otg_fs_t *o, unsigned n, uint8_t *buf, unsigned cap, un
 static enum tok out_token(otg_fs_t *o, unsigned n, const uint8_t *data, unsigned bcnt, unsigned pid)
 {
     ep_t *e = &o->out[n];
-    if (e->ctl & CTL_STALL)
+    if (e->ctl & CTL_STALL) {
         return TOK_STALL;
+    }
     if (!(e->ctl & CTL_EPENA)) {
-        if (n == 0)
+        if (n == 0) {
             e->intr |= DOEPINT_OTEPDIS; /* OUT token while EP0 OUT is disabled */
+        }
         e->intr |= INT_NAK;
         return TOK_NAK;
     }
@@ -1141,12 +1235,14 @@ static enum tok out_token(otg_fs_t *o, unsigned n, const uint8_t *data, unsigned
  * received"). */
 static bool setup_token(otg_fs_t *o)
 {
-    if (!rx_push(o, rx_sts(0, 8, 0, PKTSTS_SETUP_DATA), o->setup, 8))
+    if (!rx_push(o, rx_sts(0, 8, 0, PKTSTS_SETUP_DATA), o->setup, 8)) {
         return false;
+    }
     uint32_t t = o->out[0].tsiz;
     unsigned stupcnt = (t >> 29) & 3u;
-    if (stupcnt)
+    if (stupcnt) {
         stupcnt--;
+    }
     o->out[0].tsiz = (t & ~(3u << 29)) | (stupcnt << 29);
     o->in[0].ctl = (o->in[0].ctl & ~CTL_STALL) | CTL_NAKSTS;
     o->out[0].ctl = (o->out[0].ctl & ~CTL_STALL) | CTL_NAKSTS;
@@ -1177,8 +1273,9 @@ static void enum_done(otg_fs_t *o)
 
 static bool host_step(otg_fs_t *o, bool *stop)
 {
-    if (!o->connected)
+    if (!o->connected) {
         return false;
+    }
     if (o->reset_pending) {
         o->reset_pending = false;
         usb_reset(o);
@@ -1193,12 +1290,14 @@ static bool host_step(otg_fs_t *o, bool *stop)
     }
     switch (o->phase) {
     case CT_SETUP:
-        if (!setup_token(o))
+        if (!setup_token(o)) {
             return false;
-        if (o->wlen == 0)
+        }
+        if (o->wlen == 0) {
             o->phase = CT_STATUS_IN;
-        else
+        } else {
             o->phase = (o->setup[0] & 0x80u) ? CT_DATA_IN : CT_DATA_OUT;
+        }
         return true;
     case CT_DATA_IN:
     case CT_DATA_OUT:
@@ -1210,8 +1309,9 @@ static bool host_step(otg_fs_t *o, bool *stop)
     }
     if (o->setup_done_owed) {
         /* The first token after the SETUP ends the SETUP stage (entry 0100). */
-        if (!rx_push(o, rx_sts(0, 0, 0, PKTSTS_SETUP_DONE), NULL, 0))
+        if (!rx_push(o, rx_sts(0, 0, 0, PKTSTS_SETUP_DONE), NULL, 0)) {
             return false;
+        }
         o->setup_done_owed = false;
         return true;
     }
@@ -1224,8 +1324,9 @@ static bool host_step(otg_fs_t *o, bool *stop)
         if (t == TOK_ACK) {
             o->pos = (uint16_t)(o->pos + (len < room ? len : room));
             /* A short packet or a full buffer ends the data stage. */
-            if (len < HOST_MPS || o->pos == o->wlen)
+            if (len < HOST_MPS || o->pos == o->wlen) {
                 o->phase = CT_STATUS_OUT;
+            }
         }
         break;
     }
@@ -1235,20 +1336,23 @@ static bool host_step(otg_fs_t *o, bool *stop)
         if (t == TOK_ACK) {
             o->pos = (uint16_t)(o->pos + n);
             o->host_pid ^= 1u;
-            if (o->pos == o->wlen)
+            if (o->pos == o->wlen) {
                 o->phase = CT_STATUS_IN;
+            }
         }
         break;
     }
     case CT_STATUS_IN:
         t = in_token(o, 0, NULL, 0, &len);
-        if (t == TOK_ACK)
+        if (t == TOK_ACK) {
             ct_finish(o, 0);
+        }
         break;
     default: /* CT_STATUS_OUT: zero-length DATA1 */
         t = out_token(o, 0, NULL, 0, 1u);
-        if (t == TOK_ACK)
+        if (t == TOK_ACK) {
             ct_finish(o, 0);
+        }
         break;
     }
     if (t == TOK_STALL) {
@@ -1263,8 +1367,9 @@ static bool host_step(otg_fs_t *o, bool *stop)
 otg_fs_t *otg_fs_new(void)
 {
     otg_fs_t *o = calloc(1, sizeof *o);
-    if (o)
+    if (o) {
         regs_reset(o);
+    }
     return o;
 }
 
@@ -1297,9 +1402,11 @@ void otg_fs_poll(otg_fs_t *o)
 {
     update_connection(o);
     bool stop = false;
-    for (int i = 0; i < STEPS_MAX && !stop; i++)
-        if (!host_step(o, &stop))
+    for (int i = 0; i < STEPS_MAX && !stop; i++) {
+        if (!host_step(o, &stop)) {
             break;
+        }
+    }
 }
 
 bool otg_fs_host_connected(const otg_fs_t *o)
@@ -1316,8 +1423,9 @@ void otg_fs_host_bus_reset(otg_fs_t *o)
 {
     o->reset_pending = true;
     o->enum_pending = false;
-    if (ct_running(o))
+    if (ct_running(o)) {
         ct_finish(o, -ECONNRESET);
+    }
 }
 
 uint8_t otg_fs_host_address(const otg_fs_t *o)
@@ -1327,10 +1435,12 @@ uint8_t otg_fs_host_address(const otg_fs_t *o)
 
 int otg_fs_host_control_start(otg_fs_t *o, const uint8_t setup[8], uint8_t *data)
 {
-    if (!o->connected)
+    if (!o->connected) {
         return -ENODEV;
-    if (o->phase != CT_IDLE)
+    }
+    if (o->phase != CT_IDLE) {
         return -EBUSY;
+    }
     memcpy(o->setup, setup, 8);
     o->wlen = (uint16_t)(setup[6] | (setup[7] << 8));
     o->data = data;
@@ -1347,12 +1457,15 @@ bool otg_fs_host_control_done(const otg_fs_t *o)
 
 int otg_fs_host_control_result(otg_fs_t *o, uint16_t *actual)
 {
-    if (o->phase == CT_IDLE)
+    if (o->phase == CT_IDLE) {
         return -EINVAL;
-    if (o->phase != CT_DONE)
+    }
+    if (o->phase != CT_DONE) {
         return OTG_FS_HOST_PENDING;
-    if (actual)
+    }
+    if (actual) {
         *actual = o->pos;
+    }
     o->phase = CT_IDLE;
     o->data = NULL;
     return o->result;

@@ -123,10 +123,12 @@ void pwr_set_usb_supply_present(pwr_t *p, bool on)
 static uint32_t cr3_value(const pwr_t *p)
 {
     uint32_t v = p->cr3;
-    if (!p->locked)
+    if (!p->locked) {
         v |= CR3_SCUEN;
-    if (pwr_usb33_ready(p))
+    }
+    if (pwr_usb33_ready(p)) {
         v |= CR3_USB33RDY;
+    }
     return v;
 }
 
@@ -158,10 +160,11 @@ static bool pwr_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
     case P_CSR1:
         /* ACTVOS is the VOS applied: the reset scale 3 until a valid
          * supply configuration lets D3CR.VOS through (6.8.2). */
-        if (pwr_vcore_ready(p))
+        if (pwr_vcore_ready(p)) {
             *val = CSR1_ACTVOSRDY | (p->d3cr & D3CR_VOS);
-        else
+        } else {
             *val = D3CR_RESET & D3CR_VOS;
+        }
         return true;
     case P_CR2:
     case P_WKUPCR:
@@ -202,8 +205,9 @@ static bool write_cr3(pwr_t *p, uint32_t v, const char **why)
          * locked in either case (6.8.4). */
         p->locked = true;
         p->valid = supply_valid(v);
-        if (p->valid)
+        if (p->valid) {
             supply = v & CR3_SUPPLY;
+        }
     }
     /* USB33RDY is read only; USB33DEN, USBREGEN, VBRS are free (6.8.4). */
     p->cr3 = supply | (v & (CR3_USB33DEN | CR3_USBREGEN | CR3_VBRS));
@@ -271,8 +275,9 @@ static bool pwr_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
 pwr_t *pwr_new(void)
 {
     pwr_t *p = calloc(1, sizeof *p);
-    if (p == NULL)
+    if (p == NULL) {
         return NULL;
+    }
     p->usb_present = true;
     pwr_do_reset(p, true);
     return p;

@@ -188,33 +188,41 @@ static bool hsi_ready(const rcc_t *r)
  *    DIVP1 even (8.7.13: odd factors "not allowed" for PLL1). */
 static uint64_t pll1_vco_hz(const rcc_t *r)
 {
-    if ((r->pllckselr & PLLSRC) != PLLSRC_HSI || !hsi_ready(r))
+    if ((r->pllckselr & PLLSRC) != PLLSRC_HSI || !hsi_ready(r)) {
         return 0;
+    }
     uint32_t m = (r->pllckselr & DIVM1) >> DIVM1_SHIFT;
-    if (m == 0u)
+    if (m == 0u) {
         return 0;
+    }
     uint64_t ref = hsi_hz(r) / m;
     static const uint32_t rge_lo[4] = {1000000u, 2000000u, 4000000u, 8000000u};
     static const uint32_t rge_hi[4] = {2000000u, 4000000u, 8000000u, 16000000u};
     unsigned rge = (r->pllcfgr & PLL1RGE) >> PLL1RGE_SH;
-    if (ref < rge_lo[rge] || ref > rge_hi[rge])
+    if (ref < rge_lo[rge] || ref > rge_hi[rge]) {
         return 0;
+    }
     bool medium = (r->pllcfgr & PLL1VCOSEL) != 0u;
-    if (medium ? (ref > 2000000u) : (ref < 2000000u))
+    if (medium ? (ref > 2000000u) : (ref < 2000000u)) {
         return 0;
+    }
     uint32_t nreg = r->pll1divr & 0x1FFu;
-    if (nreg < 3u)
+    if (nreg < 3u) {
         return 0;
+    }
     uint64_t vco = ref * (nreg + 1u);
-    if ((r->pllcfgr & PLL1FRACEN) != 0u)
+    if ((r->pllcfgr & PLL1FRACEN) != 0u) {
         vco += ref * r->frac_latched / 8192u; /* FRACN1 / 2^13 (RCC_PLL1FRACR) */
+    }
     uint64_t lo = medium ? 150000000u : 192000000u;
     uint64_t hi = medium ? 420000000u : 960000000u;
-    if (vco < lo || vco > hi)
+    if (vco < lo || vco > hi) {
         return 0;
+    }
     uint32_t preg = (r->pll1divr >> 9) & 0x7Fu;
-    if ((preg & 1u) == 0u)
+    if ((preg & 1u) == 0u) {
         return 0;
+    }
     return vco;
 }
 
@@ -225,31 +233,36 @@ static bool pll1_ready(const rcc_t *r)
 
 static uint32_t pll1_out_hz(const rcc_t *r, unsigned shift, uint32_t en)
 {
-    if (!pll1_ready(r) || (r->pllcfgr & en) == 0u)
+    if (!pll1_ready(r) || (r->pllcfgr & en) == 0u) {
         return 0;
+    }
     return (uint32_t)(pll1_vco_hz(r) / (((r->pll1divr >> shift) & 0x7Fu) + 1u));
 }
 
 static bool source_ready(const rcc_t *r, uint32_t src)
 {
-    if (src == SRC_HSI)
+    if (src == SRC_HSI) {
         return hsi_ready(r);
-    if (src == SRC_PLL1)
+    }
+    if (src == SRC_PLL1) {
         return pll1_ready(r) && (r->pllcfgr & DIVP1EN) != 0u;
+    }
     return false;
 }
 
 /* The switch completes once the selected source is ready (8.7.7 SWS). */
 static void settle(rcc_t *r)
 {
-    if (r->sws != r->sw && source_ready(r, r->sw))
+    if (r->sws != r->sw && source_ready(r, r->sw)) {
         r->sws = r->sw;
+    }
 }
 
 uint32_t rcc_sysclk_hz(const rcc_t *r)
 {
-    if (r->sws == SRC_PLL1)
+    if (r->sws == SRC_PLL1) {
         return pll1_out_hz(r, 9, DIVP1EN);
+    }
     return hsi_hz(r);
 }
 
@@ -278,8 +291,9 @@ bool rcc_pll1_locked(const rcc_t *r)
 
 bool rcc_otg_fs_clocked(const rcc_t *r)
 {
-    if ((r->ahb1enr & AHB1_OTGFS) == 0u)
+    if ((r->ahb1enr & AHB1_OTGFS) == 0u) {
         return false;
+    }
     switch ((r->d2ccip2r & USBSEL) >> USBSEL_SH) {
     case USBSEL_HSI48:
         return (r->cr & CR_HSI48ON) != 0u;
@@ -314,13 +328,16 @@ void rcc_set_periph_reset_hook(rcc_t *r, void (*hook)(void *user, const char *pe
 static uint32_t cr_value(const rcc_t *r)
 {
     uint32_t v = r->cr;
-    if (hsi_ready(r))
+    if (hsi_ready(r)) {
         v |= CR_HSIRDY;
+    }
     v |= CR_HSIDIVF; /* a new HSIDIV takes effect at once here */
-    if ((r->cr & CR_HSI48ON) != 0u)
+    if ((r->cr & CR_HSI48ON) != 0u) {
         v |= CR_HSI48RDY;
-    if (pll1_ready(r))
+    }
+    if (pll1_ready(r)) {
         v |= CR_PLL1RDY;
+    }
     return v;
 }
 
@@ -461,14 +478,17 @@ static bool write_cr(rcc_t *r, uint32_t v, const char **why)
     bool hsi_feeds_pll = (r->cr & CR_PLL1ON) != 0u && (r->pllckselr & PLLSRC) == PLLSRC_HSI;
     /* HSION cannot be cleared while HSI is sys_ck or PLL1's enabled
      * reference (8.7.2 HSION). */
-    if (r->sws == SRC_HSI || hsi_feeds_pll)
+    if (r->sws == SRC_HSI || hsi_feeds_pll) {
         nv |= CR_HSION;
+    }
     /* A new HSIDIV is ignored while HSI feeds an enabled PLL (8.7.2). */
-    if (hsi_feeds_pll)
+    if (hsi_feeds_pll) {
         nv = (nv & ~CR_HSIDIV) | (r->cr & CR_HSIDIV);
+    }
     /* PLL1ON cannot be cleared while PLL1 is sys_ck (8.7.2 PLL1ON). */
-    if (r->sws == SRC_PLL1)
+    if (r->sws == SRC_PLL1) {
         nv |= CR_PLL1ON;
+    }
     r->cr = nv;
     return true;
 }
@@ -497,8 +517,9 @@ static void write_reset(rcc_t *r, uint32_t *reg, uint32_t v, uint32_t bit, const
 {
     uint32_t rising = v & ~*reg & bit;
     *reg = v;
-    if (rising != 0u && r->hook != NULL)
+    if (rising != 0u && r->hook != NULL) {
         r->hook(r->hook_user, name);
+    }
 }
 
 static bool write_ahb4rstr(rcc_t *r, uint32_t v)
@@ -509,8 +530,9 @@ static bool write_ahb4rstr(rcc_t *r, uint32_t v)
     uint32_t rising = v & ~r->ahb4rstr;
     r->ahb4rstr = v;
     for (unsigned i = 0; i < GPIO_PORTS; i++) {
-        if ((rising & (1u << i)) != 0u && r->hook != NULL)
+        if ((rising & (1u << i)) != 0u && r->hook != NULL) {
             r->hook(r->hook_user, names[i]);
+        }
     }
     return true;
 }
@@ -580,8 +602,9 @@ static bool rcc_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
         }
         /* FRACN1 enters the sigma-delta modulator when PLL1FRACEN goes from
          * 0 to 1 (RCC_PLLCFGR PLL1FRACEN, RCC_PLL1FRACR). */
-        if ((v & ~r->pllcfgr & PLL1FRACEN) != 0u)
+        if ((v & ~r->pllcfgr & PLL1FRACEN) != 0u) {
             r->frac_latched = (r->pll1fracr & FRACR_MASK) >> 3;
+        }
         r->pllcfgr = v;
         break;
     case R_PLL1DIVR:
@@ -704,8 +727,9 @@ static bool rcc_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
 rcc_t *rcc_new(sim_clock_t *clock)
 {
     rcc_t *r = calloc(1, sizeof *r);
-    if (r == NULL)
+    if (r == NULL) {
         return NULL;
+    }
     r->clock = clock;
     rcc_do_reset(r, true);
     return r;

@@ -371,10 +371,12 @@ static bool peek(const scb_t *s, uint32_t off, uint32_t *v)
  * half-word accessible; the rest are word registers. */
 static bool size_ok(uint32_t off, unsigned size)
 {
-    if (size == 4u)
+    if (size == 4u) {
         return (off & 3u) == 0u;
-    if ((size != 1u && size != 2u) || (off & (size - 1u)) != 0u)
+    }
+    if ((size != 1u && size != 2u) || (off & (size - 1u)) != 0u) {
         return false;
+    }
     uint32_t w = off & ~3u;
     return w == S_SHPR1 || w == S_SHPR2 || w == S_SHPR3 || w == S_CFSR;
 }
@@ -388,10 +390,11 @@ static bool scb_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
     }
     uint32_t w;
     if (!peek(s, off & ~3u, &w)) {
-        if ((off & ~3u) >= S_ICIALLU && (off & ~3u) <= S_BPIALL)
+        if ((off & ~3u) >= S_ICIALLU && (off & ~3u) <= S_BPIALL) {
             *why = "SCB: cache maintenance registers are write only";
-        else
+        } else {
             *why = "SCB: register not modelled";
+        }
         return false;
     }
     unsigned sh = 8u * (off & 3u);
@@ -402,15 +405,17 @@ static bool scb_read(void *ctx, uint32_t off, unsigned size, uint32_t *val, cons
 static bool write_aircr(scb_t *s, uint32_t v, const char **why)
 {
     /* Without the key the write is ignored (B3.2.6). */
-    if ((v >> 16) != AIRCR_VECTKEY)
+    if ((v >> 16) != AIRCR_VECTKEY) {
         return true;
+    }
     if ((v & AIRCR_UNMODELLED) != 0u) {
         *why = "SCB_AIRCR: VECTCLRACTIVE / VECTRESET not modelled";
         return false;
     }
     s->prigroup = v & AIRCR_PRIGROUP;
-    if ((v & AIRCR_SYSRESETREQ) != 0u && s->reset_hook != NULL)
+    if ((v & AIRCR_SYSRESETREQ) != 0u && s->reset_hook != NULL) {
         s->reset_hook(s->reset_user);
+    }
     return true;
 }
 
@@ -544,24 +549,27 @@ static bool scb_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
         *why = "SCB: access size or alignment";
         return false;
     }
-    if (size == 4u)
+    if (size == 4u) {
         return scb_write_word(s, off, v, why);
+    }
     /* A byte / half-word write to SHPRx or CFSR: its lanes only (CFSR lanes
      * are write-one-to-clear, so the other lanes write 0). */
     uint32_t woff = off & ~3u;
     unsigned sh = 8u * (off & 3u);
     uint32_t lane = ((1u << (8u * size)) - 1u) << sh;
     uint32_t cur = 0;
-    if (woff != S_CFSR)
+    if (woff != S_CFSR) {
         (void)peek(s, woff, &cur);
+    }
     return scb_write_word(s, woff, (cur & ~lane) | ((v << sh) & lane), why);
 }
 
 scb_t *scb_new(void)
 {
     scb_t *s = calloc(1, sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
         return NULL;
+    }
     /* The H743 boots its Cortex-M7 from BOOT_CM7_ADD0, 0x0800 0000 by
      * default (RM0433 "Boot configuration", BOOT_CM7_ADD0 option byte);
      * VTOR resets to it. */

@@ -113,8 +113,9 @@ static bool uid_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
 sysinfo_t *dbgmcu_new(uint16_t rev_id)
 {
     sysinfo_t *s = calloc(1, sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
         return NULL;
+    }
     s->rev_id = rev_id;
     return s;
 }
@@ -122,8 +123,9 @@ sysinfo_t *dbgmcu_new(uint16_t rev_id)
 sysinfo_t *uid_new(const uint32_t uid[3])
 {
     sysinfo_t *s = calloc(1, sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
         return NULL;
+    }
     memcpy(s->uid, uid, sizeof s->uid);
     return s;
 }

@@ -102,10 +102,12 @@ static uint32_t tick_hz(const systick_t *t)
 /* Counter value n ticks after t0 (B3.3.1): counts cvr0 .. 0, then reloads. */
 static uint32_t value_after(const systick_t *t, uint64_t n)
 {
-    if (n <= t->cvr0)
+    if (n <= t->cvr0) {
         return (uint32_t)(t->cvr0 - n);
-    if (t->rvr == 0u)
-        return 0;                  /* a zero RELOAD stops the counter at 0 */
+    }
+    if (t->rvr == 0u) {
+        return 0; /* a zero RELOAD stops the counter at 0 */
+    }
     uint64_t m = n - t->cvr0 - 1u; /* ticks after the first reload */
     return (uint32_t)(t->rvr - m % ((uint64_t)t->rvr + 1u));
 }
@@ -116,16 +118,18 @@ static uint64_t zeros_after(const systick_t *t, uint64_t n)
     uint64_t z = (t->cvr0 > 0u && n >= t->cvr0) ? 1u : 0u;
     if (t->rvr > 0u) {
         uint64_t first = (uint64_t)t->cvr0 + 1u + t->rvr; /* reload, then RELOAD ticks */
-        if (n >= first)
+        if (n >= first) {
             z += 1u + (n - first) / ((uint64_t)t->rvr + 1u);
+        }
     }
     return z;
 }
 
 static uint64_t elapsed_ticks(const systick_t *t)
 {
-    if ((t->csr & CSR_ENABLE) == 0u)
+    if ((t->csr & CSR_ENABLE) == 0u) {
         return 0;
+    }
     return ticks(now_ns(t) - t->t0_ns, t->hz);
 }
 
@@ -133,11 +137,13 @@ static uint64_t elapsed_ticks(const systick_t *t)
  * when the tick rate changed (a clock switch while counting). */
 static void systick_update(systick_t *t)
 {
-    if ((t->csr & CSR_ENABLE) == 0u)
+    if ((t->csr & CSR_ENABLE) == 0u) {
         return;
+    }
     uint64_t n = elapsed_ticks(t);
-    if (zeros_after(t, n) > zeros_after(t, t->seen_ticks))
+    if (zeros_after(t, n) > zeros_after(t, t->seen_ticks)) {
         t->countflag = true;
+    }
     t->seen_ticks = n;
     if (tick_hz(t) != t->hz) {
         t->cvr0 = value_after(t, n);
@@ -169,8 +175,9 @@ static bool cyc_running(const systick_t *t)
 
 static uint32_t cyccnt(const systick_t *t)
 {
-    if (!t->cyc_running)
+    if (!t->cyc_running) {
         return t->cyc0;
+    }
     return t->cyc0 + (uint32_t)ticks(now_ns(t) - t->t1_ns, t->cyc_hz);
 }
 
@@ -186,8 +193,9 @@ static void dwt_rebase(systick_t *t, uint32_t cyc)
  * since the last access (their change is seen at the next DWT access). */
 static void dwt_update(systick_t *t)
 {
-    if (t->cyc_hz != cpu_hz(t) || t->cyc_running != cyc_running(t))
+    if (t->cyc_hz != cpu_hz(t) || t->cyc_running != cyc_running(t)) {
         dwt_rebase(t, cyccnt(t));
+    }
 }
 
 static void systick_do_reset(void *ctx, bool power_on)
@@ -339,8 +347,9 @@ static bool dwt_write(void *ctx, uint32_t off, unsigned size, uint32_t v, const 
 systick_t *systick_new(sim_clock_t *clock, const rcc_t *rcc)
 {
     systick_t *t = calloc(1, sizeof *t);
-    if (t == NULL)
+    if (t == NULL) {
         return NULL;
+    }
     t->clock = clock;
     t->rcc = rcc;
     systick_do_reset(t, true);

@@ -72,8 +72,9 @@ void dcd_disconnect(void)
         s.connected = false;
         s.epoch++;
         s.address = 0;
-        if (s.phase != CT_IDLE && s.phase != CT_DONE)
+        if (s.phase != CT_IDLE && s.phase != CT_DONE) {
             ct_finish(-ENODEV);
+        }
     }
 }
 
@@ -100,10 +101,12 @@ void dcd_ep_close_all(void)
 
 bool dcd_ep_xfer(uint8_t ep_addr, uint8_t *buf, uint16_t len)
 {
-    if ((ep_addr & 0x7fu) != 0)
+    if ((ep_addr & 0x7fu) != 0) {
         return false;
-    if (len > EP0_MPS || (len > 0 && buf == NULL))
+    }
+    if (len > EP0_MPS || (len > 0 && buf == NULL)) {
         return false;
+    }
     armed_t *a = (ep_addr & 0x80u) ? &s.ep0_in : &s.ep0_out;
     a->on = true;
     a->buf = buf;
@@ -113,21 +116,24 @@ bool dcd_ep_xfer(uint8_t ep_addr, uint8_t *buf, uint16_t len)
 
 void dcd_ep_stall(uint8_t ep_addr)
 {
-    if ((ep_addr & 0x7fu) == 0)
+    if ((ep_addr & 0x7fu) == 0) {
         s.ep0_stalled = true; /* protocol stall until the next SETUP */
+    }
 }
 
 void dcd_ep_clear_stall(uint8_t ep_addr)
 {
-    if ((ep_addr & 0x7fu) == 0)
+    if ((ep_addr & 0x7fu) == 0) {
         s.ep0_stalled = false;
+    }
 }
 
 /* One event at most; false when nothing can move. */
 static bool step_once(void)
 {
-    if (!s.connected)
+    if (!s.connected) {
         return false;
+    }
     if (s.reset_pending) {
         s.reset_pending = false;
         s.ep0_in.on = s.ep0_out.on = false;
@@ -141,10 +147,11 @@ static bool step_once(void)
         /* A SETUP drops whatever EP0 had armed and clears the stall. */
         s.ep0_in.on = s.ep0_out.on = false;
         s.ep0_stalled = false;
-        if (s.wlen == 0)
+        if (s.wlen == 0) {
             s.phase = CT_STATUS_IN;
-        else
+        } else {
             s.phase = (s.setup[0] & 0x80u) ? CT_DATA_IN : CT_DATA_OUT;
+        }
         usbd_event_setup(s.setup);
         return true;
     }
@@ -164,27 +171,32 @@ static bool step_once(void)
     if (s.phase == CT_DATA_IN && s.ep0_in.on) {
         uint16_t room = (uint16_t)(s.wlen - s.pos);
         uint16_t n = s.ep0_in.len < room ? s.ep0_in.len : room;
-        if (n)
+        if (n) {
             memcpy(s.data + s.pos, s.ep0_in.buf, n);
+        }
         s.pos = (uint16_t)(s.pos + n);
         s.ep0_in.on = false;
         /* A short packet or a full buffer ends the data stage. */
-        if (s.ep0_in.len < EP0_MPS || s.pos == s.wlen)
+        if (s.ep0_in.len < EP0_MPS || s.pos == s.wlen) {
             s.phase = CT_STATUS_OUT;
+        }
         usbd_event_xfer_done(0x80, s.ep0_in.len);
         return true;
     }
     if (s.phase == CT_DATA_OUT && s.ep0_out.on) {
         uint16_t left = (uint16_t)(s.wlen - s.pos);
         uint16_t n = left < EP0_MPS ? left : EP0_MPS;
-        if (n > s.ep0_out.len)
+        if (n > s.ep0_out.len) {
             n = s.ep0_out.len; /* device armed less: the rest is lost */
-        if (n)
+        }
+        if (n) {
             memcpy(s.ep0_out.buf, s.data + s.pos, n);
+        }
         s.pos = (uint16_t)(s.pos + n);
         s.ep0_out.on = false;
-        if (s.pos == s.wlen || n == 0)
+        if (s.pos == s.wlen || n == 0) {
             s.phase = CT_STATUS_IN;
+        }
         usbd_event_xfer_done(0x00, n);
         return true;
     }
@@ -206,9 +218,11 @@ static bool step_once(void)
 
 void dcd_poll(void)
 {
-    for (int i = 0; i < POLL_EVENTS_MAX; i++)
-        if (!step_once())
+    for (int i = 0; i < POLL_EVENTS_MAX; i++) {
+        if (!step_once()) {
             break;
+        }
+    }
 }
 
 /* ---- host side -------------------------------------------------------- */
@@ -233,8 +247,9 @@ unsigned dcd_sim_host_connect_epoch(void)
 void dcd_sim_host_bus_reset(void)
 {
     s.reset_pending = true;
-    if (s.phase != CT_IDLE && s.phase != CT_DONE)
+    if (s.phase != CT_IDLE && s.phase != CT_DONE) {
         ct_finish(-ECONNRESET);
+    }
 }
 
 uint8_t dcd_sim_host_address(void)
@@ -244,10 +259,12 @@ uint8_t dcd_sim_host_address(void)
 
 int dcd_sim_host_control_start(const uint8_t setup[8], uint8_t *data)
 {
-    if (!s.connected)
+    if (!s.connected) {
         return -ENODEV;
-    if (s.phase != CT_IDLE)
+    }
+    if (s.phase != CT_IDLE) {
         return -EBUSY;
+    }
     memcpy(s.setup, setup, 8);
     s.wlen = (uint16_t)(setup[6] | (setup[7] << 8));
     s.data = data;
@@ -259,12 +276,15 @@ int dcd_sim_host_control_start(const uint8_t setup[8], uint8_t *data)
 
 int dcd_sim_host_control_result(uint16_t *actual)
 {
-    if (s.phase == CT_IDLE)
+    if (s.phase == CT_IDLE) {
         return -EINVAL;
-    if (s.phase != CT_DONE)
+    }
+    if (s.phase != CT_DONE) {
         return DCD_SIM_PENDING;
-    if (actual)
+    }
+    if (actual) {
         *actual = s.pos;
+    }
     s.phase = CT_IDLE;
     s.data = NULL;
     return s.result;

@@ -42,10 +42,12 @@ unsigned sim_uevent_hash(const char *s)
         h = h * m ^ k;
     }
     if (len) {
-        if (len == 3)
+        if (len == 3) {
             h ^= (uint32_t)p[2] << 16;
-        if (len >= 2)
+        }
+        if (len >= 2) {
             h ^= (uint32_t)p[1] << 8;
+        }
         h ^= p[0];
         h *= m;
     }
@@ -59,8 +61,9 @@ unsigned sim_uevent_hash(const char *s)
 static bool put(char *buf, size_t cap, size_t *off, const char *key, const char *value)
 {
     int n = snprintf(buf + *off, cap - *off, "%s=%s", key, value);
-    if (n < 0 || (size_t)n + 1 > cap - *off)
+    if (n < 0 || (size_t)n + 1 > cap - *off) {
         return false;
+    }
     *off += (size_t)n + 1; /* the NUL separates the properties */
     return true;
 }
@@ -78,8 +81,9 @@ int sim_uevent_send(const char *root, const char *action, const char *devpath,
               put(body, sizeof(body), &len, "SUBSYSTEM", subsystem) &&
               put(body, sizeof(body), &len, "SEQNUM", seq) &&
               (!devtype || put(body, sizeof(body), &len, "DEVTYPE", devtype));
-    for (int i = 0; ok && i < n_props; i++)
+    for (int i = 0; ok && i < n_props; i++) {
         ok = put(body, sizeof(body), &len, props[i].key, props[i].value);
+    }
     if (!ok) {
         fprintf(stderr, "h7dfu-sim: uevent for %s too long\n", devpath);
         return 0;
@@ -98,21 +102,25 @@ int sim_uevent_send(const char *root, const char *action, const char *devpath,
     snprintf(pattern, sizeof(pattern), "%s/event[0-9]*", root);
     glob_t g;
     int sent = 0;
-    if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+    if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0) {
         return 0;
+    }
     for (size_t i = 0; i < g.gl_pathc; i++) {
         struct sockaddr_un a = {.sun_family = AF_UNIX};
-        if (strlen(g.gl_pathv[i]) >= sizeof(a.sun_path))
+        if (strlen(g.gl_pathv[i]) >= sizeof(a.sun_path)) {
             continue;
+        }
         strcpy(a.sun_path, g.gl_pathv[i]);
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
+        if (fd < 0) {
             continue;
+        }
         struct msghdr msg = {
             .msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = iov, .msg_iovlen = 2};
         /* A monitor whose program has exited refuses: nothing to tell it. */
-        if (sendmsg(fd, &msg, 0) >= 0)
+        if (sendmsg(fd, &msg, 0) >= 0) {
             sent++;
+        }
         close(fd);
     }
     globfree(&g);

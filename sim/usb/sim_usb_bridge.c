@@ -14,8 +14,9 @@
 void bridge_lock(sim_usb_bridge_t *b)
 {
     g_mutex_lock(b->lk);
-    if (b->cfg.enter)
+    if (b->cfg.enter) {
         b->cfg.enter(b->cfg.user);
+    }
 }
 
 void bridge_unlock(sim_usb_bridge_t *b)
@@ -98,15 +99,18 @@ static void on_child_exit(GPid pid, gint status, gpointer user)
 
 sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
 {
-    if (!cfg || !cfg->step)
+    if (!cfg || !cfg->step) {
         return NULL;
+    }
     sim_usb_bridge_t *b = g_new0(sim_usb_bridge_t, 1);
     b->cfg = *cfg;
     b->dev_ops = cfg->dev_ops ? cfg->dev_ops : &dcd_sim_ops;
-    if (!b->cfg.busnum)
+    if (!b->cfg.busnum) {
         b->cfg.busnum = 1;
-    if (!b->cfg.port)
+    }
+    if (!b->cfg.port) {
         b->cfg.port = 1;
+    }
     b->wall0_ns = bridge_wall_ns();
     b->virt0_ns = b->cfg.clock ? sim_clock_now_ns(b->cfg.clock) : 0;
     snprintf(b->port, sizeof(b->port), "%u-%u", b->cfg.busnum, b->cfg.port);
@@ -114,8 +118,9 @@ sim_usb_bridge_t *sim_usb_bridge_new(const sim_usb_bridge_config_t *cfg)
     b->lk = &b->lock;
     if (cfg->beside) {
         sim_usb_bridge_t *last = cfg->beside;
-        while (last->neighbour)
+        while (last->neighbour) {
             last = last->neighbour;
+        }
         last->neighbour = b;
         b->root = cfg->beside->root;
         b->lk = b->root->lk;
@@ -163,8 +168,9 @@ static bool bring_up(sim_usb_bridge_t *b)
     b->epoch_seen = DEV(b, connect_epoch) - 1u;
     /* An emulated chip needs a few hundred steps (its start-up runs
      * instruction by instruction); a board that stays off ends it early. */
-    for (int i = 0; i < START_STEPS && !DEV(b, connected); i++)
+    for (int i = 0; i < START_STEPS && !DEV(b, connected); i++) {
         b->cfg.step(b->cfg.user);
+    }
     bridge_sync_presence(b);
     bool present = b->present;
     bridge_unlock(b);
@@ -174,11 +180,14 @@ static bool bring_up(sim_usb_bridge_t *b)
 int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
 {
     /* Every device is on the bus before the program starts. */
-    if (!bring_up(b))
+    if (!bring_up(b)) {
         fprintf(stderr, "h7dfu-sim: warning: the board is not on the bus\n");
-    for (sim_usb_bridge_t *n = b->neighbour; n; n = n->neighbour)
-        if (!bring_up(n))
+    }
+    for (sim_usb_bridge_t *n = b->neighbour; n; n = n->neighbour) {
+        if (!bring_up(n)) {
             fprintf(stderr, "h7dfu-sim: warning: the device at %s is not on the bus\n", n->port);
+        }
+    }
 
     gchar **env = child_env();
     GPid pid;
@@ -194,17 +203,20 @@ int sim_usb_bridge_run(sim_usb_bridge_t *b, char *const argv[])
         return -1;
     }
     g_child_watch_add(pid, on_child_exit, b);
-    for (sim_usb_bridge_t *n = b; n; n = n->neighbour)
+    for (sim_usb_bridge_t *n = b; n; n = n->neighbour) {
         n->tick = g_timeout_add(1, on_tick, n);
+    }
     g_main_loop_run(b->loop);
     for (sim_usb_bridge_t *n = b; n; n = n->neighbour) {
         g_source_remove(n->tick);
         n->tick = 0;
     }
-    if (WIFEXITED(b->child_status))
+    if (WIFEXITED(b->child_status)) {
         return WEXITSTATUS(b->child_status);
-    if (WIFSIGNALED(b->child_status))
+    }
+    if (WIFSIGNALED(b->child_status)) {
         return 128 + WTERMSIG(b->child_status);
+    }
     return 1;
 }
 
@@ -215,13 +227,15 @@ void sim_usb_bridge_get_stats(const sim_usb_bridge_t *b, sim_usb_bridge_stats_t 
 
 void sim_usb_bridge_free(sim_usb_bridge_t *b)
 {
-    if (!b)
+    if (!b) {
         return;
-    for (sim_usb_bridge_t *p = b->cfg.beside; p; p = p->neighbour)
+    }
+    for (sim_usb_bridge_t *p = b->cfg.beside; p; p = p->neighbour) {
         if (p->neighbour == b) {
             p->neighbour = b->neighbour;
             break;
         }
+    }
     bridge_lock(b);
     /* Parked clients keep the handler alive: no more calls into b from it. */
     g_signal_handlers_disconnect_by_data(b->handler, b);
@@ -229,8 +243,9 @@ void sim_usb_bridge_free(sim_usb_bridge_t *b)
     bridge_node_detach_all(b);
     g_ptr_array_free(b->attached, TRUE);
     urb_t *u;
-    while ((u = g_queue_pop_head(&b->done)) != NULL)
+    while ((u = g_queue_pop_head(&b->done)) != NULL) {
         bridge_urb_free(u);
+    }
     bridge_peers_free(b);
     bridge_unlock(b);
     g_object_unref(b->handler);

@@ -33,8 +33,9 @@ static void get_string(sim_usb_bridge_t *b, uint8_t index, uint16_t lang, char *
     if (index &&
         bridge_control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, (uint16_t)(USB_DT_STRING << 8 | index),
                             lang, d, sizeof(d), &n) == 0 &&
-        n >= 2 && d[1] == USB_DT_STRING)
+        n >= 2 && d[1] == USB_DT_STRING) {
         string_ascii(d, n, out, cap);
+    }
 }
 
 /* Reset, address and configure the board; fills desc. */
@@ -87,16 +88,19 @@ static bool enumerate(sim_usb_bridge_t *b, uint8_t devnum, char strs[3][128])
     uint16_t lang = 0x0409;
     if (bridge_control_sync(b, 0x80, USB_REQ_GET_DESCRIPTOR, USB_DT_STRING << 8, 0, langs,
                             sizeof(langs), &n) == 0 &&
-        n >= 4)
+        n >= 4) {
         lang = (uint16_t)(langs[2] | langs[3] << 8);
-    for (int i = 0; i < 3; i++)
+    }
+    for (int i = 0; i < 3; i++) {
         get_string(b, dd[14 + i], lang, strs[i], sizeof(strs[i]));
+    }
     /* The kernel's generic driver picks the first configuration. */
     b->config = 0;
     if (dd[17] > 0) {
         uint8_t value = b->desc[18 + 5];
-        if (bridge_control_sync(b, 0x00, USB_REQ_SET_CONFIGURATION, value, 0, NULL, 0, NULL) == 0)
+        if (bridge_control_sync(b, 0x00, USB_REQ_SET_CONFIGURATION, value, 0, NULL, 0, NULL) == 0) {
             b->config = value;
+        }
     }
     return true;
 }
@@ -129,16 +133,19 @@ void bridge_set_config_attr(sim_usb_bridge_t *b)
  */
 static bool node_attached(const sim_usb_bridge_t *b, const char *devnode)
 {
-    for (guint i = 0; i < b->attached->len; i++)
-        if (strcmp(g_ptr_array_index(b->attached, i), devnode) == 0)
+    for (guint i = 0; i < b->attached->len; i++) {
+        if (strcmp(g_ptr_array_index(b->attached, i), devnode) == 0) {
             return true;
+        }
+    }
     return false;
 }
 
 static bool node_attach(sim_usb_bridge_t *b)
 {
-    if (node_attached(b, b->devnode))
+    if (node_attached(b, b->devnode)) {
         return true; /* a number used again (after 127): its socket still listens */
+    }
     GError *err = NULL;
     if (!umockdev_testbed_attach_ioctl(b->tb, b->devnode, b->handler, &err)) {
         fprintf(stderr, "h7dfu-sim: attach %s: %s\n", b->devnode, err->message);
@@ -151,8 +158,9 @@ static bool node_attach(sim_usb_bridge_t *b)
 
 void bridge_node_detach_all(sim_usb_bridge_t *b)
 {
-    for (guint i = 0; i < b->attached->len; i++)
+    for (guint i = 0; i < b->attached->len; i++) {
         umockdev_testbed_detach_ioctl(b->tb, g_ptr_array_index(b->attached, i), NULL);
+    }
     g_ptr_array_set_size(b->attached, 0);
 }
 
@@ -169,8 +177,9 @@ static bool node_create(sim_usb_bridge_t *b)
     FILE *f = g_mkdir_with_parents(dir, 0755) == 0 ? fopen(node, "wb") : NULL;
     bool ok = f != NULL && fwrite(b->desc, 1, b->desc_len, f) == b->desc_len;
     ok = f != NULL && fclose(f) == 0 && ok;
-    if (!ok)
+    if (!ok) {
         fprintf(stderr, "h7dfu-sim: cannot create %s: %s\n", node, g_strerror(errno));
+    }
     g_free(dir);
     g_free(node);
     g_free(root);
@@ -213,8 +222,9 @@ static void send_uevent(sim_usb_bridge_t *b, const char *action)
 
 void bridge_device_remove(sim_usb_bridge_t *b)
 {
-    if (!b->present)
+    if (!b->present) {
         return;
+    }
     LOG(b, "disconnect %s\n", b->devnode);
     /* Requests from now on (they wait for the lock) find the device gone. */
     b->present = false;
@@ -235,10 +245,12 @@ static bool devnum_taken(const sim_usb_bridge_t *b, uint8_t devnum)
 {
     char node[64];
     snprintf(node, sizeof(node), "/dev/bus/usb/%03u/%03u", b->cfg.busnum, devnum);
-    for (const sim_usb_bridge_t *o = b->root; o; o = o->neighbour)
+    for (const sim_usb_bridge_t *o = b->root; o; o = o->neighbour) {
         if (o != b && o->cfg.busnum == b->cfg.busnum &&
-            ((o->present && o->devnum == devnum) || node_attached(o, node)))
+            ((o->present && o->devnum == devnum) || node_attached(o, node))) {
             return true;
+        }
+    }
     return false;
 }
 
@@ -249,11 +261,13 @@ static bool devnum_taken(const sim_usb_bridge_t *b, uint8_t devnum)
 static uint8_t pick_devnum(sim_usb_bridge_t *b)
 {
     uint8_t *next = &b->root->bus_next[b->cfg.busnum];
-    if (*next < 2)
+    if (*next < 2) {
         *next = b->cfg.first_devnum ? b->cfg.first_devnum : 2;
+    }
     uint8_t d = *next;
-    for (int i = 0; i < 126 && devnum_taken(b, d); i++)
+    for (int i = 0; i < 126 && devnum_taken(b, d); i++) {
         d = (uint8_t)(d >= 127 ? 2 : d + 1);
+    }
     *next = (uint8_t)(d >= 127 ? 2 : d + 1);
     return d;
 }
@@ -262,8 +276,9 @@ static void device_add(sim_usb_bridge_t *b)
 {
     char strs[3][128];
     uint8_t devnum = pick_devnum(b);
-    if (!enumerate(b, devnum, strs))
+    if (!enumerate(b, devnum, strs)) {
         return;
+    }
     b->devnum = devnum;
     const uint8_t *d = b->desc;
     const uint8_t *c = d + 18;
@@ -289,19 +304,24 @@ static void device_add(sim_usb_bridge_t *b)
                            "A: bDeviceProtocol=%02x\\n\nA: bMaxPacketSize0=%u\\n\n"
                            "A: bNumConfigurations=%u\\n\n",
                            d[4], d[5], d[6], d[7], d[17]);
-    if (d[17] > 0)
+    if (d[17] > 0) {
         g_string_append_printf(s, "A: bNumInterfaces=%2u\\n\nA: bmAttributes=%02x\\n\n", c[4],
                                c[7]);
+    }
     /* the kernel's generic driver has configured it (enumerate()) */
-    if (b->config)
+    if (b->config) {
         g_string_append_printf(s, "A: bConfigurationValue=%u\\n\n", b->config);
+    }
     static const char *const names[3] = {"manufacturer", "product", "serial"};
-    for (int i = 0; i < 3; i++)
-        if (strs[i][0])
+    for (int i = 0; i < 3; i++) {
+        if (strs[i][0]) {
             g_string_append_printf(s, "A: %s=%s\\n\n", names[i], strs[i]);
+        }
+    }
     g_string_append(s, "H: descriptors=");
-    for (size_t i = 0; i < b->desc_len; i++)
+    for (size_t i = 0; i < b->desc_len; i++) {
         g_string_append_printf(s, "%02X", b->desc[i]);
+    }
     g_string_append_c(s, '\n');
 
     /* Socket, then node, then sysfs: a program that finds the device can open
@@ -322,8 +342,9 @@ static void device_add(sim_usb_bridge_t *b)
     g_string_free(s, TRUE);
     snprintf(b->syspath, sizeof(b->syspath), "/sys/devices/platform/h7dfu-sim/usb%u/%s",
              b->cfg.busnum, b->port);
-    if (!b->config)
+    if (!b->config) {
         bridge_set_config_attr(b); /* unconfigured: an empty attribute */
+    }
     b->present = true;
     send_uevent(b, "add");
     b->st.enumerations++;
@@ -337,12 +358,14 @@ static void device_add(sim_usb_bridge_t *b)
 void bridge_sync_presence(sim_usb_bridge_t *b)
 {
     unsigned epoch = DEV(b, connect_epoch);
-    if (epoch == b->epoch_seen)
+    if (epoch == b->epoch_seen) {
         return;
+    }
     b->epoch_seen = epoch;
     bridge_device_remove(b);
-    if (DEV(b, connected))
+    if (DEV(b, connected)) {
         device_add(b);
+    }
 }
 
 /* Linux resets the port and re-enumerates the device at the same address; if
@@ -359,8 +382,9 @@ int bridge_port_reset(sim_usb_bridge_t *b)
     bool ok = enumerate(b, b->devnum, strs);
     if (ok && b->desc_len == old_len && memcmp(old, b->desc, old_len) == 0 &&
         DEV(b, connect_epoch) == b->epoch_seen) {
-        if (cfg != b->config)
+        if (cfg != b->config) {
             bridge_set_config_attr(b);
+        }
         bridge_claims_clear(b);
         return 0;
     }

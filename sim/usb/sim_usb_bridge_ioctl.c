@@ -18,8 +18,9 @@ static void *resolve(UMockdevIoctlClient *c, size_t len)
     GError *err = NULL;
     UMockdevIoctlData *d = umockdev_ioctl_data_resolve(arg, 0, len, &err);
     if (!d) {
-        if (err)
+        if (err) {
             g_error_free(err);
+        }
         return NULL;
     }
     return d->data;
@@ -34,28 +35,33 @@ static int errno_of(int r)
 
 void bridge_claim_set(sim_usb_bridge_t *b, unsigned itf, UMockdevIoctlClient *c)
 {
-    if (b->claim[itf] == c)
+    if (b->claim[itf] == c) {
         return;
-    if (b->claim[itf])
+    }
+    if (b->claim[itf]) {
         g_object_unref(b->claim[itf]);
+    }
     b->claim[itf] = c ? g_object_ref(c) : NULL;
 }
 
 void bridge_claims_clear(sim_usb_bridge_t *b)
 {
-    for (unsigned i = 0; i < G_N_ELEMENTS(b->claim); i++)
+    for (unsigned i = 0; i < G_N_ELEMENTS(b->claim); i++) {
         bridge_claim_set(b, i, NULL);
+    }
 }
 
 /* A claim held by a program that has gone (closed the node, exited, killed)
  * is free: the kernel releases claims when the file is closed. */
 static int claim(sim_usb_bridge_t *b, UMockdevIoctlClient *c, unsigned itf)
 {
-    if (itf >= G_N_ELEMENTS(b->claim))
+    if (itf >= G_N_ELEMENTS(b->claim)) {
         return EINVAL;
+    }
     UMockdevIoctlClient *holder = b->claim[itf];
-    if (holder && holder != c && bridge_client_alive(b, holder))
+    if (holder && holder != c && bridge_client_alive(b, holder)) {
         return EBUSY;
+    }
     bridge_claim_set(b, itf, c);
     return 0;
 }
@@ -68,13 +74,16 @@ static bool alt_exists(const sim_usb_bridge_t *b, unsigned itf, unsigned alt)
     while (off + 9 <= b->desc_len) {
         const uint8_t *c = b->desc + off;
         uint16_t total = (uint16_t)(c[2] | c[3] << 8);
-        if (total < 9 || off + total > b->desc_len)
+        if (total < 9 || off + total > b->desc_len) {
             return false;
+        }
         if (c[5] == b->config) {
-            for (size_t i = 0; i + 2 <= total && c[i] >= 2; i += c[i])
+            for (size_t i = 0; i + 2 <= total && c[i] >= 2; i += c[i]) {
                 if (c[i + 1] == USB_DT_INTERFACE && i + 4 <= total && c[i + 2] == itf &&
-                    c[i + 3] == alt)
+                    c[i + 3] == alt) {
                     return true;
+                }
+            }
             return false;
         }
         off += total;
@@ -96,8 +105,9 @@ static int io_submit(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulong req, lo
     int e = bridge_urb_submit(b, c);
     /* Most requests finish right away: then the program's first poll()
      * finds the URB reapable (see README: the node is a plain file). */
-    if (!e)
+    if (!e) {
         bridge_pump(b, PUMP_STEPS);
+    }
     return e;
 }
 
@@ -124,8 +134,9 @@ static int io_get_capabilities(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulo
     (void)req;
     (void)ret;
     uint32_t *caps = resolve(c, sizeof(*caps));
-    if (caps)
+    if (caps) {
         *caps = USBDEVFS_CAP_ZERO_PACKET | USBDEVFS_CAP_NO_PACKET_SIZE_LIM;
+    }
     return caps ? 0 : EFAULT;
 }
 
@@ -142,10 +153,12 @@ static int io_release_interface(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gul
     (void)req;
     (void)ret;
     unsigned *itf = resolve(c, sizeof(*itf));
-    if (!itf)
+    if (!itf) {
         return EFAULT;
-    if (*itf >= G_N_ELEMENTS(b->claim) || b->claim[*itf] != c)
+    }
+    if (*itf >= G_N_ELEMENTS(b->claim) || b->claim[*itf] != c) {
         return EINVAL;
+    }
     bridge_claim_set(b, *itf, NULL);
     return 0;
 }
@@ -163,13 +176,16 @@ static int io_setinterface(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulong r
     (void)req;
     (void)ret;
     struct usbdevfs_setinterface *si = resolve(c, sizeof(*si));
-    if (!si)
+    if (!si) {
         return EFAULT;
-    if (!alt_exists(b, si->interface, si->altsetting))
+    }
+    if (!alt_exists(b, si->interface, si->altsetting)) {
         return EINVAL;
+    }
     int e = claim(b, c, si->interface);
-    if (e)
+    if (e) {
         return e;
+    }
     int r = bridge_control_sync(b, 0x01, USB_REQ_SET_INTERFACE, (uint16_t)si->altsetting,
                                 (uint16_t)si->interface, NULL, 0, NULL);
     return r ? errno_of(r) : 0;
@@ -180,12 +196,14 @@ static int io_setconfiguration(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulo
     (void)req;
     (void)ret;
     int *value = resolve(c, sizeof(*value));
-    if (!value)
+    if (!value) {
         return EFAULT;
+    }
     uint8_t v = *value < 0 ? 0 : (uint8_t)*value;
     int r = bridge_control_sync(b, 0x00, USB_REQ_SET_CONFIGURATION, v, 0, NULL, 0, NULL);
-    if (r)
+    if (r) {
         return errno_of(r);
+    }
     b->config = v;
     bridge_set_config_attr(b);
     return 0;
@@ -196,8 +214,9 @@ static int io_clear_halt(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulong req
     (void)req;
     (void)ret;
     unsigned *ep = resolve(c, sizeof(*ep));
-    if (!ep)
+    if (!ep) {
         return EFAULT;
+    }
     int r = bridge_control_sync(b, 0x02, USB_REQ_CLEAR_FEATURE, USB_ENDPOINT_HALT, (uint16_t)*ep,
                                 NULL, 0, NULL);
     return r ? (r == -EFAULT ? EFAULT : errno_of(r)) : 0;
@@ -227,12 +246,15 @@ static int io_ioctl(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulong req, lon
     (void)req;
     (void)ret;
     struct usbdevfs_ioctl *io = resolve(c, sizeof(*io));
-    if (!io)
+    if (!io) {
         return EFAULT;
-    if (io->ioctl_code == (int)USBDEVFS_DISCONNECT)
+    }
+    if (io->ioctl_code == (int)USBDEVFS_DISCONNECT) {
         return ENODATA;
-    if (io->ioctl_code == (int)USBDEVFS_CONNECT)
+    }
+    if (io->ioctl_code == (int)USBDEVFS_CONNECT) {
         return 0;
+    }
     return ENOTTY;
 }
 
@@ -263,8 +285,9 @@ static int io_control(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulong req, l
     uint16_t actual = 0;
     int r = bridge_control_sync(b, ct->bRequestType, ct->bRequest, ct->wValue, ct->wIndex, data,
                                 ct->wLength, &actual);
-    if (r)
+    if (r) {
         return errno_of(r);
+    }
     *ret = actual;
     return 0;
 }
@@ -276,8 +299,9 @@ static int io_connectinfo(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulong re
     (void)req;
     (void)ret;
     struct usbdevfs_connectinfo *ci = resolve(c, sizeof(*ci));
-    if (!ci)
+    if (!ci) {
         return EFAULT;
+    }
     ci->devnum = b->devnum;
     ci->slow = 0;
     return 0;
@@ -305,8 +329,9 @@ static int io_conninfo_ex(sim_usb_bridge_t *b, UMockdevIoctlClient *c, gulong re
                                       .num_ports = 1,
                                       .ports = {b->cfg.port}};
     uint8_t *p = resolve(c, len);
-    if (!p)
+    if (!p) {
         return EFAULT;
+    }
     memcpy(p, &ci, len < sizeof(ci) ? len : sizeof(ci));
     return 0;
 }
@@ -347,8 +372,9 @@ static ioctl_fn ioctl_lookup(gulong req)
     for (size_t i = 0; i < G_N_ELEMENTS(ioctls); i++) {
         const ioctl_entry_t *t = &ioctls[i];
         if (t->any_size ? _IOC_TYPE(req) == _IOC_TYPE(t->req) && _IOC_NR(req) == _IOC_NR(t->req)
-                        : req == t->req)
+                        : req == t->req) {
             return t->fn;
+        }
     }
     return NULL;
 }
@@ -368,18 +394,20 @@ static void handle_locked(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
 
     if (!b->present || strcmp(umockdev_ioctl_client_get_devnode(c), b->devnode) != 0) {
         /* The node this program opened is gone (disconnect or new number). */
-        if (req == USBDEVFS_REAPURBNDELAY || req == USBDEVFS_REAPURB)
+        if (req == USBDEVFS_REAPURBNDELAY || req == USBDEVFS_REAPURB) {
             e = bridge_urb_reap(b, c) == 0 ? 0 : ENODEV;
-        else
+        } else {
             e = ENODEV;
+        }
         umockdev_ioctl_client_complete(c, e ? -1 : 0, e);
         return;
     }
 
     ioctl_fn fn = ioctl_lookup(req);
     e = fn ? fn(b, c, req, &ret) : ENOTTY;
-    if (req != USBDEVFS_SUBMITURB && (req != USBDEVFS_REAPURBNDELAY || e != EAGAIN))
+    if (req != USBDEVFS_SUBMITURB && (req != USBDEVFS_REAPURBNDELAY || e != EAGAIN)) {
         LOG(b, "  ioctl %08lx -> %s\n", req, e ? g_strerror(e) : "ok");
+    }
     umockdev_ioctl_client_complete(c, e ? -1 : ret, e);
     /* A reset asked for by the board during this request shows now. */
     bridge_sync_presence(b);

@@ -40,8 +40,9 @@ peer_t *bridge_peer_of(const sim_usb_bridge_t *b, const UMockdevIoctlClient *c)
 {
     for (guint i = 0; i < b->peers->len; i++) {
         peer_t *p = g_ptr_array_index(b->peers, i);
-        if (p->client == c)
+        if (p->client == c) {
             return p;
+        }
     }
     return NULL;
 }
@@ -50,8 +51,9 @@ static bool socket_known(const sim_usb_bridge_t *b, int fd, ino_t ino)
 {
     for (guint i = 0; i < b->peers->len; i++) {
         const peer_t *p = g_ptr_array_index(b->peers, i);
-        if (p->fd == fd && p->ino == ino)
+        if (p->fd == fd && p->ino == ino) {
             return true;
+        }
     }
     return false;
 }
@@ -65,18 +67,21 @@ static bool socket_known(const sim_usb_bridge_t *b, int fd, ino_t ino)
 static bool peer_socket(const sim_usb_bridge_t *b, const char *devnode, int *fd_out, ino_t *ino_out)
 {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    if ((size_t)snprintf(path, sizeof(path), "%sioctl%s", b->sock_dir, devnode) >= sizeof(path))
+    if ((size_t)snprintf(path, sizeof(path), "%sioctl%s", b->sock_dir, devnode) >= sizeof(path)) {
         return false;
+    }
     DIR *d = opendir("/proc/self/fd");
-    if (!d)
+    if (!d) {
         return false;
+    }
     bool found = false;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         char *end;
         long fd = strtol(e->d_name, &end, 10);
-        if (end == e->d_name || *end || fd == dirfd(d))
+        if (end == e->d_name || *end || fd == dirfd(d)) {
             continue;
+        }
         struct stat st;
         struct sockaddr_un a;
         memset(&a, 0, sizeof(a));
@@ -87,8 +92,9 @@ static bool peer_socket(const sim_usb_bridge_t *b, const char *devnode, int *fd_
             getsockname((int)fd, (struct sockaddr *)&a, &alen) != 0 || a.sun_family != AF_UNIX ||
             strcmp(a.sun_path, path) != 0 ||
             getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) != 0 || listening ||
-            socket_known(b, (int)fd, st.st_ino))
+            socket_known(b, (int)fd, st.st_ino)) {
             continue;
+        }
         if (!found || st.st_ino > *ino_out) {
             *fd_out = (int)fd;
             *ino_out = st.st_ino;
@@ -101,13 +107,16 @@ static bool peer_socket(const sim_usb_bridge_t *b, const char *devnode, int *fd_
 
 static bool peer_alive(const peer_t *p)
 {
-    if (p->gone || !umockdev_ioctl_client_get_connected(p->client))
+    if (p->gone || !umockdev_ioctl_client_get_connected(p->client)) {
         return false;
-    if (p->fd < 0)
+    }
+    if (p->fd < 0) {
         return true; /* socket not found: only umockdev's word */
+    }
     struct stat st;
-    if (fstat(p->fd, &st) != 0 || st.st_ino != p->ino)
+    if (fstat(p->fd, &st) != 0 || st.st_ino != p->ino) {
         return false; /* umockdev has closed it (the number may be reused) */
+    }
     struct pollfd pf = {.fd = p->fd, .events = 0};
     return !(poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLERR | POLLNVAL)));
 }
@@ -115,20 +124,23 @@ static bool peer_alive(const peer_t *p)
 /* The program is gone: release its claims and drop its URBs (usbdev_release). */
 static void peer_gone(sim_usb_bridge_t *b, peer_t *p)
 {
-    if (p->gone)
+    if (p->gone) {
         return;
+    }
     p->gone = true;
     UMockdevIoctlClient *c = p->client;
     unsigned claims = 0;
-    for (unsigned i = 0; i < G_N_ELEMENTS(b->claim); i++)
+    for (unsigned i = 0; i < G_N_ELEMENTS(b->claim); i++) {
         if (b->claim[i] == c) {
             bridge_claim_set(b, i, NULL);
             claims++;
         }
+    }
     unsigned urbs = bridge_urbs_drop(b, c);
-    if (claims || urbs)
+    if (claims || urbs) {
         LOG(b, "program gone (socket %d): released %u claim(s), dropped %u URB(s)\n", p->fd, claims,
             urbs);
+    }
 }
 
 /* Our reference goes; a client whose stream is still open is parked instead
@@ -136,8 +148,9 @@ static void peer_gone(sim_usb_bridge_t *b, peer_t *p)
 static void peer_free(peer_t *p)
 {
     if (umockdev_ioctl_client_get_connected(p->client)) {
-        if (!parked)
+        if (!parked) {
             parked = g_ptr_array_new();
+        }
         g_ptr_array_add(parked, p->client);
     } else {
         g_object_unref(p->client);
@@ -149,8 +162,9 @@ void bridge_peers_sweep(sim_usb_bridge_t *b)
 {
     for (guint i = 0; i < b->peers->len;) {
         peer_t *p = g_ptr_array_index(b->peers, i);
-        if (!peer_alive(p))
+        if (!peer_alive(p)) {
             peer_gone(b, p);
+        }
         if (!umockdev_ioctl_client_get_connected(p->client)) {
             g_ptr_array_remove_index_fast(b->peers, i);
             peer_free(p);
@@ -162,8 +176,9 @@ void bridge_peers_sweep(sim_usb_bridge_t *b)
 
 void bridge_peers_free(sim_usb_bridge_t *b)
 {
-    for (guint i = 0; i < b->peers->len; i++)
+    for (guint i = 0; i < b->peers->len; i++) {
         peer_free(g_ptr_array_index(b->peers, i));
+    }
     g_ptr_array_free(b->peers, TRUE);
     b->peers = NULL;
 }
@@ -171,10 +186,12 @@ void bridge_peers_free(sim_usb_bridge_t *b)
 bool bridge_client_alive(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
 {
     peer_t *p = bridge_peer_of(b, c);
-    if (!p)
+    if (!p) {
         return umockdev_ioctl_client_get_connected(c);
-    if (!peer_alive(p))
+    }
+    if (!peer_alive(p)) {
         peer_gone(b, p);
+    }
     return !p->gone;
 }
 
@@ -187,11 +204,12 @@ void bridge_on_client_connected(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gp
     peer_t *p = g_new0(peer_t, 1);
     p->client = g_object_ref(c);
     p->fd = -1;
-    if (!peer_socket(b, umockdev_ioctl_client_get_devnode(c), &p->fd, &p->ino))
+    if (!peer_socket(b, umockdev_ioctl_client_get_devnode(c), &p->fd, &p->ino)) {
         fprintf(stderr,
                 "h7dfu-sim: warning: no socket for a program on %s: if it dies with a "
                 "request in flight, its claims stay\n",
                 umockdev_ioctl_client_get_devnode(c));
+    }
     g_ptr_array_add(b->peers, p);
     bridge_unlock(b);
 }
@@ -203,7 +221,8 @@ void bridge_on_client_vanished(UMockdevIoctlBase *h, UMockdevIoctlClient *c, gpo
     sim_usb_bridge_t *b = user;
     bridge_lock(b);
     peer_t *p = bridge_peer_of(b, c);
-    if (p)
+    if (p) {
         peer_gone(b, p);
+    }
     bridge_unlock(b);
 }

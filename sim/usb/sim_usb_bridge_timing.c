@@ -28,12 +28,14 @@ static void device_runs_until(sim_usb_bridge_t *b, uint64_t t)
     while (b->cfg.device_runs_on_clock && sim_clock_now_ns(c) < t) {
         uint64_t before = sim_clock_now_ns(c);
         b->cfg.step(b->cfg.user);
-        if (sim_clock_now_ns(c) - before >= SIM_NS_PER_US)
+        if (sim_clock_now_ns(c) - before >= SIM_NS_PER_US) {
             continue;
+        }
         /* idle: on to its next event of its own, or the end of the wait */
         uint64_t e = b->cfg.next_event_ns ? b->cfg.next_event_ns(b->cfg.user) : 0;
-        if (e <= sim_clock_now_ns(c) || e >= t)
+        if (e <= sim_clock_now_ns(c) || e >= t) {
             break;
+        }
         sim_clock_wait_until(c, e);
     }
 }
@@ -48,8 +50,9 @@ static void host_wait_until(sim_usb_bridge_t *b, uint64_t t)
 void bridge_timing_start(sim_usb_bridge_t *b, const uint8_t setup[8])
 {
     sim_clock_t *c = b->cfg.clock;
-    if (c == NULL)
+    if (c == NULL) {
         return;
+    }
     uint64_t t0 = sim_clock_now_ns(c);
     if (b->cfg.realtime > 0) {
         /* the host's real waits (and its own work) are virtual time too */
@@ -63,8 +66,9 @@ void bridge_timing_start(sim_usb_bridge_t *b, const uint8_t setup[8])
     unsigned wlen = (unsigned)(setup[6] | (setup[7] << 8));
     uint64_t end = usb_fs_control_end_ns(start, wlen);
     device_runs_until(b, end);
-    if (sim_clock_now_ns(c) < end)
+    if (sim_clock_now_ns(c) < end) {
         sim_clock_bus_advance(c, end - sim_clock_now_ns(c));
+    }
     b->st.usb_ns += end - start;
     if (b->cfg.realtime > 0) {
         /* the program feels the transfer: its ioctl returns when it is over */
@@ -84,8 +88,9 @@ void bridge_timing_end(sim_usb_bridge_t *b, const uint8_t setup[8], const uint8_
                        unsigned actual)
 {
     sim_clock_t *c = b->cfg.clock;
-    if (c == NULL || b->cfg.realtime > 0)
+    if (c == NULL || b->cfg.realtime > 0) {
         return;
+    }
     b->host_ready_ns = 0;
     if (r == 0 && setup[0] == 0xa1 && setup[1] == 3 && actual >= 6 && data != NULL) {
         uint64_t poll = (uint64_t)data[1] | ((uint64_t)data[2] << 8) | ((uint64_t)data[3] << 16);
@@ -100,8 +105,9 @@ void bridge_host_poll_scale(sim_usb_bridge_t *b, const uint8_t setup[8], uint8_t
                             unsigned actual)
 {
     unsigned div = b->cfg.host_poll_div;
-    if (div <= 1 || r != 0 || setup[0] != 0xa1 || setup[1] != 3 || actual < 6)
+    if (div <= 1 || r != 0 || setup[0] != 0xa1 || setup[1] != 3 || actual < 6) {
         return;
+    }
     uint32_t poll = (uint32_t)data[1] | ((uint32_t)data[2] << 8) | ((uint32_t)data[3] << 16);
     poll = poll ? (poll + div - 1u) / div : 0u;
     data[1] = (uint8_t)poll;

@@ -18,8 +18,9 @@ void bridge_urb_free(urb_t *u)
 {
     g_object_unref(u->client);
     g_object_unref(u->urb);
-    if (u->buf)
+    if (u->buf) {
         g_object_unref(u->buf);
+    }
     g_free(u);
 }
 
@@ -47,8 +48,9 @@ void bridge_fail_all_urbs(sim_usb_bridge_t *b, int status)
         b->active = NULL;
     }
     urb_t *u;
-    while ((u = g_queue_pop_head(&b->pending)) != NULL)
+    while ((u = g_queue_pop_head(&b->pending)) != NULL) {
         urb_finish(b, u, status, 0);
+    }
 }
 
 unsigned bridge_urbs_drop(sim_usb_bridge_t *b, const UMockdevIoctlClient *c)
@@ -83,8 +85,9 @@ void bridge_pump(sim_usb_bridge_t *b, int steps)
     for (int i = 0; i < steps; i++) {
         if (!b->active) {
             urb_t *u = g_queue_pop_head(&b->pending);
-            if (!u)
+            if (!u) {
                 return;
+            }
             /* The host waits out bwPollTimeout (and the bus carries the
              * request) before the device sees it: an answer that depends on
              * the device's time is the one of the moment it is asked. */
@@ -99,16 +102,18 @@ void bridge_pump(sim_usb_bridge_t *b, int steps)
         b->cfg.step(b->cfg.user);
         uint16_t actual = 0;
         int r = DEV(b, control_result, &actual);
-        if (r == DCD_SIM_PENDING)
+        if (r == DCD_SIM_PENDING) {
             continue;
+        }
         urb_t *u = b->active;
         b->active = NULL;
         const uint8_t *setup = u->buf->data;
         bridge_timing_end(b, setup, u->buf->data + 8, r, actual);
         bridge_host_poll_scale(b, setup, u->buf->data + 8, r, actual);
         /* Keep sysfs right when a program configures through a raw URB. */
-        if (r == 0 && setup[0] == 0x00 && setup[1] == USB_REQ_SET_CONFIGURATION)
+        if (r == 0 && setup[0] == 0x00 && setup[1] == USB_REQ_SET_CONFIGURATION) {
             b->config = setup[2];
+        }
         urb_finish(b, u, r == -ENODEV ? -ESHUTDOWN : r, actual);
     }
 }
@@ -117,25 +122,29 @@ int bridge_control_sync(sim_usb_bridge_t *b, uint8_t rt, uint8_t req, uint16_t v
                         uint8_t *data, uint16_t len, uint16_t *actual)
 {
     /* Let the programs' URBs go first: EP0 carries one transfer at a time. */
-    for (int i = 0; i < SYNC_STEPS && (b->active || b->pending.length); i++)
+    for (int i = 0; i < SYNC_STEPS && (b->active || b->pending.length); i++) {
         bridge_pump(b, 1);
-    if (b->active || b->pending.length)
+    }
+    if (b->active || b->pending.length) {
         return -ETIMEDOUT;
+    }
     uint8_t setup[8] = {rt,           req,
                         (uint8_t)val, (uint8_t)(val >> 8),
                         (uint8_t)idx, (uint8_t)(idx >> 8),
                         (uint8_t)len, (uint8_t)(len >> 8)};
     bridge_timing_start(b, setup);
     int r = DEV(b, control_start, setup, data);
-    if (r != 0)
+    if (r != 0) {
         return r;
+    }
     uint16_t got = 0;
     for (int i = 0; i < SYNC_STEPS; i++) {
         b->cfg.step(b->cfg.user);
         r = DEV(b, control_result, &got);
         if (r != DCD_SIM_PENDING) {
-            if (actual)
+            if (actual) {
                 *actual = got;
+            }
             return r;
         }
     }
@@ -156,10 +165,12 @@ int bridge_urb_submit(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
     }
     struct usbdevfs_urb *k = (struct usbdevfs_urb *)ud->data;
     /* Only EP0 control transfers reach the board so far (bootloader: DFU). */
-    if (k->type != USBDEVFS_URB_TYPE_CONTROL || (k->endpoint & 0x7f) != 0)
+    if (k->type != USBDEVFS_URB_TYPE_CONTROL || (k->endpoint & 0x7f) != 0) {
         return ENOENT;
-    if (k->buffer_length < 8)
+    }
+    if (k->buffer_length < 8) {
         return EINVAL;
+    }
     UMockdevIoctlData *bd = umockdev_ioctl_data_resolve(ud, offsetof(struct usbdevfs_urb, buffer),
                                                         (gsize)k->buffer_length, &err);
     if (!bd) {
@@ -167,8 +178,9 @@ int bridge_urb_submit(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
         return EFAULT;
     }
     uint16_t wlen = (uint16_t)(bd->data[6] | bd->data[7] << 8);
-    if (8u + wlen > (unsigned)k->buffer_length)
+    if (8u + wlen > (unsigned)k->buffer_length) {
         return EINVAL;
+    }
     LOG(b, "  SUBMITURB %02x %02x %02x%02x %02x%02x %u\n", bd->data[0], bd->data[1], bd->data[3],
         bd->data[2], bd->data[5], bd->data[4], wlen);
     urb_t *u = g_new0(urb_t, 1);
@@ -185,8 +197,9 @@ int bridge_urb_reap(sim_usb_bridge_t *b, UMockdevIoctlClient *c)
 {
     for (GList *l = b->done.head; l; l = l->next) {
         urb_t *u = l->data;
-        if (u->client != c)
+        if (u->client != c) {
             continue;
+        }
         UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(c);
         GError *err = NULL;
         UMockdevIoctlData *p = umockdev_ioctl_data_resolve(arg, 0, sizeof(void *), &err);

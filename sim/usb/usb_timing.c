@@ -19,10 +19,12 @@ uint64_t usb_fs_frame_start_ns(uint64_t t_ns)
 static uint64_t place(uint64_t t, uint64_t d)
 {
     uint64_t frame = t / USB_FS_FRAME_NS * USB_FS_FRAME_NS;
-    if (t - frame < USB_FS_SOF_NS)
+    if (t - frame < USB_FS_SOF_NS) {
         t = frame + USB_FS_SOF_NS;
-    if (t + d > frame + USB_FS_FRAME_NS - USB_FS_EOF_NS)
+    }
+    if (t + d > frame + USB_FS_FRAME_NS - USB_FS_EOF_NS) {
         t = frame + USB_FS_FRAME_NS + USB_FS_SOF_NS;
+    }
     return t + d;
 }
 
@@ -47,8 +49,9 @@ uint64_t usb_fs_control_end_ns(uint64_t t_ns, unsigned wlength)
 uint64_t usb_fs_control_bus_ns(unsigned wlength)
 {
     uint64_t t = 2u * USB_FS_STAGE_DELAY_NS + usb_fs_transaction_ns(8) + usb_fs_transaction_ns(0);
-    if (wlength > 0)
+    if (wlength > 0) {
         t += USB_FS_STAGE_DELAY_NS;
+    }
     for (unsigned left = wlength; left > 0;) {
         unsigned n = left < USB_FS_EP0_MPS ? left : USB_FS_EP0_MPS;
         t += usb_fs_transaction_ns(n);

@@ -18,10 +18,12 @@ static void test_trailer_format(void **state)
 {
     (void)state;
     boot_sig_trailer_t t = {.security_counter = 7, .algorithm = BOOT_SIG_ALG_P256};
-    for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++)
+    for (unsigned i = 0; i < BOOT_SIG_KEY_ID_LEN; i++) {
         t.key_id[i] = (uint8_t)i;
-    for (unsigned i = 0; i < BOOT_SIG_RS_LEN; i++)
+    }
+    for (unsigned i = 0; i < BOOT_SIG_RS_LEN; i++) {
         t.rs[i] = (uint8_t)(0xA0 + i);
+    }
     uint8_t raw[BOOT_SIG_SIZE], raw2[BOOT_SIG_SIZE];
     boot_sig_encode(&t, raw);
     assert_memory_equal(raw, "H7SG", 4);
@@ -50,8 +52,9 @@ static uint32_t stored(const flash_dev_t *dev, uint32_t *next)
 {
     uint32_t v = 0xDEAD, n = 0;
     assert_int_equal(boot_counter_read(dev, &v, &n), FLASH_OK);
-    if (next)
+    if (next) {
         *next = n;
+    }
     return v;
 }
 
@@ -120,8 +123,9 @@ static void test_counter_sector_reclaimed(void **state)
     uint32_t area = boot_counter_area(dev.map), next;
     uint8_t w[32];
     memset(w, 0x5A, sizeof w);
-    for (uint32_t a = area; a < area + BOOT_CTR_AREA_SIZE; a += sizeof w)
+    for (uint32_t a = area; a < area + BOOT_CTR_AREA_SIZE; a += sizeof w) {
         assert_int_equal(sim_flash_program_word(f, a, w), FLASH_OK);
+    }
     assert_int_equal(stored(&dev, &next), 0);
     assert_int_equal(next, 0);
     assert_int_equal(boot_counter_raise(&dev, 2), FLASH_OK);
@@ -164,8 +168,9 @@ static flash_status_t polled_poll(void *ctx, unsigned bank)
     polled_t *p = ctx;
     assert_int_equal(bank, 1); /* the log is in sector 14, bank 2 */
     p->polls++;
-    if (p->busy_left > 0 && --p->busy_left > 0)
+    if (p->busy_left > 0 && --p->busy_left > 0) {
         return FLASH_BUSY;
+    }
     return p->pending;
 }
 

@@ -414,16 +414,19 @@ static void test_version_parse_git(void **state)
     for (unsigned i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         boot_image_version_t v;
         char note[256], err[256];
-        if (!h7_stamp_parse_version_text(ok[i].in, &v, note, sizeof note, err, sizeof err))
+        if (!h7_stamp_parse_version_text(ok[i].in, &v, note, sizeof note, err, sizeof err)) {
             fail_msg("refused \"%s\": %s", ok[i].in, err);
+        }
         if (v.major != ok[i].major || v.minor != ok[i].minor || v.patch != ok[i].patch ||
-            v.build != ok[i].build)
+            v.build != ok[i].build) {
             fail_msg("\"%s\" -> %u.%u.%u+%u", ok[i].in, v.major, v.minor, v.patch,
                      (unsigned)v.build);
-        if (ok[i].note[0] == '\0')
+        }
+        if (ok[i].note[0] == '\0') {
             assert_string_equal(note, "");
-        else if (strstr(note, ok[i].note) == NULL)
+        } else if (strstr(note, ok[i].note) == NULL) {
             fail_msg("\"%s\": note \"%s\" lacks \"%s\"", ok[i].in, note, ok[i].note);
+        }
     }
     static const struct {
         const char *in, *why;
@@ -448,12 +451,15 @@ static void test_version_parse_git(void **state)
     for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         boot_image_version_t v = {9, 9, 9, 9};
         char note[256], err[256] = "";
-        if (h7_stamp_parse_version_text(bad[i].in, &v, note, sizeof note, err, sizeof err))
+        if (h7_stamp_parse_version_text(bad[i].in, &v, note, sizeof note, err, sizeof err)) {
             fail_msg("accepted \"%s\"", bad[i].in);
-        if (strstr(err, bad[i].why) == NULL)
+        }
+        if (strstr(err, bad[i].why) == NULL) {
             fail_msg("\"%s\": reason \"%s\" lacks \"%s\"", bad[i].in, err, bad[i].why);
-        if (v.major != 9 || v.build != 9)
+        }
+        if (v.major != 9 || v.build != 9) {
             fail_msg("\"%s\": refused but changed the version", bad[i].in);
+        }
     }
     boot_image_version_t v;
     assert_false(h7_stamp_parse_version_text(NULL, &v, NULL, 0, NULL, 0));

@@ -20,8 +20,9 @@ static void check(const char *const *args, unsigned n, const char *const *want, 
         return;
     }
     assert_non_null(got);
-    for (int i = 0; i < n_want; i++)
+    for (int i = 0; i < n_want; i++) {
         assert_string_equal(got[i], want[i]);
+    }
     free(got);
 }
 
@@ -53,8 +54,9 @@ static void empty_serials_refused(void **state)
 {
     (void)state;
     const char *bad[][1] = {{""}, {","}, {"A,,B"}, {"A,"}, {",A"}};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         check(bad[i], 1, NULL, -1);
+    }
     const char *two[] = {"A", ""};
     check(two, 2, NULL, -1);
 }

@@ -104,13 +104,15 @@ static st6_t dnload_cycle(fx_t *f, uint16_t block, const uint8_t *data, uint16_t
                           uint32_t *poll_out)
 {
     uint8_t tmp[XFER];
-    if (len)
+    if (len) {
         memcpy(tmp, data, len);
+    }
     assert_int_equal(ctl(f, OUT, DFU_REQ_DNLOAD, block, len ? tmp : NULL, len), 0);
     st6_t s;
     assert_int_equal(getstatus(f, &s), 6);
-    if (poll_out)
+    if (poll_out) {
         *poll_out = s.poll;
+    }
     if (s.state == DFU_STATE_DNBUSY) {
         assert_int_equal(getstatus(f, &s), 6);
     }
@@ -148,8 +150,9 @@ static void set_address_ok(fx_t *f, uint32_t addr)
 
 static void pattern(uint8_t *b, size_t n, unsigned seed)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         b[i] = (uint8_t)(i * 7u + seed);
+    }
 }
 
 /* ---- configuration and descriptors ---- */
@@ -271,8 +274,9 @@ static void test_sector_erase_poll_and_effect(void **state)
            DFU_STATUS_OK);
     assert_int_equal(poll, 0);
     assert_int_equal(f->flash.erases, 1);
-    for (unsigned i = 0; i < FAKE_SECTOR; i++)
+    for (unsigned i = 0; i < FAKE_SECTOR; i++) {
         assert_int_equal(f->flash.mem[2 * FAKE_SECTOR + i], 0xff);
+    }
 }
 
 static void test_erase_reserved_sector_refused(void **state)
@@ -365,8 +369,9 @@ static void test_write_tail_padded_with_ff(void **state)
     expect(dnload_cycle(f, 2, b, 40, NULL), DFU_STATE_DNLOAD_IDLE, DFU_STATUS_OK);
     assert_int_equal(f->flash.programs, 2);
     assert_memory_equal(&f->flash.mem[FAKE_SECTOR], b, 40);
-    for (unsigned i = 40; i < 64; i++)
+    for (unsigned i = 40; i < 64; i++) {
         assert_int_equal(f->flash.mem[FAKE_SECTOR + i], 0xff);
+    }
 }
 
 static void test_write_reserved_sector_refused(void **state)
@@ -582,8 +587,9 @@ static uint32_t crc32c_ref(uint32_t seed, const uint8_t *p, size_t n)
     uint32_t c = ~seed;
     for (size_t i = 0; i < n; i++) {
         c ^= p[i];
-        for (int k = 0; k < 8; k++)
+        for (int k = 0; k < 8; k++) {
             c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+        }
     }
     return ~c;
 }
@@ -605,8 +611,9 @@ static dfu_status_t crc_of(fx_t *f, uint32_t a, uint32_t n, uint32_t seed, uint3
         c[9 + k] = (uint8_t)(seed >> (8 * k));
     }
     st6_t s = dnload_cycle(f, 0, c, seed ? 13 : 9, NULL);
-    for (int i = 0; i < 4 && s.state == DFU_STATE_DNBUSY; i++)
+    for (int i = 0; i < 4 && s.state == DFU_STATE_DNBUSY; i++) {
         assert_int_equal(getstatus(f, &s), 6);
+    }
     if (s.state == DFU_STATE_ERROR) {
         assert_int_not_equal(s.status, DFU_STATUS_OK);
         assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
@@ -950,8 +957,9 @@ static void test_state_table(void **state)
                 fail();
             }
             /* A stall that enters dfuERROR reports errSTALLEDPKT. */
-            if (stalled && table[i].from != DFU_STATE_ERROR && want == DFU_STATE_ERROR)
+            if (stalled && table[i].from != DFU_STATE_ERROR && want == DFU_STATE_ERROR) {
                 assert_int_equal(dfu_get_status(&f->dfu), DFU_STATUS_ERR_STALLEDPKT);
+            }
             free(f);
             checked++;
         }

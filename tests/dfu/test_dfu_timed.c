@@ -55,8 +55,9 @@ static fx_t *fx_new(bool polled)
 {
     fx_t *f = calloc(1, sizeof(*f));
     fake_flash_init(&f->flash, f->flash_mem);
-    if (polled)
+    if (polled) {
         ram_flash_set_polled(&f->flash, 3); /* each operation: busy for 3 polls */
+    }
     f->now = 1000;
     dfu_config_t cfg = {
         .flash = &f->flash.dev,
@@ -91,8 +92,9 @@ static int ctl(fx_t *f, uint8_t type, uint8_t req, uint16_t val, uint8_t *data, 
 {
     usb_setup_t s = {.bmRequestType = type, .bRequest = req, .wValue = val, .wLength = len};
     int r = dfu_control(&f->dfu, &s, data, len);
-    if (r >= 0)
+    if (r >= 0) {
         dfu_control_done(&f->dfu, &s); /* status stage over: work may start */
+    }
     return r;
 }
 
@@ -135,8 +137,9 @@ static void set_address(fx_t *f, uint32_t a)
 
 static void pattern(uint8_t *b, size_t n, unsigned seed)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         b[i] = (uint8_t)(i * 7u + seed * 13u + 1u);
+    }
 }
 
 #define ADDR (FAKE_BASE + 2u * FAKE_SECTOR)
@@ -145,8 +148,9 @@ static void test_blocks_overlap_and_poll_is_time_left(void **state)
 {
     fx_t *f = *state;
     uint8_t blk[5][XFER];
-    for (unsigned i = 0; i < 5; i++)
+    for (unsigned i = 0; i < 5; i++) {
         pattern(blk[i], XFER, i + 1u);
+    }
     set_address(f, ADDR);
 
     /* block A: accepted at once, programmed in the background */
@@ -186,8 +190,9 @@ static void test_blocks_overlap_and_poll_is_time_left(void **state)
     assert_int_equal(ctl(f, OUT, DFU_REQ_ABORT, 0, NULL, 0), 0);
     assert_int_equal(dfu_get_state(&f->dfu), DFU_STATE_IDLE);
     const uint8_t *m = &f->flash.mem[ADDR - FAKE_BASE];
-    for (unsigned i = 0; i < 5; i++)
+    for (unsigned i = 0; i < 5; i++) {
         assert_memory_equal(m + i * XFER, blk[i], XFER);
+    }
     assert_int_equal(f->dfu.work.words_programmed, 5 * XFER / 32);
 }
 
@@ -391,8 +396,9 @@ static int setup_polled(void **state)
 /* The main loop: n passes. */
 static void loop(fx_t *f, unsigned n)
 {
-    while (n--)
+    while (n--) {
         dfu_poll(&f->dfu);
+    }
 }
 
 static void erase_cmd(fx_t *f, unsigned sector)
@@ -493,8 +499,9 @@ static void test_polled_failure_drops_the_bank(void **state)
     assert_int_equal(s.status, DFU_STATUS_ERR_PROG);
     /* every buffer is free after CLRSTATUS */
     assert_int_equal(ctl(f, OUT, DFU_REQ_CLRSTATUS, 0, NULL, 0), 0);
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 4; i++) {
         assert_int_equal(f->dfu.buf_refs[i], 0);
+    }
 }
 
 /* A block split across the banks holds its buffer until both halves are
@@ -509,8 +516,9 @@ static void test_polled_split_block_holds_its_buffer(void **state)
     dnload(f, 2, a, XFER);
     assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
     /* bank 1's word is done, bank 2 is still at it */
-    for (unsigned i = 0; i < 40 && f->dfu.work.bank[0].count != 0; i++)
+    for (unsigned i = 0; i < 40 && f->dfu.work.bank[0].count != 0; i++) {
         loop(f, 1);
+    }
     assert_int_equal(f->dfu.work.bank[0].count, 0);
     assert_true(f->dfu.work.bank[1].count != 0);
     assert_int_equal(f->dfu.buf_refs[0], 1);
@@ -579,8 +587,9 @@ static void test_polled_crc_after_the_work(void **state)
     assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
     loop(f, 1);
     assert_false(f->dfu.result_valid); /* the block is not done */
-    for (unsigned i = 0; i < 200 && !f->dfu.result_valid; i++)
+    for (unsigned i = 0; i < 200 && !f->dfu.result_valid; i++) {
         loop(f, 1);
+    }
     assert_true(f->dfu.result_valid);
     assert_int_equal(f->flash.read_busy, 0);
     assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
@@ -656,8 +665,9 @@ static void test_polled_full_queue_waits(void **state)
     uint8_t b[5] = {DFUSE_CMD_ERASE, (uint8_t)e, (uint8_t)(e >> 8), (uint8_t)(e >> 16),
                     (uint8_t)(e >> 24)};
     ram_flash_set_polled(&f->flash, 100); /* the erases last 100 polls each */
-    for (unsigned i = 0; i < DFU_WORK_QLEN; i++)
+    for (unsigned i = 0; i < DFU_WORK_QLEN; i++) {
         erase_cmd(f, 2);
+    }
     assert_int_equal(f->dfu.work.bank[0].count, DFU_WORK_QLEN);
     cmd(f, b, 5);
     st6_t s = getstatus(f);
@@ -666,14 +676,16 @@ static void test_polled_full_queue_waits(void **state)
     assert_int_equal(getstatus(f).state, DFU_STATE_DNBUSY);
     /* the first erase ends: room, the ninth is queued (dfuDNBUSY with 0,
      * as a command answers), then dfuDNLOAD-IDLE */
-    while (f->dfu.work.bank[0].count == DFU_WORK_QLEN)
+    while (f->dfu.work.bank[0].count == DFU_WORK_QLEN) {
         loop(f, 1);
+    }
     s = getstatus(f);
     assert_int_equal(s.state, DFU_STATE_DNBUSY);
     assert_int_equal(s.poll, 0);
     assert_int_equal(getstatus(f).state, DFU_STATE_DNLOAD_IDLE);
-    for (unsigned i = 0; i < 2000 && !dfu_work_idle(&f->dfu.work); i++)
+    for (unsigned i = 0; i < 2000 && !dfu_work_idle(&f->dfu.work); i++) {
         loop(f, 1);
+    }
     assert_int_equal(f->flash.erases, DFU_WORK_QLEN + 1u);
 }
 

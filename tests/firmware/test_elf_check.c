@@ -132,10 +132,11 @@ static void vectors(const blob_t *e, uint32_t base, uint32_t *sp, uint32_t *rese
     /* 16 core vectors + 150 H743 interrupt positions; the bootloader's
      * 16-byte identity (core/boot/bl_ident.h) may follow in the section. */
     const uint32_t table = (16u + 150u) * 4u;
-    if (v.size == table + 16u)
+    if (v.size == table + 16u) {
         assert_memory_equal(e->data + v.offset + table, "H7BL", 4);
-    else
+    } else {
         assert_int_equal(v.size, table);
+    }
     *sp = rd32(e, v.offset);
     *reset = rd32(e, v.offset + 4);
 }

@@ -30,8 +30,9 @@ static h7_usb_device_t dfu_mode(const char *manufacturer, const char *alt0, cons
     d.dfu_mode = true;
     snprintf(d.manufacturer, sizeof d.manufacturer, "%s", manufacturer);
     snprintf(d.alts[d.n_alts++].name, sizeof d.alts[0].name, "%s", alt0);
-    if (alt1)
+    if (alt1) {
         snprintf(d.alts[d.n_alts++].name, sizeof d.alts[0].name, "%s", alt1);
+    }
     return d;
 }
 

@@ -27,8 +27,9 @@ static inline void fill_random(uint8_t *buf, size_t len, uint32_t seed)
 static inline int write_bytes(const char *path, const void *buf, size_t len)
 {
     FILE *f = fopen(path, "wb");
-    if (!f)
+    if (!f) {
         return -1;
+    }
     size_t n = fwrite(buf, 1, len, f);
     return (fclose(f) == 0 && n == len) ? 0 : -1;
 }
@@ -45,8 +46,9 @@ static inline int run_cmd(const char *fmt, ...)
     char full[2100];
     snprintf(full, sizeof(full), "%s >/dev/null 2>&1", cmd);
     int rc = system(full);
-    if (rc != 0)
+    if (rc != 0) {
         fprintf(stderr, "command failed (%d): %s\n", rc, cmd);
+    }
     return rc;
 }
 

@@ -288,18 +288,23 @@ static void test_bad_files(void **state)
         int rc = h7_image_load_mem(&img, buf, len, c->name, NULL, &err);
         long want_off = c->from_end ? (long)len - c->offset : c->offset;
         print_message("%-14s -> %s\n", c->name, rc ? err.message : "(loaded!)");
-        if (rc != -1)
+        if (rc != -1) {
             fail_msg("%s: loaded, should be refused", c->name);
-        if (err.code != c->code)
+        }
+        if (err.code != c->code) {
             fail_msg("%s: code %s, want %s (%s)", c->name, h7_image_errc_name(err.code),
                      h7_image_errc_name(c->code), err.message);
-        if (err.line != c->line)
+        }
+        if (err.line != c->line) {
             fail_msg("%s: line %u, want %u (%s)", c->name, err.line, c->line, err.message);
-        if (err.offset != want_off)
+        }
+        if (err.offset != want_off) {
             fail_msg("%s: offset %ld, want %ld (%s)", c->name, err.offset, want_off, err.message);
-        if (strncmp(err.message, c->name, strlen(c->name)) != 0 || !strstr(err.message, c->has))
+        }
+        if (strncmp(err.message, c->name, strlen(c->name)) != 0 || !strstr(err.message, c->has)) {
             fail_msg("%s: message \"%s\" should name the file and say \"%s\"", c->name, err.message,
                      c->has);
+        }
         assert_int_equal(img.count, 0); /* nothing half-loaded */
     }
 }
@@ -379,8 +384,9 @@ static void test_random_damage(void **state)
         }
         h7_image_t img;
         h7_image_error_t err;
-        if (h7_image_load_mem(&img, orig, len, name, NULL, &err))
+        if (h7_image_load_mem(&img, orig, len, name, NULL, &err)) {
             fail_msg("fixture %s: %s", name, err.message);
+        }
         h7_image_free(&img);
         int refused = 0;
         for (int round = 0; round < 3000; round++) {
@@ -392,8 +398,9 @@ static void test_random_damage(void **state)
                 x ^= x << 13, x ^= x >> 17, x ^= x << 5;
                 buf[x % n] ^= (uint8_t)(1u << (x >> 29));
             }
-            if (round % 5 == 0)
+            if (round % 5 == 0) {
                 n = x % len; /* also cut it short */
+            }
             if (h7_image_load_mem(&img, buf, n, name, NULL, &err) == 0) {
                 assert_true(img.count > 0);
                 h7_image_free(&img);
@@ -404,8 +411,9 @@ static void test_random_damage(void **state)
             }
         }
         print_message("%s: %d of 3000 damaged copies refused\n", name, refused);
-        if (kind > 0) /* record checksums / the suffix CRC catch most damage */
+        if (kind > 0) { /* record checksums / the suffix CRC catch most damage */
             assert_true(refused > 2000);
+        }
     }
 }
 

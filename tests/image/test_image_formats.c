@@ -53,8 +53,9 @@ static void load_ok(h7_image_t *img, const char *path, const h7_load_opts_t *opt
 {
     h7_image_error_t err;
     int rc = h7_image_load_file(img, path, opts, &err);
-    if (rc != 0)
+    if (rc != 0) {
         fail_msg("%s", err.message);
+    }
 }
 
 static void expect_one_segment(const h7_image_t *img, uint32_t addr, const uint8_t *data,
@@ -128,9 +129,10 @@ static void test_detect(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         h7_image_format_t got = h7_image_detect((const uint8_t *)cases[i].content,
                                                 strlen(cases[i].content), cases[i].name);
-        if (got != cases[i].want)
+        if (got != cases[i].want) {
             fail_msg("case %zu: detected %s, want %s", i, h7_image_format_name(got),
                      h7_image_format_name(cases[i].want));
+        }
     }
     h7_image_format_t f;
     assert_true(h7_image_format_parse("hex", &f) && f == H7_FMT_IHEX);
@@ -169,8 +171,9 @@ static void test_bin_needs_base(void **state)
 static void objcopy_and_compare(const char *ofmt, uint32_t base, size_t len, uint32_t seed,
                                 h7_image_format_t want_fmt, uint32_t want_start)
 {
-    if (!tool_found(H7_OBJCOPY))
+    if (!tool_found(H7_OBJCOPY)) {
         skip();
+    }
     uint8_t *data = malloc(len);
     assert_non_null(data);
     fill_random(data, len, seed);
@@ -182,10 +185,11 @@ static void objcopy_and_compare(const char *ofmt, uint32_t base, size_t len, uin
     load_ok(&img, path_of("out.img"), NULL); /* no extension: detected by content */
     assert_int_equal(img.format, want_fmt);
     expect_one_segment(&img, base, data, len);
-    if (img.has_start_seg) /* below 1 MiB objcopy writes a CS:IP (03) start record */
+    if (img.has_start_seg) { /* below 1 MiB objcopy writes a CS:IP (03) start record */
         assert_int_equal(((uint32_t)img.start_cs << 4) + img.start_ip, want_start);
-    else
+    } else {
         assert_true(img.has_start && img.start == want_start);
+    }
     h7_image_free(&img);
     free(data);
 }
@@ -209,8 +213,9 @@ static void test_srec_from_objcopy(void **state)
 static void test_srec_header_and_count(void **state)
 {
     (void)state;
-    if (!tool_found(H7_OBJCOPY))
+    if (!tool_found(H7_OBJCOPY)) {
         skip();
+    }
     uint8_t data[300];
     fill_random(data, sizeof(data), 24);
     assert_int_equal(write_bytes(path_of("in.bin"), data, sizeof(data)), 0);
@@ -224,8 +229,9 @@ static void test_srec_header_and_count(void **state)
     assert_non_null(f);
     char text[8192] = "", line[256];
     while (fgets(line, sizeof(line), f)) {
-        if (line[0] == 'S' && line[1] == '7')
+        if (line[0] == 'S' && line[1] == '7') {
             strcat(text, "S5030013E9\n");
+        }
         strcat(text, line);
     }
     fclose(f);
@@ -250,8 +256,9 @@ static const char *const linker_script =
 static void test_elf_from_objcopy_and_ld(void **state)
 {
     (void)state;
-    if (!tool_found(H7_OBJCOPY) || !tool_found(H7_ARM_LD))
+    if (!tool_found(H7_OBJCOPY) || !tool_found(H7_ARM_LD)) {
         skip();
+    }
     uint8_t data[12345];
     fill_random(data, sizeof(data), 31);
     assert_int_equal(write_bytes(path_of("in.bin"), data, sizeof(data)), 0);
@@ -304,16 +311,20 @@ static void test_elf_handmade(void **state)
         {1, 0, 0x20000000, 0x20000000, 0, 512, 6, 4},
         {1, 300, 0x24000000, 0x08001000, 136, 136, 6, 4},
     };
-    for (int i = 0; i < 4; i++)
-        for (int k = 0; k < 8; k++)
-            for (int b = 0; b < 4; b++)
+    for (int i = 0; i < 4; i++) {
+        for (int k = 0; k < 8; k++) {
+            for (int b = 0; b < 4; b++) {
                 f[52 + i * 32 + k * 4 + b] = (uint8_t)(ph[i][k] >> (8 * b));
+            }
+        }
+    }
     fill_random(f + 180, 256, 41);
     h7_image_t img;
     h7_image_error_t err;
     int rc = h7_image_load_mem(&img, f, sizeof(f), "hand.elf", NULL, &err);
-    if (rc)
+    if (rc) {
         fail_msg("%s", err.message);
+    }
     assert_int_equal(img.count, 2);
     assert_int_equal(img.seg[0].addr, 0x08000000);
     assert_int_equal(img.seg[0].len, 100);
@@ -373,8 +384,9 @@ static void test_ihex_segments_wrap_crlf(void **state)
 
     h7_image_t img;
     h7_image_error_t err;
-    if (h7_image_load_mem(&img, (const uint8_t *)text, strlen(text), "seg.hex", NULL, &err))
+    if (h7_image_load_mem(&img, (const uint8_t *)text, strlen(text), "seg.hex", NULL, &err)) {
         fail_msg("%s", err.message);
+    }
     assert_int_equal(img.count, 4);
     assert_int_equal(img.seg[0].addr, 0x10000);
     assert_int_equal(img.seg[0].len, 8);
@@ -476,8 +488,9 @@ static void test_dfuse_writer_round_trip(void **state)
     h7_image_free(&back);
     h7_image_free(&img);
 
-    if (!tool_found(H7_DFU_SUFFIX))
+    if (!tool_found(H7_DFU_SUFFIX)) {
         skip();
+    }
     /* dfu-util's own checker accepts the suffix and its CRC ... */
     assert_int_equal(run_cmd("%s -c %s", H7_DFU_SUFFIX, path_of("rt.dfu")), 0);
     /* ... and, to show the check has teeth, refuses it after one flipped byte. */
@@ -495,8 +508,9 @@ static void test_dfuse_writer_round_trip(void **state)
 static void test_plain_dfu_from_dfu_suffix(void **state)
 {
     (void)state;
-    if (!tool_found(H7_DFU_SUFFIX))
+    if (!tool_found(H7_DFU_SUFFIX)) {
         skip();
+    }
     uint8_t data[4000];
     fill_random(data, sizeof(data), 71);
     assert_int_equal(write_bytes(path_of("plain.dfu"), data, sizeof(data)), 0);

@@ -69,8 +69,9 @@ static const char *message(const fx_t *f)
 static void write_ok(fx_t *f, const h7_image_t *img, h7_write_report_t *rep)
 {
     int rc = h7_ops_write_image(&f->dfu, img, f->layout, NULL, rep);
-    if (rc != 0)
+    if (rc != 0) {
         print_error("write failed: %s\n", message(f));
+    }
     assert_int_equal(rc, 0);
 }
 
@@ -83,8 +84,9 @@ static void check_on_flash(fx_t *f, const h7_image_t *img)
         const h7_segment_t *s = &img->seg[i];
         assert_memory_equal(raw + (s->addr - 0x08000000u), s->data, s->len);
         uint32_t end = s->addr + s->len;
-        for (uint32_t a = end; a % 32u; a++)
+        for (uint32_t a = end; a % 32u; a++) {
             assert_int_equal(raw[a - 0x08000000u], 0xff);
+        }
         uint8_t *back = malloc(s->len);
         assert_int_equal(h7_ops_read(&f->dfu, s->addr, back, s->len, NULL, NULL), 0);
         assert_memory_equal(back, s->data, s->len);
@@ -121,8 +123,9 @@ static void load_mem(h7_image_t *img, const uint8_t *buf, size_t len, const char
 {
     h7_image_error_t err;
     h7_image_init(img);
-    if (h7_image_load_mem(img, buf, len, name, o, &err) != 0)
+    if (h7_image_load_mem(img, buf, len, name, o, &err) != 0) {
         print_error("load %s: %s\n", name, err.message);
+    }
     assert_int_equal(img->count > 0, 1);
 }
 
@@ -174,27 +177,30 @@ static int objcopy_image(const char *kind, const uint8_t *bin, size_t len, uint3
                          h7_image_t *img)
 {
     char dir[] = "/tmp/h7inprocXXXXXX";
-    if (mkdtemp(dir) == NULL)
+    if (mkdtemp(dir) == NULL) {
         return -1;
+    }
     char in[300], mid[300], out[300], cmd[1400];
     snprintf(in, sizeof(in), "%s/app.bin", dir);
     snprintf(mid, sizeof(mid), "%s/app.o", dir);
     snprintf(out, sizeof(out), "%s/app.%s", dir, kind);
     FILE *fp = fopen(in, "wb");
-    if (fp == NULL)
+    if (fp == NULL) {
         return -1;
+    }
     fwrite(bin, 1, len, fp);
     fclose(fp);
-    if (strcmp(kind, "srec") == 0)
+    if (strcmp(kind, "srec") == 0) {
         snprintf(cmd, sizeof(cmd),
                  "arm-none-eabi-objcopy -I binary -O srec --change-addresses 0x%08x %s %s", addr,
                  in, out);
-    else
+    } else {
         snprintf(cmd, sizeof(cmd),
                  "arm-none-eabi-objcopy -I binary -O elf32-littlearm -B arm "
                  "--rename-section .data=.text,alloc,load,readonly,code %s %s && "
                  "arm-none-eabi-ld -Ttext=0x%08x -e 0x%08x -o %s %s",
                  in, mid, addr, addr, out, mid);
+    }
     int rc = system(cmd);
     h7_image_error_t err;
     h7_image_init(img);
@@ -211,8 +217,9 @@ static int objcopy_image(const char *kind, const uint8_t *bin, size_t len, uint3
 
 static void from_binutils(fx_t *f, const char *kind, h7_image_format_t fmt)
 {
-    if (system("command -v arm-none-eabi-objcopy >/dev/null 2>&1") != 0)
+    if (system("command -v arm-none-eabi-objcopy >/dev/null 2>&1") != 0) {
         skip();
+    }
     static uint8_t bin[99999];
     payload(bin, sizeof(bin), 11);
     h7_image_t img;
@@ -251,8 +258,9 @@ static void refused(fx_t *f, uint32_t addr, size_t len, const char *want_words)
     assert_int_equal(st.ops, 0);
     assert_int_equal(f->ip.requests, 0); /* not one request reached the device */
     const char *m = message(f);
-    if (strstr(m, want_words) == NULL)
+    if (strstr(m, want_words) == NULL) {
         print_error("message: %s\n", m);
+    }
     assert_non_null(strstr(m, want_words));
     h7_image_free(&img);
     free(b);
@@ -283,8 +291,9 @@ static void expect_device_error(fx_t *f, int rc, uint8_t status, const char *wor
     assert_int_equal(f->dfu.err.state, H7_ST_ERROR);
     assert_int_equal(f->dfu.err.status, status);
     const char *m = message(f);
-    if (strstr(m, h7_dfu_status_name(status)) == NULL || strstr(m, words) == NULL)
+    if (strstr(m, h7_dfu_status_name(status)) == NULL || strstr(m, words) == NULL) {
         print_error("message: %s\n", m);
+    }
     assert_non_null(strstr(m, h7_dfu_status_name(status)));
     assert_non_null(strstr(m, words));
     assert_non_null(strstr(m, "What to do:"));
@@ -445,8 +454,9 @@ static bool log_programs(void *user, const sim_flash_event_t *ev)
 {
     prog_log_t *log = user;
     if (ev->op == SIM_FLASH_OP_PROGRAM && ev->phase == SIM_FLASH_PHASE_AFTER &&
-        log->n < sizeof(log->addr) / sizeof(log->addr[0]))
+        log->n < sizeof(log->addr) / sizeof(log->addr[0])) {
         log->addr[log->n++] = ev->addr;
+    }
     return false;
 }
 
@@ -466,8 +476,9 @@ static void test_commit_span_written_last(void **state)
     assert_true(log->n > 2);
     assert_int_equal(log->addr[log->n - 2], APP);
     assert_int_equal(log->addr[log->n - 1], APP + 32);
-    for (size_t i = 0; i + 2 < log->n; i++)
+    for (size_t i = 0; i + 2 < log->n; i++) {
         assert_true(log->addr[i] >= APP + 64);
+    }
     check_on_flash(f, &img);
     free(log);
     h7_image_free(&img);

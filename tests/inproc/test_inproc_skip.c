@@ -108,8 +108,9 @@ static h7_write_report_t write_img(fx_t *f, bool no_skip, uint64_t *erases)
     const uint8_t *raw = sim_flash_raw(f->flash);
     assert_memory_equal(raw + (APP - 0x08000000u), f->img, SIZE);
     /* the rest of the last sector is erased, as erase + write leaves it */
-    for (uint32_t i = SIZE; i < 4 * SECTOR; i++)
+    for (uint32_t i = SIZE; i < 4 * SECTOR; i++) {
         assert_int_equal(raw[APP - 0x08000000u + i], 0xff);
+    }
     h7_image_free(&img);
     return rep;
 }
@@ -255,8 +256,9 @@ static void cancel_after_3(void *user, h7_phase_t phase, uint64_t done, uint64_t
 {
     (void)user;
     (void)total;
-    if (phase == H7_PHASE_WRITE && done >= 3u * 2048u)
+    if (phase == H7_PHASE_WRITE && done >= 3u * 2048u) {
         cancel_flag = 1;
+    }
 }
 
 static void test_cancel_stops_between_blocks(void **state)

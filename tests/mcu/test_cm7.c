@@ -259,8 +259,9 @@ static chip_t *chip_new(const uint8_t *prog, size_t len, const uint8_t *handler,
     t->mirror = calloc(1, ARR_SIZE);
     assert_non_null(t->ram);
     assert_non_null(t->mirror);
-    for (uint32_t i = 0; i < ARR_SIZE; i += 4u)
+    for (uint32_t i = 0; i < ARR_SIZE; i += 4u) {
         h7_put_le32(t->mirror + i, 0xA5000000u | i);
+    }
     h7_put_le32(t->ram + 0, MSP_TOP);
     h7_put_le32(t->ram + 4, PROG | 1u);
     h7_put_le32(t->ram + 12, HANDLER | 1u);
@@ -331,8 +332,9 @@ typedef struct {
 static frame_t frame_at(const chip_t *t, uint32_t sp)
 {
     frame_t f;
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 4; i++) {
         f.r[i] = ram32(t, sp + 4u * i);
+    }
     f.r12 = ram32(t, sp + 16u);
     f.lr = ram32(t, sp + 20u);
     f.pc = ram32(t, sp + 24u);

@@ -451,8 +451,9 @@ static void test_stuck_operation(void **state)
     unlock(fx, 1);
     wr(fx, BANK(1) + CR, CR_PSIZE(X64) | CR_SER | CR_SNB(2) | CR_START);
     uint64_t t0 = sim_clock_now_ns(&fx->clock);
-    for (int i = 0; i < 5000; i++)
+    for (int i = 0; i < 5000; i++) {
         assert_int_equal(rd(fx, BANK(1) + SR) & (SR_QW | SR_BSY), SR_QW | SR_BSY);
+    }
     assert_int_equal(sim_clock_now_ns(&fx->clock), t0);
     uint64_t until = 0, now = sim_clock_now_ns(&fx->clock);
     assert_true(flash_ctl_bank_busy(fx->ctl, 1, &until));

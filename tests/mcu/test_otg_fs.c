@@ -117,8 +117,9 @@ static uint32_t rd(uint32_t off)
     uint32_t v = 0;
     const char *why;
     bool ok = try_rd(off, 4, &v, &why);
-    if (!ok)
+    if (!ok) {
         fprintf(stderr, "read 0x%03x: %s\n", (unsigned)off, why ? why : "?");
+    }
     assert_true(ok);
     return v;
 }
@@ -127,8 +128,9 @@ static void wr(uint32_t off, uint32_t v)
 {
     const char *why;
     bool ok = try_wr(off, 4, v, &why);
-    if (!ok)
+    if (!ok) {
         fprintf(stderr, "write 0x%03x = 0x%08x: %s\n", (unsigned)off, (unsigned)v, why ? why : "?");
+    }
     assert_true(ok);
 }
 
@@ -239,8 +241,9 @@ static void dev_respond(void)
         d.st = D_IDLE;
         return;
     }
-    if (d.setup[1] == 5) /* SET_ADDRESS: DAD before the status stage */
+    if (d.setup[1] == 5) { /* SET_ADDRESS: DAD before the status stage */
         wr(DCFG, (rd(DCFG) & ~DAD_MASK) | ((uint32_t)d.setup[2] << 4));
+    }
     if (wlen == 0) {
         ep0_in_send(NULL, 0);
         d.st = D_STATUS_IN;
@@ -294,8 +297,9 @@ static void dev_service(void)
     uint32_t st = rd(GINTSTS) & rd(GINTMSK);
     if (st & USBRST) { /* "Endpoint initialization on USB reset" */
         wr(GINTSTS, USBRST);
-        for (unsigned n = 0; n < 9; n++)
+        for (unsigned n = 0; n < 9; n++) {
             wr(DOEPCTL(n), rd(DOEPCTL(n)) | SNAK);
+        }
         flush_rx();
         wr(DOEPTSIZ(0), STUPCNT(3) | PKTCNT(1) | 24u);
         wr(DCFG, rd(DCFG) & ~DAD_MASK);
@@ -309,8 +313,9 @@ static void dev_service(void)
         wr(DCTL, rd(DCTL) | CGINAK);
         d.enums++;
     }
-    while (rd(GINTSTS) & RXFLVL)
+    while (rd(GINTSTS) & RXFLVL) {
         dev_rx_entry();
+    }
     if ((st & OEPINT) && (rd(DAINT) & BIT(16))) {
         uint32_t i = rd(DOEPINT(0));
         wr(DOEPINT(0), i);
@@ -342,8 +347,9 @@ static void dev_service(void)
             d.completed++;
         }
     }
-    if (d.setup_waiting && !d.hold)
+    if (d.setup_waiting && !d.hold) {
         dev_respond();
+    }
 }
 
 static void rounds(unsigned n)
@@ -360,8 +366,9 @@ static int run(uint16_t *actual)
         otg_fs_poll(o);
         dev_service();
         int r = otg_fs_host_control_result(o, actual);
-        if (r != OTG_FS_HOST_PENDING)
+        if (r != OTG_FS_HOST_PENDING) {
             return r;
+        }
     }
     return OTG_FS_HOST_PENDING;
 }
@@ -463,8 +470,9 @@ static void test_soft_reset_needs_the_gate(void **state)
     otg_fs_set_gate(o, gate, NULL);
     gate_on = false;
     wr(GRSTCTL, CSRST);
-    for (unsigned i = 0; i < 100; i++)
+    for (unsigned i = 0; i < 100; i++) {
         assert_int_equal(rd(GRSTCTL), CSRST);
+    }
     gate_on = true;
     assert_int_equal(rd(GRSTCTL), CSRST);
     assert_int_equal(rd(GRSTCTL), AHBIDL);
@@ -595,8 +603,9 @@ static void test_setup_stage_registers(void **state)
 static void test_in_transfer_one_packet(void **state)
 {
     (void)state;
-    for (unsigned i = 0; i < 18; i++)
+    for (unsigned i = 0; i < 18; i++) {
         d.reply[i] = (uint8_t)(0xA0 + i);
+    }
     d.reply_len = 18;
     uint8_t buf[64] = {0};
     uint16_t actual = 0;
@@ -615,8 +624,9 @@ static void test_in_transfer_one_packet(void **state)
 static void test_in_transfer_two_packets_short_last(void **state)
 {
     (void)state;
-    for (unsigned i = 0; i < 100; i++)
+    for (unsigned i = 0; i < 100; i++) {
         d.reply[i] = (uint8_t)(i * 7u);
+    }
     d.reply_len = 100;
     uint8_t setup[8] = {0x80, 6, 0, 2, 0, 0, 0xFF, 0};
     uint8_t buf[255] = {0};
@@ -640,8 +650,9 @@ static void test_out_transfer_2k(void **state)
 {
     (void)state;
     static uint8_t payload[2048];
-    for (unsigned i = 0; i < sizeof payload; i++)
+    for (unsigned i = 0; i < sizeof payload; i++) {
         payload[i] = (uint8_t)(i ^ (i >> 8));
+    }
     uint8_t setup[8] = {0x21, 1, 0, 0, 0, 0, 0x00, 0x08}; /* DFU_DNLOAD-like, 2048 */
     uint16_t actual = 0;
     assert_int_equal(otg_fs_host_control_start(o, setup, payload), 0);
@@ -721,8 +732,9 @@ static void test_nak_until_armed(void **state)
     wr(DCTL, rd(DCTL) | SGINAK);
     assert_true(rd(GINTSTS) & GINAKEFF);
     assert_true(rd(DCTL) & GINSTS);
-    for (unsigned i = 0; i < 18; i += 4u)
+    for (unsigned i = 0; i < 18; i += 4u) {
         wr(FIFO(0), 0x01010101u * i);
+    }
     otg_fs_poll(o);
     assert_int_equal(otg_fs_host_control_result(o, &actual), OTG_FS_HOST_PENDING);
     wr(DCTL, rd(DCTL) | CGINAK);
@@ -863,8 +875,9 @@ static void test_out_endpoint_disable(void **state)
     wr(DOEPCTL(1), rd(DOEPCTL(1)) | EPENA | CNAK);
     assert_true(rd(DOEPCTL(1)) & EPENA);
     wr(DCTL, rd(DCTL) | SGONAK);
-    while (!(rd(GINTSTS) & GONAKEFF))
+    while (!(rd(GINTSTS) & GONAKEFF)) {
         dev_rx_entry();
+    }
     assert_int_equal(d.gonak_entries, 1);
     wr(DOEPCTL(1), rd(DOEPCTL(1)) | SNAK | EPDIS);
     assert_true(rd(DOEPINT(1)) & EPDISD);
@@ -880,8 +893,9 @@ static void test_out_endpoint_disable(void **state)
 static void test_fifo_flushes(void **state)
 {
     (void)state;
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < 4; i++) {
         wr(FIFO(0), i);
+    }
     assert_int_equal(rd(DTXFSTS(0)), 28);
     assert_int_equal(rd(DIEPINT(0)) & TXFE, TXFE); /* half empty (TXFELVL 0) */
     wr(GAHBCFG, BIT(7));                           /* TXFELVL: completely empty */
@@ -912,8 +926,9 @@ static void test_out_transfer_size_too_small(void **state)
     (void)state;
     uint8_t setup[8] = {0x21, 1, 0, 0, 0, 0, 64, 0};
     uint8_t data[64];
-    for (unsigned i = 0; i < sizeof data; i++)
+    for (unsigned i = 0; i < sizeof data; i++) {
         data[i] = (uint8_t)i;
+    }
     uint16_t actual;
 
     assert_int_equal(otg_fs_host_control_start(o, setup, data), 0);
@@ -943,8 +958,9 @@ static void test_fifo_layout_checked(void **state)
     wr(DIEPTXF(2), (16u << 16) | 176u); /* after FIFO 1 at [160, 176) */
     assert_true(try_wr(FIFO(2), 4, 0, &why));
     /* A full FIFO refuses the push instead of overrunning. */
-    for (unsigned i = 1; i < 16; i++)
+    for (unsigned i = 1; i < 16; i++) {
         wr(FIFO(2), i);
+    }
     assert_int_equal(rd(DTXFSTS(2)), 0);
     assert_false(try_wr(FIFO(2), 4, 0, &why));
 }

@@ -22,17 +22,19 @@ static uint32_t rd(const mcu_periph_t *p, uint32_t off)
 {
     uint32_t v = 0xDEADBEEFu;
     const char *why = NULL;
-    if (!p->read(p->ctx, off, 4, &v, &why))
+    if (!p->read(p->ctx, off, 4, &v, &why)) {
         fail_msg("%s read +0x%03x refused: %s", p->name, (unsigned)off, why ? why : "?");
+    }
     return v;
 }
 
 static void wr(const mcu_periph_t *p, uint32_t off, uint32_t v)
 {
     const char *why = NULL;
-    if (!p->write(p->ctx, off, 4, v, &why))
+    if (!p->write(p->ctx, off, 4, v, &why)) {
         fail_msg("%s write +0x%03x = 0x%08x refused: %s", p->name, (unsigned)off, (unsigned)v,
                  why ? why : "?");
+    }
 }
 
 static bool try_wr(const mcu_periph_t *p, uint32_t off, uint32_t v, const char **why)
@@ -45,8 +47,9 @@ static bool try_rd(const mcu_periph_t *p, uint32_t off, unsigned size, uint32_t 
 {
     const char *why = NULL;
     bool ok = p->read(p->ctx, off, size, v, &why);
-    if (!ok)
+    if (!ok) {
         assert_non_null(why);
+    }
     return ok;
 }
 
@@ -164,15 +167,17 @@ static void clock_up_400(const mcu_periph_t *p)
     modify(p, RCC_PLLCFGR, 0, PLL1FRACEN);
     modify(p, RCC_CR, 0, CR_PLL1ON);
     unsigned spins = 0;
-    while ((rd(p, RCC_CR) & CR_PLL1RDY) == 0u)
+    while ((rd(p, RCC_CR) & CR_PLL1RDY) == 0u) {
         assert_true(++spins < 100u);
+    }
     wr(p, RCC_D1CFGR, (0x8u << 0) | (0x4u << 4)); /* HPRE /2, D1PPRE /2, D1CPRE /1 */
     wr(p, RCC_D2CFGR, (0x4u << 4) | (0x4u << 8));
     wr(p, RCC_D3CFGR, 0x4u << 4);
     modify(p, RCC_CFGR, 7u, 3u); /* SW = PLL1 */
     spins = 0;
-    while (((rd(p, RCC_CFGR) >> 3) & 7u) != 3u)
+    while (((rd(p, RCC_CFGR) >> 3) & 7u) != 3u) {
         assert_true(++spins < 100u);
+    }
 }
 
 static void test_rcc_clock_init_400mhz(void **state)
@@ -506,8 +511,9 @@ static void test_pwr_usb33(void **state)
     assert_true(pwr_usb33_ready(pw));
     /* VDD33USB missing: never ready. */
     pwr_set_usb_supply_present(pw, false);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 5; i++) {
         assert_false(rd(&p, PWR_CR3) & CR3_USB33RDY);
+    }
     assert_false(pwr_usb33_ready(pw));
     pwr_set_usb_supply_present(pw, true);
     /* CR3 (USB33DEN included) is reset by a power-on reset only. */
@@ -982,8 +988,9 @@ static void test_systick_at_400mhz(void **state)
     wr(&p, SYST_CVR, 0);
     wr(&p, SYST_CSR, 5u);
     uint64_t start = sim_clock_now_ns(&clk);
-    while ((rd(&p, SYST_CSR) & COUNTFLAG) == 0u)
+    while ((rd(&p, SYST_CSR) & COUNTFLAG) == 0u) {
         sim_clock_bus_advance(&clk, 100u);
+    }
     uint64_t took = sim_clock_now_ns(&clk) - start;
     assert_true(took >= 10000u && took < 10100u);
     systick_free(t);

@@ -23,8 +23,9 @@
 static void parse_ok(const char *s, h7_layout_t *l)
 {
     char err[256];
-    if (h7_layout_parse(s, l, err, sizeof(err)) != 0)
+    if (h7_layout_parse(s, l, err, sizeof(err)) != 0) {
         fail_msg("%s", err);
+    }
 }
 
 static void fill(uint8_t *b, size_t n, uint32_t seed)
@@ -143,12 +144,14 @@ static void test_layout_errors(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         h7_layout_t l;
         char err[256];
-        if (h7_layout_parse(bad[i].s, &l, err, sizeof(err)) == 0)
+        if (h7_layout_parse(bad[i].s, &l, err, sizeof(err)) == 0) {
             fail_msg("\"%s\" parsed, should fail", bad[i].s);
+        }
         print_message("%s\n", err);
-        if (!strstr(err, bad[i].col) || !strstr(err, bad[i].what))
+        if (!strstr(err, bad[i].col) || !strstr(err, bad[i].what)) {
             fail_msg("\"%s\": message \"%s\" lacks \"%s\" / \"%s\"", bad[i].s, err, bad[i].col,
                      bad[i].what);
+        }
     }
 }
 
@@ -169,8 +172,9 @@ static void test_plan_erases_only_touched_sectors(void **state)
     h7_plan_opts_t o = h7_plan_default_opts();
     h7_plan_t p;
     h7_plan_refusal_t why;
-    if (h7_plan_make(&img, &l, &o, &p, &why))
+    if (h7_plan_make(&img, &l, &o, &p, &why)) {
         fail_msg("%s", why.message);
+    }
     assert_int_equal(p.n_erase, 2);
     assert_int_equal(p.erase[0].index, 1);
     assert_int_equal(p.erase[0].addr, 0x08020000);
@@ -185,11 +189,13 @@ static void test_plan_erases_only_touched_sectors(void **state)
     /* 0x08060010 + 40 bytes -> the words 0x08060000 .. 0x0806003F, padded with 0xFF. */
     assert_int_equal(p.block[1].addr, 0x08060000);
     assert_int_equal(p.block[1].len, 64);
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 16; i++) {
         assert_int_equal(p.block[1].data[i], 0xFF);
+    }
     assert_memory_equal(p.block[1].data + 16, b, 40);
-    for (int i = 56; i < 64; i++)
+    for (int i = 56; i < 64; i++) {
         assert_int_equal(p.block[1].data[i], 0xFF);
+    }
     assert_int_equal(p.write_bytes, sizeof(a) + 64);
     h7_plan_free(&p);
     h7_image_free(&img);
@@ -265,8 +271,9 @@ static void expect_refusal(const char *layout, uint32_t addr, size_t len, h7_pla
     print_message("%s\n", why.message);
     assert_int_equal(why.reason, reason);
     assert_int_equal(why.addr, bad_addr);
-    if (!strstr(why.message, needle))
+    if (!strstr(why.message, needle)) {
         fail_msg("message \"%s\" lacks \"%s\"", why.message, needle);
+    }
     /* Refused means nothing to do: no erase, no block. */
     assert_int_equal(p.n_erase, 0);
     assert_int_equal(p.n_block, 0);
@@ -306,8 +313,9 @@ static void test_plan_option_bytes_and_alts(void **state)
     h7_plan_opts_t o = {.program_unit = 4, .pad = 0xFF, .alt = 1};
     h7_plan_t p;
     h7_plan_refusal_t why;
-    if (h7_plan_make(&img, &ob, &o, &p, &why))
+    if (h7_plan_make(&img, &ob, &o, &p, &why)) {
         fail_msg("%s", why.message);
+    }
     assert_int_equal(p.n_erase, 0); /* 'e': writable, not erasable */
     assert_int_equal(p.n_block, 1);
     assert_int_equal(p.block[0].addr, 0x5200201C);
@@ -358,17 +366,20 @@ static void test_plan_random_images(void **state)
             seed = seed * 1103515245u + 12345u;
             uint32_t len = 1 + (seed >> 5) % 8192;
             fill(chunk, len, seed);
-            if (h7_image_add(&img, 0, base + off, chunk, len, NULL) != 0)
+            if (h7_image_add(&img, 0, base + off, chunk, len, NULL) != 0) {
                 continue; /* overlapped an earlier one: skip it */
+            }
             memcpy(want + off, chunk, len);
-            for (uint32_t a = off; a < off + len; a += 1)
+            for (uint32_t a = off; a < off + len; a += 1) {
                 touched[1 + a / (128 * KiB)] = true;
+            }
         }
         h7_plan_opts_t o = h7_plan_default_opts();
         h7_plan_t p;
         h7_plan_refusal_t why;
-        if (h7_plan_make(&img, &l, &o, &p, &why))
+        if (h7_plan_make(&img, &l, &o, &p, &why)) {
             fail_msg("round %d: %s", round, why.message);
+        }
         memset(flash, 0xFF, span);
         uint64_t prev_end = 0;
         for (size_t i = 0; i < p.n_block; i++) {
@@ -381,11 +392,13 @@ static void test_plan_random_images(void **state)
         }
         assert_memory_equal(flash, want, span);
         size_t n_touched = 0;
-        for (int s = 0; s < 16; s++)
+        for (int s = 0; s < 16; s++) {
             n_touched += touched[s];
+        }
         assert_int_equal(p.n_erase, n_touched);
-        for (size_t i = 0; i < p.n_erase; i++)
+        for (size_t i = 0; i < p.n_erase; i++) {
             assert_true(touched[p.erase[i].index]);
+        }
         h7_plan_free(&p);
         h7_image_free(&img);
     }

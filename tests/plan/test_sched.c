@@ -32,12 +32,14 @@ typedef struct img {
 static void make(img_t *m, unsigned first, unsigned last, uint32_t addr, uint32_t len)
 {
     memset(m, 0, sizeof(*m));
-    for (unsigned s = first; s <= last; s++)
+    for (unsigned s = first; s <= last; s++) {
         m->erase[m->n_erase++] = (h7_plan_erase_t){BASE + s * SECTOR, SECTOR, s};
+    }
     m->data = malloc(len);
     assert_non_null(m->data);
-    for (uint32_t i = 0; i < len; i++)
+    for (uint32_t i = 0; i < len; i++) {
         m->data[i] = (uint8_t)(i * 7u);
+    }
     m->block[m->n_block++] = (h7_plan_block_t){addr, len, m->data};
 }
 
@@ -65,8 +67,9 @@ static void check_rules(const img_t *m, const h7_sched_item_t *it, size_t n)
         assert_int_equal(a / XFER, (e - 1u) / XFER);
         assert_int_equal(a / SECTOR, (e - 1u) / SECTOR);
         bool erased_before = false;
-        for (size_t k = 0; k < i; k++)
+        for (size_t k = 0; k < i; k++) {
             erased_before |= it[k].kind == H7_SCHED_ERASE && it[k].addr == a / SECTOR * SECTOR;
+        }
         assert_true(erased_before);
         assert_ptr_equal(it[i].data, m->data + (a - m->block[0].addr));
         bytes += it[i].len;
@@ -84,8 +87,9 @@ static void test_one_bank_is_dfu_util_order(void **state)
     h7_sched_item_t *it = sched(&m, 0, &n);
     check_rules(&m, it, n);
     /* address order: erase, its blocks, the next erase */
-    for (size_t i = 1; i < n; i++)
+    for (size_t i = 1; i < n; i++) {
         assert_true(it[i].addr > it[i - 1].addr || it[i - 1].kind == H7_SCHED_ERASE);
+    }
     assert_int_equal(it[0].kind, H7_SCHED_ERASE);
     assert_int_equal(it[1].kind, H7_SCHED_BLOCK);
     free(it);
@@ -113,12 +117,14 @@ static void test_two_banks_interleave(void **state)
     for (size_t i = 0; i < n; i++) {
         unsigned b = it[i].addr >= BASE + BANK;
         w[b] += h7_sched_cost_us(&it[i]);
-        if (b)
+        if (b) {
             last2 = i;
+        }
         /* the work sent to each bank stays within one item of the other's
          * while both have some left */
-        if (b && i < last2)
+        if (b && i < last2) {
             assert_true(w[1] <= w[0] + 1000000u);
+        }
     }
     assert_true(last2 < n / 4u);
     assert_int_equal(w[0], 7u * (1000000u + 4096u * 100u));
@@ -137,9 +143,11 @@ static void test_cut_at_windows_and_bank_edge(void **state)
     h7_sched_item_t *it = sched(&m, BANK, &n);
     check_rules(&m, it, n);
     int crossing = 0;
-    for (size_t i = 0; i < n; i++)
-        if (it[i].kind == H7_SCHED_BLOCK && it[i].addr == BASE + BANK)
+    for (size_t i = 0; i < n; i++) {
+        if (it[i].kind == H7_SCHED_BLOCK && it[i].addr == BASE + BANK) {
             crossing++;
+        }
+    }
     assert_int_equal(crossing, 1); /* a block starts exactly at the edge */
     free(it);
     free(m.data);

@@ -107,8 +107,9 @@ static bool holds(sim_flash_t *f, const app_t *a, uint32_t rec)
     const uint8_t *raw = sim_flash_raw(f);
     for (size_t i = 0; i < a->body.count; i++) {
         const h7_segment_t *s = &a->body.seg[i];
-        if (memcmp(raw + (s->addr - 0x08000000u), s->data, s->len) != 0)
+        if (memcmp(raw + (s->addr - 0x08000000u), s->data, s->len) != 0) {
             return false;
+        }
     }
     return rec != 0 && memcmp(raw + (rec - 0x08000000u), a->rec, BOOT_REC_SIZE) == 0;
 }
@@ -123,8 +124,9 @@ static boot_decision_t power_on_decision(sim_flash_t *f, boot_image_info_t *info
     boot_validate_t v = boot_validate(&dev, SLOT, info);
     /* RAM is lost with the power: no request survives. */
     boot_decision_t d = boot_decide(BOOT_REQ_NONE, v);
-    if (g_signed && d.action == BOOT_START_APP && !boot_counter_commit(&dev, info))
+    if (g_signed && d.action == BOOT_START_APP && !boot_counter_commit(&dev, info)) {
         d = boot_decide(BOOT_REQ_NONE, BOOT_ERR_COUNTER_STORE);
+    }
     boot_sig_set_key(NULL);
     return d;
 }
@@ -133,8 +135,9 @@ static uint32_t stored_counter(sim_flash_t *f)
 {
     flash_dev_t dev = sim_flash_dev(f);
     uint32_t v = 0, next;
-    if (boot_counter_read(&dev, &v, &next) != FLASH_OK)
+    if (boot_counter_read(&dev, &v, &next) != FLASH_OK) {
         return 0xFFFFFFFFu;
+    }
     return v;
 }
 
@@ -144,8 +147,9 @@ static sim_flash_t *new_flash(void)
 {
     sim_flash_t *f = sim_flash_new(NULL);
     assert_non_null(f);
-    if (g_signed)
+    if (g_signed) {
         assert_true(sim_flash_set_map(f, flash_map_stm32h743_signed()));
+    }
     return f;
 }
 
@@ -185,23 +189,27 @@ static void one_cut(const sim_flash_t *v1_flash, const app_t *v1, const app_t *v
     if (d.action == BOOT_START_APP) {
         bool is_old = info.hdr.version.major == v1->ver.major && holds(f, v1, info.record);
         bool is_new = info.hdr.version.major == v2->ver.major && holds(f, v2, info.record);
-        if (is_old)
+        if (is_old) {
             t->old_after_cut++;
-        else if (is_new)
+        } else if (is_new) {
             t->new_after_cut++;
-        else
+        } else {
             bad = true; /* would start a partial image */
+        }
     } else {
         t->dfu_after_cut++;
     }
     /* The same update again completes. */
-    if (write_app(&ip, v2, layout) != 0)
+    if (write_app(&ip, v2, layout) != 0) {
         bad = true;
+    }
     d = power_on_decision(f, &info);
-    if (d.action != BOOT_START_APP || !holds(f, v2, info.record))
+    if (d.action != BOOT_START_APP || !holds(f, v2, info.record)) {
         bad = true;
-    if (g_signed && stored_counter(f) != 6u)
+    }
+    if (g_signed && stored_counter(f) != 6u) {
         bad = true;
+    }
     if (bad) {
         t->failures++;
         print_error("cut at op %llu phase %d: failure\n", (unsigned long long)op, (int)phase);
@@ -223,10 +231,11 @@ static uint64_t prepare(const app_t *v1, const app_t *v2, bool full, sim_flash_t
         uint8_t old[BOOT_REC_SIZE];
         memcpy(old, v2->rec, sizeof old);
         old[BOOT_HDR_OFF_BUILD] ^= 0x5A; /* an older record (its CRC does not matter) */
-        for (uint32_t w = 0; w < BOOT_REC_SIZE; w += 32u)
+        for (uint32_t w = 0; w < BOOT_REC_SIZE; w += 32u) {
             assert_int_equal(
                 sim_flash_program_word(f, BOOT_REC_AREA_ADDR + i * BOOT_REC_SIZE + w, old + w),
                 FLASH_OK);
+        }
     }
     assert_int_equal(write_app(&ip, v1, layout), 0);
     boot_image_info_t info;
@@ -265,14 +274,18 @@ static void run(size_t body, uint64_t stride, bool full, const char *name)
     tally_t t = {0};
     static const sim_flash_phase_t phases[] = {SIM_FLASH_PHASE_BEFORE, SIM_FLASH_PHASE_DURING,
                                                SIM_FLASH_PHASE_AFTER};
-    for (uint64_t op = 1; op <= ops; op += (op + stride > ops && op != ops) ? ops - op : stride)
-        for (size_t p = 0; p < 3; p++)
+    for (uint64_t op = 1; op <= ops; op += (op + stride > ops && op != ops) ? ops - op : stride) {
+        for (size_t p = 0; p < 3; p++) {
             one_cut(v1_flash, &v1, &v2, op, phases[p], &t);
+        }
+    }
     /* Signed: every one of the last operations (the body's last words with
      * the trailer, the record, the counter write at the first start). */
-    for (uint64_t op = ops > 12u ? ops - 12u : 1u; g_signed && stride > 1 && op < ops; op++)
-        for (size_t p = 0; p < 3; p++)
+    for (uint64_t op = ops > 12u ? ops - 12u : 1u; g_signed && stride > 1 && op < ops; op++) {
+        for (size_t p = 0; p < 3; p++) {
             one_cut(v1_flash, &v1, &v2, op, phases[p], &t);
+        }
+    }
     printf("powerloss %s: %llu flash operations in the update, %lu cut points tried "
            "(stride %llu, 3 phases); after the cut: %lu in DFU mode, %lu old image, %lu new "
            "image; %lu failures\n",
@@ -323,8 +336,9 @@ static void test_update_signed(void **state)
 {
     (void)state;
     char err[256];
-    if (h7_key_load(H7_TEST_KEY, &g_key, err, sizeof err) != 0)
+    if (h7_key_load(H7_TEST_KEY, &g_key, err, sizeof err) != 0) {
         fail_msg("%s", err);
+    }
     g_signed = true;
     uint64_t st = stride("H7_POWERLOSS_STRIDE_SIGNED", 61);
     run(64 * 1024, st, false,

@@ -123,17 +123,20 @@ static void install(sim_flash_t *f, const h7_image_t *img)
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
         for (uint32_t a = s->addr & ~(m->sector_size - 1u); a < s->addr + s->len;
-             a += m->sector_size)
+             a += m->sector_size) {
             sim_flash_erase_sector(f, (unsigned)((a - FLASH_BASE) / m->sector_size));
+        }
     }
     for (size_t i = 0; i < img->count; i++) {
         const h7_segment_t *s = &img->seg[i];
         for (uint32_t w = s->addr & ~31u; w < s->addr + s->len; w += 32u) {
             uint8_t word[32];
             memset(word, 0xFF, sizeof word);
-            for (uint32_t k = 0; k < 32u; k++)
-                if (w + k >= s->addr && w + k < s->addr + s->len)
+            for (uint32_t k = 0; k < 32u; k++) {
+                if (w + k >= s->addr && w + k < s->addr + s->len) {
                     word[k] = s->data[w + k - s->addr];
+                }
+            }
             assert_int_equal(sim_flash_program_word(f, w, word), FLASH_OK);
         }
     }
@@ -147,16 +150,19 @@ static bool holds(const sim_flash_t *f, const h7_image_t *img)
     h7_image_t body;
     uint8_t rec[BOOT_REC_SIZE];
     bool has = false, ok = h7_stamp_split(img, &body, rec, &has) == 0 && has;
-    for (size_t i = 0; ok && i < body.count; i++)
+    for (size_t i = 0; ok && i < body.count; i++) {
         ok = memcmp(raw + (body.seg[i].addr - FLASH_BASE), body.seg[i].data, body.seg[i].len) == 0;
+    }
     h7_image_free(&body);
     const uint8_t *newest = NULL;
     for (uint32_t a = BOOT_REC_AREA_ADDR + BOOT_REC_AREA_SIZE;
          ok && newest == NULL && a > BOOT_REC_AREA_ADDR;) {
         a -= BOOT_REC_SIZE;
-        for (uint32_t k = 0; k < BOOT_REC_SIZE && newest == NULL; k++)
-            if (raw[a - FLASH_BASE + k] != 0xFFu)
+        for (uint32_t k = 0; k < BOOT_REC_SIZE && newest == NULL; k++) {
+            if (raw[a - FLASH_BASE + k] != 0xFFu) {
                 newest = raw + (a - FLASH_BASE);
+            }
+        }
     }
     return ok && newest != NULL && memcmp(newest, rec, BOOT_REC_SIZE) == 0;
 }
@@ -202,8 +208,9 @@ static void rig_free(rig_t *r)
 /* Power on and bring the board into DFU mode (the app detaches). */
 static bool to_dfu(rig_t *r)
 {
-    if (!h7_inproc_chip_wait_device(&r->tp, 3000))
+    if (!h7_inproc_chip_wait_device(&r->tp, 3000)) {
         return false;
+    }
     if (r->tp.id_product == PID_APP) {
         h7_dfu_client_t d;
         h7_dfu_init(&d, h7_inproc_chip_transport(&r->tp), RUNTIME_ITF, 64);
@@ -211,8 +218,9 @@ static bool to_dfu(rig_t *r)
         (void)h7_inproc_chip_wait_gone(&r->tp, 1000);
         uint64_t end = sim_clock_now_ns(&r->clock) + 3000ull * SIM_NS_PER_MS;
         while (sim_clock_now_ns(&r->clock) < end) {
-            if (h7_inproc_chip_wait_device(&r->tp, 100) && r->tp.id_product == PID_DFU)
+            if (h7_inproc_chip_wait_device(&r->tp, 100) && r->tp.id_product == PID_DFU) {
                 return true;
+            }
         }
         return false;
     }
@@ -238,15 +246,17 @@ static void leave(rig_t *r)
     h7_dfu_init(&d, h7_inproc_chip_transport(&r->tp), 0, 2048);
     int rc = h7_ops_leave(&d, true, SLOT);
     bool gone = h7_inproc_chip_wait_gone(&r->tp, 1000);
-    if (getenv("H7_POWERLOSS_FW_DEBUG"))
+    if (getenv("H7_POWERLOSS_FW_DEBUG")) {
         fprintf(stderr, "leave: rc %d (op %s, xfer %d), gone %d\n", rc, d.err.op, d.err.xfer, gone);
+    }
 }
 
 /* The child's life after the cut. */
 static int after_cut(rig_t *r, bool write_ok)
 {
-    if (write_ok)
+    if (write_ok) {
         return R_NO_CUT;
+    }
     if (!h7_inproc_chip_power_on(&r->tp, r->flash) || !h7_inproc_chip_wait_device(&r->tp, 2000)) {
         if (h743_halt_is_model_gap(r->chip)) {
             fprintf(stderr, "cut %llu: %s\n", (unsigned long long)r->cut_op,
@@ -256,17 +266,19 @@ static int after_cut(rig_t *r, bool write_ok)
         return R_BRICKED;
     }
     int code;
-    if (r->tp.id_product == PID_DFU)
+    if (r->tp.id_product == PID_DFU) {
         code = R_DFU;
-    else if (holds(r->flash, &g_v1))
+    } else if (holds(r->flash, &g_v1)) {
         code = R_OLD;
-    else if (holds(r->flash, &g_v2))
+    } else if (holds(r->flash, &g_v2)) {
         code = R_NEW;
-    else
+    } else {
         return R_PARTIAL;
+    }
     /* every recover-th cut point (and the first) runs the update again */
-    if (r->cut_op != 1 && (r->cut_op / g.stride) % g.recover != 0)
+    if (r->cut_op != 1 && (r->cut_op / g.stride) % g.recover != 0) {
         return code;
+    }
     if (!to_dfu(r)) {
         fprintf(stderr, "cut %llu: not back in DFU mode for the new update\n",
                 (unsigned long long)r->cut_op);
@@ -326,19 +338,24 @@ static void tally_code(tally_t *t, int status)
 static bool observer(void *user, const sim_flash_event_t *ev)
 {
     rig_t *r = user;
-    if (r->child)
+    if (r->child) {
         return ev->seq == r->first_seq + r->cut_op - 1u && (int)ev->phase == r->cut_phase;
-    if (!r->counting || ev->phase != SIM_FLASH_PHASE_BEFORE)
+    }
+    if (!r->counting || ev->phase != SIM_FLASH_PHASE_BEFORE) {
         return false;
-    if (r->first_seq == 0)
+    }
+    if (r->first_seq == 0) {
         r->first_seq = ev->seq;
+    }
     uint64_t n = ev->seq - r->first_seq + 1u;
     r->ops = n;
-    if (r->t == NULL || (n != 1 && n % g.stride != 0))
+    if (r->t == NULL || (n != 1 && n % g.stride != 0)) {
         return false;
+    }
     for (int p = 0; p < 3; p++) {
-        if (!g.phase[p])
+        if (!g.phase[p]) {
             continue;
+        }
         while (r->running >= g.jobs) {
             int st;
             if (wait(&st) > 0) {
@@ -354,8 +371,9 @@ static bool observer(void *user, const sim_flash_event_t *ev)
             r->cut_phase = p;
             return p == SIM_FLASH_PHASE_BEFORE;
         }
-        if (pid > 0)
+        if (pid > 0) {
             r->running++;
+        }
     }
     return false;
 }
@@ -363,8 +381,9 @@ static bool observer(void *user, const sim_flash_event_t *ev)
 /* In the child, the write returns at the cut; classify and exit. */
 static void child_exit_if_child(rig_t *r, int write_rc)
 {
-    if (!r->child)
+    if (!r->child) {
         return;
+    }
     _exit(after_cut(r, write_rc == 0));
 }
 
@@ -377,16 +396,19 @@ static void read_layout(rig_t *r)
     int n = t->control(t->ctx, 0x80, 6, 0x0200, 0, cfgd, sizeof cfgd, 1000);
     assert_true(n > 9);
     uint8_t idx = 0;
-    for (int i = 0; i + 8 < n; i += cfgd[i] ? cfgd[i] : n)
-        if (cfgd[i + 1] == 4 && cfgd[i + 5] == 0xFE && cfgd[i + 3] == 0)
+    for (int i = 0; i + 8 < n; i += cfgd[i] ? cfgd[i] : n) {
+        if (cfgd[i + 1] == 4 && cfgd[i + 5] == 0xFE && cfgd[i + 3] == 0) {
             idx = cfgd[i + 8];
+        }
+    }
     assert_true(idx != 0);
     uint8_t s[256];
     n = t->control(t->ctx, 0x80, 6, (uint16_t)(0x0300 | idx), 0x0409, s, sizeof s, 1000);
     assert_true(n > 2);
     size_t k = 0;
-    for (int i = 2; i + 1 < n && k + 1 < sizeof g_layout; i += 2)
+    for (int i = 2; i + 1 < n && k + 1 < sizeof g_layout; i += 2) {
         g_layout[k++] = (char)s[i];
+    }
     g_layout[k] = '\0';
 }
 
@@ -404,8 +426,9 @@ static void test_powerloss_fw(void **state)
     g.recover = env_num("H7_POWERLOSS_FW_RECOVER", 8);
     g.jobs = (unsigned)env_num("H7_POWERLOSS_FW_JOBS", 2);
     const char *ph = getenv("H7_POWERLOSS_FW_PHASES");
-    if (!ph)
+    if (!ph) {
         ph = "during";
+    }
     g.phase[0] = strstr(ph, "before") != NULL;
     g.phase[1] = strstr(ph, "during") != NULL;
     g.phase[2] = strstr(ph, "after") != NULL;
@@ -439,8 +462,9 @@ static void test_powerloss_fw(void **state)
     /* The clean update ends with the new application on USB. */
     leave(&r);
     assert_true(h7_inproc_chip_wait_device(&r.tp, 3000));
-    if (r.tp.id_product != PID_APP)
+    if (r.tp.id_product != PID_APP) {
         print_error("after the clean update and leave: USB id %04x\n", r.tp.id_product);
+    }
     assert_int_equal(r.tp.id_product, PID_APP);
     rig_free(&r);
 

@@ -69,20 +69,24 @@ static int ctrl(uint8_t bm, uint8_t req, uint16_t value, uint16_t index, uint8_t
     int r;
     for (int i = 0; i < 100000; i++) {
         rom_event_t ev = rom_task();
-        if (ev != ROM_EV_NONE)
+        if (ev != ROM_EV_NONE) {
             s_last_ev = ev;
+        }
         r = dcd_sim_host_control_result(&got);
-        if (r != DCD_SIM_PENDING)
+        if (r != DCD_SIM_PENDING) {
             break;
+        }
     }
     /* a few more steps: control_done work */
     for (int i = 0; i < 8; i++) {
         rom_event_t ev = rom_task();
-        if (ev != ROM_EV_NONE)
+        if (ev != ROM_EV_NONE) {
             s_last_ev = ev;
+        }
     }
-    if (actual)
+    if (actual) {
         *actual = got;
+    }
     return r;
 }
 
@@ -108,9 +112,9 @@ static uint8_t dnload(uint16_t block, uint8_t *data, uint16_t len, uint8_t *st)
 {
     uint8_t state;
     assert_int_equal(ctrl(0x21, DFU_REQ_DNLOAD, block, 0, data, len, NULL), 0);
-    do
+    do {
         status(st, &state);
-    while (state == DFU_STATE_DNBUSY);
+    } while (state == DFU_STATE_DNBUSY);
     return state;
 }
 
@@ -174,8 +178,9 @@ static void test_get_commands_and_write_upload(void **state)
     assert_int_equal(command(DFUSE_CMD_ERASE, 0x08000000u, true, &st), DFU_STATE_DNLOAD_IDLE);
     assert_int_equal(command(DFUSE_CMD_SET_ADDRESS, 0x08000000u, true, &st), DFU_STATE_DNLOAD_IDLE);
     uint8_t blk[ROM_XFER_SIZE];
-    for (unsigned i = 0; i < sizeof blk; i++)
+    for (unsigned i = 0; i < sizeof blk; i++) {
         blk[i] = (uint8_t)(i * 7u + 1u);
+    }
     assert_int_equal(dnload(2, blk, sizeof blk, &st), DFU_STATE_DNLOAD_IDLE);
     assert_int_equal(dnload(3, blk, 100, &st), DFU_STATE_DNLOAD_IDLE);
     uint8_t back[ROM_XFER_SIZE];
@@ -184,8 +189,9 @@ static void test_get_commands_and_write_upload(void **state)
     /* block 3 ended inside a flash word: the rest is erased value */
     assert_int_equal(s_dev.ops->read(s_dev.ctx, 0x08000000u + ROM_XFER_SIZE + 100, back, 28),
                      FLASH_OK);
-    for (unsigned i = 0; i < 28; i++)
+    for (unsigned i = 0; i < 28; i++) {
         assert_int_equal(back[i], 0xFF);
+    }
 
     /* upload from dfuIDLE: block 2 at the pointer */
     assert_int_equal(ctrl(0x21, DFU_REQ_ABORT, 0, 0, NULL, 0, NULL), 0);

@@ -39,25 +39,27 @@ int main(int argc, char **argv)
     double end = now_s() + secs;
     while (now_s() < end) {
         libusb_context *ctx;
-        if (libusb_init(&ctx) != 0)
+        if (libusb_init(&ctx) != 0) {
             return 1;
+        }
         libusb_device **list;
         ssize_t n = libusb_get_device_list(ctx, &list);
         for (ssize_t i = 0; i < n; i++) {
             struct libusb_device_descriptor dd;
             if (libusb_get_device_descriptor(list[i], &dd) != 0 || dd.idVendor != vid ||
-                dd.idProduct != pid)
+                dd.idProduct != pid) {
                 continue;
+            }
             libusb_device_handle *h = NULL;
             int r = libusb_open(list[i], &h);
             if (r == 0) {
                 unsigned char s[128];
                 r = libusb_get_string_descriptor_ascii(h, dd.iSerialNumber, s, sizeof(s));
-                if (r > 0 && strcmp((const char *)s, argv[2]) == 0)
+                if (r > 0 && strcmp((const char *)s, argv[2]) == 0) {
                     read_ok++;
-                else if (r < 0 && gone(r))
+                } else if (r < 0 && gone(r)) {
                     went++;
-                else {
+                } else {
                     fprintf(stderr, "usb_churn: FAIL: serial read on device %u: %s\n",
                             libusb_get_device_address(list[i]),
                             r < 0 ? libusb_error_name(r) : "wrong serial");
@@ -72,8 +74,9 @@ int main(int argc, char **argv)
                 bad++;
             }
         }
-        if (n >= 0)
+        if (n >= 0) {
             libusb_free_device_list(list, 1);
+        }
         libusb_exit(ctx);
         rounds++;
     }

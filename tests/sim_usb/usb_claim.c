@@ -44,8 +44,9 @@ static int submit_getstatus(libusb_device_handle *h)
 {
     static unsigned char buf[LIBUSB_CONTROL_SETUP_SIZE + 6];
     struct libusb_transfer *t = libusb_alloc_transfer(0);
-    if (!t)
+    if (!t) {
         return LIBUSB_ERROR_NO_MEM;
+    }
     libusb_fill_control_setup(buf, 0xa1, 3, 0, 0, 6);
     libusb_fill_control_transfer(t, h, buf, on_done, NULL, 1000);
     return libusb_submit_transfer(t);
@@ -55,8 +56,9 @@ static int claim_retry(libusb_device_handle *h)
 {
     long t0 = now_ms();
     int r;
-    while ((r = libusb_claim_interface(h, 0)) == LIBUSB_ERROR_BUSY && now_ms() - t0 < 1000)
+    while ((r = libusb_claim_interface(h, 0)) == LIBUSB_ERROR_BUSY && now_ms() - t0 < 1000) {
         sleep_ms(20);
+    }
     printf("claim -> %s after %ld ms\n", libusb_error_name(r), now_ms() - t0);
     return r;
 }
@@ -71,8 +73,9 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IONBF, 0);
     libusb_context *ctx;
-    if (libusb_init(&ctx) != 0)
+    if (libusb_init(&ctx) != 0) {
         return 1;
+    }
     libusb_device_handle *h = libusb_open_device_with_vid_pid(ctx, (uint16_t)vid, (uint16_t)pid);
     if (!h) {
         fprintf(stderr, "usb_claim: device %04x:%04x not found or not opened\n", vid, pid);
@@ -90,15 +93,18 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[2], "hold-urb") == 0) {
         int r = submit_getstatus(h);
         printf("%s\n", r == 0 ? "submitted" : libusb_error_name(r));
-        for (;;)
+        for (;;) {
             pause();
+        }
     } else if (strcmp(argv[2], "hold-xfer") == 0) {
         printf("claimed\n");
-        while (access(argv[3], F_OK) != 0)
+        while (access(argv[3], F_OK) != 0) {
             sleep_ms(5);
+        }
         unsigned char st[6];
-        for (;;)
+        for (;;) {
             libusb_control_transfer(h, 0xa1, 3, 0, 0, st, sizeof(st), 1000);
+        }
     } else {
         fprintf(stderr, "usb_claim: unknown mode %s\n", argv[2]);
     }

@@ -39,8 +39,9 @@ static int LIBUSB_CALL on_event(libusb_context *ctx, libusb_device *dev, libusb_
     (void)ctx;
     (void)user;
     struct libusb_device_descriptor dd;
-    if (libusb_get_device_descriptor(dev, &dd) != 0)
+    if (libusb_get_device_descriptor(dev, &dd) != 0) {
         return 0;
+    }
     bool arrived = ev == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED;
     printf("%s %04x:%04x\n", arrived ? "arrived" : "left", dd.idVendor, dd.idProduct);
     fflush(stdout);
@@ -60,13 +61,16 @@ static int LIBUSB_CALL on_event(libusb_context *ctx, libusb_device *dev, libusb_
 static int runtime_interface(libusb_device *dev)
 {
     struct libusb_config_descriptor *cfg;
-    if (libusb_get_active_config_descriptor(dev, &cfg) != 0)
+    if (libusb_get_active_config_descriptor(dev, &cfg) != 0) {
         return -1;
+    }
     int found = -1;
     for (int i = 0; i < cfg->bNumInterfaces && found < 0; i++) {
         const struct libusb_interface_descriptor *a = &cfg->interface[i].altsetting[0];
-        if (a->bInterfaceClass == 0xFE && a->bInterfaceSubClass == 1 && a->bInterfaceProtocol == 1)
+        if (a->bInterfaceClass == 0xFE && a->bInterfaceSubClass == 1 &&
+            a->bInterfaceProtocol == 1) {
             found = a->bInterfaceNumber;
+        }
     }
     libusb_free_config_descriptor(cfg);
     return found;
@@ -89,8 +93,9 @@ static int detach(libusb_device *dev)
     /* Class request to the interface, host to device; wValue wTimeout ms. */
     r = libusb_control_transfer(h, 0x21, DFU_DETACH, 1000, (uint16_t)itf, NULL, 0, 1000);
     /* The board may drop off the bus before the status stage completes. */
-    if (r < 0 && r != LIBUSB_ERROR_NO_DEVICE && r != LIBUSB_ERROR_PIPE && r != LIBUSB_ERROR_IO)
+    if (r < 0 && r != LIBUSB_ERROR_NO_DEVICE && r != LIBUSB_ERROR_PIPE && r != LIBUSB_ERROR_IO) {
         fprintf(stderr, "DFU_DETACH: %s\n", libusb_error_name(r));
+    }
     libusb_release_interface(h, itf);
     libusb_close(h);
     return 0;
@@ -99,8 +104,9 @@ static int detach(libusb_device *dev)
 int main(void)
 {
     libusb_context *ctx;
-    if (libusb_init(&ctx) != 0)
+    if (libusb_init(&ctx) != 0) {
         return 1;
+    }
     if (!libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
         fprintf(stderr, "libusb has no hotplug support\n");
         libusb_exit(ctx);
@@ -122,20 +128,23 @@ int main(void)
         libusb_handle_events_timeout_completed(ctx, &tv, NULL);
         if (g.app && !detached) {
             detached = 1;
-            if (detach(g.app) != 0)
+            if (detach(g.app) != 0) {
                 break;
+            }
         }
         if (g.arrived_bl) {
             rc = 0;
             break;
         }
     }
-    if (rc != 0)
+    if (rc != 0) {
         fprintf(stderr, "events: application arrived %d, left %d; bootloader arrived %d\n",
                 g.arrived_app, g.left_app, g.arrived_bl);
+    }
     libusb_hotplug_deregister_callback(ctx, cb);
-    if (g.app)
+    if (g.app) {
         libusb_unref_device(g.app);
+    }
     libusb_exit(ctx);
     return rc;
 }

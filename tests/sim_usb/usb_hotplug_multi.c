@@ -48,23 +48,26 @@ static int LIBUSB_CALL on_event(libusb_context *ctx, libusb_device *dev, libusb_
     (void)ctx;
     (void)user;
     struct libusb_device_descriptor dd;
-    if (libusb_get_device_descriptor(dev, &dd) != 0)
+    if (libusb_get_device_descriptor(dev, &dd) != 0) {
         return 0;
+    }
     bool arrived = ev == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED;
     int port = port_of(dev);
     printf("%s %04x:%04x 1-%d\n", arrived ? "arrived" : "left", dd.idVendor, dd.idProduct, port);
     fflush(stdout);
     if (port == g.stays) {
         g.stays_events++;
-        if (arrived && !g.dev_stays)
+        if (arrived && !g.dev_stays) {
             g.dev_stays = libusb_ref_device(dev);
+        }
     } else if (port == g.cycles) {
-        if (arrived && !g.dev_cycles)
+        if (arrived && !g.dev_cycles) {
             g.dev_cycles = libusb_ref_device(dev);
-        else if (!arrived && g.dev_cycles)
+        } else if (!arrived && g.dev_cycles) {
             g.cycles_left = 1;
-        else if (arrived && g.cycles_left)
+        } else if (arrived && g.cycles_left) {
             g.cycles_back = 1;
+        }
     }
     return 0;
 }
@@ -99,13 +102,15 @@ static int drive_off(libusb_device *dev)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3)
+    if (argc != 3) {
         return 2;
+    }
     g.stays = atoi(argv[1]);
     g.cycles = atoi(argv[2]);
     libusb_context *ctx;
-    if (libusb_init(&ctx) != 0)
+    if (libusb_init(&ctx) != 0) {
         return 1;
+    }
     if (!libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
         fprintf(stderr, "libusb has no hotplug support\n");
         libusb_exit(ctx);
@@ -127,8 +132,9 @@ int main(int argc, char **argv)
         libusb_handle_events_timeout_completed(ctx, &tv, NULL);
         if (g.dev_stays && g.dev_cycles && !driven) {
             driven = 1;
-            if (drive_off(g.dev_cycles) != 0)
+            if (drive_off(g.dev_cycles) != 0) {
                 break;
+            }
         }
         if (g.cycles_back) {
             /* a little longer: a late event of the other board would show */
@@ -156,10 +162,12 @@ int main(int argc, char **argv)
                 g.cycles_back);
     }
     libusb_hotplug_deregister_callback(ctx, cb);
-    if (g.dev_stays)
+    if (g.dev_stays) {
         libusb_unref_device(g.dev_stays);
-    if (g.dev_cycles)
+    }
+    if (g.dev_cycles) {
         libusb_unref_device(g.dev_cycles);
+    }
     libusb_exit(ctx);
     return rc;
 }

@@ -39,8 +39,9 @@ int main(int argc, char **argv)
         return 2;
     }
     libusb_context *ctx;
-    if (libusb_init(&ctx) != 0)
+    if (libusb_init(&ctx) != 0) {
         return 1;
+    }
     libusb_device_handle *h = libusb_open_device_with_vid_pid(ctx, (uint16_t)vid, (uint16_t)pid);
     if (!h) {
         fprintf(stderr, "usb_probe: FAIL: device %04x:%04x not found or not opened\n", vid, pid);

@@ -65,8 +65,9 @@ static void test_transfer_of_n_bytes(void **state)
     uint64_t e = usb_fs_control_end_ns(0, 2048);
     assert_true(e > 1000000 && e < 3000000);
     /* longer transfers never take less time */
-    for (unsigned n = 0; n < 4096; n += 61)
+    for (unsigned n = 0; n < 4096; n += 61) {
         assert_true(usb_fs_control_end_ns(0, n + 61) >= usb_fs_control_end_ns(0, n));
+    }
     /* frame starts */
     assert_int_equal(usb_fs_frame_start_ns(0), 0);
     assert_int_equal(usb_fs_frame_start_ns(1), 1000000);

@@ -33,8 +33,9 @@ static libusb_device_handle *open_app(libusb_context *ctx, const char *serial)
         struct libusb_device_descriptor d;
         libusb_device_handle *h;
         if (libusb_get_device_descriptor(list[i], &d) != 0 || d.idVendor != APP_VID ||
-            d.idProduct != APP_PID || libusb_open(list[i], &h) != 0)
+            d.idProduct != APP_PID || libusb_open(list[i], &h) != 0) {
             continue;
+        }
         unsigned char s[64] = "";
         if (serial && (d.iSerialNumber == 0 ||
                        libusb_get_string_descriptor_ascii(h, d.iSerialNumber, s, sizeof(s)) < 0 ||
@@ -44,8 +45,9 @@ static libusb_device_handle *open_app(libusb_context *ctx, const char *serial)
         }
         found = h;
     }
-    if (n >= 0)
+    if (n >= 0) {
         libusb_free_device_list(list, 1);
+    }
     return found;
 }
 
@@ -90,10 +92,11 @@ int main(int argc, char **argv)
             (r = libusb_control_transfer(
                  h, LIBUSB_ENDPOINT_OUT | LIBUSB_REQUEST_TYPE_CLASS | LIBUSB_RECIPIENT_INTERFACE,
                  HID_SET_REPORT, HID_FEATURE << 8, ITF_HID, rep, REPORT_LEN, TIMEOUT_MS)) !=
-                REPORT_LEN)
+                REPORT_LEN) {
             fprintf(stderr, "app_helper: SET_REPORT: %s\n", libusb_error_name(r));
-        else
+        } else {
             rc = 0;
+        }
     } else if (!strcmp(mode, "detach-reset")) {
         if ((r = libusb_claim_interface(h, ITF_DFU)) != 0 ||
             (r = libusb_control_transfer(

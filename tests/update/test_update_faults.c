@@ -29,8 +29,9 @@ static long s_ops, s_reqs;
 static bool record_written_last(long ops)
 {
     FILE *f = fopen(ut_path("ops.log"), "r");
-    if (!f)
+    if (!f) {
         return false;
+    }
     char line[128], op[32];
     unsigned long long seq;
     unsigned addr;
@@ -45,25 +46,29 @@ static bool record_written_last(long ops)
         bool area = addr >= 0x081E0000u;
         bool last_two = n >= ops - 1;
         if (area != last_two || (last_two && (strcmp(op, "program") != 0 ||
-                                              addr != (n == ops ? 0x081E0060u : 0x081E0040u))))
+                                              addr != (n == ops ? 0x081E0060u : 0x081E0040u)))) {
             ok = false;
+        }
     }
     fclose(f);
-    if (!ok || n != ops)
+    if (!ok || n != ops) {
         print_error("the update's flash operations do not end with the record's two words\n");
+    }
     return ok && n == ops;
 }
 
 static int setup(void **state)
 {
     (void)state;
-    if (!ut_setup())
+    if (!ut_setup()) {
         return -1;
+    }
     ut_fresh_board_v1();
     char opts[600];
     snprintf(opts, sizeof opts, "-v --flash-log '%s'", ut_path("ops.log"));
-    if (ut_board(opts, "$H7DFU update $D/v2.hex") != 0)
+    if (ut_board(opts, "$H7DFU update $D/v2.hex") != 0) {
         return -1;
+    }
     s_ops = ut_err_number_before("operation(s)");
     s_reqs = ut_err_number_before("request(s)");
     return s_ops > 10 && s_reqs > 10 && record_written_last(s_ops) ? 0 : -1;
@@ -170,13 +175,15 @@ static void count_erases(unsigned *slot, unsigned *area, uint32_t *first)
     *first = 0;
     while (fgets(line, sizeof line, f)) {
         assert_int_equal(sscanf(line, "%llu %31s %x", &seq, op, &addr), 3);
-        if (strcmp(op, "erase-sector") != 0)
+        if (strcmp(op, "erase-sector") != 0) {
             continue;
+        }
         if (addr >= 0x081E0000u) {
             (*area)++;
         } else {
-            if (*slot == 0)
+            if (*slot == 0) {
                 *first = addr;
+            }
             (*slot)++;
         }
     }

@@ -122,8 +122,9 @@ void dcd_set_address(uint8_t addr)
 bool dcd_ep_open(uint8_t ep_addr, uint8_t type, uint16_t max_packet)
 {
     record(FAKE_EP_OPEN, ep_addr, type, max_packet);
-    if (f.refuse_open != 0 && ep_addr == f.refuse_open)
+    if (f.refuse_open != 0 && ep_addr == f.refuse_open) {
         return false; /* e.g. the controller's FIFO RAM is exhausted */
+    }
     f.open[slot(ep_addr)] = true;
     return true;
 }

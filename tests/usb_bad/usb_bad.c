@@ -130,8 +130,9 @@ static int dfuse_cmd(uint8_t cmd, const uint32_t *addr)
     uint8_t b[5] = {cmd};
     uint16_t len = 1;
     if (addr) {
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 4; i++) {
             b[1 + i] = (uint8_t)(*addr >> (8 * i));
+        }
         len = 5;
     }
     return ctrl(OUT_CLASS, DNLOAD, 0, b, len);
@@ -320,10 +321,11 @@ static int poll_while_busy(const char *what, int zero_ok)
     int busy = 0;
     status_t s = get_status();
     for (int i = 0; i < 200 && s.r == 6 && s.state == S_DNBUSY; i++) {
-        if (s.poll_ms > 0)
+        if (s.poll_ms > 0) {
             busy++;
-        else
+        } else {
             CHECK(zero_ok && i == 0, "%s: dfuDNBUSY with bwPollTimeout 0 (answer %d)", what, i);
+        }
         sleep_ms(s.poll_ms);
         s = get_status();
     }
@@ -339,8 +341,9 @@ static int g_timed;
 static void busy_poll_timeout(void)
 {
     static uint8_t data[XFER];
-    for (unsigned i = 0; i < XFER; i++)
+    for (unsigned i = 0; i < XFER; i++) {
         data[i] = (uint8_t)(i * 13 + 1);
+    }
     uint32_t a = 0x08060000u;
     int busy = 0;
     CHECK(dfuse_cmd(0x41, &a) == 5, "erase 0x08060000");
@@ -382,8 +385,9 @@ static void word_programmed_twice(void)
     s = settle();
     /* The second block may be programmed in the background: ABORT makes the
      * device finish it and report its failure. */
-    if (s.r == 6 && s.state == S_DNLOAD_IDLE)
+    if (s.r == 6 && s.state == S_DNLOAD_IDLE) {
         ctrl(OUT_CLASS, ABORT, 0, NULL, 0);
+    }
     expect_status("the same block programmed twice", S_ERROR, ERR_CHECK_ERASED);
     clear("the same block programmed twice");
     CHECK(set_address(a) == 5, "set-address 0x08080000 for the read");
@@ -415,8 +419,9 @@ static void zlp_short_reply(void)
      * (bad_requests.sh gives the native board a 31-character serial). */
     struct libusb_device_descriptor dd;
     uint8_t d[255];
-    if (libusb_get_device_descriptor(libusb_get_device(h), &dd) != 0 || dd.iSerialNumber == 0)
+    if (libusb_get_device_descriptor(libusb_get_device(h), &dd) != 0 || dd.iSerialNumber == 0) {
         return;
+    }
     r = libusb_control_transfer(h, 0x80, LIBUSB_REQUEST_GET_DESCRIPTOR,
                                 (uint16_t)(LIBUSB_DT_STRING << 8 | dd.iSerialNumber), 0x0409, d, 2,
                                 TIMEOUT);
@@ -439,8 +444,9 @@ static void zlp_short_reply(void)
 static void normal_cycle(void)
 {
     static uint8_t data[XFER], back[XFER];
-    for (unsigned i = 0; i < XFER; i++)
+    for (unsigned i = 0; i < XFER; i++) {
         data[i] = (uint8_t)(i * 7 + 3);
+    }
     uint32_t a = 0x08040000u;
     CHECK(dfuse_cmd(0x41, &a) == 5, "erase 0x08040000");
     status_t s = settle();
@@ -469,8 +475,9 @@ int main(int argc, char **argv)
         return 2;
     }
     libusb_context *ctx;
-    if (libusb_init(&ctx) != 0)
+    if (libusb_init(&ctx) != 0) {
         return 1;
+    }
     h = libusb_open_device_with_vid_pid(ctx, (uint16_t)vid, (uint16_t)pid);
     if (!h) {
         fprintf(stderr, "usb_bad: FAIL: device %04x:%04x not found\n", vid, pid);

@@ -46,8 +46,9 @@ static uint32_t crc_ref(uint32_t poly, uint32_t crc, const uint8_t *p, size_t le
     crc = ~crc;
     while (len--) {
         crc ^= *p++;
-        for (int k = 0; k < 8; k++)
+        for (int k = 0; k < 8; k++) {
             crc = (crc & 1u) ? (crc >> 1) ^ poly : crc >> 1;
+        }
     }
     return ~crc;
 }
@@ -70,8 +71,9 @@ static void test_crc32(void **state)
     assert_int_equal(h7_crc32(0, "", 0), 0u);
     uint8_t d[300];
     fill(d, sizeof d, 7);
-    for (size_t n = 0; n <= sizeof d; n += 13)
+    for (size_t n = 0; n <= sizeof d; n += 13) {
         assert_int_equal(h7_crc32(0x1234u, d, n), crc_ref(0xEDB88320u, 0x1234u, d, n));
+    }
 }
 
 static void test_crc32c(void **state)
@@ -87,8 +89,9 @@ static void test_crc32c(void **state)
     assert_int_equal(h7_crc32c(0, v, sizeof v), 0x62A8AB43u);
     uint8_t d[300];
     fill(d, sizeof d, 11);
-    for (size_t n = 0; n <= sizeof d; n += 13)
+    for (size_t n = 0; n <= sizeof d; n += 13) {
         assert_int_equal(h7_crc32c(0x1234u, d, n), crc_ref(0x82F63B78u, 0x1234u, d, n));
+    }
 }
 
 /* Why the CRC command uses CRC-32C: bytes followed by their own CRC-32 (an
