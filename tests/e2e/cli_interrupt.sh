@@ -16,24 +16,14 @@ interrupt() {
     shift
     rm -f "$dir/flash.log"
     "$sim" --flash "$fl" --flash-log "$dir/flash.log" run -- sh -c '
-        d="$1" tag="$2" h="$3"
-        shift 3
-        "$h" "$@" >"$d/$tag.out" 2>"$d/$tag.err" &
-        pid=$!
-        i=0
-        while [ $i -lt 3000 ]; do
-            n=$(grep -c " program " "$d/flash.log" 2>/dev/null)
-            [ "${n:-0}" -ge 4096 ] && break
-            kill -0 $pid 2>/dev/null || break
-            sleep 0.01
-            i=$((i + 1))
-        done
-        kill -INT $pid
-        wait $pid
+        d="$1" tag="$2" h="$3" sw="$4"
+        shift 4
+        "$sw" "$d/flash.log" 4096 INT "$d/$tag.out" "$d/$tag.err" -- "$h" "$@"
         echo $? >"$d/$tag.rc"
         "$h" --json info >"$d/$tag.info" 2>&1
         echo $? >"$d/$tag.info.rc"
-    ' sh "$dir" "$_it_tag" "$h7dfu" "$@" || fail "sim run ($_it_tag)"
+    ' sh "$dir" "$_it_tag" "$h7dfu" "$(dirname "$0")/signal_at_words.sh" "$@" ||
+        fail "sim run ($_it_tag)"
     rc=$(cat "$dir/$_it_tag.rc")
 }
 

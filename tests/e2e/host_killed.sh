@@ -34,24 +34,15 @@ mkapp "$dir/v2.hex" 2.0.0 2
 "$sim" --fast --flash "$fl" --install "$dir/v1.hex" --flash-log "$dir/kill.log" run -- sh -c '
     h="$1" d="$2"
     # (--no-skip: on the emulated chip v1 and v2 share their body.)
-    "$h" -q update --no-skip "$d/v2.hex" 2>"$d/killed.err" &
-    pid=$!
     # Kill once the write is under way: when the board has programmed a
     # quarter of the image'"'"'s flash words (the flash log shows each as it
     # happens), whatever the speed of the machine.
-    i=0
-    while [ $i -lt 3000 ]; do
-        n=$(grep -c " program " "$d/kill.log" 2>/dev/null)
-        [ "${n:-0}" -ge "$3" ] && break
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.01
-        i=$((i + 1))
-    done
-    kill -9 $pid
-    wait $pid; echo $? >"$d/killed.rc"
+    "$4" "$d/kill.log" "$3" KILL /dev/null "$d/killed.err" -- "$h" -q update --no-skip "$d/v2.hex"
+    echo $? >"$d/killed.rc"
     "$h" list >"$d/after_kill.txt" 2>&1
     "$h" update "$d/v2.hex" >"$d/retry.out" 2>"$d/retry.err"; echo $? >"$d/retry.rc"
-' sh "$h7dfu" "$dir" $(($(wc -c <"$dir/v2.bin") / 32 / 4)) || fail "sim run"
+' sh "$h7dfu" "$dir" $(($(wc -c <"$dir/v2.bin") / 32 / 4)) "$(dirname "$0")/signal_at_words.sh" ||
+    fail "sim run"
 [ "$(cat "$dir/killed.rc")" = 137 ] || fail "h7dfu was not killed mid-write (exit $(cat "$dir/killed.rc"))"
 grep -q "0483:df11 DFU" "$dir/after_kill.txt" || {
     cat "$dir/after_kill.txt"

@@ -98,20 +98,10 @@ grep -q "^updating" "$dir/err" && fail "a bad file: boards were started"
 "$sim" --fast --flash "$fl" --install "$v1" run -- true || fail "install v1 again"
 rm -f "$dir/flash.log"
 "$sim" --flash "$fl" --flash-log "$dir/flash.log" run -- sh -c '
-    "$1" --json update -S H7SIM0001 --parallel 1 "$2" >"$3/int.out" 2>"$3/int.err" &
-    pid=$!
-    i=0
-    while [ $i -lt 3000 ]; do
-        n=$(grep -c " program " "$3/flash.log" 2>/dev/null)
-        [ "${n:-0}" -ge 2048 ] && break
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.01
-        i=$((i + 1))
-    done
-    kill -INT $pid
-    wait $pid
+    "$4" "$3/flash.log" 2048 INT "$3/int.out" "$3/int.err" -- \
+        "$1" --json update -S H7SIM0001 --parallel 1 "$2"
     echo $? >"$3/int.rc"
-' sh "$h7dfu" "$v2" "$dir" || fail "sim run (Ctrl-C)"
+' sh "$h7dfu" "$v2" "$dir" "$(dirname "$0")/signal_at_words.sh" || fail "sim run (Ctrl-C)"
 rc=$(cat "$dir/int.rc")
 expect_rc 130 "Ctrl-C during the update of a list"
 json_check "$dir/int.out" '
