@@ -1,9 +1,10 @@
 #!/bin/sh
 # The signed bootloader binary (bootloader-signed.elf, built with the test
 # key tests/keys/test-signing-key.pem) on the emulated chip: an unsigned
-# image and one signed with another key are refused (the board stays in DFU
-# mode and says why), the demo application signed with the built-in key
-# starts. Prints the core cycles from power-on to the application's start,
+# image, one signed with another key, and copies of the signed image with a
+# header, body or signature byte changed (CRCs recomputed: only the signature
+# catches them) are refused (the board stays in DFU mode and says why), the
+# demo application signed with the built-in key starts. Prints the core cycles from power-on to the application's start,
 # signed and unsigned bootloader, for the verification's cost. The image's
 # security counter 3 is stored in sector 14 (the reset-time decision programs
 # it through the flash driver's started form, polled at the reset clock) and
@@ -23,7 +24,28 @@ schip() {
 "$h7dfu" -q image stamp -V 1.0.0 -k "$key" -c 3 "$app" "$dir/signed.bin" || fail "stamp -k"
 "$h7dfu" -q image stamp -V 1.0.0 -k "$key" -c 2 "$app" "$dir/older.bin" || fail "stamp -k -c 2"
 
-for x in "unsigned:image not signed" "other:signed with another key"; do
+# Tampered copies of signed.bin (the 64-byte record, then the body and the
+# 128-byte trailer), made as tests/e2e/signed_images.sh makes them.
+python3 - "$dir" <<'PY' || fail "making the tampered images"
+import struct, sys, zlib
+d = sys.argv[1]
+good = open(f"{d}/signed.bin", "rb").read()
+size = struct.unpack_from("<I", good, 0x14)[0]
+tr = 0x40 + size
+def variant(name, at):
+    b = bytearray(good)
+    b[at] ^= 0x01
+    struct.pack_into("<I", b, 0x24, zlib.crc32(bytes(b[0x40:0x40 + size])))
+    struct.pack_into("<I", b, 0x3C, zlib.crc32(bytes(b[:0x3C])))
+    open(f"{d}/{name}.bin", "wb").write(b)
+variant("header", 0x09)            # version minor
+variant("body", 0x40 + 0x300)      # a body byte
+variant("signature", tr + 0x50)    # a byte of r
+PY
+
+bad="signature does not verify"
+for x in "unsigned:image not signed" "other:signed with another key" "header:$bad" "body:$bad" \
+    "signature:$bad"; do
     n=${x%%:*} why=${x#*:}
     schip run -- "$h7dfu" -w 120 write -s 0x08020000:leave "$dir/$n.bin" >"$dir/out" 2>&1
     expect_words "write :leave $n" "$dir/out" "the board is back in DFU mode" "slot: $why"
