@@ -74,7 +74,7 @@ schip run -- "$h7dfu" -w 120 write -s 0x08020000:leave "$dir/signed.bin" >"$dir/
 "$h7dfu" -q image stamp -V 1.0.1 -k "$key" -c 4 "$app" "$dir/four.bin" || fail "stamp -c 4"
 cp "$fl" "$dir/at3.h7"
 upd4() {
-    schip "$@" run -- sh -c '"$1" -q detach && "$1" -w 60 write -s 0x08020000:leave "$2"' sh \
+    schip "$@" run -- sh -c '"$1" -q detach && "$1" -w 120 write -s 0x08020000:leave "$2"' sh \
         "$h7dfu" "$dir/four.bin" >"$dir/out" 2>&1
 }
 upd4 -v || { cat "$dir/out"; fail "update to counter 4"; }
