@@ -104,7 +104,7 @@ assert valid[0] == 3 and valid[-1] == 4 and len(valid) in (2, 3), valid
 assert len(used) == 3, used
 PY
 "$sim" flash info "$fl" >"$dir/info" 2>&1 || fail "h7dfu-sim flash info"
-expect_words "the cut word" "$dir/info" "sector 14 0x081c0000: 3 programmed, 1 ECC-corrupt words"
+expect_words "the cut word" "$dir/info" "sector 14 0x081c0000: 2 programmed, 1 ECC-corrupt words"
 # Power-on to the application, signed and unsigned bootloader.
 schip --events run -- true >"$dir/s.log" 2>&1
 "$sim" --firmware "$bl" --serial "$serial" --fast --flash "$fl" --events run -- true >"$dir/u.log" 2>&1
